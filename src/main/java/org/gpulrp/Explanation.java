@@ -1,0 +1,100 @@
+package org.gpulrp;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.gpulrp.backend.BackendInfo;
+
+/**
+ * The result of explaining a batch: input relevance, model outputs, targets, optionally the relevance at every
+ * layer, which backend ran, and per sample how well relevance was conserved.
+ */
+public final class Explanation {
+    private final Tensor relevance;
+    private final Tensor outputs;
+    private final int[] targets;
+    private final float[] scores;
+    private final Map<String, Tensor> layers;
+    private final BackendInfo backend;
+    private final List<Conservation> conservation;
+
+    Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, Map<String, Tensor> layers,
+                BackendInfo backend) {
+        this.relevance = relevance;
+        this.outputs = outputs;
+        this.targets = targets;
+        this.scores = scores;
+        this.layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
+        this.backend = backend;
+        List<Conservation> c = new ArrayList<>(targets.length);
+        float[] r = relevance.view();
+        int n = relevance.rowSize();
+        for (int b = 0; b < targets.length; b++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += r[b * n + i];
+            }
+            c.add(new Conservation(scores[b], sum));
+        }
+        this.conservation = Collections.unmodifiableList(c);
+    }
+
+    /** Relevance of each input feature, {@code [batch, features]}. */
+    public Tensor relevance() {
+        return relevance;
+    }
+
+    /** The model's outputs, {@code [batch, outputs]}. */
+    public Tensor outputs() {
+        return outputs;
+    }
+
+    /** The explained class of each sample. */
+    public int[] targets() {
+        return targets.clone();
+    }
+
+    /** The initial relevance put at each sample's target (its score, for {@link InitialRelevance#OUTPUT}). */
+    public float[] scores() {
+        return scores.clone();
+    }
+
+    /**
+     * Relevance at the output of each node, from the top of the relevance pass down, keyed by node name; empty
+     * unless the explainer keeps layer relevances. The input relevance is {@link #relevance()}.
+     */
+    public Map<String, Tensor> layerRelevances() {
+        return layers;
+    }
+
+    /** Relevance at the output of one node; throws when layer relevances were not kept or the name is unknown. */
+    public Tensor layerRelevance(String node) {
+        Tensor t = layers.get(node);
+        if (t == null) {
+            throw new InvalidArgumentException("node", layers.isEmpty()
+                    ? "layer relevances were not kept; build the explainer with keepLayerRelevances(true)"
+                    : "no relevance for '" + node + "'; known: " + layers.keySet());
+        }
+        return t;
+    }
+
+    /** Which backend and device computed this. */
+    public BackendInfo backend() {
+        return backend;
+    }
+
+    public int batchSize() {
+        return targets.length;
+    }
+
+    /** Per sample: initial relevance vs the sum of input relevance. */
+    public List<Conservation> conservation() {
+        return conservation;
+    }
+
+    public Conservation conservation(int sample) {
+        return conservation.get(sample);
+    }
+}

@@ -1,0 +1,106 @@
+package org.gpulrp.backend;
+
+/**
+ * The primitives every backend implements. The LRP engine (one implementation, shared by all backends) composes
+ * them; a backend is correct when each primitive gives, bit for bit, the float32 results specified here. That is
+ * the whole reproducibility contract (DESIGN.md section 4):
+ * <ul>
+ *   <li>every dot product is one chain in ascending index order starting from {@code +0.0f}:
+ *       {@code acc = fma(a_k, b_k, acc)}; the bias is added after the chain as its own rounded add; nothing else is
+ *       fused, split or reordered;</li>
+ *   <li>clamps are {@code v > 0 ? v : 0} and {@code v < 0 ? v : 0} (never max/min);</li>
+ *   <li>{@code stab(d) = d + (d >= 0 ? eps : -eps)}, {@code safeDiv(r, s) = s == 0 ? 0 : r / s} (IEEE division,
+ *       correctly rounded).</li>
+ * </ul>
+ * Layouts are row-major. {@code B} = batch rows, {@code K} = input features, {@code N} = output features. A weight
+ * {@code w[N,K]} is PyTorch's layout ({@code w[j*K+i]}); {@code wt[K,N]} is its transpose. Buffers passed as outputs
+ * never alias inputs. Primitives may run asynchronously; {@link #read} returns once the data is there.
+ */
+public interface Backend extends AutoCloseable {
+
+    BackendInfo info();
+
+    /** A new buffer of {@code length} floats, contents undefined. */
+    Buffer allocate(int length);
+
+    /** A new buffer holding a copy of {@code data}. */
+    Buffer upload(float[] data);
+
+    /** Copies {@code src[srcOff .. srcOff+length)} into {@code dst[0 .. length)}. */
+    void write(Buffer dst, float[] src, int srcOff, int length);
+
+    /** Copies {@code src[0 .. length)} into {@code dst[dstOff .. dstOff+length)}; waits for pending work. */
+    void read(Buffer src, float[] dst, int dstOff, int length);
+
+    /**
+     * Forward linear map. {@code z[b,j] = chain_i fma(x[b,i], wt[i,j]) + bias[j]}; no add when {@code bias} is
+     * null.
+     */
+    void linear(Buffer x, Buffer wt, Buffer bias, Buffer z, int rows, int in, int out);
+
+    /**
+     * Sign-split forward, one pass for both denominators. Per (b,j), for i ascending with {@code xi = x[b,i]}:
+     * if {@code xi > 0}: {@code p = fma(xi, ut[i,j], p); n = fma(xi, vt[i,j], n)}, else
+     * {@code p = fma(xi, vt[i,j], p); n = fma(xi, ut[i,j], n)}. Then {@code outP = p + biasP[j]} and, when
+     * {@code outN} is not null, {@code outN = n + biasN[j]}. (ZPlus/AlphaBeta: u = W+, v = W-, biasP = b+, biasN =
+     * b-. Gamma: u = W + g W+, v = W + g W-.)
+     */
+    void linearSigned(Buffer x, Buffer ut, Buffer vt, Buffer biasP, Buffer biasN, Buffer outP, Buffer outN,
+                      int rows, int in, int out);
+
+    /**
+     * ZBox denominator. Per (b,j), for i ascending: {@code w = wt[i,j]; t = w > 0 ? x[b,i] - low[i] :
+     * x[b,i] - high[i]; acc = fma(t, w, acc)}; {@code d[b,j] = acc} (no bias).
+     */
+    void linearZBox(Buffer x, Buffer wt, Buffer low, Buffer high, Buffer d, int rows, int in, int out);
+
+    /** {@code out[k] = in[k] > 0 ? in[k] : 0}. */
+    void relu(Buffer in, Buffer out, int length);
+
+    /** {@code pos[k] = w[k] > 0 ? w[k] : 0}, {@code neg[k] = w[k] < 0 ? w[k] : 0}. */
+    void splitSign(Buffer w, Buffer pos, Buffer neg, int length);
+
+    /**
+     * Gamma's modified weights: {@code wp[k] = w > 0 ? fma(gamma, w, w) : w},
+     * {@code wn[k] = w < 0 ? fma(gamma, w, w) : w}.
+     */
+    void gammaWeights(Buffer w, float gamma, Buffer wp, Buffer wn, int length);
+
+    /**
+     * {@code g[b,j] = safeDiv(r[b,j], stab(d[b*dRowStride + j]))}; {@code dRowStride} is {@code out} for a per-sample
+     * denominator or 0 for one shared by all rows.
+     */
+    void normalize(Buffer r, Buffer d, int dRowStride, float eps, Buffer g, int rows, int out);
+
+    /**
+     * Two-sided normalization. {@code gp = safeDiv(r, stab(p))}; {@code hp = gammaMask ? (z > 0 ? gp : 0) :
+     * scaleP * gp}. When {@code n} is not null: {@code gn = safeDiv(r, stab(n))};
+     * {@code hn = gammaMask ? (z < 0 ? gn : 0) : scaleN * gn}. {@code z} is read only when {@code gammaMask}.
+     */
+    void normalizeSigned(Buffer r, Buffer z, Buffer p, Buffer n, float eps, float scaleP, float scaleN,
+                         boolean gammaMask, Buffer hp, Buffer hn, int rows, int out);
+
+    /**
+     * Backprojection. {@code c[b,i] = chain_j fma(w[j,i], g[b,j])}; {@code r[b,i] = x == null ? c : x[b,i] * c}.
+     */
+    void backproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, int out, int in);
+
+    /**
+     * Sign-split backprojection in one pass. Per (b,i), for j ascending:
+     * {@code c1 = fma(u[j,i], hp[b,j], c1)}, then, when {@code hn} is not null, {@code c1 = fma(v[j,i], hn[b,j], c1)};
+     * {@code c2 = fma(v[j,i], hp[b,j], c2)}, then, when {@code hn} is not null, {@code c2 = fma(u[j,i], hn[b,j], c2)}.
+     * {@code r[b,i] = x[b,i] * (x[b,i] > 0 ? c1 : c2)}.
+     */
+    void backprojectSigned(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows, int out, int in);
+
+    /**
+     * ZBox backprojection in one pass: {@code c0, cp, cm} are the chains of {@code w, wpos, wneg} against g as in
+     * {@link #backproject}; {@code r[b,i] = (x[b,i] * c0 - low[i] * cp) - high[i] * cm}, each op rounded.
+     */
+    void backprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low, Buffer high, Buffer r,
+                         int rows, int out, int in);
+
+    /** Releases everything the backend holds; idempotent, never throws. */
+    @Override
+    void close();
+}

@@ -1,0 +1,222 @@
+package org.gpulrp.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API outer-product kernels. Each output element is one {@code fma} chain in ascending order of the reduced
+ * index, exactly as {@link ScalarKernels} computes it; lanes run over the output's contiguous index (output features
+ * for the forward map, input features for backprojection) and a register tile covers 4 batch rows x 2 vectors.
+ * Loop order: a column strip outside, the rows of the thread's range inside, so the strip of the weight matrix stays
+ * in cache while the rows stream through. Tails use masked loads and stores; K is never padded.
+ */
+final class VectorKernels implements CpuKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    /** Epilogues of the generic product {@code c[b,q] = chain_p fma(a[b,p], m[p,q])}. */
+    private static final int STORE = 0;
+    private static final int ADD_BIAS = 1;
+    private static final int MUL_X = 2;
+
+    static String describe() {
+        return S.vectorBitSize() + "-bit";
+    }
+
+    @Override
+    public void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out) {
+        product(x, wt, bias == null ? STORE : ADD_BIAS, bias, z, r0, r1, in, out);
+    }
+
+    @Override
+    public void backproject(float[] g, float[] w, float[] x, float[] r, int r0, int r1, int out, int in) {
+        product(g, w, x == null ? STORE : MUL_X, x, r, r0, r1, out, in);
+    }
+
+    /** {@code c[b,q] = epilogue(chain_p fma(a[b,p], m[p,q]))} for rows {@code [r0,r1)}; a is [B,P], m is [P,Q]. */
+    private static void product(float[] a, float[] m, int mode, float[] e, float[] c, int r0, int r1, int p, int q) {
+        int q0 = 0;
+        for (; q0 + 2 * L <= q; q0 += 2 * L) {
+            int b = r0;
+            for (; b + 4 <= r1; b += 4) {
+                tile4x2(a, m, mode, e, c, b, q0, p, q);
+            }
+            for (; b < r1; b++) {
+                tile1(a, m, mode, e, c, b, q0, p, q, S.maskAll(true));
+                tile1(a, m, mode, e, c, b, q0 + L, p, q, S.maskAll(true));
+            }
+        }
+        for (; q0 < q; q0 += L) {
+            VectorMask<Float> mask = S.indexInRange(q0, q);
+            for (int b = r0; b < r1; b++) {
+                tile1(a, m, mode, e, c, b, q0, p, q, mask);
+            }
+        }
+    }
+
+    private static void tile4x2(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        int a0 = b * p;
+        int a1 = a0 + p;
+        int a2 = a1 + p;
+        int a3 = a2 + p;
+        for (int k = 0; k < p; k++) {
+            int mo = k * q + q0;
+            FloatVector m0 = FloatVector.fromArray(S, m, mo);
+            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + k]);
+            c00 = x0.fma(m0, c00);
+            c01 = x0.fma(m1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + k]);
+            c10 = x1.fma(m0, c10);
+            c11 = x1.fma(m1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + k]);
+            c20 = x2.fma(m0, c20);
+            c21 = x2.fma(m1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + k]);
+            c30 = x3.fma(m0, c30);
+            c31 = x3.fma(m1, c31);
+        }
+        int o = b * q + q0;
+        finish(c00, mode, e, c, o, q0, S.maskAll(true));
+        finish(c01, mode, e, c, o + L, q0 + L, S.maskAll(true));
+        finish(c10, mode, e, c, o + q, q0, S.maskAll(true));
+        finish(c11, mode, e, c, o + q + L, q0 + L, S.maskAll(true));
+        finish(c20, mode, e, c, o + 2 * q, q0, S.maskAll(true));
+        finish(c21, mode, e, c, o + 2 * q + L, q0 + L, S.maskAll(true));
+        finish(c30, mode, e, c, o + 3 * q, q0, S.maskAll(true));
+        finish(c31, mode, e, c, o + 3 * q + L, q0 + L, S.maskAll(true));
+    }
+
+    private static void tile1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q,
+                              VectorMask<Float> mask) {
+        FloatVector acc = FloatVector.zero(S);
+        int a0 = b * p;
+        for (int k = 0; k < p; k++) {
+            FloatVector mv = FloatVector.fromArray(S, m, k * q + q0, mask);
+            acc = FloatVector.broadcast(S, a[a0 + k]).fma(mv, acc);
+        }
+        finish(acc, mode, e, c, b * q + q0, q0, mask);
+    }
+
+    /** Applies the epilogue and stores; {@code o} is the flat output offset, {@code col} the column. */
+    private static void finish(FloatVector acc, int mode, float[] e, float[] c, int o, int col,
+                               VectorMask<Float> mask) {
+        FloatVector v = acc;
+        if (mode == ADD_BIAS) {
+            v = acc.add(FloatVector.fromArray(S, e, col, mask));
+        } else if (mode == MUL_X) {
+            v = FloatVector.fromArray(S, e, o, mask).mul(acc);
+        }
+        v.intoArray(c, o, mask);
+    }
+
+    @Override
+    public void linearSigned(float[] x, float[] ut, float[] vt, float[] biasP, float[] biasN, float[] outP,
+                             float[] outN, int r0, int r1, int in, int out) {
+        for (int j0 = 0; j0 < out; j0 += L) {
+            VectorMask<Float> mask = S.indexInRange(j0, out);
+            FloatVector bp = FloatVector.fromArray(S, biasP, j0, mask);
+            FloatVector bn = outN == null ? null : FloatVector.fromArray(S, biasN, j0, mask);
+            for (int b = r0; b < r1; b++) {
+                FloatVector p = FloatVector.zero(S);
+                FloatVector n = FloatVector.zero(S);
+                int xo = b * in;
+                for (int i = 0; i < in; i++) {
+                    float xi = x[xo + i];
+                    FloatVector u = FloatVector.fromArray(S, ut, i * out + j0, mask);
+                    FloatVector v = FloatVector.fromArray(S, vt, i * out + j0, mask);
+                    FloatVector xv = FloatVector.broadcast(S, xi);
+                    if (xi > 0) {
+                        p = xv.fma(u, p);
+                        n = xv.fma(v, n);
+                    } else {
+                        p = xv.fma(v, p);
+                        n = xv.fma(u, n);
+                    }
+                }
+                p.add(bp).intoArray(outP, b * out + j0, mask);
+                if (outN != null) {
+                    n.add(bn).intoArray(outN, b * out + j0, mask);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void linearZBox(float[] x, float[] wt, float[] low, float[] high, float[] d, int r0, int r1, int in,
+                           int out) {
+        for (int j0 = 0; j0 < out; j0 += L) {
+            VectorMask<Float> mask = S.indexInRange(j0, out);
+            for (int b = r0; b < r1; b++) {
+                FloatVector acc = FloatVector.zero(S);
+                int xo = b * in;
+                for (int i = 0; i < in; i++) {
+                    float xi = x[xo + i];
+                    FloatVector w = FloatVector.fromArray(S, wt, i * out + j0, mask);
+                    FloatVector t = FloatVector.broadcast(S, xi - high[i])
+                            .blend(FloatVector.broadcast(S, xi - low[i]), w.compare(VectorOperators.GT, 0f));
+                    acc = t.fma(w, acc);
+                }
+                acc.intoArray(d, b * out + j0, mask);
+            }
+        }
+    }
+
+    @Override
+    public void backprojectSigned(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0,
+                                  int r1, int out, int in) {
+        for (int i0 = 0; i0 < in; i0 += L) {
+            VectorMask<Float> mask = S.indexInRange(i0, in);
+            for (int b = r0; b < r1; b++) {
+                FloatVector c1 = FloatVector.zero(S);
+                FloatVector c2 = FloatVector.zero(S);
+                int go = b * out;
+                for (int j = 0; j < out; j++) {
+                    FloatVector uu = FloatVector.fromArray(S, u, j * in + i0, mask);
+                    FloatVector vv = FloatVector.fromArray(S, v, j * in + i0, mask);
+                    FloatVector gp = FloatVector.broadcast(S, hp[go + j]);
+                    c1 = uu.fma(gp, c1);
+                    c2 = vv.fma(gp, c2);
+                    if (hn != null) {
+                        FloatVector gn = FloatVector.broadcast(S, hn[go + j]);
+                        c1 = vv.fma(gn, c1);
+                        c2 = uu.fma(gn, c2);
+                    }
+                }
+                FloatVector xv = FloatVector.fromArray(S, x, b * in + i0, mask);
+                xv.mul(c2.blend(c1, xv.compare(VectorOperators.GT, 0f))).intoArray(r, b * in + i0, mask);
+            }
+        }
+    }
+
+    @Override
+    public void backprojectZBox(float[] g, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
+                                float[] high, float[] r, int r0, int r1, int out, int in) {
+        for (int i0 = 0; i0 < in; i0 += L) {
+            VectorMask<Float> mask = S.indexInRange(i0, in);
+            FloatVector lo = FloatVector.fromArray(S, low, i0, mask);
+            FloatVector hi = FloatVector.fromArray(S, high, i0, mask);
+            for (int b = r0; b < r1; b++) {
+                FloatVector c0 = FloatVector.zero(S);
+                FloatVector cp = FloatVector.zero(S);
+                FloatVector cm = FloatVector.zero(S);
+                int go = b * out;
+                for (int j = 0; j < out; j++) {
+                    FloatVector gj = FloatVector.broadcast(S, g[go + j]);
+                    int o = j * in + i0;
+                    c0 = FloatVector.fromArray(S, w, o, mask).fma(gj, c0);
+                    cp = FloatVector.fromArray(S, wpos, o, mask).fma(gj, cp);
+                    cm = FloatVector.fromArray(S, wneg, o, mask).fma(gj, cm);
+                }
+                FloatVector xv = FloatVector.fromArray(S, x, b * in + i0, mask);
+                xv.mul(c0).sub(lo.mul(cp)).sub(hi.mul(cm)).intoArray(r, b * in + i0, mask);
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package org.gpulrp.composite;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.model.LayerKind;
+import org.gpulrp.rules.Epsilon;
+import org.gpulrp.rules.Pass;
+import org.gpulrp.rules.Rule;
+
+/**
+ * Assigns a rule to each layer: entries are tried in order and the first match wins; activations and identity
+ * layers always get {@link Pass}. Composites are immutable: the {@code with...} methods return a new composite whose
+ * new entry takes precedence over the existing ones. A linear layer that no entry matches gets the fallback rule
+ * (Epsilon with the default stabilizer unless set otherwise).
+ */
+public final class Composite {
+
+    /** One rule for the layers a matcher selects. */
+    public record Entry(LayerMatcher matcher, Rule rule) {
+        public Entry {
+            InvalidArgumentException.check(matcher != null, "matcher", "must not be null");
+            InvalidArgumentException.check(rule != null, "rule", "must not be null");
+        }
+    }
+
+    private final String name;
+    private final List<Entry> entries;
+    private final Rule fallback;
+
+    private Composite(String name, List<Entry> entries, Rule fallback) {
+        this.name = name;
+        this.entries = List.copyOf(entries);
+        this.fallback = fallback;
+    }
+
+    /** An empty composite: every linear layer gets {@code fallback}. */
+    public static Composite of(String name, Rule fallback) {
+        InvalidArgumentException.check(fallback != null, "fallback", "must not be null");
+        return new Composite(name, List.of(), fallback);
+    }
+
+    /** The same rule on every linear layer. */
+    public static Composite uniform(Rule rule) {
+        return of(rule.describe(), rule);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public List<Entry> entries() {
+        return entries;
+    }
+
+    public Rule fallback() {
+        return fallback;
+    }
+
+    /** A new composite with {@code rule} for layers matching {@code matcher}, ahead of the existing entries. */
+    public Composite with(LayerMatcher matcher, Rule rule) {
+        List<Entry> e = new ArrayList<>();
+        e.add(new Entry(matcher, rule));
+        e.addAll(entries);
+        return new Composite(name, e, fallback);
+    }
+
+    /** Appends an entry after the existing ones (lower precedence); for building presets. */
+    public Composite thenWith(LayerMatcher matcher, Rule rule) {
+        List<Entry> e = new ArrayList<>(entries);
+        e.add(new Entry(matcher, rule));
+        return new Composite(name, e, fallback);
+    }
+
+    public Composite withName(String layerName, Rule rule) {
+        return with(LayerMatcher.name(layerName), rule);
+    }
+
+    public Composite withKind(LayerKind kind, Rule rule) {
+        return with(LayerMatcher.kind(kind), rule);
+    }
+
+    /** Linear layers with index in {@code [from, to)}, 0 = closest to the input. */
+    public Composite withRange(int from, int to, Rule rule) {
+        return with(LayerMatcher.range(from, to), rule);
+    }
+
+    public Composite withFirst(Rule rule) {
+        return with(LayerMatcher.first(), rule);
+    }
+
+    public Composite named(String newName) {
+        return new Composite(newName, entries, fallback);
+    }
+
+    /** The rule for one layer; activations and identities always get Pass. */
+    public Rule ruleFor(LayerContext layer) {
+        if (!layer.kind().isLinear()) {
+            return new Pass();
+        }
+        for (Entry e : entries) {
+            if (e.matcher().matches(layer)) {
+                return e.rule();
+            }
+        }
+        return fallback;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder(name).append(" [");
+        for (Entry e : entries) {
+            sb.append(e.matcher().describe()).append(" -> ").append(e.rule().describe()).append("; ");
+        }
+        return sb.append("otherwise ").append(fallback.describe()).append("]").toString();
+    }
+
+    static Rule defaultFallback() {
+        return new Epsilon();
+    }
+}

@@ -1,0 +1,181 @@
+package org.gpulrp.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * NumPy {@code .npy} files (format versions 1-3, C order), read into float32: {@code <f4}, {@code <f8}, {@code <i4},
+ * {@code <i8} (and big-endian variants) are converted; anything else is refused with the reason.
+ */
+public final class Npy {
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+    /** Refuse arrays claiming more elements than a Java array can hold. */
+    private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    /** A float32 array with its shape. */
+    public record Array(float[] data, int[] shape) {
+    }
+
+    private Npy() {
+    }
+
+    public static Array read(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return read(in, file.toString(), Files.size(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads from a stream of known total length (used to check claimed sizes before allocating). */
+    public static Array read(InputStream in, String name, long length) throws IOException {
+        byte[] magic = in.readNBytes(8);
+        if (magic.length < 8) {
+            throw new FormatException(name + ": not a .npy file (too short)");
+        }
+        for (int k = 0; k < MAGIC.length; k++) {
+            if (magic[k] != MAGIC[k]) {
+                throw new FormatException(name + ": not a .npy file (bad magic)");
+            }
+        }
+        int major = magic[6] & 0xff;
+        int headerLen;
+        long consumed;
+        if (major == 1) {
+            byte[] l = in.readNBytes(2);
+            if (l.length < 2) {
+                throw new FormatException(name + ": truncated .npy header");
+            }
+            headerLen = (l[0] & 0xff) | (l[1] & 0xff) << 8;
+            consumed = 10;
+        } else if (major == 2 || major == 3) {
+            byte[] l = in.readNBytes(4);
+            if (l.length < 4) {
+                throw new FormatException(name + ": truncated .npy header");
+            }
+            long h = ByteBuffer.wrap(l).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+            if (h > 1 << 20) {
+                throw new FormatException(name + ": .npy header claims " + h + " bytes");
+            }
+            headerLen = (int) h;
+            consumed = 12;
+        } else {
+            throw new FormatException(name + ": unsupported .npy format version " + major);
+        }
+        if (consumed + headerLen > length) {
+            throw new FormatException(name + ": truncated .npy header");
+        }
+        byte[] hb = in.readNBytes(headerLen);
+        String header = new String(hb, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        Matcher d = DESCR.matcher(header);
+        Matcher f = FORTRAN.matcher(header);
+        Matcher s = SHAPE.matcher(header);
+        if (!d.find() || !f.find() || !s.find()) {
+            throw new FormatException(name + ": .npy header lacks descr, fortran_order or shape: " + header.trim());
+        }
+        if (f.group(1).equals("True")) {
+            throw new FormatException(name + ": Fortran-order arrays are not supported; save with C order "
+                    + "(np.ascontiguousarray)");
+        }
+        List<Integer> dims = new ArrayList<>();
+        long count = 1;
+        for (String part : s.group(1).split(",")) {
+            String p = part.trim();
+            if (p.isEmpty()) {
+                continue;
+            }
+            long v;
+            try {
+                v = Long.parseLong(p.endsWith("L") ? p.substring(0, p.length() - 1) : p);
+            } catch (NumberFormatException e) {
+                throw new FormatException(name + ": bad shape entry '" + p + "'");
+            }
+            if (v < 0 || v > MAX_ELEMENTS) {
+                throw new FormatException(name + ": bad shape entry " + v);
+            }
+            count *= v;
+            if (count > MAX_ELEMENTS) {
+                throw new FormatException(name + ": array of " + s.group(1) + " is too large for one Java array");
+            }
+            dims.add((int) v);
+        }
+        String descr = d.group(1);
+        ByteOrder order = descr.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+        String type = descr.replaceFirst("^[<>|=]", "");
+        int width = switch (type) {
+            case "f4", "i4" -> 4;
+            case "f8", "i8" -> 8;
+            default -> throw new FormatException(name + ": unsupported .npy dtype '" + descr
+                    + "'; supported: float32, float64, int32, int64");
+        };
+        long bytes = count * width;
+        if (consumed + headerLen + bytes > length) {
+            throw new FormatException(name + ": truncated .npy data: shape " + dims + " needs " + bytes
+                    + " bytes, the file holds " + (length - consumed - headerLen));
+        }
+        byte[] raw = in.readNBytes((int) bytes);
+        if (raw.length != bytes) {
+            throw new FormatException(name + ": truncated .npy data");
+        }
+        ByteBuffer bb = ByteBuffer.wrap(raw).order(order);
+        float[] out = new float[(int) count];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = switch (type) {
+                case "f4" -> bb.getFloat();
+                case "f8" -> (float) bb.getDouble();
+                case "i4" -> bb.getInt();
+                default -> bb.getLong();
+            };
+        }
+        int[] shape = new int[dims.size()];
+        for (int k = 0; k < shape.length; k++) {
+            shape[k] = dims.get(k);
+        }
+        return new Array(out, shape);
+    }
+
+    /** Writes float32, C order, format version 1.0; to a temporary file renamed into place. */
+    public static void write(Path file, float[] data, int... shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        if (n != data.length) {
+            throw new org.gpulrp.ShapeMismatchException("npy data", n + " values", data.length + " values");
+        }
+        StringBuilder sh = new StringBuilder("(");
+        for (int d : shape) {
+            sh.append(d).append(", ");
+        }
+        if (shape.length > 1) {
+            sh.setLength(sh.length() - 2);
+        } else if (shape.length == 1) {
+            sh.setLength(sh.length() - 1);
+        }
+        sh.append(")");
+        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + sh + ", }";
+        int total = 10 + dict.length() + 1;
+        int pad = (64 - total % 64) % 64;
+        String header = dict + " ".repeat(pad) + "\n";
+        ByteBuffer bb = ByteBuffer.allocate(10 + header.length() + 4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+        bb.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
+        bb.put(header.getBytes(StandardCharsets.ISO_8859_1));
+        for (float v : data) {
+            bb.putFloat(v);
+        }
+        AtomicFiles.write(file, bb.array());
+    }
+}

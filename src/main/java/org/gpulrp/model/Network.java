@@ -1,0 +1,167 @@
+package org.gpulrp.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.ShapeMismatchException;
+
+/**
+ * An immutable network: a graph of named {@link Node}s kept in topological order. Today every node has one input
+ * (a chain); the graph form lets convolutions, pooling and residual additions join without a new API.
+ */
+public final class Network {
+    private final String name;
+    private final int inputSize;
+    private final List<Node> nodes;
+
+    private Network(String name, int inputSize, List<Node> nodes) {
+        this.name = name;
+        this.inputSize = inputSize;
+        this.nodes = List.copyOf(nodes);
+    }
+
+    public static Builder builder(int inputFeatures) {
+        return new Builder("network", inputFeatures);
+    }
+
+    public static Builder builder(String name, int inputFeatures) {
+        return new Builder(name, inputFeatures);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Features per input sample. */
+    public int inputSize() {
+        return inputSize;
+    }
+
+    /** Features per output sample (the last node's output). */
+    public int outputSize() {
+        return nodes.get(nodes.size() - 1).outputSize();
+    }
+
+    /** The nodes in topological order (the order they execute forward). */
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    public Node node(String nodeName) {
+        for (Node n : nodes) {
+            if (n.name().equals(nodeName)) {
+                return n;
+            }
+        }
+        throw new InvalidArgumentException("node", "no node named '" + nodeName + "' in " + name);
+    }
+
+    /** Nodes that carry weights and receive an LRP rule, in forward order. */
+    public List<Node> linearNodes() {
+        List<Node> out = new ArrayList<>();
+        for (Node n : nodes) {
+            if (n.kind().isLinear()) {
+                out.add(n);
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** Total weights and biases. */
+    public long parameterCount() {
+        long c = 0;
+        for (Node n : nodes) {
+            if (n.layer() instanceof Dense d) {
+                c += (long) d.in() * d.out() + d.out();
+            }
+        }
+        return c;
+    }
+
+    /** This network without its last node when that node is an activation (for explaining the logit). */
+    public Network withoutFinalActivation() {
+        Node last = nodes.get(nodes.size() - 1);
+        if (last.kind() != LayerKind.ACTIVATION || nodes.size() == 1) {
+            return this;
+        }
+        return new Network(name, inputSize, nodes.subList(0, nodes.size() - 1));
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder(name).append(" (input ").append(inputSize).append(")");
+        for (Node n : nodes) {
+            sb.append("\n  ").append(n.name()).append(": ").append(n.layer()).append(" -> ").append(n.outputSize());
+        }
+        return sb.toString();
+    }
+
+    /** Builds a chain of layers; each added layer reads the previous one's output. */
+    public static final class Builder {
+        private final String name;
+        private final int inputSize;
+        private final List<Node> nodes = new ArrayList<>();
+        private final Set<String> names = new HashSet<>();
+
+        private Builder(String name, int inputSize) {
+            if (inputSize <= 0) {
+                throw new ShapeMismatchException("network input", "at least 1 feature", inputSize + " features");
+            }
+            this.name = name;
+            this.inputSize = inputSize;
+        }
+
+        /** Appends a layer under a unique name. */
+        public Builder add(String nodeName, Layer layer) {
+            InvalidArgumentException.check(nodeName != null && !nodeName.isBlank(), "name", "must not be blank");
+            InvalidArgumentException.check(layer != null, "layer", "must not be null");
+            InvalidArgumentException.check(names.add(nodeName), "name", "'" + nodeName + "' is used twice");
+            int in = nodes.isEmpty() ? inputSize : nodes.get(nodes.size() - 1).outputSize();
+            int out;
+            try {
+                out = layer.outputSize(in);
+            } catch (ShapeMismatchException e) {
+                throw new ShapeMismatchException("layer '" + nodeName + "' input", e.expected(), e.actual());
+            }
+            List<String> inputs = nodes.isEmpty() ? List.of() : List.of(nodes.get(nodes.size() - 1).name());
+            nodes.add(new Node(nodeName, layer, inputs, in, out));
+            return this;
+        }
+
+        /** Dense layer from a PyTorch-layout weight {@code [out*in]} and bias {@code [out]} (null for none). */
+        public Builder dense(String nodeName, int out, float[] weight, float[] bias) {
+            int in = nodes.isEmpty() ? inputSize : nodes.get(nodes.size() - 1).outputSize();
+            return add(nodeName, new Dense(in, out, weight, bias));
+        }
+
+        public Builder dense(String nodeName, float[][] weight, float[] bias) {
+            return add(nodeName, Dense.of(weight, bias));
+        }
+
+        public Builder relu(String nodeName) {
+            return add(nodeName, new Activation(Activation.Function.RELU));
+        }
+
+        public Builder sigmoid(String nodeName) {
+            return add(nodeName, new Activation(Activation.Function.SIGMOID));
+        }
+
+        public Builder softmax(String nodeName) {
+            return add(nodeName, new Activation(Activation.Function.SOFTMAX));
+        }
+
+        public Builder identity(String nodeName) {
+            return add(nodeName, new Identity());
+        }
+
+        public Network build() {
+            if (nodes.isEmpty()) {
+                throw new InvalidArgumentException("network", "has no layers");
+            }
+            return new Network(name, inputSize, nodes);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package org.gpulrp.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The Vector API kernels against the scalar oracle, bit for bit, over shapes around the vector width. */
+class VectorKernelsTest {
+    private static final CpuKernels SCALAR = new ScalarKernels();
+    private static final CpuKernels VECTOR = new VectorKernels();
+
+    static Stream<Arguments> shapes() {
+        int[] sizes = {1, 2, 7, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100};
+        int[] rows = {1, 3, 4, 5, 9};
+        Stream.Builder<Arguments> s = Stream.builder();
+        for (int k = 0; k < sizes.length; k++) {
+            s.add(Arguments.of(rows[k % rows.length], sizes[k], sizes[(k * 5 + 3) % sizes.length]));
+            s.add(Arguments.of(rows[(k + 2) % rows.length], sizes[(k * 3 + 1) % sizes.length], sizes[k]));
+        }
+        s.add(Arguments.of(6, 4096, 17));
+        s.add(Arguments.of(2, 33, 4096));
+        return s.build();
+    }
+
+    /** Values with both signs, exact zeros, negative zeros and tiny magnitudes whose products are denormal. */
+    static float[] data(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int k = 0; k < n; k++) {
+            int kind = r.nextInt(20);
+            a[k] = switch (kind) {
+                case 0 -> 0f;
+                case 1 -> -0f;
+                case 2 -> (float) (r.nextDouble(-1, 1) * 1e-20);
+                default -> (float) r.nextGaussian();
+            };
+        }
+        return a;
+    }
+
+    private static void assertBits(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length);
+        for (int k = 0; k < expected.length; k++) {
+            int e = Float.floatToRawIntBits(expected[k]);
+            int a = Float.floatToRawIntBits(actual[k]);
+            if (e != a) {
+                throw new AssertionError(what + " differs at " + k + ": scalar " + expected[k] + " vs vector "
+                        + actual[k]);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @MethodSource("shapes")
+    void forwardPrimitivesMatchScalar(int rows, int in, int out) {
+        SplittableRandom r = new SplittableRandom(in * 1000L + out * 7L + rows);
+        float[] x = data(r, rows * in);
+        float[] wt = data(r, in * out);
+        float[] vt = data(r, in * out);
+        float[] b1 = data(r, out);
+        float[] b2 = data(r, out);
+        float[] lo = data(r, in);
+        float[] hi = data(r, in);
+        for (boolean withBias : new boolean[] {true, false}) {
+            float[] e = new float[rows * out];
+            float[] a = new float[rows * out];
+            SCALAR.linear(x, wt, withBias ? b1 : null, e, 0, rows, in, out);
+            VECTOR.linear(x, wt, withBias ? b1 : null, a, 0, rows, in, out);
+            assertBits(e, a, "linear bias=" + withBias);
+        }
+        for (boolean both : new boolean[] {true, false}) {
+            float[] ep = new float[rows * out];
+            float[] en = both ? new float[rows * out] : null;
+            float[] ap = new float[rows * out];
+            float[] an = both ? new float[rows * out] : null;
+            SCALAR.linearSigned(x, wt, vt, b1, b2, ep, en, 0, rows, in, out);
+            VECTOR.linearSigned(x, wt, vt, b1, b2, ap, an, 0, rows, in, out);
+            assertBits(ep, ap, "linearSigned P");
+            if (both) {
+                assertBits(en, an, "linearSigned N");
+            }
+        }
+        float[] e = new float[rows * out];
+        float[] a = new float[rows * out];
+        SCALAR.linearZBox(x, wt, lo, hi, e, 0, rows, in, out);
+        VECTOR.linearZBox(x, wt, lo, hi, a, 0, rows, in, out);
+        assertBits(e, a, "linearZBox");
+    }
+
+    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @MethodSource("shapes")
+    void backwardPrimitivesMatchScalar(int rows, int in, int out) {
+        SplittableRandom r = new SplittableRandom(in * 31L + out * 1009L + rows);
+        float[] g = data(r, rows * out);
+        float[] h = data(r, rows * out);
+        float[] w = data(r, out * in);
+        float[] v = data(r, out * in);
+        float[] u = data(r, out * in);
+        float[] x = data(r, rows * in);
+        float[] lo = data(r, in);
+        float[] hi = data(r, in);
+        for (boolean mulX : new boolean[] {true, false}) {
+            float[] e = new float[rows * in];
+            float[] a = new float[rows * in];
+            SCALAR.backproject(g, w, mulX ? x : null, e, 0, rows, out, in);
+            VECTOR.backproject(g, w, mulX ? x : null, a, 0, rows, out, in);
+            assertBits(e, a, "backproject mulX=" + mulX);
+        }
+        for (boolean both : new boolean[] {true, false}) {
+            float[] e = new float[rows * in];
+            float[] a = new float[rows * in];
+            SCALAR.backprojectSigned(g, both ? h : null, u, v, x, e, 0, rows, out, in);
+            VECTOR.backprojectSigned(g, both ? h : null, u, v, x, a, 0, rows, out, in);
+            assertBits(e, a, "backprojectSigned hn=" + both);
+        }
+        float[] e = new float[rows * in];
+        float[] a = new float[rows * in];
+        SCALAR.backprojectZBox(g, w, u, v, x, lo, hi, e, 0, rows, out, in);
+        VECTOR.backprojectZBox(g, w, u, v, x, lo, hi, a, 0, rows, out, in);
+        assertBits(e, a, "backprojectZBox");
+    }
+
+    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @MethodSource("shapes")
+    void rowRangesComposeToTheWholeBatch(int rows, int in, int out) {
+        SplittableRandom r = new SplittableRandom(5);
+        float[] x = data(r, rows * in);
+        float[] wt = data(r, in * out);
+        float[] whole = new float[rows * out];
+        float[] parts = new float[rows * out];
+        VECTOR.linear(x, wt, null, whole, 0, rows, in, out);
+        for (int b = 0; b < rows; b++) {
+            VECTOR.linear(x, wt, null, parts, b, b + 1, in, out);
+        }
+        assertBits(whole, parts, "row split");
+        assertTrue(rows >= 1);
+    }
+}
