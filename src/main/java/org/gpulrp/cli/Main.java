@@ -15,6 +15,7 @@ import org.gpulrp.LrpException;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.composite.Composites;
+import org.gpulrp.model.LayerKind;
 import org.gpulrp.model.Network;
 
 /**
@@ -81,13 +82,23 @@ public final class Main {
             if (!e.backend().note().isEmpty()) {
                 out.println("note: " + e.backend().note());
             }
-            out.println("composite: " + ex.composite().name() + " -> " + ex.rules());
+            StringBuilder rules = new StringBuilder();
+            ex.rules().forEach((node, rule) -> rules.append(rules.length() == 0 ? "" : ", ").append(node)
+                    .append('=').append(rule.describe()));
+            out.println("composite: " + ex.composite().name() + " (" + rules + ")");
             out.println();
             out.println("Relevance Scores for layer 'output' (initial relevance = model output):");
             out.println(format(e.outputs()));
-            for (Map.Entry<String, Tensor> le : e.layerRelevances().entrySet()) {
-                out.println("Relevance Scores for layer '" + le.getKey() + "' (relevance at its output):");
-                out.println(format(le.getValue()));
+            List<Map.Entry<String, Tensor>> layers = new ArrayList<>(e.layerRelevances().entrySet());
+            for (int k = 0; k < layers.size(); k++) {
+                String name = layers.get(k).getKey();
+                if (net.node(name).kind() == LayerKind.ACTIVATION && k + 1 < layers.size()) {
+                    out.println("Relevance Scores for layer '" + name + "': as for '" + layers.get(k + 1).getKey()
+                            + "' below (activations pass relevance unchanged)");
+                } else {
+                    out.println("Relevance Scores for layer '" + name + "' (relevance at its output):");
+                    out.println(format(layers.get(k).getValue()));
+                }
             }
             out.println("Relevance Scores for layer 'input':");
             out.println(format(e.relevance()));

@@ -44,16 +44,86 @@ final class VectorKernels implements CpuKernels {
                 tile4x2(a, m, mode, e, c, b, q0, p, q);
             }
             for (; b < r1; b++) {
-                tile1(a, m, mode, e, c, b, q0, p, q, S.maskAll(true));
-                tile1(a, m, mode, e, c, b, q0 + L, p, q, S.maskAll(true));
+                tile1(a, m, mode, e, c, b, q0, p, q);
+                tile1(a, m, mode, e, c, b, q0 + L, p, q);
             }
         }
-        for (; q0 < q; q0 += L) {
-            VectorMask<Float> mask = S.indexInRange(q0, q);
+        for (; q0 + L <= q; q0 += L) {
             for (int b = r0; b < r1; b++) {
-                tile1(a, m, mode, e, c, b, q0, p, q, mask);
+                tile1(a, m, mode, e, c, b, q0, p, q);
             }
         }
+        if (q0 < q) {
+            // Fewer than L columns left: put the lanes over batch rows instead (masked loads are slow on Java 17).
+            int b = r0;
+            float[] at = new float[p * L];
+            float[] ct = new float[4 * L];
+            for (; b + L <= r1; b += L) {
+                rowLanes(a, m, mode, e, c, b, q0, p, q, at, ct);
+            }
+            scalarColumns(a, m, mode, e, c, b, r1, q0, p, q);
+        }
+    }
+
+    /** Columns {@code [q0,q)} of rows {@code [b, b+L)} with one lane per row; {@code at}, {@code ct} are scratch. */
+    private static void rowLanes(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q,
+                                 float[] at, float[] ct) {
+        for (int l = 0; l < L; l++) {
+            int ao = (b + l) * p;
+            for (int k = 0; k < p; k++) {
+                at[k * L + l] = a[ao + k];
+            }
+        }
+        int j = q0;
+        for (; j + 4 <= q; j += 4) {
+            FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+            FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+            for (int k = 0; k < p; k++) {
+                FloatVector xv = FloatVector.fromArray(S, at, k * L);
+                int mo = k * q + j;
+                s0 = xv.fma(FloatVector.broadcast(S, m[mo]), s0);
+                s1 = xv.fma(FloatVector.broadcast(S, m[mo + 1]), s1);
+                s2 = xv.fma(FloatVector.broadcast(S, m[mo + 2]), s2);
+                s3 = xv.fma(FloatVector.broadcast(S, m[mo + 3]), s3);
+            }
+            s0.intoArray(ct, 0);
+            s1.intoArray(ct, L);
+            s2.intoArray(ct, 2 * L);
+            s3.intoArray(ct, 3 * L);
+            for (int t = 0; t < 4; t++) {
+                for (int l = 0; l < L; l++) {
+                    store(ct[t * L + l], mode, e, c, (b + l) * q + j + t, j + t);
+                }
+            }
+        }
+        for (; j < q; j++) {
+            FloatVector s0 = FloatVector.zero(S);
+            for (int k = 0; k < p; k++) {
+                s0 = FloatVector.fromArray(S, at, k * L).fma(FloatVector.broadcast(S, m[k * q + j]), s0);
+            }
+            s0.intoArray(ct, 0);
+            for (int l = 0; l < L; l++) {
+                store(ct[l], mode, e, c, (b + l) * q + j, j);
+            }
+        }
+    }
+
+    private static void scalarColumns(float[] a, float[] m, int mode, float[] e, float[] c, int b0, int b1, int q0,
+                                      int p, int q) {
+        for (int b = b0; b < b1; b++) {
+            for (int j = q0; j < q; j++) {
+                float acc = 0f;
+                for (int k = 0; k < p; k++) {
+                    acc = Math.fma(a[b * p + k], m[k * q + j], acc);
+                }
+                store(acc, mode, e, c, b * q + j, j);
+            }
+        }
+    }
+
+    /** The scalar epilogue, the same float ops as {@link #finish} lane by lane. */
+    private static void store(float acc, int mode, float[] e, float[] c, int o, int col) {
+        c[o] = mode == ADD_BIAS ? acc + e[col] : mode == MUL_X ? e[o] * acc : acc;
     }
 
     private static void tile4x2(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q) {
@@ -83,37 +153,34 @@ final class VectorKernels implements CpuKernels {
             c31 = x3.fma(m1, c31);
         }
         int o = b * q + q0;
-        finish(c00, mode, e, c, o, q0, S.maskAll(true));
-        finish(c01, mode, e, c, o + L, q0 + L, S.maskAll(true));
-        finish(c10, mode, e, c, o + q, q0, S.maskAll(true));
-        finish(c11, mode, e, c, o + q + L, q0 + L, S.maskAll(true));
-        finish(c20, mode, e, c, o + 2 * q, q0, S.maskAll(true));
-        finish(c21, mode, e, c, o + 2 * q + L, q0 + L, S.maskAll(true));
-        finish(c30, mode, e, c, o + 3 * q, q0, S.maskAll(true));
-        finish(c31, mode, e, c, o + 3 * q + L, q0 + L, S.maskAll(true));
+        finish(c00, mode, e, c, o, q0);
+        finish(c01, mode, e, c, o + L, q0 + L);
+        finish(c10, mode, e, c, o + q, q0);
+        finish(c11, mode, e, c, o + q + L, q0 + L);
+        finish(c20, mode, e, c, o + 2 * q, q0);
+        finish(c21, mode, e, c, o + 2 * q + L, q0 + L);
+        finish(c30, mode, e, c, o + 3 * q, q0);
+        finish(c31, mode, e, c, o + 3 * q + L, q0 + L);
     }
 
-    private static void tile1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q,
-                              VectorMask<Float> mask) {
+    private static void tile1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q) {
         FloatVector acc = FloatVector.zero(S);
         int a0 = b * p;
         for (int k = 0; k < p; k++) {
-            FloatVector mv = FloatVector.fromArray(S, m, k * q + q0, mask);
-            acc = FloatVector.broadcast(S, a[a0 + k]).fma(mv, acc);
+            acc = FloatVector.broadcast(S, a[a0 + k]).fma(FloatVector.fromArray(S, m, k * q + q0), acc);
         }
-        finish(acc, mode, e, c, b * q + q0, q0, mask);
+        finish(acc, mode, e, c, b * q + q0, q0);
     }
 
-    /** Applies the epilogue and stores; {@code o} is the flat output offset, {@code col} the column. */
-    private static void finish(FloatVector acc, int mode, float[] e, float[] c, int o, int col,
-                               VectorMask<Float> mask) {
+    /** Applies the epilogue and stores a full vector; {@code o} is the flat output offset, {@code col} the column. */
+    private static void finish(FloatVector acc, int mode, float[] e, float[] c, int o, int col) {
         FloatVector v = acc;
         if (mode == ADD_BIAS) {
-            v = acc.add(FloatVector.fromArray(S, e, col, mask));
+            v = acc.add(FloatVector.fromArray(S, e, col));
         } else if (mode == MUL_X) {
-            v = FloatVector.fromArray(S, e, o, mask).mul(acc);
+            v = FloatVector.fromArray(S, e, o).mul(acc);
         }
-        v.intoArray(c, o, mask);
+        v.intoArray(c, o);
     }
 
     @Override
