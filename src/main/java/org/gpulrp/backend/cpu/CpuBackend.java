@@ -172,11 +172,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void relu(Buffer in, Buffer out, int length) {
         float[] s = a(in), d = a(out);
-        parallelRows(length, 1, (k0, k1) -> {
-            for (int k = k0; k < k1; k++) {
-                d[k] = s[k] > 0 ? s[k] : 0f;
-            }
-        });
+        parallelRows(length, 1, (k0, k1) -> kernels.relu(s, d, k0, k1));
     }
 
     @Override
@@ -201,40 +197,18 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    static float stab(float d, float eps) {
-        return d + (d >= 0 ? eps : -eps);
-    }
-
-    static float safeDiv(float r, float s) {
-        return s == 0 ? 0f : r / s;
-    }
-
     @Override
     public void normalize(Buffer r, Buffer d, int dRowStride, float eps, Buffer g, int rows, int out) {
         float[] ra = a(r), da = a(d), ga = a(g);
-        parallelRows(rows, out, (r0, r1) -> {
-            for (int b = r0; b < r1; b++) {
-                for (int j = 0; j < out; j++) {
-                    ga[b * out + j] = safeDiv(ra[b * out + j], stab(da[b * dRowStride + j], eps));
-                }
-            }
-        });
+        parallelRows(rows, out, (r0, r1) -> kernels.normalize(ra, da, dRowStride, eps, ga, r0, r1, out));
     }
 
     @Override
     public void normalizeSigned(Buffer r, Buffer z, Buffer p, Buffer n, float eps, float scaleP, float scaleN,
                                 boolean gammaMask, Buffer hp, Buffer hn, int rows, int out) {
         float[] ra = a(r), za = a(z), pa = a(p), na = a(n), hpa = a(hp), hna = a(hn);
-        parallelRows(rows, out, (r0, r1) -> {
-            for (int k = r0 * out; k < r1 * out; k++) {
-                float gp = safeDiv(ra[k], stab(pa[k], eps));
-                hpa[k] = gammaMask ? (za[k] > 0 ? gp : 0f) : scaleP * gp;
-                if (na != null) {
-                    float gn = safeDiv(ra[k], stab(na[k], eps));
-                    hna[k] = gammaMask ? (za[k] < 0 ? gn : 0f) : scaleN * gn;
-                }
-            }
-        });
+        parallelRows(rows, out, (r0, r1) -> kernels.normalizeSigned(ra, za, pa, na, eps, scaleP, scaleN, gammaMask,
+                hpa, hna, r0 * out, r1 * out));
     }
 
     @Override

@@ -6,6 +6,15 @@ package org.gpulrp.backend.cpu;
  */
 interface CpuKernels {
 
+    /** {@code out[k] = in[k] > 0 ? in[k] : 0} for {@code k in [k0,k1)}. */
+    void relu(float[] in, float[] out, int k0, int k1);
+
+    /** {@code g[k] = safeDiv(r[k], stab(d[dOff(k)]))} for {@code k in [k0,k1)}; see the Backend contract. */
+    void normalize(float[] r, float[] d, int dRowStride, float eps, float[] g, int r0, int r1, int out);
+
+    void normalizeSigned(float[] r, float[] z, float[] p, float[] n, float eps, float scaleP, float scaleN,
+                         boolean gammaMask, float[] hp, float[] hn, int k0, int k1);
+
     void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out);
 
     void linearSigned(float[] x, float[] ut, float[] vt, float[] biasP, float[] biasN, float[] outP, float[] outN,

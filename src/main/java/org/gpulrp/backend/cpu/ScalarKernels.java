@@ -6,6 +6,43 @@ package org.gpulrp.backend.cpu;
  */
 final class ScalarKernels implements CpuKernels {
 
+    static float stab(float d, float eps) {
+        return d + (d >= 0 ? eps : -eps);
+    }
+
+    static float safeDiv(float r, float s) {
+        return s == 0 ? 0f : r / s;
+    }
+
+    @Override
+    public void relu(float[] in, float[] out, int k0, int k1) {
+        for (int k = k0; k < k1; k++) {
+            out[k] = in[k] > 0 ? in[k] : 0f;
+        }
+    }
+
+    @Override
+    public void normalize(float[] r, float[] d, int dRowStride, float eps, float[] g, int r0, int r1, int out) {
+        for (int b = r0; b < r1; b++) {
+            for (int j = 0; j < out; j++) {
+                g[b * out + j] = safeDiv(r[b * out + j], stab(d[b * dRowStride + j], eps));
+            }
+        }
+    }
+
+    @Override
+    public void normalizeSigned(float[] r, float[] z, float[] p, float[] n, float eps, float scaleP, float scaleN,
+                                boolean gammaMask, float[] hp, float[] hn, int k0, int k1) {
+        for (int k = k0; k < k1; k++) {
+            float gp = safeDiv(r[k], stab(p[k], eps));
+            hp[k] = gammaMask ? (z[k] > 0 ? gp : 0f) : scaleP * gp;
+            if (n != null) {
+                float gn = safeDiv(r[k], stab(n[k], eps));
+                hn[k] = gammaMask ? (z[k] < 0 ? gn : 0f) : scaleN * gn;
+            }
+        }
+    }
+
     @Override
     public void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out) {
         for (int b = r0; b < r1; b++) {

@@ -25,6 +25,73 @@ final class VectorKernels implements CpuKernels {
         return S.vectorBitSize() + "-bit";
     }
 
+    private static final ScalarKernels TAIL = new ScalarKernels();
+
+    @Override
+    public void relu(float[] in, float[] out, int k0, int k1) {
+        FloatVector zero = FloatVector.zero(S);
+        int k = k0;
+        for (; k + L <= k1; k += L) {
+            FloatVector v = FloatVector.fromArray(S, in, k);
+            zero.blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(out, k);
+        }
+        TAIL.relu(in, out, k, k1);
+    }
+
+    /** {@code safeDiv(r, stab(d))} lane-wise, with the scalar path's exact ops. */
+    private static FloatVector normalized(FloatVector r, FloatVector d, FloatVector pos, FloatVector neg) {
+        FloatVector den = d.add(neg.blend(pos, d.compare(VectorOperators.GE, 0f)));
+        return r.div(den).blend(FloatVector.zero(S), den.compare(VectorOperators.EQ, 0f));
+    }
+
+    @Override
+    public void normalize(float[] r, float[] d, int dRowStride, float eps, float[] g, int r0, int r1, int out) {
+        FloatVector pos = FloatVector.broadcast(S, eps);
+        FloatVector neg = FloatVector.broadcast(S, -eps);
+        if (dRowStride == out) {
+            int k = r0 * out;
+            int end = r1 * out;
+            for (; k + L <= end; k += L) {
+                normalized(FloatVector.fromArray(S, r, k), FloatVector.fromArray(S, d, k), pos, neg).intoArray(g, k);
+            }
+            for (; k < end; k++) {
+                g[k] = ScalarKernels.safeDiv(r[k], ScalarKernels.stab(d[k], eps));
+            }
+            return;
+        }
+        for (int b = r0; b < r1; b++) {
+            int j = 0;
+            int o = b * out;
+            for (; j + L <= out; j += L) {
+                normalized(FloatVector.fromArray(S, r, o + j), FloatVector.fromArray(S, d, b * dRowStride + j), pos,
+                        neg).intoArray(g, o + j);
+            }
+            for (; j < out; j++) {
+                g[o + j] = ScalarKernels.safeDiv(r[o + j], ScalarKernels.stab(d[b * dRowStride + j], eps));
+            }
+        }
+    }
+
+    @Override
+    public void normalizeSigned(float[] r, float[] z, float[] p, float[] n, float eps, float scaleP, float scaleN,
+                                boolean gammaMask, float[] hp, float[] hn, int k0, int k1) {
+        FloatVector pos = FloatVector.broadcast(S, eps);
+        FloatVector neg = FloatVector.broadcast(S, -eps);
+        FloatVector zero = FloatVector.zero(S);
+        int k = k0;
+        for (; k + L <= k1; k += L) {
+            FloatVector rv = FloatVector.fromArray(S, r, k);
+            FloatVector gp = normalized(rv, FloatVector.fromArray(S, p, k), pos, neg);
+            FloatVector zv = gammaMask ? FloatVector.fromArray(S, z, k) : null;
+            (gammaMask ? zero.blend(gp, zv.compare(VectorOperators.GT, 0f)) : gp.mul(scaleP)).intoArray(hp, k);
+            if (n != null) {
+                FloatVector gn = normalized(rv, FloatVector.fromArray(S, n, k), pos, neg);
+                (gammaMask ? zero.blend(gn, zv.compare(VectorOperators.LT, 0f)) : gn.mul(scaleN)).intoArray(hn, k);
+            }
+        }
+        TAIL.normalizeSigned(r, z, p, n, eps, scaleP, scaleN, gammaMask, hp, hn, k, k1);
+    }
+
     @Override
     public void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out) {
         product(x, wt, bias == null ? STORE : ADD_BIAS, bias, z, r0, r1, in, out);

@@ -126,6 +126,44 @@ class VectorKernelsTest {
 
     @ParameterizedTest(name = "B={0} K={1} N={2}")
     @MethodSource("shapes")
+    void elementwisePrimitivesMatchScalar(int rows, int in, int out) {
+        SplittableRandom r = new SplittableRandom(rows * 17L + in + out * 3L);
+        float[] a = data(r, rows * out);
+        float[] d = data(r, rows * out);
+        float[] z = data(r, rows * out);
+        float[] n = data(r, rows * out);
+        // Exact zeros in the denominator reach the safe-division branch when eps is 0; NaN must clamp to 0.
+        d[0] = 0f;
+        a[a.length - 1] = Float.NaN;
+        float[] e1 = new float[a.length];
+        float[] v1 = new float[a.length];
+        SCALAR.relu(a, e1, 0, a.length);
+        VECTOR.relu(a, v1, 0, a.length);
+        assertBits(e1, v1, "relu");
+        for (float eps : new float[] {0f, 1e-6f, 0.25f}) {
+            float[] e = new float[a.length];
+            float[] v = new float[a.length];
+            SCALAR.normalize(a, d, out, eps, e, 0, rows, out);
+            VECTOR.normalize(a, d, out, eps, v, 0, rows, out);
+            assertBits(e, v, "normalize eps=" + eps);
+            SCALAR.normalize(a, d, 0, eps, e, 0, rows, out);
+            VECTOR.normalize(a, d, 0, eps, v, 0, rows, out);
+            assertBits(e, v, "normalize shared denominator eps=" + eps);
+            for (boolean gamma : new boolean[] {true, false}) {
+                float[] ep = new float[a.length];
+                float[] en = new float[a.length];
+                float[] vp = new float[a.length];
+                float[] vn = new float[a.length];
+                SCALAR.normalizeSigned(a, z, d, n, eps, 2f, -1f, gamma, ep, en, 0, a.length);
+                VECTOR.normalizeSigned(a, z, d, n, eps, 2f, -1f, gamma, vp, vn, 0, a.length);
+                assertBits(ep, vp, "normalizeSigned P gamma=" + gamma);
+                assertBits(en, vn, "normalizeSigned N gamma=" + gamma);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @MethodSource("shapes")
     void rowRangesComposeToTheWholeBatch(int rows, int in, int out) {
         SplittableRandom r = new SplittableRandom(5);
         float[] x = data(r, rows * in);
