@@ -11,6 +11,9 @@ public final class Tensor {
     private final int[] shape;
 
     public Tensor(float[] data, int... shape) {
+        if (shape.length == 0) {
+            throw new ShapeMismatchException("tensor shape", "at least one dimension (the batch)", "no dimensions");
+        }
         long n = 1;
         for (int s : shape) {
             if (s < 0) {

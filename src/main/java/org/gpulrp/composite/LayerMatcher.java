@@ -24,9 +24,8 @@ public interface LayerMatcher {
     }
 
     /**
-     * Linear layers with index in {@code [from, to)}, counted from the input (0 = first). Negative values count from
-     * the output end, Python style: {@code range(-1, 0)} is... the last layer only when {@code to} is 0 meaning "end";
-     * use {@link #lastLayers(int)} for that.
+     * Linear layers with index in {@code [from, to)}, counted from the input (0 = first). To count from the output
+     * end, use {@link #lastLayers(int)}.
      */
     static LayerMatcher range(int from, int to) {
         InvalidArgumentException.check(from >= 0 && to > from, "range", "need 0 <= from < to, got [" + from + ", "

@@ -53,12 +53,30 @@ final class DenseStep {
         this.in = layer.in();
         this.out = layer.out();
         this.rule = rule;
+        checkApplicable(rule, name, in);
         float[] wf = layer.weight();
         float[] bf = layer.bias();
-        this.w = keep(be.upload(wf));
-        this.wt = keep(be.upload(transpose(wf, out, in)));
-        this.bias = keep(be.upload(bf));
-        this.eps = prepareRule(wf, bf);
+        try {
+            this.w = keep(be.upload(wf));
+            this.wt = keep(be.upload(transpose(wf, out, in)));
+            this.bias = keep(be.upload(bf));
+            this.eps = prepareRule(wf, bf);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Refuses, before anything is allocated, a rule that cannot run on this layer. */
+    private static void checkApplicable(Rule rule, String name, int in) {
+        if (rule instanceof ZBox zb && zb.boundCount() != 1 && zb.boundCount() != in) {
+            throw new org.gpulrp.ShapeMismatchException("zbox bounds for layer '" + name + "'", "1 or " + in
+                    + " values", zb.boundCount() + " values");
+        }
+        if (rule instanceof org.gpulrp.rules.Pass) {
+            throw new org.gpulrp.InvalidArgumentException("rule", "pass cannot be applied to dense layer '" + name
+                    + "': a linear layer needs an LRP rule (epsilon, zplus, ...)");
+        }
     }
 
     private Buffer keep(Buffer b) {
@@ -124,10 +142,6 @@ final class DenseStep {
             be.splitSign(w, u, v, n);
             float[] lo = new float[in];
             float[] hi = new float[in];
-            if (zb.boundCount() != 1 && zb.boundCount() != in) {
-                throw new org.gpulrp.ShapeMismatchException("zbox bounds for layer '" + name + "'", "1 or " + in
-                        + " values", zb.boundCount() + " values");
-            }
             for (int i = 0; i < in; i++) {
                 lo[i] = zb.low(i);
                 hi[i] = zb.high(i);

@@ -57,8 +57,7 @@ public final class Engine implements AutoCloseable {
         int n = nodes.size();
         this.dense = new DenseStep[n];
         this.rules = new Rule[n];
-        Node last = nodes.get(n - 1);
-        this.top = init == InitialRelevance.LOGIT && last.kind() == LayerKind.ACTIVATION && n > 1 ? n - 2 : n - 1;
+        this.top = topNode(nodes, init);
         this.acts = new Buffer[n + 1];
         this.rel = new Buffer[n + 1];
         try {
@@ -85,6 +84,21 @@ public final class Engine implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * The node whose output receives the initial relevance: the last one, or for LOGIT the one below the final
+     * activation (looking past trailing identities such as dropout at inference).
+     */
+    private static int topNode(List<Node> nodes, InitialRelevance init) {
+        int k = nodes.size() - 1;
+        if (init != InitialRelevance.LOGIT) {
+            return k;
+        }
+        while (k > 0 && nodes.get(k).kind() == LayerKind.IDENTITY) {
+            k--;
+        }
+        return nodes.get(k).kind() == LayerKind.ACTIVATION && k > 0 ? k - 1 : nodes.size() - 1;
     }
 
     private Buffer batch(int floatsPerRow) {

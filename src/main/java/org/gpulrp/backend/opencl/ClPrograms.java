@@ -1,0 +1,110 @@
+package org.gpulrp.backend.opencl;
+
+import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
+import static org.jocl.CL.CL_SUCCESS;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.gpulrp.KernelBuildException;
+import org.gpulrp.LrpException;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.cl_context;
+import org.jocl.cl_device_id;
+import org.jocl.cl_program;
+
+/**
+ * Reads kernel sources from the classpath and builds them. Each program's source is the host's tuning
+ * {@code #define}s, then {@code lrp_common.h}, then one {@code .cl} file ({@code #include} cannot reach the
+ * classpath); every program is built with exactly {@link #BUILD_OPTIONS}.
+ */
+final class ClPrograms {
+    /** The one build option (DESIGN.md section 4): nothing that relaxes IEEE semantics, ever. */
+    static final String BUILD_OPTIONS = "-cl-fp32-correctly-rounded-divide-sqrt";
+    /** Where the pom puts {@code kernels/*.cl} and {@code kernels/*.h} on the classpath. */
+    static final String RESOURCE_DIR = "/org/gpulrp/kernels/";
+    static final String COMMON_HEADER = "lrp_common.h";
+
+    private ClPrograms() {
+    }
+
+    /** The text of one kernel resource, e.g. {@code matmul.cl}. */
+    static String resource(String name) {
+        try (InputStream in = ClPrograms.class.getResourceAsStream(RESOURCE_DIR + name)) {
+            if (in == null) {
+                throw new LrpException("kernel source " + RESOURCE_DIR + name + " is missing from the classpath; "
+                        + "the gpulrp jar is incomplete (rebuild it with mvn package)");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new LrpException("cannot read kernel source " + RESOURCE_DIR + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The full source of program {@code file}: defines, the common header, the file, with #line markers. */
+    static String source(String file, Map<String, Integer> defines) {
+        StringBuilder s = new StringBuilder();
+        for (Map.Entry<String, Integer> d : defines.entrySet()) {
+            s.append("#define ").append(d.getKey()).append(' ').append(d.getValue()).append('\n');
+        }
+        s.append("#line 1 \"").append(COMMON_HEADER).append("\"\n").append(resource(COMMON_HEADER)).append('\n');
+        s.append("#line 1 \"").append(file).append("\"\n").append(resource(file)).append('\n');
+        return s.toString();
+    }
+
+    /**
+     * Builds {@code source} for one device. A compiler error becomes a {@link KernelBuildException} carrying the
+     * build log; the half-built program is released.
+     */
+    static cl_program build(cl_context context, cl_device_id device, String deviceName, String name, String source) {
+        int[] err = new int[1];
+        cl_program program;
+        try {
+            program = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, err);
+        } catch (CLException e) {
+            throw ClErrors.wrap(e, "clCreateProgramWithSource(" + name + ")", deviceName);
+        }
+        ClErrors.check(err[0], "clCreateProgramWithSource(" + name + ")", deviceName);
+        int status;
+        try {
+            status = CL.clBuildProgram(program, 1, new cl_device_id[] {device}, BUILD_OPTIONS, null, null);
+        } catch (CLException e) {
+            status = e.getStatus();
+        }
+        if (status != CL_SUCCESS) {
+            String log = buildLog(program, device);
+            release(program);
+            throw new KernelBuildException("OpenCL program " + name + " failed to build on device '" + deviceName
+                    + "': " + ClErrors.name(status) + " (" + status + ")", deviceName, status, log);
+        }
+        return program;
+    }
+
+    /** The compiler's log for {@code program} on {@code device}; a placeholder where the driver gives none. */
+    static String buildLog(cl_program program, cl_device_id device) {
+        try {
+            long[] size = new long[1];
+            if (CL.clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, 0, null, size) != CL_SUCCESS
+                    || size[0] <= 1) {
+                return "(the driver gave no build log)";
+            }
+            byte[] bytes = new byte[(int) size[0]];
+            CL.clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, bytes.length, Pointer.to(bytes), null);
+            String log = ClDevices.cString(bytes);
+            return log.isEmpty() ? "(the driver gave no build log)" : log;
+        } catch (CLException e) {
+            return "(the build log could not be read: " + ClErrors.name(e.getStatus()) + ")";
+        }
+    }
+
+    static void release(cl_program program) {
+        try {
+            CL.clReleaseProgram(program);
+        } catch (CLException | LinkageError e) {
+            // releasing is best effort
+        }
+    }
+}

@@ -1,0 +1,770 @@
+package org.gpulrp.backend.opencl;
+
+import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_MEM_COPY_HOST_PTR;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_TRUE;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.gpulrp.ClosedException;
+import org.gpulrp.DeviceException;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.LrpException;
+import org.gpulrp.ShapeMismatchException;
+import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.BackendInfo;
+import org.gpulrp.backend.Buffer;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_program;
+import org.jocl.cl_queue_properties;
+
+/**
+ * The {@link Backend} primitives as OpenCL kernels on one device: one context, one in-order queue, the programs
+ * built once (with exactly {@code -cl-fp32-correctly-rounded-divide-sqrt}) and their kernels reused. On a device whose
+ * {@code CL_DEVICE_SINGLE_FP_CONFIG} has fma, denormals and correctly rounded division, the results equal the CPU
+ * backend's bit for bit; on another device it still runs, and {@link #info()} says it is not exact and why.
+ *
+ * <p>The dense kernels come in three {@link Variant}s with the same bits; {@link Variant#AUTO} picks
+ * {@link Variant#VECTOR} on CPU devices (PoCL), {@link Variant#TILED} on GPUs and {@link Variant#SIMPLE} elsewhere.
+ * The system property {@value #VARIANT_PROPERTY} forces one where the caller asks for {@code AUTO}.
+ *
+ * <p>Methods are {@code synchronized}; the backend is meant to be driven by one thread at a time. {@link #close()}
+ * releases every buffer the backend made that is still open.
+ */
+public final class OpenClBackend implements Backend {
+
+    /** Kernel shapes for the dense primitives; every variant keeps each output's ascending fma chain. */
+    public enum Variant {
+        /** {@code VECTOR} on CPU devices, {@code TILED} on GPUs (where the device fits it), else {@code SIMPLE}. */
+        AUTO,
+        /** One work-item per output: the plain statement of the contract. */
+        SIMPLE,
+        /** float16 register tiles, several rows by 32 columns per work-item: fast on CPU devices (PoCL). */
+        VECTOR,
+        /** Local-memory tiles, 64x64 outputs per 16x16 work-group: the shape for GPUs (slow on PoCL). */
+        TILED
+    }
+
+    /** System property that forces a {@link Variant} (by name, any case) when the caller asks for AUTO. */
+    public static final String VARIANT_PROPERTY = "gpulrp.opencl.variant";
+    /** System property with a device-name substring, used when the caller names no device. */
+    public static final String DEVICE_PROPERTY = "gpulrp.opencl.device";
+
+    // Tuning parameters; the host prepends them as #defines, so kernels and launch geometry always agree.
+    static final int VEC_ROWS = 4;
+    static final int VEC_COLV = 2;
+    static final int VEC_COLS = 16 * VEC_COLV;
+    /** Work-items per work-group along the rows for the VECTOR kernels: a fixed size, so PoCL compiles once. */
+    static final int VEC_LOCAL_ROWS = 8;
+    static final int TILE_T = 16;
+    static final int TILE_W = 4;
+    static final int TILE_K = 16;
+    static final int TILE_B = TILE_T * TILE_W;
+    /** Local memory the largest TILED kernel needs (backproject_signed: two staged rows slices, two column slices). */
+    static final long TILED_LOCAL_BYTES = 4L * (2L * TILE_B * (TILE_K + 1) + 2L * TILE_K * TILE_B);
+    static final int SIMPLE_LOCAL_X = 16;
+    static final int SIMPLE_LOCAL_Y = 4;
+    static final int ELEMENT_LOCAL = 256;
+
+    private static final String[] FILES = {"clamp.cl", "normalize.cl", "matmul.cl", "backproject.cl"};
+    private static final String[] ELEMENTWISE = {"relu", "split_sign", "gamma_weights", "normalize_relevance",
+        "normalize_signed"};
+    private static final String[] DENSE = {"linear", "linear_signed", "linear_signed_p", "linear_zbox",
+        "backproject", "backproject_signed", "backproject_signed_p", "backproject_zbox"};
+
+    /** Every cl_mem alive across all backends in this JVM (buffers and internal dummies): a leak check for tests. */
+    private static final AtomicInteger LIVE_MEM_OBJECTS = new AtomicInteger();
+
+    /** How a kernel is launched. */
+    private enum Shape { ELEMENTWISE, SIMPLE, VECTOR, TILED }
+
+    /** A built kernel, how to launch it, and the largest work-group the device allows for it. */
+    private record Launch(String name, cl_kernel kernel, Shape shape, long maxWorkGroup) {
+    }
+
+    private final DeviceDescription device;
+    private final String deviceName;
+    private final cl_device_id deviceId;
+    private final Variant variant;
+    private cl_context context;
+    private cl_command_queue queue;
+    private final List<cl_program> programs = new ArrayList<>();
+    private final Map<String, cl_program> programByKernel = new HashMap<>();
+    private final Map<String, Launch> launches = new HashMap<>();
+    private final Set<ClBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final String fallbackNote;
+    private cl_mem dummy;
+    private volatile boolean closed;
+
+    /** Opens the default device (a GPU where there is one), or the one {@value #DEVICE_PROPERTY} names. */
+    public static OpenClBackend open() {
+        return open(null, Variant.AUTO);
+    }
+
+    /**
+     * Opens the first device whose name contains {@code deviceNameOrNull} (ignoring case); null picks the default
+     * device (a GPU where there is one).
+     *
+     * @throws DeviceException where there is no OpenCL platform, no matching device, or a call fails
+     */
+    public static OpenClBackend open(String deviceNameOrNull) {
+        return open(deviceNameOrNull, Variant.AUTO);
+    }
+
+    /** As {@link #open(String)}, with the dense kernels' {@link Variant} forced ({@code AUTO} picks per device). */
+    public static OpenClBackend open(String deviceNameOrNull, Variant variant) {
+        if (variant == null) {
+            throw new InvalidArgumentException("variant", "must not be null; use Variant.AUTO");
+        }
+        String name = deviceNameOrNull != null ? deviceNameOrNull : System.getProperty(DEVICE_PROPERTY);
+        return new OpenClBackend(ClDevices.select(name), variant);
+    }
+
+    /** Whether this JVM can reach at least one OpenCL device. */
+    public static boolean isAvailable() {
+        return unavailableReason().isEmpty();
+    }
+
+    /** Why no OpenCL device can be used (no loader, no platform, no device), or empty where one can. */
+    public static Optional<String> unavailableReason() {
+        try {
+            ClDevices.enumerate();
+            return Optional.empty();
+        } catch (LrpException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    /** Every OpenCL device on every platform; empty where there is no OpenCL (see {@link #unavailableReason()}). */
+    public static List<DeviceDescription> listDevices() {
+        List<DeviceDescription> out = new ArrayList<>();
+        try {
+            for (ClDevices.Found f : ClDevices.enumerate()) {
+                out.add(f.description());
+            }
+        } catch (DeviceException e) {
+            if (!e.getMessage().startsWith(ClErrors.NO_PLATFORM)) {
+                throw e;
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private OpenClBackend(ClDevices.Found found, Variant requested) {
+        this.device = found.description();
+        this.deviceName = device.name();
+        this.deviceId = found.device();
+        Variant v = requested == Variant.AUTO ? propertyVariant() : requested;
+        boolean tiledFits = found.maxWorkGroupSize() >= (long) TILE_T * TILE_T
+                && found.localMemBytes() >= TILED_LOCAL_BYTES;
+        String note = "";
+        if (v == Variant.AUTO) {
+            v = found.isCpu() ? Variant.VECTOR : found.isGpu() && tiledFits ? Variant.TILED : Variant.SIMPLE;
+        }
+        this.variant = v;
+        try {
+            int[] err = new int[1];
+            context = CL.clCreateContext(null, 1, new cl_device_id[] {deviceId}, null, null, err);
+            ClErrors.check(err[0], "clCreateContext", deviceName);
+            queue = createQueue(context, deviceId, device.version(), err);
+            ClErrors.check(err[0], "clCreateCommandQueue", deviceName);
+            Map<String, Integer> defines = new LinkedHashMap<>();
+            defines.put("VEC_ROWS", VEC_ROWS);
+            defines.put("VEC_COLV", VEC_COLV);
+            defines.put("TILE_T", TILE_T);
+            defines.put("TILE_W", TILE_W);
+            defines.put("TILE_K", TILE_K);
+            for (String file : FILES) {
+                cl_program p = ClPrograms.build(context, deviceId, deviceName, file,
+                        ClPrograms.source(file, defines));
+                programs.add(p);
+                for (String k : kernelNames(p)) {
+                    programByKernel.put(k, p);
+                }
+            }
+            for (String op : ELEMENTWISE) {
+                launches.put(op, launch(op, Shape.ELEMENTWISE));
+            }
+            List<String> fellBack = new ArrayList<>();
+            for (String op : DENSE) {
+                Launch l = switch (variant) {
+                    case VECTOR -> launch(op + "_vec", Shape.VECTOR);
+                    case TILED -> launch(op + "_tiled", Shape.TILED);
+                    default -> launch(op + "_simple", Shape.SIMPLE);
+                };
+                if (l.shape() == Shape.TILED && l.maxWorkGroup() < (long) TILE_T * TILE_T) {
+                    // The compiled kernel needs too many registers for a full work-group here: keep the contract,
+                    // lose the tiling.
+                    fellBack.add(op);
+                    releaseKernel(l.kernel());
+                    l = launch(op + "_simple", Shape.SIMPLE);
+                }
+                launches.put(op, l);
+            }
+            if (!fellBack.isEmpty()) {
+                note = "simple kernels for " + String.join(", ", fellBack) + " (tiled work-group too large)";
+            }
+            int[] e = new int[1];
+            dummy = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, Sizeof.cl_float, null, e);
+            ClErrors.check(e[0], "clCreateBuffer(dummy)", deviceName);
+            LIVE_MEM_OBJECTS.incrementAndGet();
+        } catch (CLException e) {
+            releaseAll();
+            throw ClErrors.wrap(e, "backend setup", deviceName);
+        } catch (RuntimeException | Error e) {
+            releaseAll();
+            throw e;
+        }
+        this.fallbackNote = note;
+    }
+
+    /** An in-order queue: the OpenCL 2.0 call where the device has it, else the 1.x one. */
+    @SuppressWarnings("deprecation")
+    private static cl_command_queue createQueue(cl_context context, cl_device_id device, String version, int[] err) {
+        if (openClMajor(version) >= 2) {
+            return CL.clCreateCommandQueueWithProperties(context, device, new cl_queue_properties(), err);
+        }
+        return CL.clCreateCommandQueue(context, device, 0, err);
+    }
+
+    /** The major version in a {@code CL_DEVICE_VERSION} string ({@code OpenCL 3.0 ...}); 1 where unreadable. */
+    static int openClMajor(String version) {
+        Matcher m = Pattern.compile("OpenCL (\\d+)\\.").matcher(version);
+        return m.lookingAt() ? Integer.parseInt(m.group(1)) : 1;
+    }
+
+    private static Variant propertyVariant() {
+        String p = System.getProperty(VARIANT_PROPERTY);
+        if (p == null || p.isBlank()) {
+            return Variant.AUTO;
+        }
+        try {
+            return Variant.valueOf(p.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidArgumentException(VARIANT_PROPERTY, "must be one of auto, simple, vector, tiled; got '"
+                    + p + "'");
+        }
+    }
+
+    private List<String> kernelNames(cl_program p) {
+        long[] size = new long[1];
+        ClErrors.check(CL.clGetProgramInfo(p, CL.CL_PROGRAM_KERNEL_NAMES, 0, null, size), "clGetProgramInfo",
+                deviceName);
+        byte[] bytes = new byte[(int) size[0]];
+        ClErrors.check(CL.clGetProgramInfo(p, CL.CL_PROGRAM_KERNEL_NAMES, bytes.length, Pointer.to(bytes), null),
+                "clGetProgramInfo", deviceName);
+        List<String> names = new ArrayList<>();
+        for (String n : ClDevices.cString(bytes).split(";")) {
+            if (!n.isBlank()) {
+                names.add(n.trim());
+            }
+        }
+        return names;
+    }
+
+    private Launch launch(String name, Shape shape) {
+        cl_program p = programByKernel.get(name);
+        if (p == null) {
+            throw new LrpException("kernel " + name + " is missing from the kernel sources");
+        }
+        int[] err = new int[1];
+        cl_kernel k = CL.clCreateKernel(p, name, err);
+        ClErrors.check(err[0], "clCreateKernel(" + name + ")", deviceName);
+        long[] wg = new long[1];
+        int s = CL.clGetKernelWorkGroupInfo(k, deviceId, CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg),
+                null);
+        if (s != CL.CL_SUCCESS) {
+            releaseKernel(k);
+            throw ClErrors.failure("clGetKernelWorkGroupInfo(" + name + ")", deviceName, s, null);
+        }
+        return new Launch(name, k, shape, wg[0]);
+    }
+
+    // ------------------------------------------------------------------------------------------------ facts
+
+    @Override
+    public BackendInfo info() {
+        String what = deviceName + " (" + device.type() + ", " + device.platform() + "), " + kernelsName()
+                + " kernels";
+        String note = device.note();
+        if (!fallbackNote.isEmpty()) {
+            note = note.isEmpty() ? fallbackNote : note + "; " + fallbackNote;
+        }
+        return new BackendInfo("opencl", what, device.exact(), note);
+    }
+
+    private String kernelsName() {
+        return variant.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The device this backend runs on. */
+    public DeviceDescription device() {
+        return device;
+    }
+
+    /** The dense kernels' variant this backend runs (never {@code AUTO}). */
+    public Variant variant() {
+        return variant;
+    }
+
+    /** Buffers this backend made that are not yet closed. */
+    public synchronized int liveBuffers() {
+        return live.size();
+    }
+
+    /** Every OpenCL memory object alive in this JVM (all backends' buffers and internal ones). */
+    static int liveMemObjects() {
+        return LIVE_MEM_OBJECTS.get();
+    }
+
+    /** Waits until every queued command has finished (for timing; {@link #read} already waits). */
+    public synchronized void finish() {
+        checkOpen();
+        try {
+            ClErrors.check(CL.clFinish(queue), "clFinish", deviceName);
+        } catch (CLException e) {
+            throw ClErrors.wrap(e, "clFinish", deviceName);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ buffers
+
+    @Override
+    public synchronized Buffer allocate(int length) {
+        checkOpen();
+        InvalidArgumentException.check(length >= 0, "length", "must be >= 0, got " + length);
+        return newBuffer(length, null);
+    }
+
+    @Override
+    public synchronized Buffer upload(float[] data) {
+        checkOpen();
+        if (data == null) {
+            throw new InvalidArgumentException("data", "must not be null");
+        }
+        return newBuffer(data.length, data);
+    }
+
+    private ClBuffer newBuffer(int length, float[] data) {
+        long bytes = 4L * Math.max(1, length);
+        if (bytes > device.maxAllocBytes()) {
+            throw new DeviceException("a buffer of " + (bytes >> 20) + " MiB exceeds the largest allocation device '"
+                    + deviceName + "' allows (" + (device.maxAllocBytes() >> 20) + " MiB); use a smaller batch",
+                    deviceName, CL.CL_INVALID_BUFFER_SIZE, null);
+        }
+        boolean copy = data != null && length > 0;
+        int[] err = new int[1];
+        cl_mem mem;
+        try {
+            mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | (copy ? CL_MEM_COPY_HOST_PTR : 0), bytes,
+                    copy ? Pointer.to(data) : null, err);
+        } catch (CLException e) {
+            throw ClErrors.wrap(e, "clCreateBuffer(" + length + " floats)", deviceName);
+        }
+        ClErrors.check(err[0], "clCreateBuffer(" + length + " floats)", deviceName);
+        LIVE_MEM_OBJECTS.incrementAndGet();
+        ClBuffer b = new ClBuffer(this, mem, length);
+        live.add(b);
+        return b;
+    }
+
+    /** Called by {@link ClBuffer#close()}: idempotent, never throws. */
+    synchronized void release(ClBuffer b) {
+        if (b.mem == null) {
+            return;
+        }
+        releaseMem(b.mem);
+        b.mem = null;
+        live.remove(b);
+    }
+
+    @Override
+    public synchronized void write(Buffer dst, float[] src, int srcOff, int length) {
+        checkOpen();
+        checkRange(src, srcOff, length, "src");
+        cl_mem d = buf(dst, "dst", length);
+        if (length == 0) {
+            return;
+        }
+        try {
+            ClErrors.check(CL.clEnqueueWriteBuffer(queue, d, CL_TRUE, 0, 4L * length,
+                    Pointer.to(src).withByteOffset(4L * srcOff), 0, null, null), "clEnqueueWriteBuffer", deviceName);
+        } catch (CLException e) {
+            throw ClErrors.wrap(e, "clEnqueueWriteBuffer", deviceName);
+        }
+    }
+
+    @Override
+    public synchronized void read(Buffer src, float[] dst, int dstOff, int length) {
+        checkOpen();
+        checkRange(dst, dstOff, length, "dst");
+        cl_mem s = buf(src, "src", length);
+        if (length == 0) {
+            return;
+        }
+        try {
+            ClErrors.check(CL.clEnqueueReadBuffer(queue, s, CL_TRUE, 0, 4L * length,
+                    Pointer.to(dst).withByteOffset(4L * dstOff), 0, null, null), "clEnqueueReadBuffer", deviceName);
+        } catch (CLException e) {
+            throw ClErrors.wrap(e, "clEnqueueReadBuffer", deviceName);
+        }
+    }
+
+    private static void checkRange(float[] array, int off, int length, String name) {
+        if (array == null) {
+            throw new InvalidArgumentException(name, "must not be null");
+        }
+        if (off < 0 || length < 0 || (long) off + length > array.length) {
+            throw new InvalidArgumentException(name, "range [" + off + ", " + ((long) off + length)
+                    + ") is outside the array of length " + array.length);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ dense
+
+    @Override
+    public synchronized void linear(Buffer x, Buffer wt, Buffer bias, Buffer z, int rows, int in, int out) {
+        checkOpen();
+        dims(rows, in, out);
+        Object[] args = {buf(x, "x", (long) rows * in), buf(wt, "wt", (long) in * out), opt(bias, "bias", out),
+            flag(bias), buf(z, "z", (long) rows * out), rows, in, out};
+        dense("linear", rows, out, args);
+    }
+
+    @Override
+    public synchronized void linearSigned(Buffer x, Buffer ut, Buffer vt, Buffer biasP, Buffer biasN, Buffer outP,
+                                          Buffer outN, int rows, int in, int out) {
+        checkOpen();
+        dims(rows, in, out);
+        Object xb = buf(x, "x", (long) rows * in);
+        Object ub = buf(ut, "ut", (long) in * out);
+        Object vb = buf(vt, "vt", (long) in * out);
+        Object bp = opt(biasP, "biasP", out);
+        Object op = buf(outP, "outP", (long) rows * out);
+        if (outN == null) {
+            dense("linear_signed_p", rows, out, new Object[] {xb, ub, vb, bp, flag(biasP), op, rows, in, out});
+        } else {
+            Object bn = opt(biasN, "biasN", out);
+            Object on = buf(outN, "outN", (long) rows * out);
+            dense("linear_signed", rows, out, new Object[] {xb, ub, vb, bp, flag(biasP), bn, flag(biasN), op, on,
+                rows, in, out});
+        }
+    }
+
+    @Override
+    public synchronized void linearZBox(Buffer x, Buffer wt, Buffer low, Buffer high, Buffer d, int rows, int in,
+                                        int out) {
+        checkOpen();
+        dims(rows, in, out);
+        dense("linear_zbox", rows, out, new Object[] {buf(x, "x", (long) rows * in), buf(wt, "wt", (long) in * out),
+            buf(low, "low", in), buf(high, "high", in), buf(d, "d", (long) rows * out), rows, in, out});
+    }
+
+    @Override
+    public synchronized void backproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, int out, int in) {
+        checkOpen();
+        dims(rows, in, out);
+        dense("backproject", rows, in, new Object[] {buf(g, "g", (long) rows * out), buf(w, "w", (long) out * in),
+            opt(x, "x", (long) rows * in), flag(x), buf(r, "r", (long) rows * in), rows, out, in});
+    }
+
+    @Override
+    public synchronized void backprojectSigned(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r,
+                                               int rows, int out, int in) {
+        checkOpen();
+        dims(rows, in, out);
+        Object pb = buf(hp, "hp", (long) rows * out);
+        Object ub = buf(u, "u", (long) out * in);
+        Object vb = buf(v, "v", (long) out * in);
+        Object xb = buf(x, "x", (long) rows * in);
+        Object rb = buf(r, "r", (long) rows * in);
+        if (hn == null) {
+            dense("backproject_signed_p", rows, in, new Object[] {pb, ub, vb, xb, rb, rows, out, in});
+        } else {
+            dense("backproject_signed", rows, in, new Object[] {pb, buf(hn, "hn", (long) rows * out), ub, vb, xb, rb,
+                rows, out, in});
+        }
+    }
+
+    @Override
+    public synchronized void backprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low,
+                                             Buffer high, Buffer r, int rows, int out, int in) {
+        checkOpen();
+        dims(rows, in, out);
+        long wl = (long) out * in;
+        dense("backproject_zbox", rows, in, new Object[] {buf(g, "g", (long) rows * out), buf(w, "w", wl),
+            buf(wpos, "wpos", wl), buf(wneg, "wneg", wl), buf(x, "x", (long) rows * in), buf(low, "low", in),
+            buf(high, "high", in), buf(r, "r", (long) rows * in), rows, out, in});
+    }
+
+    // ------------------------------------------------------------------------------------------------ elementwise
+
+    @Override
+    public synchronized void relu(Buffer in, Buffer out, int length) {
+        checkOpen();
+        count(length, "length");
+        elementwise("relu", length, new Object[] {buf(in, "in", length), buf(out, "out", length), length});
+    }
+
+    @Override
+    public synchronized void splitSign(Buffer w, Buffer pos, Buffer neg, int length) {
+        checkOpen();
+        count(length, "length");
+        elementwise("split_sign", length, new Object[] {buf(w, "w", length), buf(pos, "pos", length),
+            buf(neg, "neg", length), length});
+    }
+
+    @Override
+    public synchronized void gammaWeights(Buffer w, float gamma, Buffer wp, Buffer wn, int length) {
+        checkOpen();
+        count(length, "length");
+        elementwise("gamma_weights", length, new Object[] {buf(w, "w", length), gamma, buf(wp, "wp", length),
+            buf(wn, "wn", length), length});
+    }
+
+    @Override
+    public synchronized void normalize(Buffer r, Buffer d, int dRowStride, float eps, Buffer g, int rows, int out) {
+        checkOpen();
+        count(rows, "rows");
+        count(out, "out");
+        count(dRowStride, "dRowStride");
+        long n = (long) rows * out;
+        long dNeed = rows == 0 || out == 0 ? 0 : (long) (rows - 1) * dRowStride + out;
+        elementwise("normalize_relevance", n, new Object[] {buf(r, "r", n), buf(d, "d", dNeed), dRowStride, eps,
+            buf(g, "g", n), rows, out});
+    }
+
+    @Override
+    public synchronized void normalizeSigned(Buffer r, Buffer z, Buffer p, Buffer n, float eps, float scaleP,
+                                             float scaleN, boolean gammaMask, Buffer hp, Buffer hn, int rows,
+                                             int out) {
+        checkOpen();
+        count(rows, "rows");
+        count(out, "out");
+        long len = (long) rows * out;
+        Object zb = gammaMask ? buf(z, "z", len) : opt(z, "z", 0);
+        Object nb = opt(n, "n", len);
+        Object hnb = n == null ? opt(hn, "hn", 0) : buf(hn, "hn", len);
+        elementwise("normalize_signed", len, new Object[] {buf(r, "r", len), zb, buf(p, "p", len), nb, flag(n), eps,
+            scaleP, scaleN, gammaMask ? 1 : 0, buf(hp, "hp", len), hnb, (int) len});
+    }
+
+    // ------------------------------------------------------------------------------------------------ launching
+
+    private void dense(String op, int rows, int cols, Object[] args) {
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        Launch l = launches.get(op);
+        long gx;
+        long gy;
+        long lx;
+        long ly;
+        switch (l.shape()) {
+            case VECTOR -> {
+                lx = 1;
+                ly = Math.max(1, Math.min(VEC_LOCAL_ROWS, l.maxWorkGroup()));
+                gx = ceilDiv(cols, VEC_COLS);
+                gy = roundUp(ceilDiv(rows, VEC_ROWS), ly);
+            }
+            case TILED -> {
+                lx = TILE_T;
+                ly = TILE_T;
+                gx = ceilDiv(cols, TILE_B) * TILE_T;
+                gy = ceilDiv(rows, TILE_B) * TILE_T;
+            }
+            default -> {
+                lx = Math.max(1, Math.min(SIMPLE_LOCAL_X, l.maxWorkGroup()));
+                ly = Math.max(1, Math.min(SIMPLE_LOCAL_Y, l.maxWorkGroup() / lx));
+                gx = roundUp(cols, lx);
+                gy = roundUp(rows, ly);
+            }
+        }
+        run(l, args, new long[] {gx, gy}, new long[] {lx, ly});
+    }
+
+    private void elementwise(String op, long n, Object[] args) {
+        if (n == 0) {
+            return;
+        }
+        Launch l = launches.get(op);
+        long lx = Math.max(1, Math.min(ELEMENT_LOCAL, l.maxWorkGroup()));
+        run(l, args, new long[] {roundUp(n, lx)}, new long[] {lx});
+    }
+
+    private void run(Launch l, Object[] args, long[] global, long[] local) {
+        try {
+            for (int i = 0; i < args.length; i++) {
+                Object a = args[i];
+                int s;
+                if (a instanceof cl_mem m) {
+                    s = CL.clSetKernelArg(l.kernel(), i, Sizeof.cl_mem, Pointer.to(m));
+                } else if (a instanceof Integer v) {
+                    s = CL.clSetKernelArg(l.kernel(), i, Sizeof.cl_int, Pointer.to(new int[] {v}));
+                } else if (a instanceof Float v) {
+                    s = CL.clSetKernelArg(l.kernel(), i, Sizeof.cl_float, Pointer.to(new float[] {v}));
+                } else {
+                    throw new IllegalStateException("kernel argument " + i + " of " + l.name() + ": " + a);
+                }
+                ClErrors.check(s, "clSetKernelArg(" + l.name() + ", " + i + ")", deviceName);
+            }
+            ClErrors.check(CL.clEnqueueNDRangeKernel(queue, l.kernel(), global.length, null, global, local, 0, null,
+                    null), "clEnqueueNDRangeKernel(" + l.name() + ")", deviceName);
+        } catch (CLException e) {
+            throw ClErrors.wrap(e, "kernel " + l.name(), deviceName);
+        }
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long roundUp(long a, long b) {
+        return ceilDiv(a, b) * b;
+    }
+
+    // ------------------------------------------------------------------------------------------------ checks
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ClosedException("OpenCL backend on '" + deviceName + "'");
+        }
+    }
+
+    private static void dims(int rows, int in, int out) {
+        count(rows, "rows");
+        count(in, "in");
+        count(out, "out");
+    }
+
+    private static void count(int v, String name) {
+        InvalidArgumentException.check(v >= 0, name, "must be >= 0, got " + v);
+    }
+
+    /** The cl_mem of a required buffer of at least {@code need} floats made by this backend. */
+    private cl_mem buf(Buffer b, String name, long need) {
+        if (b == null) {
+            throw new InvalidArgumentException(name, "must not be null");
+        }
+        return mem(b, name, need);
+    }
+
+    /** As {@link #buf}, or the dummy buffer where {@code b} is null (the kernel reads a flag instead). */
+    private cl_mem opt(Buffer b, String name, long need) {
+        return b == null ? dummy : mem(b, name, need);
+    }
+
+    private static int flag(Buffer b) {
+        return b == null ? 0 : 1;
+    }
+
+    private cl_mem mem(Buffer b, String name, long need) {
+        if (!(b instanceof ClBuffer c) || c.owner != this) {
+            throw new InvalidArgumentException(name, "is not a buffer of this OpenCL backend (" + b + ")");
+        }
+        if (c.mem == null) {
+            throw new ClosedException("OpenCL buffer '" + name + "'");
+        }
+        if (c.length() < need) {
+            throw new ShapeMismatchException(name, "at least " + need + " floats", c.length() + " floats");
+        }
+        return c.mem;
+    }
+
+    // ------------------------------------------------------------------------------------------------ release
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (queue != null) {
+                CL.clFinish(queue);
+            }
+        } catch (CLException | LinkageError e) {
+            // the device may already be lost; release what we can
+        }
+        releaseAll();
+    }
+
+    private void releaseAll() {
+        for (ClBuffer b : new ArrayList<>(live)) {
+            releaseMem(b.mem);
+            b.mem = null;
+        }
+        live.clear();
+        if (dummy != null) {
+            releaseMem(dummy);
+            dummy = null;
+        }
+        for (Launch l : launches.values()) {
+            releaseKernel(l.kernel());
+        }
+        launches.clear();
+        for (cl_program p : programs) {
+            ClPrograms.release(p);
+        }
+        programs.clear();
+        programByKernel.clear();
+        if (queue != null) {
+            try {
+                CL.clReleaseCommandQueue(queue);
+            } catch (CLException | LinkageError e) {
+                // best effort
+            }
+            queue = null;
+        }
+        if (context != null) {
+            try {
+                CL.clReleaseContext(context);
+            } catch (CLException | LinkageError e) {
+                // best effort
+            }
+            context = null;
+        }
+    }
+
+    private static void releaseMem(cl_mem m) {
+        try {
+            CL.clReleaseMemObject(m);
+        } catch (CLException | LinkageError e) {
+            // best effort
+        }
+        LIVE_MEM_OBJECTS.decrementAndGet();
+    }
+
+    private static void releaseKernel(cl_kernel k) {
+        try {
+            CL.clReleaseKernel(k);
+        } catch (CLException | LinkageError e) {
+            // best effort
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OpenClBackend[" + info() + (closed ? ", closed" : "") + "]";
+    }
+}
