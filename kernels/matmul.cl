@@ -1,0 +1,662 @@
+/*
+ * matmul.cl: the forward chains of a dense layer (linear, linearSigned, linearZBox).
+ *
+ * Math, per batch row b < B and output j < N, each a chain over inputs i = 0..K-1 in ascending order from +0.0f:
+ *   linear:          z[b,j] = chain_i fma(x[b,i], wt[i,j]), then + bias[j] as its own add (none when !has_bias)
+ *   linear_signed:   xi = x[b,i];  xi > 0 ? (p = fma(xi, ut[i,j], p), n = fma(xi, vt[i,j], n))
+ *                                         : (p = fma(xi, vt[i,j], p), n = fma(xi, ut[i,j], n));
+ *                    outP = p + biasP[j], outN = n + biasN[j] (each add only when that bias is present);
+ *                    the linear_signed_p kernels compute p only (no outN)
+ *   linear_zbox:     w = wt[i,j]; t = w > 0 ? x[b,i] - low[i] : x[b,i] - high[i]; d[b,j] = chain_i fma(t, w)
+ * Layout (row-major): x[B,K]; wt, ut, vt[K,N] (the transpose of PyTorch's w[N,K]); bias[N]; outputs [B,N];
+ * low, high[K]. Absent optional buffers are replaced by a dummy and a has_* flag.
+ *
+ * Variants, same bits (the host picks one per device type):
+ *   *_simple  one work-item per output; global (N, B) rounded up to the host's local size.
+ *   *_vec     CPU devices (PoCL): VEC_ROWS rows x VEC_COLS columns per work-item in float16 registers;
+ *             global (ceil(N / VEC_COLS), ceil(B / VEC_ROWS)) rounded up to the local size.
+ *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B output blocks, TILE_K-deep slices of the
+ *             operands staged in local memory; global (ceil(N / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
+ * Tuning parameters (defaults in lrp_common.h): VEC_ROWS 4, VEC_COLV 2 (VEC_COLS = 32); TILE_T 16, TILE_W 4,
+ * TILE_K 16.
+ * Compiled after lrp_common.h, which the host prepends.
+ */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* ---------------------------------------------------------------- simple: one work-item per output */
+
+__kernel void linear_simple(__global const float* restrict x, __global const float* restrict wt,
+                            __global const float* restrict bias, const int has_bias, __global float* restrict z,
+                            const int rows, const int K, const int N)
+{
+    const int j = get_global_id(0);
+    const int b = get_global_id(1);
+    if (j >= N || b >= rows) {
+        return;
+    }
+    const __global float* xr = x + b * K;
+    float acc = 0.0f;
+    for (int i = 0; i < K; i++) {
+        acc = fma(xr[i], wt[i * N + j], acc);
+    }
+    z[b * N + j] = has_bias ? acc + bias[j] : acc;
+}
+
+LRP_INLINE void linear_signed_one(const __global float* restrict x, const __global float* restrict ut,
+                                  const __global float* restrict vt, const __global float* restrict bias_p,
+                                  const int has_bias_p, const __global float* restrict bias_n,
+                                  const int has_bias_n, __global float* restrict out_p,
+                                  __global float* restrict out_n, const int rows, const int K, const int N,
+                                  const int with_n)
+{
+    const int j = get_global_id(0);
+    const int b = get_global_id(1);
+    if (j >= N || b >= rows) {
+        return;
+    }
+    const __global float* xr = x + b * K;
+    float p = 0.0f;
+    float n = 0.0f;
+    for (int i = 0; i < K; i++) {
+        const float xi = xr[i];
+        const float u = ut[i * N + j];
+        const float v = vt[i * N + j];
+        const int pos = xi > 0.0f;
+        p = fma(xi, pos ? u : v, p);
+        if (with_n) {
+            n = fma(xi, pos ? v : u, n);
+        }
+    }
+    out_p[b * N + j] = has_bias_p ? p + bias_p[j] : p;
+    if (with_n) {
+        out_n[b * N + j] = has_bias_n ? n + bias_n[j] : n;
+    }
+}
+
+__kernel void linear_signed_simple(__global const float* restrict x, __global const float* restrict ut,
+                                   __global const float* restrict vt, __global const float* restrict bias_p,
+                                   const int has_bias_p, __global const float* restrict bias_n,
+                                   const int has_bias_n, __global float* restrict out_p,
+                                   __global float* restrict out_n, const int rows, const int K, const int N)
+{
+    linear_signed_one(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, 1);
+}
+
+__kernel void linear_signed_p_simple(__global const float* restrict x, __global const float* restrict ut,
+                                     __global const float* restrict vt, __global const float* restrict bias_p,
+                                     const int has_bias_p, __global float* restrict out_p,
+                                     const int rows, const int K, const int N)
+{
+    linear_signed_one(x, ut, vt, bias_p, has_bias_p, bias_p, 0, out_p, out_p, rows, K, N, 0);
+}
+
+__kernel void linear_zbox_simple(__global const float* restrict x, __global const float* restrict wt,
+                                 __global const float* restrict low, __global const float* restrict high,
+                                 __global float* restrict d, const int rows, const int K, const int N)
+{
+    const int j = get_global_id(0);
+    const int b = get_global_id(1);
+    if (j >= N || b >= rows) {
+        return;
+    }
+    const __global float* xr = x + b * K;
+    float acc = 0.0f;
+    for (int i = 0; i < K; i++) {
+        const float w = wt[i * N + j];
+        const float t = w > 0.0f ? xr[i] - low[i] : xr[i] - high[i];
+        acc = fma(t, w, acc);
+    }
+    d[b * N + j] = acc;
+}
+
+/* ---------------------------------------------------------------- vec: float16 register tiles (CPU devices) */
+
+/*
+ * Each helper computes rows b0 .. b0+VEC_ROWS-1 (a row past the batch is computed on row rows-1 and not stored)
+ * by either nv float16 column blocks from j0 (the *_v16 helpers; nv is a literal, so the arrays stay in registers)
+ * or the single column j0 (the *_c1 helpers, for the last < 16 columns). Every output keeps its own chain.
+ */
+
+LRP_INLINE void linear_v16(const __global float* restrict x, const __global float* restrict wt,
+                           const __global float* restrict bias, const int has_bias, __global float* restrict z,
+                           const int rows, const int K, const int N, const int b0, const int j0, const int nv)
+{
+    const __global float* xr[VEC_ROWS];
+    float16 acc[VEC_ROWS][VEC_COLV];
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        xr[r] = x + min(b0 + r, rows - 1) * K;
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            acc[r][c] = (float16)(0.0f);
+        }
+    }
+    const __global float* wp = wt + j0;
+    for (int i = 0; i < K; i++, wp += N) {
+        float16 w[VEC_COLV];
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            w[c] = vload16(c, wp);
+        }
+        #pragma unroll
+        for (int r = 0; r < VEC_ROWS; r++) {
+            const float16 xv = (float16)(xr[r][i]);
+            #pragma unroll
+            for (int c = 0; c < nv; c++) {
+                acc[r][c] = fma(xv, w[c], acc[r][c]);
+            }
+        }
+    }
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        if (b0 + r < rows) {
+            __global float* zr = z + (b0 + r) * N + j0;
+            #pragma unroll
+            for (int c = 0; c < nv; c++) {
+                vstore16(has_bias ? acc[r][c] + vload16(c, bias + j0) : acc[r][c], c, zr);
+            }
+        }
+    }
+}
+
+LRP_INLINE void linear_c1(const __global float* restrict x, const __global float* restrict wt,
+                          const __global float* restrict bias, const int has_bias, __global float* restrict z,
+                          const int rows, const int K, const int N, const int b0, const int j)
+{
+    const __global float* xr[VEC_ROWS];
+    float acc[VEC_ROWS];
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        xr[r] = x + min(b0 + r, rows - 1) * K;
+        acc[r] = 0.0f;
+    }
+    for (int i = 0; i < K; i++) {
+        const float w = wt[i * N + j];
+        #pragma unroll
+        for (int r = 0; r < VEC_ROWS; r++) {
+            acc[r] = fma(xr[r][i], w, acc[r]);
+        }
+    }
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        if (b0 + r < rows) {
+            z[(b0 + r) * N + j] = has_bias ? acc[r] + bias[j] : acc[r];
+        }
+    }
+}
+
+__kernel void linear_vec(__global const float* restrict x, __global const float* restrict wt,
+                         __global const float* restrict bias, const int has_bias, __global float* restrict z,
+                         const int rows, const int K, const int N)
+{
+    const int j0 = get_global_id(0) * VEC_COLS;
+    const int b0 = get_global_id(1) * VEC_ROWS;
+    if (j0 >= N || b0 >= rows) {
+        return;
+    }
+    if (j0 + VEC_COLS <= N) {
+        linear_v16(x, wt, bias, has_bias, z, rows, K, N, b0, j0, VEC_COLV);
+        return;
+    }
+    int j = j0;
+    for (; j + 16 <= N; j += 16) {
+        linear_v16(x, wt, bias, has_bias, z, rows, K, N, b0, j, 1);
+    }
+    for (; j < N; j++) {
+        linear_c1(x, wt, bias, has_bias, z, rows, K, N, b0, j);
+    }
+}
+
+LRP_INLINE void linear_signed_v16(const __global float* restrict x, const __global float* restrict ut,
+                                  const __global float* restrict vt, const __global float* restrict bias_p,
+                                  const int has_bias_p, const __global float* restrict bias_n,
+                                  const int has_bias_n, __global float* restrict out_p,
+                                  __global float* restrict out_n, const int rows, const int K, const int N,
+                                  const int b0, const int j0, const int nv, const int with_n)
+{
+    const __global float* xr[VEC_ROWS];
+    float16 p[VEC_ROWS][VEC_COLV];
+    float16 n[VEC_ROWS][VEC_COLV];
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        xr[r] = x + min(b0 + r, rows - 1) * K;
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            p[r][c] = (float16)(0.0f);
+            n[r][c] = (float16)(0.0f);
+        }
+    }
+    const __global float* up = ut + j0;
+    const __global float* vp = vt + j0;
+    for (int i = 0; i < K; i++, up += N, vp += N) {
+        float16 u[VEC_COLV];
+        float16 v[VEC_COLV];
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            u[c] = vload16(c, up);
+            v[c] = vload16(c, vp);
+        }
+        #pragma unroll
+        for (int r = 0; r < VEC_ROWS; r++) {
+            const float16 xv = (float16)(xr[r][i]);
+            const int16 pos = xv > 0.0f; /* a lane mask, so the sign picks by blend, not by branch */
+            #pragma unroll
+            for (int c = 0; c < nv; c++) {
+                p[r][c] = fma(xv, select(v[c], u[c], pos), p[r][c]);
+                if (with_n) {
+                    n[r][c] = fma(xv, select(u[c], v[c], pos), n[r][c]);
+                }
+            }
+        }
+    }
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        if (b0 + r < rows) {
+            #pragma unroll
+            for (int c = 0; c < nv; c++) {
+                vstore16(has_bias_p ? p[r][c] + vload16(c, bias_p + j0) : p[r][c], c, out_p + (b0 + r) * N + j0);
+                if (with_n) {
+                    vstore16(has_bias_n ? n[r][c] + vload16(c, bias_n + j0) : n[r][c], c,
+                             out_n + (b0 + r) * N + j0);
+                }
+            }
+        }
+    }
+}
+
+LRP_INLINE void linear_signed_c1(const __global float* restrict x, const __global float* restrict ut,
+                                 const __global float* restrict vt, const __global float* restrict bias_p,
+                                 const int has_bias_p, const __global float* restrict bias_n,
+                                 const int has_bias_n, __global float* restrict out_p,
+                                 __global float* restrict out_n, const int rows, const int K, const int N,
+                                 const int b0, const int j, const int with_n)
+{
+    const __global float* xr[VEC_ROWS];
+    float p[VEC_ROWS];
+    float n[VEC_ROWS];
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        xr[r] = x + min(b0 + r, rows - 1) * K;
+        p[r] = 0.0f;
+        n[r] = 0.0f;
+    }
+    for (int i = 0; i < K; i++) {
+        const float u = ut[i * N + j];
+        const float v = vt[i * N + j];
+        #pragma unroll
+        for (int r = 0; r < VEC_ROWS; r++) {
+            const float xi = xr[r][i];
+            const int pos = xi > 0.0f;
+            p[r] = fma(xi, pos ? u : v, p[r]);
+            if (with_n) {
+                n[r] = fma(xi, pos ? v : u, n[r]);
+            }
+        }
+    }
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        if (b0 + r < rows) {
+            out_p[(b0 + r) * N + j] = has_bias_p ? p[r] + bias_p[j] : p[r];
+            if (with_n) {
+                out_n[(b0 + r) * N + j] = has_bias_n ? n[r] + bias_n[j] : n[r];
+            }
+        }
+    }
+}
+
+LRP_INLINE void linear_signed_tile(const __global float* restrict x, const __global float* restrict ut,
+                                   const __global float* restrict vt, const __global float* restrict bias_p,
+                                   const int has_bias_p, const __global float* restrict bias_n,
+                                   const int has_bias_n, __global float* restrict out_p,
+                                   __global float* restrict out_n, const int rows, const int K, const int N,
+                                   const int with_n)
+{
+    const int j0 = get_global_id(0) * VEC_COLS;
+    const int b0 = get_global_id(1) * VEC_ROWS;
+    if (j0 >= N || b0 >= rows) {
+        return;
+    }
+    if (j0 + VEC_COLS <= N) {
+        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, b0, j0,
+                          VEC_COLV, with_n);
+        return;
+    }
+    int j = j0;
+    for (; j + 16 <= N; j += 16) {
+        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, b0, j, 1,
+                          with_n);
+    }
+    for (; j < N; j++) {
+        linear_signed_c1(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, b0, j,
+                         with_n);
+    }
+}
+
+__kernel void linear_signed_vec(__global const float* restrict x, __global const float* restrict ut,
+                                __global const float* restrict vt, __global const float* restrict bias_p,
+                                const int has_bias_p, __global const float* restrict bias_n,
+                                const int has_bias_n, __global float* restrict out_p,
+                                __global float* restrict out_n, const int rows, const int K, const int N)
+{
+    linear_signed_tile(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, 1);
+}
+
+__kernel void linear_signed_p_vec(__global const float* restrict x, __global const float* restrict ut,
+                                  __global const float* restrict vt, __global const float* restrict bias_p,
+                                  const int has_bias_p, __global float* restrict out_p,
+                                  const int rows, const int K, const int N)
+{
+    linear_signed_tile(x, ut, vt, bias_p, has_bias_p, bias_p, 0, out_p, out_p, rows, K, N, 0);
+}
+
+LRP_INLINE void linear_zbox_v16(const __global float* restrict x, const __global float* restrict wt,
+                                const __global float* restrict low, const __global float* restrict high,
+                                __global float* restrict d, const int rows, const int K, const int N,
+                                const int b0, const int j0, const int nv)
+{
+    const __global float* xr[VEC_ROWS];
+    float16 acc[VEC_ROWS][VEC_COLV];
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        xr[r] = x + min(b0 + r, rows - 1) * K;
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            acc[r][c] = (float16)(0.0f);
+        }
+    }
+    const __global float* wp = wt + j0;
+    for (int i = 0; i < K; i++, wp += N) {
+        float16 w[VEC_COLV];
+        int16 up[VEC_COLV];
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            w[c] = vload16(c, wp);
+            up[c] = w[c] > 0.0f;
+        }
+        const float lo = low[i];
+        const float hi = high[i];
+        #pragma unroll
+        for (int r = 0; r < VEC_ROWS; r++) {
+            const float xi = xr[r][i];
+            const float16 tl = (float16)(xi - lo);
+            const float16 th = (float16)(xi - hi);
+            #pragma unroll
+            for (int c = 0; c < nv; c++) {
+                acc[r][c] = fma(select(th, tl, up[c]), w[c], acc[r][c]);
+            }
+        }
+    }
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        if (b0 + r < rows) {
+            #pragma unroll
+            for (int c = 0; c < nv; c++) {
+                vstore16(acc[r][c], c, d + (b0 + r) * N + j0);
+            }
+        }
+    }
+}
+
+LRP_INLINE void linear_zbox_c1(const __global float* restrict x, const __global float* restrict wt,
+                               const __global float* restrict low, const __global float* restrict high,
+                               __global float* restrict d, const int rows, const int K, const int N,
+                               const int b0, const int j)
+{
+    const __global float* xr[VEC_ROWS];
+    float acc[VEC_ROWS];
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        xr[r] = x + min(b0 + r, rows - 1) * K;
+        acc[r] = 0.0f;
+    }
+    for (int i = 0; i < K; i++) {
+        const float w = wt[i * N + j];
+        const float lo = low[i];
+        const float hi = high[i];
+        #pragma unroll
+        for (int r = 0; r < VEC_ROWS; r++) {
+            const float xi = xr[r][i];
+            acc[r] = fma(w > 0.0f ? xi - lo : xi - hi, w, acc[r]);
+        }
+    }
+    #pragma unroll
+    for (int r = 0; r < VEC_ROWS; r++) {
+        if (b0 + r < rows) {
+            d[(b0 + r) * N + j] = acc[r];
+        }
+    }
+}
+
+__kernel void linear_zbox_vec(__global const float* restrict x, __global const float* restrict wt,
+                              __global const float* restrict low, __global const float* restrict high,
+                              __global float* restrict d, const int rows, const int K, const int N)
+{
+    const int j0 = get_global_id(0) * VEC_COLS;
+    const int b0 = get_global_id(1) * VEC_ROWS;
+    if (j0 >= N || b0 >= rows) {
+        return;
+    }
+    if (j0 + VEC_COLS <= N) {
+        linear_zbox_v16(x, wt, low, high, d, rows, K, N, b0, j0, VEC_COLV);
+        return;
+    }
+    int j = j0;
+    for (; j + 16 <= N; j += 16) {
+        linear_zbox_v16(x, wt, low, high, d, rows, K, N, b0, j, 1);
+    }
+    for (; j < N; j++) {
+        linear_zbox_c1(x, wt, low, high, d, rows, K, N, b0, j);
+    }
+}
+
+/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs) */
+
+__kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
+void linear_tiled(__global const float* restrict x, __global const float* restrict wt,
+                  __global const float* restrict bias, const int has_bias, __global float* restrict z,
+                  const int rows, const int K, const int N)
+{
+    __local float xs[TILE_B * TILE_AS];
+    __local float ws[TILE_K * TILE_B];
+    const int tx = get_local_id(0);
+    const int ty = get_local_id(1);
+    const int jb = get_group_id(0) * TILE_B;
+    const int bb = get_group_id(1) * TILE_B;
+    float acc[TILE_W][TILE_W];
+    #pragma unroll
+    for (int r = 0; r < TILE_W; r++) {
+        #pragma unroll
+        for (int c = 0; c < TILE_W; c++) {
+            acc[r][c] = 0.0f;
+        }
+    }
+    for (int k0 = 0; k0 < K; k0 += TILE_K) {
+        lrp_stage_rows(xs, x, rows, K, bb, k0);
+        lrp_stage_cols(ws, wt, K, N, k0, jb);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int kend = min(TILE_K, K - k0);
+        for (int kk = 0; kk < kend; kk++) {
+            float a[TILE_W];
+            float w[TILE_W];
+            #pragma unroll
+            for (int r = 0; r < TILE_W; r++) {
+                a[r] = xs[(ty + r * TILE_T) * TILE_AS + kk];
+                w[r] = ws[kk * TILE_B + tx + r * TILE_T];
+            }
+            #pragma unroll
+            for (int r = 0; r < TILE_W; r++) {
+                #pragma unroll
+                for (int c = 0; c < TILE_W; c++) {
+                    acc[r][c] = fma(a[r], w[c], acc[r][c]);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    #pragma unroll
+    for (int r = 0; r < TILE_W; r++) {
+        const int b = bb + ty + r * TILE_T;
+        #pragma unroll
+        for (int c = 0; c < TILE_W; c++) {
+            const int j = jb + tx + c * TILE_T;
+            if (b < rows && j < N) {
+                z[b * N + j] = has_bias ? acc[r][c] + bias[j] : acc[r][c];
+            }
+        }
+    }
+}
+
+LRP_INLINE void linear_signed_block(const __global float* restrict x, const __global float* restrict ut,
+                                    const __global float* restrict vt, const __global float* restrict bias_p,
+                                    const int has_bias_p, const __global float* restrict bias_n,
+                                    const int has_bias_n, __global float* restrict out_p,
+                                    __global float* restrict out_n, const int rows, const int K, const int N,
+                                    const int with_n, __local float* xs, __local float* us, __local float* vs)
+{
+    const int tx = get_local_id(0);
+    const int ty = get_local_id(1);
+    const int jb = get_group_id(0) * TILE_B;
+    const int bb = get_group_id(1) * TILE_B;
+    float p[TILE_W][TILE_W];
+    float n[TILE_W][TILE_W];
+    #pragma unroll
+    for (int r = 0; r < TILE_W; r++) {
+        #pragma unroll
+        for (int c = 0; c < TILE_W; c++) {
+            p[r][c] = 0.0f;
+            n[r][c] = 0.0f;
+        }
+    }
+    for (int k0 = 0; k0 < K; k0 += TILE_K) {
+        lrp_stage_rows(xs, x, rows, K, bb, k0);
+        lrp_stage_cols(us, ut, K, N, k0, jb);
+        lrp_stage_cols(vs, vt, K, N, k0, jb);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int kend = min(TILE_K, K - k0);
+        for (int kk = 0; kk < kend; kk++) {
+            float a[TILE_W];
+            float u[TILE_W];
+            float v[TILE_W];
+            #pragma unroll
+            for (int r = 0; r < TILE_W; r++) {
+                a[r] = xs[(ty + r * TILE_T) * TILE_AS + kk];
+                u[r] = us[kk * TILE_B + tx + r * TILE_T];
+                v[r] = vs[kk * TILE_B + tx + r * TILE_T];
+            }
+            #pragma unroll
+            for (int r = 0; r < TILE_W; r++) {
+                const int pos = a[r] > 0.0f;
+                #pragma unroll
+                for (int c = 0; c < TILE_W; c++) {
+                    p[r][c] = fma(a[r], pos ? u[c] : v[c], p[r][c]);
+                    if (with_n) {
+                        n[r][c] = fma(a[r], pos ? v[c] : u[c], n[r][c]);
+                    }
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    #pragma unroll
+    for (int r = 0; r < TILE_W; r++) {
+        const int b = bb + ty + r * TILE_T;
+        #pragma unroll
+        for (int c = 0; c < TILE_W; c++) {
+            const int j = jb + tx + c * TILE_T;
+            if (b < rows && j < N) {
+                out_p[b * N + j] = has_bias_p ? p[r][c] + bias_p[j] : p[r][c];
+                if (with_n) {
+                    out_n[b * N + j] = has_bias_n ? n[r][c] + bias_n[j] : n[r][c];
+                }
+            }
+        }
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
+void linear_signed_tiled(__global const float* restrict x, __global const float* restrict ut,
+                         __global const float* restrict vt, __global const float* restrict bias_p,
+                         const int has_bias_p, __global const float* restrict bias_n, const int has_bias_n,
+                         __global float* restrict out_p, __global float* restrict out_n,
+                         const int rows, const int K, const int N)
+{
+    __local float xs[TILE_B * TILE_AS];
+    __local float us[TILE_K * TILE_B];
+    __local float vs[TILE_K * TILE_B];
+    linear_signed_block(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, 1,
+                        xs, us, vs);
+}
+
+__kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
+void linear_signed_p_tiled(__global const float* restrict x, __global const float* restrict ut,
+                           __global const float* restrict vt, __global const float* restrict bias_p,
+                           const int has_bias_p, __global float* restrict out_p,
+                           const int rows, const int K, const int N)
+{
+    __local float xs[TILE_B * TILE_AS];
+    __local float us[TILE_K * TILE_B];
+    __local float vs[TILE_K * TILE_B];
+    linear_signed_block(x, ut, vt, bias_p, has_bias_p, bias_p, 0, out_p, out_p, rows, K, N, 0, xs, us, vs);
+}
+
+__kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
+void linear_zbox_tiled(__global const float* restrict x, __global const float* restrict wt,
+                       __global const float* restrict low, __global const float* restrict high,
+                       __global float* restrict d, const int rows, const int K, const int N)
+{
+    __local float xs[TILE_B * TILE_AS];
+    __local float ws[TILE_K * TILE_B];
+    __local float ls[TILE_K];
+    __local float hs[TILE_K];
+    const int tx = get_local_id(0);
+    const int ty = get_local_id(1);
+    const int jb = get_group_id(0) * TILE_B;
+    const int bb = get_group_id(1) * TILE_B;
+    float acc[TILE_W][TILE_W];
+    #pragma unroll
+    for (int r = 0; r < TILE_W; r++) {
+        #pragma unroll
+        for (int c = 0; c < TILE_W; c++) {
+            acc[r][c] = 0.0f;
+        }
+    }
+    for (int k0 = 0; k0 < K; k0 += TILE_K) {
+        lrp_stage_rows(xs, x, rows, K, bb, k0);
+        lrp_stage_cols(ws, wt, K, N, k0, jb);
+        lrp_stage_vec(ls, low, K, k0);
+        lrp_stage_vec(hs, high, K, k0);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int kend = min(TILE_K, K - k0);
+        for (int kk = 0; kk < kend; kk++) {
+            float tl[TILE_W];
+            float th[TILE_W];
+            float w[TILE_W];
+            #pragma unroll
+            for (int r = 0; r < TILE_W; r++) {
+                const float xi = xs[(ty + r * TILE_T) * TILE_AS + kk];
+                tl[r] = xi - ls[kk];
+                th[r] = xi - hs[kk];
+                w[r] = ws[kk * TILE_B + tx + r * TILE_T];
+            }
+            #pragma unroll
+            for (int r = 0; r < TILE_W; r++) {
+                #pragma unroll
+                for (int c = 0; c < TILE_W; c++) {
+                    acc[r][c] = fma(w[c] > 0.0f ? tl[r] : th[r], w[c], acc[r][c]);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    #pragma unroll
+    for (int r = 0; r < TILE_W; r++) {
+        const int b = bb + ty + r * TILE_T;
+        #pragma unroll
+        for (int c = 0; c < TILE_W; c++) {
+            const int j = jb + tx + c * TILE_T;
+            if (b < rows && j < N) {
+                d[b * N + j] = acc[r][c];
+            }
+        }
+    }
+}
