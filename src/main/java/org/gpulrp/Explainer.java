@@ -1,8 +1,13 @@
 package org.gpulrp;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.composite.Composite;
@@ -21,10 +26,12 @@ import org.gpulrp.rules.Rule;
 public final class Explainer implements AutoCloseable {
     private final Network network;
     private final Composite composite;
-    private final Backend backend;
-    private final boolean ownsBackend;
+    /** Backends this explainer opened (and closes); empty when the caller passed its own. */
+    private final List<Backend> owned;
     private final boolean keepLayers;
-    private final Engine engine;
+    /** One engine per parallel lane; each runs the whole network on the chunks it is given. */
+    private final List<Engine> engines = new ArrayList<>();
+    private final ExecutorService pool;
     private final BackendInfo info;
     private boolean closed;
 
@@ -32,25 +39,31 @@ public final class Explainer implements AutoCloseable {
         this.network = b.network;
         this.composite = b.composite;
         this.keepLayers = b.keepLayers;
-        Backends.Opened opened = b.backend != null ? new Backends.Opened(b.backend, false, "")
-                : Backends.open(b.choice, b.device);
-        this.backend = opened.backend();
-        this.ownsBackend = opened.owned();
-        BackendInfo bi = backend.info();
-        this.info = opened.note().isEmpty() ? bi
-                : new BackendInfo(bi.kind(), bi.device(), bi.exact(), join(bi.note(), opened.note()));
+        List<Backend> lanes;
+        if (b.backend != null) {
+            lanes = List.of(b.backend);
+            this.owned = List.of();
+            this.info = b.backend.info();
+        } else {
+            Backends.Opened opened = Backends.open(b.choice, b.device, b.cpuThreads);
+            lanes = opened.backends();
+            this.owned = lanes;
+            this.info = opened.info();
+        }
         try {
-            this.engine = new Engine(backend, network, composite, b.init, b.chunkRows);
-        } catch (RuntimeException e) {
-            if (ownsBackend) {
-                backend.close();
+            for (Backend be : lanes) {
+                engines.add(new Engine(be, network, composite, b.init, b.chunkRows));
             }
+        } catch (RuntimeException e) {
+            engines.forEach(Engine::close);
+            owned.forEach(Backend::close);
             throw e;
         }
-    }
-
-    private static String join(String a, String b) {
-        return a.isEmpty() ? b : a + "; " + b;
+        this.pool = engines.size() > 1 ? Executors.newFixedThreadPool(engines.size(), r -> {
+            Thread t = new Thread(r, "gpulrp-explain");
+            t.setDaemon(true);
+            return t;
+        }) : null;
     }
 
     public static Builder builder(Network network) {
@@ -73,7 +86,7 @@ public final class Explainer implements AutoCloseable {
     /** The rule each node gets, by node name, in forward order. */
     public Map<String, Rule> rules() {
         Map<String, Rule> m = new LinkedHashMap<>();
-        List<Rule> r = engine.rules();
+        List<Rule> r = engines.get(0).rules();
         List<Node> nodes = network.nodes();
         for (int k = 0; k < nodes.size(); k++) {
             m.put(nodes.get(k).name(), r.get(k));
@@ -120,27 +133,39 @@ public final class Explainer implements AutoCloseable {
             }
         }
         int outSize = network.outputSize();
+        if (!(target instanceof Target.Argmax)) {
+            target.resolve(null, rows, outSize); // checks ranges and lengths before any work starts
+        }
         float[] rel = new float[rows * in];
         float[] outputs = new float[rows * outSize];
         int[] targets = new int[rows];
         float[] scores = new float[rows];
         Map<String, float[]> layers = new LinkedHashMap<>();
-        int cap = engine.capacity();
-        for (int r0 = 0; r0 < rows; r0 += cap) {
-            int n = Math.min(cap, rows - r0);
-            float[] chunk = r0 == 0 && n == rows ? x : java.util.Arrays.copyOfRange(x, r0 * in, (r0 + n) * in);
-            int off = r0;
-            Engine.ChunkResult c = engine.run(chunk, n, (o, rr, classes) -> slice(target, rows, off, rr)
+        // Chunks no larger than an engine's buffers, and at least one per lane when the batch allows.
+        int lanes = engines.size();
+        int chunk = Math.min(engines.get(0).capacity(), Math.max(1, (rows + lanes - 1) / lanes));
+        int chunks = (rows + chunk - 1) / chunk;
+        Engine.ChunkResult[] results = new Engine.ChunkResult[chunks];
+        runLanes(chunks, (lane, c) -> {
+            int r0 = c * chunk;
+            int n = Math.min(chunk, rows - r0);
+            float[] part = n == rows ? x : java.util.Arrays.copyOfRange(x, r0 * in, (r0 + n) * in);
+            results[c] = engines.get(lane).run(part, n, (o, rr, classes) -> slice(target, rows, r0, rr)
                     .resolve(o, rr, classes), keepLayers);
-            System.arraycopy(c.inputRelevance(), 0, rel, r0 * in, n * in);
-            System.arraycopy(c.outputs(), 0, outputs, r0 * outSize, n * outSize);
-            System.arraycopy(c.targets(), 0, targets, r0, n);
-            int width = c.initial().length / n;
+        });
+        for (int c = 0; c < chunks; c++) {
+            int r0 = c * chunk;
+            Engine.ChunkResult res = results[c];
+            int n = res.targets().length;
+            System.arraycopy(res.inputRelevance(), 0, rel, r0 * in, n * in);
+            System.arraycopy(res.outputs(), 0, outputs, r0 * outSize, n * outSize);
+            System.arraycopy(res.targets(), 0, targets, r0, n);
+            int width = res.initial().length / n;
             for (int b = 0; b < n; b++) {
-                scores[r0 + b] = c.initial()[b * width + targets[r0 + b]];
+                scores[r0 + b] = res.initial()[b * width + targets[r0 + b]];
             }
             if (keepLayers) {
-                for (Map.Entry<String, float[]> e : c.layerRelevance().entrySet()) {
+                for (Map.Entry<String, float[]> e : res.layerRelevance().entrySet()) {
                     int w = e.getValue().length / n;
                     float[] all = layers.computeIfAbsent(e.getKey(), k -> new float[rows * w]);
                     System.arraycopy(e.getValue(), 0, all, r0 * w, n * w);
@@ -154,6 +179,47 @@ public final class Explainer implements AutoCloseable {
         int[] shape = inputs.shape();
         return new Explanation(Tensor.wrap(rel, shape), Tensor.wrap(outputs, rows, outSize), targets, scores,
                 layerTensors, info);
+    }
+
+    /** A unit of work: chunk {@code c} on engine {@code lane}. */
+    private interface ChunkTask {
+        void run(int lane, int c);
+    }
+
+    /** Runs chunks on the lanes: lane l takes chunks l, l + lanes, ...; the first error wins. */
+    private void runLanes(int chunks, ChunkTask task) {
+        int lanes = Math.min(engines.size(), chunks);
+        if (lanes == 1) {
+            for (int c = 0; c < chunks; c++) {
+                task.run(0, c);
+            }
+            return;
+        }
+        List<Future<?>> fs = new ArrayList<>(lanes);
+        for (int l = 0; l < lanes; l++) {
+            int lane = l;
+            fs.add(pool.submit(() -> {
+                for (int c = lane; c < chunks; c += lanes) {
+                    task.run(lane, c);
+                }
+            }));
+        }
+        RuntimeException first = null;
+        for (Future<?> f : fs) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                first = first != null ? first : new LrpException("interrupted while explaining", e);
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                RuntimeException re = c instanceof RuntimeException r ? r : new LrpException("explain failed: " + c, c);
+                first = first != null ? first : re;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     private static Target slice(Target t, int rows, int off, int n) {
@@ -173,10 +239,11 @@ public final class Explainer implements AutoCloseable {
             return;
         }
         closed = true;
-        engine.close();
-        if (ownsBackend) {
-            backend.close();
+        if (pool != null) {
+            pool.shutdownNow();
         }
+        engines.forEach(Engine::close);
+        owned.forEach(Backend::close);
     }
 
     /** Configures an explainer; {@link #build()} prepares it. */
@@ -189,6 +256,7 @@ public final class Explainer implements AutoCloseable {
         private Backend backend;
         private boolean keepLayers;
         private int chunkRows = 4096;
+        private int cpuThreads = Runtime.getRuntime().availableProcessors();
 
         private Builder(Network network) {
             InvalidArgumentException.check(network != null, "network", "must not be null");
@@ -241,6 +309,13 @@ public final class Explainer implements AutoCloseable {
         public Builder chunkRows(int rows) {
             InvalidArgumentException.check(rows > 0, "chunkRows", "must be > 0, got " + rows);
             this.chunkRows = rows;
+            return this;
+        }
+
+        /** Threads for the CPU path (default: one per available processor). */
+        public Builder cpuThreads(int threads) {
+            InvalidArgumentException.check(threads > 0, "cpuThreads", "must be > 0, got " + threads);
+            this.cpuThreads = threads;
             return this;
         }
 

@@ -21,7 +21,10 @@ public sealed interface Target permits Target.ClassIndex, Target.Argmax, Target.
         return new PerSample(indices);
     }
 
-    /** Resolves to one class per sample, given the model outputs {@code [rows, classes]} (row-major). */
+    /**
+     * Resolves to one class per sample, given the model outputs {@code [rows, classes]} (row-major); class-index and
+     * per-sample targets ignore the outputs (they may be null) and check their indices against {@code classes}.
+     */
     int[] resolve(float[] outputs, int rows, int classes);
 
     record ClassIndex(int index) implements Target {

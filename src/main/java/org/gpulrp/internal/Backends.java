@@ -1,38 +1,58 @@
 package org.gpulrp.internal;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.gpulrp.BackendChoice;
 import org.gpulrp.DeviceException;
 import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.backend.opencl.OpenClBackend;
 
-/** Opens the backend an explainer asked for; AUTO falls back to the CPU with a one-line reason. */
+/**
+ * Opens the backends an explainer runs on. The CPU path gets one single-threaded backend per core, each running
+ * the whole network on its own rows (one hand-off per chunk instead of one per primitive); OpenCL gets one device.
+ * AUTO falls back to the CPU with a one-line reason.
+ */
 public final class Backends {
     private Backends() {
     }
 
     /**
-     * @param backend the opened backend
-     * @param owned   whether the explainer must close it
-     * @param note    why AUTO chose what it chose, or empty
+     * @param backends one per parallel lane; the explainer owns and closes them
+     * @param info     what to report as the backend
      */
-    public record Opened(Backend backend, boolean owned, String note) {
+    public record Opened(List<Backend> backends, BackendInfo info) {
     }
 
-    public static Opened open(BackendChoice choice, String device) {
+    public static Opened open(BackendChoice choice, String device, int cpuThreads) {
         switch (choice) {
             case CPU:
-                return new Opened(new CpuBackend(), true, "");
+                return cpu(cpuThreads, "");
             case OPENCL:
-                return new Opened(OpenClBackend.open(device), true, "");
+                return single(OpenClBackend.open(device));
             case AUTO:
             default:
                 try {
-                    return new Opened(OpenClBackend.open(device), true, "");
+                    return single(OpenClBackend.open(device));
                 } catch (DeviceException e) {
                     String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-                    return new Opened(new CpuBackend(), true, "OpenCL unavailable (" + why + "); ran on the CPU");
+                    return cpu(cpuThreads, "OpenCL unavailable (" + why + "); ran on the CPU");
                 }
         }
+    }
+
+    private static Opened single(Backend b) {
+        return new Opened(List.of(b), b.info());
+    }
+
+    private static Opened cpu(int threads, String note) {
+        List<Backend> lanes = new ArrayList<>(threads);
+        for (int t = 0; t < threads; t++) {
+            lanes.add(new CpuBackend(CpuBackend.Kernels.AUTO, 1));
+        }
+        BackendInfo one = lanes.get(0).info();
+        String device = one.device().replace("1 thread", threads + (threads == 1 ? " thread" : " threads"));
+        return new Opened(lanes, new BackendInfo(one.kind(), device, one.exact(), note));
     }
 }

@@ -116,7 +116,11 @@ final class VectorKernels implements CpuKernels {
             }
         }
         for (; q0 + L <= q; q0 += L) {
-            for (int b = r0; b < r1; b++) {
+            int b = r0;
+            for (; b + 4 <= r1; b += 4) {
+                tile4x1(a, m, mode, e, c, b, q0, p, q);
+            }
+            for (; b < r1; b++) {
                 tile1(a, m, mode, e, c, b, q0, p, q);
             }
         }
@@ -228,6 +232,25 @@ final class VectorKernels implements CpuKernels {
         finish(c21, mode, e, c, o + 2 * q + L, q0 + L);
         finish(c30, mode, e, c, o + 3 * q, q0);
         finish(c31, mode, e, c, o + 3 * q + L, q0 + L);
+    }
+
+    /** Four rows by one vector: four independent chains, so the fma latency is hidden. */
+    private static void tile4x1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        int a0 = b * p;
+        for (int k = 0; k < p; k++) {
+            FloatVector mv = FloatVector.fromArray(S, m, k * q + q0);
+            c0 = FloatVector.broadcast(S, a[a0 + k]).fma(mv, c0);
+            c1 = FloatVector.broadcast(S, a[a0 + p + k]).fma(mv, c1);
+            c2 = FloatVector.broadcast(S, a[a0 + 2 * p + k]).fma(mv, c2);
+            c3 = FloatVector.broadcast(S, a[a0 + 3 * p + k]).fma(mv, c3);
+        }
+        int o = b * q + q0;
+        finish(c0, mode, e, c, o, q0);
+        finish(c1, mode, e, c, o + q, q0);
+        finish(c2, mode, e, c, o + 2 * q, q0);
+        finish(c3, mode, e, c, o + 3 * q, q0);
     }
 
     private static void tile1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q) {
