@@ -15,12 +15,14 @@
  * Variants, same bits (the host picks one per device type), the same shapes as matmul.cl with the roles
  * (chain K, columns N) of the forward pass swapped:
  *   *_simple  one work-item per output r[b,i]; global (K, B) rounded up to the host's local size.
- *   *_vec     CPU devices (PoCL): VEC_ROWS rows x VEC_COLS inputs per work-item in float16 registers, reading
- *             rows of w[N,K]; global (ceil(K / VEC_COLS), ceil(B / VEC_ROWS)) rounded up to the local size.
+ *   *_vec     CPU devices (PoCL): VEC_ROWS rows x 16*colv inputs per work-item in float16 registers, reading
+ *             rows of w[N,K]; colv = VEC_COLV (backproject), VEC_COLV2 (backproject_signed: two chains) or
+ *             VEC_COLV3 (backproject_zbox: three); global (ceil(K / (16*colv)), ceil(B / VEC_ROWS)) rounded up to
+ *             the local size.
  *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B blocks of r, TILE_K-deep slices of g and w
  *             staged in local memory; global (ceil(K / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
- * Tuning parameters (defaults in lrp_common.h): VEC_ROWS 4, VEC_COLV 2 (VEC_COLS = 32); TILE_T 16, TILE_W 4,
- * TILE_K 16.
+ * Tuning parameters (defaults in lrp_common.h, overridden by the host's #defines): VEC_ROWS 8, VEC_COLV 2,
+ * VEC_COLV2 1, VEC_COLV3 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
  * Compiled after lrp_common.h, which the host prepends.
  */
 #pragma OPENCL FP_CONTRACT OFF
@@ -114,35 +116,36 @@ __kernel void backproject_zbox_simple(__global const float* restrict g, __global
 /* ---------------------------------------------------------------- vec: float16 register tiles (CPU devices) */
 
 /*
- * As in matmul.cl: the *_v16 helpers compute rows b0 .. b0+VEC_ROWS-1 (a row past the batch is computed on row
- * rows-1 and not stored) by nv float16 blocks of inputs from i0 (nv a literal); the *_c1 helpers one input i.
+ * As in matmul.cl: a work-item owns rows b0 .. b0+VEC_ROWS-1 and 16*colv inputs from i0 (colv = VEC_COLV, VEC_COLV2
+ * for the two-chain signed kernels, VEC_COLV3 for the three-chain ZBox kernel); the *_v16 helpers compute nr rows by
+ * nv float16 blocks (literals), the *_c1 helpers nr rows of one input; the last rows of the batch go one at a time,
+ * the final partial block of inputs is shifted left to end at input K-1 and stores only its new lanes.
  */
 
 LRP_INLINE void backproject_v16(const __global float* restrict g, const __global float* restrict w,
                                 const __global float* restrict x, const int has_x, __global float* restrict r,
-                                const int rows, const int N, const int K, const int b0, const int i0,
-                                const int nv)
+                                const int N, const int K, const int b0, const int nr, const int i0, const int nv,
+                                const int skip)
 {
-    const __global float* gr[VEC_ROWS];
-    float16 acc[VEC_ROWS][VEC_COLV];
+    float16 acc[VEC_ROWS][VEC_COLV_MAX];
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        gr[q] = g + min(b0 + q, rows - 1) * N;
+    for (int q = 0; q < nr; q++) {
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             acc[q][c] = (float16)(0.0f);
         }
     }
+    const __global float* gr = g + b0 * N;
     const __global float* wp = w + i0;
     for (int j = 0; j < N; j++, wp += K) {
-        float16 wv[VEC_COLV];
+        float16 wv[VEC_COLV_MAX];
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             wv[c] = vload16(c, wp);
         }
         #pragma unroll
-        for (int q = 0; q < VEC_ROWS; q++) {
-            const float16 gv = (float16)(gr[q][j]);
+        for (int q = 0; q < nr; q++) {
+            const float16 gv = (float16)(gr[q * N + j]);
             #pragma unroll
             for (int c = 0; c < nv; c++) {
                 acc[q][c] = fma(wv[c], gv, acc[q][c]);
@@ -150,41 +153,57 @@ LRP_INLINE void backproject_v16(const __global float* restrict g, const __global
         }
     }
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        if (b0 + q < rows) {
-            const int o = (b0 + q) * K + i0;
-            #pragma unroll
-            for (int c = 0; c < nv; c++) {
-                vstore16(has_x ? vload16(c, x + o) * acc[q][c] : acc[q][c], c, r + o);
-            }
+    for (int q = 0; q < nr; q++) {
+        const int o = (b0 + q) * K + i0;
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            lrp_store16(has_x ? vload16(c, x + o) * acc[q][c] : acc[q][c], c, r + o, skip);
         }
     }
 }
 
 LRP_INLINE void backproject_c1(const __global float* restrict g, const __global float* restrict w,
                                const __global float* restrict x, const int has_x, __global float* restrict r,
-                               const int rows, const int N, const int K, const int b0, const int i)
+                               const int N, const int K, const int b0, const int nr, const int i)
 {
-    const __global float* gr[VEC_ROWS];
     float acc[VEC_ROWS];
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        gr[q] = g + min(b0 + q, rows - 1) * N;
+    for (int q = 0; q < nr; q++) {
         acc[q] = 0.0f;
     }
+    const __global float* gr = g + b0 * N;
     for (int j = 0; j < N; j++) {
         const float wj = w[j * K + i];
         #pragma unroll
-        for (int q = 0; q < VEC_ROWS; q++) {
-            acc[q] = fma(wj, gr[q][j], acc[q]);
+        for (int q = 0; q < nr; q++) {
+            acc[q] = fma(wj, gr[q * N + j], acc[q]);
         }
     }
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        if (b0 + q < rows) {
-            const int o = (b0 + q) * K + i;
-            r[o] = has_x ? x[o] * acc[q] : acc[q];
-        }
+    for (int q = 0; q < nr; q++) {
+        const int o = (b0 + q) * K + i;
+        r[o] = has_x ? x[o] * acc[q] : acc[q];
+    }
+}
+
+LRP_INLINE void backproject_rows(const __global float* restrict g, const __global float* restrict w,
+                                 const __global float* restrict x, const int has_x, __global float* restrict r,
+                                 const int N, const int K, const int b0, const int nr, const int i0, const int colv)
+{
+    if (i0 + 16 * colv <= K) {
+        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, i0, colv, 0);
+        return;
+    }
+    int i = i0;
+    for (; i + 16 <= K; i += 16) {
+        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, i, 1, 0);
+    }
+    if (i < K && K >= 16) {
+        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, K - 16, 1, i - (K - 16));
+        return;
+    }
+    for (; i < K; i++) {
+        backproject_c1(g, w, x, has_x, r, N, K, b0, nr, i);
     }
 }
 
@@ -192,60 +211,53 @@ __kernel void backproject_vec(__global const float* restrict g, __global const f
                               __global const float* restrict x, const int has_x, __global float* restrict r,
                               const int rows, const int N, const int K)
 {
-    const int i0 = get_global_id(0) * VEC_COLS;
+    const int i0 = get_global_id(0) * (16 * VEC_COLV);
     const int b0 = get_global_id(1) * VEC_ROWS;
     if (i0 >= K || b0 >= rows) {
         return;
     }
-    if (i0 + VEC_COLS <= K) {
-        backproject_v16(g, w, x, has_x, r, rows, N, K, b0, i0, VEC_COLV);
-        return;
-    }
-    int i = i0;
-    for (; i + 16 <= K; i += 16) {
-        backproject_v16(g, w, x, has_x, r, rows, N, K, b0, i, 1);
-    }
-    for (; i < K; i++) {
-        backproject_c1(g, w, x, has_x, r, rows, N, K, b0, i);
+    if (b0 + VEC_ROWS <= rows) {
+        backproject_rows(g, w, x, has_x, r, N, K, b0, VEC_ROWS, i0, VEC_COLV);
+    } else {
+        for (int b = b0; b < rows; b++) {
+            backproject_rows(g, w, x, has_x, r, N, K, b, 1, i0, VEC_COLV);
+        }
     }
 }
 
 LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const __global float* restrict hn,
                                        const __global float* restrict u, const __global float* restrict v,
                                        const __global float* restrict x, __global float* restrict r,
-                                       const int rows, const int N, const int K, const int b0, const int i0,
-                                       const int nv, const int with_n)
+                                       const int N, const int K, const int b0, const int nr, const int i0,
+                                       const int nv, const int skip, const int with_n)
 {
-    const __global float* pr[VEC_ROWS];
-    const __global float* nr[VEC_ROWS];
-    float16 c1[VEC_ROWS][VEC_COLV];
-    float16 c2[VEC_ROWS][VEC_COLV];
+    float16 c1[VEC_ROWS][VEC_COLV_MAX];
+    float16 c2[VEC_ROWS][VEC_COLV_MAX];
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        const int b = min(b0 + q, rows - 1);
-        pr[q] = hp + b * N;
-        nr[q] = hn + b * N;
+    for (int q = 0; q < nr; q++) {
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             c1[q][c] = (float16)(0.0f);
             c2[q][c] = (float16)(0.0f);
         }
     }
+    const __global float* pr = hp + b0 * N;
+    const __global float* nq = hn + b0 * N;
     const __global float* up = u + i0;
     const __global float* vp = v + i0;
     for (int j = 0; j < N; j++, up += K, vp += K) {
-        float16 uv[VEC_COLV];
-        float16 vv[VEC_COLV];
+        float16 uv[VEC_COLV_MAX];
+        float16 vv[VEC_COLV_MAX];
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             uv[c] = vload16(c, up);
             vv[c] = vload16(c, vp);
         }
         #pragma unroll
-        for (int q = 0; q < VEC_ROWS; q++) {
-            const float16 gp = (float16)(pr[q][j]);
+        for (int q = 0; q < nr; q++) {
+            const float16 gp = (float16)(pr[q * N + j]);
             if (with_n) {
-                const float16 gn = (float16)(nr[q][j]);
+                const float16 gn = (float16)(nq[q * N + j]);
                 #pragma unroll
                 for (int c = 0; c < nv; c++) {
                     c1[q][c] = fma(vv[c], gn, fma(uv[c], gp, c1[q][c]));
@@ -261,14 +273,12 @@ LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const 
         }
     }
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        if (b0 + q < rows) {
-            const int o = (b0 + q) * K + i0;
-            #pragma unroll
-            for (int c = 0; c < nv; c++) {
-                const float16 xv = vload16(c, x + o);
-                vstore16(xv * select(c2[q][c], c1[q][c], xv > 0.0f), c, r + o);
-            }
+    for (int q = 0; q < nr; q++) {
+        const int o = (b0 + q) * K + i0;
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            const float16 xv = vload16(c, x + o);
+            lrp_store16(xv * select(c2[q][c], c1[q][c], xv > 0.0f), c, r + o, skip);
         }
     }
 }
@@ -276,66 +286,80 @@ LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const 
 LRP_INLINE void backproject_signed_c1(const __global float* restrict hp, const __global float* restrict hn,
                                       const __global float* restrict u, const __global float* restrict v,
                                       const __global float* restrict x, __global float* restrict r,
-                                      const int rows, const int N, const int K, const int b0, const int i,
+                                      const int N, const int K, const int b0, const int nr, const int i,
                                       const int with_n)
 {
-    const __global float* pr[VEC_ROWS];
-    const __global float* nr[VEC_ROWS];
     float c1[VEC_ROWS];
     float c2[VEC_ROWS];
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        const int b = min(b0 + q, rows - 1);
-        pr[q] = hp + b * N;
-        nr[q] = hn + b * N;
+    for (int q = 0; q < nr; q++) {
         c1[q] = 0.0f;
         c2[q] = 0.0f;
     }
+    const __global float* pr = hp + b0 * N;
+    const __global float* nq = hn + b0 * N;
     for (int j = 0; j < N; j++) {
         const float uu = u[j * K + i];
         const float vv = v[j * K + i];
         #pragma unroll
-        for (int q = 0; q < VEC_ROWS; q++) {
-            const float gp = pr[q][j];
+        for (int q = 0; q < nr; q++) {
+            const float gp = pr[q * N + j];
             c1[q] = fma(uu, gp, c1[q]);
             c2[q] = fma(vv, gp, c2[q]);
             if (with_n) {
-                const float gn = nr[q][j];
+                const float gn = nq[q * N + j];
                 c1[q] = fma(vv, gn, c1[q]);
                 c2[q] = fma(uu, gn, c2[q]);
             }
         }
     }
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        if (b0 + q < rows) {
-            const int o = (b0 + q) * K + i;
-            const float xi = x[o];
-            r[o] = xi * (xi > 0.0f ? c1[q] : c2[q]);
-        }
+    for (int q = 0; q < nr; q++) {
+        const int o = (b0 + q) * K + i;
+        const float xi = x[o];
+        r[o] = xi * (xi > 0.0f ? c1[q] : c2[q]);
     }
 }
 
-LRP_INLINE void backproject_signed_tile(const __global float* restrict hp, const __global float* restrict hn,
+LRP_INLINE void backproject_signed_rows(const __global float* restrict hp, const __global float* restrict hn,
                                         const __global float* restrict u, const __global float* restrict v,
                                         const __global float* restrict x, __global float* restrict r,
-                                        const int rows, const int N, const int K, const int with_n)
+                                        const int N, const int K, const int b0, const int nr, const int i0,
+                                        const int with_n)
 {
-    const int i0 = get_global_id(0) * VEC_COLS;
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (i0 >= K || b0 >= rows) {
-        return;
-    }
-    if (i0 + VEC_COLS <= K) {
-        backproject_signed_v16(hp, hn, u, v, x, r, rows, N, K, b0, i0, VEC_COLV, with_n);
+    if (i0 + 16 * VEC_COLV2 <= K) {
+        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, i0, VEC_COLV2, 0, with_n);
         return;
     }
     int i = i0;
     for (; i + 16 <= K; i += 16) {
-        backproject_signed_v16(hp, hn, u, v, x, r, rows, N, K, b0, i, 1, with_n);
+        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, i, 1, 0, with_n);
+    }
+    if (i < K && K >= 16) {
+        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, K - 16, 1, i - (K - 16), with_n);
+        return;
     }
     for (; i < K; i++) {
-        backproject_signed_c1(hp, hn, u, v, x, r, rows, N, K, b0, i, with_n);
+        backproject_signed_c1(hp, hn, u, v, x, r, N, K, b0, nr, i, with_n);
+    }
+}
+
+LRP_INLINE void backproject_signed_item(const __global float* restrict hp, const __global float* restrict hn,
+                                        const __global float* restrict u, const __global float* restrict v,
+                                        const __global float* restrict x, __global float* restrict r,
+                                        const int rows, const int N, const int K, const int with_n)
+{
+    const int i0 = get_global_id(0) * (16 * VEC_COLV2);
+    const int b0 = get_global_id(1) * VEC_ROWS;
+    if (i0 >= K || b0 >= rows) {
+        return;
+    }
+    if (b0 + VEC_ROWS <= rows) {
+        backproject_signed_rows(hp, hn, u, v, x, r, N, K, b0, VEC_ROWS, i0, with_n);
+    } else {
+        for (int b = b0; b < rows; b++) {
+            backproject_signed_rows(hp, hn, u, v, x, r, N, K, b, 1, i0, with_n);
+        }
     }
 }
 
@@ -344,30 +368,28 @@ __kernel void backproject_signed_vec(__global const float* restrict hp, __global
                                      __global const float* restrict x, __global float* restrict r,
                                      const int rows, const int N, const int K)
 {
-    backproject_signed_tile(hp, hn, u, v, x, r, rows, N, K, 1);
+    backproject_signed_item(hp, hn, u, v, x, r, rows, N, K, 1);
 }
 
 __kernel void backproject_signed_p_vec(__global const float* restrict hp, __global const float* restrict u,
                                        __global const float* restrict v, __global const float* restrict x,
                                        __global float* restrict r, const int rows, const int N, const int K)
 {
-    backproject_signed_tile(hp, hp, u, v, x, r, rows, N, K, 0);
+    backproject_signed_item(hp, hp, u, v, x, r, rows, N, K, 0);
 }
 
 LRP_INLINE void backproject_zbox_v16(const __global float* restrict g, const __global float* restrict w,
                                      const __global float* restrict wpos, const __global float* restrict wneg,
                                      const __global float* restrict x, const __global float* restrict low,
                                      const __global float* restrict high, __global float* restrict r,
-                                     const int rows, const int N, const int K, const int b0, const int i0,
-                                     const int nv)
+                                     const int N, const int K, const int b0, const int nr, const int i0,
+                                     const int nv, const int skip)
 {
-    const __global float* gr[VEC_ROWS];
-    float16 c0[VEC_ROWS][VEC_COLV];
-    float16 cp[VEC_ROWS][VEC_COLV];
-    float16 cm[VEC_ROWS][VEC_COLV];
+    float16 c0[VEC_ROWS][VEC_COLV_MAX];
+    float16 cp[VEC_ROWS][VEC_COLV_MAX];
+    float16 cm[VEC_ROWS][VEC_COLV_MAX];
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        gr[q] = g + min(b0 + q, rows - 1) * N;
+    for (int q = 0; q < nr; q++) {
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             c0[q][c] = (float16)(0.0f);
@@ -375,11 +397,12 @@ LRP_INLINE void backproject_zbox_v16(const __global float* restrict g, const __g
             cm[q][c] = (float16)(0.0f);
         }
     }
+    const __global float* gr = g + b0 * N;
     for (int j = 0; j < N; j++) {
         const int o = j * K + i0;
-        float16 w0[VEC_COLV];
-        float16 wp[VEC_COLV];
-        float16 wm[VEC_COLV];
+        float16 w0[VEC_COLV_MAX];
+        float16 wp[VEC_COLV_MAX];
+        float16 wm[VEC_COLV_MAX];
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             w0[c] = vload16(c, w + o);
@@ -387,8 +410,8 @@ LRP_INLINE void backproject_zbox_v16(const __global float* restrict g, const __g
             wm[c] = vload16(c, wneg + o);
         }
         #pragma unroll
-        for (int q = 0; q < VEC_ROWS; q++) {
-            const float16 gv = (float16)(gr[q][j]);
+        for (int q = 0; q < nr; q++) {
+            const float16 gv = (float16)(gr[q * N + j]);
             #pragma unroll
             for (int c = 0; c < nv; c++) {
                 c0[q][c] = fma(w0[c], gv, c0[q][c]);
@@ -398,16 +421,14 @@ LRP_INLINE void backproject_zbox_v16(const __global float* restrict g, const __g
         }
     }
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        if (b0 + q < rows) {
-            const int o = (b0 + q) * K + i0;
-            #pragma unroll
-            for (int c = 0; c < nv; c++) {
-                const float16 xv = vload16(c, x + o);
-                const float16 lo = vload16(c, low + i0);
-                const float16 hi = vload16(c, high + i0);
-                vstore16((xv * c0[q][c] - lo * cp[q][c]) - hi * cm[q][c], c, r + o);
-            }
+    for (int q = 0; q < nr; q++) {
+        const int o = (b0 + q) * K + i0;
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            const float16 xv = vload16(c, x + o);
+            const float16 lo = vload16(c, low + i0);
+            const float16 hi = vload16(c, high + i0);
+            lrp_store16((xv * c0[q][c] - lo * cp[q][c]) - hi * cm[q][c], c, r + o, skip);
         }
     }
 }
@@ -416,37 +437,57 @@ LRP_INLINE void backproject_zbox_c1(const __global float* restrict g, const __gl
                                     const __global float* restrict wpos, const __global float* restrict wneg,
                                     const __global float* restrict x, const __global float* restrict low,
                                     const __global float* restrict high, __global float* restrict r,
-                                    const int rows, const int N, const int K, const int b0, const int i)
+                                    const int N, const int K, const int b0, const int nr, const int i)
 {
-    const __global float* gr[VEC_ROWS];
     float c0[VEC_ROWS];
     float cp[VEC_ROWS];
     float cm[VEC_ROWS];
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        gr[q] = g + min(b0 + q, rows - 1) * N;
+    for (int q = 0; q < nr; q++) {
         c0[q] = 0.0f;
         cp[q] = 0.0f;
         cm[q] = 0.0f;
     }
+    const __global float* gr = g + b0 * N;
     for (int j = 0; j < N; j++) {
         const float w0 = w[j * K + i];
         const float wp = wpos[j * K + i];
         const float wm = wneg[j * K + i];
         #pragma unroll
-        for (int q = 0; q < VEC_ROWS; q++) {
-            const float gj = gr[q][j];
+        for (int q = 0; q < nr; q++) {
+            const float gj = gr[q * N + j];
             c0[q] = fma(w0, gj, c0[q]);
             cp[q] = fma(wp, gj, cp[q]);
             cm[q] = fma(wm, gj, cm[q]);
         }
     }
     #pragma unroll
-    for (int q = 0; q < VEC_ROWS; q++) {
-        if (b0 + q < rows) {
-            const int o = (b0 + q) * K + i;
-            r[o] = (x[o] * c0[q] - low[i] * cp[q]) - high[i] * cm[q];
-        }
+    for (int q = 0; q < nr; q++) {
+        const int o = (b0 + q) * K + i;
+        r[o] = (x[o] * c0[q] - low[i] * cp[q]) - high[i] * cm[q];
+    }
+}
+
+LRP_INLINE void backproject_zbox_rows(const __global float* restrict g, const __global float* restrict w,
+                                      const __global float* restrict wpos, const __global float* restrict wneg,
+                                      const __global float* restrict x, const __global float* restrict low,
+                                      const __global float* restrict high, __global float* restrict r,
+                                      const int N, const int K, const int b0, const int nr, const int i0)
+{
+    if (i0 + 16 * VEC_COLV3 <= K) {
+        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i0, VEC_COLV3, 0);
+        return;
+    }
+    int i = i0;
+    for (; i + 16 <= K; i += 16) {
+        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i, 1, 0);
+    }
+    if (i < K && K >= 16) {
+        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, K - 16, 1, i - (K - 16));
+        return;
+    }
+    for (; i < K; i++) {
+        backproject_zbox_c1(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i);
     }
 }
 
@@ -456,21 +497,17 @@ __kernel void backproject_zbox_vec(__global const float* restrict g, __global co
                                    __global const float* restrict high, __global float* restrict r,
                                    const int rows, const int N, const int K)
 {
-    const int i0 = get_global_id(0) * VEC_COLS;
+    const int i0 = get_global_id(0) * (16 * VEC_COLV3);
     const int b0 = get_global_id(1) * VEC_ROWS;
     if (i0 >= K || b0 >= rows) {
         return;
     }
-    if (i0 + VEC_COLS <= K) {
-        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, rows, N, K, b0, i0, VEC_COLV);
-        return;
-    }
-    int i = i0;
-    for (; i + 16 <= K; i += 16) {
-        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, rows, N, K, b0, i, 1);
-    }
-    for (; i < K; i++) {
-        backproject_zbox_c1(g, w, wpos, wneg, x, low, high, r, rows, N, K, b0, i);
+    if (b0 + VEC_ROWS <= rows) {
+        backproject_zbox_rows(g, w, wpos, wneg, x, low, high, r, N, K, b0, VEC_ROWS, i0);
+    } else {
+        for (int b = b0; b < rows; b++) {
+            backproject_zbox_rows(g, w, wpos, wneg, x, low, high, r, N, K, b, 1, i0);
+        }
     }
 }
 

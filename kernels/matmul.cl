@@ -13,12 +13,13 @@
  *
  * Variants, same bits (the host picks one per device type):
  *   *_simple  one work-item per output; global (N, B) rounded up to the host's local size.
- *   *_vec     CPU devices (PoCL): VEC_ROWS rows x VEC_COLS columns per work-item in float16 registers;
- *             global (ceil(N / VEC_COLS), ceil(B / VEC_ROWS)) rounded up to the local size.
+ *   *_vec     CPU devices (PoCL): VEC_ROWS rows x 16*colv columns per work-item in float16 registers, colv =
+ *             VEC_COLV (linear, linear_signed_p, linear_zbox) or VEC_COLV2 (linear_signed: two chains);
+ *             global (ceil(N / (16*colv)), ceil(B / VEC_ROWS)) rounded up to the local size.
  *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B output blocks, TILE_K-deep slices of the
  *             operands staged in local memory; global (ceil(N / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
- * Tuning parameters (defaults in lrp_common.h): VEC_ROWS 4, VEC_COLV 2 (VEC_COLS = 32); TILE_T 16, TILE_W 4,
- * TILE_K 16.
+ * Tuning parameters (defaults in lrp_common.h, overridden by the host's #defines): VEC_ROWS 8, VEC_COLV 2,
+ * VEC_COLV2 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
  * Compiled after lrp_common.h, which the host prepends.
  */
 #pragma OPENCL FP_CONTRACT OFF
@@ -112,35 +113,38 @@ __kernel void linear_zbox_simple(__global const float* restrict x, __global cons
 /* ---------------------------------------------------------------- vec: float16 register tiles (CPU devices) */
 
 /*
- * Each helper computes rows b0 .. b0+VEC_ROWS-1 (a row past the batch is computed on row rows-1 and not stored)
- * by either nv float16 column blocks from j0 (the *_v16 helpers; nv is a literal, so the arrays stay in registers)
- * or the single column j0 (the *_c1 helpers, for the last < 16 columns). Every output keeps its own chain.
+ * A work-item owns rows b0 .. b0+VEC_ROWS-1 and 16*colv columns from j0 (colv = VEC_COLV, or VEC_COLV2 for the
+ * two-chain kernels). The *_v16 helpers compute nr rows by nv float16 column blocks, the *_c1 helpers nr rows of
+ * one column; nr and nv are literals at every call site, so once inlined the tiles are registers. The last rows of
+ * the batch (fewer than VEC_ROWS) go one at a time (nr = 1); the last columns go in float16 blocks, the final
+ * partial one shifted left to end at column N-1 and storing only its new lanes (singly where N < 16). Every output
+ * keeps its own ascending chain whatever path computes it.
  */
 
 LRP_INLINE void linear_v16(const __global float* restrict x, const __global float* restrict wt,
                            const __global float* restrict bias, const int has_bias, __global float* restrict z,
-                           const int rows, const int K, const int N, const int b0, const int j0, const int nv)
+                           const int K, const int N, const int b0, const int nr, const int j0, const int nv,
+                           const int skip)
 {
-    const __global float* xr[VEC_ROWS];
-    float16 acc[VEC_ROWS][VEC_COLV];
+    float16 acc[VEC_ROWS][VEC_COLV_MAX];
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        xr[r] = x + min(b0 + r, rows - 1) * K;
+    for (int r = 0; r < nr; r++) {
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             acc[r][c] = (float16)(0.0f);
         }
     }
+    const __global float* xr = x + b0 * K;
     const __global float* wp = wt + j0;
     for (int i = 0; i < K; i++, wp += N) {
-        float16 w[VEC_COLV];
+        float16 w[VEC_COLV_MAX];
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             w[c] = vload16(c, wp);
         }
         #pragma unroll
-        for (int r = 0; r < VEC_ROWS; r++) {
-            const float16 xv = (float16)(xr[r][i]);
+        for (int r = 0; r < nr; r++) {
+            const float16 xv = (float16)(xr[r * K + i]);
             #pragma unroll
             for (int c = 0; c < nv; c++) {
                 acc[r][c] = fma(xv, w[c], acc[r][c]);
@@ -148,40 +152,55 @@ LRP_INLINE void linear_v16(const __global float* restrict x, const __global floa
         }
     }
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        if (b0 + r < rows) {
-            __global float* zr = z + (b0 + r) * N + j0;
-            #pragma unroll
-            for (int c = 0; c < nv; c++) {
-                vstore16(has_bias ? acc[r][c] + vload16(c, bias + j0) : acc[r][c], c, zr);
-            }
+    for (int r = 0; r < nr; r++) {
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            lrp_store16(has_bias ? acc[r][c] + vload16(c, bias + j0) : acc[r][c], c, z + (b0 + r) * N + j0, skip);
         }
     }
 }
 
 LRP_INLINE void linear_c1(const __global float* restrict x, const __global float* restrict wt,
                           const __global float* restrict bias, const int has_bias, __global float* restrict z,
-                          const int rows, const int K, const int N, const int b0, const int j)
+                          const int K, const int N, const int b0, const int nr, const int j)
 {
-    const __global float* xr[VEC_ROWS];
     float acc[VEC_ROWS];
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        xr[r] = x + min(b0 + r, rows - 1) * K;
+    for (int r = 0; r < nr; r++) {
         acc[r] = 0.0f;
     }
+    const __global float* xr = x + b0 * K;
     for (int i = 0; i < K; i++) {
         const float w = wt[i * N + j];
         #pragma unroll
-        for (int r = 0; r < VEC_ROWS; r++) {
-            acc[r] = fma(xr[r][i], w, acc[r]);
+        for (int r = 0; r < nr; r++) {
+            acc[r] = fma(xr[r * K + i], w, acc[r]);
         }
     }
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        if (b0 + r < rows) {
-            z[(b0 + r) * N + j] = has_bias ? acc[r] + bias[j] : acc[r];
-        }
+    for (int r = 0; r < nr; r++) {
+        z[(b0 + r) * N + j] = has_bias ? acc[r] + bias[j] : acc[r];
+    }
+}
+
+LRP_INLINE void linear_rows(const __global float* restrict x, const __global float* restrict wt,
+                            const __global float* restrict bias, const int has_bias, __global float* restrict z,
+                            const int K, const int N, const int b0, const int nr, const int j0, const int colv)
+{
+    if (j0 + 16 * colv <= N) {
+        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, j0, colv, 0);
+        return;
+    }
+    int j = j0;
+    for (; j + 16 <= N; j += 16) {
+        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, j, 1, 0);
+    }
+    if (j < N && N >= 16) {
+        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, N - 16, 1, j - (N - 16));
+        return;
+    }
+    for (; j < N; j++) {
+        linear_c1(x, wt, bias, has_bias, z, K, N, b0, nr, j);
     }
 }
 
@@ -189,21 +208,17 @@ __kernel void linear_vec(__global const float* restrict x, __global const float*
                          __global const float* restrict bias, const int has_bias, __global float* restrict z,
                          const int rows, const int K, const int N)
 {
-    const int j0 = get_global_id(0) * VEC_COLS;
+    const int j0 = get_global_id(0) * (16 * VEC_COLV);
     const int b0 = get_global_id(1) * VEC_ROWS;
     if (j0 >= N || b0 >= rows) {
         return;
     }
-    if (j0 + VEC_COLS <= N) {
-        linear_v16(x, wt, bias, has_bias, z, rows, K, N, b0, j0, VEC_COLV);
-        return;
-    }
-    int j = j0;
-    for (; j + 16 <= N; j += 16) {
-        linear_v16(x, wt, bias, has_bias, z, rows, K, N, b0, j, 1);
-    }
-    for (; j < N; j++) {
-        linear_c1(x, wt, bias, has_bias, z, rows, K, N, b0, j);
+    if (b0 + VEC_ROWS <= rows) {
+        linear_rows(x, wt, bias, has_bias, z, K, N, b0, VEC_ROWS, j0, VEC_COLV);
+    } else {
+        for (int b = b0; b < rows; b++) {
+            linear_rows(x, wt, bias, has_bias, z, K, N, b, 1, j0, VEC_COLV);
+        }
     }
 }
 
@@ -211,35 +226,35 @@ LRP_INLINE void linear_signed_v16(const __global float* restrict x, const __glob
                                   const __global float* restrict vt, const __global float* restrict bias_p,
                                   const int has_bias_p, const __global float* restrict bias_n,
                                   const int has_bias_n, __global float* restrict out_p,
-                                  __global float* restrict out_n, const int rows, const int K, const int N,
-                                  const int b0, const int j0, const int nv, const int with_n)
+                                  __global float* restrict out_n, const int K, const int N, const int b0,
+                                  const int nr, const int j0, const int nv, const int skip,
+                                  const int with_n)
 {
-    const __global float* xr[VEC_ROWS];
-    float16 p[VEC_ROWS][VEC_COLV];
-    float16 n[VEC_ROWS][VEC_COLV];
+    float16 p[VEC_ROWS][VEC_COLV_MAX];
+    float16 n[VEC_ROWS][VEC_COLV_MAX];
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        xr[r] = x + min(b0 + r, rows - 1) * K;
+    for (int r = 0; r < nr; r++) {
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             p[r][c] = (float16)(0.0f);
             n[r][c] = (float16)(0.0f);
         }
     }
+    const __global float* xr = x + b0 * K;
     const __global float* up = ut + j0;
     const __global float* vp = vt + j0;
     for (int i = 0; i < K; i++, up += N, vp += N) {
-        float16 u[VEC_COLV];
-        float16 v[VEC_COLV];
+        float16 u[VEC_COLV_MAX];
+        float16 v[VEC_COLV_MAX];
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             u[c] = vload16(c, up);
             v[c] = vload16(c, vp);
         }
         #pragma unroll
-        for (int r = 0; r < VEC_ROWS; r++) {
-            const float16 xv = (float16)(xr[r][i]);
-            const int16 pos = xv > 0.0f; /* a lane mask, so the sign picks by blend, not by branch */
+        for (int r = 0; r < nr; r++) {
+            const float16 xv = (float16)(xr[r * K + i]);
+            const int16 pos = xv > 0.0f; /* a lane mask: the sign picks by blend, not by a mispredicted branch */
             #pragma unroll
             for (int c = 0; c < nv; c++) {
                 p[r][c] = fma(xv, select(v[c], u[c], pos), p[r][c]);
@@ -250,15 +265,13 @@ LRP_INLINE void linear_signed_v16(const __global float* restrict x, const __glob
         }
     }
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        if (b0 + r < rows) {
-            #pragma unroll
-            for (int c = 0; c < nv; c++) {
-                vstore16(has_bias_p ? p[r][c] + vload16(c, bias_p + j0) : p[r][c], c, out_p + (b0 + r) * N + j0);
-                if (with_n) {
-                    vstore16(has_bias_n ? n[r][c] + vload16(c, bias_n + j0) : n[r][c], c,
-                             out_n + (b0 + r) * N + j0);
-                }
+    for (int r = 0; r < nr; r++) {
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            const int o = (b0 + r) * N + j0;
+            lrp_store16(has_bias_p ? p[r][c] + vload16(c, bias_p + j0) : p[r][c], c, out_p + o, skip);
+            if (with_n) {
+                lrp_store16(has_bias_n ? n[r][c] + vload16(c, bias_n + j0) : n[r][c], c, out_n + o, skip);
             }
         }
     }
@@ -268,24 +281,23 @@ LRP_INLINE void linear_signed_c1(const __global float* restrict x, const __globa
                                  const __global float* restrict vt, const __global float* restrict bias_p,
                                  const int has_bias_p, const __global float* restrict bias_n,
                                  const int has_bias_n, __global float* restrict out_p,
-                                 __global float* restrict out_n, const int rows, const int K, const int N,
-                                 const int b0, const int j, const int with_n)
+                                 __global float* restrict out_n, const int K, const int N, const int b0,
+                                 const int nr, const int j, const int with_n)
 {
-    const __global float* xr[VEC_ROWS];
     float p[VEC_ROWS];
     float n[VEC_ROWS];
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        xr[r] = x + min(b0 + r, rows - 1) * K;
+    for (int r = 0; r < nr; r++) {
         p[r] = 0.0f;
         n[r] = 0.0f;
     }
+    const __global float* xr = x + b0 * K;
     for (int i = 0; i < K; i++) {
         const float u = ut[i * N + j];
         const float v = vt[i * N + j];
         #pragma unroll
-        for (int r = 0; r < VEC_ROWS; r++) {
-            const float xi = xr[r][i];
+        for (int r = 0; r < nr; r++) {
+            const float xi = xr[r * K + i];
             const int pos = xi > 0.0f;
             p[r] = fma(xi, pos ? u : v, p[r]);
             if (with_n) {
@@ -294,51 +306,72 @@ LRP_INLINE void linear_signed_c1(const __global float* restrict x, const __globa
         }
     }
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        if (b0 + r < rows) {
-            out_p[(b0 + r) * N + j] = has_bias_p ? p[r] + bias_p[j] : p[r];
-            if (with_n) {
-                out_n[(b0 + r) * N + j] = has_bias_n ? n[r] + bias_n[j] : n[r];
-            }
+    for (int r = 0; r < nr; r++) {
+        out_p[(b0 + r) * N + j] = has_bias_p ? p[r] + bias_p[j] : p[r];
+        if (with_n) {
+            out_n[(b0 + r) * N + j] = has_bias_n ? n[r] + bias_n[j] : n[r];
         }
     }
 }
 
-LRP_INLINE void linear_signed_tile(const __global float* restrict x, const __global float* restrict ut,
+LRP_INLINE void linear_signed_rows(const __global float* restrict x, const __global float* restrict ut,
                                    const __global float* restrict vt, const __global float* restrict bias_p,
                                    const int has_bias_p, const __global float* restrict bias_n,
                                    const int has_bias_n, __global float* restrict out_p,
-                                   __global float* restrict out_n, const int rows, const int K, const int N,
-                                   const int with_n)
+                                   __global float* restrict out_n, const int K, const int N, const int b0,
+                                   const int nr, const int j0, const int colv, const int with_n)
 {
-    const int j0 = get_global_id(0) * VEC_COLS;
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (j0 >= N || b0 >= rows) {
-        return;
-    }
-    if (j0 + VEC_COLS <= N) {
-        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, b0, j0,
-                          VEC_COLV, with_n);
+    if (j0 + 16 * colv <= N) {
+        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j0, colv,
+                          0, with_n);
         return;
     }
     int j = j0;
     for (; j + 16 <= N; j += 16) {
-        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, b0, j, 1,
+        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j, 1, 0,
                           with_n);
     }
+    if (j < N && N >= 16) {
+        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, N - 16, 1,
+                          j - (N - 16), with_n);
+        return;
+    }
     for (; j < N; j++) {
-        linear_signed_c1(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, b0, j,
-                         with_n);
+        linear_signed_c1(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j, with_n);
     }
 }
 
+LRP_INLINE void linear_signed_item(const __global float* restrict x, const __global float* restrict ut,
+                                   const __global float* restrict vt, const __global float* restrict bias_p,
+                                   const int has_bias_p, const __global float* restrict bias_n,
+                                   const int has_bias_n, __global float* restrict out_p,
+                                   __global float* restrict out_n, const int rows, const int K, const int N,
+                                   const int colv, const int with_n)
+{
+    const int j0 = get_global_id(0) * (16 * colv);
+    const int b0 = get_global_id(1) * VEC_ROWS;
+    if (j0 >= N || b0 >= rows) {
+        return;
+    }
+    if (b0 + VEC_ROWS <= rows) {
+        linear_signed_rows(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, VEC_ROWS, j0,
+                           colv, with_n);
+    } else {
+        for (int b = b0; b < rows; b++) {
+            linear_signed_rows(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b, 1, j0,
+                               colv, with_n);
+        }
+    }
+}
+
+/* Two chains per output: VEC_COLV2 column blocks, so both tiles fit the registers. */
 __kernel void linear_signed_vec(__global const float* restrict x, __global const float* restrict ut,
                                 __global const float* restrict vt, __global const float* restrict bias_p,
                                 const int has_bias_p, __global const float* restrict bias_n,
                                 const int has_bias_n, __global float* restrict out_p,
                                 __global float* restrict out_n, const int rows, const int K, const int N)
 {
-    linear_signed_tile(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, 1);
+    linear_signed_item(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, VEC_COLV2, 1);
 }
 
 __kernel void linear_signed_p_vec(__global const float* restrict x, __global const float* restrict ut,
@@ -346,28 +379,27 @@ __kernel void linear_signed_p_vec(__global const float* restrict x, __global con
                                   const int has_bias_p, __global float* restrict out_p,
                                   const int rows, const int K, const int N)
 {
-    linear_signed_tile(x, ut, vt, bias_p, has_bias_p, bias_p, 0, out_p, out_p, rows, K, N, 0);
+    linear_signed_item(x, ut, vt, bias_p, has_bias_p, bias_p, 0, out_p, out_p, rows, K, N, VEC_COLV, 0);
 }
 
 LRP_INLINE void linear_zbox_v16(const __global float* restrict x, const __global float* restrict wt,
                                 const __global float* restrict low, const __global float* restrict high,
-                                __global float* restrict d, const int rows, const int K, const int N,
-                                const int b0, const int j0, const int nv)
+                                __global float* restrict d, const int K, const int N, const int b0, const int nr,
+                                const int j0, const int nv, const int skip)
 {
-    const __global float* xr[VEC_ROWS];
-    float16 acc[VEC_ROWS][VEC_COLV];
+    float16 acc[VEC_ROWS][VEC_COLV_MAX];
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        xr[r] = x + min(b0 + r, rows - 1) * K;
+    for (int r = 0; r < nr; r++) {
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             acc[r][c] = (float16)(0.0f);
         }
     }
+    const __global float* xr = x + b0 * K;
     const __global float* wp = wt + j0;
     for (int i = 0; i < K; i++, wp += N) {
-        float16 w[VEC_COLV];
-        int16 up[VEC_COLV];
+        float16 w[VEC_COLV_MAX];
+        int16 up[VEC_COLV_MAX];
         #pragma unroll
         for (int c = 0; c < nv; c++) {
             w[c] = vload16(c, wp);
@@ -376,8 +408,8 @@ LRP_INLINE void linear_zbox_v16(const __global float* restrict x, const __global
         const float lo = low[i];
         const float hi = high[i];
         #pragma unroll
-        for (int r = 0; r < VEC_ROWS; r++) {
-            const float xi = xr[r][i];
+        for (int r = 0; r < nr; r++) {
+            const float xi = xr[r * K + i];
             const float16 tl = (float16)(xi - lo);
             const float16 th = (float16)(xi - hi);
             #pragma unroll
@@ -387,43 +419,60 @@ LRP_INLINE void linear_zbox_v16(const __global float* restrict x, const __global
         }
     }
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        if (b0 + r < rows) {
-            #pragma unroll
-            for (int c = 0; c < nv; c++) {
-                vstore16(acc[r][c], c, d + (b0 + r) * N + j0);
-            }
+    for (int r = 0; r < nr; r++) {
+        #pragma unroll
+        for (int c = 0; c < nv; c++) {
+            lrp_store16(acc[r][c], c, d + (b0 + r) * N + j0, skip);
         }
     }
 }
 
 LRP_INLINE void linear_zbox_c1(const __global float* restrict x, const __global float* restrict wt,
                                const __global float* restrict low, const __global float* restrict high,
-                               __global float* restrict d, const int rows, const int K, const int N,
-                               const int b0, const int j)
+                               __global float* restrict d, const int K, const int N, const int b0, const int nr,
+                               const int j)
 {
-    const __global float* xr[VEC_ROWS];
     float acc[VEC_ROWS];
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        xr[r] = x + min(b0 + r, rows - 1) * K;
+    for (int r = 0; r < nr; r++) {
         acc[r] = 0.0f;
     }
+    const __global float* xr = x + b0 * K;
     for (int i = 0; i < K; i++) {
         const float w = wt[i * N + j];
         const float lo = low[i];
         const float hi = high[i];
         #pragma unroll
-        for (int r = 0; r < VEC_ROWS; r++) {
-            const float xi = xr[r][i];
+        for (int r = 0; r < nr; r++) {
+            const float xi = xr[r * K + i];
             acc[r] = fma(w > 0.0f ? xi - lo : xi - hi, w, acc[r]);
         }
     }
     #pragma unroll
-    for (int r = 0; r < VEC_ROWS; r++) {
-        if (b0 + r < rows) {
-            d[(b0 + r) * N + j] = acc[r];
-        }
+    for (int r = 0; r < nr; r++) {
+        d[(b0 + r) * N + j] = acc[r];
+    }
+}
+
+LRP_INLINE void linear_zbox_rows(const __global float* restrict x, const __global float* restrict wt,
+                                 const __global float* restrict low, const __global float* restrict high,
+                                 __global float* restrict d, const int K, const int N, const int b0, const int nr,
+                                 const int j0, const int colv)
+{
+    if (j0 + 16 * colv <= N) {
+        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, j0, colv, 0);
+        return;
+    }
+    int j = j0;
+    for (; j + 16 <= N; j += 16) {
+        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, j, 1, 0);
+    }
+    if (j < N && N >= 16) {
+        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, N - 16, 1, j - (N - 16));
+        return;
+    }
+    for (; j < N; j++) {
+        linear_zbox_c1(x, wt, low, high, d, K, N, b0, nr, j);
     }
 }
 
@@ -431,21 +480,17 @@ __kernel void linear_zbox_vec(__global const float* restrict x, __global const f
                               __global const float* restrict low, __global const float* restrict high,
                               __global float* restrict d, const int rows, const int K, const int N)
 {
-    const int j0 = get_global_id(0) * VEC_COLS;
+    const int j0 = get_global_id(0) * (16 * VEC_COLV);
     const int b0 = get_global_id(1) * VEC_ROWS;
     if (j0 >= N || b0 >= rows) {
         return;
     }
-    if (j0 + VEC_COLS <= N) {
-        linear_zbox_v16(x, wt, low, high, d, rows, K, N, b0, j0, VEC_COLV);
-        return;
-    }
-    int j = j0;
-    for (; j + 16 <= N; j += 16) {
-        linear_zbox_v16(x, wt, low, high, d, rows, K, N, b0, j, 1);
-    }
-    for (; j < N; j++) {
-        linear_zbox_c1(x, wt, low, high, d, rows, K, N, b0, j);
+    if (b0 + VEC_ROWS <= rows) {
+        linear_zbox_rows(x, wt, low, high, d, K, N, b0, VEC_ROWS, j0, VEC_COLV);
+    } else {
+        for (int b = b0; b < rows; b++) {
+            linear_zbox_rows(x, wt, low, high, d, K, N, b, 1, j0, VEC_COLV);
+        }
     }
 }
 

@@ -71,11 +71,13 @@ public final class OpenClBackend implements Backend {
     public static final String DEVICE_PROPERTY = "gpulrp.opencl.device";
 
     // Tuning parameters; the host prepends them as #defines, so kernels and launch geometry always agree.
-    static final int VEC_ROWS = 4;
+    static final int VEC_ROWS = 8;
+    /** float16 column blocks per work-item for one-chain, two-chain and three-chain VECTOR kernels. */
     static final int VEC_COLV = 2;
-    static final int VEC_COLS = 16 * VEC_COLV;
+    static final int VEC_COLV2 = 1;
+    static final int VEC_COLV3 = 1;
     /** Work-items per work-group along the rows for the VECTOR kernels: a fixed size, so PoCL compiles once. */
-    static final int VEC_LOCAL_ROWS = 8;
+    static final int VEC_LOCAL_ROWS = 4;
     static final int TILE_T = 16;
     static final int TILE_W = 4;
     static final int TILE_K = 16;
@@ -98,8 +100,11 @@ public final class OpenClBackend implements Backend {
     /** How a kernel is launched. */
     private enum Shape { ELEMENTWISE, SIMPLE, VECTOR, TILED }
 
-    /** A built kernel, how to launch it, and the largest work-group the device allows for it. */
-    private record Launch(String name, cl_kernel kernel, Shape shape, long maxWorkGroup) {
+    /**
+     * A built kernel, how to launch it, and the largest work-group the device allows for it; {@code vecCols} is the
+     * number of columns one VECTOR work-item computes.
+     */
+    private record Launch(String name, cl_kernel kernel, Shape shape, long maxWorkGroup, int vecCols) {
     }
 
     private final DeviceDescription device;
@@ -180,6 +185,10 @@ public final class OpenClBackend implements Backend {
         String note = "";
         if (v == Variant.AUTO) {
             v = found.isCpu() ? Variant.VECTOR : found.isGpu() && tiledFits ? Variant.TILED : Variant.SIMPLE;
+        } else if (v == Variant.TILED && !tiledFits) {
+            v = Variant.SIMPLE;
+            note = "simple kernels: the tiled ones need " + TILE_T * TILE_T + "-item work-groups and "
+                    + TILED_LOCAL_BYTES + " bytes of local memory";
         }
         this.variant = v;
         try {
@@ -191,6 +200,8 @@ public final class OpenClBackend implements Backend {
             Map<String, Integer> defines = new LinkedHashMap<>();
             defines.put("VEC_ROWS", VEC_ROWS);
             defines.put("VEC_COLV", VEC_COLV);
+            defines.put("VEC_COLV2", VEC_COLV2);
+            defines.put("VEC_COLV3", VEC_COLV3);
             defines.put("TILE_T", TILE_T);
             defines.put("TILE_W", TILE_W);
             defines.put("TILE_K", TILE_K);
@@ -222,12 +233,15 @@ public final class OpenClBackend implements Backend {
                 launches.put(op, l);
             }
             if (!fellBack.isEmpty()) {
-                note = "simple kernels for " + String.join(", ", fellBack) + " (tiled work-group too large)";
+                note = "simple kernels for " + String.join(", ", fellBack) + " (tiled work-group too large here)";
             }
+            // Stands in for an absent optional buffer (OpenCL cannot portably take a NULL cl_mem argument); the
+            // kernels read a has_* flag and never touch it.
             int[] e = new int[1];
-            dummy = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, Sizeof.cl_float, null, e);
+            cl_mem d = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, Sizeof.cl_float, null, e);
             ClErrors.check(e[0], "clCreateBuffer(dummy)", deviceName);
             LIVE_MEM_OBJECTS.incrementAndGet();
+            dummy = d;
         } catch (CLException e) {
             releaseAll();
             throw ClErrors.wrap(e, "backend setup", deviceName);
@@ -297,7 +311,16 @@ public final class OpenClBackend implements Backend {
             releaseKernel(k);
             throw ClErrors.failure("clGetKernelWorkGroupInfo(" + name + ")", deviceName, s, null);
         }
-        return new Launch(name, k, shape, wg[0]);
+        return new Launch(name, k, shape, wg[0], 16 * vecColumnBlocks(name));
+    }
+
+    /** The float16 column blocks per work-item of a VECTOR kernel: fewer where each output has several chains. */
+    private static int vecColumnBlocks(String kernel) {
+        return switch (kernel) {
+            case "linear_signed_vec", "backproject_signed_vec", "backproject_signed_p_vec" -> VEC_COLV2;
+            case "backproject_zbox_vec" -> VEC_COLV3;
+            default -> VEC_COLV;
+        };
     }
 
     // ------------------------------------------------------------------------------------------------ facts
@@ -584,7 +607,7 @@ public final class OpenClBackend implements Backend {
             case VECTOR -> {
                 lx = 1;
                 ly = Math.max(1, Math.min(VEC_LOCAL_ROWS, l.maxWorkGroup()));
-                gx = ceilDiv(cols, VEC_COLS);
+                gx = ceilDiv(cols, l.vecCols());
                 gy = roundUp(ceilDiv(rows, VEC_ROWS), ly);
             }
             case TILED -> {

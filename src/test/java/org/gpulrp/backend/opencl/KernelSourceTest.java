@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 class KernelSourceTest {
     private static final String[] FILES = {"lrp_common.h", "clamp.cl", "normalize.cl", "matmul.cl",
         "backproject.cl"};
-    private static final Pattern FORBIDDEN = Pattern.compile(
-            "\\b(mad|mad_sat|native_\\w+|half_\\w+|fmax|fmin|fast_\\w+)\\s*\\(|FP_CONTRACT\\s+ON|-cl-(fast|mad|unsafe|finite|denorms)");
+    private static final Pattern FORBIDDEN = Pattern.compile("\\b(mad|mad_sat|native_\\w+|half_\\w+|fmax|fmin|fast_\\w+)"
+            + "\\s*\\(|FP_CONTRACT\\s+ON|-cl-(fast|mad|unsafe|finite|denorms)");
     private static final Pattern TUNING = Pattern.compile("(?m)^#define\\s+(VEC_\\w+|TILE_\\w+)\\s");
 
     /** The source without comments, so that the header comments may name what is forbidden. */
@@ -44,7 +44,7 @@ class KernelSourceTest {
             Matcher m = TUNING.matcher(code);
             while (m.find()) {
                 String name = m.group(1);
-                if (name.equals("VEC_COLS") || name.equals("TILE_B") || name.equals("TILE_AS")) {
+                if (name.equals("VEC_COLV_MAX") || name.equals("TILE_B") || name.equals("TILE_AS")) {
                     continue; // derived, not tunable
                 }
                 assertTrue(code.contains("#ifndef " + name), file + ": " + name + " is not wrapped in #ifndef");
