@@ -140,6 +140,7 @@ public final class Explainer implements AutoCloseable {
         float[] outputs = new float[rows * outSize];
         int[] targets = new int[rows];
         float[] scores = new float[rows];
+        double[] sums = new double[rows];
         Map<String, float[]> layers = new LinkedHashMap<>();
         // Chunks no larger than an engine's buffers, and at least one per lane when the batch allows.
         int lanes = engines.size();
@@ -160,6 +161,7 @@ public final class Explainer implements AutoCloseable {
             System.arraycopy(res.inputRelevance(), 0, rel, r0 * in, n * in);
             System.arraycopy(res.outputs(), 0, outputs, r0 * outSize, n * outSize);
             System.arraycopy(res.targets(), 0, targets, r0, n);
+            System.arraycopy(res.inputSums(), 0, sums, r0, n);
             int width = res.initial().length / n;
             for (int b = 0; b < n; b++) {
                 scores[r0 + b] = res.initial()[b * width + targets[r0 + b]];
@@ -177,7 +179,7 @@ public final class Explainer implements AutoCloseable {
             layerTensors.put(e.getKey(), Tensor.wrap(e.getValue(), rows, e.getValue().length / rows));
         }
         int[] shape = inputs.shape();
-        return new Explanation(Tensor.wrap(rel, shape), Tensor.wrap(outputs, rows, outSize), targets, scores,
+        return new Explanation(Tensor.wrap(rel, shape), Tensor.wrap(outputs, rows, outSize), targets, scores, sums,
                 layerTensors, info);
     }
 

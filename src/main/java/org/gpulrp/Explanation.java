@@ -20,8 +20,8 @@ public final class Explanation {
     private final BackendInfo backend;
     private final List<Conservation> conservation;
 
-    Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, Map<String, Tensor> layers,
-                BackendInfo backend) {
+    Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, double[] inputSums,
+                Map<String, Tensor> layers, BackendInfo backend) {
         this.relevance = relevance;
         this.outputs = outputs;
         this.targets = targets;
@@ -29,14 +29,8 @@ public final class Explanation {
         this.layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
         this.backend = backend;
         List<Conservation> c = new ArrayList<>(targets.length);
-        float[] r = relevance.view();
-        int n = relevance.rowSize();
         for (int b = 0; b < targets.length; b++) {
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-                sum += r[b * n + i];
-            }
-            c.add(new Conservation(scores[b], sum));
+            c.add(new Conservation(scores[b], inputSums[b]));
         }
         this.conservation = Collections.unmodifiableList(c);
     }

@@ -28,7 +28,7 @@ public final class Engine implements AutoCloseable {
 
     /** What one chunk of rows produced, as plain arrays. */
     public record ChunkResult(float[] inputRelevance, float[] outputs, int[] targets, float[] initial,
-                              Map<String, float[]> layerRelevance) {
+                              double[] inputSums, Map<String, float[]> layerRelevance) {
     }
 
     private final Backend be;
@@ -183,7 +183,17 @@ public final class Engine implements AutoCloseable {
         }
         float[] rin = new float[rows * network.inputSize()];
         be.read(rel[0], rin, 0, rin.length);
-        return new ChunkResult(rin, outputs, targets, r0, layers);
+        // Per-sample sums for the conservation report: ascending order in double, on the lane's own thread.
+        int in = network.inputSize();
+        double[] sums = new double[rows];
+        for (int b = 0; b < rows; b++) {
+            double sum = 0;
+            for (int i = 0; i < in; i++) {
+                sum += rin[b * in + i];
+            }
+            sums[b] = sum;
+        }
+        return new ChunkResult(rin, outputs, targets, r0, sums, layers);
     }
 
     private void forward(int rows) {
