@@ -18,7 +18,7 @@ public final class Explanation {
     private final float[] scores;
     private final Map<String, Tensor> layers;
     private final BackendInfo backend;
-    private final List<Conservation> conservation;
+    private final double[] inputSums;
 
     Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, double[] inputSums,
                 Map<String, Tensor> layers, BackendInfo backend) {
@@ -28,11 +28,7 @@ public final class Explanation {
         this.scores = scores;
         this.layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
         this.backend = backend;
-        List<Conservation> c = new ArrayList<>(targets.length);
-        for (int b = 0; b < targets.length; b++) {
-            c.add(new Conservation(scores[b], inputSums[b]));
-        }
-        this.conservation = Collections.unmodifiableList(c);
+        this.inputSums = inputSums;
     }
 
     /** Relevance of each input feature, {@code [batch, features]}. */
@@ -85,10 +81,14 @@ public final class Explanation {
 
     /** Per sample: initial relevance vs the sum of input relevance. */
     public List<Conservation> conservation() {
-        return conservation;
+        List<Conservation> c = new ArrayList<>(targets.length);
+        for (int b = 0; b < targets.length; b++) {
+            c.add(conservation(b));
+        }
+        return Collections.unmodifiableList(c);
     }
 
     public Conservation conservation(int sample) {
-        return conservation.get(sample);
+        return new Conservation(scores[sample], inputSums[sample]);
     }
 }

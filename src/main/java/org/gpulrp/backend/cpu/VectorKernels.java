@@ -132,14 +132,63 @@ final class VectorKernels implements CpuKernels {
             }
         }
         if (q0 < q) {
-            // Fewer than L columns left: put the lanes over batch rows instead (masked loads are slow on Java 17).
-            int b = r0;
-            float[] at = new float[p * L];
-            float[] ct = new float[4 * L];
-            for (; b + L <= r1; b += L) {
-                rowLanes(a, m, mode, e, c, b, q0, p, q, at, ct);
+            // Fewer than L columns left: a zero-padded strip keeps the loads unmasked (masked loads are slow on
+            // Java 17); the padding lanes compute values nobody stores.
+            int width = q - q0;
+            float[] strip = new float[p * L];
+            for (int k = 0; k < p; k++) {
+                System.arraycopy(m, k * q + q0, strip, k * L, width);
             }
-            scalarColumns(a, m, mode, e, c, b, r1, q0, p, q);
+            float[] tmp = new float[4 * L];
+            int b = r0;
+            for (; b + 4 <= r1; b += 4) {
+                narrow4(a, strip, mode, e, c, b, q0, p, q, tmp);
+            }
+            for (; b < r1; b++) {
+                narrow1(a, strip, mode, e, c, b, q0, p, q, tmp);
+            }
+        }
+    }
+
+    /** Four rows of the last {@code q - q0 < L} columns, from a zero-padded [P, L] strip. */
+    private static void narrow4(float[] a, float[] strip, int mode, float[] e, float[] c, int b, int q0, int p,
+                                int q, float[] tmp) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        int a0 = b * p;
+        for (int k = 0; k < p; k++) {
+            FloatVector mv = FloatVector.fromArray(S, strip, k * L);
+            c0 = FloatVector.broadcast(S, a[a0 + k]).fma(mv, c0);
+            c1 = FloatVector.broadcast(S, a[a0 + p + k]).fma(mv, c1);
+            c2 = FloatVector.broadcast(S, a[a0 + 2 * p + k]).fma(mv, c2);
+            c3 = FloatVector.broadcast(S, a[a0 + 3 * p + k]).fma(mv, c3);
+        }
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, L);
+        c2.intoArray(tmp, 2 * L);
+        c3.intoArray(tmp, 3 * L);
+        storeNarrow(tmp, 4, mode, e, c, b, q0, q);
+    }
+
+    private static void narrow1(float[] a, float[] strip, int mode, float[] e, float[] c, int b, int q0, int p,
+                                int q, float[] tmp) {
+        FloatVector acc = FloatVector.zero(S);
+        int a0 = b * p;
+        for (int k = 0; k < p; k++) {
+            acc = FloatVector.broadcast(S, a[a0 + k]).fma(FloatVector.fromArray(S, strip, k * L), acc);
+        }
+        acc.intoArray(tmp, 0);
+        storeNarrow(tmp, 1, mode, e, c, b, q0, q);
+    }
+
+    /** Stores the valid lanes of {@code rows} accumulators with the epilogue, the same ops as {@link #finish}. */
+    private static void storeNarrow(float[] tmp, int rows, int mode, float[] e, float[] c, int b, int q0, int q) {
+        for (int t = 0; t < rows; t++) {
+            int o = (b + t) * q;
+            for (int j = q0; j < q; j++) {
+                float acc = tmp[t * L + j - q0];
+                c[o + j] = mode == ADD_BIAS ? acc + e[j] : mode == MUL_X ? e[o + j] * acc : acc;
+            }
         }
     }
 
@@ -148,67 +197,6 @@ final class VectorKernels implements CpuKernels {
         for (int k = 0; k < p; k++) {
             System.arraycopy(m, k * q + q0, packed, k * width, width);
         }
-    }
-
-    /** Columns {@code [q0,q)} of rows {@code [b, b+L)} with one lane per row; {@code at}, {@code ct} are scratch. */
-    private static void rowLanes(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q,
-                                 float[] at, float[] ct) {
-        for (int l = 0; l < L; l++) {
-            int ao = (b + l) * p;
-            for (int k = 0; k < p; k++) {
-                at[k * L + l] = a[ao + k];
-            }
-        }
-        int j = q0;
-        for (; j + 4 <= q; j += 4) {
-            FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
-            FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-            for (int k = 0; k < p; k++) {
-                FloatVector xv = FloatVector.fromArray(S, at, k * L);
-                int mo = k * q + j;
-                s0 = xv.fma(FloatVector.broadcast(S, m[mo]), s0);
-                s1 = xv.fma(FloatVector.broadcast(S, m[mo + 1]), s1);
-                s2 = xv.fma(FloatVector.broadcast(S, m[mo + 2]), s2);
-                s3 = xv.fma(FloatVector.broadcast(S, m[mo + 3]), s3);
-            }
-            s0.intoArray(ct, 0);
-            s1.intoArray(ct, L);
-            s2.intoArray(ct, 2 * L);
-            s3.intoArray(ct, 3 * L);
-            for (int t = 0; t < 4; t++) {
-                for (int l = 0; l < L; l++) {
-                    store(ct[t * L + l], mode, e, c, (b + l) * q + j + t, j + t);
-                }
-            }
-        }
-        for (; j < q; j++) {
-            FloatVector s0 = FloatVector.zero(S);
-            for (int k = 0; k < p; k++) {
-                s0 = FloatVector.fromArray(S, at, k * L).fma(FloatVector.broadcast(S, m[k * q + j]), s0);
-            }
-            s0.intoArray(ct, 0);
-            for (int l = 0; l < L; l++) {
-                store(ct[l], mode, e, c, (b + l) * q + j, j);
-            }
-        }
-    }
-
-    private static void scalarColumns(float[] a, float[] m, int mode, float[] e, float[] c, int b0, int b1, int q0,
-                                      int p, int q) {
-        for (int b = b0; b < b1; b++) {
-            for (int j = q0; j < q; j++) {
-                float acc = 0f;
-                for (int k = 0; k < p; k++) {
-                    acc = Math.fma(a[b * p + k], m[k * q + j], acc);
-                }
-                store(acc, mode, e, c, b * q + j, j);
-            }
-        }
-    }
-
-    /** The scalar epilogue, the same float ops as {@link #finish} lane by lane. */
-    private static void store(float acc, int mode, float[] e, float[] c, int o, int col) {
-        c[o] = mode == ADD_BIAS ? acc + e[col] : mode == MUL_X ? e[o] * acc : acc;
     }
 
     private static void tile4x2(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q) {
