@@ -125,62 +125,29 @@ public final class Explainer implements AutoCloseable {
                     + " per sample");
         }
         float[] x = inputs.view();
-        for (int k = 0; k < x.length; k++) {
-            if (!Float.isFinite(x[k])) {
-                int b = k / in;
-                throw new InvalidInputException("sample " + b + " feature " + (k % in) + " is " + x[k]
-                        + "; LRP needs finite inputs", b, k % in);
-            }
-        }
         int outSize = network.outputSize();
         if (!(target instanceof Target.Argmax)) {
             target.resolve(null, rows, outSize); // checks ranges and lengths before any work starts
         }
-        float[] rel = new float[rows * in];
-        float[] outputs = new float[rows * outSize];
-        int[] targets = new int[rows];
-        float[] scores = new float[rows];
-        double[] sums = new double[rows];
-        Map<String, float[]> layers = new LinkedHashMap<>();
+        Engine.Batch out = new Engine.Batch(engines.get(0), rows, keepLayers);
         // Chunks no larger than an engine's buffers, and at least one per lane when the batch allows.
         int lanes = engines.size();
         int chunk = Math.min(engines.get(0).capacity(), Math.max(1, (rows + lanes - 1) / lanes));
         int chunks = (rows + chunk - 1) / chunk;
-        Engine.ChunkResult[] results = new Engine.ChunkResult[chunks];
         runLanes(chunks, (lane, c) -> {
             int r0 = c * chunk;
             int n = Math.min(chunk, rows - r0);
-            float[] part = n == rows ? x : java.util.Arrays.copyOfRange(x, r0 * in, (r0 + n) * in);
-            results[c] = engines.get(lane).run(part, n, (o, rr, classes) -> slice(target, rows, r0, rr)
-                    .resolve(o, rr, classes), keepLayers);
+            engines.get(lane).run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes),
+                    out);
         });
-        for (int c = 0; c < chunks; c++) {
-            int r0 = c * chunk;
-            Engine.ChunkResult res = results[c];
-            int n = res.targets().length;
-            System.arraycopy(res.inputRelevance(), 0, rel, r0 * in, n * in);
-            System.arraycopy(res.outputs(), 0, outputs, r0 * outSize, n * outSize);
-            System.arraycopy(res.targets(), 0, targets, r0, n);
-            System.arraycopy(res.inputSums(), 0, sums, r0, n);
-            int width = res.initial().length / n;
-            for (int b = 0; b < n; b++) {
-                scores[r0 + b] = res.initial()[b * width + targets[r0 + b]];
-            }
-            if (keepLayers) {
-                for (Map.Entry<String, float[]> e : res.layerRelevance().entrySet()) {
-                    int w = e.getValue().length / n;
-                    float[] all = layers.computeIfAbsent(e.getKey(), k -> new float[rows * w]);
-                    System.arraycopy(e.getValue(), 0, all, r0 * w, n * w);
-                }
-            }
-        }
         Map<String, Tensor> layerTensors = new LinkedHashMap<>();
-        for (Map.Entry<String, float[]> e : layers.entrySet()) {
-            layerTensors.put(e.getKey(), Tensor.wrap(e.getValue(), rows, e.getValue().length / rows));
+        if (out.layers != null) {
+            for (Map.Entry<String, float[]> e : out.layers.entrySet()) {
+                layerTensors.put(e.getKey(), Tensor.wrap(e.getValue(), rows, e.getValue().length / rows));
+            }
         }
-        int[] shape = inputs.shape();
-        return new Explanation(Tensor.wrap(rel, shape), Tensor.wrap(outputs, rows, outSize), targets, scores, sums,
-                layerTensors, info);
+        return new Explanation(Tensor.wrap(out.relevance, inputs.shape()), Tensor.wrap(out.outputs, rows, outSize),
+                out.targets, out.scores, out.sums, layerTensors, info);
     }
 
     /** A unit of work: chunk {@code c} on engine {@code lane}. */
@@ -188,39 +155,46 @@ public final class Explainer implements AutoCloseable {
         void run(int lane, int c);
     }
 
-    /** Runs chunks on the lanes: lane l takes chunks l, l + lanes, ...; the first error wins. */
+    /**
+     * Runs chunks on the lanes: lane l takes chunks l, l + lanes, ... and stops at its first error. The error of the
+     * lowest failing chunk is thrown, so a bad sample is reported as the first one in the batch.
+     */
     private void runLanes(int chunks, ChunkTask task) {
         int lanes = Math.min(engines.size(), chunks);
-        if (lanes == 1) {
-            for (int c = 0; c < chunks; c++) {
-                task.run(0, c);
-            }
-            return;
-        }
+        RuntimeException[] errors = new RuntimeException[chunks];
         List<Future<?>> fs = new ArrayList<>(lanes);
         for (int l = 0; l < lanes; l++) {
             int lane = l;
-            fs.add(pool.submit(() -> {
+            Runnable body = () -> {
                 for (int c = lane; c < chunks; c += lanes) {
-                    task.run(lane, c);
+                    try {
+                        task.run(lane, c);
+                    } catch (RuntimeException e) {
+                        errors[c] = e;
+                        return;
+                    }
                 }
-            }));
+            };
+            if (lanes == 1) {
+                body.run();
+            } else {
+                fs.add(pool.submit(body));
+            }
         }
-        RuntimeException first = null;
         for (Future<?> f : fs) {
             try {
                 f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                first = first != null ? first : new LrpException("interrupted while explaining", e);
+                throw new LrpException("interrupted while explaining", e);
             } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                RuntimeException re = c instanceof RuntimeException r ? r : new LrpException("explain failed: " + c, c);
-                first = first != null ? first : re;
+                throw new LrpException("explain failed: " + e.getCause(), e.getCause());
             }
         }
-        if (first != null) {
-            throw first;
+        for (RuntimeException e : errors) {
+            if (e != null) {
+                throw e;
+            }
         }
     }
 

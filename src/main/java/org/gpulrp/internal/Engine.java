@@ -26,11 +26,6 @@ import org.gpulrp.rules.Rule;
  */
 public final class Engine implements AutoCloseable {
 
-    /** What one chunk of rows produced, as plain arrays. */
-    public record ChunkResult(float[] inputRelevance, float[] outputs, int[] targets, float[] initial,
-                              double[] inputSums, Map<String, float[]> layerRelevance) {
-    }
-
     private final Backend be;
     private final Network network;
     private final InitialRelevance init;
@@ -138,62 +133,99 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Explains {@code rows <= capacity} samples from {@code x} ({@code [rows, inputSize]}, already validated).
+     * Explains rows {@code [row0, row0 + rows)} of {@code x} ({@code [batch, inputSize]}), {@code rows <= capacity},
+     * writing every result straight into {@code out} at the same rows. Checks the rows' values first.
      *
-     * @param targetOf maps the forward outputs ({@code [rows, outputs]} of the node receiving the initial relevance
-     *                 and of the network) to one class per row
+     * @param targetOf maps this chunk's network outputs ({@code [rows, outputs]}) to one class per row
      */
-    public ChunkResult run(float[] x, int rows, TargetResolver targetOf, boolean keepLayers) {
+    public void run(float[] x, int row0, int rows, TargetResolver targetOf, Batch out) {
         if (closed) {
             throw new org.gpulrp.ClosedException("prepared model");
         }
         InvalidArgumentException.check(rows > 0 && rows <= capacity, "rows", "must be in 1.." + capacity);
-        be.write(acts[0], x, 0, rows * network.inputSize());
+        int in = network.inputSize();
+        checkFinite(x, row0, rows, in);
+        be.write(acts[0], x, row0 * in, rows * in);
         forward(rows);
         int outSize = network.outputSize();
-        float[] outputs = new float[rows * outSize];
-        be.read(acts[nodes.size()], outputs, 0, outputs.length);
+        be.read(acts[nodes.size()], out.outputs, row0 * outSize, rows * outSize);
+        float[] chunkOutputs = java.util.Arrays.copyOfRange(out.outputs, row0 * outSize, (row0 + rows) * outSize);
         int width = nodes.get(top).outputSize();
-        float[] topValues = outputs;
+        float[] topValues = chunkOutputs;
         if (top != nodes.size() - 1) {
             topValues = new float[rows * width];
             be.read(acts[top + 1], topValues, 0, topValues.length);
         }
-        int[] targets = targetOf.resolve(outputs, rows, outSize);
+        int[] targets = targetOf.resolve(chunkOutputs, rows, outSize);
         float[] r0 = new float[rows * width];
         for (int b = 0; b < rows; b++) {
             int t = targets[b];
             r0[b * width + t] = init == InitialRelevance.ONEHOT ? 1f : topValues[b * width + t];
+            out.targets[row0 + b] = t;
+            out.scores[row0 + b] = r0[b * width + t];
         }
         be.write(rel[top + 1], r0, 0, r0.length);
-        Map<String, float[]> layers = keepLayers ? new LinkedHashMap<>() : null;
-        if (keepLayers) {
-            layers.put(nodes.get(top).name(), r0);
+        if (out.layers != null) {
+            System.arraycopy(r0, 0, out.layers.get(nodes.get(top).name()), row0 * width, r0.length);
         }
         for (int k = top; k >= 0; k--) {
             if (dense[k] != null) {
                 dense[k].backward(acts[k], acts[k + 1], rel[k + 1], rel[k], scratch, rows);
             }
-            if (keepLayers && k > 0) {
+            if (out.layers != null && k > 0) {
                 Node below = nodes.get(k - 1);
-                float[] r = new float[rows * below.outputSize()];
-                be.read(rel[k], r, 0, r.length);
-                layers.put(below.name(), r);
+                int w = below.outputSize();
+                be.read(rel[k], out.layers.get(below.name()), row0 * w, rows * w);
             }
         }
-        float[] rin = new float[rows * network.inputSize()];
-        be.read(rel[0], rin, 0, rin.length);
+        be.read(rel[0], out.relevance, row0 * in, rows * in);
         // Per-sample sums for the conservation report: ascending order in double, on the lane's own thread.
-        int in = network.inputSize();
-        double[] sums = new double[rows];
-        for (int b = 0; b < rows; b++) {
+        for (int b = row0; b < row0 + rows; b++) {
             double sum = 0;
             for (int i = 0; i < in; i++) {
-                sum += rin[b * in + i];
+                sum += out.relevance[b * in + i];
             }
-            sums[b] = sum;
+            out.sums[b] = sum;
         }
-        return new ChunkResult(rin, outputs, targets, r0, sums, layers);
+    }
+
+    private static void checkFinite(float[] x, int row0, int rows, int in) {
+        for (int k = row0 * in; k < (row0 + rows) * in; k++) {
+            if (!Float.isFinite(x[k])) {
+                int b = k / in;
+                throw new org.gpulrp.InvalidInputException("sample " + b + " feature " + (k % in) + " is " + x[k]
+                        + "; LRP needs finite inputs", b, k % in);
+            }
+        }
+    }
+
+    /** Where the results of a whole batch go; chunks fill their own rows. */
+    public static final class Batch {
+        public final float[] relevance;
+        public final float[] outputs;
+        public final int[] targets;
+        public final float[] scores;
+        public final double[] sums;
+        /** Relevance at each node's output, top first; null unless layer relevances are kept. */
+        public final Map<String, float[]> layers;
+
+        public Batch(Engine e, int rows, boolean keepLayers) {
+            Network n = e.network;
+            this.relevance = new float[rows * n.inputSize()];
+            this.outputs = new float[rows * n.outputSize()];
+            this.targets = new int[rows];
+            this.scores = new float[rows];
+            this.sums = new double[rows];
+            if (keepLayers) {
+                layers = new LinkedHashMap<>();
+                for (int k = e.top; k >= 0; k--) {
+                    Node node = e.nodes.get(k);
+                    layers.put(node.name(), new float[rows * node.outputSize()]);
+                }
+            } else {
+                layers = null;
+            }
+        }
     }
 
     private void forward(int rows) {
