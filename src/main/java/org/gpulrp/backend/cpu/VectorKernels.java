@@ -183,11 +183,20 @@ final class VectorKernels implements CpuKernels {
 
     /** Stores the valid lanes of {@code rows} accumulators with the epilogue, the same ops as {@link #finish}. */
     private static void storeNarrow(float[] tmp, int rows, int mode, float[] e, float[] c, int b, int q0, int q) {
+        int width = q - q0;
         for (int t = 0; t < rows; t++) {
-            int o = (b + t) * q;
-            for (int j = q0; j < q; j++) {
-                float acc = tmp[t * L + j - q0];
-                c[o + j] = mode == ADD_BIAS ? acc + e[j] : mode == MUL_X ? e[o + j] * acc : acc;
+            int o = (b + t) * q + q0;
+            int s = t * L;
+            if (mode == ADD_BIAS) {
+                for (int j = 0; j < width; j++) {
+                    c[o + j] = tmp[s + j] + e[q0 + j];
+                }
+            } else if (mode == MUL_X) {
+                for (int j = 0; j < width; j++) {
+                    c[o + j] = e[o + j] * tmp[s + j];
+                }
+            } else {
+                System.arraycopy(tmp, s, c, o, width);
             }
         }
     }
