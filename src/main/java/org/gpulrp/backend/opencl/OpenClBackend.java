@@ -249,7 +249,8 @@ public final class OpenClBackend implements Backend {
             releaseAll();
             throw e;
         }
-        this.fallbackNote = note;
+        String chaining = SignalChaining.note();
+        this.fallbackNote = chaining.isEmpty() ? note : note.isEmpty() ? chaining : note + "; " + chaining;
     }
 
     /** An in-order queue: the OpenCL 2.0 call where the device has it, else the 1.x one. */
