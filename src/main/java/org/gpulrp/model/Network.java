@@ -81,13 +81,19 @@ public final class Network {
         return c;
     }
 
-    /** This network without its last node when that node is an activation (for explaining the logit). */
+    /**
+     * This network without its final activation (and the identities after it, such as dropout at inference), for
+     * explaining the logit; the network itself when it does not end in an activation.
+     */
     public Network withoutFinalActivation() {
-        Node last = nodes.get(nodes.size() - 1);
-        if (last.kind() != LayerKind.ACTIVATION || nodes.size() == 1) {
+        int k = nodes.size() - 1;
+        while (k > 0 && nodes.get(k).kind() == LayerKind.IDENTITY) {
+            k--;
+        }
+        if (k == 0 || nodes.get(k).kind() != LayerKind.ACTIVATION) {
             return this;
         }
-        return new Network(name, inputSize, nodes.subList(0, nodes.size() - 1));
+        return new Network(name, inputSize, nodes.subList(0, k));
     }
 
     @Override
