@@ -1,149 +1,90 @@
 package org.gpulrp.cli;
 
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
 import org.gpulrp.BackendChoice;
-import org.gpulrp.Conservation;
-import org.gpulrp.Explainer;
-import org.gpulrp.Explanation;
-import org.gpulrp.GpuLrp;
-import org.gpulrp.LrpException;
-import org.gpulrp.Target;
-import org.gpulrp.Tensor;
-import org.gpulrp.composite.Composites;
-import org.gpulrp.model.LayerKind;
-import org.gpulrp.model.Network;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code gpulrp} command. Without arguments it runs the built-in example: the article's sample model on held-out
- * rows of the Wisconsin breast cancer data, printing the relevance per layer as the article does, then per row the
- * features ranked by relevance, the conservation check, and which backend ran.
+ * The {@code gpulrp} command: {@code explain}, {@code info}, {@code devices}, and without a subcommand the built-in
+ * example. Exit codes: 0 success, 2 usage error (with the usage on stderr), 1 failure (one line on stderr, the stack
+ * trace too with {@code --verbose}).
  */
-public final class Main {
-    private Main() {
+@Command(name = "gpulrp", synopsisHeading = "usage: ", sortOptions = false,
+        subcommands = {ExplainCommand.class, InfoCommand.class, DevicesCommand.class},
+        description = {"Layer-wise Relevance Propagation for ONNX and PyTorch models, on OpenCL or the CPU.",
+            "Without a command: explain the built-in example (the article's sample model on held-out rows of the "
+                + "Wisconsin breast cancer data) and print the relevances."})
+public final class Main implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", converter = Converters.Backend.class,
+            defaultValue = "auto", description = "Backend for the built-in example (default auto).")
+    private BackendChoice backend;
+
+    @Option(names = "--verbose", description = "The stack trace on failure.")
+    private boolean verbose;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+    private boolean help;
+
+    /** Runs the built-in example. */
+    @Override
+    public Integer call() {
+        Example.run(backend, spec.commandLine().getOut());
+        return 0;
     }
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        BackendChoice choice = BackendChoice.AUTO;
-        for (int k = 0; k < args.length; k++) {
-            String a = args[k];
-            if (a.equals("-h") || a.equals("--help")) {
-                out.println(usage());
-                return 0;
-            } else if (a.equals("--backend") && k + 1 < args.length) {
-                try {
-                    choice = BackendChoice.valueOf(args[++k].toUpperCase(Locale.ROOT));
-                } catch (IllegalArgumentException e) {
-                    err.println("gpulrp: unknown backend '" + args[k] + "' (auto, cpu, opencl)");
-                    err.println(usage());
+    /** Runs the command with {@code args}, printing to {@code out} and {@code err}; returns the exit code. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        CommandLine cmd = new CommandLine(new Main()).setOut(o).setErr(e)
+                .setExecutionExceptionHandler((ex, c, parsed) -> {
+                    c.getErr().println("gpulrp: " + Failures.oneLine(ex));
+                    if (verbose(parsed)) {
+                        ex.printStackTrace(c.getErr());
+                    }
+                    return 1;
+                })
+                .setParameterExceptionHandler((ex, a) -> {
+                    CommandLine c = ex.getCommandLine();
+                    c.getErr().println("gpulrp: " + ex.getMessage());
+                    UnmatchedArgumentException.printSuggestions(ex, c.getErr());
+                    CommandLine.Help help = c.getHelp();
+                    c.getErr().print(help.synopsisHeading() + help.synopsis(help.synopsisHeadingLength()));
+                    c.getErr().println("Run '" + c.getCommandSpec().qualifiedName() + " --help' for the options.");
                     return 2;
-                }
-            } else {
-                err.println("gpulrp: unknown argument '" + a + "'");
-                err.println(usage());
-                return 2;
-            }
-        }
+                });
         try {
-            example(choice, out);
-            return 0;
-        } catch (LrpException e) {
-            err.println("gpulrp: " + e.getMessage());
-            return 1;
+            return cmd.execute(args);
+        } finally {
+            o.flush();
+            e.flush();
         }
     }
 
-    static String usage() {
-        return "usage: gpulrp [--backend auto|cpu|opencl]\n"
-                + "  Without arguments: explain the built-in example (the article's sample model on held-out\n"
-                + "  rows of the Wisconsin breast cancer data) and print the relevances.";
-    }
-
-    static void example(BackendChoice choice, PrintStream out) {
-        Network net = SampleModel.network();
-        SampleModel.Rows rows = SampleModel.heldOut();
-        try (Explainer ex = GpuLrp.explainer(net).composite(Composites.epsilonPlus()).backend(choice)
-                .keepLayerRelevances(true).build()) {
-            Explanation e = ex.explain(rows.standardized(), Target.classIndex(0));
-            out.println("gpulrp example: the article's SampleModel (Linear 10-32, ReLU, Linear 32-16, ReLU, "
-                    + "Linear 16-1, Sigmoid)");
-            out.println("trained on the Wisconsin breast cancer data (10 mean features, output = P(malignant)); "
-                    + rows.raw().length + " held-out rows");
-            out.println("backend: " + e.backend().kind() + " [" + e.backend().device() + "]"
-                    + (e.backend().exact() ? "" : " NOT bit-exact"));
-            if (!e.backend().note().isEmpty()) {
-                out.println("note: " + e.backend().note());
+    /** Whether {@code --verbose} was given to the command or any of its subcommands. */
+    private static boolean verbose(ParseResult p) {
+        for (ParseResult r = p; r != null; r = r.subcommand()) {
+            if (r.hasMatchedOption("--verbose")) {
+                return true;
             }
-            StringBuilder rules = new StringBuilder();
-            ex.rules().forEach((node, rule) -> rules.append(rules.length() == 0 ? "" : ", ").append(node)
-                    .append('=').append(rule.describe()));
-            out.println("composite: " + ex.composite().name() + " (" + rules + ")");
-            out.println();
-            out.println("Relevance Scores for layer 'output' (initial relevance = model output):");
-            out.println(format(e.outputs()));
-            List<Map.Entry<String, Tensor>> layers = new ArrayList<>(e.layerRelevances().entrySet());
-            for (int k = 0; k < layers.size(); k++) {
-                String name = layers.get(k).getKey();
-                if (net.node(name).kind() == LayerKind.ACTIVATION && k + 1 < layers.size()) {
-                    out.println("Relevance Scores for layer '" + name + "': as for '" + layers.get(k + 1).getKey()
-                            + "' below (activations pass relevance unchanged)");
-                } else {
-                    out.println("Relevance Scores for layer '" + name + "' (relevance at its output):");
-                    out.println(format(layers.get(k).getValue()));
-                }
-            }
-            out.println("Relevance Scores for layer 'input':");
-            out.println(format(e.relevance()));
-            for (int b = 0; b < e.batchSize(); b++) {
-                ranked(out, b, rows, e);
-            }
-            out.println("Conservation: sum of input relevance vs the explained score (biases and the stabilizer "
-                    + "absorb the difference).");
         }
-    }
-
-    private static void ranked(PrintStream out, int b, SampleModel.Rows rows, Explanation e) {
-        float p = e.outputs().get(b, 0);
-        Conservation c = e.conservation(b);
-        out.printf(Locale.ROOT, "%nRow %d (%s): P(malignant) = %.4f%n", b, rows.diagnosis()[b], p);
-        List<Integer> idx = new ArrayList<>();
-        for (int i = 0; i < rows.features().size(); i++) {
-            idx.add(i);
-        }
-        float[] r = e.relevance().row(b);
-        idx.sort(Comparator.comparingDouble((Integer i) -> -Math.abs(r[i])));
-        out.printf(Locale.ROOT, "  %-4s %-24s %12s %12s %12s%n", "rank", "feature", "value", "std. value",
-                "relevance");
-        int rank = 1;
-        for (int i : idx) {
-            out.printf(Locale.ROOT, "  %-4d %-24s %12.5g %12.4f %+12.5f%n", rank++, rows.features().get(i),
-                    rows.raw()[b][i], rows.standardized()[b][i], r[i]);
-        }
-        out.printf(Locale.ROOT, "  conservation: sum R_input = %+.6f, score = %.6f, ratio = %.4f%n", c.input(),
-                c.initial(), c.ratio());
-    }
-
-    private static String format(Tensor t) {
-        StringBuilder sb = new StringBuilder();
-        for (int b = 0; b < t.rows(); b++) {
-            sb.append(b == 0 ? "[[" : " [");
-            float[] row = t.row(b);
-            for (int i = 0; i < row.length; i++) {
-                sb.append(String.format(Locale.ROOT, "%+.4e", row[i]));
-                if (i + 1 < row.length) {
-                    sb.append(i % 6 == 5 ? ",\n   " : ", ");
-                }
-            }
-            sb.append(b + 1 == t.rows() ? "]]" : "],\n");
-        }
-        return sb.toString();
+        return false;
     }
 }

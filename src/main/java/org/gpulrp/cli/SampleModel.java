@@ -1,6 +1,5 @@
 package org.gpulrp.cli;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -8,13 +7,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.gpulrp.io.Csv;
 import org.gpulrp.io.FormatException;
-import org.gpulrp.io.Npy;
+import org.gpulrp.io.onnx.OnnxImporter;
 import org.gpulrp.model.Network;
 
 /**
  * The built-in example: the article's SampleModel (Linear 10-32, ReLU, Linear 32-16, ReLU, Linear 16-1, Sigmoid)
  * trained on the ten "mean" features of the Wisconsin breast cancer data ({@code scripts/train_sample_model.py}),
- * with eight held-out rows. Loaded from the classpath, where the build puts {@code examples/breast-cancer}.
+ * with eight held-out rows. Loaded from the classpath (its {@code model.onnx}, {@code heldout.csv} and
+ * {@code scaler.csv}), where the build puts {@code examples/breast-cancer}.
  */
 public final class SampleModel {
     private static final String BASE = "/org/gpulrp/examples/breast-cancer/";
@@ -26,14 +26,12 @@ public final class SampleModel {
     private SampleModel() {
     }
 
+    /** The sample model, loaded from the example's {@code model.onnx} on the classpath. */
     public static Network network() {
-        return Network.builder("SampleModel", 10)
-                .dense("fc1", 32, tensor("fc1.weight"), tensor("fc1.bias")).relu("relu1")
-                .dense("fc2", 16, tensor("fc2.weight"), tensor("fc2.bias")).relu("relu2")
-                .dense("fc3", 1, tensor("fc3.weight"), tensor("fc3.bias")).sigmoid("sigmoid")
-                .build();
+        return OnnxImporter.load(bytes("model.onnx"), "model.onnx", null);
     }
 
+    /** The held-out rows, standardized with the training split's scaler. */
     public static Rows heldOut() {
         Csv.Table rows = Csv.parse(text("heldout.csv"), "heldout.csv");
         // scaler.csv: feature,mean,std ; heldout-labels.csv: row,label,diagnosis,model_probability
@@ -73,14 +71,5 @@ public final class SampleModel {
 
     private static String text(String name) {
         return new String(bytes(name), StandardCharsets.UTF_8);
-    }
-
-    private static float[] tensor(String name) {
-        byte[] b = bytes(name + ".npy");
-        try {
-            return Npy.read(new ByteArrayInputStream(b), name + ".npy", b.length).data();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -15,6 +15,9 @@ import org.gpulrp.Explanation;
 import org.gpulrp.GpuLrp;
 import org.gpulrp.Target;
 import org.gpulrp.composite.Composites;
+import org.gpulrp.io.Npy;
+import org.gpulrp.model.Activation;
+import org.gpulrp.model.Dense;
 import org.gpulrp.model.Network;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +45,22 @@ class SampleModelTest {
     }
 
     @Test
+    void theOnnxFileHoldsTheSameWeightsAsTheNpyFiles() {
+        List<Dense> dense = SampleModel.network().nodes().stream().filter(n -> n.layer() instanceof Dense)
+                .map(n -> (Dense) n.layer()).toList();
+        assertEquals(3, dense.size());
+        for (int k = 0; k < 3; k++) {
+            String base = "examples/breast-cancer/fc" + (k + 1);
+            Npy.Array w = Npy.read(Path.of(base + ".weight.npy"));
+            Npy.Array b = Npy.read(Path.of(base + ".bias.npy"));
+            assertEquals(new Dense(w.shape()[1], w.shape()[0], w.data(), b.data()), dense.get(k), "fc" + (k + 1));
+        }
+        List<Activation.Function> acts = SampleModel.network().nodes().stream()
+                .filter(n -> n.layer() instanceof Activation).map(n -> ((Activation) n.layer()).function()).toList();
+        assertEquals(List.of(Activation.Function.RELU, Activation.Function.RELU, Activation.Function.SIGMOID), acts);
+    }
+
+    @Test
     void mainJobPrintsLayersRankingConservationAndBackend() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -49,9 +68,11 @@ class SampleModelTest {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
-        for (String layer : new String[] {"'output'", "'sigmoid'", "'fc3'", "'relu2'", "'fc2'", "'relu1'",
-            "'fc1'", "'input'"}) {
-            assertTrue(text.contains("Relevance Scores for layer " + layer), "missing layer " + layer);
+        List<String> layers = new java.util.ArrayList<>(List.of("output", "input"));
+        SampleModel.network().nodes().forEach(n -> layers.add(n.name()));
+        assertEquals(8, layers.size());
+        for (String layer : layers) {
+            assertTrue(text.contains("Relevance Scores for layer '" + layer + "'"), "missing layer " + layer);
         }
         assertTrue(text.contains("Row 7 (benign)"), text);
         assertTrue(text.contains("conservation: sum R_input"), text);

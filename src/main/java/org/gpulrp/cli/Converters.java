@@ -1,0 +1,102 @@
+package org.gpulrp.cli;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import org.gpulrp.BackendChoice;
+import org.gpulrp.InitialRelevance;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.composite.Composite;
+import org.gpulrp.rules.Rule;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** picocli converters for the option values that are names: a bad value is a usage error naming the choices. */
+final class Converters {
+    private Converters() {
+    }
+
+    /** The message without its leading "parameter: ", which picocli's own prefix already says. */
+    static String withoutParameter(InvalidArgumentException e) {
+        String m = e.getMessage();
+        return m.startsWith(e.parameter() + ": ") ? m.substring(e.parameter().length() + 2) : m;
+    }
+
+    /** {@code auto|cpu|opencl}. */
+    static final class Backend implements ITypeConverter<BackendChoice> {
+        @Override
+        public BackendChoice convert(String v) {
+            return switch (v.strip().toLowerCase(Locale.ROOT)) {
+                case "auto" -> BackendChoice.AUTO;
+                case "cpu" -> BackendChoice.CPU;
+                case "opencl" -> BackendChoice.OPENCL;
+                default -> throw new TypeConversionException("unknown backend '" + v + "'; valid: auto, cpu, opencl");
+            };
+        }
+    }
+
+    /** {@code output|onehot|logit}. */
+    static final class Init implements ITypeConverter<InitialRelevance> {
+        @Override
+        public InitialRelevance convert(String v) {
+            return switch (v.strip().toLowerCase(Locale.ROOT)) {
+                case "output" -> InitialRelevance.OUTPUT;
+                case "onehot" -> InitialRelevance.ONEHOT;
+                case "logit" -> InitialRelevance.LOGIT;
+                default -> throw new TypeConversionException("unknown initial relevance '" + v
+                        + "'; valid: output, onehot, logit");
+            };
+        }
+    }
+
+    /** A rule spec, see {@link RuleSpecs#rule(String)}. */
+    static final class RuleSpec implements ITypeConverter<Rule> {
+        @Override
+        public Rule convert(String v) {
+            try {
+                return RuleSpecs.rule(v);
+            } catch (InvalidArgumentException e) {
+                throw new TypeConversionException(withoutParameter(e));
+            }
+        }
+    }
+
+    /** A composite spec, see {@link RuleSpecs#composite(String)}. */
+    static final class CompositeSpec implements ITypeConverter<Composite> {
+        @Override
+        public Composite convert(String v) {
+            try {
+                return RuleSpecs.composite(v);
+            } catch (InvalidArgumentException e) {
+                throw new TypeConversionException(withoutParameter(e));
+            }
+        }
+    }
+
+    /** A data file: {@code .npy} or {@code .csv}. */
+    static final class DataFile implements ITypeConverter<Path> {
+        @Override
+        public Path convert(String v) {
+            if (DataFiles.format(Path.of(v)) == null) {
+                throw new TypeConversionException("'" + v + "' must end in .npy or .csv");
+            }
+            return Path.of(v);
+        }
+    }
+
+    /** A positive count. */
+    static final class Positive implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String v) {
+            int n;
+            try {
+                n = Integer.parseInt(v.strip());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + v + "' is not a whole number");
+            }
+            if (n <= 0) {
+                throw new TypeConversionException("must be > 0, got " + n);
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package org.gpulrp.cli;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.gpulrp.composite.Composite;
+import org.gpulrp.composite.LayerContext;
+import org.gpulrp.model.Activation;
+import org.gpulrp.model.Dense;
+import org.gpulrp.model.Network;
+import org.gpulrp.model.Node;
+import org.gpulrp.rules.Rule;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code gpulrp info}: a model's layers, shapes, parameter counts and the rule each layer would get. */
+@Command(name = "info", synopsisHeading = "usage: ", sortOptions = false,
+        description = "Show a model's layers (name, kind, in -> out), parameter counts and the rule each layer gets.")
+final class InfoCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    private ModelOptions model;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    private RuleOptions rules;
+
+    @Option(names = "--verbose", description = "The stack trace on failure.")
+    private boolean verbose;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+    private boolean help;
+
+    @Override
+    public Integer call() {
+        Network net = model.load();
+        Composite c = RuleOptions.of(rules);
+        List<Rule> assigned = rules(net, c);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "model: %s (%s): %d inputs -> %d outputs, %d layers, %,d parameters%n", net.name(),
+                model.file(), net.inputSize(), net.outputSize(), net.nodes().size(), net.parameterCount());
+        out.println("composite: " + c.name());
+        int w = "layer".length();
+        for (Node n : net.nodes()) {
+            w = Math.max(w, n.name().length());
+        }
+        String row = "  %-" + w + "s  %-8s %15s %12s  %s%n";
+        out.printf(Locale.ROOT, row, "layer", "kind", "in -> out", "parameters", "rule");
+        List<Node> nodes = net.nodes();
+        for (int k = 0; k < nodes.size(); k++) {
+            Node n = nodes.get(k);
+            out.printf(Locale.ROOT, row, n.name(), kind(n), n.inputSize() + " -> " + n.outputSize(),
+                    String.format(Locale.ROOT, "%,d", parameters(n)), assigned.get(k).describe());
+        }
+        return 0;
+    }
+
+    /** The rule each node gets, in forward order, as the explainer assigns them. */
+    static List<Rule> rules(Network net, Composite c) {
+        List<Node> lin = net.linearNodes();
+        return net.nodes().stream().map(n -> c.ruleFor(new LayerContext(n.name(), n.kind(),
+                n.kind().isLinear() ? lin.indexOf(n) : -1, lin.size(), n.inputSize()))).toList();
+    }
+
+    private static String kind(Node n) {
+        if (n.layer() instanceof Activation a) {
+            return a.function().name().toLowerCase(Locale.ROOT);
+        }
+        return n.kind().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static long parameters(Node n) {
+        return n.layer() instanceof Dense d ? (long) d.in() * d.out() + d.out() : 0;
+    }
+}

@@ -1,0 +1,619 @@
+package org.gpulrp.io.onnx;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.gpulrp.LrpException;
+import org.gpulrp.io.ModelFormatException;
+import org.gpulrp.io.onnx.OnnxModel.Attribute;
+import org.gpulrp.io.onnx.OnnxModel.Dim;
+import org.gpulrp.io.onnx.OnnxModel.Graph;
+import org.gpulrp.io.onnx.OnnxModel.NodeDef;
+import org.gpulrp.io.onnx.OnnxModel.TensorDef;
+import org.gpulrp.io.onnx.OnnxModel.ValueInfo;
+import org.gpulrp.model.Activation;
+import org.gpulrp.model.Dense;
+import org.gpulrp.model.Identity;
+import org.gpulrp.model.Layer;
+import org.gpulrp.model.Network;
+
+/**
+ * Maps an ONNX graph onto the library's {@link Network}: a chain in which each node reads the previous node's
+ * output, built from the supported operators; anything else stops with an error naming the node.
+ */
+final class GraphMapper {
+    static final String SUPPORTED = "Gemm, MatMul (+ Add as its bias), Relu, Sigmoid, Softmax, Flatten, "
+            + "Reshape (constant shape), Identity, Dropout";
+
+    /** One network layer to be, with where it came from for error messages. */
+    private record Step(String name, Where where, Layer layer) {
+    }
+
+    private final Graph graph;
+    private final String file;
+    private final Path baseDir;
+    private final long opset;
+    private final Map<String, TensorDef> constants = new HashMap<>();
+    private final Map<String, Integer> uses = new HashMap<>();
+    private final List<Step> steps = new ArrayList<>();
+    private final Set<String> names = new HashSet<>();
+    /** Non-batch dims of the value flowing down the chain; null while unknown (input without a shape). */
+    private long[] features;
+    /** The input's batch dim when fixed, else -1. */
+    private long fixedBatch = -1;
+    private int inputSize = -1;
+    private String current;
+
+    private GraphMapper(Graph graph, String file, Path baseDir, long opset) {
+        this.graph = graph;
+        this.file = file;
+        this.baseDir = baseDir;
+        this.opset = opset;
+    }
+
+    static Network map(Graph graph, String file, Path baseDir, long opset) {
+        return new GraphMapper(graph, file, baseDir, opset).map();
+    }
+
+    private ModelFormatException fileError(String message) {
+        return new ModelFormatException(file + ": " + message);
+    }
+
+    private Network map() {
+        for (TensorDef t : graph.initializers()) {
+            if (constants.put(t.name(), t) != null) {
+                throw fileError("initializer '" + t.name() + "' is defined twice");
+            }
+        }
+        List<NodeDef> nodes = graph.nodes();
+        for (int k = 0; k < nodes.size(); k++) {
+            NodeDef n = nodes.get(k);
+            for (String in : n.inputs()) {
+                if (!in.isEmpty()) {
+                    uses.merge(in, 1, Integer::sum);
+                }
+            }
+            if (n.opType().equals("Constant")) {
+                constant(n, where(n, k));
+            }
+        }
+        for (ValueInfo out : graph.outputs()) {
+            uses.merge(out.name(), 1, Integer::sum);
+        }
+        input();
+        int k = 0;
+        while (k < nodes.size()) {
+            k += node(nodes, k);
+        }
+        finish();
+        if (inputSize < 0) {
+            throw fileError("cannot tell the number of input features: the graph input has no shape and no "
+                    + "Gemm/MatMul weight gives it");
+        }
+        Network.Builder b = Network.builder(networkName(), inputSize);
+        for (Step s : steps) {
+            try {
+                b.add(s.name(), s.layer());
+            } catch (LrpException e) {
+                throw s.where().fail(e.getMessage());
+            }
+        }
+        return b.build();
+    }
+
+    private String networkName() {
+        String base = Path.of(file).getFileName() == null ? file : Path.of(file).getFileName().toString();
+        return base.endsWith(".onnx") && base.length() > 5 ? base.substring(0, base.length() - 5) : base;
+    }
+
+    /** Finds the single graph input (inputs that are initializers are weights, as older exporters list them). */
+    private void input() {
+        List<ValueInfo> real = new ArrayList<>();
+        for (ValueInfo v : graph.inputs()) {
+            if (!constants.containsKey(v.name())) {
+                real.add(v);
+            }
+        }
+        if (real.size() != 1) {
+            throw fileError("the graph has " + real.size() + " inputs " + real.stream().map(ValueInfo::name).toList()
+                    + "; gpulrp explains models with exactly one input");
+        }
+        ValueInfo in = real.get(0);
+        int t = in.elemType();
+        if (t != 0 && t != OnnxModel.FLOAT && t != OnnxModel.DOUBLE && t != OnnxModel.FLOAT16) {
+            throw fileError("graph input '" + in.name() + "' has element type " + OnnxModel.typeName(t)
+                    + "; gpulrp explains models with floating-point inputs");
+        }
+        current = in.name();
+        List<Dim> shape = in.shape();
+        if (shape == null) {
+            return;
+        }
+        if (shape.size() < 2) {
+            throw fileError("graph input '" + in.name() + "' has rank " + shape.size()
+                    + "; gpulrp needs [batch, features] (the first dimension is the batch)");
+        }
+        if (shape.get(0).known()) {
+            fixedBatch = shape.get(0).value();
+        }
+        if (shape.size() == 2 && !shape.get(1).known()) {
+            return; // feature count comes from the first weight
+        }
+        long[] dims = new long[shape.size() - 1];
+        for (int d = 1; d < shape.size(); d++) {
+            Dim dim = shape.get(d);
+            if (!dim.known() || dim.value() == 0) {
+                throw fileError("graph input '" + in.name() + "' dimension " + d + " is "
+                        + (dim.param() != null ? "symbolic ('" + dim.param() + "')" : "unknown or 0")
+                        + "; only the batch dimension may vary");
+            }
+            dims[d - 1] = dim.value();
+        }
+        features = dims;
+        long n = product(dims);
+        if (n > Integer.MAX_VALUE - 8) {
+            throw fileError("graph input '" + in.name() + "' has " + n + " features per sample; too many");
+        }
+        inputSize = (int) n;
+    }
+
+    private void finish() {
+        if (steps.isEmpty()) {
+            throw fileError("the graph has no layers gpulrp can explain");
+        }
+        if (graph.outputs().size() != 1) {
+            throw fileError("the graph has " + graph.outputs().size() + " outputs; gpulrp explains models with "
+                    + "exactly one output (branching graphs come with issue 4)");
+        }
+        String out = graph.outputs().get(0).name();
+        if (!out.equals(current)) {
+            throw fileError("graph output '" + out + "' is not the output of the last node in the chain ('"
+                    + current + "'); only chains are supported (residual graphs come with issue 4)");
+        }
+    }
+
+    /** Imports node k (and, for MatMul, a following Add); returns how many nodes it consumed. */
+    private int node(List<NodeDef> nodes, int k) {
+        NodeDef n = nodes.get(k);
+        Where w = where(n, k);
+        String op = n.opType();
+        if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
+            throw w.fail("operator domain '" + n.domain() + "' is not supported; gpulrp reads standard ONNX "
+                    + "operators (" + SUPPORTED + ")");
+        }
+        if (op.equals("Constant")) {
+            return 1; // registered in the first pass
+        }
+        checkSupported(op, w);
+        if (n.inputs().isEmpty() || n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) {
+            throw w.fail("has no input or no output");
+        }
+        String in = n.inputs().get(0);
+        if (!in.equals(current)) {
+            throw w.fail("reads '" + in + "', which is not the output of the previous node ('" + current
+                    + "'); only chains are supported (residual and branching graphs come with issue 4)");
+        }
+        int fanOut = uses.getOrDefault(current, 0);
+        if (fanOut > 1) {
+            throw w.fail("its input '" + current + "' feeds " + fanOut + " consumers; only chains are supported "
+                    + "(residual and branching graphs come with issue 4)");
+        }
+        int consumed = 1;
+        switch (op) {
+            case "Gemm" -> gemm(n, w, k);
+            case "MatMul" -> consumed = matMul(nodes, k, w);
+            case "Relu" -> activation(n, w, k, Activation.Function.RELU);
+            case "Sigmoid" -> activation(n, w, k, Activation.Function.SIGMOID);
+            case "Softmax" -> softmax(n, w, k);
+            case "Flatten" -> flatten(n, w, k);
+            case "Reshape" -> reshape(n, w, k);
+            case "Identity" -> passThrough(n, w, k, Set.of(), 1);
+            case "Dropout" -> dropout(n, w, k);
+            default -> throw new IllegalStateException(op); // checkSupported let through only the cases above
+        }
+        if (consumed == 1) {
+            current = n.outputs().get(0);
+        }
+        return consumed;
+    }
+
+    private static void checkSupported(String op, Where w) {
+        switch (op) {
+            case "Gemm", "MatMul", "Relu", "Sigmoid", "Softmax", "Flatten", "Reshape", "Identity", "Dropout" -> {
+                return;
+            }
+            case "Add" -> throw w.fail("Add is supported only as the bias right after a MatMul with a constant "
+                    + "weight; residual additions come with issue 4");
+            case "Conv", "ConvTranspose" -> throw w.fail("operator not supported yet (convolutions arrive with "
+                    + "issue 4); supported: " + SUPPORTED);
+            case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool" -> throw w.fail("operator not "
+                    + "supported yet (pooling arrives with issue 4); supported: " + SUPPORTED);
+            case "BatchNormalization" -> throw w.fail("operator not supported yet (batch norm folding arrives with "
+                    + "issue 4); supported: " + SUPPORTED);
+            default -> throw w.fail("operator not supported; supported: " + SUPPORTED
+                    + " (simplify the export, e.g. with onnx-simplifier, or ask for the operator)");
+        }
+    }
+
+    // ---- operators -----------------------------------------------------------------------------------------
+
+    private void gemm(NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of("alpha", "beta", "transA", "transB"));
+        float alpha = floatAttr(n, w, "alpha", 1f);
+        float beta = floatAttr(n, w, "beta", 1f);
+        long transA = intAttr(n, w, "transA", 0);
+        long transB = intAttr(n, w, "transB", 0);
+        if (transA != 0) {
+            throw w.fail("transA=" + transA + " is not supported: the input must arrive as [batch, features]; "
+                    + "export the model without transposing its input");
+        }
+        if (transB != 0 && transB != 1) {
+            throw w.fail("transB=" + transB + " is not valid (0 or 1)");
+        }
+        if (n.inputs().size() < 2 || n.inputs().size() > 3) {
+            throw w.fail("needs inputs A, B and optionally C, has " + n.inputs().size());
+        }
+        TensorDef b = constantInput(n, w, 1, "B (the weight)");
+        float[] weight = matrix(b, w, transB == 1);
+        int out = (int) (transB == 1 ? b.dims()[0] : b.dims()[1]);
+        int in = weight.length / out;
+        if (alpha != 1f) {
+            for (int i = 0; i < weight.length; i++) {
+                weight[i] *= alpha;
+            }
+        }
+        float[] bias = null;
+        if (n.inputs().size() == 3 && !n.inputs().get(2).isEmpty()) {
+            bias = bias(constantInput(n, w, 2, "C (the bias)"), out, w);
+            if (beta != 1f) {
+                for (int j = 0; j < out; j++) {
+                    bias[j] *= beta;
+                }
+            }
+        }
+        dense(n, w, k, b.name(), in, out, weight, bias);
+    }
+
+    /** MatMul with a constant [K, N] weight, fused with the Add that follows when it adds a constant bias. */
+    private int matMul(List<NodeDef> nodes, int k, Where w) {
+        NodeDef n = nodes.get(k);
+        allowOnly(n, w, Set.of());
+        if (n.inputs().size() != 2) {
+            throw w.fail("needs 2 inputs, has " + n.inputs().size());
+        }
+        TensorDef b = constantInput(n, w, 1, "B (the weight)");
+        float[] weight = matrix(b, w, false);
+        int out = (int) b.dims()[1];
+        int in = weight.length / out;
+        String product = n.outputs().get(0);
+        float[] bias = null;
+        int consumed = 1;
+        String output = product;
+        if (k + 1 < nodes.size() && uses.getOrDefault(product, 0) == 1) {
+            NodeDef add = nodes.get(k + 1);
+            Where aw = where(add, k + 1);
+            if (add.opType().equals("Add") && (add.domain().isEmpty() || add.domain().equals("ai.onnx"))
+                    && add.inputs().size() == 2 && add.inputs().contains(product)) {
+                String other = add.inputs().get(0).equals(product) ? add.inputs().get(1) : add.inputs().get(0);
+                TensorDef c = constants.get(other);
+                if (c != null && !add.outputs().isEmpty() && !add.outputs().get(0).isEmpty()) {
+                    allowOnly(add, aw, Set.of());
+                    bias = bias(c, out, aw);
+                    consumed = 2;
+                    output = add.outputs().get(0);
+                }
+            }
+        }
+        dense(n, w, k, b.name(), in, out, weight, bias);
+        current = output;
+        return consumed;
+    }
+
+    private void dense(NodeDef n, Where w, int k, String weightName, int in, int out, float[] weight,
+                       float[] bias) {
+        requireFlat(w);
+        if (features != null && features[0] != in) {
+            throw w.fail("weight '" + weightName + "' takes " + in + " input features but the node receives "
+                    + features[0]);
+        }
+        if (inputSize < 0) {
+            inputSize = in;
+        }
+        Dense layer;
+        try {
+            layer = new Dense(in, out, weight, bias);
+        } catch (LrpException e) {
+            throw w.fail("weight '" + weightName + "': " + e.getMessage());
+        }
+        String name = weightName.endsWith(".weight") && weightName.length() > ".weight".length()
+                ? unique(sanitize(weightName.substring(0, weightName.length() - ".weight".length()), n, k))
+                : layerName(n, k);
+        steps.add(new Step(name, w, layer));
+        features = new long[] {out};
+    }
+
+    private void activation(NodeDef n, Where w, int k, Activation.Function f) {
+        allowOnly(n, w, Set.of());
+        singleInput(n, w, 1);
+        steps.add(new Step(layerName(n, k), w, new Activation(f)));
+    }
+
+    private void softmax(NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of("axis"));
+        singleInput(n, w, 1);
+        long axis = intAttr(n, w, "axis", opset < 13 ? 1 : -1);
+        int rank = features == null ? 2 : features.length + 1;
+        // Before opset 13, axis 1 meant "flatten to [batch, rest] and normalize the rest": the same as ours.
+        boolean flat = rank == 2 ? axis == 1 || axis == -1 : opset < 13 && axis == 1;
+        if (!flat) {
+            throw w.fail("axis=" + axis + " on a rank-" + rank + " input is not supported; gpulrp applies softmax "
+                    + "over the features of each sample (axis -1 of a [batch, features] input)");
+        }
+        steps.add(new Step(layerName(n, k), w, new Activation(Activation.Function.SOFTMAX)));
+    }
+
+    private void flatten(NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of("axis"));
+        singleInput(n, w, 1);
+        long axis = intAttr(n, w, "axis", 1);
+        int rank = features == null ? 2 : features.length + 1;
+        if ((axis < 0 ? axis + rank : axis) != 1) {
+            throw w.fail("axis=" + axis + " is not supported: gpulrp keeps the batch dimension and flattens the "
+                    + "rest (axis 1)");
+        }
+        if (features != null) {
+            features = new long[] {product(features)};
+        }
+        steps.add(new Step(layerName(n, k), w, new Identity()));
+    }
+
+    private void reshape(NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of("allowzero"));
+        if (n.inputs().size() != 2) {
+            throw w.fail("needs 2 inputs (data, shape), has " + n.inputs().size());
+        }
+        boolean allowZero = intAttr(n, w, "allowzero", 0) != 0;
+        long[] shape = TensorData.longs(constantInput(n, w, 1, "shape"), w, baseDir);
+        String bad = "reshapes to " + Arrays.toString(shape) + "; gpulrp supports only a constant shape that keeps "
+                + "[batch, features], e.g. [-1, N] or [0, N]";
+        if (shape.length != 2) {
+            throw w.fail(bad);
+        }
+        long have = features == null ? -1 : product(features);
+        boolean batchKept = shape[0] == -1 || (shape[0] == 0 && !allowZero)
+                || (shape[0] > 0 && shape[0] == fixedBatch);
+        if (!batchKept) {
+            throw w.fail(bad);
+        }
+        long f;
+        if (shape[1] > 0) {
+            f = shape[1];
+        } else if (shape[1] == -1 && shape[0] != -1 && have > 0) {
+            f = have;
+        } else if (shape[1] == 0 && !allowZero && features != null && features.length == 1) {
+            f = features[0];
+        } else {
+            throw w.fail(bad);
+        }
+        if (have > 0 && f != have) {
+            throw w.fail("reshapes " + have + " features per sample into " + f + "; the feature count must stay the "
+                    + "same");
+        }
+        if (inputSize < 0 && f <= Integer.MAX_VALUE - 8) {
+            inputSize = (int) f; // no input shape: the reshape tells the feature count
+        }
+        features = new long[] {f};
+        steps.add(new Step(layerName(n, k), w, new Identity()));
+    }
+
+    private void dropout(NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of("ratio", "seed", "is_test"));
+        if (n.inputs().size() > 3) {
+            throw w.fail("has " + n.inputs().size() + " inputs; Dropout takes data, ratio and training_mode");
+        }
+        if (n.inputs().size() > 1 && !n.inputs().get(1).isEmpty()) {
+            constantInput(n, w, 1, "ratio");
+        }
+        if (n.inputs().size() > 2 && !n.inputs().get(2).isEmpty()) {
+            TensorDef mode = constantInput(n, w, 2, "training_mode");
+            if (!TensorData.allZero(mode, w)) {
+                throw w.fail("training_mode is true; gpulrp explains inference, where Dropout passes values "
+                        + "through (export the model in eval mode)");
+            }
+        }
+        if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty() && uses.getOrDefault(n.outputs().get(1), 0) > 0) {
+            throw w.fail("its mask output '" + n.outputs().get(1) + "' is used; at inference Dropout passes values "
+                    + "through and has no mask to use");
+        }
+        steps.add(new Step(layerName(n, k), w, new Identity()));
+    }
+
+    private void passThrough(NodeDef n, Where w, int k, Set<String> attrs, int inputs) {
+        allowOnly(n, w, attrs);
+        singleInput(n, w, inputs);
+        steps.add(new Step(layerName(n, k), w, new Identity()));
+    }
+
+    /** Registers a Constant node's tensor under its output name. */
+    private void constant(NodeDef n, Where w) {
+        if (n.outputs().size() != 1) {
+            throw w.fail("has " + n.outputs().size() + " outputs, expected 1");
+        }
+        for (Attribute a : n.attributes()) {
+            if (a.name().equals("value") && a.t() != null) {
+                TensorDef t = a.t();
+                String name = n.outputs().get(0);
+                constants.put(name, new TensorDef(name, t.dims(), t.dataType(), t.floatData(), t.int32Data(),
+                        t.int64Data(), t.doubleData(), t.rawData(), t.external(), t.dataLocation()));
+                return;
+            }
+            if (a.name().equals("value_ints") || a.name().equals("value_int")) {
+                long[] v = a.name().equals("value_ints") ? a.ints() : new long[] {a.i() == null ? 0 : a.i()};
+                long[] dims = a.name().equals("value_ints") ? new long[] {v.length} : new long[0];
+                String name = n.outputs().get(0);
+                constants.put(name, new TensorDef(name, dims, OnnxModel.INT64, new float[0], new long[0], v,
+                        new double[0], null, Map.of(), 0));
+                return;
+            }
+        }
+        throw w.fail("only Constant nodes with a 'value' tensor or 'value_ints' are supported");
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------
+
+    private Where where(NodeDef n, int k) {
+        return new Where(n.name().isBlank() ? generated(n, k) : n.name(), n.opType(), file);
+    }
+
+    private static String generated(NodeDef n, int k) {
+        return n.opType().toLowerCase(Locale.ROOT) + "_" + k;
+    }
+
+    /** The ONNX node name made safe as a layer (and file) name, or {@code <op>_<k>}; unique in the network. */
+    private String layerName(NodeDef n, int k) {
+        return unique(sanitize(n.name(), n, k));
+    }
+
+    /** PyTorch's scoped names ({@code /fc1/Relu}) become {@code fc1.Relu}; odd characters become '_'. */
+    private static String sanitize(String raw, NodeDef n, int k) {
+        String s = raw.strip();
+        while (s.startsWith("/")) {
+            s = s.substring(1);
+        }
+        s = s.replace('/', '.').replaceAll("[^A-Za-z0-9._-]", "_");
+        return s.isEmpty() ? generated(n, k) : s;
+    }
+
+    private String unique(String name) {
+        String candidate = name;
+        for (int i = 2; !names.add(candidate); i++) {
+            candidate = name + "_" + i;
+        }
+        return candidate;
+    }
+
+    private TensorDef constantInput(NodeDef n, Where w, int index, String what) {
+        String name = n.inputs().get(index);
+        TensorDef t = constants.get(name);
+        if (t == null) {
+            throw w.fail("input " + what + " '" + name + "' is not a constant (an initializer or Constant node); "
+                    + "gpulrp needs constant weights and shapes");
+        }
+        return t;
+    }
+
+    /** A rank-2 weight as [out, in] row-major: as stored when {@code outFirst}, else transposed from [in, out]. */
+    private float[] matrix(TensorDef b, Where w, boolean outFirst) {
+        if (b.dims().length != 2 || b.dims()[0] <= 0 || b.dims()[1] <= 0) {
+            throw w.fail("weight '" + b.name() + "' has shape " + Arrays.toString(b.dims())
+                    + "; a dense weight must be a non-empty matrix");
+        }
+        float[] v = TensorData.floats(b, w, baseDir);
+        if (outFirst) {
+            return v;
+        }
+        int rows = (int) b.dims()[0];
+        int cols = (int) b.dims()[1];
+        float[] t = new float[v.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = v[r * cols + c];
+            }
+        }
+        return t;
+    }
+
+    /** A bias broadcast over the batch: shape [], [1], [N], [1, 1] or [1, N]. */
+    private float[] bias(TensorDef c, int out, Where w) {
+        long[] d = c.dims();
+        boolean ok = switch (d.length) {
+            case 0 -> true;
+            case 1 -> d[0] == 1 || d[0] == out;
+            case 2 -> d[0] == 1 && (d[1] == 1 || d[1] == out);
+            default -> false;
+        };
+        if (!ok) {
+            throw w.fail("bias '" + c.name() + "' has shape " + Arrays.toString(d) + "; gpulrp supports a bias "
+                    + "of shape [" + out + "], [1, " + out + "] or a scalar (one bias for every sample)");
+        }
+        float[] v = TensorData.floats(c, w, baseDir);
+        if (v.length == out) {
+            return v;
+        }
+        float[] b = new float[out];
+        Arrays.fill(b, v[0]);
+        return b;
+    }
+
+    private void requireFlat(Where w) {
+        if (features != null && features.length != 1) {
+            throw w.fail("receives a rank-" + (features.length + 1) + " input; a dense layer needs [batch, "
+                    + "features] (add a Flatten before it)");
+        }
+    }
+
+    private static void singleInput(NodeDef n, Where w, int max) {
+        if (n.inputs().size() > max) {
+            throw w.fail("has " + n.inputs().size() + " inputs, expected " + max);
+        }
+    }
+
+    private static void allowOnly(NodeDef n, Where w, Set<String> allowed) {
+        for (Attribute a : n.attributes()) {
+            if (!allowed.contains(a.name())) {
+                throw w.fail("attribute '" + a.name() + "' is not supported"
+                        + (allowed.isEmpty() ? "" : " (supported: " + String.join(", ", allowed.stream().sorted()
+                        .toList()) + ")"));
+            }
+        }
+    }
+
+    private static Attribute attr(NodeDef n, String name) {
+        for (Attribute a : n.attributes()) {
+            if (a.name().equals(name)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    private static float floatAttr(NodeDef n, Where w, String name, float absent) {
+        Attribute a = attr(n, name);
+        if (a == null) {
+            return absent;
+        }
+        if (a.type() != OnnxModel.ATTR_FLOAT && (a.type() != 0 || a.f() == null)) {
+            throw w.fail("attribute '" + name + "' must be a float");
+        }
+        float v = a.f() == null ? 0f : a.f();
+        if (!Float.isFinite(v)) {
+            throw w.fail("attribute '" + name + "' is " + v + "; it must be finite");
+        }
+        return v;
+    }
+
+    private static long intAttr(NodeDef n, Where w, String name, long absent) {
+        Attribute a = attr(n, name);
+        if (a == null) {
+            return absent;
+        }
+        if (a.type() != OnnxModel.ATTR_INT && (a.type() != 0 || a.i() == null)) {
+            throw w.fail("attribute '" + name + "' must be an int");
+        }
+        return a.i() == null ? 0 : a.i();
+    }
+
+    private static long product(long[] dims) {
+        long p = 1;
+        for (long d : dims) {
+            p = d != 0 && p > Long.MAX_VALUE / d ? Long.MAX_VALUE : p * d;
+        }
+        return p;
+    }
+}

@@ -1,0 +1,99 @@
+package org.gpulrp.io.onnx;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.gpulrp.io.ModelFormatException;
+import org.gpulrp.io.onnx.OnnxModel.Model;
+import org.gpulrp.io.onnx.OnnxModel.OpsetId;
+import org.gpulrp.model.Network;
+
+/**
+ * Reads ONNX models (opset 9 and later) into a {@link Network}.
+ *
+ * <p>Supported: chains of Gemm, MatMul (fused with a following Add as its bias), Relu, Sigmoid, Softmax (over the
+ * features), Flatten (axis 1), Reshape to a constant {@code [batch, features]} shape, Identity and Dropout
+ * (inference: pass-through; the last four become {@link org.gpulrp.model.Identity} layers). Initializers may be
+ * FLOAT, DOUBLE or FLOAT16 (converted to float32), as {@code raw_data}, typed fields or external data files.
+ * The batch dimension may be symbolic or fixed.
+ *
+ * <p>Layer names: a Gemm/MatMul whose weight is named {@code <prefix>.weight} (as in a PyTorch export) is named
+ * {@code <prefix>}, so the layers match the state dict ({@code fc1}, {@code fc2}, ...); other nodes keep their
+ * ONNX node name with PyTorch's scope slashes turned into dots ({@code /Relu_1} becomes {@code Relu_1},
+ * {@code /fc1/Relu} becomes {@code fc1.Relu}), or get {@code <op>_<index>} when unnamed.
+ *
+ * <p>Anything else (another operator, attribute value or data type; a graph that is not a chain) stops the load
+ * with a {@link ModelFormatException} naming the node and its op type; a corrupt or truncated file gives a
+ * file-level one.
+ */
+public final class OnnxImporter {
+    /** Oldest default-domain opset read. */
+    public static final int MIN_OPSET = 9;
+
+    private OnnxImporter() {
+    }
+
+    /**
+     * Reads an ONNX model file into a Network; external data files are resolved relative to the model's folder.
+     *
+     * @throws ModelFormatException when the file is not ONNX or uses something not supported
+     * @throws UncheckedIOException when the file cannot be read
+     */
+    public static Network load(Path file) {
+        byte[] bytes;
+        try {
+            if (Files.size(file) > Integer.MAX_VALUE - 8) {
+                throw new ModelFormatException(file + ": larger than 2 GB; protobuf cannot hold that, so keep the "
+                        + "weights as ONNX external data beside the model");
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        return load(bytes, file.toString(), dir);
+    }
+
+    /**
+     * Same, from bytes already read; {@code baseDir} resolves external data (may be null: then external data is an
+     * error).
+     *
+     * @param model   the bytes of the {@code .onnx} file
+     * @param name    the file name used in messages (and, without {@code .onnx}, as the network's name)
+     * @param baseDir folder for external data files, or null
+     * @throws ModelFormatException when the bytes are not ONNX or use something not supported
+     */
+    public static Network load(byte[] model, String name, Path baseDir) {
+        if (model == null) {
+            throw new org.gpulrp.InvalidArgumentException("model", "must not be null");
+        }
+        String file = name == null || name.isBlank() ? "model.onnx" : name;
+        Model m = OnnxParser.parse(model, file);
+        if (m.graph() == null || m.irVersion() <= 0) {
+            throw new ModelFormatException(file + ": not an ONNX model: " + (m.graph() == null ? "it has no graph"
+                    : "it has no IR version") + " (the file is corrupt, truncated, or not ONNX)");
+        }
+        return GraphMapper.map(m.graph(), file, baseDir, opset(m, file));
+    }
+
+    /** The default-domain opset; older than {@link #MIN_OPSET} is refused. */
+    private static long opset(Model m, String file) {
+        long version = -1;
+        for (OpsetId id : m.opsets()) {
+            if (id.domain().isEmpty() || id.domain().equals("ai.onnx")) {
+                version = Math.max(version, id.version());
+            }
+        }
+        if (version < 0) {
+            throw new ModelFormatException(file + ": the model imports no standard ONNX opset (IR version "
+                    + m.irVersion() + "); gpulrp reads opset " + MIN_OPSET + " and later");
+        }
+        if (version < MIN_OPSET) {
+            throw new ModelFormatException(file + ": opset " + version + " is too old; gpulrp reads opset "
+                    + MIN_OPSET + " and later (convert it with onnx.version_converter.convert_version(model, 13) or "
+                    + "re-export with opset_version=13 or newer)");
+        }
+        return version;
+    }
+}
