@@ -32,6 +32,15 @@ public final class Npy {
     private Npy() {
     }
 
+    /** Integers beyond 2^24 do not survive the float32 conversion; refuse them instead of rounding. */
+    private static float exact(long v, int k, String name) {
+        if (Math.abs(v) > 1L << 24) {
+            throw new FormatException(name + ": integer " + v + " at index " + k + " cannot be held exactly as "
+                    + "float32 (|v| > 2^24)");
+        }
+        return v;
+    }
+
     public static Array read(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
             return read(in, file.toString(), Files.size(file));
@@ -136,8 +145,8 @@ public final class Npy {
             out[k] = switch (type) {
                 case "f4" -> bb.getFloat();
                 case "f8" -> (float) bb.getDouble();
-                case "i4" -> bb.getInt();
-                default -> bb.getLong();
+                case "i4" -> exact(bb.getInt(), k, name);
+                default -> exact(bb.getLong(), k, name);
             };
         }
         int[] shape = new int[dims.size()];
@@ -147,8 +156,30 @@ public final class Npy {
         return new Array(out, shape);
     }
 
-    /** Writes float32, C order, format version 1.0; to a temporary file renamed into place. */
+    /** Element types {@link #write(Path, float[], DType, int...)} can write (little-endian). */
+    public enum DType {
+        FLOAT32("<f4", 4), FLOAT64("<f8", 8), INT32("<i4", 4), INT64("<i8", 8);
+
+        final String descr;
+        final int width;
+
+        DType(String descr, int width) {
+            this.descr = descr;
+            this.width = width;
+        }
+    }
+
+    /** Writes float32, C order; to a temporary file renamed into place. */
     public static void write(Path file, float[] data, int... shape) {
+        write(file, data, DType.FLOAT32, shape);
+    }
+
+    /**
+     * Writes {@code data} as {@code type}, C order, format version 1.0 (2.0 where the header needs more than 64 KiB),
+     * to a temporary file renamed into place. Integer types take whole numbers only: a fraction or a value out of the
+     * type's range is refused rather than rounded.
+     */
+    public static void write(Path file, float[] data, DType type, int... shape) {
         long n = 1;
         for (int d : shape) {
             n *= d;
@@ -157,25 +188,41 @@ public final class Npy {
             throw new org.gpulrp.ShapeMismatchException("npy data", n + " values", data.length + " values");
         }
         StringBuilder sh = new StringBuilder("(");
-        for (int d : shape) {
-            sh.append(d).append(", ");
-        }
-        if (shape.length > 1) {
-            sh.setLength(sh.length() - 2);
-        } else if (shape.length == 1) {
-            sh.setLength(sh.length() - 1);
+        for (int k = 0; k < shape.length; k++) {
+            sh.append(shape[k]).append(k == 0 && shape.length == 1 ? "," : k + 1 < shape.length ? ", " : "");
         }
         sh.append(")");
-        String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + sh + ", }";
-        int total = 10 + dict.length() + 1;
-        int pad = (64 - total % 64) % 64;
+        String dict = "{'descr': '" + type.descr + "', 'fortran_order': False, 'shape': " + sh + ", }";
+        boolean v2 = dict.length() + 1 + 10 > 65535;
+        int prefix = v2 ? 12 : 10;
+        int pad = (64 - (prefix + dict.length() + 1) % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
-        ByteBuffer bb = ByteBuffer.allocate(10 + header.length() + 4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
-        bb.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
+        ByteBuffer bb = ByteBuffer.allocate(Math.toIntExact(prefix + header.length() + (long) type.width * data.length))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        bb.put(MAGIC).put((byte) (v2 ? 2 : 1)).put((byte) 0);
+        if (v2) {
+            bb.putInt(header.length());
+        } else {
+            bb.putShort((short) header.length());
+        }
         bb.put(header.getBytes(StandardCharsets.ISO_8859_1));
-        for (float v : data) {
-            bb.putFloat(v);
+        for (int k = 0; k < data.length; k++) {
+            float v = data[k];
+            switch (type) {
+                case FLOAT32 -> bb.putFloat(v);
+                case FLOAT64 -> bb.putDouble(v);
+                case INT32 -> bb.putInt((int) whole(v, k, Integer.MIN_VALUE, Integer.MAX_VALUE, file));
+                default -> bb.putLong(whole(v, k, Long.MIN_VALUE, Long.MAX_VALUE, file));
+            }
         }
         AtomicFiles.write(file, bb.array());
+    }
+
+    private static long whole(float v, int k, long min, long max, Path file) {
+        if (v != Math.rint(v) || v < min || v > max) {
+            throw new org.gpulrp.InvalidArgumentException("data", file + ": value " + v + " at index " + k
+                    + " is not a whole number in the integer type's range");
+        }
+        return (long) v;
     }
 }
