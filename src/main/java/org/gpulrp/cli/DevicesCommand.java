@@ -8,7 +8,7 @@ import org.gpulrp.backend.opencl.DeviceDescription;
 import org.gpulrp.backend.opencl.OpenClBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 /** {@code gpulrp devices}: the OpenCL devices and whether each meets the bit-exactness contract. */
@@ -23,11 +23,8 @@ final class DevicesCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--verbose", description = "The stack trace on failure.")
-    private boolean verbose;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
-    private boolean help;
+    @Mixin
+    private CommonOptions common;
 
     @Override
     public Integer call() {

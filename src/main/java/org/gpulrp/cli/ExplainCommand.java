@@ -24,6 +24,7 @@ import org.gpulrp.model.Network;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -75,11 +76,8 @@ final class ExplainCommand implements Callable<Integer> {
             description = "Samples per device pass (larger inputs are split; the results are the same).")
     private Integer batchSize;
 
-    @Option(names = "--verbose", description = "Print the rules and backend details; the stack trace on failure.")
-    private boolean verbose;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
-    private boolean help;
+    @Mixin
+    private CommonOptions common;
 
     @Override
     public Integer call() {
@@ -109,7 +107,7 @@ final class ExplainCommand implements Callable<Integer> {
         try (Explainer ex = b.build()) {
             t1 = System.nanoTime();
             e = ex.explain(in.tensor(), t);
-            if (verbose) {
+            if (common.verbose) {
                 StringBuilder r = new StringBuilder();
                 ex.rules().forEach((node, rule) -> r.append(r.length() == 0 ? "" : ", ").append(node).append('=')
                         .append(rule.describe()));
@@ -121,7 +119,7 @@ final class ExplainCommand implements Callable<Integer> {
         Map<Path, Tensor> layerFiles = layers == null ? Map.of() : layerFiles(e);
         DataFiles.writeRelevance(out, in, e.relevance());
         layerFiles.forEach((f, r) -> Npy.write(f, r.toArray(), r.shape()));
-        if (verbose && !e.backend().note().isEmpty()) {
+        if (common.verbose && !e.backend().note().isEmpty()) {
             err.println("gpulrp: note: " + e.backend().note());
         }
         err.printf(Locale.ROOT, "gpulrp: explained %d sample%s on %s [%s]%s in %.1f ms (prepare %.1f ms) -> %s%s%n",

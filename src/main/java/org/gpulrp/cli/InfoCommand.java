@@ -14,7 +14,7 @@ import org.gpulrp.rules.Rule;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 /** {@code gpulrp info}: a model's layers, shapes, parameter counts and the rule each layer would get. */
@@ -30,11 +30,8 @@ final class InfoCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     private RuleOptions rules;
 
-    @Option(names = "--verbose", description = "The stack trace on failure.")
-    private boolean verbose;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
-    private boolean help;
+    @Mixin
+    private CommonOptions common;
 
     @Override
     public Integer call() {

@@ -9,6 +9,7 @@ import org.gpulrp.BackendChoice;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
@@ -32,11 +33,8 @@ public final class Main implements Callable<Integer> {
             defaultValue = "auto", description = "Backend for the built-in example (default auto).")
     private BackendChoice backend;
 
-    @Option(names = "--verbose", description = "The stack trace on failure.")
-    private boolean verbose;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
-    private boolean help;
+    @Mixin
+    private CommonOptions common;
 
     /** Runs the built-in example. */
     @Override
