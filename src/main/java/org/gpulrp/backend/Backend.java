@@ -1,5 +1,7 @@
 package org.gpulrp.backend;
 
+import org.gpulrp.InvalidArgumentException;
+
 /**
  * The primitives every backend implements. The LRP engine (one implementation, shared by all backends) composes
  * them; a backend is correct when each primitive gives, bit for bit, the float32 results specified here. That is
@@ -99,6 +101,116 @@ public interface Backend extends AutoCloseable {
      */
     void backprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low, Buffer high, Buffer r,
                          int rows, int out, int in);
+
+    // ------------------------------------------------------------------------------------------------ convolution
+
+    /*
+     * Convolutions: layout NCHW, row-major, batch first; x, r [rows, g.inSize()], z and the upper signals
+     * [rows, g.outSize()], weights w[oc, ci_local, kh, kw] (PyTorch's layout, g.weightSize() values), biases
+     * [outChannels]. Output (oc, oh, ow) meets input (ci, ih, iw) through tap (kh, kw) where
+     * ih = oh*strideH - padH + kh*dilationH and iw = ow*strideW - padW + kw*dilationW, ci in oc's group. Every
+     * chain starts from +0.0f, runs in the stated ascending order, and SKIPS a tap that falls outside the input
+     * (it is not fma'd with 0); a bias is added after the chain as its own rounded add, and not at all when null.
+     */
+
+    /**
+     * Forward convolution. {@code z[b,oc,oh,ow] = chain over (ci of oc's group, kh, kw) ascending of
+     * fma(x[b,ci,ih,iw], w[oc,ci_local,kh,kw])}, then {@code + bias[oc]} unless {@code bias} is null.
+     */
+    void conv(Buffer x, Buffer w, Buffer bias, Buffer z, int rows, ConvGeometry g);
+
+    /**
+     * Sign-split forward convolution, as {@link #linearSigned} per tap: {@code xi > 0 ? (p = fma(xi, u, p);
+     * n = fma(xi, v, n)) : (p = fma(xi, v, p); n = fma(xi, u, n))} in {@link #conv}'s tap order; then
+     * {@code outP = p + biasP[oc]} and, when {@code outN} is not null, {@code outN = n + biasN[oc]} (no add for a
+     * null bias).
+     */
+    void convSigned(Buffer x, Buffer u, Buffer v, Buffer biasP, Buffer biasN, Buffer outP, Buffer outN, int rows,
+                    ConvGeometry g);
+
+    /**
+     * ZBox denominator of a convolution, in {@link #conv}'s tap order: {@code t = w > 0 ? x - low[e] :
+     * x - high[e]; acc = fma(t, w, acc)}, where {@code e = (ci*inH + ih)*inW + iw} and {@code low, high} hold one
+     * bound per input element ({@code [g.inSize()]}); no bias.
+     */
+    void convZBox(Buffer x, Buffer w, Buffer low, Buffer high, Buffer d, int rows, ConvGeometry g);
+
+    /**
+     * Backprojection through a convolution (the transposed convolution). {@code c[b,ci,ih,iw] = chain over (oc of
+     * ci's group, kh, kw) ascending of fma(w[oc,ci_local,kh,kw], g[b,oc,oh,ow])} over the taps where
+     * {@code oh = (ih + padH - kh*dilationH) / strideH} is an exact non-negative integer {@code < outH} (ow
+     * likewise); {@code r = x == null ? c : x * c}.
+     */
+    void convBackproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, ConvGeometry geometry);
+
+    /**
+     * Sign-split backprojection through a convolution, as {@link #backprojectSigned} in
+     * {@link #convBackproject}'s tap order: per tap {@code c1 = fma(u, hp, c1)}, then, when {@code hn} is not
+     * null, {@code c1 = fma(v, hn, c1)}; {@code c2 = fma(v, hp, c2)}, then {@code c2 = fma(u, hn, c2)};
+     * {@code r = x * (x > 0 ? c1 : c2)}.
+     */
+    void convBackprojectSigned(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows,
+                               ConvGeometry g);
+
+    /**
+     * ZBox backprojection through a convolution: {@code c0, cp, cm} are the chains of {@code w, wpos, wneg}
+     * against g as in {@link #convBackproject}; {@code r = (x * c0 - low[e] * cp) - high[e] * cm}, each op
+     * rounded, with per-input-element bounds as in {@link #convZBox}.
+     */
+    void convBackprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low, Buffer high,
+                             Buffer r, int rows, ConvGeometry geometry);
+
+    // ------------------------------------------------------------------------------------------------ pooling
+
+    /**
+     * Max pooling, x [rows, p.inSize()] to y [rows, p.outSize()]: the window's maximum in scan order (kernel row,
+     * then column, ascending), the first one on ties (only a strictly greater value replaces it); padding taps are
+     * skipped (they count as -inf). {@code arg} (same shape as y) receives, as a float, the flat index of the
+     * maximum within its sample's {@code [channels*inH*inW]} (exact: {@link PoolGeometry} keeps samples to 2^24
+     * values). Inputs must be finite.
+     */
+    void maxPool(Buffer x, Buffer y, Buffer arg, int rows, PoolGeometry p);
+
+    /**
+     * Relevance routing through max pooling: {@code rIn[b,i]} = a chain of plain adds from {@code +0.0f} of
+     * {@code r[b,o]} over the output positions o whose {@code arg[b,o]} is i, in ascending o (overlapping windows
+     * may route several outputs to one input); 0 where none does. {@code arg} must be what {@link #maxPool} wrote
+     * for the same geometry.
+     */
+    void maxPoolRoute(Buffer r, Buffer arg, Buffer rIn, int rows, PoolGeometry p);
+
+    // ------------------------------------------------------------------------------------------------ tensors
+
+    /** {@code out[k] = a[k] + b[k]} for {@code k < n}. */
+    void add(Buffer a, Buffer b, Buffer out, int n);
+
+    /** {@code out[k] = a[k] * b[k]} for {@code k < n}. */
+    void mul(Buffer a, Buffer b, Buffer out, int n);
+
+    /**
+     * Copies {@code width} values per row between row-major buffers of different row widths (for Concat):
+     * {@code dst[b*dstWidth + dstOffset + k] = src[b*srcWidth + srcOffset + k]} for {@code k < width, b < rows};
+     * the rest of dst is left as it is. Arguments are checked as {@link #checkCopyRows} says.
+     */
+    void copyRows(Buffer src, int srcWidth, int srcOffset, Buffer dst, int dstWidth, int dstOffset, int width,
+                  int rows);
+
+    /**
+     * Checks {@link #copyRows}' arguments that do not depend on the buffers: non-negative counts and offsets, and
+     * each row's slice inside its row ({@code offset + width <= rowWidth}).
+     *
+     * @throws org.gpulrp.InvalidArgumentException naming the first bad argument
+     */
+    static void checkCopyRows(int srcWidth, int srcOffset, int dstWidth, int dstOffset, int width, int rows) {
+        InvalidArgumentException.check(rows >= 0, "rows", "must be >= 0, got " + rows);
+        InvalidArgumentException.check(width >= 0, "width", "must be >= 0, got " + width);
+        InvalidArgumentException.check(srcOffset >= 0 && (long) srcOffset + width <= srcWidth, "srcOffset",
+                "the slice [" + srcOffset + ", " + ((long) srcOffset + width) + ") must lie within a source row of "
+                + srcWidth + " values");
+        InvalidArgumentException.check(dstOffset >= 0 && (long) dstOffset + width <= dstWidth, "dstOffset",
+                "the slice [" + dstOffset + ", " + ((long) dstOffset + width) + ") must lie within a destination "
+                + "row of " + dstWidth + " values");
+    }
 
     /** Releases everything the backend holds; idempotent, never throws. */
     @Override

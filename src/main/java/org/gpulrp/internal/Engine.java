@@ -35,10 +35,21 @@ public final class Engine implements AutoCloseable {
     /** Index of the node whose output receives the initial relevance. */
     private final int top;
     private final int capacity;
-    /** acts[k] = input of node k; acts[n] = network output. Entries alias where a node passes values through. */
+    /**
+     * Outputs are numbered: 0 = the network input, k + 1 = node k's output. {@code src[k]} lists node k's inputs.
+     */
+    private final int[][] src;
+    /** Whether output o carries relevance (an ancestor of the top node, or the top node itself). */
+    private final boolean[] reached;
+    /** How many relevance contributions output o receives (one per reached consumer edge). */
+    private final int[] fanOut;
+    /** acts[o] = output o's values; entries alias where a node passes values through. */
     private final Buffer[] acts;
+    /** rel[o] = relevance at output o; pass-through nodes with a single consumer share their consumer's buffer. */
     private final Buffer[] rel;
     private final DenseStep.Scratch scratch = new DenseStep.Scratch();
+    /** A contribution that must be added to a buffer already holding another (fan-out). */
+    private Buffer contribution;
     private final List<Buffer> batchBuffers = new ArrayList<>();
     private boolean closed;
 
@@ -52,14 +63,27 @@ public final class Engine implements AutoCloseable {
         int n = nodes.size();
         this.dense = new DenseStep[n];
         this.rules = new Rule[n];
-        this.top = topNode(nodes, init);
+        this.src = sources(network);
+        this.top = topNode(nodes, src, init);
         this.acts = new Buffer[n + 1];
         this.rel = new Buffer[n + 1];
+        this.reached = new boolean[n + 1];
+        this.fanOut = new int[n + 1];
+        reached[top + 1] = true;
+        for (int k = top; k >= 0; k--) {
+            if (reached[k + 1]) {
+                for (int o : src[k]) {
+                    reached[o] = true;
+                    fanOut[o]++;
+                }
+            }
+        }
         try {
             int linearCount = network.linearNodes().size();
             int li = 0;
-            int maxOut = 1;
+            int maxOut = network.inputSize();
             for (int k = 0; k < n; k++) {
+                maxOut = Math.max(maxOut, nodes.get(k).outputSize());
                 Node node = nodes.get(k);
                 LayerContext ctx = new LayerContext(node.name(), node.kind(), node.kind().isLinear() ? li : -1,
                         linearCount, node.inputSize());
@@ -69,7 +93,7 @@ public final class Engine implements AutoCloseable {
                     li++;
                     dense[k] = new DenseStep(be, node.name(), d, rule);
                     maxOut = Math.max(maxOut, d.out());
-                } else if (!(rule instanceof Pass)) {
+                } else if (!(rule instanceof Pass) && node.kind() != LayerKind.MERGE) {
                     throw new InvalidArgumentException("composite", "layer '" + node.name() + "' ("
                             + node.kind() + ") can only take the pass rule, not " + rule.describe());
                 }
@@ -81,19 +105,37 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Each node's inputs as output numbers (0 = the network input, k + 1 = node k). */
+    private static int[][] sources(Network network) {
+        List<Node> nodes = network.nodes();
+        Map<String, Integer> index = new java.util.HashMap<>();
+        index.put(Network.INPUT, 0);
+        int[][] src = new int[nodes.size()][];
+        for (int k = 0; k < nodes.size(); k++) {
+            List<String> names = nodes.get(k).sources();
+            src[k] = new int[names.size()];
+            for (int i = 0; i < names.size(); i++) {
+                src[k][i] = index.get(names.get(i));
+            }
+            index.put(nodes.get(k).name(), k + 1);
+        }
+        return src;
+    }
+
     /**
      * The node whose output receives the initial relevance: the last one, or for LOGIT the one below the final
      * activation (looking past trailing identities such as dropout at inference).
      */
-    private static int topNode(List<Node> nodes, InitialRelevance init) {
-        int k = nodes.size() - 1;
+    private static int topNode(List<Node> nodes, int[][] src, InitialRelevance init) {
+        int last = nodes.size() - 1;
         if (init != InitialRelevance.LOGIT) {
-            return k;
+            return last;
         }
-        while (k > 0 && nodes.get(k).kind() == LayerKind.IDENTITY) {
-            k--;
+        int k = last;
+        while (nodes.get(k).kind() == LayerKind.IDENTITY && src[k][0] > 0) {
+            k = src[k][0] - 1;
         }
-        return nodes.get(k).kind() == LayerKind.ACTIVATION && k > 0 ? k - 1 : nodes.size() - 1;
+        return nodes.get(k).kind() == LayerKind.ACTIVATION && src[k][0] > 0 ? src[k][0] - 1 : last;
     }
 
     private Buffer batch(int floatsPerRow) {
@@ -106,17 +148,32 @@ public final class Engine implements AutoCloseable {
         acts[0] = batch(network.inputSize());
         for (int k = 0; k < nodes.size(); k++) {
             Node node = nodes.get(k);
-            acts[k + 1] = node.layer() instanceof org.gpulrp.model.Identity ? acts[k] : batch(node.outputSize());
+            acts[k + 1] = node.layer() instanceof org.gpulrp.model.Identity ? acts[src[k][0]] : batch(node.outputSize());
         }
-        // Relevance at each boundary: pass-through nodes share the buffer above them.
+        // Relevance at each reached output, from the top down; a pass-through node that is its input's only
+        // consumer shares its own buffer with that input (no copy).
         rel[top + 1] = batch(nodes.get(top).outputSize());
         for (int k = top; k >= 0; k--) {
-            rel[k] = dense[k] != null ? batch(nodes.get(k).inputSize()) : rel[k + 1];
+            if (!reached[k + 1]) {
+                continue;
+            }
+            for (int o : src[k]) {
+                if (rel[o] == null) {
+                    boolean pass = dense[k] == null && nodes.get(k).kind() != LayerKind.MERGE;
+                    rel[o] = pass && fanOut[o] == 1 ? rel[k + 1] : batch(width(o));
+                }
+            }
         }
         scratch.a = batch(maxOut);
         scratch.b = batch(maxOut);
         scratch.c = batch(maxOut);
         scratch.d = batch(maxOut);
+        contribution = batch(maxOut);
+    }
+
+    /** Features of output o. */
+    private int width(int o) {
+        return o == 0 ? network.inputSize() : nodes.get(o - 1).outputSize();
     }
 
     public int capacity() {
@@ -165,19 +222,7 @@ public final class Engine implements AutoCloseable {
             out.scores[row0 + b] = r0[b * width + t];
         }
         be.write(rel[top + 1], r0, 0, r0.length);
-        if (out.layers != null) {
-            System.arraycopy(r0, 0, out.layers.get(nodes.get(top).name()), row0 * width, r0.length);
-        }
-        for (int k = top; k >= 0; k--) {
-            if (dense[k] != null) {
-                dense[k].backward(acts[k], acts[k + 1], rel[k + 1], rel[k], scratch, rows);
-            }
-            if (out.layers != null && k > 0) {
-                Node below = nodes.get(k - 1);
-                int w = below.outputSize();
-                be.read(rel[k], out.layers.get(below.name()), row0 * w, rows * w);
-            }
-        }
+        backward(rows, row0, out);
         be.read(rel[0], out.relevance, row0 * in, rows * in);
         // Per-sample sums for the conservation report: ascending order in double, on the lane's own thread.
         for (int b = row0; b < row0 + rows; b++) {
@@ -187,6 +232,66 @@ public final class Engine implements AutoCloseable {
             }
             out.sums[b] = sum;
         }
+    }
+
+    /**
+     * The relevance pass, nodes from the top down. A node's output relevance is complete when it is reached (all its
+     * consumers come later in the node order); contributions to an output with several consumers are added in the
+     * order the consumers are processed (descending node index), the same order on every backend.
+     */
+    private void backward(int rows, int row0, Batch out) {
+        int[] received = new int[rel.length];
+        for (int k = top; k >= 0; k--) {
+            if (!reached[k + 1]) {
+                continue;
+            }
+            Node node = nodes.get(k);
+            if (out.layers != null) {
+                int w = node.outputSize();
+                be.read(rel[k + 1], out.layers.get(node.name()), row0 * w, rows * w);
+            }
+            Buffer r = rel[k + 1];
+            if (dense[k] != null) {
+                int o = src[k][0];
+                dense[k].backward(acts[o], acts[k + 1], r, target(o, received), scratch, rows);
+                accumulate(o, received, rows);
+            } else if (node.layer() instanceof org.gpulrp.model.Add) {
+                int w = node.outputSize();
+                be.normalize(r, acts[k + 1], w, org.gpulrp.rules.Rule.DEFAULT_EPSILON, scratch.a, rows, w);
+                for (int o : src[k]) {
+                    be.mul(acts[o], scratch.a, target(o, received), rows * w);
+                    accumulate(o, received, rows);
+                }
+            } else if (node.layer() instanceof org.gpulrp.model.Concat) {
+                int w = node.outputSize();
+                int offset = 0;
+                for (int o : src[k]) {
+                    int wi = width(o);
+                    be.copyRows(r, w, offset, target(o, received), wi, 0, wi, rows);
+                    accumulate(o, received, rows);
+                    offset += wi;
+                }
+            } else {
+                int o = src[k][0];
+                if (rel[o] != r) {
+                    be.copyRows(r, width(o), 0, target(o, received), width(o), 0, width(o), rows);
+                }
+                accumulate(o, received, rows);
+            }
+        }
+    }
+
+    /** Where the next contribution to output o goes: its buffer when it is the first, else the scratch. */
+    private Buffer target(int o, int[] received) {
+        return received[o] == 0 ? rel[o] : contribution;
+    }
+
+    /** Counts a contribution to output o, adding it to what o already holds when it was not the first. */
+    private void accumulate(int o, int[] received, int rows) {
+        if (received[o] > 0) {
+            be.add(rel[o], contribution, rel[o], rows * width(o));
+        }
+        received[o]++;
     }
 
     private static void checkFinite(float[] x, int row0, int rows, int in) {
@@ -219,8 +324,10 @@ public final class Engine implements AutoCloseable {
             if (keepLayers) {
                 layers = new LinkedHashMap<>();
                 for (int k = e.top; k >= 0; k--) {
-                    Node node = e.nodes.get(k);
-                    layers.put(node.name(), new float[rows * node.outputSize()]);
+                    if (e.reached[k + 1]) {
+                        Node node = e.nodes.get(k);
+                        layers.put(node.name(), new float[rows * node.outputSize()]);
+                    }
                 }
             } else {
                 layers = null;
@@ -232,14 +339,15 @@ public final class Engine implements AutoCloseable {
         for (int k = 0; k < nodes.size(); k++) {
             Node node = nodes.get(k);
             int count = rows * node.outputSize();
+            Buffer x = acts[src[k][0]];
             if (dense[k] != null) {
-                dense[k].forward(acts[k], acts[k + 1], rows);
+                dense[k].forward(x, acts[k + 1], rows);
             } else if (node.layer() instanceof Activation a) {
                 switch (a.function()) {
-                    case RELU -> be.relu(acts[k], acts[k + 1], count);
+                    case RELU -> be.relu(x, acts[k + 1], count);
                     case SIGMOID, SOFTMAX -> {
                         float[] h = new float[count];
-                        be.read(acts[k], h, 0, count);
+                        be.read(x, h, 0, count);
                         if (a.function() == Activation.Function.SIGMOID) {
                             HostMath.sigmoid(h, h, count);
                         } else {
@@ -248,6 +356,19 @@ public final class Engine implements AutoCloseable {
                         be.write(acts[k + 1], h, 0, count);
                     }
                     default -> throw new IllegalStateException("unhandled activation " + a.function());
+                }
+            } else if (node.layer() instanceof org.gpulrp.model.Add) {
+                // Summed in input order, each add rounded: ((a + b) + c) ...
+                be.add(acts[src[k][0]], acts[src[k][1]], acts[k + 1], count);
+                for (int i = 2; i < src[k].length; i++) {
+                    be.add(acts[k + 1], acts[src[k][i]], acts[k + 1], count);
+                }
+            } else if (node.layer() instanceof org.gpulrp.model.Concat) {
+                int w = node.outputSize();
+                int offset = 0;
+                for (int o : src[k]) {
+                    be.copyRows(acts[o], width(o), 0, acts[k + 1], w, offset, width(o), rows);
+                    offset += width(o);
                 }
             }
         }

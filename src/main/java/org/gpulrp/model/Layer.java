@@ -4,10 +4,19 @@ package org.gpulrp.model;
  * One operation of a network. Layers are immutable values; a {@link Node} gives a layer its name and its place in
  * the graph. New kinds (convolution, pooling, residual additions) join as new permitted types.
  */
-public sealed interface Layer permits Dense, Activation, Identity {
+public sealed interface Layer permits Dense, Activation, Identity, Merge {
 
     LayerKind kind();
 
     /** Output feature count for the given input feature count; throws when the input does not fit. */
     int outputSize(int inputSize);
+
+    /** Output feature count for the given inputs; single-input layers take exactly one. */
+    default int outputSize(java.util.List<Integer> inputSizes) {
+        if (inputSizes.size() != 1) {
+            throw new org.gpulrp.InvalidArgumentException("inputs", kind() + " layers take exactly one input, got "
+                    + inputSizes.size());
+        }
+        return outputSize(inputSizes.get(0));
+    }
 }

@@ -7,7 +7,12 @@ public enum LayerKind {
     /** Elementwise activations; LRP passes relevance through them unchanged. */
     ACTIVATION,
     /** Layers that do nothing to values (Identity, Dropout at inference). */
-    IDENTITY;
+    IDENTITY,
+    /**
+     * Layers that join branches: residual additions (relevance split in proportion to each branch's contribution,
+     * the stabilized "Norm" rule) and concatenations (relevance split by position).
+     */
+    MERGE;
 
     /** True for layers that carry weights and get an LRP rule. */
     public boolean isLinear() {

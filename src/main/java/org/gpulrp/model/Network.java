@@ -13,6 +13,9 @@ import org.gpulrp.ShapeMismatchException;
  * (a chain); the graph form lets convolutions, pooling and residual additions join without a new API.
  */
 public final class Network {
+    /** The name by which a node lists the network input among its inputs. */
+    public static final String INPUT = "<input>";
+
     private final String name;
     private final int inputSize;
     private final List<Node> nodes;
@@ -120,27 +123,77 @@ public final class Network {
             this.inputSize = inputSize;
         }
 
-        /** Appends a layer under a unique name. */
+        /** Appends a layer under a unique name, reading the previous node's output (the network input first). */
         public Builder add(String nodeName, Layer layer) {
+            return add(nodeName, layer, nodes.isEmpty() ? INPUT : nodes.get(nodes.size() - 1).name());
+        }
+
+        /**
+         * Appends a layer reading the named nodes' outputs ({@link Network#INPUT} for the network input); merge
+         * layers ({@link Add}, {@link Concat}) take two or more, all others exactly one. Nodes are added in an order
+         * where every input already exists, so the node list is a topological order.
+         */
+        public Builder add(String nodeName, Layer layer, String... inputs) {
             InvalidArgumentException.check(nodeName != null && !nodeName.isBlank(), "name", "must not be blank");
+            InvalidArgumentException.check(!INPUT.equals(nodeName), "name", INPUT + " names the network input");
             InvalidArgumentException.check(layer != null, "layer", "must not be null");
-            InvalidArgumentException.check(names.add(nodeName), "name", "'" + nodeName + "' is used twice");
-            int in = nodes.isEmpty() ? inputSize : nodes.get(nodes.size() - 1).outputSize();
+            InvalidArgumentException.check(inputs != null && inputs.length > 0, "inputs", "layer '" + nodeName
+                    + "' needs at least one input");
+            InvalidArgumentException.check(!names.contains(nodeName), "name", "'" + nodeName + "' is used twice");
+            List<Integer> sizes = new ArrayList<>();
+            for (String in : inputs) {
+                sizes.add(sizeOf(in, nodeName));
+            }
             int out;
             try {
-                out = layer.outputSize(in);
+                out = layer.outputSize(sizes);
             } catch (ShapeMismatchException e) {
                 throw new ShapeMismatchException("layer '" + nodeName + "' input", e.expected(), e.actual());
             }
-            List<String> inputs = nodes.isEmpty() ? List.of() : List.of(nodes.get(nodes.size() - 1).name());
-            nodes.add(new Node(nodeName, layer, inputs, in, out));
+            names.add(nodeName);
+            int in = sizes.size() == 1 ? sizes.get(0) : sizes.stream().mapToInt(Integer::intValue).sum();
+            List<String> ins = inputs.length == 1 && INPUT.equals(inputs[0]) ? List.of() : List.of(inputs);
+            nodes.add(new Node(nodeName, layer, ins, in, out));
             return this;
+        }
+
+        /** Residual addition of the named nodes' outputs. */
+        public Builder sum(String nodeName, String... inputs) {
+            return add(nodeName, new Add(), inputs);
+        }
+
+        /** Concatenation of the named nodes' outputs. */
+        public Builder concat(String nodeName, String... inputs) {
+            return add(nodeName, new Concat(), inputs);
+        }
+
+        private int sizeOf(String input, String forNode) {
+            if (INPUT.equals(input)) {
+                return inputSize;
+            }
+            for (Node n : nodes) {
+                if (n.name().equals(input)) {
+                    return n.outputSize();
+                }
+            }
+            throw new InvalidArgumentException("inputs", "layer '" + forNode + "' reads '" + input
+                    + "', which is not an earlier node (known: " + names + ")");
+        }
+
+        /** The name of the most recently added node, for wiring branches. */
+        public String last() {
+            return nodes.isEmpty() ? INPUT : nodes.get(nodes.size() - 1).name();
         }
 
         /** Dense layer from a PyTorch-layout weight {@code [out*in]} and bias {@code [out]} (null for none). */
         public Builder dense(String nodeName, int out, float[] weight, float[] bias) {
             int in = nodes.isEmpty() ? inputSize : nodes.get(nodes.size() - 1).outputSize();
             return add(nodeName, new Dense(in, out, weight, bias));
+        }
+
+        /** A dense layer reading a named node's output. */
+        public Builder dense(String nodeName, String input, int out, float[] weight, float[] bias) {
+            return add(nodeName, new Dense(sizeOf(input, nodeName), out, weight, bias), input);
         }
 
         public Builder dense(String nodeName, float[][] weight, float[] bias) {

@@ -3,6 +3,8 @@ package org.gpulrp.reference;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.PoolGeometry;
 
 /**
  * A backend that delegates every primitive and can inject one plausible bug, to show that the reference and
@@ -128,6 +130,65 @@ final class PerturbedBackend implements Backend {
     public void backprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low, Buffer high,
                                 Buffer r, int rows, int out, int in) {
         be.backprojectZBox(g, w, wpos, wneg, x, low, high, r, rows, out, in);
+    }
+
+    @Override
+    public void conv(Buffer x, Buffer w, Buffer bias, Buffer z, int rows, ConvGeometry g) {
+        be.conv(x, w, bias, z, rows, g);
+    }
+
+    @Override
+    public void convSigned(Buffer x, Buffer u, Buffer v, Buffer biasP, Buffer biasN, Buffer outP, Buffer outN,
+                           int rows, ConvGeometry g) {
+        be.convSigned(x, u, v, biasP, biasN, outP, outN, rows, g);
+    }
+
+    @Override
+    public void convZBox(Buffer x, Buffer w, Buffer low, Buffer high, Buffer d, int rows, ConvGeometry g) {
+        be.convZBox(x, w, low, high, d, rows, g);
+    }
+
+    @Override
+    public void convBackproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, ConvGeometry geometry) {
+        be.convBackproject(g, w, x, r, rows, geometry);
+    }
+
+    @Override
+    public void convBackprojectSigned(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows,
+                                      ConvGeometry g) {
+        be.convBackprojectSigned(hp, hn, u, v, x, r, rows, g);
+    }
+
+    @Override
+    public void convBackprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low,
+                                    Buffer high, Buffer r, int rows, ConvGeometry geometry) {
+        be.convBackprojectZBox(g, w, wpos, wneg, x, low, high, r, rows, geometry);
+    }
+
+    @Override
+    public void maxPool(Buffer x, Buffer y, Buffer arg, int rows, PoolGeometry p) {
+        be.maxPool(x, y, arg, rows, p);
+    }
+
+    @Override
+    public void maxPoolRoute(Buffer r, Buffer arg, Buffer rIn, int rows, PoolGeometry p) {
+        be.maxPoolRoute(r, arg, rIn, rows, p);
+    }
+
+    @Override
+    public void add(Buffer a, Buffer b, Buffer out, int n) {
+        be.add(a, b, out, n);
+    }
+
+    @Override
+    public void mul(Buffer a, Buffer b, Buffer out, int n) {
+        be.mul(a, b, out, n);
+    }
+
+    @Override
+    public void copyRows(Buffer src, int srcWidth, int srcOffset, Buffer dst, int dstWidth, int dstOffset,
+                         int width, int rows) {
+        be.copyRows(src, srcWidth, srcOffset, dst, dstWidth, dstOffset, width, rows);
     }
 
     @Override

@@ -8,10 +8,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.logging.Logger;
 import org.gpulrp.ClosedException;
+import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.LrpException;
+import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.PoolGeometry;
 
 /**
  * The CPU path: Vector API kernels where the {@code jdk.incubator.vector} module is enabled, else scalar
@@ -35,6 +39,7 @@ public final class CpuBackend implements Backend {
     private static final long MIN_WORK_PER_THREAD = 1L << 16;
 
     private final CpuKernels kernels;
+    private final ConvKernels conv;
     private final String kernelName;
     private final int threads;
     private final ExecutorService pool;
@@ -55,6 +60,7 @@ public final class CpuBackend implements Backend {
         }
         if (which != Kernels.SCALAR && vectorOk) {
             this.kernels = VectorSupport.newKernels();
+            this.conv = VectorSupport.newConvKernels();
             this.kernelName = "Vector API " + VectorSupport.describe();
         } else {
             if (which == Kernels.AUTO && !scalarNoticeGiven) {
@@ -63,6 +69,7 @@ public final class CpuBackend implements Backend {
                         + "(same results, slower). Add --add-modules jdk.incubator.vector to speed it up.");
             }
             this.kernels = new ScalarKernels();
+            this.conv = new ScalarConv();
             this.kernelName = "scalar fma";
         }
         this.threads = threads;
@@ -231,6 +238,148 @@ public final class CpuBackend implements Backend {
         float[] ga = a(g), wa = a(w), pa = a(wpos), na = a(wneg), xa = a(x), lo = a(low), hi = a(high), ra = a(r);
         parallelRows(rows, 3L * in * out, (r0, r1) -> kernels.backprojectZBox(ga, wa, pa, na, xa, lo, hi, ra, r0,
                 r1, out, in));
+    }
+
+    // ------------------------------------------------------------------------------------------------ conv, pool
+
+    /** The array of a required buffer of at least {@code need} floats (a short one would fail mid-way). */
+    private static float[] need(Buffer b, String name, long need) {
+        if (b == null) {
+            throw new InvalidArgumentException(name, "must not be null");
+        }
+        float[] d = a(b);
+        if (d.length < need) {
+            throw new ShapeMismatchException(name, "at least " + need + " floats", d.length + " floats");
+        }
+        return d;
+    }
+
+    /** As {@link #need}, or null where {@code b} is null. */
+    private static float[] opt(Buffer b, String name, long need) {
+        return b == null ? null : need(b, name, need);
+    }
+
+    private static void rowsOk(int rows) {
+        InvalidArgumentException.check(rows >= 0, "rows", "must be >= 0, got " + rows);
+    }
+
+    @Override
+    public void conv(Buffer x, Buffer w, Buffer bias, Buffer z, int rows, ConvGeometry g) {
+        rowsOk(rows);
+        float[] xa = need(x, "x", (long) rows * g.inSize()), wa = need(w, "w", g.weightSize());
+        float[] ba = opt(bias, "bias", g.outChannels()), za = need(z, "z", (long) rows * g.outSize());
+        parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.conv(xa, wa, ba, za, r0, r1, g));
+    }
+
+    @Override
+    public void convSigned(Buffer x, Buffer u, Buffer v, Buffer biasP, Buffer biasN, Buffer outP, Buffer outN,
+                           int rows, ConvGeometry g) {
+        rowsOk(rows);
+        long o = (long) rows * g.outSize();
+        float[] xa = need(x, "x", (long) rows * g.inSize()), ua = need(u, "u", g.weightSize());
+        float[] va = need(v, "v", g.weightSize()), bp = opt(biasP, "biasP", g.outChannels());
+        float[] bn = opt(biasN, "biasN", g.outChannels()), op = need(outP, "outP", o), on = opt(outN, "outN", o);
+        parallelRows(rows, 2L * g.outSize() * g.taps(), (r0, r1) -> conv.convSigned(xa, ua, va, bp, bn, op, on, r0,
+                r1, g));
+    }
+
+    @Override
+    public void convZBox(Buffer x, Buffer w, Buffer low, Buffer high, Buffer d, int rows, ConvGeometry g) {
+        rowsOk(rows);
+        float[] xa = need(x, "x", (long) rows * g.inSize()), wa = need(w, "w", g.weightSize());
+        float[] lo = need(low, "low", g.inSize()), hi = need(high, "high", g.inSize());
+        float[] da = need(d, "d", (long) rows * g.outSize());
+        parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.convZBox(xa, wa, lo, hi, da, r0, r1, g));
+    }
+
+    @Override
+    public void convBackproject(Buffer gr, Buffer w, Buffer x, Buffer r, int rows, ConvGeometry g) {
+        rowsOk(rows);
+        long in = (long) rows * g.inSize();
+        float[] ga = need(gr, "g", (long) rows * g.outSize()), wa = need(w, "w", g.weightSize());
+        float[] xa = opt(x, "x", in), ra = need(r, "r", in);
+        parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.convBackproject(ga, wa, xa, ra, r0, r1,
+                g));
+    }
+
+    @Override
+    public void convBackprojectSigned(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows,
+                                      ConvGeometry g) {
+        rowsOk(rows);
+        long in = (long) rows * g.inSize();
+        long out = (long) rows * g.outSize();
+        float[] hpa = need(hp, "hp", out), hna = opt(hn, "hn", out), ua = need(u, "u", g.weightSize());
+        float[] va = need(v, "v", g.weightSize()), xa = need(x, "x", in), ra = need(r, "r", in);
+        parallelRows(rows, 4L * g.outSize() * g.taps(), (r0, r1) -> conv.convBackprojectSigned(hpa, hna, ua, va, xa,
+                ra, r0, r1, g));
+    }
+
+    @Override
+    public void convBackprojectZBox(Buffer gr, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low,
+                                    Buffer high, Buffer r, int rows, ConvGeometry g) {
+        rowsOk(rows);
+        long in = (long) rows * g.inSize();
+        float[] ga = need(gr, "g", (long) rows * g.outSize()), wa = need(w, "w", g.weightSize());
+        float[] pa = need(wpos, "wpos", g.weightSize()), na = need(wneg, "wneg", g.weightSize());
+        float[] xa = need(x, "x", in), lo = need(low, "low", g.inSize()), hi = need(high, "high", g.inSize());
+        float[] ra = need(r, "r", in);
+        parallelRows(rows, 3L * g.outSize() * g.taps(), (r0, r1) -> conv.convBackprojectZBox(ga, wa, pa, na, xa, lo,
+                hi, ra, r0, r1, g));
+    }
+
+    @Override
+    public void maxPool(Buffer x, Buffer y, Buffer arg, int rows, PoolGeometry p) {
+        rowsOk(rows);
+        long out = (long) rows * p.outSize();
+        float[] xa = need(x, "x", (long) rows * p.inSize()), ya = need(y, "y", out), aa = need(arg, "arg", out);
+        parallelRows(rows, (long) p.outSize() * p.kernelH() * p.kernelW(),
+                (r0, r1) -> PoolKernels.maxPool(xa, ya, aa, r0, r1, p));
+    }
+
+    @Override
+    public void maxPoolRoute(Buffer r, Buffer arg, Buffer rIn, int rows, PoolGeometry p) {
+        rowsOk(rows);
+        long out = (long) rows * p.outSize();
+        float[] ra = need(r, "r", out), aa = need(arg, "arg", out), ia = need(rIn, "rIn", (long) rows * p.inSize());
+        parallelRows(rows, p.inSize() + p.outSize(), (r0, r1) -> PoolKernels.maxPoolRoute(ra, aa, ia, r0, r1, p));
+    }
+
+    @Override
+    public void add(Buffer a, Buffer b, Buffer out, int n) {
+        InvalidArgumentException.check(n >= 0, "n", "must be >= 0, got " + n);
+        float[] x = need(a, "a", n), y = need(b, "b", n), o = need(out, "out", n);
+        parallelRows(n, 1, (k0, k1) -> {
+            for (int k = k0; k < k1; k++) {
+                o[k] = x[k] + y[k];
+            }
+        });
+    }
+
+    @Override
+    public void mul(Buffer a, Buffer b, Buffer out, int n) {
+        InvalidArgumentException.check(n >= 0, "n", "must be >= 0, got " + n);
+        float[] x = need(a, "a", n), y = need(b, "b", n), o = need(out, "out", n);
+        parallelRows(n, 1, (k0, k1) -> {
+            for (int k = k0; k < k1; k++) {
+                o[k] = x[k] * y[k];
+            }
+        });
+    }
+
+    @Override
+    public void copyRows(Buffer src, int srcWidth, int srcOffset, Buffer dst, int dstWidth, int dstOffset,
+                         int width, int rows) {
+        Backend.checkCopyRows(srcWidth, srcOffset, dstWidth, dstOffset, width, rows);
+        if (rows == 0 || width == 0) {
+            checkOpen();
+            return;
+        }
+        float[] s = need(src, "src", (long) (rows - 1) * srcWidth + srcOffset + width);
+        float[] d = need(dst, "dst", (long) (rows - 1) * dstWidth + dstOffset + width);
+        checkOpen();
+        for (int b = 0; b < rows; b++) {
+            System.arraycopy(s, b * srcWidth + srcOffset, d, b * dstWidth + dstOffset, width);
+        }
     }
 
     @Override

@@ -19,6 +19,10 @@ final class VectorSupport {
         return new VectorKernels();
     }
 
+    static ConvKernels newConvKernels() {
+        return new VectorConv();
+    }
+
     static String describe() {
         return VectorKernels.describe();
     }

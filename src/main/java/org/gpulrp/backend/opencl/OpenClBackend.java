@@ -26,6 +26,8 @@ import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.PoolGeometry;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -87,10 +89,16 @@ public final class OpenClBackend implements Backend {
     static final int SIMPLE_LOCAL_X = 16;
     static final int SIMPLE_LOCAL_Y = 4;
     static final int ELEMENT_LOCAL = 256;
+    /** Work-items per work-group along a sample for the per-sample kernels (fixed, so PoCL compiles once). */
+    static final int SAMPLE_LOCAL = 64;
 
-    private static final String[] FILES = {"clamp.cl", "normalize.cl", "matmul.cl", "backproject.cl"};
+    private static final String[] FILES = {"clamp.cl", "normalize.cl", "matmul.cl", "backproject.cl", "conv.cl",
+        "pool.cl", "elementwise.cl"};
     private static final String[] ELEMENTWISE = {"relu", "split_sign", "gamma_weights", "normalize_relevance",
-        "normalize_signed"};
+        "normalize_signed", "add_elements", "mul_elements"};
+    /** Kernels over (element of a sample, batch row): one work-item per output element. */
+    private static final String[] PER_SAMPLE = {"conv_fwd", "conv_signed", "conv_zbox", "conv_back",
+        "conv_back_signed", "conv_back_zbox", "max_pool", "max_pool_route", "copy_rows"};
     private static final String[] DENSE = {"linear", "linear_signed", "linear_signed_p", "linear_zbox",
         "backproject", "backproject_signed", "backproject_signed_p", "backproject_zbox"};
 
@@ -98,7 +106,7 @@ public final class OpenClBackend implements Backend {
     private static final AtomicInteger LIVE_MEM_OBJECTS = new AtomicInteger();
 
     /** How a kernel is launched. */
-    private enum Shape { ELEMENTWISE, SIMPLE, VECTOR, TILED }
+    private enum Shape { ELEMENTWISE, PER_SAMPLE, SIMPLE, VECTOR, TILED }
 
     /**
      * A built kernel, how to launch it, and the largest work-group the device allows for it; {@code vecCols} is the
@@ -215,6 +223,9 @@ public final class OpenClBackend implements Backend {
             }
             for (String op : ELEMENTWISE) {
                 launches.put(op, launch(op, Shape.ELEMENTWISE));
+            }
+            for (String op : PER_SAMPLE) {
+                launches.put(op, launch(op, Shape.PER_SAMPLE));
             }
             List<String> fellBack = new ArrayList<>();
             for (String op : DENSE) {
@@ -591,6 +602,161 @@ public final class OpenClBackend implements Backend {
         Object hnb = n == null ? opt(hn, "hn", 0) : buf(hn, "hn", len);
         elementwise("normalize_signed", len, new Object[] {buf(r, "r", len), zb, buf(p, "p", len), nb, flag(n), eps,
             scaleP, scaleN, gammaMask ? 1 : 0, buf(hp, "hp", len), hnb, (int) len});
+    }
+
+    // ------------------------------------------------------------------------------------------------ conv, pool
+
+    /** The 13 geometry arguments every conv.cl kernel ends with, in its CONV_GEOMETRY order. */
+    private static Object[] geometry(ConvGeometry g) {
+        return new Object[] {g.inChannels(), g.inH(), g.inW(), g.outChannels(), g.kernelH(), g.kernelW(),
+            g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.groups()};
+    }
+
+    private static Object[] geometry(PoolGeometry p) {
+        return new Object[] {p.channels(), p.inH(), p.inW(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW(),
+            p.padH(), p.padW()};
+    }
+
+    private static Object[] concat(Object[] a, Object[] b) {
+        Object[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    private static void geometryOk(Object g, String name) {
+        if (g == null) {
+            throw new InvalidArgumentException(name, "must not be null");
+        }
+    }
+
+    @Override
+    public synchronized void conv(Buffer x, Buffer w, Buffer bias, Buffer z, int rows, ConvGeometry g) {
+        checkOpen();
+        count(rows, "rows");
+        geometryOk(g, "g");
+        Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
+            opt(bias, "bias", g.outChannels()), flag(bias), buf(z, "z", (long) rows * g.outSize()), rows};
+        perSample("conv_fwd", g.outSize(), rows, concat(args, geometry(g)));
+    }
+
+    @Override
+    public synchronized void convSigned(Buffer x, Buffer u, Buffer v, Buffer biasP, Buffer biasN, Buffer outP,
+                                        Buffer outN, int rows, ConvGeometry g) {
+        checkOpen();
+        count(rows, "rows");
+        geometryOk(g, "g");
+        long o = (long) rows * g.outSize();
+        Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(u, "u", g.weightSize()),
+            buf(v, "v", g.weightSize()), opt(biasP, "biasP", g.outChannels()), flag(biasP),
+            opt(biasN, "biasN", g.outChannels()), flag(biasN), buf(outP, "outP", o), opt(outN, "outN", o),
+            flag(outN), rows};
+        perSample("conv_signed", g.outSize(), rows, concat(args, geometry(g)));
+    }
+
+    @Override
+    public synchronized void convZBox(Buffer x, Buffer w, Buffer low, Buffer high, Buffer d, int rows,
+                                      ConvGeometry g) {
+        checkOpen();
+        count(rows, "rows");
+        geometryOk(g, "g");
+        Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
+            buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), buf(d, "d", (long) rows * g.outSize()),
+            rows};
+        perSample("conv_zbox", g.outSize(), rows, concat(args, geometry(g)));
+    }
+
+    @Override
+    public synchronized void convBackproject(Buffer gr, Buffer w, Buffer x, Buffer r, int rows, ConvGeometry g) {
+        checkOpen();
+        count(rows, "rows");
+        geometryOk(g, "g");
+        long in = (long) rows * g.inSize();
+        Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), opt(x, "x", in),
+            flag(x), buf(r, "r", in), rows};
+        perSample("conv_back", g.inSize(), rows, concat(args, geometry(g)));
+    }
+
+    @Override
+    public synchronized void convBackprojectSigned(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r,
+                                                   int rows, ConvGeometry g) {
+        checkOpen();
+        count(rows, "rows");
+        geometryOk(g, "g");
+        long in = (long) rows * g.inSize();
+        long out = (long) rows * g.outSize();
+        Object[] args = {buf(hp, "hp", out), opt(hn, "hn", out), flag(hn), buf(u, "u", g.weightSize()),
+            buf(v, "v", g.weightSize()), buf(x, "x", in), buf(r, "r", in), rows};
+        perSample("conv_back_signed", g.inSize(), rows, concat(args, geometry(g)));
+    }
+
+    @Override
+    public synchronized void convBackprojectZBox(Buffer gr, Buffer w, Buffer wpos, Buffer wneg, Buffer x,
+                                                 Buffer low, Buffer high, Buffer r, int rows, ConvGeometry g) {
+        checkOpen();
+        count(rows, "rows");
+        geometryOk(g, "g");
+        long in = (long) rows * g.inSize();
+        Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()),
+            buf(wpos, "wpos", g.weightSize()), buf(wneg, "wneg", g.weightSize()), buf(x, "x", in),
+            buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), buf(r, "r", in), rows};
+        perSample("conv_back_zbox", g.inSize(), rows, concat(args, geometry(g)));
+    }
+
+    @Override
+    public synchronized void maxPool(Buffer x, Buffer y, Buffer arg, int rows, PoolGeometry p) {
+        checkOpen();
+        count(rows, "rows");
+        geometryOk(p, "p");
+        long out = (long) rows * p.outSize();
+        Object[] args = {buf(x, "x", (long) rows * p.inSize()), buf(y, "y", out), buf(arg, "arg", out), rows};
+        perSample("max_pool", p.outSize(), rows, concat(args, geometry(p)));
+    }
+
+    @Override
+    public synchronized void maxPoolRoute(Buffer r, Buffer arg, Buffer rIn, int rows, PoolGeometry p) {
+        checkOpen();
+        count(rows, "rows");
+        geometryOk(p, "p");
+        long out = (long) rows * p.outSize();
+        Object[] args = {buf(r, "r", out), buf(arg, "arg", out), buf(rIn, "rIn", (long) rows * p.inSize()), rows};
+        perSample("max_pool_route", p.inSize(), rows, concat(args, geometry(p)));
+    }
+
+    @Override
+    public synchronized void add(Buffer a, Buffer b, Buffer out, int n) {
+        checkOpen();
+        count(n, "n");
+        elementwise("add_elements", n, new Object[] {buf(a, "a", n), buf(b, "b", n), buf(out, "out", n), n});
+    }
+
+    @Override
+    public synchronized void mul(Buffer a, Buffer b, Buffer out, int n) {
+        checkOpen();
+        count(n, "n");
+        elementwise("mul_elements", n, new Object[] {buf(a, "a", n), buf(b, "b", n), buf(out, "out", n), n});
+    }
+
+    @Override
+    public synchronized void copyRows(Buffer src, int srcWidth, int srcOffset, Buffer dst, int dstWidth,
+                                      int dstOffset, int width, int rows) {
+        checkOpen();
+        Backend.checkCopyRows(srcWidth, srcOffset, dstWidth, dstOffset, width, rows);
+        if (rows == 0 || width == 0) {
+            return;
+        }
+        Object[] args = {buf(src, "src", (long) (rows - 1) * srcWidth + srcOffset + width), srcWidth, srcOffset,
+            buf(dst, "dst", (long) (rows - 1) * dstWidth + dstOffset + width), dstWidth, dstOffset, width, rows};
+        perSample("copy_rows", width, rows, args);
+    }
+
+    /** Launches a per-sample kernel over {@code perSample} elements of each of {@code rows} rows. */
+    private void perSample(String op, int perSample, int rows, Object[] args) {
+        if (rows == 0 || perSample == 0) {
+            return;
+        }
+        Launch l = launches.get(op);
+        long lx = Math.max(1, Math.min(SAMPLE_LOCAL, l.maxWorkGroup()));
+        run(l, args, new long[] {roundUp(perSample, lx), rows}, new long[] {lx, 1});
     }
 
     // ------------------------------------------------------------------------------------------------ launching

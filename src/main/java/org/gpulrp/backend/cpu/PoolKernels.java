@@ -1,0 +1,78 @@
+package org.gpulrp.backend.cpu;
+
+import org.gpulrp.backend.PoolGeometry;
+
+/**
+ * Max pooling and its relevance routing over batch rows {@code [r0, r1)}. Plain loops: both are comparisons and
+ * adds in a fixed order, so there is nothing for the Vector API to win that would be worth a second copy.
+ */
+final class PoolKernels {
+
+    private PoolKernels() {
+    }
+
+    /**
+     * {@code y} = the window maximum in scan order (kernel row, then column), the first one on ties (only a strictly
+     * greater value replaces it); {@code arg} = its flat index within the sample, as a float. Padding is skipped.
+     */
+    static void maxPool(float[] x, float[] y, float[] arg, int r0, int r1, PoolGeometry p) {
+        int h = p.inH();
+        int w = p.inW();
+        int oh = p.outH();
+        int ow = p.outW();
+        for (int b = r0; b < r1; b++) {
+            int xb = b * p.inSize();
+            int o = b * p.outSize();
+            for (int c = 0; c < p.channels(); c++) {
+                for (int yy = 0; yy < oh; yy++) {
+                    for (int q = 0; q < ow; q++, o++) {
+                        int best = -1;
+                        float m = 0f;
+                        for (int i = 0; i < p.kernelH(); i++) {
+                            int ih = yy * p.strideH() - p.padH() + i;
+                            if (ih < 0 || ih >= h) {
+                                continue;
+                            }
+                            for (int j = 0; j < p.kernelW(); j++) {
+                                int iw = q * p.strideW() - p.padW() + j;
+                                if (iw < 0 || iw >= w) {
+                                    continue;
+                                }
+                                int e = (c * h + ih) * w + iw;
+                                float v = x[xb + e];
+                                if (best < 0 || v > m) {
+                                    best = e;
+                                    m = v;
+                                }
+                            }
+                        }
+                        y[o] = m;
+                        arg[o] = best;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code rIn[b,i]} = the chain of plain adds from {@code +0.0f} of {@code r[b,o]} over the outputs o, ascending,
+     * whose {@code arg[b,o]} is i; {@code arg} must be what {@link #maxPool} wrote for the same geometry.
+     */
+    static void maxPoolRoute(float[] r, float[] arg, float[] rIn, int r0, int r1, PoolGeometry p) {
+        int in = p.inSize();
+        int out = p.outSize();
+        java.util.Arrays.fill(rIn, r0 * in, r1 * in, 0f);
+        for (int b = r0; b < r1; b++) {
+            for (int o = b * out; o < (b + 1) * out; o++) {
+                float a = arg[o];
+                if (!(a >= 0 && a < in)) {
+                    throw new org.gpulrp.InvalidArgumentException("arg", "holds " + a + " at output " + o
+                            + ", not an index within a sample of " + in + " values; pass the arg buffer maxPool "
+                            + "filled with the same geometry");
+                }
+                int i = b * in + (int) a;
+                rIn[i] = rIn[i] + r[o];
+            }
+        }
+    }
+}

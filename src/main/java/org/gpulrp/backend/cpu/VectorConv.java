@@ -1,0 +1,441 @@
+package org.gpulrp.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.gpulrp.backend.ConvGeometry;
+
+/**
+ * Vector API convolution primitives. Lanes run over consecutive output columns (forward) or input columns
+ * (backward) of one row; each lane keeps its own output's chain in the contract's order, so the bits equal
+ * {@link ScalarConv}'s. Vectors cover only the interior columns where every kernel column's tap is inside the
+ * input (forward) or lands on an output (backward), and only where the horizontal stride is 1 (consecutive lanes
+ * then read consecutive values); the border columns and strided convolutions run {@link ScalarConv}'s per-output
+ * code. A kernel row outside the input is skipped for the whole vector, as it is for each lane.
+ */
+final class VectorConv implements ConvKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    /**
+     * The vector columns {@code [span[0], span[1])} of a row of {@code width} columns whose interior (all taps
+     * valid) is {@code [lo, hi)}: whole vectors from lo; empty (both = width) where not one vector fits.
+     */
+    private static void span(int lo, int hi, int width, int[] span) {
+        int n = hi - lo >= L ? (hi - lo) / L * L : 0;
+        span[0] = n == 0 ? width : lo;
+        span[1] = n == 0 ? width : lo + n;
+    }
+
+    /** Forward interior: output columns whose taps all lie in the input; none unless the stride is 1. */
+    private static void fwdSpan(ConvGeometry g, int[] span) {
+        int hi = g.strideW() != 1 ? 0 : Math.min(g.outW(), g.inW() + g.padW() - (g.kernelW() - 1) * g.dilationW());
+        span(g.padW(), hi, g.outW(), span);
+    }
+
+    /** Backward interior: input columns whose every kernel column lands on an output; none unless stride 1. */
+    private static void backSpan(ConvGeometry g, int[] span) {
+        int lo = Math.max(0, (g.kernelW() - 1) * g.dilationW() - g.padW());
+        int hi = g.strideW() != 1 ? 0 : Math.min(g.inW(), g.outW() - g.padW());
+        span(lo, hi, g.inW(), span);
+    }
+
+    // ------------------------------------------------------------------------------------------------ forward
+
+    /** The forward chains of outputs {@code (oc, oh, q0 .. q0+L)}, all inside the interior. */
+    private static FloatVector fwdVec(float[] x, int xb, float[] w, ConvGeometry g, int oc, int oh, int q0) {
+        int cin = g.inPerGroup();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int h = g.inH();
+        int wi = g.inW();
+        int dw = g.dilationW();
+        int c0 = oc / g.outPerGroup() * cin;
+        int ih0 = oh * g.strideH() - g.padH();
+        FloatVector acc = FloatVector.zero(S);
+        for (int cl = 0; cl < cin; cl++) {
+            int xc = xb + (c0 + cl) * h * wi + q0 - g.padW();
+            int wc = (oc * cin + cl) * kh * kw;
+            for (int i = 0; i < kh; i++) {
+                int ih = ih0 + i * g.dilationH();
+                if (ih < 0 || ih >= h) {
+                    continue;
+                }
+                int xr = xc + ih * wi;
+                int wr = wc + i * kw;
+                for (int j = 0; j < kw; j++) {
+                    acc = FloatVector.fromArray(S, x, xr + j * dw).fma(FloatVector.broadcast(S, w[wr + j]), acc);
+                }
+            }
+        }
+        return acc;
+    }
+
+    @Override
+    public void conv(float[] x, float[] w, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
+        int oh = g.outH();
+        int ow = g.outW();
+        int[] sp = new int[2];
+        fwdSpan(g, sp);
+        for (int b = r0; b < r1; b++) {
+            int xb = b * g.inSize();
+            for (int oc = 0; oc < g.outChannels(); oc++) {
+                for (int y = 0; y < oh; y++) {
+                    int o = b * g.outSize() + (oc * oh + y) * ow;
+                    for (int q = 0; q < ow; q++) {
+                        if (q == sp[0]) {
+                            for (; q < sp[1]; q += L) {
+                                FloatVector acc = fwdVec(x, xb, w, g, oc, y, q);
+                                (bias == null ? acc : acc.add(bias[oc])).intoArray(z, o + q);
+                            }
+                            if (q == ow) {
+                                break;
+                            }
+                        }
+                        z[o + q] = ScalarConv.withBias(ScalarConv.fwd(x, xb, w, g, oc, y, q), bias, oc);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void convSigned(float[] x, float[] u, float[] v, float[] biasP, float[] biasN, float[] outP,
+                           float[] outN, int r0, int r1, ConvGeometry g) {
+        int oh = g.outH();
+        int ow = g.outW();
+        int[] sp = new int[2];
+        fwdSpan(g, sp);
+        float[] pn = new float[2];
+        FloatVector[] pv = new FloatVector[2];
+        for (int b = r0; b < r1; b++) {
+            int xb = b * g.inSize();
+            for (int oc = 0; oc < g.outChannels(); oc++) {
+                for (int y = 0; y < oh; y++) {
+                    int o = b * g.outSize() + (oc * oh + y) * ow;
+                    for (int q = 0; q < ow; q++) {
+                        if (q == sp[0]) {
+                            for (; q < sp[1]; q += L) {
+                                fwdSignedVec(x, xb, u, v, g, oc, y, q, pv);
+                                (biasP == null ? pv[0] : pv[0].add(biasP[oc])).intoArray(outP, o + q);
+                                if (outN != null) {
+                                    (biasN == null ? pv[1] : pv[1].add(biasN[oc])).intoArray(outN, o + q);
+                                }
+                            }
+                            if (q == ow) {
+                                break;
+                            }
+                        }
+                        ScalarConv.fwdSigned(x, xb, u, v, g, oc, y, q, pn);
+                        outP[o + q] = ScalarConv.withBias(pn[0], biasP, oc);
+                        if (outN != null) {
+                            outN[o + q] = ScalarConv.withBias(pn[1], biasN, oc);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void fwdSignedVec(float[] x, int xb, float[] u, float[] v, ConvGeometry g, int oc, int oh,
+                                     int q0, FloatVector[] pn) {
+        int cin = g.inPerGroup();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int h = g.inH();
+        int wi = g.inW();
+        int dw = g.dilationW();
+        int c0 = oc / g.outPerGroup() * cin;
+        int ih0 = oh * g.strideH() - g.padH();
+        FloatVector p = FloatVector.zero(S);
+        FloatVector n = p;
+        for (int cl = 0; cl < cin; cl++) {
+            int xc = xb + (c0 + cl) * h * wi + q0 - g.padW();
+            int wc = (oc * cin + cl) * kh * kw;
+            for (int i = 0; i < kh; i++) {
+                int ih = ih0 + i * g.dilationH();
+                if (ih < 0 || ih >= h) {
+                    continue;
+                }
+                int xr = xc + ih * wi;
+                int wr = wc + i * kw;
+                for (int j = 0; j < kw; j++) {
+                    FloatVector xv = FloatVector.fromArray(S, x, xr + j * dw);
+                    FloatVector uv = FloatVector.broadcast(S, u[wr + j]);
+                    FloatVector vv = FloatVector.broadcast(S, v[wr + j]);
+                    VectorMask<Float> pos = xv.compare(VectorOperators.GT, 0f);
+                    p = xv.fma(vv.blend(uv, pos), p);
+                    n = xv.fma(uv.blend(vv, pos), n);
+                }
+            }
+        }
+        pn[0] = p;
+        pn[1] = n;
+    }
+
+    @Override
+    public void convZBox(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
+                         ConvGeometry g) {
+        int oh = g.outH();
+        int ow = g.outW();
+        int[] sp = new int[2];
+        fwdSpan(g, sp);
+        for (int b = r0; b < r1; b++) {
+            int xb = b * g.inSize();
+            for (int oc = 0; oc < g.outChannels(); oc++) {
+                for (int y = 0; y < oh; y++) {
+                    int o = b * g.outSize() + (oc * oh + y) * ow;
+                    for (int q = 0; q < ow; q++) {
+                        if (q == sp[0]) {
+                            for (; q < sp[1]; q += L) {
+                                fwdZBoxVec(x, xb, w, low, high, g, oc, y, q).intoArray(d, o + q);
+                            }
+                            if (q == ow) {
+                                break;
+                            }
+                        }
+                        d[o + q] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, q);
+                    }
+                }
+            }
+        }
+    }
+
+    private static FloatVector fwdZBoxVec(float[] x, int xb, float[] w, float[] low, float[] high, ConvGeometry g,
+                                          int oc, int oh, int q0) {
+        int cin = g.inPerGroup();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int h = g.inH();
+        int wi = g.inW();
+        int dw = g.dilationW();
+        int c0 = oc / g.outPerGroup() * cin;
+        int ih0 = oh * g.strideH() - g.padH();
+        FloatVector acc = FloatVector.zero(S);
+        for (int cl = 0; cl < cin; cl++) {
+            int lc = (c0 + cl) * h * wi + q0 - g.padW();
+            int wc = (oc * cin + cl) * kh * kw;
+            for (int i = 0; i < kh; i++) {
+                int ih = ih0 + i * g.dilationH();
+                if (ih < 0 || ih >= h) {
+                    continue;
+                }
+                int lr = lc + ih * wi;
+                int wr = wc + i * kw;
+                for (int j = 0; j < kw; j++) {
+                    int e = lr + j * dw;
+                    float ww = w[wr + j];
+                    FloatVector bound = FloatVector.fromArray(S, ww > 0 ? low : high, e);
+                    acc = FloatVector.fromArray(S, x, xb + e).sub(bound).fma(FloatVector.broadcast(S, ww), acc);
+                }
+            }
+        }
+        return acc;
+    }
+
+    // ------------------------------------------------------------------------------------------------ backward
+
+    /** The backward chains (w against gr) of inputs {@code (ci, ih, q0 .. q0+L)}, all inside the interior. */
+    private static FloatVector backVec(float[] gr, int gb, float[] w, ConvGeometry g, int ci, int ih, int q0) {
+        int cin = g.inPerGroup();
+        int cout = g.outPerGroup();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int oh = g.outH();
+        int ow = g.outW();
+        int dw = g.dilationW();
+        int grp = ci / cin;
+        int cl = ci - grp * cin;
+        FloatVector c = FloatVector.zero(S);
+        for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
+            int go = gb + oc * oh * ow + q0 + g.padW();
+            int wc = (oc * cin + cl) * kh * kw;
+            for (int i = 0; i < kh; i++) {
+                int th = ih + g.padH() - i * g.dilationH();
+                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
+                    continue;
+                }
+                int gro = go + th / g.strideH() * ow;
+                int wr = wc + i * kw;
+                for (int j = 0; j < kw; j++) {
+                    c = FloatVector.broadcast(S, w[wr + j]).fma(FloatVector.fromArray(S, gr, gro - j * dw), c);
+                }
+            }
+        }
+        return c;
+    }
+
+    @Override
+    public void convBackproject(float[] gr, float[] w, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
+        int[] sp = new int[2];
+        backSpan(g, sp);
+        int wi = g.inW();
+        for (int b = r0; b < r1; b++) {
+            int gb = b * g.outSize();
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int o = b * g.inSize() + (ci * g.inH() + y) * wi;
+                    for (int q = 0; q < wi; q++) {
+                        if (q == sp[0]) {
+                            for (; q < sp[1]; q += L) {
+                                FloatVector c = backVec(gr, gb, w, g, ci, y, q);
+                                (x == null ? c : FloatVector.fromArray(S, x, o + q).mul(c)).intoArray(r, o + q);
+                            }
+                            if (q == wi) {
+                                break;
+                            }
+                        }
+                        float c = ScalarConv.back(gr, gb, w, g, ci, y, q);
+                        r[o + q] = x == null ? c : x[o + q] * c;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void convBackprojectSigned(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0,
+                                      int r1, ConvGeometry g) {
+        int[] sp = new int[2];
+        backSpan(g, sp);
+        int wi = g.inW();
+        float[] c12 = new float[2];
+        FloatVector[] cv = new FloatVector[2];
+        for (int b = r0; b < r1; b++) {
+            int gb = b * g.outSize();
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int o = b * g.inSize() + (ci * g.inH() + y) * wi;
+                    for (int q = 0; q < wi; q++) {
+                        if (q == sp[0]) {
+                            for (; q < sp[1]; q += L) {
+                                backSignedVec(hp, hn, gb, u, v, g, ci, y, q, cv);
+                                FloatVector xv = FloatVector.fromArray(S, x, o + q);
+                                xv.mul(cv[1].blend(cv[0], xv.compare(VectorOperators.GT, 0f))).intoArray(r, o + q);
+                            }
+                            if (q == wi) {
+                                break;
+                            }
+                        }
+                        ScalarConv.backSigned(hp, hn, gb, u, v, g, ci, y, q, c12);
+                        r[o + q] = ScalarConv.signedR(x[o + q], c12[0], c12[1]);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void backSignedVec(float[] hp, float[] hn, int gb, float[] u, float[] v, ConvGeometry g, int ci,
+                                      int ih, int q0, FloatVector[] c12) {
+        int cin = g.inPerGroup();
+        int cout = g.outPerGroup();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int oh = g.outH();
+        int ow = g.outW();
+        int dw = g.dilationW();
+        int grp = ci / cin;
+        int cl = ci - grp * cin;
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = c1;
+        for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
+            int go = gb + oc * oh * ow + q0 + g.padW();
+            int wc = (oc * cin + cl) * kh * kw;
+            for (int i = 0; i < kh; i++) {
+                int th = ih + g.padH() - i * g.dilationH();
+                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
+                    continue;
+                }
+                int gro = go + th / g.strideH() * ow;
+                int wr = wc + i * kw;
+                for (int j = 0; j < kw; j++) {
+                    FloatVector uv = FloatVector.broadcast(S, u[wr + j]);
+                    FloatVector vv = FloatVector.broadcast(S, v[wr + j]);
+                    FloatVector gp = FloatVector.fromArray(S, hp, gro - j * dw);
+                    c1 = uv.fma(gp, c1);
+                    c2 = vv.fma(gp, c2);
+                    if (hn != null) {
+                        FloatVector gn = FloatVector.fromArray(S, hn, gro - j * dw);
+                        c1 = vv.fma(gn, c1);
+                        c2 = uv.fma(gn, c2);
+                    }
+                }
+            }
+        }
+        c12[0] = c1;
+        c12[1] = c2;
+    }
+
+    @Override
+    public void convBackprojectZBox(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
+                                    float[] high, float[] r, int r0, int r1, ConvGeometry g) {
+        int[] sp = new int[2];
+        backSpan(g, sp);
+        int wi = g.inW();
+        float[] c3 = new float[3];
+        FloatVector[] cv = new FloatVector[3];
+        for (int b = r0; b < r1; b++) {
+            int gb = b * g.outSize();
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int e0 = (ci * g.inH() + y) * wi;
+                    int o = b * g.inSize() + e0;
+                    for (int q = 0; q < wi; q++) {
+                        if (q == sp[0]) {
+                            for (; q < sp[1]; q += L) {
+                                backZBoxVec(gr, gb, w, wpos, wneg, g, ci, y, q, cv);
+                                FloatVector xv = FloatVector.fromArray(S, x, o + q);
+                                FloatVector lo = FloatVector.fromArray(S, low, e0 + q);
+                                FloatVector hi = FloatVector.fromArray(S, high, e0 + q);
+                                xv.mul(cv[0]).sub(lo.mul(cv[1])).sub(hi.mul(cv[2])).intoArray(r, o + q);
+                            }
+                            if (q == wi) {
+                                break;
+                            }
+                        }
+                        ScalarConv.backZBox(gr, gb, w, wpos, wneg, g, ci, y, q, c3);
+                        r[o + q] = ScalarConv.zboxR(x[o + q], low[e0 + q], high[e0 + q], c3[0], c3[1], c3[2]);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void backZBoxVec(float[] gr, int gb, float[] w, float[] wpos, float[] wneg, ConvGeometry g,
+                                    int ci, int ih, int q0, FloatVector[] c3) {
+        int cin = g.inPerGroup();
+        int cout = g.outPerGroup();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int oh = g.outH();
+        int ow = g.outW();
+        int dw = g.dilationW();
+        int grp = ci / cin;
+        int cl = ci - grp * cin;
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector cp = c0;
+        FloatVector cm = c0;
+        for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
+            int go = gb + oc * oh * ow + q0 + g.padW();
+            int wc = (oc * cin + cl) * kh * kw;
+            for (int i = 0; i < kh; i++) {
+                int th = ih + g.padH() - i * g.dilationH();
+                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
+                    continue;
+                }
+                int gro = go + th / g.strideH() * ow;
+                int wr = wc + i * kw;
+                for (int j = 0; j < kw; j++) {
+                    FloatVector gj = FloatVector.fromArray(S, gr, gro - j * dw);
+                    c0 = FloatVector.broadcast(S, w[wr + j]).fma(gj, c0);
+                    cp = FloatVector.broadcast(S, wpos[wr + j]).fma(gj, cp);
+                    cm = FloatVector.broadcast(S, wneg[wr + j]).fma(gj, cm);
+                }
+            }
+        }
+        c3[0] = c0;
+        c3[1] = cp;
+        c3[2] = cm;
+    }
+}

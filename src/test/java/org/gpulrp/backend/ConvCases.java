@@ -1,0 +1,81 @@
+package org.gpulrp.backend;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The convolution and pooling shapes every conv test runs: strides 1-3, padding 0-3, dilation 1-3, groups 1, 2,
+ * depthwise and channel multipliers, kernels 1x1 to 7x7 and non-square, odd sizes, channels around a vector width
+ * (1, 3, 15, 16, 17), rows that leave vector interiors of several widths and none, batches 1-5.
+ */
+public final class ConvCases {
+
+    /** {C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, rows}. */
+    private static final int[][] CONV = {
+        {1, 5, 7, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1},
+        {3, 9, 35, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+        {16, 7, 19, 17, 3, 3, 1, 1, 0, 0, 1, 1, 1, 3},
+        {17, 11, 37, 15, 5, 5, 1, 1, 2, 2, 1, 1, 1, 2},
+        {15, 8, 33, 15, 3, 3, 2, 2, 1, 1, 1, 1, 1, 4},
+        {16, 13, 40, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1, 2},
+        {16, 9, 34, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 5},
+        {3, 8, 20, 6, 3, 3, 1, 1, 1, 1, 1, 1, 3, 2},
+        {4, 10, 36, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 3},
+        {3, 12, 21, 8, 2, 3, 1, 1, 0, 1, 1, 1, 1, 2},
+        {6, 9, 45, 4, 1, 5, 1, 2, 0, 2, 1, 1, 2, 1},
+        {5, 17, 18, 7, 3, 1, 2, 1, 1, 0, 2, 1, 1, 3},
+        {3, 14, 23, 16, 7, 7, 2, 2, 3, 3, 1, 1, 1, 2},
+        {17, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 5},
+        {8, 6, 20, 8, 1, 1, 2, 2, 0, 0, 1, 1, 1, 2},
+        {2, 4, 33, 2, 4, 4, 3, 1, 2, 2, 1, 3, 2, 2},
+        {1, 3, 3, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1},
+        {1, 6, 50, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    };
+
+    /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */
+    private static final int[][] POOL = {
+        {1, 4, 4, 2, 2, 2, 2, 0, 0, 1},
+        {3, 7, 9, 3, 3, 1, 1, 1, 1, 2},
+        {16, 9, 11, 3, 3, 2, 2, 1, 1, 3},
+        {17, 5, 13, 2, 3, 1, 2, 0, 1, 2},
+        {15, 12, 12, 2, 2, 2, 2, 1, 1, 5},
+        {2, 6, 7, 5, 4, 3, 1, 2, 2, 1},
+        {1, 3, 3, 3, 3, 1, 1, 0, 0, 4},
+    };
+
+    private ConvCases() {
+    }
+
+    /** One convolution case. */
+    public record Conv(ConvGeometry g, int rows) {
+        @Override
+        public String toString() {
+            return g + " rows=" + rows;
+        }
+    }
+
+    /** One pooling case. */
+    public record Pool(PoolGeometry p, int rows) {
+        @Override
+        public String toString() {
+            return p + " rows=" + rows;
+        }
+    }
+
+    public static List<Conv> conv() {
+        List<Conv> out = new ArrayList<>();
+        for (int[] c : CONV) {
+            out.add(new Conv(new ConvGeometry(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
+                    c[12]), c[13]));
+        }
+        return out;
+    }
+
+    public static List<Pool> pool() {
+        List<Pool> out = new ArrayList<>();
+        for (int[] c : POOL) {
+            out.add(new Pool(new PoolGeometry(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]), c[9]));
+        }
+        return out;
+    }
+}

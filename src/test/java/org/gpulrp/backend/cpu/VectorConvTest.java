@@ -1,0 +1,130 @@
+package org.gpulrp.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.gpulrp.backend.ConvCases;
+import org.gpulrp.backend.ConvGeometry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Vector API convolution kernels against the scalar oracle, bit for bit, over {@link ConvCases} (interiors of
+ * zero to several vectors, strided and dilated rows, groups) with zeros, -0.0 and subnormal products.
+ */
+class VectorConvTest {
+    private static final ConvKernels SCALAR = new ScalarConv();
+    private static final ConvKernels VECTOR = new VectorConv();
+
+    static Stream<ConvCases.Conv> cases() {
+        return ConvCases.conv().stream();
+    }
+
+    private static float[] data(SplittableRandom r, int n) {
+        return VectorKernelsTest.data(r, n);
+    }
+
+    private static void assertBits(float[] e, float[] a, String what) {
+        for (int k = 0; k < e.length; k++) {
+            if (Float.floatToRawIntBits(e[k]) != Float.floatToRawIntBits(a[k])) {
+                throw new AssertionError(what + " differs at " + k + " of " + e.length + ": scalar " + e[k]
+                        + " vs vector " + a[k]);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void forwardMatchesScalar(ConvCases.Conv c) {
+        ConvGeometry g = c.g();
+        int rows = c.rows();
+        SplittableRandom r = new SplittableRandom(g.hashCode());
+        float[] x = data(r, rows * g.inSize());
+        float[] w = data(r, g.weightSize());
+        float[] v = data(r, g.weightSize());
+        float[] b1 = data(r, g.outChannels());
+        float[] b2 = data(r, g.outChannels());
+        float[] lo = data(r, g.inSize());
+        float[] hi = data(r, g.inSize());
+        int n = rows * g.outSize();
+        for (float[] bias : new float[][] {b1, null}) {
+            float[] e = new float[n];
+            float[] a = new float[n];
+            SCALAR.conv(x, w, bias, e, 0, rows, g);
+            VECTOR.conv(x, w, bias, a, 0, rows, g);
+            assertBits(e, a, "conv bias=" + (bias != null));
+        }
+        for (boolean both : new boolean[] {true, false}) {
+            float[] ep = new float[n];
+            float[] en = both ? new float[n] : null;
+            float[] ap = new float[n];
+            float[] an = both ? new float[n] : null;
+            SCALAR.convSigned(x, w, v, b1, both ? b2 : null, ep, en, 0, rows, g);
+            VECTOR.convSigned(x, w, v, b1, both ? b2 : null, ap, an, 0, rows, g);
+            assertBits(ep, ap, "convSigned P");
+            if (both) {
+                assertBits(en, an, "convSigned N");
+            }
+        }
+        float[] e = new float[n];
+        float[] a = new float[n];
+        SCALAR.convZBox(x, w, lo, hi, e, 0, rows, g);
+        VECTOR.convZBox(x, w, lo, hi, a, 0, rows, g);
+        assertBits(e, a, "convZBox");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void backwardMatchesScalar(ConvCases.Conv c) {
+        ConvGeometry g = c.g();
+        int rows = c.rows();
+        SplittableRandom r = new SplittableRandom(g.hashCode() * 31L);
+        float[] gr = data(r, rows * g.outSize());
+        float[] hn = data(r, rows * g.outSize());
+        float[] w = data(r, g.weightSize());
+        float[] u = data(r, g.weightSize());
+        float[] v = data(r, g.weightSize());
+        float[] x = data(r, rows * g.inSize());
+        float[] lo = data(r, g.inSize());
+        float[] hi = data(r, g.inSize());
+        int n = rows * g.inSize();
+        for (boolean mulX : new boolean[] {true, false}) {
+            float[] e = new float[n];
+            float[] a = new float[n];
+            SCALAR.convBackproject(gr, w, mulX ? x : null, e, 0, rows, g);
+            VECTOR.convBackproject(gr, w, mulX ? x : null, a, 0, rows, g);
+            assertBits(e, a, "convBackproject mulX=" + mulX);
+        }
+        for (boolean both : new boolean[] {true, false}) {
+            float[] e = new float[n];
+            float[] a = new float[n];
+            SCALAR.convBackprojectSigned(gr, both ? hn : null, u, v, x, e, 0, rows, g);
+            VECTOR.convBackprojectSigned(gr, both ? hn : null, u, v, x, a, 0, rows, g);
+            assertBits(e, a, "convBackprojectSigned hn=" + both);
+        }
+        float[] e = new float[n];
+        float[] a = new float[n];
+        SCALAR.convBackprojectZBox(gr, w, u, v, x, lo, hi, e, 0, rows, g);
+        VECTOR.convBackprojectZBox(gr, w, u, v, x, lo, hi, a, 0, rows, g);
+        assertBits(e, a, "convBackprojectZBox");
+    }
+
+    @Test
+    void rowRangesComposeToTheWholeBatch() {
+        ConvGeometry g = ConvGeometry.of(3, 9, 35, 16, 3, 1, 1);
+        SplittableRandom r = new SplittableRandom(3);
+        int rows = 3;
+        float[] x = data(r, rows * g.inSize());
+        float[] w = data(r, g.weightSize());
+        float[] whole = new float[rows * g.outSize()];
+        float[] parts = new float[rows * g.outSize()];
+        VECTOR.conv(x, w, null, whole, 0, rows, g);
+        for (int b = 0; b < rows; b++) {
+            VECTOR.conv(x, w, null, parts, b, b + 1, g);
+        }
+        assertBits(whole, parts, "row split");
+        assertTrue(whole[whole.length - 1] != 0f || whole[0] != 0f, "the output was written");
+    }
+}

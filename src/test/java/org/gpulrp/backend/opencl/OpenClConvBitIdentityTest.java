@@ -1,0 +1,144 @@
+package org.gpulrp.backend.opencl;
+
+import static org.gpulrp.backend.opencl.ClTestData.assertSameBits;
+import static org.gpulrp.backend.opencl.ClTestData.matrix;
+import static org.gpulrp.backend.opencl.ClTestData.run;
+import static org.gpulrp.backend.opencl.ClTestData.vector;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.gpulrp.backend.ConvCases;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.backend.cpu.CpuBackend;
+import org.gpulrp.testing.OpenClTestSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every convolution, pooling and tensor primitive gives the same bits on OpenCL as on the CPU backends (scalar and
+ * Vector API), over {@link ConvCases} with zeros, -0.0 and subnormal chains, null optional buffers, and outputs
+ * padded with sentinels that no kernel may overwrite.
+ */
+class OpenClConvBitIdentityTest {
+
+    private static OpenClBackend cl;
+    private static CpuBackend scalar;
+    private static CpuBackend vector;
+
+    @BeforeAll
+    static void open() {
+        cl = OpenClTestSupport.openOrSkip();
+        scalar = new CpuBackend(CpuBackend.Kernels.SCALAR, 1);
+        vector = new CpuBackend();
+    }
+
+    @AfterAll
+    static void close() {
+        if (cl != null) {
+            cl.close();
+        }
+        if (scalar != null) {
+            scalar.close();
+            vector.close();
+        }
+    }
+
+    private static float[][] check(String what, float[][] in, int[] outLengths, ClTestData.Call call) {
+        float[][] ref = run(scalar, in, outLengths, call);
+        assertSameBits(what + ": CPU vector vs CPU scalar", ref, run(vector, in, outLengths, call));
+        assertSameBits(what + ": OpenCL vs CPU scalar", ref, run(cl, in, outLengths, call));
+        assertEquals(0, cl.liveBuffers(), "buffers left open");
+        return ref;
+    }
+
+    @Test
+    void convForward() {
+        Random r = new Random(21);
+        for (ConvCases.Conv c : ConvCases.conv()) {
+            ConvGeometry g = c.g();
+            int rows = c.rows();
+            int n = rows * g.outSize();
+            float[][] ins = {matrix(r, rows, g.inSize()), matrix(r, g.outChannels(), g.weightSize() / g.outChannels()),
+                matrix(r, g.outChannels(), g.weightSize() / g.outChannels()), vector(r, g.outChannels()),
+                vector(r, g.outChannels()), vector(r, g.inSize()), vector(r, g.inSize())};
+            for (boolean bias : new boolean[] {true, false}) {
+                check("conv " + c + " bias=" + bias, ins, new int[] {n},
+                        (be, i, o) -> be.conv(i[0], i[1], bias ? i[3] : null, o[0], rows, g));
+            }
+            check("convSigned " + c, ins, new int[] {n, n},
+                    (be, i, o) -> be.convSigned(i[0], i[1], i[2], i[3], i[4], o[0], o[1], rows, g));
+            check("convSigned " + c + " outN=null, no biases", ins, new int[] {n, -1},
+                    (be, i, o) -> be.convSigned(i[0], i[1], i[2], null, null, o[0], null, rows, g));
+            check("convZBox " + c, ins, new int[] {n},
+                    (be, i, o) -> be.convZBox(i[0], i[1], i[5], i[6], o[0], rows, g));
+        }
+    }
+
+    @Test
+    void convBackward() {
+        Random r = new Random(22);
+        for (ConvCases.Conv c : ConvCases.conv()) {
+            ConvGeometry g = c.g();
+            int rows = c.rows();
+            int n = rows * g.inSize();
+            int wr = g.outChannels();
+            int wc = g.weightSize() / wr;
+            float[][] ins = {matrix(r, rows, g.outSize()), matrix(r, rows, g.outSize()), matrix(r, wr, wc),
+                matrix(r, wr, wc), matrix(r, wr, wc), matrix(r, rows, g.inSize()), vector(r, g.inSize()),
+                vector(r, g.inSize())};
+            for (boolean mulX : new boolean[] {true, false}) {
+                check("convBackproject " + c + " x=" + mulX, ins, new int[] {n},
+                        (be, i, o) -> be.convBackproject(i[0], i[2], mulX ? i[5] : null, o[0], rows, g));
+            }
+            for (boolean both : new boolean[] {true, false}) {
+                check("convBackprojectSigned " + c + " hn=" + both, ins, new int[] {n},
+                        (be, i, o) -> be.convBackprojectSigned(i[0], both ? i[1] : null, i[3], i[4], i[5], o[0], rows,
+                                g));
+            }
+            check("convBackprojectZBox " + c, ins, new int[] {n},
+                    (be, i, o) -> be.convBackprojectZBox(i[0], i[2], i[3], i[4], i[5], i[6], i[7], o[0], rows, g));
+        }
+    }
+
+    @Test
+    void maxPoolAndRoute() {
+        Random r = new Random(23);
+        for (ConvCases.Pool c : ConvCases.pool()) {
+            PoolGeometry p = c.p();
+            int rows = c.rows();
+            int out = rows * p.outSize();
+            float[] x = matrix(r, rows, p.inSize());
+            // Quantized values make ties common, so the first-maximum rule is exercised.
+            for (int k = 0; k < x.length; k += 2) {
+                x[k] = Math.round(x[k]);
+            }
+            float[][] pooled = check("maxPool " + c, new float[][] {x}, new int[] {out, out},
+                    (be, i, o) -> be.maxPool(i[0], o[0], o[1], rows, p));
+            float[] arg = java.util.Arrays.copyOf(pooled[1], out);
+            float[][] ins = {matrix(r, rows, p.outSize()), arg};
+            check("maxPoolRoute " + c, ins, new int[] {rows * p.inSize()},
+                    (be, i, o) -> be.maxPoolRoute(i[0], i[1], o[0], rows, p));
+        }
+    }
+
+    @Test
+    void tensorHelpers() {
+        Random r = new Random(24);
+        for (int n : new int[] {0, 1, 15, 16, 17, 257, 1000}) {
+            float[][] ins = {vector(r, n), vector(r, n)};
+            check("add n=" + n, ins, new int[] {n}, (be, i, o) -> be.add(i[0], i[1], o[0], n));
+            check("mul n=" + n, ins, new int[] {n}, (be, i, o) -> be.mul(i[0], i[1], o[0], n));
+        }
+        // {rows, srcWidth, srcOffset, dstWidth, dstOffset, width}
+        int[][] copies = {{1, 5, 0, 5, 0, 5}, {3, 7, 2, 10, 3, 4}, {5, 16, 15, 33, 0, 1}, {4, 20, 3, 17, 17, 0},
+            {2, 300, 1, 600, 299, 299}};
+        for (int[] s : copies) {
+            int rows = s[0];
+            float[][] ins = {matrix(r, rows, s[1])};
+            check("copyRows " + java.util.Arrays.toString(s), ins, new int[] {rows * s[3]},
+                    (be, i, o) -> be.copyRows(i[0], s[1], s[2], o[0], s[3], s[4], s[5], rows));
+        }
+    }
+}
