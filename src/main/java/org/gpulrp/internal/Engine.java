@@ -30,7 +30,7 @@ public final class Engine implements AutoCloseable {
     private final Network network;
     private final InitialRelevance init;
     private final List<Node> nodes;
-    private final DenseStep[] dense;
+    private final LinearStep[] dense;
     private final Rule[] rules;
     /** Index of the node whose output receives the initial relevance. */
     private final int top;
@@ -47,7 +47,7 @@ public final class Engine implements AutoCloseable {
     private final Buffer[] acts;
     /** rel[o] = relevance at output o; pass-through nodes with a single consumer share their consumer's buffer. */
     private final Buffer[] rel;
-    private final DenseStep.Scratch scratch = new DenseStep.Scratch();
+    private final LinearStep.Scratch scratch = new LinearStep.Scratch();
     /** A contribution that must be added to a buffer already holding another (fan-out). */
     private Buffer contribution;
     private final List<Buffer> batchBuffers = new ArrayList<>();
@@ -61,7 +61,7 @@ public final class Engine implements AutoCloseable {
         this.nodes = network.nodes();
         this.capacity = capacity;
         int n = nodes.size();
-        this.dense = new DenseStep[n];
+        this.dense = new LinearStep[n];
         this.rules = new Rule[n];
         this.src = sources(network);
         this.top = topNode(nodes, src, init);
@@ -386,7 +386,7 @@ public final class Engine implements AutoCloseable {
             return;
         }
         closed = true;
-        for (DenseStep d : dense) {
+        for (LinearStep d : dense) {
             if (d != null) {
                 d.close();
             }

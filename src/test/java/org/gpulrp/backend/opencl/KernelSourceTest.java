@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class KernelSourceTest {
     private static final String[] FILES = {"lrp_common.h", "clamp.cl", "normalize.cl", "matmul.cl",
-        "backproject.cl"};
+        "backproject.cl", "conv.cl", "pool.cl", "elementwise.cl"};
     private static final Pattern FORBIDDEN = Pattern.compile("\\b(mad|mad_sat|native_\\w+|half_\\w+|fmax|fmin|fast_\\w+)"
             + "\\s*\\(|FP_CONTRACT\\s+ON|-cl-(fast|mad|unsafe|finite|denorms)");
     private static final Pattern TUNING = Pattern.compile("(?m)^#define\\s+(VEC_\\w+|TILE_\\w+)\\s");

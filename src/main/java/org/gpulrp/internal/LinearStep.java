@@ -1,0 +1,250 @@
+package org.gpulrp.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.Buffer;
+import org.gpulrp.rules.AlphaBeta;
+import org.gpulrp.rules.Epsilon;
+import org.gpulrp.rules.Flat;
+import org.gpulrp.rules.Gamma;
+import org.gpulrp.rules.Rule;
+import org.gpulrp.rules.WSquare;
+import org.gpulrp.rules.ZBox;
+import org.gpulrp.rules.ZPlus;
+
+/**
+ * A linear layer (dense or convolution) prepared for one rule: the weight and the variants the rule needs live on
+ * the backend for the life of the prepared model. Variants that are exact functions of W (sign parts,
+ * gamma-modified weights) are derived on the backend from the uploaded W; input-independent denominators (WSquare,
+ * Flat) are computed once. The rule logic lives here, once; subclasses supply the layer's own primitives and weight
+ * layouts ({@code w} for the backprojection, {@code wt} for the forward map: the transpose for dense layers, the
+ * same buffer for convolutions).
+ */
+abstract class LinearStep {
+    final String name;
+    /** Features per sample in and out. */
+    final int in;
+    final int out;
+    final Rule rule;
+    protected final Backend be;
+    private final List<Buffer> owned = new ArrayList<>();
+
+    /** The weight in its backprojection layout and in its forward layout (may be the same buffer); bias [channels]. */
+    protected Buffer w;
+    protected Buffer wt;
+    protected Buffer bias;
+    /** Rule variants: u/v (sign parts or gamma weights) in both layouts, biases, ZBox bounds, fixed denominators. */
+    private Buffer u;
+    private Buffer v;
+    private Buffer ut;
+    private Buffer vt;
+    private Buffer biasP;
+    private Buffer biasN;
+    private Buffer low;
+    private Buffer high;
+    private Buffer fixedW;
+    private Buffer fixedD;
+    private float scaleP = 1f;
+    private float scaleN;
+    private boolean twoSided;
+    private float eps;
+
+    LinearStep(Backend be, String name, int in, int out, Rule rule, int channels) {
+        this.be = be;
+        this.name = name;
+        this.in = in;
+        this.out = out;
+        this.rule = rule;
+        checkApplicable(rule, name, in, channels);
+    }
+
+    /** Uploads the weights and prepares the rule; subclass constructors call it last. Releases all on failure. */
+    protected final void prepare(float[] wf, float[] bf) {
+        try {
+            uploadWeights(wf);
+            this.bias = keep(be.upload(bf));
+            this.eps = prepareRule(wf, bf);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Sets {@link #w} and {@link #wt} (through {@link #keep}). */
+    protected abstract void uploadWeights(float[] wf);
+
+    /** Same-layout variants: {@code wt} is {@code w} for convolutions, so one derivation serves both. */
+    private boolean sharedLayout() {
+        return wt == w;
+    }
+
+    /**
+     * The input-independent denominators of WSquare ({@code square}: weights squared, bias squared) or Flat (ones,
+     * no bias), one per output feature, and the modified weight in the backprojection layout.
+     */
+    protected abstract Buffer[] fixedDenominators(float[] wf, float[] bf, boolean square);
+
+    /** Per-input-feature ZBox bounds from one bound, one per channel, or one per feature. */
+    protected abstract float[] expandBounds(ZBox zb, boolean low);
+
+    protected abstract void forwardMap(Buffer x, Buffer wFwd, Buffer b, Buffer z, int rows);
+
+    protected abstract void forwardSigned(Buffer x, Buffer uFwd, Buffer vFwd, Buffer bp, Buffer bn, Buffer p,
+                                          Buffer n, int rows);
+
+    protected abstract void forwardZBox(Buffer x, Buffer wFwd, Buffer lo, Buffer hi, Buffer d, int rows);
+
+    protected abstract void backprojectMap(Buffer g, Buffer wBwd, Buffer x, Buffer r, int rows);
+
+    protected abstract void backprojectSignedMap(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r,
+                                                 int rows);
+
+    protected abstract void backprojectZBoxMap(Buffer g, Buffer wBwd, Buffer wp, Buffer wn, Buffer x, Buffer lo,
+                                               Buffer hi, Buffer r, int rows);
+
+    /** Refuses, before anything is allocated, a rule that cannot run on this layer. */
+    private static void checkApplicable(Rule rule, String name, int in, int channels) {
+        if (rule instanceof ZBox zb && zb.boundCount() != 1 && zb.boundCount() != in
+                && zb.boundCount() != channels) {
+            throw new org.gpulrp.ShapeMismatchException("zbox bounds for layer '" + name + "'", "1, " + channels
+                    + " (per channel) or " + in + " values", zb.boundCount() + " values");
+        }
+        if (rule instanceof org.gpulrp.rules.Pass) {
+            throw new org.gpulrp.InvalidArgumentException("rule", "pass cannot be applied to layer '" + name
+                    + "': a linear layer needs an LRP rule (epsilon, zplus, ...)");
+        }
+    }
+
+    protected final Buffer keep(Buffer b) {
+        owned.add(b);
+        return b;
+    }
+
+    private void splitSigns() {
+        int n = w.length();
+        u = keep(be.allocate(n));
+        v = keep(be.allocate(n));
+        be.splitSign(w, u, v, n);
+        if (sharedLayout()) {
+            ut = u;
+            vt = v;
+        } else {
+            ut = keep(be.allocate(n));
+            vt = keep(be.allocate(n));
+            be.splitSign(wt, ut, vt, n);
+        }
+    }
+
+    private float prepareRule(float[] wf, float[] bf) {
+        if (rule instanceof Epsilon e) {
+            return e.epsilon();
+        } else if (rule instanceof ZPlus z) {
+            splitSigns();
+            biasP = keep(be.allocate(bias.length()));
+            biasN = keep(be.allocate(bias.length()));
+            be.splitSign(bias, biasP, biasN, bias.length());
+            return z.epsilon();
+        } else if (rule instanceof AlphaBeta ab) {
+            splitSigns();
+            biasP = keep(be.allocate(bias.length()));
+            biasN = keep(be.allocate(bias.length()));
+            be.splitSign(bias, biasP, biasN, bias.length());
+            scaleP = ab.alpha();
+            scaleN = -ab.beta();
+            twoSided = ab.beta() != 0f;
+            return ab.epsilon();
+        } else if (rule instanceof Gamma g) {
+            int n = w.length();
+            u = keep(be.allocate(n));
+            v = keep(be.allocate(n));
+            be.gammaWeights(w, g.gamma(), u, v, n);
+            if (sharedLayout()) {
+                ut = u;
+                vt = v;
+            } else {
+                ut = keep(be.allocate(n));
+                vt = keep(be.allocate(n));
+                be.gammaWeights(wt, g.gamma(), ut, vt, n);
+            }
+            biasP = keep(be.allocate(bias.length()));
+            biasN = keep(be.allocate(bias.length()));
+            be.gammaWeights(bias, g.gamma(), biasP, biasN, bias.length());
+            twoSided = true;
+            return g.epsilon();
+        } else if (rule instanceof ZBox zb) {
+            int n = w.length();
+            u = keep(be.allocate(n));
+            v = keep(be.allocate(n));
+            be.splitSign(w, u, v, n);
+            low = keep(be.upload(expandBounds(zb, true)));
+            high = keep(be.upload(expandBounds(zb, false)));
+            return zb.epsilon();
+        } else if (rule instanceof WSquare ws) {
+            Buffer[] f = fixedDenominators(wf, bf, true);
+            fixedW = keep(f[0]);
+            fixedD = keep(f[1]);
+            return ws.epsilon();
+        } else if (rule instanceof Flat f) {
+            Buffer[] d = fixedDenominators(wf, bf, false);
+            fixedW = keep(d[0]);
+            fixedD = keep(d[1]);
+            return f.epsilon();
+        }
+        throw new org.gpulrp.InvalidArgumentException("rule", rule.describe() + " cannot be applied to layer '"
+                + name + "'");
+    }
+
+    /** Forward: the layer's linear map with its bias. */
+    void forward(Buffer x, Buffer z, int rows) {
+        forwardMap(x, wt, bias, z, rows);
+    }
+
+    /**
+     * Relevance from this layer's output ({@code r}, [rows,out]) to its input ({@code rIn}, [rows,in]); {@code x}
+     * is the layer's input, {@code z} its forward output; {@code s1..s4} are [rows,out] scratch buffers.
+     */
+    void backward(Buffer x, Buffer z, Buffer r, Buffer rIn, Scratch s, int rows) {
+        if (rule instanceof Epsilon) {
+            be.normalize(r, z, out, eps, s.a, rows, out);
+            backprojectMap(s.a, w, x, rIn, rows);
+        } else if (rule instanceof ZPlus || rule instanceof AlphaBeta || rule instanceof Gamma) {
+            Buffer n = twoSided ? s.d : null;
+            Buffer hn = twoSided ? s.b : null;
+            forwardSigned(x, ut, vt, biasP, biasN, s.c, n, rows);
+            be.normalizeSigned(r, z, s.c, n, eps, scaleP, scaleN, rule instanceof Gamma, s.a, hn, rows, out);
+            backprojectSignedMap(s.a, hn, u, v, x, rIn, rows);
+        } else if (rule instanceof ZBox) {
+            forwardZBox(x, wt, low, high, s.c, rows);
+            be.normalize(r, s.c, out, eps, s.a, rows, out);
+            backprojectZBoxMap(s.a, w, u, v, x, low, high, rIn, rows);
+        } else {
+            be.normalize(r, fixedD, 0, eps, s.a, rows, out);
+            backprojectMap(s.a, fixedW, null, rIn, rows);
+        }
+    }
+
+    /** Weight floats held on the backend, for memory estimates. */
+    long deviceFloats() {
+        long n = 0;
+        for (Buffer b : owned) {
+            n += b.length();
+        }
+        return n;
+    }
+
+    void close() {
+        for (Buffer b : owned) {
+            b.close();
+        }
+        owned.clear();
+    }
+
+    /** Per-batch scratch buffers of [rows, maxOut], shared by all layers. */
+    static final class Scratch {
+        Buffer a;
+        Buffer b;
+        Buffer c;
+        Buffer d;
+    }
+}
