@@ -50,6 +50,8 @@ public final class Engine implements AutoCloseable {
     private final LinearStep.Scratch scratch = new LinearStep.Scratch();
     /** A contribution that must be added to a buffer already holding another (fan-out). */
     private Buffer contribution;
+    /** The arg-max buffer of each max-pooling node, by node index. */
+    private final Map<Integer, Buffer> poolArg = new java.util.HashMap<>();
     private final List<Buffer> batchBuffers = new ArrayList<>();
     private boolean closed;
 
@@ -93,7 +95,13 @@ public final class Engine implements AutoCloseable {
                     li++;
                     dense[k] = new DenseStep(be, node.name(), d, rule);
                     maxOut = Math.max(maxOut, d.out());
-                } else if (!(rule instanceof Pass) && node.kind() != LayerKind.MERGE) {
+                } else if (node.layer() instanceof org.gpulrp.model.Conv2d c) {
+                    li++;
+                    dense[k] = new ConvStep(be, node.name(), c, rule);
+                } else if (node.layer() instanceof org.gpulrp.model.AvgPool2d ap) {
+                    dense[k] = averagePool(node.name(), ap.geometry());
+                } else if (!(rule instanceof Pass) && node.kind() != LayerKind.MERGE
+                        && node.kind() != LayerKind.POOL) {
                     throw new InvalidArgumentException("composite", "layer '" + node.name() + "' ("
                             + node.kind() + ") can only take the pass rule, not " + rule.describe());
                 }
@@ -103,6 +111,16 @@ public final class Engine implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** Average pooling as a depthwise convolution with weights 1 / (kH kW), explained with the epsilon formula. */
+    private LinearStep averagePool(String name, org.gpulrp.backend.PoolGeometry p) {
+        org.gpulrp.backend.ConvGeometry g = new org.gpulrp.backend.ConvGeometry(p.channels(), p.inH(), p.inW(),
+                p.channels(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padH(), p.padW(), 1, 1,
+                p.channels());
+        float[] w = new float[g.weightSize()];
+        java.util.Arrays.fill(w, 1f / (p.kernelH() * p.kernelW()));
+        return new ConvStep(be, name, g, w, new float[p.channels()], new org.gpulrp.rules.Epsilon());
     }
 
     /** Each node's inputs as output numbers (0 = the network input, k + 1 = node k). */
@@ -159,9 +177,15 @@ public final class Engine implements AutoCloseable {
             }
             for (int o : src[k]) {
                 if (rel[o] == null) {
-                    boolean pass = dense[k] == null && nodes.get(k).kind() != LayerKind.MERGE;
+                    boolean pass = dense[k] == null && nodes.get(k).kind() != LayerKind.MERGE
+                            && nodes.get(k).kind() != LayerKind.POOL;
                     rel[o] = pass && fanOut[o] == 1 ? rel[k + 1] : batch(width(o));
                 }
+            }
+        }
+        for (int k = 0; k < nodes.size(); k++) {
+            if (nodes.get(k).layer() instanceof org.gpulrp.model.MaxPool2d) {
+                poolArg.put(k, batch(nodes.get(k).outputSize()));
             }
         }
         scratch.a = batch(maxOut);
@@ -254,6 +278,10 @@ public final class Engine implements AutoCloseable {
             if (dense[k] != null) {
                 int o = src[k][0];
                 dense[k].backward(acts[o], acts[k + 1], r, target(o, received), scratch, rows);
+                accumulate(o, received, rows);
+            } else if (node.layer() instanceof org.gpulrp.model.MaxPool2d mp) {
+                int o = src[k][0];
+                be.maxPoolRoute(r, poolArg.get(k), target(o, received), rows, mp.geometry());
                 accumulate(o, received, rows);
             } else if (node.layer() instanceof org.gpulrp.model.Add) {
                 int w = node.outputSize();
@@ -357,6 +385,8 @@ public final class Engine implements AutoCloseable {
                     }
                     default -> throw new IllegalStateException("unhandled activation " + a.function());
                 }
+            } else if (node.layer() instanceof org.gpulrp.model.MaxPool2d mp) {
+                be.maxPool(x, acts[k + 1], poolArg.get(k), rows, mp.geometry());
             } else if (node.layer() instanceof org.gpulrp.model.Add) {
                 // Summed in input order, each add rounded: ((a + b) + c) ...
                 be.add(acts[src[k][0]], acts[src[k][1]], acts[k + 1], count);

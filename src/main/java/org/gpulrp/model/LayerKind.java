@@ -4,6 +4,13 @@ package org.gpulrp.model;
 public enum LayerKind {
     /** Fully connected (PyTorch {@code nn.Linear}, ONNX {@code Gemm}). */
     DENSE,
+    /** 2-D convolution (PyTorch {@code nn.Conv2d}, ONNX {@code Conv}). */
+    CONV,
+    /**
+     * Pooling: max pooling routes relevance to each window's arg-max; average pooling uses the epsilon formula on its
+     * own linear map. Composites do not assign rules to pooling.
+     */
+    POOL,
     /** Elementwise activations; LRP passes relevance through them unchanged. */
     ACTIVATION,
     /** Layers that do nothing to values (Identity, Dropout at inference). */
@@ -16,6 +23,6 @@ public enum LayerKind {
 
     /** True for layers that carry weights and get an LRP rule. */
     public boolean isLinear() {
-        return this == DENSE;
+        return this == DENSE || this == CONV;
     }
 }

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Set;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.ShapeMismatchException;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.PoolGeometry;
 
 /**
  * An immutable network: a graph of named {@link Node}s kept in topological order. Today every node has one input
@@ -18,20 +20,40 @@ public final class Network {
 
     private final String name;
     private final int inputSize;
+    private final int[] inputShape;
     private final List<Node> nodes;
 
-    private Network(String name, int inputSize, List<Node> nodes) {
+    private Network(String name, int[] inputShape, List<Node> nodes) {
         this.name = name;
-        this.inputSize = inputSize;
+        this.inputShape = inputShape.clone();
+        this.inputSize = product(inputShape);
         this.nodes = List.copyOf(nodes);
     }
 
+    private static int product(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return Math.toIntExact(n);
+    }
+
     public static Builder builder(int inputFeatures) {
-        return new Builder("network", inputFeatures);
+        return new Builder("network", new int[] {inputFeatures});
     }
 
     public static Builder builder(String name, int inputFeatures) {
-        return new Builder(name, inputFeatures);
+        return new Builder(name, new int[] {inputFeatures});
+    }
+
+    /** A network whose samples are images {@code [channels, height, width]} (NCHW batches). */
+    public static Builder builder(String name, int channels, int height, int width) {
+        return new Builder(name, new int[] {channels, height, width});
+    }
+
+    /** The shape of one input sample, e.g. {@code [features]} or {@code [channels, height, width]}. */
+    public int[] inputShape() {
+        return inputShape.clone();
     }
 
     public String name() {
@@ -79,6 +101,8 @@ public final class Network {
         for (Node n : nodes) {
             if (n.layer() instanceof Dense d) {
                 c += (long) d.in() * d.out() + d.out();
+            } else if (n.layer() instanceof Conv2d cv) {
+                c += (long) cv.geometry().weightSize() + cv.geometry().outChannels();
             }
         }
         return c;
@@ -96,7 +120,7 @@ public final class Network {
         if (k == 0 || nodes.get(k).kind() != LayerKind.ACTIVATION) {
             return this;
         }
-        return new Network(name, inputSize, nodes.subList(0, k));
+        return new Network(name, inputShape, nodes.subList(0, k));
     }
 
     @Override
@@ -112,15 +136,97 @@ public final class Network {
     public static final class Builder {
         private final String name;
         private final int inputSize;
+        private final int[] inputShape;
         private final List<Node> nodes = new ArrayList<>();
         private final Set<String> names = new HashSet<>();
+        /** Each node's output shape: {@code [features]} or {@code [channels, height, width]}. */
+        private final java.util.Map<String, int[]> shapes = new java.util.HashMap<>();
 
-        private Builder(String name, int inputSize) {
-            if (inputSize <= 0) {
-                throw new ShapeMismatchException("network input", "at least 1 feature", inputSize + " features");
+        private Builder(String name, int[] inputShape) {
+            for (int d : inputShape) {
+                if (d <= 0) {
+                    throw new ShapeMismatchException("network input", "positive sizes",
+                            java.util.Arrays.toString(inputShape));
+                }
             }
             this.name = name;
-            this.inputSize = inputSize;
+            this.inputShape = inputShape.clone();
+            this.inputSize = product(inputShape);
+            shapes.put(INPUT, inputShape.clone());
+        }
+
+        /** The output shape of a node added so far ({@link Network#INPUT} for the input). */
+        public int[] shapeOf(String node) {
+            int[] s = shapes.get(node);
+            if (s == null) {
+                throw new InvalidArgumentException("node", "no node named '" + node + "' yet");
+            }
+            return s.clone();
+        }
+
+        private int[] image(String node, String forNode) {
+            int[] s = shapeOf(node);
+            if (s.length != 3) {
+                throw new ShapeMismatchException("input of '" + forNode + "'", "an image [channels, height, width]",
+                        java.util.Arrays.toString(s));
+            }
+            return s;
+        }
+
+        /** A convolution with square kernel, stride and padding reading the previous node. */
+        public Builder conv2d(String nodeName, int outChannels, int kernel, int stride, int padding, float[] weight,
+                              float[] bias) {
+            int[] s = image(last(), nodeName);
+            return add(nodeName, new Conv2d(ConvGeometry.of(s[0], s[1], s[2], outChannels, kernel, stride, padding),
+                    weight, bias));
+        }
+
+        public Builder maxPool2d(String nodeName, int kernel, int stride) {
+            int[] s = image(last(), nodeName);
+            return add(nodeName, new MaxPool2d(PoolGeometry.of(s[0], s[1], s[2], kernel, stride, 0)));
+        }
+
+        public Builder avgPool2d(String nodeName, int kernel, int stride) {
+            int[] s = image(last(), nodeName);
+            return add(nodeName, new AvgPool2d(PoolGeometry.of(s[0], s[1], s[2], kernel, stride, 0)));
+        }
+
+        /** Average over each channel's whole image: {@code [C, H, W] -> [C, 1, 1]}. */
+        public Builder globalAvgPool(String nodeName) {
+            int[] s = image(last(), nodeName);
+            return add(nodeName, new AvgPool2d(new PoolGeometry(s[0], s[1], s[2], s[1], s[2], 1, 1, 0, 0)));
+        }
+
+        /** NCHW flattening: values unchanged, the shape becomes {@code [C*H*W]}. */
+        public Builder flatten(String nodeName) {
+            add(nodeName, new Identity());
+            int[] s = shapes.get(nodeName);
+            shapes.put(nodeName, new int[] {product(s)});
+            return this;
+        }
+
+        private int[] outputShape(Layer layer, List<String> inputs, int outSize) {
+            int[] first = shapes.get(inputs.get(0));
+            if (layer instanceof Conv2d c) {
+                return c.outputShape();
+            } else if (layer instanceof MaxPool2d p) {
+                return new int[] {p.geometry().channels(), p.geometry().outH(), p.geometry().outW()};
+            } else if (layer instanceof AvgPool2d p) {
+                return new int[] {p.geometry().channels(), p.geometry().outH(), p.geometry().outW()};
+            } else if (layer instanceof Concat && first.length == 3) {
+                int channels = 0;
+                for (String in : inputs) {
+                    int[] s = shapes.get(in);
+                    if (s.length != 3 || s[1] != first[1] || s[2] != first[2]) {
+                        return new int[] {outSize};
+                    }
+                    channels += s[0];
+                }
+                return new int[] {channels, first[1], first[2]};
+            } else if (layer instanceof Dense || layer instanceof Concat) {
+                return new int[] {outSize};
+            }
+            return first.clone();
         }
 
         /** Appends a layer under a unique name, reading the previous node's output (the network input first). */
@@ -151,6 +257,7 @@ public final class Network {
                 throw new ShapeMismatchException("layer '" + nodeName + "' input", e.expected(), e.actual());
             }
             names.add(nodeName);
+            shapes.put(nodeName, outputShape(layer, List.of(inputs), out));
             int in = sizes.size() == 1 ? sizes.get(0) : sizes.stream().mapToInt(Integer::intValue).sum();
             List<String> ins = inputs.length == 1 && INPUT.equals(inputs[0]) ? List.of() : List.of(inputs);
             nodes.add(new Node(nodeName, layer, ins, in, out));
@@ -220,7 +327,7 @@ public final class Network {
             if (nodes.isEmpty()) {
                 throw new InvalidArgumentException("network", "has no layers");
             }
-            return new Network(name, inputSize, nodes);
+            return new Network(name, inputShape, nodes);
         }
     }
 }

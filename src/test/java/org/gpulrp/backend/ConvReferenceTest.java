@@ -170,6 +170,41 @@ class ConvReferenceTest {
     }
 
     @Test
+    void tapsOutsideTheInputAreSkippedNotMultipliedByZero() {
+        // Each product -1e-50 rounds to -0.0, so every chain from +0.0f ends at -0.0; one fma(0, w > 0, acc) for a
+        // padding tap (or a tap between strides) would turn it into +0.0.
+        for (ConvCases.Conv c : ConvCases.conv()) {
+            ConvGeometry g = c.g();
+            int rows = c.rows();
+            float[] x = new float[rows * g.inSize()];
+            float[] gr = new float[rows * g.outSize()];
+            float[] w = new float[g.weightSize()];
+            java.util.Arrays.fill(x, -1e-30f);
+            java.util.Arrays.fill(gr, -1e-30f);
+            java.util.Arrays.fill(w, 1e-20f);
+            // An output (or input) that no tap reaches is an empty chain: +0.0.
+            double[] zTaps = forward64(x, w, null, rows, g)[1];
+            double[] tTaps = backward64(gr, w, rows, g)[1];
+            for (Backend be : BACKENDS) {
+                float[] z = call(be, x, w, null, rows, g, true);
+                float[] t = call(be, gr, w, null, rows, g, false);
+                for (int side = 0; side < 2; side++) {
+                    float[] o = side == 0 ? z : t;
+                    double[] taps = side == 0 ? zTaps : tTaps;
+                    for (int k = 0; k < o.length; k++) {
+                        float expect = taps[k] > 0 ? -0f : 0f;
+                        if (Float.floatToRawIntBits(o[k]) != Float.floatToRawIntBits(expect)) {
+                            throw new AssertionError(name(be) + " " + c + (side == 0 ? " conv" : " convBackproject")
+                                    + " at " + k + ": " + o[k] + " instead of " + expect
+                                    + " (a skipped tap was fma'd, or a tap was lost)");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void backprojectionIsTheAdjointOfConv() {
         for (ConvCases.Conv c : ConvCases.conv()) {
             ConvGeometry g = c.g();

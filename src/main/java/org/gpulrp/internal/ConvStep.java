@@ -1,0 +1,102 @@
+package org.gpulrp.internal;
+
+import java.util.Arrays;
+import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.Conv2d;
+import org.gpulrp.rules.Rule;
+import org.gpulrp.rules.ZBox;
+
+/**
+ * A 2-D convolution: one weight layout serves the forward map and the backprojection (the transposed convolution).
+ * The WSquare and Flat denominators depend on the position at the border (padding taps are absent), so they are
+ * computed once on the backend as the convolution of an all-ones input with the modified weight.
+ */
+final class ConvStep extends LinearStep {
+    private final ConvGeometry g;
+
+    ConvStep(Backend be, String name, Conv2d layer, Rule rule) {
+        this(be, name, layer.geometry(), layer.weight(), layer.bias(), rule);
+    }
+
+    /** Any convolution-shaped linear map, e.g. average pooling as a depthwise convolution. */
+    ConvStep(Backend be, String name, ConvGeometry g, float[] weight, float[] bias, Rule rule) {
+        super(be, name, g.inSize(), g.outSize(), rule, g.inChannels());
+        this.g = g;
+        prepare(weight, bias);
+    }
+
+    @Override
+    protected void uploadWeights(float[] wf) {
+        w = keep(be.upload(wf));
+        wt = w;
+    }
+
+    @Override
+    protected Buffer[] fixedDenominators(float[] wf, float[] bf, boolean square) {
+        float[] mw = new float[wf.length];
+        float[] mb = new float[bf.length];
+        for (int k = 0; k < wf.length; k++) {
+            mw[k] = square ? wf[k] * wf[k] : 1f;
+        }
+        for (int k = 0; k < bf.length; k++) {
+            mb[k] = square ? bf[k] * bf[k] : 0f;
+        }
+        float[] ones = new float[g.inSize()];
+        Arrays.fill(ones, 1f);
+        Buffer weights = be.upload(mw);
+        Buffer d = be.allocate(g.outSize());
+        try (Buffer x = be.upload(ones); Buffer b = be.upload(mb)) {
+            be.conv(x, weights, square ? b : null, d, 1, g);
+        } catch (RuntimeException e) {
+            weights.close();
+            d.close();
+            throw e;
+        }
+        return new Buffer[] {weights, d};
+    }
+
+    @Override
+    protected float[] expandBounds(ZBox zb, boolean low) {
+        float[] b = new float[in];
+        int plane = g.inH() * g.inW();
+        for (int i = 0; i < in; i++) {
+            int k = zb.boundCount() == 1 ? 0 : zb.boundCount() == in ? i : i / plane;
+            b[i] = low ? zb.low(k) : zb.high(k);
+        }
+        return b;
+    }
+
+    @Override
+    protected void forwardMap(Buffer x, Buffer wFwd, Buffer b, Buffer z, int rows) {
+        be.conv(x, wFwd, b, z, rows, g);
+    }
+
+    @Override
+    protected void forwardSigned(Buffer x, Buffer uFwd, Buffer vFwd, Buffer bp, Buffer bn, Buffer p, Buffer n,
+                                 int rows) {
+        be.convSigned(x, uFwd, vFwd, bp, bn, p, n, rows, g);
+    }
+
+    @Override
+    protected void forwardZBox(Buffer x, Buffer wFwd, Buffer lo, Buffer hi, Buffer d, int rows) {
+        be.convZBox(x, wFwd, lo, hi, d, rows, g);
+    }
+
+    @Override
+    protected void backprojectMap(Buffer gr, Buffer wBwd, Buffer x, Buffer r, int rows) {
+        be.convBackproject(gr, wBwd, x, r, rows, g);
+    }
+
+    @Override
+    protected void backprojectSignedMap(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows) {
+        be.convBackprojectSigned(hp, hn, u, v, x, r, rows, g);
+    }
+
+    @Override
+    protected void backprojectZBoxMap(Buffer gr, Buffer wBwd, Buffer wp, Buffer wn, Buffer x, Buffer lo, Buffer hi,
+                                      Buffer r, int rows) {
+        be.convBackprojectZBox(gr, wBwd, wp, wn, x, lo, hi, r, rows, g);
+    }
+}
