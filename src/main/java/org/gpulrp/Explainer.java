@@ -52,7 +52,8 @@ public final class Explainer implements AutoCloseable {
         }
         try {
             for (Backend be : lanes) {
-                engines.add(new Engine(be, network, composite, b.init, b.chunkRows));
+                engines.add(new Engine(be, network, composite, b.init, b.chunkRows,
+                        b.memoryBytes / Float.BYTES / lanes.size()));
             }
         } catch (RuntimeException e) {
             engines.forEach(Engine::close);
@@ -233,6 +234,8 @@ public final class Explainer implements AutoCloseable {
         private boolean keepLayers;
         private int chunkRows = 4096;
         private int cpuThreads = Runtime.getRuntime().availableProcessors();
+        /** Per-batch buffers of all lanes together: a quarter of the heap by default, at most 4 GiB. */
+        private long memoryBytes = Math.min(4L << 30, Runtime.getRuntime().maxMemory() / 4);
 
         private Builder(Network network) {
             InvalidArgumentException.check(network != null, "network", "must not be null");
@@ -285,6 +288,16 @@ public final class Explainer implements AutoCloseable {
         public Builder chunkRows(int rows) {
             InvalidArgumentException.check(rows > 0, "chunkRows", "must be > 0, got " + rows);
             this.chunkRows = rows;
+            return this;
+        }
+
+        /**
+         * The most bytes the per-batch buffers may take (all lanes together); larger networks then explain fewer rows
+         * per pass, with the same results. Weights are not counted.
+         */
+        public Builder memoryBudget(long bytes) {
+            InvalidArgumentException.check(bytes >= 1 << 20, "memoryBudget", "must be at least 1 MiB, got " + bytes);
+            this.memoryBytes = bytes;
             return this;
         }
 

@@ -55,13 +55,21 @@ public final class Engine implements AutoCloseable {
     private final List<Buffer> batchBuffers = new ArrayList<>();
     private boolean closed;
 
-    public Engine(Backend be, Network network, Composite composite, InitialRelevance init, int capacity) {
+    /**
+     * @param capacity     rows per pass asked for
+     * @param budgetFloats the most floats the per-batch buffers may take together; the capacity shrinks to fit it
+     *                     (one row at the least), so a large network gets smaller passes instead of running out of
+     *                     memory
+     */
+    public Engine(Backend be, Network network, Composite composite, InitialRelevance init, int capacity,
+                  long budgetFloats) {
         InvalidArgumentException.check(capacity > 0, "capacity", "must be > 0, got " + capacity);
+        InvalidArgumentException.check(budgetFloats > 0, "budget", "must be > 0, got " + budgetFloats);
         this.be = be;
         this.network = network;
         this.init = init;
         this.nodes = network.nodes();
-        this.capacity = capacity;
+        this.capacity = (int) Math.max(1, Math.min(capacity, budgetFloats / floatsPerRow(network)));
         int n = nodes.size();
         this.dense = new LinearStep[n];
         this.rules = new Rule[n];
@@ -100,6 +108,8 @@ public final class Engine implements AutoCloseable {
                     dense[k] = new ConvStep(be, node.name(), c, rule);
                 } else if (node.layer() instanceof org.gpulrp.model.AvgPool2d ap) {
                     dense[k] = averagePool(node.name(), ap.geometry());
+                } else if (node.layer() instanceof org.gpulrp.model.BatchNorm bn) {
+                    dense[k] = batchNorm(node.name(), bn);
                 } else if (!(rule instanceof Pass) && node.kind() != LayerKind.MERGE
                         && node.kind() != LayerKind.POOL) {
                     throw new InvalidArgumentException("composite", "layer '" + node.name() + "' ("
@@ -113,6 +123,20 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * An upper bound of the per-batch floats one row needs: every node's output and relevance, the input, the
+     * scratch buffers and the pooling indices.
+     */
+    static long floatsPerRow(Network network) {
+        long widths = network.inputSize();
+        long max = network.inputSize();
+        for (Node node : network.nodes()) {
+            widths += node.outputSize();
+            max = Math.max(max, node.outputSize());
+        }
+        return 3 * widths + 5 * max;
+    }
+
     /** Average pooling as a depthwise convolution with weights 1 / (kH kW), explained with the epsilon formula. */
     private LinearStep averagePool(String name, org.gpulrp.backend.PoolGeometry p) {
         org.gpulrp.backend.ConvGeometry g = new org.gpulrp.backend.ConvGeometry(p.channels(), p.inH(), p.inW(),
@@ -121,6 +145,17 @@ public final class Engine implements AutoCloseable {
         float[] w = new float[g.weightSize()];
         java.util.Arrays.fill(w, 1f / (p.kernelH() * p.kernelW()));
         return new ConvStep(be, name, g, w, new float[p.channels()], new org.gpulrp.rules.Epsilon());
+    }
+
+    /**
+     * A standalone batch norm (one not folded into a linear layer) as a depthwise 1x1 convolution with weight
+     * {@code s = gamma / sqrt(var + eps)} and bias {@code beta - mean * s}, explained with the epsilon formula like
+     * average pooling, whatever rule the composite names.
+     */
+    private LinearStep batchNorm(String name, org.gpulrp.model.BatchNorm bn) {
+        org.gpulrp.backend.ConvGeometry g = new org.gpulrp.backend.ConvGeometry(bn.channels(), bn.height(),
+                bn.width(), bn.channels(), 1, 1, 1, 1, 0, 0, 1, 1, bn.channels());
+        return new ConvStep(be, name, g, bn.foldedWeight(), bn.foldedBias(), new org.gpulrp.rules.Epsilon());
     }
 
     /** Each node's inputs as output numbers (0 = the network input, k + 1 = node k). */

@@ -16,7 +16,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs the JMH suite and prints one table: time per batch, samples/s, effective GFLOP/s, and OpenCL/CPU ratio.
- * Arguments: an optional include regex, {@code -quick} for a short smoke run.
+ * Arguments: {@code cnn} for the convolutional suite (default: the dense one), {@code name=v1,v2} to restrict a
+ * parameter (e.g. {@code model=cnn}), {@code -quick} for a short smoke run, or a JMH include regex.
  */
 public final class BenchMain {
     private BenchMain() {
@@ -25,18 +26,30 @@ public final class BenchMain {
     public static void main(String[] args) throws RunnerException {
         boolean quick = false;
         String include = ExplainBenchmark.class.getSimpleName();
+        boolean cnn = false;
+        java.util.Map<String, String> params = new java.util.LinkedHashMap<>();
         for (String a : args) {
             if (a.equals("-quick")) {
                 quick = true;
+            } else if (a.equals("cnn")) {
+                include = CnnBenchmark.class.getSimpleName();
+                cnn = true;
+            } else if (a.contains("=")) {
+                params.put(a.substring(0, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
             } else {
                 include = a;
             }
         }
+        // The convolutional suite's calls take seconds: one warm-up and three measured calls of at least 1 s.
+        int warm = quick || cnn ? 1 : 3;
+        int measure = quick ? 2 : cnn ? 3 : 5;
+        int seconds = quick || cnn ? 1 : 3;
         ChainedOptionsBuilder opt = new OptionsBuilder().include(include).forks(1)
                 .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                        "-Xmx8g")
-                .warmupIterations(quick ? 1 : 3).warmupTime(TimeValue.seconds(quick ? 1 : 3))
-                .measurementIterations(quick ? 2 : 5).measurementTime(TimeValue.seconds(quick ? 1 : 3));
+                        "-Xmx12g")
+                .warmupIterations(warm).warmupTime(TimeValue.seconds(seconds))
+                .measurementIterations(measure).measurementTime(TimeValue.seconds(seconds));
+        params.forEach((k, v) -> opt.param(k, v.split(",")));
         Collection<RunResult> results = new Runner(opt.build()).run();
         List<String[]> rows = new ArrayList<>();
         for (RunResult r : results) {

@@ -20,10 +20,27 @@ final class Models {
     }
 
     static int batch(String model) {
-        return model.equals("sample") ? 65536 : 4096;
+        return switch (model) {
+            case "sample" -> 65536;
+            case "cnn" -> 1024;
+            case "vgg16" -> 8;
+            default -> 4096;
+        };
+    }
+
+    /** Input features per sample. */
+    static int inputSize(String model) {
+        return switch (model) {
+            case "cnn" -> 28 * 28;
+            case "vgg16" -> 3 * 224 * 224;
+            default -> widths(model)[0];
+        };
     }
 
     static Network network(String model) {
+        if (model.equals("cnn") || model.equals("vgg16")) {
+            return convNet(model);
+        }
         int[] w = widths(model);
         SplittableRandom rnd = new SplittableRandom(42);
         Network.Builder b = Network.builder(model, w[0]);
@@ -50,8 +67,59 @@ final class Models {
         return b.build();
     }
 
+    /** He-initialized weights with small biases, seeded. */
+    private static float[] weights(SplittableRandom rnd, int n, int fanIn) {
+        float[] w = new float[n];
+        float scale = (float) Math.sqrt(2.0 / fanIn);
+        for (int k = 0; k < n; k++) {
+            w[k] = (float) (rnd.nextGaussian() * scale);
+        }
+        return w;
+    }
+
+    private static float[] biases(SplittableRandom rnd, int n) {
+        float[] b = new float[n];
+        for (int k = 0; k < n; k++) {
+            b[k] = (float) (rnd.nextGaussian() * 0.01);
+        }
+        return b;
+    }
+
+    /**
+     * {@code cnn}: 1x28x28, conv 32 (3x3, pad 1), ReLU, max pool 2, conv 64, ReLU, max pool 2, dense 128, ReLU,
+     * dense 10. {@code vgg16}: VGG-16's layer shapes at 3x224x224 (13 convolutions, 5 max pools, dense 4096, 4096,
+     * 1000), random weights.
+     */
+    private static Network convNet(String model) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        boolean vgg = model.equals("vgg16");
+        Network.Builder b = vgg ? Network.builder(model, 3, 224, 224) : Network.builder(model, 1, 28, 28);
+        int[] plan = vgg ? new int[] {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0}
+                : new int[] {32, 0, 64, 0};
+        int k = 0;
+        for (int c : plan) {
+            k++;
+            if (c == 0) {
+                b.maxPool2d("pool" + k, 2, 2);
+                continue;
+            }
+            int in = b.shapeOf(b.last())[0];
+            b.conv2d("conv" + k, c, 3, 1, 1, weights(rnd, c * in * 9, in * 9), biases(rnd, c)).relu("relu" + k);
+        }
+        b.flatten("flatten");
+        int[] dense = vgg ? new int[] {4096, 4096, 1000} : new int[] {128, 10};
+        for (int l = 0; l < dense.length; l++) {
+            int in = b.shapeOf(b.last())[0];
+            b.dense("fc" + (l + 1), dense[l], weights(rnd, dense[l] * in, in), biases(rnd, dense[l]));
+            if (l + 1 < dense.length) {
+                b.relu("fcrelu" + (l + 1));
+            }
+        }
+        return b.build();
+    }
+
     static float[] inputs(String model, int rows) {
-        int in = widths(model)[0];
+        int in = inputSize(model);
         SplittableRandom rnd = new SplittableRandom(7);
         float[] x = new float[rows * in];
         for (int k = 0; k < x.length; k++) {
@@ -64,6 +132,7 @@ final class Models {
         return switch (name) {
             case "epsilon" -> Composites.epsilon();
             case "epsilon-plus" -> Composites.epsilonPlus();
+            case "epsilon-gamma-box" -> Composites.epsilonGammaBox(-3f, 3f);
             default -> throw new IllegalArgumentException("unknown composite " + name);
         };
     }
@@ -73,10 +142,14 @@ final class Models {
      * backprojection ({@code 2 K N}); normalization and activations are O(N) and left out.
      */
     static double flopsPerSample(String model) {
-        int[] w = widths(model);
         double f = 0;
-        for (int l = 1; l < w.length; l++) {
-            f += 4.0 * w[l - 1] * w[l];
+        for (org.gpulrp.model.Node n : network(model).nodes()) {
+            if (n.layer() instanceof org.gpulrp.model.Dense d) {
+                f += 4.0 * d.in() * d.out();
+            } else if (n.layer() instanceof org.gpulrp.model.Conv2d c) {
+                var g = c.geometry();
+                f += 4.0 * g.outSize() * (g.inChannels() / g.groups()) * g.kernelH() * g.kernelW();
+            }
         }
         return f;
     }
