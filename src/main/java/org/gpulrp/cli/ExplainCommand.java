@@ -1,11 +1,14 @@
 package org.gpulrp.cli;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -16,10 +19,14 @@ import org.gpulrp.Explainer;
 import org.gpulrp.Explanation;
 import org.gpulrp.GpuLrp;
 import org.gpulrp.InitialRelevance;
+import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.LrpException;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.io.Npy;
+import org.gpulrp.io.image.Heatmaps;
+import org.gpulrp.io.image.Images;
+import org.gpulrp.io.image.Preprocess;
 import org.gpulrp.model.Network;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -29,9 +36,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code gpulrp explain}: relevances for a batch from files, written to files. */
+/** {@code gpulrp explain}: relevances for a batch from files or images, written to files and heatmaps. */
 @Command(name = "explain", synopsisHeading = "usage: ", sortOptions = false,
-        description = "Explain a batch of inputs with LRP and write the input relevance (shaped like the input).")
+        description = {"Explain a batch of inputs with LRP and write the input relevance (shaped like the input).",
+            "With images (--input IMAGE|DIR), also draw one heatmap per image (--heatmap DIR)."})
 final class ExplainCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -39,13 +47,15 @@ final class ExplainCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     private ModelOptions model;
 
-    @Option(names = "--input", paramLabel = "FILE.npy|.csv", required = true, converter = Converters.DataFile.class,
-            description = "The samples: .npy [batch, features...] or .csv (one row per sample, optional header).")
+    @Option(names = "--input", paramLabel = "FILE.npy|.csv|IMAGE|DIR", required = true,
+            description = "The samples: .npy [batch, features...], .csv (one row per sample, optional header), an "
+                    + "image (.png, .jpg) or a folder of images (read in file-name order; see the image options).")
     private Path input;
 
-    @Option(names = "--out", paramLabel = "FILE.npy|.csv", required = true, converter = Converters.DataFile.class,
-            description = "Where the input relevance goes: .npy in the input's shape, or .csv (with the input's "
-                    + "header when it had one).")
+    @Option(names = "--out", paramLabel = "FILE.npy|.csv", converter = Converters.DataFile.class,
+            description = "Where the input relevance goes: .npy in the input's shape ([N, C, H, W] for images), or "
+                    + ".csv (with the input's header when it had one; one row per image). Required unless the "
+                    + "input is images with --heatmap.")
     private Path out;
 
     @Option(names = "--target", paramLabel = "argmax|INDEX|FILE.npy", defaultValue = "argmax",
@@ -77,22 +87,40 @@ final class ExplainCommand implements Callable<Integer> {
     private Integer batchSize;
 
     @Mixin
+    private ImageOptions image;
+
+    @Mixin
     private CommonOptions common;
 
     @Override
     public Integer call() {
         Target fixed = parseTarget();
-        if (out.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) {
-            throw new ParameterException(spec.commandLine(), "--out " + out + " is the input file; choose another");
+        boolean images = ImageInputs.isImageInput(input);
+        Preprocess preprocess = checkOptions(images);
+        if (out != null) {
+            if (out.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) {
+                throw new ParameterException(spec.commandLine(), "--out " + out + " is the input file; choose "
+                        + "another");
+            }
+            DataFiles.requireParent(out, "--out");
         }
-        DataFiles.requireParent(out, "--out");
         if (layers != null && Files.exists(layers) && !Files.isDirectory(layers)) {
             throw new LrpException("--layers " + layers + ": exists and is not a folder");
         }
+        if (image.heatmap != null && Files.exists(image.heatmap) && !Files.isDirectory(image.heatmap)) {
+            throw new LrpException("--heatmap " + image.heatmap + ": exists and is not a folder");
+        }
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
+        Images.Batch batch = images ? Images.read(ImageInputs.list(input, image.heatmap != null,
+                image.grid != null), preprocess) : null;
         Network net = model.load();
-        DataFiles.Input in = DataFiles.read(input, net.inputSize());
+        if (images) {
+            ImageInputs.check(batch, preprocess, net.inputShape());
+        }
+        DataFiles.Input in = images
+                ? new DataFiles.Input(input, batch.tensor(), batch.tensor().shape(), null)
+                : DataFiles.read(input, net.inputSize());
         Target t = fixed != null ? fixed : DataFiles.targets(Path.of(target), in.tensor().rows());
         Explainer.Builder b = GpuLrp.explainer(net).composite(RuleOptions.of(rules)).initialRelevance(init)
                 .backend(backend).keepLayerRelevances(layers != null);
@@ -115,18 +143,66 @@ final class ExplainCommand implements Callable<Integer> {
             }
         }
         long t2 = System.nanoTime();
-        // Everything computed: only now touch the output files.
+        // Everything computed (heatmaps drawn too): only now touch the output files.
+        Map<Path, BufferedImage> heatmaps = image.heatmap == null ? Map.of()
+                : ImageInputs.heatmaps(batch, e.relevance(), image);
         Map<Path, Tensor> layerFiles = layers == null ? Map.of() : layerFiles(e);
-        DataFiles.writeRelevance(out, in, e.relevance());
+        if (out != null) {
+            DataFiles.writeRelevance(out, in, e.relevance());
+        }
         layerFiles.forEach((f, r) -> Npy.write(f, r.toArray(), r.shape()));
+        heatmaps.forEach((f, img) -> Heatmaps.writePng(img, f));
         if (common.verbose && !e.backend().note().isEmpty()) {
             err.println("gpulrp: note: " + e.backend().note());
         }
-        err.printf(Locale.ROOT, "gpulrp: explained %d sample%s on %s [%s]%s in %.1f ms (prepare %.1f ms) -> %s%s%n",
-                e.batchSize(), e.batchSize() == 1 ? "" : "s", e.backend().kind(), e.backend().device(),
-                e.backend().exact() ? "" : " (NOT bit-exact)", (t2 - t1) / 1e6, (t1 - t0) / 1e6, out,
-                layers == null ? "" : ", layers in " + layers);
+        List<String> wrote = new ArrayList<>();
+        if (out != null) {
+            wrote.add(out.toString());
+        }
+        if (!heatmaps.isEmpty()) {
+            wrote.add((e.batchSize() == 1 ? "1 heatmap" : e.batchSize() + " heatmaps")
+                    + (image.grid != null ? " and " + ImageInputs.GRID : "") + " in " + image.heatmap);
+        }
+        if (layers != null) {
+            wrote.add("layers in " + layers);
+        }
+        String what = images ? (e.batchSize() == 1 ? "image" : "images") : e.batchSize() == 1 ? "sample" : "samples";
+        err.printf(Locale.ROOT, "gpulrp: explained %d %s on %s [%s]%s in %.1f ms (prepare %.1f ms) -> %s%n",
+                e.batchSize(), what, e.backend().kind(), e.backend().device(),
+                e.backend().exact() ? "" : " (NOT bit-exact)", (t2 - t1) / 1e6, (t1 - t0) / 1e6,
+                String.join(", ", wrote));
         return 0;
+    }
+
+    /** Usage checks that depend on the kind of input; returns the image preprocessing (null for data files). */
+    private Preprocess checkOptions(boolean images) {
+        if (!images) {
+            String o = image.firstImageOption();
+            if (o != null) {
+                throw new ParameterException(spec.commandLine(), o + " needs an image input (an image file or a "
+                        + "folder of images), not " + input);
+            }
+            if (out == null) {
+                throw new ParameterException(spec.commandLine(), "--out FILE.npy|.csv is required with a .npy or "
+                        + ".csv input");
+            }
+            return null;
+        }
+        if (image.heatmap == null) {
+            String o = image.firstHeatmapOption();
+            if (o != null) {
+                throw new ParameterException(spec.commandLine(), o + " draws heatmaps: add --heatmap DIR");
+            }
+            if (out == null) {
+                throw new ParameterException(spec.commandLine(), "nothing to write: give --heatmap DIR and/or --out "
+                        + "FILE.npy");
+            }
+        }
+        try {
+            return image.preprocess();
+        } catch (InvalidArgumentException x) {
+            throw new ParameterException(spec.commandLine(), "--" + x.getMessage());
+        }
     }
 
     /** The fixed target, or null when {@code --target} names a file (read once the batch size is known). */

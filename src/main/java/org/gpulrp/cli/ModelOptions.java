@@ -16,7 +16,8 @@ import picocli.CommandLine.TypeConversionException;
 /** Where the model comes from: an ONNX file, or a PyTorch state dict bound to an architecture spec. */
 final class ModelOptions {
     @Option(names = "--model", paramLabel = "FILE.onnx", required = true, converter = OnnxFile.class,
-            description = "The model as ONNX (Gemm/MatMul+Add, Relu, Sigmoid, Softmax, Flatten, Reshape, Identity, "
+            description = "The model as ONNX (Gemm/MatMul+Add, Conv, MaxPool, AveragePool, GlobalAveragePool, "
+                    + "BatchNormalization, Add, Concat, Pad, Relu, Sigmoid, Softmax, Flatten, Reshape, Identity, "
                     + "Dropout).")
     private Path model;
 

@@ -4,7 +4,8 @@ package org.gpulrp.model;
  * One operation of a network. Layers are immutable values; a {@link Node} gives a layer its name and its place in
  * the graph. New kinds (convolution, pooling, residual additions) join as new permitted types.
  */
-public sealed interface Layer permits Dense, Conv2d, MaxPool2d, AvgPool2d, Activation, Identity, Merge {
+public sealed interface Layer permits Dense, Conv2d, MaxPool2d, AvgPool2d, BatchNorm, Activation, Identity,
+        Merge {
 
     LayerKind kind();
 

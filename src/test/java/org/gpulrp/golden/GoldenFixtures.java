@@ -95,7 +95,7 @@ final class GoldenFixtures {
     }
 
     /** Non-blank, non-comment lines split on whitespace, each checked to have {@code columns} fields. */
-    private static List<String[]> table(String name, int columns) {
+    static List<String[]> table(String name, int columns) {
         List<String[]> rows = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(resource(name), StandardCharsets.UTF_8)) {

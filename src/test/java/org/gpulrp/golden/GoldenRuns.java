@@ -54,9 +54,22 @@ final class GoldenRuns {
     }
 
     private static Explanation explain(GoldenFixtures.Case c, Explainer.Builder b) {
-        GoldenFixtures.Model m = GoldenFixtures.model(c.model());
+        return explain(c, b, inputs(GoldenFixtures.model(c.model())));
+    }
+
+    /** Explains given inputs (a model of another table, such as the convolutional fixtures) on a named backend. */
+    static Explanation explain(GoldenFixtures.Case c, Network net, BackendChoice choice, Tensor inputs) {
+        return explain(c, GpuLrp.explainer(net).backend(choice), inputs);
+    }
+
+    /** Explains given inputs on a backend the caller owns. */
+    static Explanation explain(GoldenFixtures.Case c, Network net, Backend backend, Tensor inputs) {
+        return explain(c, GpuLrp.explainer(net).backend(backend), inputs);
+    }
+
+    private static Explanation explain(GoldenFixtures.Case c, Explainer.Builder b, Tensor inputs) {
         try (Explainer e = b.composite(c.composite()).initialRelevance(c.initialRelevance()).build()) {
-            return e.explain(inputs(m), c.targetChoice());
+            return e.explain(inputs, c.targetChoice());
         }
     }
 
@@ -65,15 +78,19 @@ final class GoldenRuns {
      * are those the fixture was computed for (argmax of torch's outputs, or the fixed class).
      */
     static void assertMatchesFixture(String what, GoldenFixtures.Case c, Explanation got) {
-        GoldenFixtures.Model m = GoldenFixtures.model(c.model());
+        assertMatchesFixture(what, c, got, GoldenFixtures.model(c.model()).torchOutputs());
+    }
+
+    /** As {@link #assertMatchesFixture(String, GoldenFixtures.Case, Explanation)} with torch's outputs given. */
+    static void assertMatchesFixture(String what, GoldenFixtures.Case c, Explanation got, Npy.Array torchOutputs) {
         Npy.Array want = c.expected();
         Tensor r = got.relevance();
         assertArrayEquals(want.shape(), r.shape(), what + ": relevance shape");
         int rows = want.shape()[0];
         int cols = want.data().length / rows;
         Target t = c.targetChoice();
-        int classes = m.torchOutputs().shape()[1];
-        assertArrayEquals(t.resolve(m.torchOutputs().data(), rows, classes), got.targets(),
+        int classes = torchOutputs.shape()[1];
+        assertArrayEquals(t.resolve(torchOutputs.data(), rows, classes), got.targets(),
                 what + ": explained classes (torch's arg-max or the fixed class)");
         float[] g = r.toArray();
         float[] w = want.data();

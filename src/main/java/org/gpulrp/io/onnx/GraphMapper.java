@@ -10,6 +10,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.gpulrp.LrpException;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.canonize.Canonizers;
 import org.gpulrp.io.ModelFormatException;
 import org.gpulrp.io.onnx.OnnxModel.Attribute;
 import org.gpulrp.io.onnx.OnnxModel.Dim;
@@ -18,21 +21,38 @@ import org.gpulrp.io.onnx.OnnxModel.NodeDef;
 import org.gpulrp.io.onnx.OnnxModel.TensorDef;
 import org.gpulrp.io.onnx.OnnxModel.ValueInfo;
 import org.gpulrp.model.Activation;
+import org.gpulrp.model.Add;
+import org.gpulrp.model.AvgPool2d;
+import org.gpulrp.model.BatchNorm;
+import org.gpulrp.model.Concat;
+import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.Dense;
 import org.gpulrp.model.Identity;
 import org.gpulrp.model.Layer;
+import org.gpulrp.model.MaxPool2d;
 import org.gpulrp.model.Network;
 
 /**
- * Maps an ONNX graph onto the library's {@link Network}: a chain in which each node reads the previous node's
- * output, built from the supported operators; anything else stops with an error naming the node.
+ * Maps an ONNX graph onto the library's {@link Network}: each ONNX value becomes the output of a network node (or the
+ * network input), so branches, residual additions and concatenations carry over; nodes must come in topological
+ * order, as exporters write them. Batch norms that follow a convolution or dense layer are folded into it afterwards
+ * ({@link Canonizers#foldBatchNorm}). Anything unsupported stops with an error naming the node.
  */
 final class GraphMapper {
-    static final String SUPPORTED = "Gemm, MatMul (+ Add as its bias), Relu, Sigmoid, Softmax, Flatten, "
-            + "Reshape (constant shape), Identity, Dropout";
+    static final String SUPPORTED = "Gemm, MatMul (+ Add as its bias), Conv, MaxPool, AveragePool, "
+            + "GlobalAveragePool, BatchNormalization, Add, Concat, Pad (into a Conv), Relu, Sigmoid, Softmax, "
+            + "Flatten, Reshape (constant shape), Identity, Dropout";
 
-    /** One network layer to be, with where it came from for error messages. */
-    private record Step(String name, Where where, Layer layer) {
+    /** One network layer to be, with where it came from for error messages and the nodes it reads. */
+    private record Step(String name, Where where, Layer layer, String[] inputs) {
+    }
+
+    /** An ONNX value: the network node producing it ({@link Network#INPUT} for the input) and its per-sample shape. */
+    private record Value(String node, long[] shape) {
+    }
+
+    /** A zero Pad waiting to be merged into the Conv that reads it. */
+    private record Pending(String source, int padH, int padW, Where where) {
     }
 
     private final Graph graph;
@@ -48,7 +68,13 @@ final class GraphMapper {
     /** The input's batch dim when fixed, else -1. */
     private long fixedBatch = -1;
     private int inputSize = -1;
-    private String current;
+    private long[] inputShape;
+    private final Map<String, Value> values = new HashMap<>();
+    private final Map<String, Pending> pads = new HashMap<>();
+    /** The network node the node being imported reads. */
+    private String source;
+    /** The ONNX value the node being imported defines (null: none, e.g. a Pad waiting for its Conv). */
+    private String produced;
 
     private GraphMapper(Graph graph, String file, Path baseDir, long opset) {
         this.graph = graph;
@@ -96,15 +122,17 @@ final class GraphMapper {
             throw fileError("cannot tell the number of input features: the graph input has no shape and no "
                     + "Gemm/MatMul weight gives it");
         }
-        Network.Builder b = Network.builder(networkName(), inputSize);
+        Network.Builder b = inputShape != null && inputShape.length == 3
+                ? Network.builder(networkName(), (int) inputShape[0], (int) inputShape[1], (int) inputShape[2])
+                : Network.builder(networkName(), inputSize);
         for (Step s : steps) {
             try {
-                b.add(s.name(), s.layer());
+                b.add(s.name(), s.layer(), s.inputs());
             } catch (LrpException e) {
                 throw s.where().fail(e.getMessage());
             }
         }
-        return b.build();
+        return Canonizers.foldBatchNorm(b.build());
     }
 
     private String networkName() {
@@ -130,7 +158,7 @@ final class GraphMapper {
             throw fileError("graph input '" + in.name() + "' has element type " + OnnxModel.typeName(t)
                     + "; gpulrp explains models with floating-point inputs");
         }
-        current = in.name();
+        values.put(in.name(), new Value(Network.INPUT, null));
         List<Dim> shape = in.shape();
         if (shape == null) {
             return;
@@ -156,6 +184,8 @@ final class GraphMapper {
             dims[d - 1] = dim.value();
         }
         features = dims;
+        inputShape = dims;
+        values.put(in.name(), new Value(Network.INPUT, dims));
         long n = product(dims);
         if (n > Integer.MAX_VALUE - 8) {
             throw fileError("graph input '" + in.name() + "' has " + n + " features per sample; too many");
@@ -171,10 +201,23 @@ final class GraphMapper {
             throw fileError("the graph has " + graph.outputs().size() + " outputs; gpulrp explains models with "
                     + "exactly one output (branching graphs come with issue 4)");
         }
+        Set<String> read = new HashSet<>();
+        for (Step s : steps) {
+            read.addAll(Arrays.asList(s.inputs()));
+        }
+        for (int i = 0; i < steps.size() - 1; i++) {
+            if (!read.contains(steps.get(i).name())) {
+                throw steps.get(i).where().fail("its output does not reach the graph output; gpulrp explains "
+                        + "graphs without dead branches (remove the unused nodes)");
+            }
+        }
         String out = graph.outputs().get(0).name();
-        if (!out.equals(current)) {
-            throw fileError("graph output '" + out + "' is not the output of the last node in the chain ('"
-                    + current + "'); only chains are supported (residual graphs come with issue 4)");
+        Value v = values.get(out);
+        String last = steps.get(steps.size() - 1).name();
+        if (v == null || !v.node().equals(last)) {
+            throw fileError("graph output '" + out + "' is not the output of the last imported node ('" + last
+                    + "'); gpulrp explains the output of the graph's last layer (remove dead branches or put the "
+                    + "output's node last)");
         }
     }
 
@@ -195,19 +238,29 @@ final class GraphMapper {
             throw w.fail("has no input or no output");
         }
         String in = n.inputs().get(0);
-        if (!in.equals(current)) {
-            throw w.fail("reads '" + in + "', which is not the output of the previous node ('" + current
-                    + "'); only chains are supported (residual and branching graphs come with issue 4)");
+        Pending pad = pads.get(in);
+        if (pad != null && !op.equals("Conv")) {
+            throw pad.where().fail("its output feeds " + op + " node '" + w.node() + "'; gpulrp supports a Pad "
+                    + "only when a Conv reads it (the padding is merged into the convolution)");
         }
-        int fanOut = uses.getOrDefault(current, 0);
-        if (fanOut > 1) {
-            throw w.fail("its input '" + current + "' feeds " + fanOut + " consumers; only chains are supported "
-                    + "(residual and branching graphs come with issue 4)");
+        Value v = pad != null ? values.get(pad.source()) : values.get(in);
+        if (v == null && !op.equals("Add") && !op.equals("Concat")) {
+            throw w.fail("reads '" + in + "', which is neither the graph input nor the output of an earlier node "
+                    + "(nodes must be in topological order)");
         }
+        features = v == null ? null : v.shape();
+        source = v == null ? null : v.node();
+        produced = n.outputs().get(0);
         int consumed = 1;
         switch (op) {
             case "Gemm" -> gemm(n, w, k);
             case "MatMul" -> consumed = matMul(nodes, k, w);
+            case "Conv" -> conv(n, w, k, pad);
+            case "MaxPool", "AveragePool", "GlobalAveragePool" -> pool(n, w, k);
+            case "BatchNormalization" -> batchNorm(n, w, k);
+            case "Add" -> add(n, w, k);
+            case "Concat" -> concat(n, w, k);
+            case "Pad" -> pad(n, w);
             case "Relu" -> activation(n, w, k, Activation.Function.RELU);
             case "Sigmoid" -> activation(n, w, k, Activation.Function.SIGMOID);
             case "Softmax" -> softmax(n, w, k);
@@ -217,25 +270,19 @@ final class GraphMapper {
             case "Dropout" -> dropout(n, w, k);
             default -> throw new IllegalStateException(op); // checkSupported let through only the cases above
         }
-        if (consumed == 1) {
-            current = n.outputs().get(0);
+        if (produced != null) {
+            values.put(produced, new Value(steps.get(steps.size() - 1).name(), features));
         }
         return consumed;
     }
 
     private static void checkSupported(String op, Where w) {
         switch (op) {
-            case "Gemm", "MatMul", "Relu", "Sigmoid", "Softmax", "Flatten", "Reshape", "Identity", "Dropout" -> {
+            case "Gemm", "MatMul", "Relu", "Sigmoid", "Softmax", "Flatten", "Reshape", "Identity", "Dropout",
+                 "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Add", "Concat",
+                 "Pad" -> {
                 return;
             }
-            case "Add" -> throw w.fail("Add is supported only as the bias right after a MatMul with a constant "
-                    + "weight; residual additions come with issue 4");
-            case "Conv", "ConvTranspose" -> throw w.fail("operator not supported yet (convolutions arrive with "
-                    + "issue 4); supported: " + SUPPORTED);
-            case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool" -> throw w.fail("operator not "
-                    + "supported yet (pooling arrives with issue 4); supported: " + SUPPORTED);
-            case "BatchNormalization" -> throw w.fail("operator not supported yet (batch norm folding arrives with "
-                    + "issue 4); supported: " + SUPPORTED);
             default -> throw w.fail("operator not supported; supported: " + SUPPORTED
                     + " (simplify the export, e.g. with onnx-simplifier, or ask for the operator)");
         }
@@ -311,7 +358,7 @@ final class GraphMapper {
             }
         }
         dense(n, w, k, b.name(), in, out, weight, bias);
-        current = output;
+        produced = output;
         return consumed;
     }
 
@@ -334,14 +381,14 @@ final class GraphMapper {
         String name = weightName.endsWith(".weight") && weightName.length() > ".weight".length()
                 ? unique(sanitize(weightName.substring(0, weightName.length() - ".weight".length()), n, k))
                 : layerName(n, k);
-        steps.add(new Step(name, w, layer));
+        addStep(name, w, layer);
         features = new long[] {out};
     }
 
     private void activation(NodeDef n, Where w, int k, Activation.Function f) {
         allowOnly(n, w, Set.of());
         singleInput(n, w, 1);
-        steps.add(new Step(layerName(n, k), w, new Activation(f)));
+        addStep(layerName(n, k), w, new Activation(f));
     }
 
     private void softmax(NodeDef n, Where w, int k) {
@@ -355,7 +402,7 @@ final class GraphMapper {
             throw w.fail("axis=" + axis + " on a rank-" + rank + " input is not supported; gpulrp applies softmax "
                     + "over the features of each sample (axis -1 of a [batch, features] input)");
         }
-        steps.add(new Step(layerName(n, k), w, new Activation(Activation.Function.SOFTMAX)));
+        addStep(layerName(n, k), w, new Activation(Activation.Function.SOFTMAX));
     }
 
     private void flatten(NodeDef n, Where w, int k) {
@@ -370,7 +417,7 @@ final class GraphMapper {
         if (features != null) {
             features = new long[] {product(features)};
         }
-        steps.add(new Step(layerName(n, k), w, new Identity()));
+        addStep(layerName(n, k), w, new Identity());
     }
 
     private void reshape(NodeDef n, Where w, int k) {
@@ -409,7 +456,7 @@ final class GraphMapper {
             inputSize = (int) f; // no input shape: the reshape tells the feature count
         }
         features = new long[] {f};
-        steps.add(new Step(layerName(n, k), w, new Identity()));
+        addStep(layerName(n, k), w, new Identity());
     }
 
     private void dropout(NodeDef n, Where w, int k) {
@@ -431,13 +478,316 @@ final class GraphMapper {
             throw w.fail("its mask output '" + n.outputs().get(1) + "' is used; at inference Dropout passes values "
                     + "through and has no mask to use");
         }
-        steps.add(new Step(layerName(n, k), w, new Identity()));
+        addStep(layerName(n, k), w, new Identity());
+    }
+
+    private void addStep(String name, Where w, Layer layer) {
+        steps.add(new Step(name, w, layer, new String[] {source}));
+    }
+
+    /** The input as an image {@code [C, H, W]}, or an error saying the operator needs one. */
+    private int[] image(Where w) {
+        if (features == null || features.length != 3) {
+            throw w.fail("needs a [batch, channels, height, width] input with a known shape, receives "
+                    + (features == null ? "an input of unknown shape" : "rank " + (features.length + 1))
+                    + " (give the graph input a fixed [N, C, H, W] shape)");
+        }
+        return new int[] {(int) features[0], (int) features[1], (int) features[2]};
+    }
+
+    /** A 2-element spatial attribute ([H, W]), or {@code absent}. */
+    private static long[] pair(NodeDef n, Where w, String name, long absent) {
+        Attribute a = attr(n, name);
+        if (a == null) {
+            return new long[] {absent, absent};
+        }
+        if (a.ints() == null || a.ints().length != 2) {
+            throw w.fail("attribute '" + name + "' must list 2 values (height, width), has "
+                    + (a.ints() == null ? "none" : Arrays.toString(a.ints())) + "; gpulrp supports 2-D images only");
+        }
+        return a.ints();
+    }
+
+    /** Symmetric 2-D pads {@code [top, left, bottom, right]} as {@code [padH, padW]}; anything else is an error. */
+    private static int[] symmetricPads(NodeDef n, Where w) {
+        Attribute a = attr(n, "pads");
+        if (a == null) {
+            return new int[] {0, 0};
+        }
+        long[] p = a.ints();
+        if (p == null || p.length != 4) {
+            throw w.fail("attribute 'pads' must list 4 values [top, left, bottom, right], has "
+                    + (p == null ? "none" : Arrays.toString(p)));
+        }
+        if (p[0] != p[2] || p[1] != p[3] || p[0] < 0 || p[1] < 0) {
+            throw w.fail("pads " + Arrays.toString(p) + " are asymmetric or negative; gpulrp supports the same "
+                    + "padding at top and bottom and at left and right (as PyTorch's padding=)");
+        }
+        return new int[] {(int) p[0], (int) p[1]};
+    }
+
+    private static String stringAttr(NodeDef n, String name, String absent) {
+        Attribute a = attr(n, name);
+        return a == null || a.s() == null ? absent : new String(a.s(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static void autoPad(NodeDef n, Where w) {
+        String ap = stringAttr(n, "auto_pad", "NOTSET");
+        if (!ap.equals("NOTSET") && !ap.equals("VALID")) {
+            throw w.fail("auto_pad=" + ap + " is not supported; export with explicit pads (auto_pad NOTSET or "
+                    + "VALID)");
+        }
+    }
+
+    private void conv(NodeDef n, Where w, int k, Pending pad) {
+        allowOnly(n, w, Set.of("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"));
+        autoPad(n, w);
+        if (n.inputs().size() < 2 || n.inputs().size() > 3) {
+            throw w.fail("needs inputs X, W and optionally B, has " + n.inputs().size());
+        }
+        int[] s = image(w);
+        TensorDef wt = constantInput(n, w, 1, "W (the weight)");
+        long[] d = wt.dims();
+        if (d.length != 4 || d[0] <= 0 || d[1] <= 0 || d[2] <= 0 || d[3] <= 0) {
+            throw w.fail("weight '" + wt.name() + "' has shape " + Arrays.toString(d) + "; a 2-D convolution "
+                    + "weight is [out, in/groups, kH, kW]");
+        }
+        long[] ks = pair(n, w, "kernel_shape", -1);
+        if (ks[0] != -1 && (ks[0] != d[2] || ks[1] != d[3])) {
+            throw w.fail("kernel_shape " + Arrays.toString(ks) + " does not match weight '" + wt.name() + "' "
+                    + Arrays.toString(d));
+        }
+        long[] st = pair(n, w, "strides", 1);
+        long[] dl = pair(n, w, "dilations", 1);
+        long group = intAttr(n, w, "group", 1);
+        int[] p = symmetricPads(n, w);
+        if (pad != null) {
+            p[0] += pad.padH();
+            p[1] += pad.padW();
+        }
+        if (group <= 0 || s[0] % group != 0 || d[1] * group != s[0]) {
+            throw w.fail("group=" + group + " with weight " + Arrays.toString(d) + " does not fit " + s[0]
+                    + " input channels (in/groups * groups must equal the input channels)");
+        }
+        float[] bias = null;
+        if (n.inputs().size() == 3 && !n.inputs().get(2).isEmpty()) {
+            TensorDef bt = constantInput(n, w, 2, "B (the bias)");
+            bias = TensorData.floats(bt, w, baseDir);
+            if (bias.length != d[0]) {
+                throw w.fail("bias '" + bt.name() + "' has " + bias.length + " values; the convolution has " + d[0]
+                        + " output channels");
+            }
+        }
+        Conv2d layer;
+        try {
+            layer = new Conv2d(new ConvGeometry(s[0], s[1], s[2], (int) d[0], (int) d[2], (int) d[3], (int) st[0],
+                    (int) st[1], p[0], p[1], (int) dl[0], (int) dl[1], (int) group), TensorData.floats(wt, w, baseDir),
+                    bias);
+        } catch (LrpException e) {
+            throw w.fail("weight '" + wt.name() + "': " + e.getMessage());
+        }
+        addStep(weightLayerName(wt.name(), n, k), w, layer);
+        features = new long[] {layer.outputShape()[0], layer.outputShape()[1], layer.outputShape()[2]};
+    }
+
+    private String weightLayerName(String weightName, NodeDef n, int k) {
+        return weightName.endsWith(".weight") && weightName.length() > ".weight".length()
+                ? unique(sanitize(weightName.substring(0, weightName.length() - ".weight".length()), n, k))
+                : layerName(n, k);
+    }
+
+    private void pool(NodeDef n, Where w, int k) {
+        String op = n.opType();
+        int[] s = image(w);
+        singleInput(n, w, 1);
+        PoolGeometry g;
+        if (op.equals("GlobalAveragePool")) {
+            allowOnly(n, w, Set.of());
+            g = new PoolGeometry(s[0], s[1], s[2], s[1], s[2], 1, 1, 0, 0);
+        } else {
+            allowOnly(n, w, op.equals("MaxPool")
+                    ? Set.of("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides")
+                    : Set.of("auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"));
+            autoPad(n, w);
+            if (intAttr(n, w, "ceil_mode", 0) != 0) {
+                throw w.fail("ceil_mode=1 is not supported; gpulrp pools in floor mode (PyTorch's default)");
+            }
+            long[] ks = pair(n, w, "kernel_shape", -1);
+            if (ks[0] == -1) {
+                throw w.fail("has no kernel_shape");
+            }
+            long[] st = pair(n, w, "strides", 1);
+            long[] dl = pair(n, w, "dilations", 1);
+            if (dl[0] != 1 || dl[1] != 1) {
+                throw w.fail("dilations " + Arrays.toString(dl) + " are not supported; gpulrp pools undilated windows");
+            }
+            int[] p = symmetricPads(n, w);
+            if (op.equals("AveragePool") && intAttr(n, w, "count_include_pad", 0) == 0 && (p[0] != 0 || p[1] != 0)) {
+                throw w.fail("count_include_pad=0 with padding is not supported; gpulrp divides every window by "
+                        + "kH*kW (PyTorch's count_include_pad=True)");
+            }
+            if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()
+                    && uses.getOrDefault(n.outputs().get(1), 0) > 0) {
+                throw w.fail("its Indices output is used; gpulrp supports only the pooled values");
+            }
+            try {
+                g = new PoolGeometry(s[0], s[1], s[2], (int) ks[0], (int) ks[1], (int) st[0], (int) st[1], p[0], p[1]);
+            } catch (LrpException e) {
+                throw w.fail(e.getMessage());
+            }
+        }
+        addStep(layerName(n, k), w, op.equals("MaxPool") ? new MaxPool2d(g) : new AvgPool2d(g));
+        features = new long[] {g.channels(), g.outH(), g.outW()};
+    }
+
+    private void batchNorm(NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of("epsilon", "momentum", "training_mode", "spatial"));
+        if (intAttr(n, w, "training_mode", 0) != 0 || intAttr(n, w, "spatial", 1) != 1) {
+            throw w.fail("training_mode=1 or spatial=0 is not supported; export the model in eval mode");
+        }
+        if (n.inputs().size() != 5) {
+            throw w.fail("needs inputs X, scale, B, mean, var, has " + n.inputs().size());
+        }
+        for (int o = 1; o < n.outputs().size(); o++) {
+            if (!n.outputs().get(o).isEmpty() && uses.getOrDefault(n.outputs().get(o), 0) > 0) {
+                throw w.fail("its running-statistics output '" + n.outputs().get(o) + "' is used; gpulrp explains "
+                        + "inference (export the model in eval mode)");
+            }
+        }
+        if (features == null || (features.length != 3 && features.length != 1)) {
+            throw w.fail("needs a [batch, C, H, W] or [batch, C] input with a known shape");
+        }
+        int c = (int) features[0];
+        int h = features.length == 3 ? (int) features[1] : 1;
+        int wd = features.length == 3 ? (int) features[2] : 1;
+        float[][] p = new float[4][];
+        String[] what = {"scale", "B", "mean", "var"};
+        for (int i = 0; i < 4; i++) {
+            p[i] = TensorData.floats(constantInput(n, w, i + 1, what[i]), w, baseDir);
+        }
+        float eps = floatAttr(n, w, "epsilon", 1e-5f);
+        BatchNorm layer;
+        try {
+            layer = new BatchNorm(c, h, wd, p[0], p[1], p[2], p[3], eps);
+        } catch (LrpException e) {
+            throw w.fail(e.getMessage());
+        }
+        addStep(weightLayerName(n.inputs().get(1), n, k), w, layer);
+    }
+
+    /** The network nodes and shapes of a merge's inputs, all of which must be graph values. */
+    private List<Value> mergeInputs(NodeDef n, Where w) {
+        if (n.inputs().size() < 2) {
+            throw w.fail("needs two or more inputs, has " + n.inputs().size());
+        }
+        List<Value> vs = new ArrayList<>();
+        for (String in : n.inputs()) {
+            Value v = values.get(in);
+            if (v == null) {
+                if (constants.containsKey(in)) {
+                    throw w.fail("adds constant '" + in + "'; gpulrp supports Add of two graph values (a residual "
+                            + "addition) or of a constant bias right after a MatMul");
+                }
+                throw w.fail("reads '" + in + "', which is neither the graph input nor the output of an earlier node "
+                        + "(nodes must be in topological order)");
+            }
+            if (pads.containsKey(in)) {
+                throw w.fail("reads the output of a Pad; gpulrp supports a Pad only right before a Conv");
+            }
+            vs.add(v);
+        }
+        return vs;
+    }
+
+    private void addSteps(NodeDef n, Where w, int k, Layer layer, List<Value> vs) {
+        steps.add(new Step(layerName(n, k), w, layer, vs.stream().map(Value::node).toArray(String[]::new)));
+    }
+
+    private void add(NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of());
+        List<Value> vs = mergeInputs(n, w);
+        for (Value v : vs) {
+            if (v.shape() != null && vs.get(0).shape() != null && !Arrays.equals(v.shape(), vs.get(0).shape())) {
+                throw w.fail("adds shapes " + vs.stream().map(x -> Arrays.toString(x.shape())).toList()
+                        + "; gpulrp adds equal shapes only (no broadcasting)");
+            }
+        }
+        addSteps(n, w, k, new Add(), vs);
+        features = vs.get(0).shape();
+    }
+
+    private void concat(NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of("axis"));
+        List<Value> vs = mergeInputs(n, w);
+        long axis = intAttr(n, w, "axis", 1);
+        long[] first = vs.get(0).shape();
+        if (first == null) {
+            throw w.fail("needs inputs of known shape");
+        }
+        int rank = first.length + 1;
+        if ((axis < 0 ? axis + rank : axis) != 1 || (rank != 2 && rank != 4)) {
+            throw w.fail("axis=" + axis + " on rank-" + rank + " inputs is not supported; gpulrp concatenates "
+                    + "channels of [N, C, H, W] or features of [N, F] (axis 1)");
+        }
+        long total = 0;
+        for (Value v : vs) {
+            if (v.shape() == null || v.shape().length != first.length
+                    || (rank == 4 && (v.shape()[1] != first[1] || v.shape()[2] != first[2]))) {
+                throw w.fail("concatenates shapes " + vs.stream().map(x -> Arrays.toString(x.shape())).toList()
+                        + "; all inputs need the same rank and, for images, the same height and width");
+            }
+            total += v.shape()[0];
+        }
+        addSteps(n, w, k, new Concat(), vs);
+        features = rank == 4 ? new long[] {total, first[1], first[2]} : new long[] {total};
+    }
+
+    /** A constant zero Pad over height and width; merged into the Conv that reads it. */
+    private void pad(NodeDef n, Where w) {
+        allowOnly(n, w, Set.of("mode", "pads", "value"));
+        String mode = stringAttr(n, "mode", "constant");
+        if (!mode.equals("constant")) {
+            throw w.fail("mode '" + mode + "' is not supported; gpulrp supports zero padding only");
+        }
+        long[] p;
+        if (n.inputs().size() > 1 && !n.inputs().get(1).isEmpty()) {
+            p = TensorData.longs(constantInput(n, w, 1, "pads"), w, baseDir);
+        } else {
+            Attribute a = attr(n, "pads");
+            if (a == null || a.ints() == null) {
+                throw w.fail("has no pads");
+            }
+            p = a.ints();
+        }
+        boolean zero = floatAttr(n, w, "value", 0f) == 0f;
+        if (n.inputs().size() > 2 && !n.inputs().get(2).isEmpty()) {
+            zero &= TensorData.allZero(constantInput(n, w, 2, "constant_value"), w);
+        }
+        if (!zero) {
+            throw w.fail("pads with a non-zero value; gpulrp supports zero padding only");
+        }
+        if (n.inputs().size() > 3) {
+            throw w.fail("axes input is not supported; give pads for all 4 dimensions");
+        }
+        image(w);
+        if (p.length == 8 && Arrays.stream(p).allMatch(x -> x == 0)) {
+            values.put(n.outputs().get(0), values.get(n.inputs().get(0))); // a no-op (torch exports one for pools)
+            produced = null;
+            return;
+        }
+        if (p.length != 8 || p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0 || p[2] != p[6] || p[3] != p[7]
+                || p[2] < 0 || p[3] < 0) {
+            throw w.fail("pads " + Arrays.toString(p) + " are not supported; gpulrp merges into the following Conv "
+                    + "only symmetric zero padding of height and width");
+        }
+        pads.put(n.outputs().get(0), new Pending(n.inputs().get(0), (int) p[2], (int) p[3], w));
+        produced = null;
     }
 
     private void passThrough(NodeDef n, Where w, int k, Set<String> attrs, int inputs) {
         allowOnly(n, w, attrs);
         singleInput(n, w, inputs);
-        steps.add(new Step(layerName(n, k), w, new Identity()));
+        addStep(layerName(n, k), w, new Identity());
     }
 
     /** Registers a Constant node's tensor under its output name. */

@@ -54,7 +54,9 @@ class OnnxErrorsTest {
     @Test
     void unsupportedOperatorNamesNodeOpAndWhatIsSupported() {
         OnnxWriter w = fc().output("y").node("Conv", "conv1", List.of("h"), List.of("y"));
-        nodeError(w, "conv1", "Conv", "not supported yet", "issue 4", "supported: Gemm");
+        nodeError(w, "conv1", "Conv", "needs inputs X, W");
+        nodeError(fc().output("y").node("ConvTranspose", "ct", List.of("h"), List.of("y")), "ct", "ConvTranspose",
+                "operator not supported", "Conv");
         nodeError(fc().output("y").node("Tanh", "t", List.of("h"), List.of("y")), "t", "Tanh",
                 "operator not supported", "Relu");
         nodeError(fc().output("y").node("Relu", "r", "com.example", List.of("h"), List.of("y")), "r", "Relu",
@@ -112,27 +114,29 @@ class OnnxErrorsTest {
     }
 
     @Test
-    void nonChainGraphsNameTheNodeAndPointToIssue4() {
+    void deadBranchesAndUnorderedGraphsNameTheNode() {
         OnnxWriter fork = fc().output("y")
                 .node("Relu", "r1", List.of("h"), List.of("a"))
                 .node("Relu", "r2", List.of("h"), List.of("y"));
-        nodeError(fork, "r1", "Relu", "feeds 2 consumers", "issue 4");
+        nodeError(fork, "r1", "Relu", "does not reach the graph output");
         OnnxWriter skip = fc().output("y")
                 .node("Relu", "r1", List.of("h"), List.of("a"))
                 .node("Sigmoid", "s", List.of("x"), List.of("y"));
-        nodeError(skip, "/fc/Gemm", "Gemm", "input 'x' feeds 2 consumers", "issue 4");
+        nodeError(skip, "r1", "Relu", "does not reach the graph output");
         OnnxWriter unordered = fc().output("y")
                 .node("Sigmoid", "s", List.of("a"), List.of("y"))
                 .node("Relu", "r1", List.of("h"), List.of("a"));
-        nodeError(unordered, "s", "Sigmoid", "reads 'a'", "issue 4");
-        OnnxWriter residual = fc().output("y")
+        nodeError(unordered, "s", "Sigmoid", "reads 'a'", "topological order");
+        OnnxWriter constantAdd = fc().output("y")
+                .floats("c", new long[] {2}, new float[] {1, 2}, Enc.RAW)
                 .node("Relu", "r1", List.of("h"), List.of("a"))
-                .node("Add", "add", List.of("a", "a"), List.of("y"));
-        nodeError(residual, "add", "Add", "only as the bias", "issue 4");
-        OnnxWriter skipConnection = fc().output("y")
-                .node("Relu", "r1", List.of("h"), List.of("a"))
-                .node("Add", "add", List.of("a", "h"), List.of("y"));
-        nodeError(skipConnection, "r1", "Relu", "input 'h' feeds 2 consumers", "issue 4");
+                .node("Add", "add", List.of("a", "c"), List.of("y"));
+        nodeError(constantAdd, "add", "Add", "adds constant 'c'");
+        OnnxWriter broadcast = new OnnxWriter().input("x", "N", 3)
+                .floats("fc.weight", new long[] {2, 3}, W, Enc.RAW).output("y")
+                .node("Gemm", "g", List.of("x", "fc.weight"), List.of("h"), attrInt("transB", 1))
+                .node("Add", "add", List.of("h", "x"), List.of("y"));
+        nodeError(broadcast, "add", "Add", "equal shapes");
         ModelFormatException e = assertThrows(ModelFormatException.class,
                 () -> load(fc().output("y").node("Relu", "r", List.of("h"), List.of("z"))));
         assertTrue(e.getMessage().contains("graph output 'y'"), e.getMessage());

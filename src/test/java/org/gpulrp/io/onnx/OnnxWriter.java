@@ -86,6 +86,18 @@ final class OnnxWriter {
         return new Msg().string(1, name).varint(3, v).varint(20, 2).bytes();
     }
 
+    static byte[] attrInts(String name, long... v) {
+        Msg m = new Msg().string(1, name);
+        for (long x : v) {
+            m.varint(8, x);
+        }
+        return m.varint(20, 7).bytes();
+    }
+
+    static byte[] attrString(String name, String v) {
+        return new Msg().string(1, name).string(4, v).varint(20, 3).bytes();
+    }
+
     static byte[] attrFloat(String name, float v) {
         return new Msg().string(1, name).fixed32(2, v).varint(20, 1).bytes();
     }

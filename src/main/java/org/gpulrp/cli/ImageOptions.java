@@ -1,0 +1,215 @@
+package org.gpulrp.cli;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.io.image.Palette;
+import org.gpulrp.io.image.Preprocess;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code gpulrp explain}'s options for image inputs: preprocessing and how the heatmaps are drawn. */
+final class ImageOptions {
+    @Option(names = "--preprocess", paramLabel = "none|imagenet", converter = PresetConverter.class,
+            description = "Image preprocessing preset: none (default: decoded size, RGB, value/255) or imagenet "
+                    + "(resize 256, crop 224, ImageNet mean/std, RGB). The options below override parts of it.")
+    Preset preset;
+
+    @Option(names = "--resize", paramLabel = "N", converter = NonNegative.class,
+            description = "Resize each image so that its shorter side is N pixels (bilinear; 0 keeps the size).")
+    Integer resize;
+
+    @Option(names = "--crop", paramLabel = "N", converter = NonNegative.class,
+            description = "Then take the centre N x N square (0: no crop).")
+    Integer crop;
+
+    @Option(names = "--mean", paramLabel = "A[,B,C]", converter = Floats.class,
+            description = "Subtracted per channel after scaling to [0, 1] (one value, or one per channel).")
+    Values mean;
+
+    @Option(names = "--std", paramLabel = "A[,B,C]", converter = Floats.class,
+            description = "Then divided per channel (one value, or one per channel).")
+    Values std;
+
+    @Option(names = "--grayscale", description = "One gray channel (as Pillow's convert(\"L\")) instead of RGB.")
+    boolean grayscale;
+
+    @Option(names = "--heatmap", paramLabel = "DIR",
+            description = "Write one heatmap per image as DIR/<image name>.png (image input only).")
+    Path heatmap;
+
+    @Option(names = "--palette", paramLabel = "bwr|coldnhot|seismic|gray", converter = PaletteConverter.class,
+            description = "Heatmap colours (default bwr: blue negative, white zero, red "
+                    + "positive).")
+    Palette palette;
+
+    @Option(names = "--blend", paramLabel = "ALPHA", converter = Alpha.class,
+            description = "Draw the heatmap over the (preprocessed) input image with weight ALPHA in [0, 1] "
+                    + "(default: the heatmap alone).")
+    Double blend;
+
+    @Option(names = "--grid", paramLabel = "COLUMNS", converter = Converters.Positive.class,
+            description = "Also write DIR/grid.png: all heatmaps in rows of COLUMNS, in file-name order.")
+    Integer grid;
+
+    @Option(names = "--upscale", paramLabel = "N", converter = Converters.Positive.class,
+            description = "Enlarge every heatmap N times (nearest neighbour, so each pixel becomes an N x N "
+                    + "block), e.g. for small images (default 1).")
+    Integer upscale;
+
+    /** Comma-separated numbers (a holder, so that picocli takes the option once rather than as a list). */
+    record Values(float[] values) {
+    }
+
+    /** The preprocessing presets. */
+    enum Preset { NONE, IMAGENET }
+
+    /** The first image-only option given, or null (they make no sense with a .npy or .csv input). */
+    String firstImageOption() {
+        String h = firstHeatmapOption();
+        if (h != null) {
+            return h;
+        }
+        if (preset != null) {
+            return "--preprocess";
+        }
+        if (resize != null) {
+            return "--resize";
+        }
+        if (crop != null) {
+            return "--crop";
+        }
+        if (mean != null) {
+            return "--mean";
+        }
+        if (std != null) {
+            return "--std";
+        }
+        if (grayscale) {
+            return "--grayscale";
+        }
+        return heatmap != null ? "--heatmap" : null;
+    }
+
+    /** The first option given that only matters for heatmaps, or null. */
+    String firstHeatmapOption() {
+        if (palette != null) {
+            return "--palette";
+        }
+        if (blend != null) {
+            return "--blend";
+        }
+        if (grid != null) {
+            return "--grid";
+        }
+        return upscale != null ? "--upscale" : null;
+    }
+
+    /** The palette, bwr by default. */
+    Palette paletteOrDefault() {
+        return palette != null ? palette : Palette.BWR;
+    }
+
+    /** The enlargement, 1 by default. */
+    int upscaleOrDefault() {
+        return upscale != null ? upscale : 1;
+    }
+
+    /**
+     * The preprocessing: the preset with the given options on top. {@code --grayscale} with the imagenet preset needs
+     * {@code --mean} and {@code --std} (the preset's are per RGB channel).
+     *
+     * @throws InvalidArgumentException when the combination is invalid (e.g. three means for one gray channel)
+     */
+    Preprocess preprocess() {
+        Preprocess base = preset == Preset.IMAGENET ? Preprocess.imagenet() : Preprocess.none();
+        float[] m = mean != null ? mean.values() : base.mean();
+        float[] s = std != null ? std.values() : base.std();
+        if (grayscale && preset == Preset.IMAGENET && (mean == null || std == null)) {
+            throw new InvalidArgumentException("grayscale", "--preprocess imagenet has three means and stds (RGB); "
+                    + "with --grayscale give one each with --mean and --std");
+        }
+        return new Preprocess(resize != null ? resize : base.resize(), crop != null ? crop : base.crop(), m, s,
+                grayscale);
+    }
+
+    /** {@code none|imagenet}. */
+    static final class PresetConverter implements ITypeConverter<Preset> {
+        @Override
+        public Preset convert(String v) {
+            return switch (v.strip().toLowerCase(Locale.ROOT)) {
+                case "none" -> Preset.NONE;
+                case "imagenet" -> Preset.IMAGENET;
+                default -> throw new TypeConversionException("unknown preset '" + v + "'; valid: none, imagenet");
+            };
+        }
+    }
+
+    /** A palette name. */
+    static final class PaletteConverter implements ITypeConverter<Palette> {
+        @Override
+        public Palette convert(String v) {
+            try {
+                return Palette.parse(v);
+            } catch (InvalidArgumentException e) {
+                throw new TypeConversionException(Converters.withoutParameter(e));
+            }
+        }
+    }
+
+    /** A count >= 0. */
+    static final class NonNegative implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String v) {
+            int n;
+            try {
+                n = Integer.parseInt(v.strip());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + v + "' is not a whole number");
+            }
+            if (n < 0) {
+                throw new TypeConversionException("must be >= 0, got " + n);
+            }
+            return n;
+        }
+    }
+
+    /** A number in [0, 1]. */
+    static final class Alpha implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String v) {
+            double a;
+            try {
+                a = Double.parseDouble(v.strip());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + v + "' is not a number");
+            }
+            if (!(a >= 0 && a <= 1)) {
+                throw new TypeConversionException("must be in [0, 1] (the heatmap's weight), got " + v);
+            }
+            return a;
+        }
+    }
+
+    /** Comma-separated finite numbers. */
+    static final class Floats implements ITypeConverter<Values> {
+        @Override
+        public Values convert(String v) {
+            String[] parts = v.split(",", -1);
+            float[] out = new float[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                try {
+                    out[i] = Float.parseFloat(parts[i].strip());
+                } catch (NumberFormatException e) {
+                    throw new TypeConversionException("'" + v + "': '" + parts[i].strip() + "' is not a number; "
+                            + "expected comma-separated numbers such as 0.485,0.456,0.406");
+                }
+                if (!Float.isFinite(out[i])) {
+                    throw new TypeConversionException("'" + v + "': values must be finite");
+                }
+            }
+            return new Values(out);
+        }
+    }
+}
