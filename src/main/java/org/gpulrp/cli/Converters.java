@@ -21,30 +21,42 @@ final class Converters {
         return m.startsWith(e.parameter() + ": ") ? m.substring(e.parameter().length() + 2) : m;
     }
 
-    /** {@code auto|cpu|opencl}. */
-    static final class Backend implements ITypeConverter<BackendChoice> {
+    /**
+     * An enum by its constant's name, any case: the error lists the valid names in declaration order, lower case.
+     */
+    abstract static class Named<E extends Enum<E>> implements ITypeConverter<E> {
+        private final Class<E> type;
+        private final String what;
+
+        Named(Class<E> type, String what) {
+            this.type = type;
+            this.what = what;
+        }
+
         @Override
-        public BackendChoice convert(String v) {
-            return switch (v.strip().toLowerCase(Locale.ROOT)) {
-                case "auto" -> BackendChoice.AUTO;
-                case "cpu" -> BackendChoice.CPU;
-                case "opencl" -> BackendChoice.OPENCL;
-                default -> throw new TypeConversionException("unknown backend '" + v + "'; valid: auto, cpu, opencl");
-            };
+        public E convert(String v) {
+            StringBuilder valid = new StringBuilder();
+            for (E e : type.getEnumConstants()) {
+                if (e.name().equalsIgnoreCase(v.strip())) {
+                    return e;
+                }
+                valid.append(valid.length() == 0 ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT));
+            }
+            throw new TypeConversionException("unknown " + what + " '" + v + "'; valid: " + valid);
+        }
+    }
+
+    /** {@code auto|cpu|opencl}. */
+    static final class Backend extends Named<BackendChoice> {
+        Backend() {
+            super(BackendChoice.class, "backend");
         }
     }
 
     /** {@code output|onehot|logit}. */
-    static final class Init implements ITypeConverter<InitialRelevance> {
-        @Override
-        public InitialRelevance convert(String v) {
-            return switch (v.strip().toLowerCase(Locale.ROOT)) {
-                case "output" -> InitialRelevance.OUTPUT;
-                case "onehot" -> InitialRelevance.ONEHOT;
-                case "logit" -> InitialRelevance.LOGIT;
-                default -> throw new TypeConversionException("unknown initial relevance '" + v
-                        + "'; valid: output, onehot, logit");
-            };
+    static final class Init extends Named<InitialRelevance> {
+        Init() {
+            super(InitialRelevance.class, "initial relevance");
         }
     }
 

@@ -135,14 +135,9 @@ final class ImageOptions {
     }
 
     /** {@code none|imagenet}. */
-    static final class PresetConverter implements ITypeConverter<Preset> {
-        @Override
-        public Preset convert(String v) {
-            return switch (v.strip().toLowerCase(Locale.ROOT)) {
-                case "none" -> Preset.NONE;
-                case "imagenet" -> Preset.IMAGENET;
-                default -> throw new TypeConversionException("unknown preset '" + v + "'; valid: none, imagenet");
-            };
+    static final class PresetConverter extends Converters.Named<Preset> {
+        PresetConverter() {
+            super(Preset.class, "preset");
         }
     }
 
