@@ -30,6 +30,10 @@ public final class ConvCases {
         {2, 4, 33, 2, 4, 4, 3, 1, 2, 2, 1, 3, 2, 2},
         {1, 3, 3, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1},
         {1, 6, 50, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        // Whole vectors of channels per group (the channel-lane kernels), strided, grouped and dilated.
+        {16, 9, 11, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
+        {32, 6, 9, 32, 3, 3, 1, 2, 1, 1, 1, 1, 2, 2},
+        {16, 7, 8, 16, 3, 2, 3, 2, 2, 1, 2, 1, 1, 3},
     };
 
     /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */

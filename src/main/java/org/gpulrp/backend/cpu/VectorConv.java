@@ -74,6 +74,10 @@ final class VectorConv implements ConvKernels {
 
     @Override
     public void conv(float[] x, float[] w, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
+        if (ChannelConv.forward(g)) {
+            ChannelConv.forward(x, w, null, bias, null, z, null, r0, r1, g);
+            return;
+        }
         int oh = g.outH();
         int ow = g.outW();
         int[] sp = new int[2];
@@ -103,6 +107,10 @@ final class VectorConv implements ConvKernels {
     @Override
     public void convSigned(float[] x, float[] u, float[] v, float[] biasP, float[] biasN, float[] outP,
                            float[] outN, int r0, int r1, ConvGeometry g) {
+        if (ChannelConv.forward(g)) {
+            ChannelConv.forward(x, u, v, biasP, biasN, outP, outN, r0, r1, g);
+            return;
+        }
         int oh = g.outH();
         int ow = g.outW();
         int[] sp = new int[2];
@@ -268,6 +276,10 @@ final class VectorConv implements ConvKernels {
 
     @Override
     public void convBackproject(float[] gr, float[] w, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
+        if (ChannelConv.backward(g)) {
+            ChannelConv.backward(gr, null, w, null, x, r, r0, r1, g);
+            return;
+        }
         int[] sp = new int[2];
         backSpan(g, sp);
         int wi = g.inW();
@@ -297,6 +309,10 @@ final class VectorConv implements ConvKernels {
     @Override
     public void convBackprojectSigned(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0,
                                       int r1, ConvGeometry g) {
+        if (ChannelConv.backward(g)) {
+            ChannelConv.backward(hp, hn, u, v, x, r, r0, r1, g);
+            return;
+        }
         int[] sp = new int[2];
         backSpan(g, sp);
         int wi = g.inW();
