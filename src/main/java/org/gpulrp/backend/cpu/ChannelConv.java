@@ -1,6 +1,8 @@
 package org.gpulrp.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.gpulrp.backend.ConvGeometry;
 
@@ -96,50 +98,11 @@ final class ChannelConv {
                                 xq += 3;
                                 continue;
                             }
-                            FloatVector p = FloatVector.zero(S);
-                            FloatVector n = FloatVector.zero(S);
-                            for (int cl = 0; cl < cg; cl++) {
-                                int ci = grp * cg + cl;
-                                for (int i = 0; i < kh; i++) {
-                                    int ih = y * g.strideH() - g.padH() + i * g.dilationH();
-                                    if (ih < 0 || ih >= g.inH()) {
-                                        continue;
-                                    }
-                                    for (int j = 0; j < kw; j++) {
-                                        int iw = xq * g.strideW() - g.padW() + j * g.dilationW();
-                                        if (iw < 0 || iw >= g.inW()) {
-                                            continue;
-                                        }
-                                        float xv = x[xo + ci * plane + ih * g.inW() + iw];
-                                        int wo = (grp * taps + (cl * kh + i) * kw + j) * og + ob;
-                                        FloatVector xb = FloatVector.broadcast(S, xv);
-                                        FloatVector wu = FloatVector.fromArray(S, up, wo);
-                                        if (vp == null) {
-                                            p = xb.fma(wu, p);
-                                        } else {
-                                            FloatVector wv = FloatVector.fromArray(S, vp, wo);
-                                            if (xv > 0) {
-                                                p = xb.fma(wu, p);
-                                                n = xb.fma(wv, n);
-                                            } else {
-                                                p = xb.fma(wv, p);
-                                                n = xb.fma(wu, n);
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                            p.intoArray(tp, 0);
-                            if (outN != null) {
-                                n.intoArray(tn, 0);
-                            }
-                            int oc0 = grp * og + ob;
-                            for (int l = 0; l < L; l++) {
-                                int o = zo + (oc0 + l) * oh * ow + y * ow + xq;
-                                outP[o] = biasP == null ? tp[l] : tp[l] + biasP[oc0 + l];
-                                if (outN != null) {
-                                    outN[o] = biasN == null ? tn[l] : tn[l] + biasN[oc0 + l];
-                                }
+                            if (vp == null) {
+                                forward1(x, up, biasP, outP, xo, zo, grp, ob, y, xq, g, tp);
+                            } else {
+                                forwardSigned1(x, up, vp, biasP, biasN, outP, outN, xo, zo, grp, ob, y, xq, g, tp,
+                                        tn);
                             }
                         }
                     }
@@ -177,58 +140,21 @@ final class ChannelConv {
                                 if (vb == null) {
                                     backward4(hp, ub, x, r, go, ro, grp, cb, y, xq, g, t1);
                                 } else {
-                                    backwardSigned4(hp, hn, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1);
+                                    if (hn == null) {
+                                        backwardSignedP4(hp, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1);
+                                    } else {
+                                        backwardSigned4(hp, hn, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1);
+                                    }
                                 }
                                 xq += 3;
                                 continue;
                             }
-                            FloatVector c1 = FloatVector.zero(S);
-                            FloatVector c2 = FloatVector.zero(S);
-                            for (int ocl = 0; ocl < og; ocl++) {
-                                int oc = grp * og + ocl;
-                                for (int i = 0; i < kh; i++) {
-                                    int th = y + g.padH() - i * g.dilationH();
-                                    if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                                        continue;
-                                    }
-                                    int yo = th / g.strideH();
-                                    for (int j = 0; j < kw; j++) {
-                                        int tw = xq + g.padW() - j * g.dilationW();
-                                        if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
-                                            continue;
-                                        }
-                                        int gi = go + oc * oh * ow + yo * ow + tw / g.strideW();
-                                        int wo = ((grp * og + ocl) * k2 + i * kw + j) * cg + cb;
-                                        FloatVector wu = FloatVector.fromArray(S, ub, wo);
-                                        FloatVector gp = FloatVector.broadcast(S, hp[gi]);
-                                        if (vb == null) {
-                                            c1 = wu.fma(gp, c1);
-                                        } else {
-                                            FloatVector wv = FloatVector.fromArray(S, vb, wo);
-                                            c1 = wu.fma(gp, c1);
-                                            c2 = wv.fma(gp, c2);
-                                            if (hn != null) {
-                                                FloatVector gn = FloatVector.broadcast(S, hn[gi]);
-                                                c1 = wv.fma(gn, c1);
-                                                c2 = wu.fma(gn, c2);
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                            c1.intoArray(t1, 0);
-                            if (vb != null) {
-                                c2.intoArray(t2, 0);
-                            }
-                            int ci0 = grp * cg + cb;
-                            for (int l = 0; l < L; l++) {
-                                int o = ro + (ci0 + l) * plane + y * g.inW() + xq;
-                                if (vb == null) {
-                                    r[o] = x == null ? t1[l] : x[o] * t1[l];
-                                } else {
-                                    float xi = x[o];
-                                    r[o] = xi * (xi > 0 ? t1[l] : t2[l]);
-                                }
+                            if (vb == null) {
+                                backward1(hp, ub, x, r, go, ro, grp, cb, y, xq, g, t1);
+                            } else if (hn == null) {
+                                backwardSigned1(hp, hp, false, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1, t2);
+                            } else {
+                                backwardSigned1(hp, hn, true, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1, t2);
                             }
                         }
                     }
@@ -337,14 +263,18 @@ final class ChannelConv {
                     FloatVector b1 = FloatVector.broadcast(S, x1);
                     FloatVector b2 = FloatVector.broadcast(S, x2);
                     FloatVector b3 = FloatVector.broadcast(S, x3);
-                    p0 = b0.fma(x0 > 0 ? wu : wv, p0);
-                    n0 = b0.fma(x0 > 0 ? wv : wu, n0);
-                    p1 = b1.fma(x1 > 0 ? wu : wv, p1);
-                    n1 = b1.fma(x1 > 0 ? wv : wu, n1);
-                    p2 = b2.fma(x2 > 0 ? wu : wv, p2);
-                    n2 = b2.fma(x2 > 0 ? wv : wu, n2);
-                    p3 = b3.fma(x3 > 0 ? wu : wv, p3);
-                    n3 = b3.fma(x3 > 0 ? wv : wu, n3);
+                    VectorMask<Float> m0 = b0.compare(VectorOperators.GT, 0f);
+                    p0 = b0.fma(wv.blend(wu, m0), p0);
+                    n0 = b0.fma(wu.blend(wv, m0), n0);
+                    VectorMask<Float> m1 = b1.compare(VectorOperators.GT, 0f);
+                    p1 = b1.fma(wv.blend(wu, m1), p1);
+                    n1 = b1.fma(wu.blend(wv, m1), n1);
+                    VectorMask<Float> m2 = b2.compare(VectorOperators.GT, 0f);
+                    p2 = b2.fma(wv.blend(wu, m2), p2);
+                    n2 = b2.fma(wu.blend(wv, m2), n2);
+                    VectorMask<Float> m3 = b3.compare(VectorOperators.GT, 0f);
+                    p3 = b3.fma(wv.blend(wu, m3), p3);
+                    n3 = b3.fma(wu.blend(wv, m3), n3);
                 }
             }
         }
@@ -438,7 +368,7 @@ final class ChannelConv {
                     d2 = wv.fma(g2, d2);
                     a3 = wu.fma(g3, a3);
                     d3 = wv.fma(g3, d3);
-                    if (hn != null) {
+                    {
                         FloatVector n0 = FloatVector.broadcast(S, hn[gi]);
                         FloatVector n1 = FloatVector.broadcast(S, hn[gi + 1]);
                         FloatVector n2 = FloatVector.broadcast(S, hn[gi + 2]);
@@ -469,6 +399,232 @@ final class ChannelConv {
                 float xi = x[o];
                 r[o] = xi * (xi > 0 ? tmp[l] : t2[l]);
             }
+        }
+    }
+    private static void backwardSignedP4(float[] hp, float[] ub, float[] vb, float[] x, float[] r,
+                                        int go, int ro, int grp, int cb, int y, int xq, ConvGeometry g,
+                                        float[] tmp) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int k2 = kh * kw;
+        int oh = g.outH();
+        int ow = g.outW();
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int ocl = 0; ocl < og; ocl++) {
+            int oc = grp * og + ocl;
+            for (int i = 0; i < kh; i++) {
+                int th = y + g.padH() - i * g.dilationH();
+                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
+                    continue;
+                }
+                int row = go + oc * oh * ow + th / g.strideH() * ow + xq + g.padW();
+                for (int j = 0; j < kw; j++) {
+                    int gi = row - j * g.dilationW();
+                    int wo = ((grp * og + ocl) * k2 + i * kw + j) * cg + cb;
+                    FloatVector wu = FloatVector.fromArray(S, ub, wo);
+                    FloatVector wv = FloatVector.fromArray(S, vb, wo);
+                    FloatVector g0 = FloatVector.broadcast(S, hp[gi]);
+                    FloatVector g1 = FloatVector.broadcast(S, hp[gi + 1]);
+                    FloatVector g2 = FloatVector.broadcast(S, hp[gi + 2]);
+                    FloatVector g3 = FloatVector.broadcast(S, hp[gi + 3]);
+                    a0 = wu.fma(g0, a0);
+                    d0 = wv.fma(g0, d0);
+                    a1 = wu.fma(g1, a1);
+                    d1 = wv.fma(g1, d1);
+                    a2 = wu.fma(g2, a2);
+                    d2 = wv.fma(g2, d2);
+                    a3 = wu.fma(g3, a3);
+                    d3 = wv.fma(g3, d3);
+                }
+            }
+        }
+        int ci0 = grp * cg + cb;
+        int plane = g.inH() * g.inW();
+        int base = ro + ci0 * plane + y * g.inW() + xq;
+        FloatVector[] c1s = {a0, a1, a2, a3};
+        FloatVector[] c2s = {d0, d1, d2, d3};
+        float[] t2 = new float[L];
+        for (int k = 0; k < 4; k++) {
+            c1s[k].intoArray(tmp, 0);
+            c2s[k].intoArray(t2, 0);
+            for (int l = 0; l < L; l++) {
+                int o = base + k + l * plane;
+                float xi = x[o];
+                r[o] = xi * (xi > 0 ? tmp[l] : t2[l]);
+            }
+        }
+    }
+
+    /** One output pixel (taps in the padding skipped), plain map. */
+    private static void forward1(float[] x, float[] up, float[] bias, float[] out, int xo, int zo, int grp, int ob,
+                                 int y, int xq, ConvGeometry g, float[] tmp) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int taps = cg * kh * kw;
+        int plane = g.inH() * g.inW();
+        FloatVector p = FloatVector.zero(S);
+        for (int cl = 0; cl < cg; cl++) {
+            int ci = grp * cg + cl;
+            for (int i = 0; i < kh; i++) {
+                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
+                if (ih < 0 || ih >= g.inH()) {
+                    continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                    int iw = xq * g.strideW() - g.padW() + j * g.dilationW();
+                    if (iw < 0 || iw >= g.inW()) {
+                        continue;
+                    }
+                    FloatVector wu = FloatVector.fromArray(S, up, (grp * taps + (cl * kh + i) * kw + j) * og + ob);
+                    p = FloatVector.broadcast(S, x[xo + ci * plane + ih * g.inW() + iw]).fma(wu, p);
+                }
+            }
+        }
+        p.intoArray(tmp, 0);
+        int oc0 = grp * og + ob;
+        int plane2 = g.outH() * g.outW();
+        write(tmp, out, zo + oc0 * plane2 + y * g.outW() + xq, plane2, oc0, bias);
+    }
+
+    /** One output pixel, sign-split pair. */
+    private static void forwardSigned1(float[] x, float[] up, float[] vp, float[] biasP, float[] biasN,
+                                       float[] outP, float[] outN, int xo, int zo, int grp, int ob, int y, int xq,
+                                       ConvGeometry g, float[] tp, float[] tn) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int taps = cg * kh * kw;
+        int plane = g.inH() * g.inW();
+        FloatVector p = FloatVector.zero(S);
+        FloatVector n = FloatVector.zero(S);
+        for (int cl = 0; cl < cg; cl++) {
+            int ci = grp * cg + cl;
+            for (int i = 0; i < kh; i++) {
+                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
+                if (ih < 0 || ih >= g.inH()) {
+                    continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                    int iw = xq * g.strideW() - g.padW() + j * g.dilationW();
+                    if (iw < 0 || iw >= g.inW()) {
+                        continue;
+                    }
+                    int wo = (grp * taps + (cl * kh + i) * kw + j) * og + ob;
+                    FloatVector wu = FloatVector.fromArray(S, up, wo);
+                    FloatVector wv = FloatVector.fromArray(S, vp, wo);
+                    FloatVector xb = FloatVector.broadcast(S, x[xo + ci * plane + ih * g.inW() + iw]);
+                    VectorMask<Float> pos = xb.compare(VectorOperators.GT, 0f);
+                    p = xb.fma(wv.blend(wu, pos), p);
+                    n = xb.fma(wu.blend(wv, pos), n);
+                }
+            }
+        }
+        p.intoArray(tp, 0);
+        n.intoArray(tn, 0);
+        int oc0 = grp * og + ob;
+        int plane2 = g.outH() * g.outW();
+        int o = zo + oc0 * plane2 + y * g.outW() + xq;
+        write(tp, outP, o, plane2, oc0, biasP);
+        if (outN != null) {
+            write(tn, outN, o, plane2, oc0, biasN);
+        }
+    }
+
+    /** One input pixel, plain backprojection. */
+    private static void backward1(float[] hp, float[] ub, float[] x, float[] r, int go, int ro, int grp, int cb,
+                                  int y, int xq, ConvGeometry g, float[] tmp) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int oh = g.outH();
+        int ow = g.outW();
+        FloatVector c = FloatVector.zero(S);
+        for (int ocl = 0; ocl < og; ocl++) {
+            int oc = grp * og + ocl;
+            for (int i = 0; i < kh; i++) {
+                int th = y + g.padH() - i * g.dilationH();
+                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
+                    continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                    int tw = xq + g.padW() - j * g.dilationW();
+                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
+                        continue;
+                    }
+                    int gi = go + oc * oh * ow + th / g.strideH() * ow + tw / g.strideW();
+                    FloatVector wu = FloatVector.fromArray(S, ub, ((grp * og + ocl) * kh * kw + i * kw + j) * cg + cb);
+                    c = wu.fma(FloatVector.broadcast(S, hp[gi]), c);
+                }
+            }
+        }
+        c.intoArray(tmp, 0);
+        int plane = g.inH() * g.inW();
+        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
+        for (int l = 0; l < L; l++) {
+            int o = base + l * plane;
+            r[o] = x == null ? tmp[l] : x[o] * tmp[l];
+        }
+    }
+
+    /**
+     * One input pixel, sign-split backprojection; {@code withN} false means no hn terms ({@code hn} is then ignored),
+     * chosen by the caller so that the data flow here has no branches.
+     */
+    private static void backwardSigned1(float[] hp, float[] hn, boolean withN, float[] ub, float[] vb, float[] x,
+                                        float[] r, int go, int ro, int grp, int cb, int y, int xq, ConvGeometry g,
+                                        float[] t1, float[] t2) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int oh = g.outH();
+        int ow = g.outW();
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        for (int ocl = 0; ocl < og; ocl++) {
+            int oc = grp * og + ocl;
+            for (int i = 0; i < kh; i++) {
+                int th = y + g.padH() - i * g.dilationH();
+                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
+                    continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                    int tw = xq + g.padW() - j * g.dilationW();
+                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
+                        continue;
+                    }
+                    int gi = go + oc * oh * ow + th / g.strideH() * ow + tw / g.strideW();
+                    int wo = ((grp * og + ocl) * kh * kw + i * kw + j) * cg + cb;
+                    FloatVector wu = FloatVector.fromArray(S, ub, wo);
+                    FloatVector wv = FloatVector.fromArray(S, vb, wo);
+                    FloatVector gp = FloatVector.broadcast(S, hp[gi]);
+                    c1 = wu.fma(gp, c1);
+                    c2 = wv.fma(gp, c2);
+                    if (withN) {
+                        FloatVector gn = FloatVector.broadcast(S, hn[gi]);
+                        c1 = wv.fma(gn, c1);
+                        c2 = wu.fma(gn, c2);
+                    }
+                }
+            }
+        }
+        c1.intoArray(t1, 0);
+        c2.intoArray(t2, 0);
+        int plane = g.inH() * g.inW();
+        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
+        for (int l = 0; l < L; l++) {
+            int o = base + l * plane;
+            float xi = x[o];
+            r[o] = xi * (xi > 0 ? t1[l] : t2[l]);
         }
     }
 }

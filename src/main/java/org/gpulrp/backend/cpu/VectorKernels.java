@@ -302,13 +302,10 @@ final class VectorKernels implements CpuKernels {
                     FloatVector u = FloatVector.fromArray(S, ut, i * out + j0, mask);
                     FloatVector v = FloatVector.fromArray(S, vt, i * out + j0, mask);
                     FloatVector xv = FloatVector.broadcast(S, xi);
-                    if (xi > 0) {
-                        p = xv.fma(u, p);
-                        n = xv.fma(v, n);
-                    } else {
-                        p = xv.fma(v, p);
-                        n = xv.fma(u, n);
-                    }
+                    // A blend, not a branch: C2 keeps the fma intrinsic only on branch-free data flow.
+                    VectorMask<Float> pos = xv.compare(VectorOperators.GT, 0f);
+                    p = xv.fma(v.blend(u, pos), p);
+                    n = xv.fma(u.blend(v, pos), n);
                 }
                 p.add(bp).intoArray(outP, b * out + j0, mask);
                 if (outN != null) {
