@@ -80,20 +80,33 @@ final class ChannelConv {
         int oh = g.outH();
         int ow = g.outW();
         int plane = g.inH() * g.inW();
-        float[] tp = new float[L];
-        float[] tn = new float[L];
+        float[] tp = new float[4 * L];
+        float[] tn = new float[4 * L];
+        int[] xoff = new int[taps];
+        int[] woff = new int[taps];
         for (int b = r0; b < r1; b++) {
             int xo = b * g.inSize();
             int zo = b * g.outSize();
             for (int grp = 0; grp < g.groups(); grp++) {
                 for (int ob = 0; ob < og; ob += L) {
                     for (int y = 0; y < oh; y++) {
+                        int nt = forwardTaps(g, grp, y, xoff, woff);
                         for (int xq = 0; xq < ow; xq++) {
                             if (xq + 3 < ow && interiorForward(xq, g) && interiorForward(xq + 3, g)) {
+                                int xb = xo + xq * g.strideW() - g.padW();
                                 if (vp == null) {
-                                    forward4(x, up, biasP, outP, xo, zo, grp, ob, y, xq, g, tp);
+                                    forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
                                 } else {
-                                    forwardSigned4(x, up, vp, biasP, biasN, outP, outN, xo, zo, grp, ob, y, xq, g, tp);
+                                    forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
+                                }
+                                int oc0 = grp * og + ob;
+                                int plane2 = oh * ow;
+                                int base = zo + oc0 * plane2 + y * ow + xq;
+                                for (int k = 0; k < 4; k++) {
+                                    write(tp, k * L, outP, base + k, plane2, oc0, biasP);
+                                    if (vp != null && outN != null) {
+                                        write(tn, k * L, outN, base + k, plane2, oc0, biasN);
+                                    }
                                 }
                                 xq += 3;
                                 continue;
@@ -127,23 +140,38 @@ final class ChannelConv {
         int oh = g.outH();
         int ow = g.outW();
         int plane = g.inH() * g.inW();
-        float[] t1 = new float[L];
-        float[] t2 = new float[L];
+        float[] t1 = new float[4 * L];
+        float[] t2 = new float[4 * L];
+        int[] goff = new int[og * kh * kw];
+        int[] woff = new int[og * kh * kw];
         for (int b = r0; b < r1; b++) {
             int go = b * g.outSize();
             int ro = b * g.inSize();
             for (int grp = 0; grp < g.groups(); grp++) {
                 for (int cb = 0; cb < cg; cb += L) {
                     for (int y = 0; y < g.inH(); y++) {
+                        int nt = backwardTaps(g, grp, y, goff, woff);
                         for (int xq = 0; xq < g.inW(); xq++) {
                             if (xq + 3 < g.inW() && interiorBackward(xq, g) && interiorBackward(xq + 3, g)) {
+                                int gb = go + xq + g.padW();
                                 if (vb == null) {
-                                    backward4(hp, ub, x, r, go, ro, grp, cb, y, xq, g, t1);
+                                    backward4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                } else if (hn == null) {
+                                    backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
                                 } else {
-                                    if (hn == null) {
-                                        backwardSignedP4(hp, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1);
-                                    } else {
-                                        backwardSigned4(hp, hn, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1);
+                                    backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
+                                }
+                                int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
+                                for (int k = 0; k < 4; k++) {
+                                    for (int l = 0; l < L; l++) {
+                                        int o = base + k + l * plane;
+                                        float c1 = t1[k * L + l];
+                                        if (vb == null) {
+                                            r[o] = x == null ? c1 : x[o] * c1;
+                                        } else {
+                                            float xi = x[o];
+                                            r[o] = xi * (xi > 0 ? c1 : t2[k * L + l]);
+                                        }
                                     }
                                 }
                                 xq += 3;
@@ -175,290 +203,12 @@ final class ChannelConv {
                 && xq + g.padW() < g.outW();
     }
 
-    /** Stores four pixels' accumulators (lanes = channels from {@code c0}) at NCHW offsets {@code o0 + k*step}. */
-    private static void store4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] tmp,
-                               float[] out, int base, int channelStride, int step, int c0, float[] bias) {
-        a0.intoArray(tmp, 0);
-        write(tmp, out, base, channelStride, c0, bias);
-        a1.intoArray(tmp, 0);
-        write(tmp, out, base + step, channelStride, c0, bias);
-        a2.intoArray(tmp, 0);
-        write(tmp, out, base + 2 * step, channelStride, c0, bias);
-        a3.intoArray(tmp, 0);
-        write(tmp, out, base + 3 * step, channelStride, c0, bias);
-    }
 
-    private static void write(float[] tmp, float[] out, int o, int channelStride, int c0, float[] bias) {
-        for (int l = 0; l < L; l++) {
-            out[o + l * channelStride] = bias == null ? tmp[l] : tmp[l] + bias[c0 + l];
-        }
-    }
 
-    private static void forward4(float[] x, float[] up, float[] bias, float[] out, int xo, int zo, int grp, int ob,
-                                 int y, int xq, ConvGeometry g, float[] tmp) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int taps = cg * kh * kw;
-        int plane = g.inH() * g.inW();
-        int sw = g.strideW();
-        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
-        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
-        for (int cl = 0; cl < cg; cl++) {
-            int ci = grp * cg + cl;
-            for (int i = 0; i < kh; i++) {
-                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
-                if (ih < 0 || ih >= g.inH()) {
-                    continue;
-                }
-                int row = xo + ci * plane + ih * g.inW() + xq * sw - g.padW();
-                for (int j = 0; j < kw; j++) {
-                    int xi = row + j * g.dilationW();
-                    FloatVector wu = FloatVector.fromArray(S, up, (grp * taps + (cl * kh + i) * kw + j) * og + ob);
-                    p0 = FloatVector.broadcast(S, x[xi]).fma(wu, p0);
-                    p1 = FloatVector.broadcast(S, x[xi + sw]).fma(wu, p1);
-                    p2 = FloatVector.broadcast(S, x[xi + 2 * sw]).fma(wu, p2);
-                    p3 = FloatVector.broadcast(S, x[xi + 3 * sw]).fma(wu, p3);
-                }
-            }
-        }
-        int oc0 = grp * og + ob;
-        int plane2 = g.outH() * g.outW();
-        store4(p0, p1, p2, p3, tmp, out, zo + oc0 * plane2 + y * g.outW() + xq, plane2, 1, oc0, bias);
-    }
 
-    private static void forwardSigned4(float[] x, float[] up, float[] vp, float[] biasP, float[] biasN,
-                                       float[] outP, float[] outN, int xo, int zo, int grp, int ob, int y, int xq,
-                                       ConvGeometry g, float[] tmp) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int taps = cg * kh * kw;
-        int plane = g.inH() * g.inW();
-        int sw = g.strideW();
-        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
-        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
-        FloatVector n0 = FloatVector.zero(S), n1 = FloatVector.zero(S);
-        FloatVector n2 = FloatVector.zero(S), n3 = FloatVector.zero(S);
-        for (int cl = 0; cl < cg; cl++) {
-            int ci = grp * cg + cl;
-            for (int i = 0; i < kh; i++) {
-                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
-                if (ih < 0 || ih >= g.inH()) {
-                    continue;
-                }
-                int row = xo + ci * plane + ih * g.inW() + xq * sw - g.padW();
-                for (int j = 0; j < kw; j++) {
-                    int xi = row + j * g.dilationW();
-                    int wo = (grp * taps + (cl * kh + i) * kw + j) * og + ob;
-                    FloatVector wu = FloatVector.fromArray(S, up, wo);
-                    FloatVector wv = FloatVector.fromArray(S, vp, wo);
-                    float x0 = x[xi];
-                    float x1 = x[xi + sw];
-                    float x2 = x[xi + 2 * sw];
-                    float x3 = x[xi + 3 * sw];
-                    FloatVector b0 = FloatVector.broadcast(S, x0);
-                    FloatVector b1 = FloatVector.broadcast(S, x1);
-                    FloatVector b2 = FloatVector.broadcast(S, x2);
-                    FloatVector b3 = FloatVector.broadcast(S, x3);
-                    VectorMask<Float> m0 = b0.compare(VectorOperators.GT, 0f);
-                    p0 = b0.fma(wv.blend(wu, m0), p0);
-                    n0 = b0.fma(wu.blend(wv, m0), n0);
-                    VectorMask<Float> m1 = b1.compare(VectorOperators.GT, 0f);
-                    p1 = b1.fma(wv.blend(wu, m1), p1);
-                    n1 = b1.fma(wu.blend(wv, m1), n1);
-                    VectorMask<Float> m2 = b2.compare(VectorOperators.GT, 0f);
-                    p2 = b2.fma(wv.blend(wu, m2), p2);
-                    n2 = b2.fma(wu.blend(wv, m2), n2);
-                    VectorMask<Float> m3 = b3.compare(VectorOperators.GT, 0f);
-                    p3 = b3.fma(wv.blend(wu, m3), p3);
-                    n3 = b3.fma(wu.blend(wv, m3), n3);
-                }
-            }
-        }
-        int oc0 = grp * og + ob;
-        int plane2 = g.outH() * g.outW();
-        int base = zo + oc0 * plane2 + y * g.outW() + xq;
-        store4(p0, p1, p2, p3, tmp, outP, base, plane2, 1, oc0, biasP);
-        if (outN != null) {
-            store4(n0, n1, n2, n3, tmp, outN, base, plane2, 1, oc0, biasN);
-        }
-    }
 
-    private static void backward4(float[] hp, float[] ub, float[] x, float[] r, int go, int ro, int grp, int cb,
-                                  int y, int xq, ConvGeometry g, float[] tmp) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int k2 = kh * kw;
-        int oh = g.outH();
-        int ow = g.outW();
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        for (int ocl = 0; ocl < og; ocl++) {
-            int oc = grp * og + ocl;
-            for (int i = 0; i < kh; i++) {
-                int th = y + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int row = go + oc * oh * ow + th / g.strideH() * ow + xq + g.padW();
-                for (int j = 0; j < kw; j++) {
-                    int gi = row - j * g.dilationW();
-                    FloatVector wu = FloatVector.fromArray(S, ub, ((grp * og + ocl) * k2 + i * kw + j) * cg + cb);
-                    c0 = wu.fma(FloatVector.broadcast(S, hp[gi]), c0);
-                    c1 = wu.fma(FloatVector.broadcast(S, hp[gi + 1]), c1);
-                    c2 = wu.fma(FloatVector.broadcast(S, hp[gi + 2]), c2);
-                    c3 = wu.fma(FloatVector.broadcast(S, hp[gi + 3]), c3);
-                }
-            }
-        }
-        int ci0 = grp * cg + cb;
-        int plane = g.inH() * g.inW();
-        int base = ro + ci0 * plane + y * g.inW() + xq;
-        FloatVector[] cs = {c0, c1, c2, c3};
-        for (int k = 0; k < 4; k++) {
-            cs[k].intoArray(tmp, 0);
-            for (int l = 0; l < L; l++) {
-                int o = base + k + l * plane;
-                r[o] = x == null ? tmp[l] : x[o] * tmp[l];
-            }
-        }
-    }
 
-    private static void backwardSigned4(float[] hp, float[] hn, float[] ub, float[] vb, float[] x, float[] r,
-                                        int go, int ro, int grp, int cb, int y, int xq, ConvGeometry g,
-                                        float[] tmp) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int k2 = kh * kw;
-        int oh = g.outH();
-        int ow = g.outW();
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
-        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
-        for (int ocl = 0; ocl < og; ocl++) {
-            int oc = grp * og + ocl;
-            for (int i = 0; i < kh; i++) {
-                int th = y + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int row = go + oc * oh * ow + th / g.strideH() * ow + xq + g.padW();
-                for (int j = 0; j < kw; j++) {
-                    int gi = row - j * g.dilationW();
-                    int wo = ((grp * og + ocl) * k2 + i * kw + j) * cg + cb;
-                    FloatVector wu = FloatVector.fromArray(S, ub, wo);
-                    FloatVector wv = FloatVector.fromArray(S, vb, wo);
-                    FloatVector g0 = FloatVector.broadcast(S, hp[gi]);
-                    FloatVector g1 = FloatVector.broadcast(S, hp[gi + 1]);
-                    FloatVector g2 = FloatVector.broadcast(S, hp[gi + 2]);
-                    FloatVector g3 = FloatVector.broadcast(S, hp[gi + 3]);
-                    a0 = wu.fma(g0, a0);
-                    d0 = wv.fma(g0, d0);
-                    a1 = wu.fma(g1, a1);
-                    d1 = wv.fma(g1, d1);
-                    a2 = wu.fma(g2, a2);
-                    d2 = wv.fma(g2, d2);
-                    a3 = wu.fma(g3, a3);
-                    d3 = wv.fma(g3, d3);
-                    {
-                        FloatVector n0 = FloatVector.broadcast(S, hn[gi]);
-                        FloatVector n1 = FloatVector.broadcast(S, hn[gi + 1]);
-                        FloatVector n2 = FloatVector.broadcast(S, hn[gi + 2]);
-                        FloatVector n3 = FloatVector.broadcast(S, hn[gi + 3]);
-                        a0 = wv.fma(n0, a0);
-                        d0 = wu.fma(n0, d0);
-                        a1 = wv.fma(n1, a1);
-                        d1 = wu.fma(n1, d1);
-                        a2 = wv.fma(n2, a2);
-                        d2 = wu.fma(n2, d2);
-                        a3 = wv.fma(n3, a3);
-                        d3 = wu.fma(n3, d3);
-                    }
-                }
-            }
-        }
-        int ci0 = grp * cg + cb;
-        int plane = g.inH() * g.inW();
-        int base = ro + ci0 * plane + y * g.inW() + xq;
-        FloatVector[] c1s = {a0, a1, a2, a3};
-        FloatVector[] c2s = {d0, d1, d2, d3};
-        float[] t2 = new float[L];
-        for (int k = 0; k < 4; k++) {
-            c1s[k].intoArray(tmp, 0);
-            c2s[k].intoArray(t2, 0);
-            for (int l = 0; l < L; l++) {
-                int o = base + k + l * plane;
-                float xi = x[o];
-                r[o] = xi * (xi > 0 ? tmp[l] : t2[l]);
-            }
-        }
-    }
-    private static void backwardSignedP4(float[] hp, float[] ub, float[] vb, float[] x, float[] r,
-                                        int go, int ro, int grp, int cb, int y, int xq, ConvGeometry g,
-                                        float[] tmp) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int k2 = kh * kw;
-        int oh = g.outH();
-        int ow = g.outW();
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
-        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
-        for (int ocl = 0; ocl < og; ocl++) {
-            int oc = grp * og + ocl;
-            for (int i = 0; i < kh; i++) {
-                int th = y + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int row = go + oc * oh * ow + th / g.strideH() * ow + xq + g.padW();
-                for (int j = 0; j < kw; j++) {
-                    int gi = row - j * g.dilationW();
-                    int wo = ((grp * og + ocl) * k2 + i * kw + j) * cg + cb;
-                    FloatVector wu = FloatVector.fromArray(S, ub, wo);
-                    FloatVector wv = FloatVector.fromArray(S, vb, wo);
-                    FloatVector g0 = FloatVector.broadcast(S, hp[gi]);
-                    FloatVector g1 = FloatVector.broadcast(S, hp[gi + 1]);
-                    FloatVector g2 = FloatVector.broadcast(S, hp[gi + 2]);
-                    FloatVector g3 = FloatVector.broadcast(S, hp[gi + 3]);
-                    a0 = wu.fma(g0, a0);
-                    d0 = wv.fma(g0, d0);
-                    a1 = wu.fma(g1, a1);
-                    d1 = wv.fma(g1, d1);
-                    a2 = wu.fma(g2, a2);
-                    d2 = wv.fma(g2, d2);
-                    a3 = wu.fma(g3, a3);
-                    d3 = wv.fma(g3, d3);
-                }
-            }
-        }
-        int ci0 = grp * cg + cb;
-        int plane = g.inH() * g.inW();
-        int base = ro + ci0 * plane + y * g.inW() + xq;
-        FloatVector[] c1s = {a0, a1, a2, a3};
-        FloatVector[] c2s = {d0, d1, d2, d3};
-        float[] t2 = new float[L];
-        for (int k = 0; k < 4; k++) {
-            c1s[k].intoArray(tmp, 0);
-            c2s[k].intoArray(t2, 0);
-            for (int l = 0; l < L; l++) {
-                int o = base + k + l * plane;
-                float xi = x[o];
-                r[o] = xi * (xi > 0 ? tmp[l] : t2[l]);
-            }
-        }
-    }
+
 
     /** One output pixel (taps in the padding skipped), plain map. */
     private static void forward1(float[] x, float[] up, float[] bias, float[] out, int xo, int zo, int grp, int ob,
@@ -626,5 +376,229 @@ final class ChannelConv {
             float xi = x[o];
             r[o] = xi * (xi > 0 ? t1[l] : t2[l]);
         }
+    }
+
+    /** Writes L lanes of {@code tmp} from {@code from} to NCHW positions {@code o + l * channelStride}, plus bias. */
+    private static void write(float[] tmp, int from, float[] out, int o, int channelStride, int c0, float[] bias) {
+        for (int l = 0; l < L; l++) {
+            out[o + l * channelStride] = bias == null ? tmp[from + l] : tmp[from + l] + bias[c0 + l];
+        }
+    }
+
+    private static void write(float[] tmp, float[] out, int o, int channelStride, int c0, float[] bias) {
+        write(tmp, 0, out, o, channelStride, c0, bias);
+    }
+
+    /**
+     * The taps of output row {@code y} in the contract's order (input channel, kernel row, kernel column), skipping
+     * kernel rows in the padding: input offsets relative to an interior pixel's first input column, weight offsets
+     * in the forward layout. One flat loop over this table keeps C2's vector boxes eliminated (nested loops carrying
+     * vector accumulators made it fall back to Java on Java 17).
+     */
+    private static int forwardTaps(ConvGeometry g, int grp, int y, int[] xoff, int[] woff) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int taps = cg * kh * kw;
+        int plane = g.inH() * g.inW();
+        int n = 0;
+        for (int cl = 0; cl < cg; cl++) {
+            int ci = grp * cg + cl;
+            for (int i = 0; i < kh; i++) {
+                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
+                if (ih < 0 || ih >= g.inH()) {
+                    continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                    xoff[n] = ci * plane + ih * g.inW() + j * g.dilationW();
+                    woff[n] = (grp * taps + (cl * kh + i) * kw + j) * og;
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The taps reaching input row {@code y} in the contract's order (output channel, kernel row, kernel column):
+     * offsets into the relevance relative to an interior pixel's column, weight offsets in the backward layout.
+     */
+    private static int backwardTaps(ConvGeometry g, int grp, int y, int[] goff, int[] woff) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int oh = g.outH();
+        int ow = g.outW();
+        int n = 0;
+        for (int ocl = 0; ocl < og; ocl++) {
+            int oc = grp * og + ocl;
+            for (int i = 0; i < kh; i++) {
+                int th = y + g.padH() - i * g.dilationH();
+                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
+                    continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                    goff[n] = oc * oh * ow + th / g.strideH() * ow - j * g.dilationW();
+                    woff[n] = ((grp * og + ocl) * kh * kw + i * kw + j) * cg;
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Four interior pixels {@code xb, xb+sw, ...}, plain map; accumulators to {@code out[k*L ..]}. */
+    private static void forward4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
+                                 float[] out) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int xi = xb + xoff[t];
+            FloatVector wu = FloatVector.fromArray(S, up, woff[t] + ob);
+            p0 = FloatVector.broadcast(S, x[xi]).fma(wu, p0);
+            p1 = FloatVector.broadcast(S, x[xi + sw]).fma(wu, p1);
+            p2 = FloatVector.broadcast(S, x[xi + 2 * sw]).fma(wu, p2);
+            p3 = FloatVector.broadcast(S, x[xi + 3 * sw]).fma(wu, p3);
+        }
+        p0.intoArray(out, 0);
+        p1.intoArray(out, L);
+        p2.intoArray(out, 2 * L);
+        p3.intoArray(out, 3 * L);
+    }
+
+    /** Four interior pixels, sign-split pair. */
+    private static void forwardSigned4(float[] x, float[] up, float[] vp, int xb, int sw, int[] xoff, int[] woff,
+                                       int nt, int ob, float[] outP, float[] outN) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
+        FloatVector n0 = FloatVector.zero(S), n1 = FloatVector.zero(S);
+        FloatVector n2 = FloatVector.zero(S), n3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int xi = xb + xoff[t];
+            int wo = woff[t] + ob;
+            FloatVector wu = FloatVector.fromArray(S, up, wo);
+            FloatVector wv = FloatVector.fromArray(S, vp, wo);
+            FloatVector b0 = FloatVector.broadcast(S, x[xi]);
+            FloatVector b1 = FloatVector.broadcast(S, x[xi + sw]);
+            FloatVector b2 = FloatVector.broadcast(S, x[xi + 2 * sw]);
+            FloatVector b3 = FloatVector.broadcast(S, x[xi + 3 * sw]);
+            VectorMask<Float> m0 = b0.compare(VectorOperators.GT, 0f);
+            VectorMask<Float> m1 = b1.compare(VectorOperators.GT, 0f);
+            VectorMask<Float> m2 = b2.compare(VectorOperators.GT, 0f);
+            VectorMask<Float> m3 = b3.compare(VectorOperators.GT, 0f);
+            p0 = b0.fma(wv.blend(wu, m0), p0);
+            n0 = b0.fma(wu.blend(wv, m0), n0);
+            p1 = b1.fma(wv.blend(wu, m1), p1);
+            n1 = b1.fma(wu.blend(wv, m1), n1);
+            p2 = b2.fma(wv.blend(wu, m2), p2);
+            n2 = b2.fma(wu.blend(wv, m2), n2);
+            p3 = b3.fma(wv.blend(wu, m3), p3);
+            n3 = b3.fma(wu.blend(wv, m3), n3);
+        }
+        p0.intoArray(outP, 0);
+        p1.intoArray(outP, L);
+        p2.intoArray(outP, 2 * L);
+        p3.intoArray(outP, 3 * L);
+        n0.intoArray(outN, 0);
+        n1.intoArray(outN, L);
+        n2.intoArray(outN, 2 * L);
+        n3.intoArray(outN, 3 * L);
+    }
+
+    /** Four interior input pixels {@code gb + k} (stride 1), plain backprojection. */
+    private static void backward4(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
+                                  float[] out) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int gi = gb + goff[t];
+            FloatVector wu = FloatVector.fromArray(S, ub, woff[t] + cb);
+            c0 = wu.fma(FloatVector.broadcast(S, hp[gi]), c0);
+            c1 = wu.fma(FloatVector.broadcast(S, hp[gi + 1]), c1);
+            c2 = wu.fma(FloatVector.broadcast(S, hp[gi + 2]), c2);
+            c3 = wu.fma(FloatVector.broadcast(S, hp[gi + 3]), c3);
+        }
+        c0.intoArray(out, 0);
+        c1.intoArray(out, L);
+        c2.intoArray(out, 2 * L);
+        c3.intoArray(out, 3 * L);
+    }
+
+    /** Four interior input pixels, sign-split without hn terms: {@code c1 = u hp}, {@code c2 = v hp}. */
+    private static void backwardSignedP4(float[] hp, float[] ub, float[] vb, int gb, int[] goff, int[] woff, int nt,
+                                         int cb, float[] o1, float[] o2) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int gi = gb + goff[t];
+            int wo = woff[t] + cb;
+            FloatVector wu = FloatVector.fromArray(S, ub, wo);
+            FloatVector wv = FloatVector.fromArray(S, vb, wo);
+            FloatVector g0 = FloatVector.broadcast(S, hp[gi]);
+            FloatVector g1 = FloatVector.broadcast(S, hp[gi + 1]);
+            FloatVector g2 = FloatVector.broadcast(S, hp[gi + 2]);
+            FloatVector g3 = FloatVector.broadcast(S, hp[gi + 3]);
+            a0 = wu.fma(g0, a0);
+            d0 = wv.fma(g0, d0);
+            a1 = wu.fma(g1, a1);
+            d1 = wv.fma(g1, d1);
+            a2 = wu.fma(g2, a2);
+            d2 = wv.fma(g2, d2);
+            a3 = wu.fma(g3, a3);
+            d3 = wv.fma(g3, d3);
+        }
+        a0.intoArray(o1, 0);
+        a1.intoArray(o1, L);
+        a2.intoArray(o1, 2 * L);
+        a3.intoArray(o1, 3 * L);
+        d0.intoArray(o2, 0);
+        d1.intoArray(o2, L);
+        d2.intoArray(o2, 2 * L);
+        d3.intoArray(o2, 3 * L);
+    }
+
+    /** Four interior input pixels, sign-split with hn terms, each tap {@code c1 += u hp; c1 += v hn} and likewise. */
+    private static void backwardSigned4(float[] hp, float[] hn, float[] ub, float[] vb, int gb, int[] goff,
+                                        int[] woff, int nt, int cb, float[] o1, float[] o2) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int gi = gb + goff[t];
+            int wo = woff[t] + cb;
+            FloatVector wu = FloatVector.fromArray(S, ub, wo);
+            FloatVector wv = FloatVector.fromArray(S, vb, wo);
+            {
+                FloatVector g0 = FloatVector.broadcast(S, hp[gi]);
+                FloatVector g1 = FloatVector.broadcast(S, hp[gi + 1]);
+                FloatVector g2 = FloatVector.broadcast(S, hp[gi + 2]);
+                FloatVector g3 = FloatVector.broadcast(S, hp[gi + 3]);
+                FloatVector n0 = FloatVector.broadcast(S, hn[gi]);
+                FloatVector n1 = FloatVector.broadcast(S, hn[gi + 1]);
+                FloatVector n2 = FloatVector.broadcast(S, hn[gi + 2]);
+                FloatVector n3 = FloatVector.broadcast(S, hn[gi + 3]);
+                a0 = wv.fma(n0, wu.fma(g0, a0));
+                d0 = wu.fma(n0, wv.fma(g0, d0));
+                a1 = wv.fma(n1, wu.fma(g1, a1));
+                d1 = wu.fma(n1, wv.fma(g1, d1));
+                a2 = wv.fma(n2, wu.fma(g2, a2));
+                d2 = wu.fma(n2, wv.fma(g2, d2));
+                a3 = wv.fma(n3, wu.fma(g3, a3));
+                d3 = wu.fma(n3, wv.fma(g3, d3));
+            }
+        }
+        a0.intoArray(o1, 0);
+        a1.intoArray(o1, L);
+        a2.intoArray(o1, 2 * L);
+        a3.intoArray(o1, 3 * L);
+        d0.intoArray(o2, 0);
+        d1.intoArray(o2, L);
+        d2.intoArray(o2, 2 * L);
+        d3.intoArray(o2, 3 * L);
     }
 }
