@@ -210,173 +210,9 @@ final class ChannelConv {
 
 
 
-    /** One output pixel (taps in the padding skipped), plain map. */
-    private static void forward1(float[] x, float[] up, float[] bias, float[] out, int xo, int zo, int grp, int ob,
-                                 int y, int xq, ConvGeometry g, float[] tmp) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int taps = cg * kh * kw;
-        int plane = g.inH() * g.inW();
-        FloatVector p = FloatVector.zero(S);
-        for (int cl = 0; cl < cg; cl++) {
-            int ci = grp * cg + cl;
-            for (int i = 0; i < kh; i++) {
-                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
-                if (ih < 0 || ih >= g.inH()) {
-                    continue;
-                }
-                for (int j = 0; j < kw; j++) {
-                    int iw = xq * g.strideW() - g.padW() + j * g.dilationW();
-                    if (iw < 0 || iw >= g.inW()) {
-                        continue;
-                    }
-                    FloatVector wu = FloatVector.fromArray(S, up, (grp * taps + (cl * kh + i) * kw + j) * og + ob);
-                    p = FloatVector.broadcast(S, x[xo + ci * plane + ih * g.inW() + iw]).fma(wu, p);
-                }
-            }
-        }
-        p.intoArray(tmp, 0);
-        int oc0 = grp * og + ob;
-        int plane2 = g.outH() * g.outW();
-        write(tmp, out, zo + oc0 * plane2 + y * g.outW() + xq, plane2, oc0, bias);
-    }
 
-    /** One output pixel, sign-split pair. */
-    private static void forwardSigned1(float[] x, float[] up, float[] vp, float[] biasP, float[] biasN,
-                                       float[] outP, float[] outN, int xo, int zo, int grp, int ob, int y, int xq,
-                                       ConvGeometry g, float[] tp, float[] tn) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int taps = cg * kh * kw;
-        int plane = g.inH() * g.inW();
-        FloatVector p = FloatVector.zero(S);
-        FloatVector n = FloatVector.zero(S);
-        for (int cl = 0; cl < cg; cl++) {
-            int ci = grp * cg + cl;
-            for (int i = 0; i < kh; i++) {
-                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
-                if (ih < 0 || ih >= g.inH()) {
-                    continue;
-                }
-                for (int j = 0; j < kw; j++) {
-                    int iw = xq * g.strideW() - g.padW() + j * g.dilationW();
-                    if (iw < 0 || iw >= g.inW()) {
-                        continue;
-                    }
-                    int wo = (grp * taps + (cl * kh + i) * kw + j) * og + ob;
-                    FloatVector wu = FloatVector.fromArray(S, up, wo);
-                    FloatVector wv = FloatVector.fromArray(S, vp, wo);
-                    FloatVector xb = FloatVector.broadcast(S, x[xo + ci * plane + ih * g.inW() + iw]);
-                    VectorMask<Float> pos = xb.compare(VectorOperators.GT, 0f);
-                    p = xb.fma(wv.blend(wu, pos), p);
-                    n = xb.fma(wu.blend(wv, pos), n);
-                }
-            }
-        }
-        p.intoArray(tp, 0);
-        n.intoArray(tn, 0);
-        int oc0 = grp * og + ob;
-        int plane2 = g.outH() * g.outW();
-        int o = zo + oc0 * plane2 + y * g.outW() + xq;
-        write(tp, outP, o, plane2, oc0, biasP);
-        if (outN != null) {
-            write(tn, outN, o, plane2, oc0, biasN);
-        }
-    }
 
-    /** One input pixel, plain backprojection. */
-    private static void backward1(float[] hp, float[] ub, float[] x, float[] r, int go, int ro, int grp, int cb,
-                                  int y, int xq, ConvGeometry g, float[] tmp) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int oh = g.outH();
-        int ow = g.outW();
-        FloatVector c = FloatVector.zero(S);
-        for (int ocl = 0; ocl < og; ocl++) {
-            int oc = grp * og + ocl;
-            for (int i = 0; i < kh; i++) {
-                int th = y + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                for (int j = 0; j < kw; j++) {
-                    int tw = xq + g.padW() - j * g.dilationW();
-                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
-                        continue;
-                    }
-                    int gi = go + oc * oh * ow + th / g.strideH() * ow + tw / g.strideW();
-                    FloatVector wu = FloatVector.fromArray(S, ub, ((grp * og + ocl) * kh * kw + i * kw + j) * cg + cb);
-                    c = wu.fma(FloatVector.broadcast(S, hp[gi]), c);
-                }
-            }
-        }
-        c.intoArray(tmp, 0);
-        int plane = g.inH() * g.inW();
-        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
-        for (int l = 0; l < L; l++) {
-            int o = base + l * plane;
-            r[o] = x == null ? tmp[l] : x[o] * tmp[l];
-        }
-    }
 
-    /**
-     * One input pixel, sign-split backprojection; {@code withN} false means no hn terms ({@code hn} is then ignored),
-     * chosen by the caller so that the data flow here has no branches.
-     */
-    private static void backwardSigned1(float[] hp, float[] hn, boolean withN, float[] ub, float[] vb, float[] x,
-                                        float[] r, int go, int ro, int grp, int cb, int y, int xq, ConvGeometry g,
-                                        float[] t1, float[] t2) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int oh = g.outH();
-        int ow = g.outW();
-        FloatVector c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S);
-        for (int ocl = 0; ocl < og; ocl++) {
-            int oc = grp * og + ocl;
-            for (int i = 0; i < kh; i++) {
-                int th = y + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                for (int j = 0; j < kw; j++) {
-                    int tw = xq + g.padW() - j * g.dilationW();
-                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
-                        continue;
-                    }
-                    int gi = go + oc * oh * ow + th / g.strideH() * ow + tw / g.strideW();
-                    int wo = ((grp * og + ocl) * kh * kw + i * kw + j) * cg + cb;
-                    FloatVector wu = FloatVector.fromArray(S, ub, wo);
-                    FloatVector wv = FloatVector.fromArray(S, vb, wo);
-                    FloatVector gp = FloatVector.broadcast(S, hp[gi]);
-                    c1 = wu.fma(gp, c1);
-                    c2 = wv.fma(gp, c2);
-                    if (withN) {
-                        FloatVector gn = FloatVector.broadcast(S, hn[gi]);
-                        c1 = wv.fma(gn, c1);
-                        c2 = wu.fma(gn, c2);
-                    }
-                }
-            }
-        }
-        c1.intoArray(t1, 0);
-        c2.intoArray(t2, 0);
-        int plane = g.inH() * g.inW();
-        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
-        for (int l = 0; l < L; l++) {
-            int o = base + l * plane;
-            float xi = x[o];
-            r[o] = xi * (xi > 0 ? t1[l] : t2[l]);
-        }
-    }
 
     /** Writes L lanes of {@code tmp} from {@code from} to NCHW positions {@code o + l * channelStride}, plus bias. */
     private static void write(float[] tmp, int from, float[] out, int o, int channelStride, int c0, float[] bias) {
@@ -600,5 +436,173 @@ final class ChannelConv {
         d1.intoArray(o2, L);
         d2.intoArray(o2, 2 * L);
         d3.intoArray(o2, 3 * L);
+    }
+
+    /** The valid taps of one border output pixel, in the forward order; absolute x offsets and weight offsets. */
+    private static int pixelForwardTaps(ConvGeometry g, int grp, int xo, int y, int xq, int[] xoff, int[] woff) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int taps = cg * kh * kw;
+        int plane = g.inH() * g.inW();
+        int n = 0;
+        for (int cl = 0; cl < cg; cl++) {
+            int ci = grp * cg + cl;
+            for (int i = 0; i < kh; i++) {
+                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
+                if (ih < 0 || ih >= g.inH()) {
+                    continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                    int iw = xq * g.strideW() - g.padW() + j * g.dilationW();
+                    if (iw < 0 || iw >= g.inW()) {
+                        continue;
+                    }
+                    xoff[n] = xo + ci * plane + ih * g.inW() + iw;
+                    woff[n] = (grp * taps + (cl * kh + i) * kw + j) * og;
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** The valid taps reaching one border input pixel, in the backward order; absolute g offsets, weight offsets. */
+    private static int pixelBackwardTaps(ConvGeometry g, int grp, int go, int y, int xq, int[] goff, int[] woff) {
+        int cg = g.inChannels() / g.groups();
+        int og = g.outChannels() / g.groups();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int oh = g.outH();
+        int ow = g.outW();
+        int n = 0;
+        for (int ocl = 0; ocl < og; ocl++) {
+            int oc = grp * og + ocl;
+            for (int i = 0; i < kh; i++) {
+                int th = y + g.padH() - i * g.dilationH();
+                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
+                    continue;
+                }
+                for (int j = 0; j < kw; j++) {
+                    int tw = xq + g.padW() - j * g.dilationW();
+                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
+                        continue;
+                    }
+                    goff[n] = go + oc * oh * ow + th / g.strideH() * ow + tw / g.strideW();
+                    woff[n] = ((grp * og + ocl) * kh * kw + i * kw + j) * cg;
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** One border output pixel, plain map. */
+    private static void forward1(float[] x, float[] up, float[] bias, float[] out, int xo, int zo, int grp, int ob,
+                                 int y, int xq, ConvGeometry g, float[] tmp) {
+        int[] xoff = new int[g.weightSize() / g.outChannels()];
+        int[] woff = new int[xoff.length];
+        int nt = pixelForwardTaps(g, grp, xo, y, xq, xoff, woff);
+        FloatVector p = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            p = FloatVector.broadcast(S, x[xoff[t]]).fma(FloatVector.fromArray(S, up, woff[t] + ob), p);
+        }
+        p.intoArray(tmp, 0);
+        int og = g.outChannels() / g.groups();
+        int oc0 = grp * og + ob;
+        int plane2 = g.outH() * g.outW();
+        write(tmp, out, zo + oc0 * plane2 + y * g.outW() + xq, plane2, oc0, bias);
+    }
+
+    /** One border output pixel, sign-split pair. */
+    private static void forwardSigned1(float[] x, float[] up, float[] vp, float[] biasP, float[] biasN,
+                                       float[] outP, float[] outN, int xo, int zo, int grp, int ob, int y, int xq,
+                                       ConvGeometry g, float[] tp, float[] tn) {
+        int[] xoff = new int[g.weightSize() / g.outChannels()];
+        int[] woff = new int[xoff.length];
+        int nt = pixelForwardTaps(g, grp, xo, y, xq, xoff, woff);
+        FloatVector p = FloatVector.zero(S);
+        FloatVector n = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + ob;
+            FloatVector wu = FloatVector.fromArray(S, up, wo);
+            FloatVector wv = FloatVector.fromArray(S, vp, wo);
+            FloatVector xb = FloatVector.broadcast(S, x[xoff[t]]);
+            VectorMask<Float> pos = xb.compare(VectorOperators.GT, 0f);
+            p = xb.fma(wv.blend(wu, pos), p);
+            n = xb.fma(wu.blend(wv, pos), n);
+        }
+        p.intoArray(tp, 0);
+        n.intoArray(tn, 0);
+        int og = g.outChannels() / g.groups();
+        int oc0 = grp * og + ob;
+        int plane2 = g.outH() * g.outW();
+        int o = zo + oc0 * plane2 + y * g.outW() + xq;
+        write(tp, outP, o, plane2, oc0, biasP);
+        if (outN != null) {
+            write(tn, outN, o, plane2, oc0, biasN);
+        }
+    }
+
+    /** One border input pixel, plain backprojection. */
+    private static void backward1(float[] hp, float[] ub, float[] x, float[] r, int go, int ro, int grp, int cb,
+                                  int y, int xq, ConvGeometry g, float[] tmp) {
+        int og = g.outChannels() / g.groups();
+        int[] goff = new int[og * g.kernelH() * g.kernelW()];
+        int[] woff = new int[goff.length];
+        int nt = pixelBackwardTaps(g, grp, go, y, xq, goff, woff);
+        FloatVector c = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            c = FloatVector.fromArray(S, ub, woff[t] + cb).fma(FloatVector.broadcast(S, hp[goff[t]]), c);
+        }
+        c.intoArray(tmp, 0);
+        int cg = g.inChannels() / g.groups();
+        int plane = g.inH() * g.inW();
+        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
+        for (int l = 0; l < L; l++) {
+            int o = base + l * plane;
+            r[o] = x == null ? tmp[l] : x[o] * tmp[l];
+        }
+    }
+
+    /** One border input pixel, sign-split backprojection; {@code withN} false drops the hn terms. */
+    private static void backwardSigned1(float[] hp, float[] hn, boolean withN, float[] ub, float[] vb, float[] x,
+                                        float[] r, int go, int ro, int grp, int cb, int y, int xq, ConvGeometry g,
+                                        float[] t1, float[] t2) {
+        int og = g.outChannels() / g.groups();
+        int[] goff = new int[og * g.kernelH() * g.kernelW()];
+        int[] woff = new int[goff.length];
+        int nt = pixelBackwardTaps(g, grp, go, y, xq, goff, woff);
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        if (withN) {
+            for (int t = 0; t < nt; t++) {
+                int wo = woff[t] + cb;
+                FloatVector wu = FloatVector.fromArray(S, ub, wo);
+                FloatVector wv = FloatVector.fromArray(S, vb, wo);
+                FloatVector gp = FloatVector.broadcast(S, hp[goff[t]]);
+                FloatVector gn = FloatVector.broadcast(S, hn[goff[t]]);
+                c1 = wv.fma(gn, wu.fma(gp, c1));
+                c2 = wu.fma(gn, wv.fma(gp, c2));
+            }
+        } else {
+            for (int t = 0; t < nt; t++) {
+                int wo = woff[t] + cb;
+                FloatVector gp = FloatVector.broadcast(S, hp[goff[t]]);
+                c1 = FloatVector.fromArray(S, ub, wo).fma(gp, c1);
+                c2 = FloatVector.fromArray(S, vb, wo).fma(gp, c2);
+            }
+        }
+        c1.intoArray(t1, 0);
+        c2.intoArray(t2, 0);
+        int cg = g.inChannels() / g.groups();
+        int plane = g.inH() * g.inW();
+        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
+        for (int l = 0; l < L; l++) {
+            int o = base + l * plane;
+            float xi = x[o];
+            r[o] = xi * (xi > 0 ? t1[l] : t2[l]);
+        }
     }
 }
