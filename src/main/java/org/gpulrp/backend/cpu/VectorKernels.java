@@ -286,51 +286,92 @@ final class VectorKernels implements CpuKernels {
         v.intoArray(c, o);
     }
 
+    /** Full vectors of columns only: masked loads are slow on Java 17, so the last {@code n % L} go scalar. */
+    private static int full(int n) {
+        return n - n % L;
+    }
+
     @Override
     public void linearSigned(float[] x, float[] ut, float[] vt, float[] biasP, float[] biasN, float[] outP,
                              float[] outN, int r0, int r1, int in, int out) {
-        for (int j0 = 0; j0 < out; j0 += L) {
-            VectorMask<Float> mask = S.indexInRange(j0, out);
-            FloatVector bp = FloatVector.fromArray(S, biasP, j0, mask);
-            FloatVector bn = outN == null ? null : FloatVector.fromArray(S, biasN, j0, mask);
+        int full = full(out);
+        float[] pu = new float[in * L];
+        float[] pv = new float[in * L];
+        for (int j0 = 0; j0 < full; j0 += L) {
+            // Pack the strip: striding across pages row by row is what made this slow.
+            pack(ut, pu, j0, L, in, out);
+            pack(vt, pv, j0, L, in, out);
             for (int b = r0; b < r1; b++) {
-                FloatVector p = FloatVector.zero(S);
-                FloatVector n = FloatVector.zero(S);
-                int xo = b * in;
+                signedColumns(x, pu, pv, biasP, biasN, outP, outN, b, j0, in, out);
+            }
+        }
+        for (int b = r0; b < r1; b++) {
+            for (int j = full; j < out; j++) {
+                float p = 0f;
+                float n = 0f;
                 for (int i = 0; i < in; i++) {
-                    float xi = x[xo + i];
-                    FloatVector u = FloatVector.fromArray(S, ut, i * out + j0, mask);
-                    FloatVector v = FloatVector.fromArray(S, vt, i * out + j0, mask);
-                    FloatVector xv = FloatVector.broadcast(S, xi);
-                    // A blend, not a branch: C2 keeps the fma intrinsic only on branch-free data flow.
-                    VectorMask<Float> pos = xv.compare(VectorOperators.GT, 0f);
-                    p = xv.fma(v.blend(u, pos), p);
-                    n = xv.fma(u.blend(v, pos), n);
+                    float xi = x[b * in + i];
+                    float u = ut[i * out + j];
+                    float v = vt[i * out + j];
+                    p = Math.fma(xi, xi > 0 ? u : v, p);
+                    n = Math.fma(xi, xi > 0 ? v : u, n);
                 }
-                p.add(bp).intoArray(outP, b * out + j0, mask);
+                outP[b * out + j] = p + biasP[j];
                 if (outN != null) {
-                    n.add(bn).intoArray(outN, b * out + j0, mask);
+                    outN[b * out + j] = n + biasN[j];
                 }
             }
+        }
+    }
+
+    /** One row's {@code L} columns from packed [in, L] strips {@code pu}, {@code pv}. */
+    private static void signedColumns(float[] x, float[] pu, float[] pv, float[] biasP, float[] biasN, float[] outP,
+                                      float[] outN, int b, int j0, int in, int out) {
+        FloatVector p = FloatVector.zero(S);
+        FloatVector n = FloatVector.zero(S);
+        int xo = b * in;
+        for (int i = 0; i < in; i++) {
+            FloatVector u = FloatVector.fromArray(S, pu, i * L);
+            FloatVector v = FloatVector.fromArray(S, pv, i * L);
+            FloatVector xv = FloatVector.broadcast(S, x[xo + i]);
+            // A blend, not a branch: C2 keeps the fma intrinsic only on branch-free data flow.
+            VectorMask<Float> pos = xv.compare(VectorOperators.GT, 0f);
+            p = xv.fma(v.blend(u, pos), p);
+            n = xv.fma(u.blend(v, pos), n);
+        }
+        p.add(FloatVector.fromArray(S, biasP, j0)).intoArray(outP, b * out + j0);
+        if (outN != null) {
+            n.add(FloatVector.fromArray(S, biasN, j0)).intoArray(outN, b * out + j0);
         }
     }
 
     @Override
     public void linearZBox(float[] x, float[] wt, float[] low, float[] high, float[] d, int r0, int r1, int in,
                            int out) {
-        for (int j0 = 0; j0 < out; j0 += L) {
-            VectorMask<Float> mask = S.indexInRange(j0, out);
+        int full = full(out);
+        for (int j0 = 0; j0 < full; j0 += L) {
             for (int b = r0; b < r1; b++) {
                 FloatVector acc = FloatVector.zero(S);
                 int xo = b * in;
                 for (int i = 0; i < in; i++) {
                     float xi = x[xo + i];
-                    FloatVector w = FloatVector.fromArray(S, wt, i * out + j0, mask);
+                    FloatVector w = FloatVector.fromArray(S, wt, i * out + j0);
                     FloatVector t = FloatVector.broadcast(S, xi - high[i])
                             .blend(FloatVector.broadcast(S, xi - low[i]), w.compare(VectorOperators.GT, 0f));
                     acc = t.fma(w, acc);
                 }
-                acc.intoArray(d, b * out + j0, mask);
+                acc.intoArray(d, b * out + j0);
+            }
+        }
+        for (int b = r0; b < r1; b++) {
+            for (int j = full; j < out; j++) {
+                float acc = 0f;
+                for (int i = 0; i < in; i++) {
+                    float w = wt[i * out + j];
+                    float xi = x[b * in + i];
+                    acc = Math.fma(w > 0 ? xi - low[i] : xi - high[i], w, acc);
+                }
+                d[b * out + j] = acc;
             }
         }
     }
@@ -338,37 +379,81 @@ final class VectorKernels implements CpuKernels {
     @Override
     public void backprojectSigned(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0,
                                   int r1, int out, int in) {
-        for (int i0 = 0; i0 < in; i0 += L) {
-            VectorMask<Float> mask = S.indexInRange(i0, in);
+        int full = full(in);
+        float[] pu = new float[out * L];
+        float[] pv = new float[out * L];
+        for (int i0 = 0; i0 < full; i0 += L) {
+            pack(u, pu, i0, L, out, in);
+            pack(v, pv, i0, L, out, in);
             for (int b = r0; b < r1; b++) {
-                FloatVector c1 = FloatVector.zero(S);
-                FloatVector c2 = FloatVector.zero(S);
-                int go = b * out;
-                for (int j = 0; j < out; j++) {
-                    FloatVector uu = FloatVector.fromArray(S, u, j * in + i0, mask);
-                    FloatVector vv = FloatVector.fromArray(S, v, j * in + i0, mask);
-                    FloatVector gp = FloatVector.broadcast(S, hp[go + j]);
-                    c1 = uu.fma(gp, c1);
-                    c2 = vv.fma(gp, c2);
-                    if (hn != null) {
-                        FloatVector gn = FloatVector.broadcast(S, hn[go + j]);
-                        c1 = vv.fma(gn, c1);
-                        c2 = uu.fma(gn, c2);
-                    }
+                if (hn == null) {
+                    signedBackP(hp, pu, pv, x, r, b, i0, out, in);
+                } else {
+                    signedBack(hp, hn, pu, pv, x, r, b, i0, out, in);
                 }
-                FloatVector xv = FloatVector.fromArray(S, x, b * in + i0, mask);
-                xv.mul(c2.blend(c1, xv.compare(VectorOperators.GT, 0f))).intoArray(r, b * in + i0, mask);
             }
         }
+        for (int b = r0; b < r1; b++) {
+            for (int i = full; i < in; i++) {
+                float c1 = 0f;
+                float c2 = 0f;
+                for (int j = 0; j < out; j++) {
+                    float uu = u[j * in + i];
+                    float vv = v[j * in + i];
+                    float gp = hp[b * out + j];
+                    c1 = Math.fma(uu, gp, c1);
+                    c2 = Math.fma(vv, gp, c2);
+                    if (hn != null) {
+                        float gn = hn[b * out + j];
+                        c1 = Math.fma(vv, gn, c1);
+                        c2 = Math.fma(uu, gn, c2);
+                    }
+                }
+                float xi = x[b * in + i];
+                r[b * in + i] = xi * (xi > 0 ? c1 : c2);
+            }
+        }
+    }
+
+    /** One row's {@code L} input columns from packed [out, L] strips {@code u}, {@code v}. */
+    private static void signedBackP(float[] hp, float[] u, float[] v, float[] x, float[] r, int b, int i0, int out,
+                                    int in) {
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        int go = b * out;
+        for (int j = 0; j < out; j++) {
+            FloatVector gp = FloatVector.broadcast(S, hp[go + j]);
+            c1 = FloatVector.fromArray(S, u, j * L).fma(gp, c1);
+            c2 = FloatVector.fromArray(S, v, j * L).fma(gp, c2);
+        }
+        FloatVector xv = FloatVector.fromArray(S, x, b * in + i0);
+        xv.mul(c2.blend(c1, xv.compare(VectorOperators.GT, 0f))).intoArray(r, b * in + i0);
+    }
+
+    private static void signedBack(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int b, int i0,
+                                   int out, int in) {
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        int go = b * out;
+        for (int j = 0; j < out; j++) {
+            FloatVector uu = FloatVector.fromArray(S, u, j * L);
+            FloatVector vv = FloatVector.fromArray(S, v, j * L);
+            FloatVector gp = FloatVector.broadcast(S, hp[go + j]);
+            FloatVector gn = FloatVector.broadcast(S, hn[go + j]);
+            c1 = vv.fma(gn, uu.fma(gp, c1));
+            c2 = uu.fma(gn, vv.fma(gp, c2));
+        }
+        FloatVector xv = FloatVector.fromArray(S, x, b * in + i0);
+        xv.mul(c2.blend(c1, xv.compare(VectorOperators.GT, 0f))).intoArray(r, b * in + i0);
     }
 
     @Override
     public void backprojectZBox(float[] g, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
                                 float[] high, float[] r, int r0, int r1, int out, int in) {
-        for (int i0 = 0; i0 < in; i0 += L) {
-            VectorMask<Float> mask = S.indexInRange(i0, in);
-            FloatVector lo = FloatVector.fromArray(S, low, i0, mask);
-            FloatVector hi = FloatVector.fromArray(S, high, i0, mask);
+        int full = full(in);
+        for (int i0 = 0; i0 < full; i0 += L) {
+            FloatVector lo = FloatVector.fromArray(S, low, i0);
+            FloatVector hi = FloatVector.fromArray(S, high, i0);
             for (int b = r0; b < r1; b++) {
                 FloatVector c0 = FloatVector.zero(S);
                 FloatVector cp = FloatVector.zero(S);
@@ -377,13 +462,28 @@ final class VectorKernels implements CpuKernels {
                 for (int j = 0; j < out; j++) {
                     FloatVector gj = FloatVector.broadcast(S, g[go + j]);
                     int o = j * in + i0;
-                    c0 = FloatVector.fromArray(S, w, o, mask).fma(gj, c0);
-                    cp = FloatVector.fromArray(S, wpos, o, mask).fma(gj, cp);
-                    cm = FloatVector.fromArray(S, wneg, o, mask).fma(gj, cm);
+                    c0 = FloatVector.fromArray(S, w, o).fma(gj, c0);
+                    cp = FloatVector.fromArray(S, wpos, o).fma(gj, cp);
+                    cm = FloatVector.fromArray(S, wneg, o).fma(gj, cm);
                 }
-                FloatVector xv = FloatVector.fromArray(S, x, b * in + i0, mask);
-                xv.mul(c0).sub(lo.mul(cp)).sub(hi.mul(cm)).intoArray(r, b * in + i0, mask);
+                FloatVector xv = FloatVector.fromArray(S, x, b * in + i0);
+                xv.mul(c0).sub(lo.mul(cp)).sub(hi.mul(cm)).intoArray(r, b * in + i0);
+            }
+        }
+        for (int b = r0; b < r1; b++) {
+            for (int i = full; i < in; i++) {
+                float c0 = 0f;
+                float cp = 0f;
+                float cm = 0f;
+                for (int j = 0; j < out; j++) {
+                    float gj = g[b * out + j];
+                    c0 = Math.fma(w[j * in + i], gj, c0);
+                    cp = Math.fma(wpos[j * in + i], gj, cp);
+                    cm = Math.fma(wneg[j * in + i], gj, cm);
+                }
+                r[b * in + i] = (x[b * in + i] * c0 - low[i] * cp) - high[i] * cm;
             }
         }
     }
+
 }
