@@ -280,6 +280,10 @@ final class VectorConv implements ConvKernels {
             ChannelConv.backward(gr, null, w, null, x, r, r0, r1, g);
             return;
         }
+        if (SpatialConv.applies(g)) {
+            SpatialConv.backward(gr, null, w, null, x, r, r0, r1, g);
+            return;
+        }
         int[] sp = new int[2];
         backSpan(g, sp);
         int wi = g.inW();
@@ -311,6 +315,10 @@ final class VectorConv implements ConvKernels {
                                       int r1, ConvGeometry g) {
         if (ChannelConv.backward(g)) {
             ChannelConv.backward(hp, hn, u, v, x, r, r0, r1, g);
+            return;
+        }
+        if (SpatialConv.applies(g)) {
+            SpatialConv.backward(hp, hn, u, v, x, r, r0, r1, g);
             return;
         }
         int[] sp = new int[2];
