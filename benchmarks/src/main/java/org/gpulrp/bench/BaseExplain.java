@@ -25,8 +25,8 @@ public abstract class BaseExplain {
         int batch = Models.batch(model);
         inputs = new Tensor(Models.inputs(model, batch), batch, net.inputSize());
         BackendChoice choice = backend.equals("cpu") ? BackendChoice.CPU : BackendChoice.OPENCL;
-        explainer = GpuLrp.explainer(net).composite(Models.composite(composite)).backend(choice).chunkRows(batch)
-                .build();
+        // The library's default chunking (what users get): passes of 4096 rows keep a small network's buffers in cache.
+        explainer = GpuLrp.explainer(net).composite(Models.composite(composite)).backend(choice).build();
         int rows = Math.min(512, batch);
         Tensor slice = new Tensor(Arrays.copyOf(inputs.toArray(), rows * net.inputSize()), rows, net.inputSize());
         BackendChoice other = choice == BackendChoice.CPU ? BackendChoice.OPENCL : BackendChoice.CPU;
