@@ -90,7 +90,7 @@ final class ChannelConv {
             for (int grp = 0; grp < g.groups(); grp++) {
                 for (int ob = 0; ob < og; ob += L) {
                     for (int y = 0; y < oh; y++) {
-                        int nt = forwardTaps(g, grp, y, xoff, woff);
+                        int nt = forwardTaps(g, grp, y, -1, xoff, woff);
                         for (int xq = 0; xq < ow; xq++) {
                             if (xq + 3 < ow && interiorForward(xq, g) && interiorForward(xq + 3, g)) {
                                 int xb = xo + xq * g.strideW() - g.padW();
@@ -150,7 +150,7 @@ final class ChannelConv {
             for (int grp = 0; grp < g.groups(); grp++) {
                 for (int cb = 0; cb < cg; cb += L) {
                     for (int y = 0; y < g.inH(); y++) {
-                        int nt = backwardTaps(g, grp, y, goff, woff);
+                        int nt = backwardTaps(g, grp, y, -1, goff, woff);
                         for (int xq = 0; xq < g.inW(); xq++) {
                             if (xq + 3 < g.inW() && interiorBackward(xq, g) && interiorBackward(xq + 3, g)) {
                                 int gb = go + xq + g.padW();
@@ -227,11 +227,13 @@ final class ChannelConv {
 
     /**
      * The taps of output row {@code y} in the contract's order (input channel, kernel row, kernel column), skipping
-     * kernel rows in the padding: input offsets relative to an interior pixel's first input column, weight offsets
-     * in the forward layout. One flat loop over this table keeps C2's vector boxes eliminated (nested loops carrying
-     * vector accumulators made it fall back to Java on Java 17).
+     * kernel rows in the padding and, for a border pixel {@code xq >= 0}, kernel columns in the padding: input
+     * offsets relative to the pixel's first input column ({@code xq * strideW - padW}), weight offsets in the forward
+     * layout. {@code xq < 0} builds the table shared by the interior pixels of the row. One flat loop over this table
+     * keeps C2's vector boxes eliminated (nested loops carrying vector accumulators made it fall back to Java on
+     * Java 17).
      */
-    private static int forwardTaps(ConvGeometry g, int grp, int y, int[] xoff, int[] woff) {
+    private static int forwardTaps(ConvGeometry g, int grp, int y, int xq, int[] xoff, int[] woff) {
         int cg = g.inChannels() / g.groups();
         int og = g.outChannels() / g.groups();
         int kh = g.kernelH();
@@ -247,6 +249,10 @@ final class ChannelConv {
                     continue;
                 }
                 for (int j = 0; j < kw; j++) {
+                    int iw = xq * g.strideW() - g.padW() + j * g.dilationW();
+                    if (xq >= 0 && (iw < 0 || iw >= g.inW())) {
+                        continue;
+                    }
                     xoff[n] = ci * plane + ih * g.inW() + j * g.dilationW();
                     woff[n] = (grp * taps + (cl * kh + i) * kw + j) * og;
                     n++;
@@ -257,10 +263,12 @@ final class ChannelConv {
     }
 
     /**
-     * The taps reaching input row {@code y} in the contract's order (output channel, kernel row, kernel column):
-     * offsets into the relevance relative to an interior pixel's column, weight offsets in the backward layout.
+     * The taps reaching input row {@code y} in the contract's order (output channel, kernel row, kernel column), with
+     * weight offsets in the backward layout. {@code xq < 0}: the table shared by the row's interior pixels (stride
+     * 1), relevance offsets relative to {@code column + padW}; {@code xq >= 0}: one border pixel, taps that reach no
+     * output column skipped, relevance offsets relative to the sample's start.
      */
-    private static int backwardTaps(ConvGeometry g, int grp, int y, int[] goff, int[] woff) {
+    private static int backwardTaps(ConvGeometry g, int grp, int y, int xq, int[] goff, int[] woff) {
         int cg = g.inChannels() / g.groups();
         int og = g.outChannels() / g.groups();
         int kh = g.kernelH();
@@ -276,7 +284,12 @@ final class ChannelConv {
                     continue;
                 }
                 for (int j = 0; j < kw; j++) {
-                    goff[n] = oc * oh * ow + th / g.strideH() * ow - j * g.dilationW();
+                    int tw = xq + g.padW() - j * g.dilationW();
+                    if (xq >= 0 && (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow)) {
+                        continue;
+                    }
+                    int column = xq >= 0 ? tw / g.strideW() : -j * g.dilationW();
+                    goff[n] = oc * oh * ow + th / g.strideH() * ow + column;
                     woff[n] = ((grp * og + ocl) * kh * kw + i * kw + j) * cg;
                     n++;
                 }
@@ -438,75 +451,18 @@ final class ChannelConv {
         d3.intoArray(o2, 3 * L);
     }
 
-    /** The valid taps of one border output pixel, in the forward order; absolute x offsets and weight offsets. */
-    private static int pixelForwardTaps(ConvGeometry g, int grp, int xo, int y, int xq, int[] xoff, int[] woff) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int taps = cg * kh * kw;
-        int plane = g.inH() * g.inW();
-        int n = 0;
-        for (int cl = 0; cl < cg; cl++) {
-            int ci = grp * cg + cl;
-            for (int i = 0; i < kh; i++) {
-                int ih = y * g.strideH() - g.padH() + i * g.dilationH();
-                if (ih < 0 || ih >= g.inH()) {
-                    continue;
-                }
-                for (int j = 0; j < kw; j++) {
-                    int iw = xq * g.strideW() - g.padW() + j * g.dilationW();
-                    if (iw < 0 || iw >= g.inW()) {
-                        continue;
-                    }
-                    xoff[n] = xo + ci * plane + ih * g.inW() + iw;
-                    woff[n] = (grp * taps + (cl * kh + i) * kw + j) * og;
-                    n++;
-                }
-            }
-        }
-        return n;
-    }
 
-    /** The valid taps reaching one border input pixel, in the backward order; absolute g offsets, weight offsets. */
-    private static int pixelBackwardTaps(ConvGeometry g, int grp, int go, int y, int xq, int[] goff, int[] woff) {
-        int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int oh = g.outH();
-        int ow = g.outW();
-        int n = 0;
-        for (int ocl = 0; ocl < og; ocl++) {
-            int oc = grp * og + ocl;
-            for (int i = 0; i < kh; i++) {
-                int th = y + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                for (int j = 0; j < kw; j++) {
-                    int tw = xq + g.padW() - j * g.dilationW();
-                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
-                        continue;
-                    }
-                    goff[n] = go + oc * oh * ow + th / g.strideH() * ow + tw / g.strideW();
-                    woff[n] = ((grp * og + ocl) * kh * kw + i * kw + j) * cg;
-                    n++;
-                }
-            }
-        }
-        return n;
-    }
 
     /** One border output pixel, plain map. */
     private static void forward1(float[] x, float[] up, float[] bias, float[] out, int xo, int zo, int grp, int ob,
                                  int y, int xq, ConvGeometry g, float[] tmp) {
         int[] xoff = new int[g.weightSize() / g.outChannels()];
         int[] woff = new int[xoff.length];
-        int nt = pixelForwardTaps(g, grp, xo, y, xq, xoff, woff);
+        int nt = forwardTaps(g, grp, y, xq, xoff, woff);
+        int xb = xo + xq * g.strideW() - g.padW();
         FloatVector p = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
-            p = FloatVector.broadcast(S, x[xoff[t]]).fma(FloatVector.fromArray(S, up, woff[t] + ob), p);
+            p = FloatVector.broadcast(S, x[xb + xoff[t]]).fma(FloatVector.fromArray(S, up, woff[t] + ob), p);
         }
         p.intoArray(tmp, 0);
         int og = g.outChannels() / g.groups();
@@ -521,17 +477,18 @@ final class ChannelConv {
                                        ConvGeometry g, float[] tp, float[] tn) {
         int[] xoff = new int[g.weightSize() / g.outChannels()];
         int[] woff = new int[xoff.length];
-        int nt = pixelForwardTaps(g, grp, xo, y, xq, xoff, woff);
+        int nt = forwardTaps(g, grp, y, xq, xoff, woff);
+        int xb = xo + xq * g.strideW() - g.padW();
         FloatVector p = FloatVector.zero(S);
         FloatVector n = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
             int wo = woff[t] + ob;
             FloatVector wu = FloatVector.fromArray(S, up, wo);
             FloatVector wv = FloatVector.fromArray(S, vp, wo);
-            FloatVector xb = FloatVector.broadcast(S, x[xoff[t]]);
-            VectorMask<Float> pos = xb.compare(VectorOperators.GT, 0f);
-            p = xb.fma(wv.blend(wu, pos), p);
-            n = xb.fma(wu.blend(wv, pos), n);
+            FloatVector xv = FloatVector.broadcast(S, x[xb + xoff[t]]);
+            VectorMask<Float> pos = xv.compare(VectorOperators.GT, 0f);
+            p = xv.fma(wv.blend(wu, pos), p);
+            n = xv.fma(wu.blend(wv, pos), n);
         }
         p.intoArray(tp, 0);
         n.intoArray(tn, 0);
@@ -551,10 +508,10 @@ final class ChannelConv {
         int og = g.outChannels() / g.groups();
         int[] goff = new int[og * g.kernelH() * g.kernelW()];
         int[] woff = new int[goff.length];
-        int nt = pixelBackwardTaps(g, grp, go, y, xq, goff, woff);
+        int nt = backwardTaps(g, grp, y, xq, goff, woff);
         FloatVector c = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
-            c = FloatVector.fromArray(S, ub, woff[t] + cb).fma(FloatVector.broadcast(S, hp[goff[t]]), c);
+            c = FloatVector.fromArray(S, ub, woff[t] + cb).fma(FloatVector.broadcast(S, hp[go + goff[t]]), c);
         }
         c.intoArray(tmp, 0);
         int cg = g.inChannels() / g.groups();
@@ -573,7 +530,7 @@ final class ChannelConv {
         int og = g.outChannels() / g.groups();
         int[] goff = new int[og * g.kernelH() * g.kernelW()];
         int[] woff = new int[goff.length];
-        int nt = pixelBackwardTaps(g, grp, go, y, xq, goff, woff);
+        int nt = backwardTaps(g, grp, y, xq, goff, woff);
         FloatVector c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S);
         if (withN) {
@@ -581,15 +538,15 @@ final class ChannelConv {
                 int wo = woff[t] + cb;
                 FloatVector wu = FloatVector.fromArray(S, ub, wo);
                 FloatVector wv = FloatVector.fromArray(S, vb, wo);
-                FloatVector gp = FloatVector.broadcast(S, hp[goff[t]]);
-                FloatVector gn = FloatVector.broadcast(S, hn[goff[t]]);
+                FloatVector gp = FloatVector.broadcast(S, hp[go + goff[t]]);
+                FloatVector gn = FloatVector.broadcast(S, hn[go + goff[t]]);
                 c1 = wv.fma(gn, wu.fma(gp, c1));
                 c2 = wu.fma(gn, wv.fma(gp, c2));
             }
         } else {
             for (int t = 0; t < nt; t++) {
                 int wo = woff[t] + cb;
-                FloatVector gp = FloatVector.broadcast(S, hp[goff[t]]);
+                FloatVector gp = FloatVector.broadcast(S, hp[go + goff[t]]);
                 c1 = FloatVector.fromArray(S, ub, wo).fma(gp, c1);
                 c2 = FloatVector.fromArray(S, vb, wo).fma(gp, c2);
             }
