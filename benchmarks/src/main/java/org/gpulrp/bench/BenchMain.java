@@ -16,41 +16,69 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs the JMH suite and prints one table: time per batch, samples/s, effective GFLOP/s, and OpenCL/CPU ratio.
- * Arguments: {@code cnn} for the convolutional suite (default: the dense one), {@code name=v1,v2} to restrict a
- * parameter (e.g. {@code model=cnn}), {@code -quick} for a short smoke run, or a JMH include regex.
+ * Arguments: {@code suite} for every case (dense and convolutional), {@code cnn} for the convolutional cases only
+ * (default: the dense ones), {@code name=v1,v2} to restrict a parameter (e.g. {@code model=cnn}), {@code -quick}
+ * for a short smoke run, {@code -peer FILE.tsv} to add the peer's numbers written by
+ * {@code benchmarks/peer/peer_lrp.py --out FILE.tsv} (ratios per model and composite), or a JMH include regex.
  */
 public final class BenchMain {
     private BenchMain() {
     }
 
+    /** Iterations come from each class's annotations; {@code quick} overrides them with a short smoke run. */
+    private static Collection<RunResult> run(String include, java.util.Map<String, String> params, boolean quick)
+            throws RunnerException {
+        ChainedOptionsBuilder opt = new OptionsBuilder().include(include).forks(1)
+                .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                        "-Xmx12g");
+        if (quick) {
+            opt.warmupIterations(1).warmupTime(TimeValue.seconds(1))
+                    .measurementIterations(2).measurementTime(TimeValue.seconds(1));
+        }
+        params.forEach((k, v) -> opt.param(k, v.split(",")));
+        return new Runner(opt.build()).run();
+    }
+
     public static void main(String[] args) throws RunnerException {
         boolean quick = false;
+        boolean suite = false;
         String include = ExplainBenchmark.class.getSimpleName();
-        boolean cnn = false;
         java.util.Map<String, String> params = new java.util.LinkedHashMap<>();
-        for (String a : args) {
+        java.nio.file.Path peerFile = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
             if (a.equals("-quick")) {
                 quick = true;
+            } else if (a.equals("-peer") && i + 1 < args.length) {
+                peerFile = java.nio.file.Path.of(args[++i]);
+            } else if (a.equals("suite")) {
+                suite = true;
             } else if (a.equals("cnn")) {
                 include = CnnBenchmark.class.getSimpleName();
-                cnn = true;
             } else if (a.contains("=")) {
                 params.put(a.substring(0, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
             } else {
                 include = a;
             }
         }
-        // The convolutional suite's calls take seconds: one warm-up and three measured calls of at least 1 s.
-        int warm = quick || cnn ? 1 : 3;
-        int measure = quick ? 2 : cnn ? 3 : 5;
-        int seconds = quick || cnn ? 1 : 3;
-        ChainedOptionsBuilder opt = new OptionsBuilder().include(include).forks(1)
-                .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                        "-Xmx12g")
-                .warmupIterations(warm).warmupTime(TimeValue.seconds(seconds))
-                .measurementIterations(measure).measurementTime(TimeValue.seconds(seconds));
-        params.forEach((k, v) -> opt.param(k, v.split(",")));
-        Collection<RunResult> results = new Runner(opt.build()).run();
+        List<RunResult> results = new ArrayList<>();
+        if (suite) {
+            // The two classes share the parameter names, so each runs alone with its own models.
+            List<String> wanted = params.containsKey("model") ? List.of(params.get("model").split(","))
+                    : List.of("sample", "mlp", "cnn", "vgg16");
+            List<String> dense = wanted.stream().filter(m -> m.equals("sample") || m.equals("mlp")).toList();
+            List<String> conv = wanted.stream().filter(m -> m.equals("cnn") || m.equals("vgg16")).toList();
+            if (!dense.isEmpty()) {
+                params.put("model", String.join(",", dense));
+                results.addAll(run(ExplainBenchmark.class.getSimpleName(), params, quick));
+            }
+            if (!conv.isEmpty()) {
+                params.put("model", String.join(",", conv));
+                results.addAll(run(CnnBenchmark.class.getSimpleName(), params, quick));
+            }
+        } else {
+            results.addAll(run(include, params, quick));
+        }
         List<String[]> rows = new ArrayList<>();
         for (RunResult r : results) {
             String model = r.getParams().getParam("model");
@@ -91,6 +119,9 @@ public final class BenchMain {
             System.out.println("OpenCL backend: " + cl.backend());
         } catch (RuntimeException e) {
             System.out.println("backend description unavailable: " + e.getMessage());
+        }
+        if (peerFile != null) {
+            Peer.printComparison(peerFile, rows);
         }
         System.out.println("JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
                 + ", " + Runtime.getRuntime().availableProcessors() + " CPUs");

@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The convolutional cases of issue 4: a small CNN on 1x28x28 at batch 1024 and a VGG-16-shaped network at
- * 3x224x224, batch 8, with EpsilonPlus and EpsilonGammaBox; CPU vs OpenCL. One call takes seconds, so fewer
+ * 3x224x224, batch 8, with Epsilon, EpsilonPlus and EpsilonGammaBox; CPU vs OpenCL. One call takes seconds, so fewer
  * iterations than the dense suite.
  */
 @State(Scope.Benchmark)
@@ -28,7 +28,7 @@ public class CnnBenchmark extends BaseExplain {
     @Param({"cnn", "vgg16"})
     public String model;
 
-    @Param({"epsilon-plus", "epsilon-gamma-box"})
+    @Param({"epsilon", "epsilon-plus", "epsilon-gamma-box"})
     public String composite;
 
     @Param({"cpu", "opencl"})

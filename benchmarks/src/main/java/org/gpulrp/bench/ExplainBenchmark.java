@@ -2,18 +2,28 @@ package org.gpulrp.bench;
 
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
 
-/** The dense cases of issue 2: the article's sample model at batch 65536 and the MLP at 4096, CPU vs OpenCL. */
+/**
+ * The dense cases of issue 2: the article's sample model at batch 65536 and the MLP at 4096, CPU vs OpenCL. On
+ * dense-only networks every preset (EpsilonPlus, EpsilonGammaBox) is Epsilon on every layer, so {@code epsilon-plus}
+ * times the same work as {@code epsilon} and shows the run's noise.
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(1)
 public class ExplainBenchmark extends BaseExplain {
     @Param({"sample", "mlp"})
     public String model;
