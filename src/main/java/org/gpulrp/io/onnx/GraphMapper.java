@@ -41,7 +41,10 @@ import org.gpulrp.model.Network;
 final class GraphMapper {
     static final String SUPPORTED = "Gemm, MatMul (+ Add as its bias), Conv, MaxPool, AveragePool, "
             + "GlobalAveragePool, BatchNormalization, Add, Concat, Pad (into a Conv), Relu, Sigmoid, Softmax, "
-            + "Flatten, Reshape (constant shape), Identity, Dropout";
+            + "Flatten, Reshape (constant shape or [batch, -1] computed by Shape/Gather/Unsqueeze/Concat), Identity, "
+            + "Dropout";
+    /** Marks the batch size inside a shape computed at import time (the batch is symbolic). */
+    static final long BATCH = Long.MIN_VALUE;
 
     /** One network layer to be, with where it came from for error messages and the nodes it reads. */
     private record Step(String name, Where where, Layer layer, String[] inputs) {
@@ -49,6 +52,13 @@ final class GraphMapper {
 
     /** An ONNX value: the network node producing it ({@link Network#INPUT} for the input) and its per-sample shape. */
     private record Value(String node, long[] shape) {
+    }
+
+    /**
+     * An integer tensor computed from shapes while importing ({@code x.view(x.size(0), -1)} exports as
+     * Shape, Gather, Unsqueeze, Concat, Reshape): a scalar or a list, {@link #BATCH} standing for the batch size.
+     */
+    private record ShapeValue(long[] v, boolean scalar) {
     }
 
     /** A zero Pad waiting to be merged into the Conv that reads it. */
@@ -71,6 +81,7 @@ final class GraphMapper {
     private long[] inputShape;
     private final Map<String, Value> values = new HashMap<>();
     private final Map<String, Pending> pads = new HashMap<>();
+    private final Map<String, ShapeValue> shapeValues = new HashMap<>();
     /** The network node the node being imported reads. */
     private String source;
     /** The ONNX value the node being imported defines (null: none, e.g. a Pad waiting for its Conv). */
@@ -238,6 +249,10 @@ final class GraphMapper {
             throw w.fail("has no input or no output");
         }
         String in = n.inputs().get(0);
+        if (op.equals("Gather") || op.equals("Unsqueeze") || (op.equals("Concat") && readsShapeValue(n))) {
+            shapeOp(n, w);
+            return 1;
+        }
         Pending pad = pads.get(in);
         if (pad != null && !op.equals("Conv")) {
             throw pad.where().fail("its output feeds " + op + " node '" + w.node() + "'; gpulrp supports a Pad "
@@ -266,6 +281,7 @@ final class GraphMapper {
             case "Softmax" -> softmax(n, w, k);
             case "Flatten" -> flatten(n, w, k);
             case "Reshape" -> reshape(n, w, k);
+            case "Shape" -> shape(n, w);
             case "Identity" -> passThrough(n, w, k, Set.of(), 1);
             case "Dropout" -> dropout(n, w, k);
             default -> throw new IllegalStateException(op); // checkSupported let through only the cases above
@@ -280,7 +296,7 @@ final class GraphMapper {
         switch (op) {
             case "Gemm", "MatMul", "Relu", "Sigmoid", "Softmax", "Flatten", "Reshape", "Identity", "Dropout",
                  "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Add", "Concat",
-                 "Pad" -> {
+                 "Pad", "Shape", "Gather", "Unsqueeze" -> {
                 return;
             }
             default -> throw w.fail("operator not supported; supported: " + SUPPORTED
@@ -426,14 +442,15 @@ final class GraphMapper {
             throw w.fail("needs 2 inputs (data, shape), has " + n.inputs().size());
         }
         boolean allowZero = intAttr(n, w, "allowzero", 0) != 0;
-        long[] shape = TensorData.longs(constantInput(n, w, 1, "shape"), w, baseDir);
-        String bad = "reshapes to " + Arrays.toString(shape) + "; gpulrp supports only a constant shape that keeps "
-                + "[batch, features], e.g. [-1, N] or [0, N]";
-        if (shape.length != 2) {
+        ShapeValue computed = shapeValues.get(n.inputs().get(1));
+        long[] shape = computed != null ? computed.v() : TensorData.longs(constantInput(n, w, 1, "shape"), w, baseDir);
+        String bad = "reshapes to " + shapeText(shape) + "; gpulrp supports only a shape that keeps [batch, features], "
+                + "e.g. [-1, N], [0, N] or [batch, -1]";
+        if (shape.length != 2 || shape[1] == BATCH) {
             throw w.fail(bad);
         }
         long have = features == null ? -1 : product(features);
-        boolean batchKept = shape[0] == -1 || (shape[0] == 0 && !allowZero)
+        boolean batchKept = shape[0] == -1 || shape[0] == BATCH || (shape[0] == 0 && !allowZero)
                 || (shape[0] > 0 && shape[0] == fixedBatch);
         if (!batchKept) {
             throw w.fail(bad);
@@ -457,6 +474,128 @@ final class GraphMapper {
         }
         features = new long[] {f};
         addStep(layerName(n, k), w, new Identity());
+    }
+
+    /** Shape of a graph value of known shape: {@code [batch, dims...]}, sliced by opset 15's start and end. */
+    private void shape(NodeDef n, Where w) {
+        allowOnly(n, w, Set.of("start", "end"));
+        singleInput(n, w, 1);
+        if (features == null) {
+            throw w.fail("reads a value of unknown shape; give the graph input a fixed [N, C, H, W] or [N, F] shape");
+        }
+        long[] full = new long[features.length + 1];
+        full[0] = BATCH;
+        System.arraycopy(features, 0, full, 1, features.length);
+        int rank = full.length;
+        long start = intAttr(n, w, "start", 0);
+        long end = intAttr(n, w, "end", rank);
+        start = Math.min(Math.max(start < 0 ? start + rank : start, 0), rank);
+        end = Math.min(Math.max(end < 0 ? end + rank : end, 0), rank);
+        shapeValues.put(n.outputs().get(0), new ShapeValue(Arrays.copyOfRange(full, (int) start,
+                (int) Math.max(start, end)), false));
+        produced = null;
+    }
+
+    private boolean readsShapeValue(NodeDef n) {
+        return n.inputs().stream().anyMatch(shapeValues::containsKey);
+    }
+
+    /** An input of a shape computation: a value computed from Shape, or an integer constant of rank 0 or 1. */
+    private ShapeValue shapeInput(NodeDef n, Where w, int index, String what) {
+        String name = n.inputs().get(index);
+        ShapeValue v = shapeValues.get(name);
+        if (v != null) {
+            return v;
+        }
+        if (values.containsKey(name)) {
+            throw w.fail("reads the graph value '" + name + "' as its " + what + "; gpulrp evaluates " + n.opType()
+                    + " only on shapes (as in x.view(x.size(0), -1)), not on the data flowing through the network");
+        }
+        TensorDef t = constantInput(n, w, index, what);
+        if (t.dims().length > 1) {
+            throw w.fail(what + " '" + name + "' has shape " + Arrays.toString(t.dims()) + "; gpulrp evaluates shape "
+                    + "computations on scalars and lists only");
+        }
+        return new ShapeValue(TensorData.longs(t, w, baseDir), t.dims().length == 0);
+    }
+
+    /** Gather, Unsqueeze or Concat on shapes: evaluated here; the result feeds a Reshape (or nothing). */
+    private void shapeOp(NodeDef n, Where w) {
+        ShapeValue result;
+        switch (n.opType()) {
+            case "Gather" -> {
+                allowOnly(n, w, Set.of("axis"));
+                if (n.inputs().size() != 2) {
+                    throw w.fail("needs 2 inputs (data, indices), has " + n.inputs().size());
+                }
+                if (intAttr(n, w, "axis", 0) != 0) {
+                    throw w.fail("axis=" + intAttr(n, w, "axis", 0) + " is not supported; gpulrp evaluates Gather on "
+                            + "a shape list (axis 0)");
+                }
+                ShapeValue data = shapeInput(n, w, 0, "data");
+                ShapeValue idx = shapeInput(n, w, 1, "indices");
+                if (data.scalar()) {
+                    throw w.fail("gathers from a scalar; the data must be a list");
+                }
+                long[] out = new long[idx.v().length];
+                for (int i = 0; i < out.length; i++) {
+                    long j = idx.v()[i] < 0 ? idx.v()[i] + data.v().length : idx.v()[i];
+                    if (idx.v()[i] == BATCH || j < 0 || j >= data.v().length) {
+                        throw w.fail("index " + shapeText(new long[] {idx.v()[i]}) + " is out of range for "
+                                + shapeText(data.v()));
+                    }
+                    out[i] = data.v()[(int) j];
+                }
+                result = new ShapeValue(out, idx.scalar());
+            }
+            case "Unsqueeze" -> {
+                allowOnly(n, w, Set.of("axes"));
+                ShapeValue data = shapeInput(n, w, 0, "data");
+                long[] axes;
+                if (n.inputs().size() > 1 && !n.inputs().get(1).isEmpty()) {
+                    axes = TensorData.longs(constantInput(n, w, 1, "axes"), w, baseDir);
+                } else {
+                    Attribute a = attr(n, "axes");
+                    axes = a == null || a.ints() == null ? new long[0] : a.ints();
+                }
+                if (!data.scalar() || axes.length != 1 || (axes[0] != 0 && axes[0] != -1)) {
+                    throw w.fail("unsqueezes " + (data.scalar() ? "a scalar" : "a list") + " at axes "
+                            + Arrays.toString(axes) + "; gpulrp evaluates only a scalar made a list (axes [0])");
+                }
+                result = new ShapeValue(data.v(), false);
+            }
+            default -> { // Concat
+                allowOnly(n, w, Set.of("axis"));
+                long axis = intAttr(n, w, "axis", 0);
+                if (axis != 0 && axis != -1) {
+                    throw w.fail("axis=" + axis + " on shape lists is not supported (axis 0)");
+                }
+                List<Long> out = new ArrayList<>();
+                for (int i = 0; i < n.inputs().size(); i++) {
+                    ShapeValue part = shapeInput(n, w, i, "input " + i);
+                    if (part.scalar()) {
+                        throw w.fail("concatenates a scalar; Concat needs lists");
+                    }
+                    for (long x : part.v()) {
+                        out.add(x);
+                    }
+                }
+                result = new ShapeValue(out.stream().mapToLong(Long::longValue).toArray(), false);
+            }
+        }
+        if (n.outputs().size() != 1 || n.outputs().get(0).isEmpty()) {
+            throw w.fail("has " + n.outputs().size() + " outputs, expected 1");
+        }
+        shapeValues.put(n.outputs().get(0), result);
+    }
+
+    /** A shape for messages, the batch shown as "batch". */
+    private static String shapeText(long[] shape) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < shape.length; i++) {
+            b.append(i > 0 ? ", " : "").append(shape[i] == BATCH ? "batch" : Long.toString(shape[i]));
+        }
+        return b.append(']').toString();
     }
 
     private void dropout(NodeDef n, Where w, int k) {

@@ -13,7 +13,9 @@ import org.gpulrp.model.Network;
  * Reads ONNX models (opset 9 and later) into a {@link Network}.
  *
  * <p>Supported: chains of Gemm, MatMul (fused with a following Add as its bias), Relu, Sigmoid, Softmax (over the
- * features), Flatten (axis 1), Reshape to a constant {@code [batch, features]} shape, Identity and Dropout
+ * features), Flatten (axis 1), Reshape to a constant {@code [batch, features]} shape or to {@code [batch, -1]}
+ * computed by Shape/Gather/Unsqueeze/Concat (as {@code x.view(x.size(0), -1)} exports; evaluated while importing,
+ * the batch kept symbolic), Identity and Dropout
  * (inference: pass-through; the last four become {@link org.gpulrp.model.Identity} layers). Initializers may be
  * FLOAT, DOUBLE or FLOAT16 (converted to float32), as {@code raw_data}, typed fields or external data files.
  * The batch dimension may be symbolic or fixed.

@@ -172,6 +172,13 @@ final class OnnxWriter {
         return t.bytes(7, packed.bytes()).bytes();
     }
 
+    /** A rank-0 INT64 tensor (a scalar, as torch's exporter writes Gather indices). */
+    static byte[] longScalar(String name, long v) {
+        ByteBuffer b = le(8);
+        b.putLong(v);
+        return new Msg().varint(2, 7).string(8, name).bytes(9, b.array()).bytes();
+    }
+
     /** A tensor whose data lives in an external file; offset/length null to leave the key out. */
     static byte[] externalTensor(String name, long[] dims, int dataType, String location, Long offset, Long length) {
         Msg t = dims(new Msg(), dims, false).varint(2, dataType).string(8, name);
