@@ -47,6 +47,8 @@ final class DevicesCommand implements Callable<Integer> {
                     + "CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT)"
                     : "    bit-exact: NO (" + d.note() + "); it runs, but its results may differ from the CPU "
                     + "backend's in the last bits");
+            out.println("    kernels: " + org.gpulrp.backend.opencl.KernelTuning.resolve(d.type(),
+                    d.platform() + " " + d.name(), java.util.Map.of()).summary());
         }
         return 0;
     }

@@ -46,9 +46,11 @@ import org.jocl.cl_queue_properties;
  * {@code CL_DEVICE_SINGLE_FP_CONFIG} has fma, denormals and correctly rounded division, the results equal the CPU
  * backend's bit for bit; on another device it still runs, and {@link #info()} says it is not exact and why.
  *
- * <p>The dense kernels come in three {@link Variant}s with the same bits; {@link Variant#AUTO} picks
- * {@link Variant#VECTOR} on CPU devices (PoCL), {@link Variant#TILED} on GPUs and {@link Variant#SIMPLE} elsewhere.
- * The system property {@value #VARIANT_PROPERTY} forces one where the caller asks for {@code AUTO}.
+ * <p>The dense kernels come in three {@link Variant}s with the same bits. Which one runs, and its tile sizes, is data:
+ * {@link KernelTuning} resolves them per device type and vendor from {@code kernels/tuning.properties}
+ * ({@link Variant#VECTOR} on CPU devices such as PoCL, {@link Variant#TILED} on GPUs, {@link Variant#SIMPLE}
+ * elsewhere), overridable by system properties ({@value #VARIANT_PROPERTY}, {@code gpulrp.opencl.tuning.KEY}) and
+ * by {@link #open(String, Map)}.
  *
  * <p>Methods are {@code synchronized}; the backend is meant to be driven by one thread at a time. {@link #close()}
  * releases every buffer the backend made that is still open.
@@ -57,7 +59,7 @@ public final class OpenClBackend implements Backend {
 
     /** Kernel shapes for the dense primitives; every variant keeps each output's ascending fma chain. */
     public enum Variant {
-        /** {@code VECTOR} on CPU devices, {@code TILED} on GPUs (where the device fits it), else {@code SIMPLE}. */
+        /** What {@code kernels/tuning.properties} gives the device: {@code VECTOR} on CPUs, {@code TILED} on GPUs. */
         AUTO,
         /** One work-item per output: the plain statement of the contract. */
         SIMPLE,
@@ -71,26 +73,6 @@ public final class OpenClBackend implements Backend {
     public static final String VARIANT_PROPERTY = "gpulrp.opencl.variant";
     /** System property with a device-name substring, used when the caller names no device. */
     public static final String DEVICE_PROPERTY = "gpulrp.opencl.device";
-
-    // Tuning parameters; the host prepends them as #defines, so kernels and launch geometry always agree.
-    static final int VEC_ROWS = 8;
-    /** float16 column blocks per work-item for one-chain, two-chain and three-chain VECTOR kernels. */
-    static final int VEC_COLV = 2;
-    static final int VEC_COLV2 = 1;
-    static final int VEC_COLV3 = 1;
-    /** Work-items per work-group along the rows for the VECTOR kernels: a fixed size, so PoCL compiles once. */
-    static final int VEC_LOCAL_ROWS = 4;
-    static final int TILE_T = 16;
-    static final int TILE_W = 4;
-    static final int TILE_K = 16;
-    static final int TILE_B = TILE_T * TILE_W;
-    /** Local memory the largest TILED kernel needs (backproject_signed: two staged rows slices, two column slices). */
-    static final long TILED_LOCAL_BYTES = 4L * (2L * TILE_B * (TILE_K + 1) + 2L * TILE_K * TILE_B);
-    static final int SIMPLE_LOCAL_X = 16;
-    static final int SIMPLE_LOCAL_Y = 4;
-    static final int ELEMENT_LOCAL = 256;
-    /** Work-items per work-group along a sample for the per-sample kernels (fixed, so PoCL compiles once). */
-    static final int SAMPLE_LOCAL = 64;
 
     private static final String[] FILES = {"clamp.cl", "normalize.cl", "matmul.cl", "backproject.cl", "conv.cl",
         "pool.cl", "elementwise.cl"};
@@ -119,6 +101,8 @@ public final class OpenClBackend implements Backend {
     private final String deviceName;
     private final cl_device_id deviceId;
     private final Variant variant;
+    /** The kernels' tuning on this device (from kernels/tuning.properties and overrides); variant as run. */
+    private final KernelTuning tuning;
     private cl_context context;
     private cl_command_queue queue;
     private final List<cl_program> programs = new ArrayList<>();
@@ -149,8 +133,20 @@ public final class OpenClBackend implements Backend {
         if (variant == null) {
             throw new InvalidArgumentException("variant", "must not be null; use Variant.AUTO");
         }
+        return open(deviceNameOrNull, variant == Variant.AUTO ? Map.of()
+                : Map.of("variant", variant.name().toLowerCase(Locale.ROOT)));
+    }
+
+    /**
+     * As {@link #open(String)}, with kernel tuning overrides: keys of {@code kernels/tuning.properties} without their
+     * device scope ({@code variant}, {@code vec.rows}, {@code tile.w}, ...). They change speed, never bits.
+     */
+    public static OpenClBackend open(String deviceNameOrNull, Map<String, String> tuningOverrides) {
         String name = deviceNameOrNull != null ? deviceNameOrNull : System.getProperty(DEVICE_PROPERTY);
-        return new OpenClBackend(ClDevices.select(name), variant);
+        ClDevices.Found found = ClDevices.select(name);
+        DeviceDescription d = found.description();
+        KernelTuning t = KernelTuning.resolve(d.type(), d.platform() + " " + d.name(), tuningOverrides);
+        return new OpenClBackend(found, t);
     }
 
     /** Whether this JVM can reach at least one OpenCL device. */
@@ -183,36 +179,28 @@ public final class OpenClBackend implements Backend {
         return List.copyOf(out);
     }
 
-    private OpenClBackend(ClDevices.Found found, Variant requested) {
+    private OpenClBackend(ClDevices.Found found, KernelTuning requested) {
         this.device = found.description();
         this.deviceName = device.name();
         this.deviceId = found.device();
-        Variant v = requested == Variant.AUTO ? propertyVariant() : requested;
-        boolean tiledFits = found.maxWorkGroupSize() >= (long) TILE_T * TILE_T
-                && found.localMemBytes() >= TILED_LOCAL_BYTES;
+        KernelTuning t = requested;
+        boolean tiledFits = found.maxWorkGroupSize() >= (long) t.tileT() * t.tileT()
+                && found.localMemBytes() >= t.tiledLocalBytes();
         String note = "";
-        if (v == Variant.AUTO) {
-            v = found.isCpu() ? Variant.VECTOR : found.isGpu() && tiledFits ? Variant.TILED : Variant.SIMPLE;
-        } else if (v == Variant.TILED && !tiledFits) {
-            v = Variant.SIMPLE;
-            note = "simple kernels: the tiled ones need " + TILE_T * TILE_T + "-item work-groups and "
-                    + TILED_LOCAL_BYTES + " bytes of local memory";
+        if (t.variant() == Variant.TILED && !tiledFits) {
+            t = t.withVariant(Variant.SIMPLE);
+            note = "simple kernels: the tiled ones need " + requested.tileT() * requested.tileT()
+                    + "-item work-groups and " + requested.tiledLocalBytes() + " bytes of local memory";
         }
-        this.variant = v;
+        this.variant = t.variant();
+        this.tuning = t;
         try {
             int[] err = new int[1];
             context = CL.clCreateContext(null, 1, new cl_device_id[] {deviceId}, null, null, err);
             ClErrors.check(err[0], "clCreateContext", deviceName);
             queue = createQueue(context, deviceId, device.version(), err);
             ClErrors.check(err[0], "clCreateCommandQueue", deviceName);
-            Map<String, Integer> defines = new LinkedHashMap<>();
-            defines.put("VEC_ROWS", VEC_ROWS);
-            defines.put("VEC_COLV", VEC_COLV);
-            defines.put("VEC_COLV2", VEC_COLV2);
-            defines.put("VEC_COLV3", VEC_COLV3);
-            defines.put("TILE_T", TILE_T);
-            defines.put("TILE_W", TILE_W);
-            defines.put("TILE_K", TILE_K);
+            Map<String, Integer> defines = tuning.defines();
             for (String file : FILES) {
                 cl_program p = ClPrograms.build(context, deviceId, deviceName, file,
                         ClPrograms.source(file, defines));
@@ -234,7 +222,7 @@ public final class OpenClBackend implements Backend {
                     case TILED -> launch(op + "_tiled", Shape.TILED);
                     default -> launch(op + "_simple", Shape.SIMPLE);
                 };
-                if (l.shape() == Shape.TILED && l.maxWorkGroup() < (long) TILE_T * TILE_T) {
+                if (l.shape() == Shape.TILED && l.maxWorkGroup() < (long) tuning.tileT() * tuning.tileT()) {
                     // The compiled kernel needs too many registers for a full work-group here: keep the contract,
                     // lose the tiling.
                     fellBack.add(op);
@@ -279,19 +267,6 @@ public final class OpenClBackend implements Backend {
         return m.lookingAt() ? Integer.parseInt(m.group(1)) : 1;
     }
 
-    private static Variant propertyVariant() {
-        String p = System.getProperty(VARIANT_PROPERTY);
-        if (p == null || p.isBlank()) {
-            return Variant.AUTO;
-        }
-        try {
-            return Variant.valueOf(p.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new InvalidArgumentException(VARIANT_PROPERTY, "must be one of auto, simple, vector, tiled; got '"
-                    + p + "'");
-        }
-    }
-
     private List<String> kernelNames(cl_program p) {
         long[] size = new long[1];
         ClErrors.check(CL.clGetProgramInfo(p, CL.CL_PROGRAM_KERNEL_NAMES, 0, null, size), "clGetProgramInfo",
@@ -327,11 +302,11 @@ public final class OpenClBackend implements Backend {
     }
 
     /** The float16 column blocks per work-item of a VECTOR kernel: fewer where each output has several chains. */
-    private static int vecColumnBlocks(String kernel) {
+    private int vecColumnBlocks(String kernel) {
         return switch (kernel) {
-            case "linear_signed_vec", "backproject_signed_vec", "backproject_signed_p_vec" -> VEC_COLV2;
-            case "backproject_zbox_vec" -> VEC_COLV3;
-            default -> VEC_COLV;
+            case "linear_signed_vec", "backproject_signed_vec", "backproject_signed_p_vec" -> tuning.vecColv2();
+            case "backproject_zbox_vec" -> tuning.vecColv3();
+            default -> tuning.vecColv();
         };
     }
 
@@ -355,6 +330,11 @@ public final class OpenClBackend implements Backend {
     /** The device this backend runs on. */
     public DeviceDescription device() {
         return device;
+    }
+
+    /** The kernels' tuning on this device, as run (after any fallback). */
+    public KernelTuning tuning() {
+        return tuning;
     }
 
     /** The dense kernels' variant this backend runs (never {@code AUTO}). */
@@ -755,7 +735,7 @@ public final class OpenClBackend implements Backend {
             return;
         }
         Launch l = launches.get(op);
-        long lx = Math.max(1, Math.min(SAMPLE_LOCAL, l.maxWorkGroup()));
+        long lx = Math.max(1, Math.min(tuning.sampleLocal(), l.maxWorkGroup()));
         run(l, args, new long[] {roundUp(perSample, lx), rows}, new long[] {lx, 1});
     }
 
@@ -773,19 +753,19 @@ public final class OpenClBackend implements Backend {
         switch (l.shape()) {
             case VECTOR -> {
                 lx = 1;
-                ly = Math.max(1, Math.min(VEC_LOCAL_ROWS, l.maxWorkGroup()));
+                ly = Math.max(1, Math.min(tuning.vecLocalRows(), l.maxWorkGroup()));
                 gx = ceilDiv(cols, l.vecCols());
-                gy = roundUp(ceilDiv(rows, VEC_ROWS), ly);
+                gy = roundUp(ceilDiv(rows, tuning.vecRows()), ly);
             }
             case TILED -> {
-                lx = TILE_T;
-                ly = TILE_T;
-                gx = ceilDiv(cols, TILE_B) * TILE_T;
-                gy = ceilDiv(rows, TILE_B) * TILE_T;
+                lx = tuning.tileT();
+                ly = tuning.tileT();
+                gx = ceilDiv(cols, tuning.tileB()) * tuning.tileT();
+                gy = ceilDiv(rows, tuning.tileB()) * tuning.tileT();
             }
             default -> {
-                lx = Math.max(1, Math.min(SIMPLE_LOCAL_X, l.maxWorkGroup()));
-                ly = Math.max(1, Math.min(SIMPLE_LOCAL_Y, l.maxWorkGroup() / lx));
+                lx = Math.max(1, Math.min(tuning.simpleLocalX(), l.maxWorkGroup()));
+                ly = Math.max(1, Math.min(tuning.simpleLocalY(), l.maxWorkGroup() / lx));
                 gx = roundUp(cols, lx);
                 gy = roundUp(rows, ly);
             }
@@ -798,7 +778,7 @@ public final class OpenClBackend implements Backend {
             return;
         }
         Launch l = launches.get(op);
-        long lx = Math.max(1, Math.min(ELEMENT_LOCAL, l.maxWorkGroup()));
+        long lx = Math.max(1, Math.min(tuning.elementLocal(), l.maxWorkGroup()));
         run(l, args, new long[] {roundUp(n, lx)}, new long[] {lx});
     }
 

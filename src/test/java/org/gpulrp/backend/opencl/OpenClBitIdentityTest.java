@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.cpu.CpuBackend;
-import org.gpulrp.backend.opencl.OpenClBackend.Variant;
 import org.gpulrp.testing.OpenClTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,15 +34,36 @@ class OpenClBitIdentityTest {
     };
     private static final int[] LENGTHS = {0, 1, 15, 16, 17, 255, 256, 257, 1000, 4099};
 
-    private static final Map<Variant, OpenClBackend> OPENCL = new EnumMap<>(Variant.class);
+    /**
+     * Backends under test: each variant with the table's tuning for this device, and each with odd tuning values
+     * (tile and register-block sizes that divide nothing, odd work-group sizes): tuning must change speed only.
+     */
+    enum Config {
+        SIMPLE(Map.of("variant", "simple")),
+        VECTOR(Map.of("variant", "vector")),
+        TILED(Map.of("variant", "tiled")),
+        SIMPLE_ODD(Map.of("variant", "simple", "simple.local.x", "7", "simple.local.y", "3", "element.local", "100",
+                "sample.local", "24")),
+        VECTOR_ODD(Map.of("variant", "vector", "vec.rows", "3", "vec.colv", "1", "vec.colv2", "2", "vec.colv3", "2",
+                "vec.local.rows", "2")),
+        TILED_ODD(Map.of("variant", "tiled", "tile.t", "8", "tile.w", "3", "tile.k", "5"));
+
+        final Map<String, String> tuning;
+
+        Config(Map<String, String> tuning) {
+            this.tuning = tuning;
+        }
+    }
+
+    private static final Map<Config, OpenClBackend> OPENCL = new EnumMap<>(Config.class);
     private static CpuBackend scalar;
     private static CpuBackend vector;
 
     @BeforeAll
     static void open() {
         OpenClTestSupport.assumeOpenCl();
-        for (Variant v : new Variant[] {Variant.SIMPLE, Variant.VECTOR, Variant.TILED}) {
-            OPENCL.put(v, OpenClBackend.open(null, v));
+        for (Config c : Config.values()) {
+            OPENCL.put(c, OpenClBackend.open(null, c.tuning));
         }
         scalar = new CpuBackend(CpuBackend.Kernels.SCALAR, 1);
         vector = new CpuBackend();
@@ -59,7 +80,7 @@ class OpenClBitIdentityTest {
     }
 
     /** Runs the call on both CPU backends and on {@code v}'s OpenCL backend; all three must agree bit for bit. */
-    private static float[][] check(String what, Variant v, float[][] in, int[] outLengths, ClTestData.Call call) {
+    private static float[][] check(String what, Config v, float[][] in, int[] outLengths, ClTestData.Call call) {
         float[][] ref = run(scalar, in, outLengths, call);
         assertSameBits(what + ": CPU vector vs CPU scalar", ref, run(vector, in, outLengths, call));
         OpenClBackend cl = OPENCL.get(v);
@@ -68,13 +89,19 @@ class OpenClBitIdentityTest {
         return ref;
     }
 
+    /** Elementwise and per-sample kernels: the table's tuning and odd work-group sizes. */
+    private static float[][] checkEach(String what, float[][] in, int[] outLengths, ClTestData.Call call) {
+        check(what, Config.SIMPLE_ODD, in, outLengths, call);
+        return check(what, Config.VECTOR, in, outLengths, call);
+    }
+
     private static String shape(String op, int[] s) {
         return op + " rows=" + s[0] + " in=" + s[1] + " out=" + s[2];
     }
 
     @ParameterizedTest
-    @EnumSource(value = Variant.class, names = {"SIMPLE", "VECTOR", "TILED"})
-    void linear(Variant v) {
+    @EnumSource(Config.class)
+    void linear(Config v) {
         Random r = new Random(11);
         for (int[] s : DENSE) {
             int rows = s[0], in = s[1], out = s[2];
@@ -88,8 +115,8 @@ class OpenClBitIdentityTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Variant.class, names = {"SIMPLE", "VECTOR", "TILED"})
-    void linearSigned(Variant v) {
+    @EnumSource(Config.class)
+    void linearSigned(Config v) {
         Random r = new Random(12);
         for (int[] s : DENSE) {
             int rows = s[0], in = s[1], out = s[2];
@@ -103,8 +130,8 @@ class OpenClBitIdentityTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Variant.class, names = {"SIMPLE", "VECTOR", "TILED"})
-    void linearZBox(Variant v) {
+    @EnumSource(Config.class)
+    void linearZBox(Config v) {
         Random r = new Random(13);
         for (int[] s : DENSE) {
             int rows = s[0], in = s[1], out = s[2];
@@ -115,8 +142,8 @@ class OpenClBitIdentityTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Variant.class, names = {"SIMPLE", "VECTOR", "TILED"})
-    void backproject(Variant v) {
+    @EnumSource(Config.class)
+    void backproject(Config v) {
         Random r = new Random(14);
         for (int[] s : DENSE) {
             int rows = s[0], in = s[1], out = s[2];
@@ -130,8 +157,8 @@ class OpenClBitIdentityTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Variant.class, names = {"SIMPLE", "VECTOR", "TILED"})
-    void backprojectSigned(Variant v) {
+    @EnumSource(Config.class)
+    void backprojectSigned(Config v) {
         Random r = new Random(15);
         for (int[] s : DENSE) {
             int rows = s[0], in = s[1], out = s[2];
@@ -145,8 +172,8 @@ class OpenClBitIdentityTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Variant.class, names = {"SIMPLE", "VECTOR", "TILED"})
-    void backprojectZBox(Variant v) {
+    @EnumSource(Config.class)
+    void backprojectZBox(Config v) {
         Random r = new Random(16);
         for (int[] s : DENSE) {
             int rows = s[0], in = s[1], out = s[2];
@@ -172,7 +199,7 @@ class OpenClBitIdentityTest {
     void relu() {
         Random r = new Random(17);
         for (int n : LENGTHS) {
-            check("relu n=" + n, Variant.VECTOR, new float[][] {elements(r, n)}, new int[] {n},
+            checkEach("relu n=" + n, new float[][] {elements(r, n)}, new int[] {n},
                     (be, i, o) -> be.relu(i[0], o[0], n));
         }
     }
@@ -181,7 +208,7 @@ class OpenClBitIdentityTest {
     void splitSign() {
         Random r = new Random(18);
         for (int n : LENGTHS) {
-            check("splitSign n=" + n, Variant.VECTOR, new float[][] {elements(r, n)}, new int[] {n, n},
+            checkEach("splitSign n=" + n, new float[][] {elements(r, n)}, new int[] {n, n},
                     (be, i, o) -> be.splitSign(i[0], o[0], o[1], n));
         }
     }
@@ -191,7 +218,7 @@ class OpenClBitIdentityTest {
         Random r = new Random(19);
         for (float gamma : new float[] {0.25f, 0f, 1e-3f, 3f}) {
             for (int n : LENGTHS) {
-                check("gammaWeights gamma=" + gamma + " n=" + n, Variant.VECTOR, new float[][] {elements(r, n)},
+                checkEach("gammaWeights gamma=" + gamma + " n=" + n, new float[][] {elements(r, n)},
                         new int[] {n, n}, (be, i, o) -> be.gammaWeights(i[0], gamma, o[0], o[1], n));
             }
         }
@@ -214,10 +241,10 @@ class OpenClBitIdentityTest {
             for (int[] s : new int[][] {{1, 1}, {3, 17}, {16, 33}, {300, 10}, {7, 1000}, {0, 5}, {4, 0}}) {
                 int rows = s[0], out = s[1];
                 float[] rel = matrix(r, rows, out);
-                check("normalize per-sample eps=" + eps + " " + rows + "x" + out, Variant.VECTOR,
+                checkEach("normalize per-sample eps=" + eps + " " + rows + "x" + out,
                         new float[][] {rel, denominators(r, rows * out, eps)}, new int[] {rows * out},
                         (be, i, o) -> be.normalize(i[0], i[1], out, eps, o[0], rows, out));
-                check("normalize shared eps=" + eps + " " + rows + "x" + out, Variant.VECTOR,
+                checkEach("normalize shared eps=" + eps + " " + rows + "x" + out,
                         new float[][] {rel, denominators(r, out, eps)}, new int[] {rows * out},
                         (be, i, o) -> be.normalize(i[0], i[1], 0, eps, o[0], rows, out));
             }
@@ -234,10 +261,10 @@ class OpenClBitIdentityTest {
                     denominators(r, len, eps)};
                 for (boolean mask : new boolean[] {true, false}) {
                     String what = "normalizeSigned eps=" + eps + " mask=" + mask + " " + rows + "x" + out;
-                    check(what + " both", Variant.VECTOR, ins, new int[] {len, len},
+                    checkEach(what + " both", ins, new int[] {len, len},
                             (be, i, o) -> be.normalizeSigned(i[0], i[1], i[2], i[3], eps, 2f, -1f, mask, o[0], o[1],
                                     rows, out));
-                    check(what + " n=null", Variant.VECTOR, ins, new int[] {len, -1},
+                    checkEach(what + " n=null", ins, new int[] {len, -1},
                             (be, i, o) -> be.normalizeSigned(i[0], mask ? i[1] : null, i[2], null, eps, 1.5f, 0.5f,
                                     mask, o[0], null, rows, out));
                 }
@@ -255,7 +282,7 @@ class OpenClBitIdentityTest {
         int rows = 8, in = 4096, out = 33;
         float[] x = matrix(r, rows, in);
         float[] wt = matrix(r, in, out);
-        float[] z = run(OPENCL.get(Variant.VECTOR), new float[][] {x, wt}, new int[] {rows * out},
+        float[] z = run(OPENCL.get(Config.VECTOR), new float[][] {x, wt}, new int[] {rows * out},
                 (be, i, o) -> be.linear(i[0], i[1], null, o[0], rows, in, out))[0];
         int reversedDiffers = 0;
         int unfusedDiffers = 0;

@@ -1,0 +1,228 @@
+package org.gpulrp.backend.opencl;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.LrpException;
+
+/**
+ * The OpenCL kernels' tuning parameters for one device, resolved from data: {@code kernels/tuning.properties}
+ * (defaults, then per device type, then per type and vendor), then the system properties
+ * {@code gpulrp.opencl.tuning.KEY} (and {@value OpenClBackend#VARIANT_PROPERTY} for the variant), then the caller's
+ * overrides. The host prepends the values to the kernel sources as {@code #define}s and sizes every launch from the
+ * same record. No value changes bits: every variant and tile shape keeps each output's ascending fma chain.
+ *
+ * @param variant      the dense kernels' shape (never {@code AUTO})
+ * @param vecRows      VECTOR: rows per work-item
+ * @param vecColv      VECTOR: float16 column blocks per work-item, one-chain kernels
+ * @param vecColv2     VECTOR: the same for two-chain kernels
+ * @param vecColv3     VECTOR: the same for three-chain kernels
+ * @param vecLocalRows VECTOR: work-group rows
+ * @param tileT        TILED: work-group edge
+ * @param tileW        TILED: outputs per work-item along each edge
+ * @param tileK        TILED: depth of the staged slices
+ * @param simpleLocalX SIMPLE: work-group columns
+ * @param simpleLocalY SIMPLE: work-group rows
+ * @param elementLocal elementwise kernels' work-group size
+ * @param sampleLocal  per-sample kernels' work-group size
+ * @param source       where the values came from, for reports (e.g. {@code gpu.nvidia})
+ */
+public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecColv, int vecColv2, int vecColv3,
+                           int vecLocalRows, int tileT, int tileW, int tileK, int simpleLocalX, int simpleLocalY,
+                           int elementLocal, int sampleLocal, String source) {
+
+    /** Prefix of the system properties that override one key, e.g. {@code gpulrp.opencl.tuning.tile.w=2}. */
+    public static final String PROPERTY_PREFIX = "gpulrp.opencl.tuning.";
+    static final String RESOURCE = "/org/gpulrp/kernels/tuning.properties";
+    /** The keys, in record order (after {@code variant}). */
+    static final String[] INT_KEYS = {"vec.rows", "vec.colv", "vec.colv2", "vec.colv3", "vec.local.rows", "tile.t",
+        "tile.w", "tile.k", "simple.local.x", "simple.local.y", "element.local", "sample.local"};
+
+    public KernelTuning {
+        InvalidArgumentException.check(variant != null && variant != OpenClBackend.Variant.AUTO, "variant",
+                "must be simple, vector or tiled");
+        range("vec.rows", vecRows, 1, 64);
+        range("vec.colv", vecColv, 1, 8);
+        range("vec.colv2", vecColv2, 1, 8);
+        range("vec.colv3", vecColv3, 1, 8);
+        range("vec.local.rows", vecLocalRows, 1, 1024);
+        range("tile.t", tileT, 1, 64);
+        range("tile.w", tileW, 1, 16);
+        range("tile.k", tileK, 1, 256);
+        range("simple.local.x", simpleLocalX, 1, 1024);
+        range("simple.local.y", simpleLocalY, 1, 1024);
+        range("element.local", elementLocal, 1, 4096);
+        range("sample.local", sampleLocal, 1, 4096);
+    }
+
+    private static void range(String key, int v, int lo, int hi) {
+        InvalidArgumentException.check(v >= lo && v <= hi, "tuning " + key, "must be in " + lo + ".." + hi
+                + "; got " + v);
+    }
+
+    /** Outputs along one edge of a TILED work-group's block. */
+    public int tileB() {
+        return tileT * tileW;
+    }
+
+    /** Local memory the largest TILED kernel needs (backproject_signed: two staged row slices, two column slices). */
+    public long tiledLocalBytes() {
+        return 4L * (2L * tileB() * (tileK + 1) + 2L * tileK * tileB());
+    }
+
+    /** The #defines the kernels read. */
+    Map<String, Integer> defines() {
+        Map<String, Integer> d = new LinkedHashMap<>();
+        d.put("VEC_ROWS", vecRows);
+        d.put("VEC_COLV", vecColv);
+        d.put("VEC_COLV2", vecColv2);
+        d.put("VEC_COLV3", vecColv3);
+        d.put("TILE_T", tileT);
+        d.put("TILE_W", tileW);
+        d.put("TILE_K", tileK);
+        return d;
+    }
+
+    /** The same values with another variant (e.g. after a TILED fallback). */
+    KernelTuning withVariant(OpenClBackend.Variant v) {
+        return new KernelTuning(v, vecRows, vecColv, vecColv2, vecColv3, vecLocalRows, tileT, tileW, tileK,
+                simpleLocalX, simpleLocalY, elementLocal, sampleLocal, source);
+    }
+
+    /** Short form for reports: the variant's own parameters. */
+    public String summary() {
+        return switch (variant) {
+            case VECTOR -> "vector " + vecRows + "x" + 16 * vecColv + " per work-item";
+            case TILED -> "tiled " + tileB() + "x" + tileB() + " per " + tileT + "x" + tileT + " work-group, k "
+                    + tileK;
+            default -> "simple " + simpleLocalX + "x" + simpleLocalY + " work-groups";
+        } + " (" + source + ")";
+    }
+
+    /**
+     * Resolves the tuning for a device.
+     *
+     * @param type      {@code CPU}, {@code GPU}, {@code ACCELERATOR}, ... as {@link DeviceDescription#type()}
+     * @param names     the device's vendor-identifying names (platform and device name), matched against the vendor
+     *                  keys of the table in lower case
+     * @param overrides keys of the table without scope (e.g. {@code tile.w}, {@code variant}); wins over all else
+     */
+    public static KernelTuning resolve(String type, String names, Map<String, String> overrides) {
+        return resolve(type, names, overrides, table(), System.getProperties());
+    }
+
+    static KernelTuning resolve(String type, String names, Map<String, String> overrides, Properties table,
+                                Properties system) {
+        String t = type.toLowerCase(Locale.ROOT);
+        String lowerNames = names.toLowerCase(Locale.ROOT);
+        Map<String, String> v = new LinkedHashMap<>();
+        StringBuilder source = new StringBuilder("default");
+        take(table, "default.", v);
+        if (take(table, t + ".", v)) {
+            source.append(", ").append(t);
+        }
+        for (String key : table.stringPropertyNames()) {
+            String[] parts = key.split("\\.", 3);
+            if (parts.length == 3 && parts[0].equals(t) && !isParam(parts[1] + "." + parts[2])
+                    && lowerNames.contains(parts[1]) && source.indexOf(t + "." + parts[1]) < 0) {
+                take(table, t + "." + parts[1] + ".", v);
+                source.append(", ").append(t).append('.').append(parts[1]);
+            }
+        }
+        for (String key : system.stringPropertyNames()) {
+            if (key.startsWith(PROPERTY_PREFIX)) {
+                v.put(checkKey(key.substring(PROPERTY_PREFIX.length()), key), system.getProperty(key).trim());
+                source.append(", -D").append(key);
+            }
+        }
+        String forced = system.getProperty(OpenClBackend.VARIANT_PROPERTY);
+        if (forced != null && !forced.isBlank() && !forced.trim().equalsIgnoreCase("auto")) {
+            v.put("variant", forced.trim());
+            source.append(", -D").append(OpenClBackend.VARIANT_PROPERTY);
+        }
+        if (overrides != null && !overrides.isEmpty()) {
+            overrides.forEach((k, val) -> v.put(checkKey(k, k), val == null ? "" : val.trim()));
+            source.append(", overrides");
+        }
+        int[] ints = new int[INT_KEYS.length];
+        for (int k = 0; k < ints.length; k++) {
+            ints[k] = parse(INT_KEYS[k], v.get(INT_KEYS[k]));
+        }
+        return new KernelTuning(variant(v.get("variant")), ints[0], ints[1], ints[2], ints[3], ints[4], ints[5],
+                ints[6], ints[7], ints[8], ints[9], ints[10], ints[11], source.toString());
+    }
+
+    private static boolean isParam(String key) {
+        if (key.equals("variant")) {
+            return true;
+        }
+        for (String k : INT_KEYS) {
+            if (k.equals(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String checkKey(String key, String shownAs) {
+        if (!isParam(key)) {
+            throw new InvalidArgumentException(shownAs, "is not a kernel tuning key; known: variant, "
+                    + String.join(", ", INT_KEYS));
+        }
+        return key;
+    }
+
+    /** Copies the entries under {@code prefix} that are parameters; true when there was one. */
+    private static boolean take(Properties table, String prefix, Map<String, String> into) {
+        boolean any = false;
+        for (String key : table.stringPropertyNames()) {
+            if (key.startsWith(prefix) && isParam(key.substring(prefix.length()))) {
+                into.put(key.substring(prefix.length()), table.getProperty(key).trim());
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    private static int parse(String key, String value) {
+        if (value == null) {
+            throw new LrpException("kernel tuning table " + RESOURCE + " has no value for '" + key + "'");
+        }
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new InvalidArgumentException("tuning " + key, "must be an integer; got '" + value + "'");
+        }
+    }
+
+    private static OpenClBackend.Variant variant(String value) {
+        try {
+            OpenClBackend.Variant v = OpenClBackend.Variant.valueOf(value.toUpperCase(Locale.ROOT));
+            if (v != OpenClBackend.Variant.AUTO) {
+                return v;
+            }
+        } catch (IllegalArgumentException | NullPointerException e) {
+            // reported below
+        }
+        throw new InvalidArgumentException("tuning variant", "must be one of simple, vector, tiled; got '" + value
+                + "'");
+    }
+
+    /** The table shipped with the kernels. */
+    static Properties table() {
+        Properties p = new Properties();
+        try (InputStream in = KernelTuning.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new LrpException("kernel tuning table " + RESOURCE + " is missing from the classpath");
+            }
+            p.load(in);
+        } catch (IOException e) {
+            throw new LrpException("cannot read the kernel tuning table " + RESOURCE + ": " + e.getMessage(), e);
+        }
+        return p;
+    }
+}
