@@ -70,7 +70,10 @@ final class ClPrograms {
         ClErrors.check(err[0], "clCreateProgramWithSource(" + name + ")", deviceName);
         int status;
         try {
-            status = CL.clBuildProgram(program, 1, new cl_device_id[] {device}, BUILD_OPTIONS, null, null);
+            status = FaultInjection.status(FaultInjection.Point.BUILD);
+            if (status == CL_SUCCESS) {
+                status = CL.clBuildProgram(program, 1, new cl_device_id[] {device}, BUILD_OPTIONS, null, null);
+            }
         } catch (CLException e) {
             status = e.getStatus();
         }

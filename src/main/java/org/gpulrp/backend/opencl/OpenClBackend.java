@@ -196,6 +196,7 @@ public final class OpenClBackend implements Backend {
         this.tuning = t;
         try {
             int[] err = new int[1];
+            FaultInjection.before(FaultInjection.Point.CONTEXT, "clCreateContext", deviceName);
             context = CL.clCreateContext(null, 1, new cl_device_id[] {deviceId}, null, null, err);
             ClErrors.check(err[0], "clCreateContext", deviceName);
             queue = createQueue(context, deviceId, device.version(), err);
@@ -237,6 +238,7 @@ public final class OpenClBackend implements Backend {
             // Stands in for an absent optional buffer (OpenCL cannot portably take a NULL cl_mem argument); the
             // kernels read a has_* flag and never touch it.
             int[] e = new int[1];
+            FaultInjection.before(FaultInjection.Point.ALLOCATE, "clCreateBuffer(dummy)", deviceName);
             cl_mem d = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, Sizeof.cl_float, null, e);
             ClErrors.check(e[0], "clCreateBuffer(dummy)", deviceName);
             LIVE_MEM_OBJECTS.incrementAndGet();
@@ -355,6 +357,7 @@ public final class OpenClBackend implements Backend {
     /** Waits until every queued command has finished (for timing; {@link #read} already waits). */
     public synchronized void finish() {
         checkOpen();
+        FaultInjection.before(FaultInjection.Point.FINISH, "clFinish", deviceName);
         try {
             ClErrors.check(CL.clFinish(queue), "clFinish", deviceName);
         } catch (CLException e) {
@@ -390,6 +393,7 @@ public final class OpenClBackend implements Backend {
         boolean copy = data != null && length > 0;
         int[] err = new int[1];
         cl_mem mem;
+        FaultInjection.before(FaultInjection.Point.ALLOCATE, "clCreateBuffer(" + length + " floats)", deviceName);
         try {
             mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | (copy ? CL_MEM_COPY_HOST_PTR : 0), bytes,
                     copy ? Pointer.to(data) : null, err);
@@ -421,6 +425,7 @@ public final class OpenClBackend implements Backend {
         if (length == 0) {
             return;
         }
+        FaultInjection.before(FaultInjection.Point.WRITE, "clEnqueueWriteBuffer", deviceName);
         try {
             ClErrors.check(CL.clEnqueueWriteBuffer(queue, d, CL_TRUE, 0, 4L * length,
                     Pointer.to(src).withByteOffset(4L * srcOff), 0, null, null), "clEnqueueWriteBuffer", deviceName);
@@ -437,6 +442,7 @@ public final class OpenClBackend implements Backend {
         if (length == 0) {
             return;
         }
+        FaultInjection.before(FaultInjection.Point.READ, "clEnqueueReadBuffer", deviceName);
         try {
             ClErrors.check(CL.clEnqueueReadBuffer(queue, s, CL_TRUE, 0, 4L * length,
                     Pointer.to(dst).withByteOffset(4L * dstOff), 0, null, null), "clEnqueueReadBuffer", deviceName);
@@ -798,6 +804,8 @@ public final class OpenClBackend implements Backend {
                 }
                 ClErrors.check(s, "clSetKernelArg(" + l.name() + ", " + i + ")", deviceName);
             }
+            FaultInjection.before(FaultInjection.Point.LAUNCH, "clEnqueueNDRangeKernel(" + l.name() + ")",
+                    deviceName);
             ClErrors.check(CL.clEnqueueNDRangeKernel(queue, l.kernel(), global.length, null, global, local, 0, null,
                     null), "clEnqueueNDRangeKernel(" + l.name() + ")", deviceName);
         } catch (CLException e) {
