@@ -283,6 +283,11 @@ public final class Engine implements AutoCloseable {
         be.write(rel[top + 1], r0, 0, r0.length);
         backward(rows, row0, out);
         be.read(rel[0], out.relevance, row0 * in, rows * in);
+        if (out.health != null) {
+            long[] c = new long[3];
+            Health.sums(out.relevance, row0, rows, in, c);
+            out.health.count(0, c);
+        }
         // Per-sample sums for the conservation report: ascending order in double, on the lane's own thread.
         for (int b = row0; b < row0 + rows; b++) {
             double sum = 0;
@@ -299,6 +304,7 @@ public final class Engine implements AutoCloseable {
      * order the consumers are processed (descending node index), the same order on every backend.
      */
     private void backward(int rows, int row0, Batch out) {
+        this.row0 = row0;
         int[] received = new int[rel.length];
         for (int k = top; k >= 0; k--) {
             if (!reached[k + 1]) {
@@ -309,21 +315,32 @@ public final class Engine implements AutoCloseable {
                 int w = node.outputSize();
                 be.read(rel[k + 1], out.layers.get(node.name()), row0 * w, rows * w);
             }
+            if (out.health != null) {
+                long[] c = new long[3];
+                Health.add(out.health.entering[k], sampleSums(rel[k + 1], rows, node.outputSize(), c), row0);
+                out.health.count(k + 1, c);
+            }
             Buffer r = rel[k + 1];
             if (dense[k] != null) {
                 int o = src[k][0];
                 dense[k].backward(acts[o], acts[k + 1], r, target(o, received), scratch, rows);
-                accumulate(o, received, rows);
+                if (out.health != null) {
+                    dense[k].stabilizerShare(acts[k + 1], scratch, rows, out.health.stabilizer[k], row0);
+                }
+                accumulate(k, o, received, rows, out);
             } else if (node.layer() instanceof org.gpulrp.model.MaxPool2d mp) {
                 int o = src[k][0];
                 be.maxPoolRoute(r, poolArg.get(k), target(o, received), rows, mp.geometry());
-                accumulate(o, received, rows);
+                accumulate(k, o, received, rows, out);
             } else if (node.layer() instanceof org.gpulrp.model.Add) {
                 int w = node.outputSize();
                 be.normalize(r, acts[k + 1], w, org.gpulrp.rules.Rule.DEFAULT_EPSILON, scratch.a, rows, w);
+                if (out.health != null) {
+                    addStabilizer(scratch.a, acts[k + 1], rows, w, out.health.stabilizer[k]);
+                }
                 for (int o : src[k]) {
                     be.mul(acts[o], scratch.a, target(o, received), rows * w);
-                    accumulate(o, received, rows);
+                    accumulate(k, o, received, rows, out);
                 }
             } else if (node.layer() instanceof org.gpulrp.model.Concat) {
                 int w = node.outputSize();
@@ -331,7 +348,7 @@ public final class Engine implements AutoCloseable {
                 for (int o : src[k]) {
                     int wi = width(o);
                     be.copyRows(r, w, offset, target(o, received), wi, 0, wi, rows);
-                    accumulate(o, received, rows);
+                    accumulate(k, o, received, rows, out);
                     offset += wi;
                 }
             } else {
@@ -339,8 +356,36 @@ public final class Engine implements AutoCloseable {
                 if (rel[o] != r) {
                     be.copyRows(r, width(o), 0, target(o, received), width(o), 0, width(o), rows);
                 }
-                accumulate(o, received, rows);
+                accumulate(k, o, received, rows, out);
             }
+        }
+    }
+
+    /** The first row of the chunk being explained (for the health report's per-sample sums). */
+    private int row0;
+
+    /**
+     * Per-row sums (double, ascending) of {@code buf}'s first {@code rows * width} values; counts NaN, infinite and
+     * subnormal values into {@code counts} when given.
+     */
+    private double[] sampleSums(Buffer buf, int rows, int width, long[] counts) {
+        float[] h = new float[rows * width];
+        be.read(buf, h, 0, h.length);
+        return Health.sums(h, 0, rows, width, counts);
+    }
+
+    /** The stabilizer's share at an addition (epsilon on its own map): eps * sum_j g_j s(z_j) per sample. */
+    private void addStabilizer(Buffer g, Buffer z, int rows, int w, double[] into) {
+        float[] gh = new float[rows * w];
+        float[] zh = new float[rows * w];
+        be.read(g, gh, 0, gh.length);
+        be.read(z, zh, 0, zh.length);
+        for (int b = 0; b < rows; b++) {
+            double sum = 0;
+            for (int j = 0; j < w; j++) {
+                sum += (double) gh[b * w + j] * (zh[b * w + j] >= 0 ? 1 : -1);
+            }
+            into[row0 + b] += org.gpulrp.rules.Rule.DEFAULT_EPSILON * sum;
         }
     }
 
@@ -349,8 +394,14 @@ public final class Engine implements AutoCloseable {
         return received[o] == 0 ? rel[o] : contribution;
     }
 
-    /** Counts a contribution to output o, adding it to what o already holds when it was not the first. */
-    private void accumulate(int o, int[] received, int rows) {
+    /**
+     * Counts node k's contribution to output o, adding it to what o already holds when it was not the first; with a
+     * health report, first sums it per sample (the relevance node k passed down).
+     */
+    private void accumulate(int k, int o, int[] received, int rows, Batch out) {
+        if (out.health != null) {
+            Health.add(out.health.leaving[k], sampleSums(target(o, received), rows, width(o), null), row0);
+        }
         if (received[o] > 0) {
             be.add(rel[o], contribution, rel[o], rows * width(o));
         }
@@ -376,8 +427,15 @@ public final class Engine implements AutoCloseable {
         public final double[] sums;
         /** Relevance at each node's output, top first; null unless layer relevances are kept. */
         public final Map<String, float[]> layers;
+        /** Where relevance went, per node and sample; null unless asked for. */
+        public final Health health;
 
         public Batch(Engine e, int rows, boolean keepLayers) {
+            this(e, rows, keepLayers, false);
+        }
+
+        public Batch(Engine e, int rows, boolean keepLayers, boolean health) {
+            this.health = health ? new Health(e.nodes.size(), rows) : null;
             Network n = e.network;
             this.relevance = new float[rows * n.inputSize()];
             this.outputs = new float[rows * n.outputSize()];

@@ -224,6 +224,47 @@ abstract class LinearStep {
         }
     }
 
+    /**
+     * After {@link #backward}: the relevance the stabilizer absorbed, per sample, added into {@code into[row]}. With
+     * {@code g = R / stab(D)} the layer passes down {@code sum_j g_j (D_j - bias term_j)} and so absorbs
+     * {@code sum_j g_j bias term_j} (the biases) plus {@code eps * sum_j g_j s(D_j)} (the stabilizer), which is
+     * what this returns, summed in double over j ascending. Two-sided rules add the same term of the negative side
+     * (its normalized signal already carries the rule's weight, e.g. -beta).
+     */
+    void stabilizerShare(Buffer z, Scratch s, int rows, double[] into, int row0) {
+        Buffer d;
+        int stride = out;
+        Buffer dn = null;
+        if (rule instanceof Epsilon) {
+            d = z;
+        } else if (rule instanceof ZPlus || rule instanceof AlphaBeta || rule instanceof Gamma || rule instanceof ZBox) {
+            d = s.c;
+            dn = twoSided ? s.d : null;
+        } else {
+            d = fixedD;
+            stride = 0;
+        }
+        addStabilizer(s.a, d, stride, rows, into, row0);
+        if (dn != null) {
+            addStabilizer(s.b, dn, out, rows, into, row0);
+        }
+    }
+
+    private void addStabilizer(Buffer g, Buffer d, int stride, int rows, double[] into, int row0) {
+        float[] gh = new float[rows * out];
+        float[] dh = new float[stride == 0 ? out : rows * out];
+        be.read(g, gh, 0, gh.length);
+        be.read(d, dh, 0, dh.length);
+        for (int b = 0; b < rows; b++) {
+            double sum = 0;
+            for (int j = 0; j < out; j++) {
+                float dj = dh[b * stride + j];
+                sum += (double) gh[b * out + j] * (dj >= 0 ? 1 : -1);
+            }
+            into[row0 + b] += eps * sum;
+        }
+    }
+
     /** Weight floats held on the backend, for memory estimates. */
     long deviceFloats() {
         long n = 0;

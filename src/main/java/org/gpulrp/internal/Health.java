@@ -1,0 +1,65 @@
+package org.gpulrp.internal;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Where relevance went in one explained batch, filled by the engines (each lane its own rows): per node and sample,
+ * the relevance entering the node (at its output), leaving it (what it passed to its inputs) and the part its
+ * stabilizer absorbed; per output (0 = the input relevance, k + 1 = node k) the NaN, infinite and subnormal values.
+ */
+public final class Health {
+    /** [node][row]. */
+    public final double[][] entering;
+    public final double[][] leaving;
+    public final double[][] stabilizer;
+    /** Per output: NaN, infinite, subnormal counts (3 slots each). */
+    private final AtomicLongArray counts;
+
+    Health(int nodes, int rows) {
+        entering = new double[nodes][rows];
+        leaving = new double[nodes][rows];
+        stabilizer = new double[nodes][rows];
+        counts = new AtomicLongArray(3 * (nodes + 1));
+    }
+
+    /** NaN, infinite and subnormal values in output o's relevance (0 = the input relevance, k + 1 = node k). */
+    public long[] counts(int o) {
+        return new long[] {counts.get(3 * o), counts.get(3 * o + 1), counts.get(3 * o + 2)};
+    }
+
+    void count(int o, long[] c) {
+        for (int i = 0; i < 3; i++) {
+            counts.addAndGet(3 * o + i, c[i]);
+        }
+    }
+
+    static void add(double[] into, double[] perRow, int row0) {
+        for (int b = 0; b < perRow.length; b++) {
+            into[row0 + b] += perRow[b];
+        }
+    }
+
+    /** Per-row sums in double, ascending; NaN / infinite / subnormal counts into {@code counts} when given. */
+    static double[] sums(float[] a, int row0, int rows, int width, long[] counts) {
+        double[] s = new double[rows];
+        for (int b = 0; b < rows; b++) {
+            double sum = 0;
+            int base = (row0 + b) * width;
+            for (int i = 0; i < width; i++) {
+                float v = a[base + i];
+                sum += v;
+                if (counts != null) {
+                    if (Float.isNaN(v)) {
+                        counts[0]++;
+                    } else if (Float.isInfinite(v)) {
+                        counts[1]++;
+                    } else if (v != 0 && Math.abs(v) < Float.MIN_NORMAL) {
+                        counts[2]++;
+                    }
+                }
+            }
+            s[b] = sum;
+        }
+        return s;
+    }
+}
