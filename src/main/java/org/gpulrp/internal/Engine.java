@@ -260,7 +260,9 @@ public final class Engine implements AutoCloseable {
         }
         InvalidArgumentException.check(rows > 0 && rows <= capacity, "rows", "must be in 1.." + capacity);
         int in = network.inputSize();
-        checkFinite(x, row0, rows, in);
+        if (rejectNonFinite) {
+            checkFinite(x, row0, rows, in);
+        }
         be.write(acts[0], x, row0 * in, rows * in);
         forward(rows);
         int outSize = network.outputSize();
@@ -359,6 +361,14 @@ public final class Engine implements AutoCloseable {
                 accumulate(k, o, received, rows, out);
             }
         }
+    }
+
+    /** Whether {@link #run} refuses NaN and infinite inputs (the default) or lets them through. */
+    private volatile boolean rejectNonFinite = true;
+
+    /** Sets the non-finite input policy: true refuses them (naming the sample), false explains them anyway. */
+    public void rejectNonFinite(boolean reject) {
+        this.rejectNonFinite = reject;
     }
 
     /** The first row of the chunk being explained (for the health report's per-sample sums). */
