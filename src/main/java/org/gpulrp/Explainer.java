@@ -388,9 +388,24 @@ public final class Explainer implements AutoCloseable {
      * @param window the most batches submitted but not yet taken, >= 1 (2 or the lane count keeps lanes busy)
      */
     public Iterator<Explanation> explainStream(Iterator<Tensor> batches, Target target, int window) {
+        return explainStream(batches, (first, rows) -> target, window);
+    }
+
+    /** The target of one batch of a stream, given the stream position of its first sample and its size. */
+    @FunctionalInterface
+    public interface StreamTarget {
+        Target of(long firstSample, int rows);
+    }
+
+    /**
+     * As {@link #explainStream(Iterator, Target, int)}, with each batch's target chosen by its place in the stream
+     * (e.g. a slice of per-sample class indices for the whole stream).
+     */
+    public Iterator<Explanation> explainStream(Iterator<Tensor> batches, StreamTarget targets, int window) {
         InvalidArgumentException.check(batches != null, "batches", "must not be null");
+        InvalidArgumentException.check(targets != null, "targets", "must not be null");
         InvalidArgumentException.check(window >= 1, "window", "must be >= 1, got " + window);
-        return new Pipeline(batches, target, window);
+        return new Pipeline(batches, targets, window);
     }
 
     /** As {@link #explainStream(Iterator, Target, int)} over a {@link Stream} (sequential, ordered). */
@@ -404,7 +419,7 @@ public final class Explainer implements AutoCloseable {
     /** The in-order window behind {@link #explainStream}. */
     private final class Pipeline implements Iterator<Explanation> {
         private final Iterator<Tensor> source;
-        private final Target target;
+        private final StreamTarget target;
         private final int window;
         private final ArrayDeque<CompletableFuture<Explanation>> inFlight = new ArrayDeque<>();
         /** Stream position and first sample of each batch in flight, parallel to {@link #inFlight}. */
@@ -413,7 +428,7 @@ public final class Explainer implements AutoCloseable {
         private long samples;
         private boolean failed;
 
-        Pipeline(Iterator<Tensor> source, Target target, int window) {
+        Pipeline(Iterator<Tensor> source, StreamTarget target, int window) {
             this.source = source;
             this.target = target;
             this.window = window;
@@ -422,7 +437,13 @@ public final class Explainer implements AutoCloseable {
         private void fill() {
             while (!failed && inFlight.size() < window && source.hasNext()) {
                 Tensor t = source.next();
-                inFlight.add(explainAsync(t, target));
+                CompletableFuture<Explanation> f;
+                try {
+                    f = explainAsync(t, t == null ? null : target.of(samples, t.rows()));
+                } catch (RuntimeException e) {
+                    f = CompletableFuture.failedFuture(e);
+                }
+                inFlight.add(f);
                 positions.add(new long[] {submitted++, samples});
                 samples += t == null ? 0 : t.rows();
             }
