@@ -226,7 +226,7 @@ public final class Explainer implements AutoCloseable {
      * Starts explaining a batch and returns at once. The future completes with the explanation, or exceptionally
      * with the error {@link #explain(Tensor, Target)} would throw (bad arguments included; for a batch with several
      * bad samples, the first one's). Dependent stages added without an executor run on a lane thread: keep them
-     * short or use the {@code ...Async} variants.
+     * short, and do not wait there for another call of this explainer (use the {@code ...Async} variants).
      */
     public CompletableFuture<Explanation> explainAsync(Tensor inputs, Target target) {
         Call call;

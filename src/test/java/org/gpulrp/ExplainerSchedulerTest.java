@@ -161,12 +161,12 @@ class ExplainerSchedulerTest {
     }
 
     @Test
-    void closeWhileCallsAreInFlightFinishesOrFailsThemAndLeaksNothing() {
+    void closeWhileCallsAreInFlightFinishesOrFailsThemAndLeaksNothing() throws Exception {
         runCloseInFlight(List.of());
     }
 
     @Test
-    void closeWhileCallsAreInFlightReleasesEveryDeviceBuffer() {
+    void closeWhileCallsAreInFlightReleasesEveryDeviceBuffer() throws Exception {
         OpenClBackend cl = OpenClTestSupport.openOrSkip();
         try {
             runCloseInFlight(List.of(cl));
@@ -176,38 +176,63 @@ class ExplainerSchedulerTest {
         }
     }
 
-    private static void runCloseInFlight(List<Backend> device) {
-        List<Backend> backends = new ArrayList<>(device);
-        backends.add(new CpuBackend(CpuBackend.Kernels.AUTO, 1));
-        backends.add(new CpuBackend(CpuBackend.Kernels.AUTO, 1));
+    /**
+     * Every lane is held at its first chunk while 60 calls queue up behind; close() then fails the queued calls,
+     * waits for the held chunks, which finish, and releases everything.
+     */
+    private static void runCloseInFlight(List<Backend> device) throws Exception {
+        List<Backend> owned = List.of(new CpuBackend(CpuBackend.Kernels.AUTO, 1),
+                new CpuBackend(CpuBackend.Kernels.AUTO, 1));
+        List<Backend> raw = new ArrayList<>(device);
+        raw.addAll(owned);
+        CountDownLatch held = new CountDownLatch(raw.size());
+        CountDownLatch release = new CountDownLatch(1);
+        List<Backend> lanes = new ArrayList<>();
+        for (Backend be : raw) {
+            lanes.add(new HookedBackend(be, NET.inputSize(), rows -> {
+                if (release.getCount() > 0) {
+                    held.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }));
+        }
+        ExecutorService closer = Executors.newSingleThreadExecutor();
         try (Explainer reference = Explainer.builder(NET).backend(BackendChoice.CPU).cpuThreads(1).build()) {
-            Explainer ex = Explainer.builder(NET).backends(backends).chunkRows(3).build();
+            Explainer ex = Explainer.builder(NET).backends(lanes).chunkRows(3).build();
             List<Tensor> inputs = new ArrayList<>();
             List<CompletableFuture<Explanation>> fs = new ArrayList<>();
             for (int k = 0; k < 60; k++) {
-                Tensor x = batch(1000 + k, 40);
+                Tensor x = batch(1000 + k, k < raw.size() ? 1 : 40);
                 inputs.add(x);
                 fs.add(ex.explainAsync(x, Target.argmax()));
             }
-            fs.get(0).join(); // some calls done, many queued
-            ex.close();
+            assertTrue(held.await(30, TimeUnit.SECONDS), "every lane holds a chunk");
+            Future<?> closing = closer.submit(ex::close);
+            CompletionException queued = assertThrows(CompletionException.class, () -> fs.get(59).join());
+            assertInstanceOf(ClosedException.class, queued.getCause());
+            assertFalse(closing.isDone(), "close waits for the running chunks");
+            release.countDown();
+            closing.get(30, TimeUnit.SECONDS);
             int finished = 0;
-            int closed = 0;
             for (int k = 0; k < fs.size(); k++) {
                 try {
                     assertSameBits(reference.explain(inputs.get(k), Target.argmax()), fs.get(k).join(), "call " + k);
                     finished++;
                 } catch (CompletionException e) {
                     assertInstanceOf(ClosedException.class, e.getCause(), "call " + k);
-                    closed++;
                 }
             }
-            assertTrue(finished >= 1, "the first call finished");
-            assertTrue(closed >= 1, "queued calls failed with ClosedException (finished " + finished + ")");
+            assertEquals(raw.size(), finished, "the one-row calls held on the lanes finished");
             assertThrows(ClosedException.class, () -> ex.explain(batch(1, 1), Target.argmax()));
             ex.close(); // idempotent
         } finally {
-            backends.subList(device.size(), backends.size()).forEach(Backend::close);
+            release.countDown();
+            closer.shutdownNow();
+            owned.forEach(Backend::close);
         }
     }
 
