@@ -343,12 +343,16 @@ public final class Explainer implements AutoCloseable {
 
         @Override
         public void run() {
+            boolean refused;
             synchronized (lock) {
-                if (closed) {
-                    call.done(index, new ClosedException("explainer"));
-                    return;
+                refused = closed;
+                if (!refused) {
+                    active++;
                 }
-                active++;
+            }
+            if (refused) {
+                call.done(index, new ClosedException("explainer")); // outside the lock: it may run user callbacks
+                return;
             }
             Throwable error = null;
             Engine e = idle.poll();
