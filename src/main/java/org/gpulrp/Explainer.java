@@ -77,7 +77,8 @@ public final class Explainer implements AutoCloseable {
                 laneBackends.add(b.backend);
                 primary = b.backend.info();
             } else {
-                Backends.Opened o = Backends.open(b.choice, b.device, b.cpuThreads);
+                Backends.Opened o = b.allDevices ? Backends.allExactDevices()
+                        : Backends.open(b.choice, b.device, b.cpuThreads);
                 laneBackends.addAll(o.backends());
                 opened.addAll(o.backends());
                 primary = o.info();
@@ -547,6 +548,7 @@ public final class Explainer implements AutoCloseable {
         private Backend backend;
         private List<Backend> backends;
         private int extraCpuLanes;
+        private boolean allDevices;
         private boolean keepLayers;
         private int chunkRows = 4096;
         private int cpuThreads = Runtime.getRuntime().availableProcessors();
@@ -613,6 +615,16 @@ public final class Explainer implements AutoCloseable {
         public Builder extraCpuLanes(int n) {
             InvalidArgumentException.check(n >= 0, "extraCpuLanes", "must be >= 0, got " + n);
             this.extraCpuLanes = n;
+            return this;
+        }
+
+        /**
+         * One lane per bit-exact OpenCL device (GPUs, CPUs, accelerators), all sharing every batch; inexact devices
+         * are left out, as they would change the bits. Overrides {@link #backend(BackendChoice)} and
+         * {@link #device(String)}; fails at {@link #build()} with a {@code DeviceException} where there is none.
+         */
+        public Builder allOpenClDevices() {
+            this.allDevices = true;
             return this;
         }
 

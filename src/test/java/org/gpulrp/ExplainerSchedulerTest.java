@@ -280,6 +280,19 @@ class ExplainerSchedulerTest {
     }
 
     @Test
+    void everyExactOpenClDeviceSharesTheBatch() {
+        OpenClTestSupport.assumeOpenCl();
+        long exact = OpenClBackend.listDevices().stream().filter(d -> d.exact()).count();
+        org.junit.jupiter.api.Assumptions.assumeTrue(exact > 0, "no bit-exact OpenCL device");
+        Tensor x = batch(78, 50);
+        try (Explainer cpu = Explainer.builder(NET).backend(BackendChoice.CPU).cpuThreads(1).build();
+             Explainer all = Explainer.builder(NET).allOpenClDevices().extraCpuLanes(1).chunkRows(6).build()) {
+            assertEquals(exact + 1, all.laneCount());
+            assertSameBits(cpu.explain(x, Target.argmax()), all.explain(x, Target.argmax()), "every device");
+        }
+    }
+
+    @Test
     void backendsRefusesEmptyNullAndRepeatedEntries() {
         CpuBackend c = new CpuBackend(CpuBackend.Kernels.AUTO, 1);
         try {

@@ -106,7 +106,10 @@ public final class NpyStreams {
             target.resolve(null, target instanceof Target.PerSample ? (int) rows : 1,
                     explainer.network().outputSize());
         }
-        int chunk = chunkRows > 0 ? chunkRows : defaultChunkRows(explainer, features);
+        // One mapping per chunk: at most 2 GiB of file bytes (and of output bytes, as float32).
+        int mappable = (Integer.MAX_VALUE - 8) / (features * Math.max(h.width(), Float.BYTES));
+        int chunk = Math.max(1, Math.min(mappable, chunkRows > 0 ? chunkRows : defaultChunkRows(explainer,
+                features)));
         Path abs = out.toAbsolutePath();
         Path tmp = null;
         try (FileChannel src = FileChannel.open(in, StandardOpenOption.READ)) {
