@@ -93,7 +93,7 @@ public final class Explainer implements AutoCloseable {
             throw e;
         }
         this.owned = List.copyOf(opened);
-        this.info = primary != null && b.extraCpuLanes == 0 ? primary : combined(laneBackends);
+        this.info = primary != null && b.extraCpuLanes == 0 ? primary : withNote(combined(laneBackends), primary);
         try {
             Map<String, Integer> perDevice = new HashMap<>();
             for (Backend be : laneBackends) {
@@ -119,6 +119,15 @@ public final class Explainer implements AutoCloseable {
                     return t;
                 });
         lanes.allowCoreThreadTimeOut(true);
+    }
+
+    /** {@code info} with the note of {@code opened} (e.g. why AUTO fell back to the CPU) in front. */
+    private static BackendInfo withNote(BackendInfo info, BackendInfo opened) {
+        if (opened == null || opened.note().isEmpty() || info.note().contains(opened.note())) {
+            return info;
+        }
+        return new BackendInfo(info.kind(), info.device(), info.exact(), info.note().isEmpty() ? opened.note()
+                : opened.note() + "; " + info.note());
     }
 
     /** What several lanes on different backends report together: kinds and devices joined, exact when all are. */
