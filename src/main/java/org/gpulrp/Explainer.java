@@ -1,18 +1,33 @@
 package org.gpulrp;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.NoSuchElementException;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
+import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.Composites;
 import org.gpulrp.internal.Backends;
+import org.gpulrp.internal.ChunkSizing;
 import org.gpulrp.internal.Engine;
 import org.gpulrp.model.Network;
 import org.gpulrp.model.Node;
@@ -20,51 +35,125 @@ import org.gpulrp.rules.Rule;
 
 /**
  * A network prepared for explaining: kernels compiled, weights and their rule variants on the backend, batch buffers
- * allocated, once. Explain as many batches as you like, then {@link #close()} to release the device memory. Calls
- * are serialized: one explainer may be shared by threads, which then take turns.
+ * allocated, once. Explain as many batches as you like, then {@link #close()} to release the device memory.
+ *
+ * <p>Thread-safe: one explainer serves many threads at once. Every call is split into chunks that go to one FIFO
+ * queue; each lane (one prepared engine on one backend) takes the next chunk when it is free, so concurrent small
+ * calls keep all lanes busy. Each row's result depends only on that row, so results are bit-identical however the
+ * calls interleave and whichever lane (CPU or OpenCL device) ran a chunk.
  */
 public final class Explainer implements AutoCloseable {
     private final Network network;
     private final Composite composite;
-    /** Backends this explainer opened (and closes); empty when the caller passed its own. */
+    /** Backends this explainer opened (and closes); the caller's own backends are not in it. */
     private final List<Backend> owned;
     private final boolean keepLayers;
     /** One engine per parallel lane; each runs the whole network on the chunks it is given. */
     private final List<Engine> engines = new ArrayList<>();
-    private final ExecutorService pool;
+    /** Engines not running a chunk now; a lane thread takes one per chunk (never waits: threads <= engines). */
+    private final BlockingQueue<Engine> idle;
+    /** The lane threads and the FIFO queue of chunks they share. */
+    private final ThreadPoolExecutor lanes;
+    /** The most rows one chunk may hold: the smallest lane capacity. */
+    private final int rowsPerPass;
     private final BackendInfo info;
+    /** Guards {@link #closed} and {@link #active}; close waits on it for running chunks. */
+    private final Object lock = new Object();
     private boolean closed;
+    private int active;
 
     private Explainer(Builder b) {
         this.network = b.network;
         this.composite = b.composite;
         this.keepLayers = b.keepLayers;
-        List<Backend> lanes;
-        if (b.backend != null) {
-            lanes = List.of(b.backend);
-            this.owned = List.of();
-            this.info = b.backend.info();
-        } else {
-            Backends.Opened opened = Backends.open(b.choice, b.device, b.cpuThreads);
-            lanes = opened.backends();
-            this.owned = lanes;
-            this.info = opened.info();
-        }
+        List<Backend> laneBackends = new ArrayList<>();
+        List<Backend> opened = new ArrayList<>();
+        BackendInfo primary;
         try {
-            for (Backend be : lanes) {
-                engines.add(new Engine(be, network, composite, b.init, b.chunkRows,
-                        b.memoryBytes / Float.BYTES / lanes.size()));
+            if (b.backends != null) {
+                laneBackends.addAll(b.backends);
+                primary = null;
+            } else if (b.backend != null) {
+                laneBackends.add(b.backend);
+                primary = b.backend.info();
+            } else {
+                Backends.Opened o = b.allDevices ? Backends.allExactDevices()
+                        : Backends.open(b.choice, b.device, b.cpuThreads);
+                laneBackends.addAll(o.backends());
+                opened.addAll(o.backends());
+                primary = o.info();
+            }
+            for (int k = 0; k < b.extraCpuLanes; k++) {
+                Backend cpu = new CpuBackend(CpuBackend.Kernels.AUTO, 1);
+                opened.add(cpu);
+                laneBackends.add(cpu);
+            }
+        } catch (RuntimeException e) {
+            opened.forEach(Backend::close);
+            throw e;
+        }
+        this.owned = List.copyOf(opened);
+        this.info = primary != null && b.extraCpuLanes == 0 ? primary : withNote(combined(laneBackends), primary);
+        try {
+            Map<String, Integer> perDevice = new HashMap<>();
+            for (Backend be : laneBackends) {
+                perDevice.merge(be.info().device(), 1, Integer::sum);
+            }
+            long userBudget = b.memoryBytes / Float.BYTES / laneBackends.size();
+            for (Backend be : laneBackends) {
+                ChunkSizing.DeviceLimits limits = ChunkSizing.limitsOf(be, perDevice.get(be.info().device()));
+                engines.add(new Engine(be, network, composite, b.init, ChunkSizing.rows(network, b.chunkRows,
+                        limits), ChunkSizing.budgetFloats(network, userBudget, limits)));
             }
         } catch (RuntimeException e) {
             engines.forEach(Engine::close);
             owned.forEach(Backend::close);
             throw e;
         }
-        this.pool = engines.size() > 1 ? Executors.newFixedThreadPool(engines.size(), r -> {
-            Thread t = new Thread(r, "gpulrp-explain");
-            t.setDaemon(true);
-            return t;
-        }) : null;
+        this.rowsPerPass = engines.stream().mapToInt(Engine::capacity).min().orElseThrow();
+        this.idle = new ArrayBlockingQueue<>(engines.size(), false, engines);
+        this.lanes = new ThreadPoolExecutor(engines.size(), engines.size(), 2, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "gpulrp-lane");
+                    t.setDaemon(true);
+                    return t;
+                });
+        lanes.allowCoreThreadTimeOut(true);
+    }
+
+    /** {@code info} with the note of {@code opened} (e.g. why AUTO fell back to the CPU) in front. */
+    private static BackendInfo withNote(BackendInfo info, BackendInfo opened) {
+        if (opened == null || opened.note().isEmpty() || info.note().contains(opened.note())) {
+            return info;
+        }
+        return new BackendInfo(info.kind(), info.device(), info.exact(), info.note().isEmpty() ? opened.note()
+                : opened.note() + "; " + info.note());
+    }
+
+    /** What several lanes on different backends report together: kinds and devices joined, exact when all are. */
+    private static BackendInfo combined(List<Backend> backends) {
+        Map<String, Integer> devices = new LinkedHashMap<>();
+        List<String> kinds = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        boolean exact = true;
+        for (Backend be : backends) {
+            BackendInfo i = be.info();
+            devices.merge(i.kind() + " [" + i.device() + "]", 1, Integer::sum);
+            if (!kinds.contains(i.kind())) {
+                kinds.add(i.kind());
+            }
+            if (!i.note().isEmpty() && !notes.contains(i.note())) {
+                notes.add(i.note());
+            }
+            exact &= i.exact();
+        }
+        if (devices.size() == 1 && backends.size() == 1) {
+            return backends.get(0).info();
+        }
+        List<String> parts = new ArrayList<>();
+        devices.forEach((d, n) -> parts.add(n == 1 ? d : n + " x " + d));
+        return new BackendInfo(String.join("+", kinds), backends.size() + " lanes: " + String.join(", ", parts),
+                exact, String.join("; ", notes));
     }
 
     public static Builder builder(Network network) {
@@ -82,6 +171,19 @@ public final class Explainer implements AutoCloseable {
 
     public Composite composite() {
         return composite;
+    }
+
+    /** How many lanes run chunks in parallel (CPU threads plus devices). */
+    public int laneCount() {
+        return engines.size();
+    }
+
+    /**
+     * The most rows one lane explains in one pass: {@link Builder#chunkRows}, lowered to fit the memory budget and
+     * each device's allocation and global-memory limits. Larger batches are split; the results are the same.
+     */
+    public int rowsPerPass() {
+        return rowsPerPass;
     }
 
     /** The rule each node gets, by node name, in forward order. */
@@ -111,11 +213,50 @@ public final class Explainer implements AutoCloseable {
         return inputs;
     }
 
-    /** Explains a batch given as a tensor whose first dimension is the batch. */
-    public synchronized Explanation explain(Tensor inputs, Target target) {
-        if (closed) {
-            throw new ClosedException("explainer");
+    /**
+     * Explains a batch given as a tensor whose first dimension is the batch; blocks until done. Safe to call from
+     * many threads at once.
+     */
+    public Explanation explain(Tensor inputs, Target target) {
+        try {
+            return explainAsync(inputs, target).join();
+        } catch (CompletionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new LrpException("explain failed: " + c, c);
         }
+    }
+
+    /**
+     * Starts explaining a batch and returns at once. The future completes with the explanation, or exceptionally
+     * with the error {@link #explain(Tensor, Target)} would throw (bad arguments included; for a batch with several
+     * bad samples, the first one's). Dependent stages added without an executor run on a lane thread: keep them
+     * short, and do not wait there for another call of this explainer (use the {@code ...Async} variants).
+     */
+    public CompletableFuture<Explanation> explainAsync(Tensor inputs, Target target) {
+        Call call;
+        try {
+            call = prepareCall(inputs, target);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        synchronized (lock) {
+            if (closed) {
+                return CompletableFuture.failedFuture(new ClosedException("explainer"));
+            }
+            for (int c = 0; c < call.chunks; c++) {
+                lanes.execute(new Chunk(call, c));
+            }
+        }
+        return call.future;
+    }
+
+    private Call prepareCall(Tensor inputs, Target target) {
         InvalidArgumentException.check(target != null, "target", "must not be null");
         InvalidArgumentException.check(inputs != null, "inputs", "must not be null");
         int rows = inputs.rows();
@@ -125,78 +266,239 @@ public final class Explainer implements AutoCloseable {
             throw new ShapeMismatchException("input features", in + " per sample", inputs.rowSize()
                     + " per sample");
         }
-        float[] x = inputs.view();
-        int outSize = network.outputSize();
         if (!(target instanceof Target.Argmax)) {
-            target.resolve(null, rows, outSize); // checks ranges and lengths before any work starts
+            target.resolve(null, rows, network.outputSize()); // checks ranges and lengths before any work starts
         }
-        Engine.Batch out = new Engine.Batch(engines.get(0), rows, keepLayers);
-        // Chunks no larger than an engine's buffers, and at least one per lane when the batch allows.
-        int lanes = engines.size();
-        int chunk = Math.min(engines.get(0).capacity(), Math.max(1, (rows + lanes - 1) / lanes));
-        int chunks = (rows + chunk - 1) / chunk;
-        runLanes(chunks, (lane, c) -> {
-            int r0 = c * chunk;
-            int n = Math.min(chunk, rows - r0);
-            engines.get(lane).run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes),
-                    out);
-        });
-        Map<String, Tensor> layerTensors = new LinkedHashMap<>();
-        if (out.layers != null) {
-            for (Map.Entry<String, float[]> e : out.layers.entrySet()) {
-                layerTensors.put(e.getKey(), Tensor.wrap(e.getValue(), rows, e.getValue().length / rows));
-            }
-        }
-        return new Explanation(Tensor.wrap(out.relevance, inputs.shape()), Tensor.wrap(out.outputs, rows, outSize),
-                out.targets, out.scores, out.sums, layerTensors, info);
+        // Chunks no larger than a lane's buffers, and at least one per lane when the batch allows.
+        int chunk = Math.min(rowsPerPass, Math.max(1, (rows + engines.size() - 1) / engines.size()));
+        return new Call(inputs, target, chunk);
     }
 
-    /** A unit of work: chunk {@code c} on engine {@code lane}. */
-    private interface ChunkTask {
-        void run(int lane, int c);
+    /** One explain call in flight: its inputs, its result arrays (chunks fill their own rows), its future. */
+    private final class Call {
+        final Tensor inputs;
+        final float[] x;
+        final Target target;
+        final int rows;
+        final int chunk;
+        final int chunks;
+        final Engine.Batch out;
+        final CompletableFuture<Explanation> future = new CompletableFuture<>();
+        final AtomicInteger remaining;
+        /** The error of each failed chunk; the lowest is reported (the first bad sample of the batch). */
+        final Throwable[] errors;
+        volatile boolean failed;
+
+        Call(Tensor inputs, Target target, int chunk) {
+            this.inputs = inputs;
+            this.x = inputs.view();
+            this.target = target;
+            this.rows = inputs.rows();
+            this.chunk = chunk;
+            this.chunks = (rows + chunk - 1) / chunk;
+            this.out = new Engine.Batch(engines.get(0), rows, keepLayers);
+            this.remaining = new AtomicInteger(chunks);
+            this.errors = new Throwable[chunks];
+        }
+
+        void run(Engine e, int c) {
+            int r0 = c * chunk;
+            int n = Math.min(chunk, rows - r0);
+            e.run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes), out);
+        }
+
+        /** Records chunk c's outcome; the last chunk to finish completes the future. */
+        void done(int c, Throwable error) {
+            if (error != null) {
+                errors[c] = error;
+                failed = true;
+            }
+            if (remaining.decrementAndGet() > 0) {
+                return;
+            }
+            for (Throwable t : errors) {
+                if (t != null) {
+                    future.completeExceptionally(t);
+                    return;
+                }
+            }
+            try {
+                future.complete(result());
+            } catch (RuntimeException ex) {
+                future.completeExceptionally(ex);
+            }
+        }
+
+        private Explanation result() {
+            Map<String, Tensor> layerTensors = new LinkedHashMap<>();
+            if (out.layers != null) {
+                for (Map.Entry<String, float[]> e : out.layers.entrySet()) {
+                    layerTensors.put(e.getKey(), Tensor.wrap(e.getValue(), rows, e.getValue().length / rows));
+                }
+            }
+            return new Explanation(Tensor.wrap(out.relevance, inputs.shape()), Tensor.wrap(out.outputs, rows,
+                    network.outputSize()), out.targets, out.scores, out.sums, layerTensors, info);
+        }
+    }
+
+    /** Chunk c of a call, queued for the next free lane. */
+    private final class Chunk implements Runnable {
+        final Call call;
+        final int index;
+
+        Chunk(Call call, int index) {
+            this.call = call;
+            this.index = index;
+        }
+
+        @Override
+        public void run() {
+            boolean refused;
+            synchronized (lock) {
+                refused = closed;
+                if (!refused) {
+                    active++;
+                }
+            }
+            if (refused) {
+                call.done(index, new ClosedException("explainer")); // outside the lock: it may run user callbacks
+                return;
+            }
+            Throwable error = null;
+            Engine e = idle.poll();
+            try {
+                if (e == null) {
+                    throw new IllegalStateException("no idle lane for a lane thread");
+                }
+                // After a failed chunk the rest of its call is skipped: only the first error is reported.
+                if (!call.failed) {
+                    call.run(e, index);
+                }
+            } catch (RuntimeException | Error t) {
+                error = t;
+            } finally {
+                if (e != null) {
+                    idle.add(e);
+                }
+                synchronized (lock) {
+                    active--;
+                    lock.notifyAll();
+                }
+            }
+            call.done(index, error);
+        }
+
+        void fail(Throwable t) {
+            call.done(index, t);
+        }
     }
 
     /**
-     * Runs chunks on the lanes: lane l takes chunks l, l + lanes, ... and stops at its first error. The error of the
-     * lowest failing chunk is thrown, so a bad sample is reported as the first one in the batch.
+     * Explains a stream of batches in order with at most {@code window} batches in flight: the source is pulled only
+     * as the consumer takes results, so memory stays bounded and a slow consumer slows the producer. A failed batch
+     * throws when its turn comes, naming its position in the stream; the batches after it are not explained.
+     *
+     * @param target for every batch ({@link Target#perSample} must match each batch's size)
+     * @param window the most batches submitted but not yet taken, >= 1 (2 or the lane count keeps lanes busy)
      */
-    private void runLanes(int chunks, ChunkTask task) {
-        int lanes = Math.min(engines.size(), chunks);
-        RuntimeException[] errors = new RuntimeException[chunks];
-        List<Future<?>> fs = new ArrayList<>(lanes);
-        for (int l = 0; l < lanes; l++) {
-            int lane = l;
-            Runnable body = () -> {
-                for (int c = lane; c < chunks; c += lanes) {
-                    try {
-                        task.run(lane, c);
-                    } catch (RuntimeException e) {
-                        errors[c] = e;
-                        return;
-                    }
+    public Iterator<Explanation> explainStream(Iterator<Tensor> batches, Target target, int window) {
+        return explainStream(batches, (first, rows) -> target, window);
+    }
+
+    /** The target of one batch of a stream, given the stream position of its first sample and its size. */
+    @FunctionalInterface
+    public interface StreamTarget {
+        Target of(long firstSample, int rows);
+    }
+
+    /**
+     * As {@link #explainStream(Iterator, Target, int)}, with each batch's target chosen by its place in the stream
+     * (e.g. a slice of per-sample class indices for the whole stream).
+     */
+    public Iterator<Explanation> explainStream(Iterator<Tensor> batches, StreamTarget targets, int window) {
+        InvalidArgumentException.check(batches != null, "batches", "must not be null");
+        InvalidArgumentException.check(targets != null, "targets", "must not be null");
+        InvalidArgumentException.check(window >= 1, "window", "must be >= 1, got " + window);
+        return new Pipeline(batches, targets, window);
+    }
+
+    /** As {@link #explainStream(Iterator, Target, int)} over a {@link Stream} (sequential, ordered). */
+    public Stream<Explanation> explainStream(Stream<Tensor> batches, Target target, int window) {
+        InvalidArgumentException.check(batches != null, "batches", "must not be null");
+        Iterator<Explanation> it = explainStream(batches.sequential().iterator(), target, window);
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED
+                | Spliterator.NONNULL), false).onClose(batches::close);
+    }
+
+    /** The in-order window behind {@link #explainStream}. */
+    private final class Pipeline implements Iterator<Explanation> {
+        private final Iterator<Tensor> source;
+        private final StreamTarget target;
+        private final int window;
+        private final ArrayDeque<CompletableFuture<Explanation>> inFlight = new ArrayDeque<>();
+        /** Stream position and first sample of each batch in flight, parallel to {@link #inFlight}. */
+        private final ArrayDeque<long[]> positions = new ArrayDeque<>();
+        private long submitted;
+        private long samples;
+        private boolean failed;
+
+        Pipeline(Iterator<Tensor> source, StreamTarget target, int window) {
+            this.source = source;
+            this.target = target;
+            this.window = window;
+        }
+
+        private void fill() {
+            while (!failed && inFlight.size() < window && source.hasNext()) {
+                Tensor t = source.next();
+                CompletableFuture<Explanation> f;
+                try {
+                    f = explainAsync(t, t == null ? null : target.of(samples, t.rows()));
+                } catch (RuntimeException e) {
+                    f = CompletableFuture.failedFuture(e);
                 }
-            };
-            if (lanes == 1) {
-                body.run();
-            } else {
-                fs.add(pool.submit(body));
+                inFlight.add(f);
+                positions.add(new long[] {submitted++, samples});
+                samples += t == null ? 0 : t.rows();
             }
         }
-        for (Future<?> f : fs) {
+
+        @Override
+        public boolean hasNext() {
+            fill();
+            return !inFlight.isEmpty();
+        }
+
+        @Override
+        public Explanation next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            CompletableFuture<Explanation> f = inFlight.poll();
+            long[] pos = positions.poll();
             try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new LrpException("interrupted while explaining", e);
-            } catch (ExecutionException e) {
-                throw new LrpException("explain failed: " + e.getCause(), e.getCause());
+                return f.join();
+            } catch (CompletionException e) {
+                failed = true;
+                inFlight.forEach(g -> g.cancel(false));
+                inFlight.clear();
+                positions.clear();
+                throw atPosition(e.getCause(), pos[0], pos[1]);
             }
         }
-        for (RuntimeException e : errors) {
-            if (e != null) {
-                throw e;
-            }
+    }
+
+    /** The error of stream batch {@code index} (first sample {@code first}), saying where in the stream it was. */
+    private static RuntimeException atPosition(Throwable cause, long index, long first) {
+        String where = "stream batch " + index;
+        if (cause instanceof InvalidInputException bad && bad.sample() >= 0) {
+            return new InvalidInputException(where + ", sample " + (first + bad.sample()) + " of the stream: "
+                    + bad.getMessage(), bad.sample(), bad.feature());
         }
+        if (cause instanceof ClosedException c) {
+            return c;
+        }
+        return new LrpException(where + " (from sample " + first + " of the stream): " + cause.getMessage(), cause);
     }
 
     private static Target slice(Target t, int rows, int off, int n) {
@@ -204,23 +506,45 @@ public final class Explainer implements AutoCloseable {
             int[] all = p.indices();
             InvalidArgumentException.check(all.length == rows, "target", "got " + all.length
                     + " per-sample indices for a batch of " + rows);
-            return new Target.PerSample(java.util.Arrays.copyOfRange(all, off, off + n));
+            return new Target.PerSample(Arrays.copyOfRange(all, off, off + n));
         }
         return t;
     }
 
-    /** Releases the prepared weights, the batch buffers and, when the explainer opened it, the backend. */
+    /**
+     * Releases the prepared weights, the batch buffers and the backends the explainer opened. Calls in flight either
+     * finish or fail with {@link ClosedException}: chunks already running complete, queued ones are dropped. Safe to
+     * call from any thread, a dependent stage of {@link #explainAsync} included; idempotent.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
+    public void close() {
+        List<Runnable> queued = new ArrayList<>();
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            lanes.getQueue().drainTo(queued);
         }
-        closed = true;
-        if (pool != null) {
-            pool.shutdownNow();
+        for (Runnable r : queued) {
+            ((Chunk) r).fail(new ClosedException("explainer"));
+        }
+        lanes.shutdown();
+        boolean interrupted = false;
+        synchronized (lock) {
+            while (active > 0) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
         }
         engines.forEach(Engine::close);
         owned.forEach(Backend::close);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Configures an explainer; {@link #build()} prepares it. */
@@ -231,6 +555,9 @@ public final class Explainer implements AutoCloseable {
         private BackendChoice choice = BackendChoice.AUTO;
         private String device;
         private Backend backend;
+        private List<Backend> backends;
+        private int extraCpuLanes;
+        private boolean allDevices;
         private boolean keepLayers;
         private int chunkRows = 4096;
         private int cpuThreads = Runtime.getRuntime().availableProcessors();
@@ -272,6 +599,44 @@ public final class Explainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Several backends the caller owns (and closes), one lane each, sharing every batch: e.g. several OpenCL
+         * devices, or an OpenCL device and CPU backends. Every backend that keeps the reproducibility contract gives
+         * the same bits, so the results equal a single-backend call. Overrides {@link #backend(Backend)} and
+         * {@link #backend(BackendChoice)}.
+         */
+        public Builder backends(List<? extends Backend> lanes) {
+            InvalidArgumentException.check(lanes != null && !lanes.isEmpty(), "backends",
+                    "must name at least one backend");
+            for (int k = 0; k < lanes.size(); k++) {
+                InvalidArgumentException.check(lanes.get(k) != null, "backends", "entry " + k + " is null");
+            }
+            InvalidArgumentException.check(lanes.stream().distinct().count() == lanes.size(), "backends",
+                    "the same backend is named twice; a backend serves one lane");
+            this.backends = List.copyOf(lanes);
+            return this;
+        }
+
+        /**
+         * Adds {@code n} single-threaded CPU lanes (opened and closed by the explainer) beside the chosen backend,
+         * so that the CPU helps an OpenCL device with large batches; 0 (default) adds none.
+         */
+        public Builder extraCpuLanes(int n) {
+            InvalidArgumentException.check(n >= 0, "extraCpuLanes", "must be >= 0, got " + n);
+            this.extraCpuLanes = n;
+            return this;
+        }
+
+        /**
+         * One lane per bit-exact OpenCL device (GPUs, CPUs, accelerators), all sharing every batch; inexact devices
+         * are left out, as they would change the bits. Overrides {@link #backend(BackendChoice)} and
+         * {@link #device(String)}; fails at {@link #build()} with a {@code DeviceException} where there is none.
+         */
+        public Builder allOpenClDevices() {
+            this.allDevices = true;
+            return this;
+        }
+
         /** OpenCL device whose name contains this text (case-insensitive). */
         public Builder device(String nameContains) {
             this.device = nameContains;
@@ -284,7 +649,10 @@ public final class Explainer implements AutoCloseable {
             return this;
         }
 
-        /** Rows per device pass; larger batches are split into chunks of this size (results are the same). */
+        /**
+         * Rows per device pass (default 4096); larger batches are split into chunks of this size (results are the
+         * same). Lowered where a device's memory limits or the memory budget need it.
+         */
         public Builder chunkRows(int rows) {
             InvalidArgumentException.check(rows > 0, "chunkRows", "must be > 0, got " + rows);
             this.chunkRows = rows;

@@ -23,7 +23,9 @@ import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.LrpException;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
+import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.io.Npy;
+import org.gpulrp.io.NpyStreams;
 import org.gpulrp.io.image.Heatmaps;
 import org.gpulrp.io.image.Images;
 import org.gpulrp.io.image.Preprocess;
@@ -86,6 +88,13 @@ final class ExplainCommand implements Callable<Integer> {
             description = "Samples per device pass (larger inputs are split; the results are the same).")
     private Integer batchSize;
 
+    @Option(names = "--progress", description = "Show a progress line on stderr (samples, samples/s, time left) "
+            + "even when stderr is not a terminal.")
+    private boolean progress;
+
+    @Option(names = "--quiet", description = "No progress line and no summary line.")
+    private boolean quiet;
+
     @Mixin
     private ImageOptions image;
 
@@ -112,6 +121,14 @@ final class ExplainCommand implements Callable<Integer> {
         }
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
+        if (!images && layers == null && DataFiles.format(input) == DataFiles.Format.NPY
+                && DataFiles.format(out) == DataFiles.Format.NPY) {
+            ModelOptions.requireFile(input, "--input");
+            Npy.Header h = Failures.naming(input, () -> Npy.header(input));
+            if (NpyStreams.streamable(h)) {
+                return streamed(fixed, h, err, t0);
+            }
+        }
         Images.Batch batch = images ? Images.read(ImageInputs.list(input, image.heatmap != null,
                 image.grid != null), preprocess) : null;
         Network net = model.load();
@@ -122,14 +139,7 @@ final class ExplainCommand implements Callable<Integer> {
                 ? new DataFiles.Input(input, batch.tensor(), batch.tensor().shape(), null)
                 : DataFiles.read(input, net.inputSize());
         Target t = fixed != null ? fixed : DataFiles.targets(Path.of(target), in.tensor().rows());
-        Explainer.Builder b = GpuLrp.explainer(net).composite(RuleOptions.of(rules)).initialRelevance(init)
-                .backend(backend).keepLayerRelevances(layers != null);
-        if (device != null) {
-            b.device(device);
-        }
-        if (batchSize != null) {
-            b.chunkRows(batchSize);
-        }
+        Explainer.Builder b = builder(net);
         Explanation e;
         long t1;
         try (Explainer ex = b.build()) {
@@ -167,10 +177,66 @@ final class ExplainCommand implements Callable<Integer> {
             wrote.add("layers in " + layers);
         }
         String what = images ? (e.batchSize() == 1 ? "image" : "images") : e.batchSize() == 1 ? "sample" : "samples";
+        summary(err, e.batchSize(), what, e.backend(), t0, t1, t2, String.join(", ", wrote));
+        return 0;
+    }
+
+    private Explainer.Builder builder(Network net) {
+        Explainer.Builder b = GpuLrp.explainer(net).composite(RuleOptions.of(rules)).initialRelevance(init)
+                .backend(backend).keepLayerRelevances(layers != null);
+        if (device != null) {
+            b.device(device);
+        }
+        if (batchSize != null) {
+            b.chunkRows(batchSize);
+        }
+        return b;
+    }
+
+    private void summary(PrintWriter err, long samples, String what, BackendInfo be, long t0, long t1, long t2,
+                         String wrote) {
+        if (quiet) {
+            return;
+        }
         err.printf(Locale.ROOT, "gpulrp: explained %d %s on %s [%s]%s in %.1f ms (prepare %.1f ms) -> %s%n",
-                e.batchSize(), what, e.backend().kind(), e.backend().device(),
-                e.backend().exact() ? "" : " (NOT bit-exact)", (t2 - t1) / 1e6, (t1 - t0) / 1e6,
-                String.join(", ", wrote));
+                samples, what, be.kind(), be.device(), be.exact() ? "" : " (NOT bit-exact)", (t2 - t1) / 1e6,
+                (t1 - t0) / 1e6, wrote);
+    }
+
+    /**
+     * A .npy input explained into a .npy output chunk by chunk, so files larger than the heap never load whole; the
+     * output appears only when every sample is done.
+     */
+    private Integer streamed(Target fixed, Npy.Header h, PrintWriter err, long t0) {
+        Network net = model.load();
+        int[] s = h.shape();
+        long rows = s.length == 1 ? 1 : s.length == 0 ? 0 : s[0];
+        Target t = fixed != null ? fixed : DataFiles.targets(Path.of(target), (int) Math.min(Integer.MAX_VALUE, rows));
+        ProgressLine line = ProgressLine.wanted(progress, quiet) ? new ProgressLine(err, System::nanoTime) : null;
+        NpyStreams.Result r;
+        long t1;
+        try (Explainer ex = builder(net).build()) {
+            t1 = System.nanoTime();
+            if (common.verbose) {
+                StringBuilder rs = new StringBuilder();
+                ex.rules().forEach((node, rule) -> rs.append(rs.length() == 0 ? "" : ", ").append(node).append('=')
+                        .append(rule.describe()));
+                err.println("gpulrp: composite " + ex.composite().name() + " (" + rs + ")");
+            }
+            try {
+                r = NpyStreams.explain(ex, input, out, t, line == null ? NpyStreams.Progress.NONE : line);
+            } finally {
+                if (line != null) {
+                    line.finish();
+                }
+            }
+        }
+        long t2 = System.nanoTime();
+        if (common.verbose && !r.backend().note().isEmpty()) {
+            err.println("gpulrp: note: " + r.backend().note());
+        }
+        summary(err, r.samples(), r.samples() == 1 ? "sample" : "samples", r.backend(), t0, t1, t2,
+                out.toString());
         return 0;
     }
 

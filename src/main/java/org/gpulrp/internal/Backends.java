@@ -42,6 +42,19 @@ public final class Backends {
         }
     }
 
+    /** One lane per bit-exact OpenCL device; the info lists them. */
+    public static Opened allExactDevices() {
+        List<Backend> lanes = new ArrayList<>(OpenClBackend.openAllExact());
+        if (lanes.size() == 1) {
+            return single(lanes.get(0));
+        }
+        StringBuilder d = new StringBuilder();
+        for (Backend b : lanes) {
+            d.append(d.length() == 0 ? "" : "; ").append(b.info().device());
+        }
+        return new Opened(lanes, new BackendInfo("opencl", lanes.size() + " devices: " + d, true, ""));
+    }
+
     private static Opened single(Backend b) {
         return new Opened(List.of(b), b.info());
     }

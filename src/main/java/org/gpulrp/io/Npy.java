@@ -49,8 +49,65 @@ public final class Npy {
         }
     }
 
+    /**
+     * What a {@code .npy} header says: the element type ({@code f4}, {@code f8}, {@code i4}, {@code i8}), byte
+     * order, shape, and where the data starts; the file was checked to hold all of it.
+     *
+     * @param type       the element type without its byte-order mark
+     * @param dataOffset bytes before the first element
+     */
+    public record Header(String type, ByteOrder order, int[] shape, long dataOffset) {
+        /** Bytes per element. */
+        public int width() {
+            return type.equals("f4") || type.equals("i4") ? 4 : 8;
+        }
+
+        /** All elements (may exceed what one Java array holds). */
+        public long count() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /** Reads and checks the header of {@code file} only, for streaming arrays larger than the heap. */
+    public static Header header(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return header(in, file.toString(), Files.size(file), Long.MAX_VALUE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Reads from a stream of known total length (used to check claimed sizes before allocating). */
     public static Array read(InputStream in, String name, long length) throws IOException {
+        Header h = header(in, name, length, MAX_ELEMENTS);
+        long bytes = h.count() * h.width();
+        byte[] raw = in.readNBytes((int) bytes);
+        if (raw.length != bytes) {
+            throw new FormatException(name + ": truncated .npy data");
+        }
+        ByteBuffer bb = ByteBuffer.wrap(raw).order(h.order());
+        String type = h.type();
+        float[] out = new float[(int) h.count()];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = switch (type) {
+                case "f4" -> bb.getFloat();
+                case "f8" -> (float) bb.getDouble();
+                case "i4" -> exact(bb.getInt(), k, name);
+                default -> exact(bb.getLong(), k, name);
+            };
+        }
+        return new Array(out, h.shape());
+    }
+
+    /**
+     * Parses the header from {@code in} (left at the first element) and checks that the file of {@code length}
+     * bytes holds the data; at most {@code maxElements} elements are accepted.
+     */
+    private static Header header(InputStream in, String name, long length, long maxElements) throws IOException {
         byte[] magic = in.readNBytes(8);
         if (magic.length < 8) {
             throw new FormatException(name + ": not a .npy file (too short)");
@@ -115,8 +172,8 @@ public final class Npy {
             if (v < 0 || v > MAX_ELEMENTS) {
                 throw new FormatException(name + ": bad shape entry " + v);
             }
-            count *= v;
-            if (count > MAX_ELEMENTS) {
+            count = v == 0 || count <= Long.MAX_VALUE / 8 / v ? count * v : Long.MAX_VALUE;
+            if (count > maxElements) {
                 throw new FormatException(name + ": array of " + s.group(1) + " is too large for one Java array");
             }
             dims.add((int) v);
@@ -130,30 +187,45 @@ public final class Npy {
             default -> throw new FormatException(name + ": unsupported .npy dtype '" + descr
                     + "'; supported: float32, float64, int32, int64");
         };
+        if (count == Long.MAX_VALUE) {
+            throw new FormatException(name + ": array of " + s.group(1) + " is too large");
+        }
         long bytes = count * width;
         if (consumed + headerLen + bytes > length) {
             throw new FormatException(name + ": truncated .npy data: shape " + dims + " needs " + bytes
                     + " bytes, the file holds " + (length - consumed - headerLen));
         }
-        byte[] raw = in.readNBytes((int) bytes);
-        if (raw.length != bytes) {
-            throw new FormatException(name + ": truncated .npy data");
-        }
-        ByteBuffer bb = ByteBuffer.wrap(raw).order(order);
-        float[] out = new float[(int) count];
-        for (int k = 0; k < out.length; k++) {
-            out[k] = switch (type) {
-                case "f4" -> bb.getFloat();
-                case "f8" -> (float) bb.getDouble();
-                case "i4" -> exact(bb.getInt(), k, name);
-                default -> exact(bb.getLong(), k, name);
-            };
-        }
         int[] shape = new int[dims.size()];
         for (int k = 0; k < shape.length; k++) {
             shape[k] = dims.get(k);
         }
-        return new Array(out, shape);
+        return new Header(type, order, shape, consumed + headerLen);
+    }
+
+    /**
+     * The header bytes (magic, version, length, dictionary, padding) of a C-order array of {@code type} and
+     * {@code shape}: format 1.0, or 2.0 where the dictionary needs more than 64 KiB.
+     */
+    public static byte[] headerBytes(DType type, long... shape) {
+        StringBuilder sh = new StringBuilder("(");
+        for (int k = 0; k < shape.length; k++) {
+            sh.append(shape[k]).append(k == 0 && shape.length == 1 ? "," : k + 1 < shape.length ? ", " : "");
+        }
+        sh.append(")");
+        String dict = "{'descr': '" + type.descr + "', 'fortran_order': False, 'shape': " + sh + ", }";
+        boolean v2 = dict.length() + 1 + 10 > 65535;
+        int prefix = v2 ? 12 : 10;
+        int pad = (64 - (prefix + dict.length() + 1) % 64) % 64;
+        String header = dict + " ".repeat(pad) + "\n";
+        ByteBuffer bb = ByteBuffer.allocate(prefix + header.length()).order(ByteOrder.LITTLE_ENDIAN);
+        bb.put(MAGIC).put((byte) (v2 ? 2 : 1)).put((byte) 0);
+        if (v2) {
+            bb.putInt(header.length());
+        } else {
+            bb.putShort((short) header.length());
+        }
+        bb.put(header.getBytes(StandardCharsets.ISO_8859_1));
+        return bb.array();
     }
 
     /** Element types {@link #write(Path, float[], DType, int...)} can write (little-endian). */
@@ -187,25 +259,14 @@ public final class Npy {
         if (n != data.length) {
             throw new org.gpulrp.ShapeMismatchException("npy data", n + " values", data.length + " values");
         }
-        StringBuilder sh = new StringBuilder("(");
+        long[] dims = new long[shape.length];
         for (int k = 0; k < shape.length; k++) {
-            sh.append(shape[k]).append(k == 0 && shape.length == 1 ? "," : k + 1 < shape.length ? ", " : "");
+            dims[k] = shape[k];
         }
-        sh.append(")");
-        String dict = "{'descr': '" + type.descr + "', 'fortran_order': False, 'shape': " + sh + ", }";
-        boolean v2 = dict.length() + 1 + 10 > 65535;
-        int prefix = v2 ? 12 : 10;
-        int pad = (64 - (prefix + dict.length() + 1) % 64) % 64;
-        String header = dict + " ".repeat(pad) + "\n";
-        ByteBuffer bb = ByteBuffer.allocate(Math.toIntExact(prefix + header.length() + (long) type.width * data.length))
+        byte[] header = headerBytes(type, dims);
+        ByteBuffer bb = ByteBuffer.allocate(Math.toIntExact(header.length + (long) type.width * data.length))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        bb.put(MAGIC).put((byte) (v2 ? 2 : 1)).put((byte) 0);
-        if (v2) {
-            bb.putInt(header.length());
-        } else {
-            bb.putShort((short) header.length());
-        }
-        bb.put(header.getBytes(StandardCharsets.ISO_8859_1));
+        bb.put(header);
         for (int k = 0; k < data.length; k++) {
             float v = data[k];
             switch (type) {

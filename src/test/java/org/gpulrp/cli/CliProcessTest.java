@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,8 +47,12 @@ class CliProcessTest {
     }
 
     private Proc gpulrp(String... args) throws IOException, InterruptedException {
+        return gpulrpWithHeap("-Xmx512m", args);
+    }
+
+    private Proc gpulrpWithHeap(String heap, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", heap,
                 "-cp", System.getProperty("java.class.path"), "org.gpulrp.cli.Main"));
         cmd.addAll(Arrays.asList(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("").toAbsolutePath().toFile());
@@ -154,6 +162,62 @@ class CliProcessTest {
         assertFalse(Files.exists(out));
         try (var files = Files.list(dir)) {
             assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")), "temporary files left");
+        }
+    }
+
+    /**
+     * A .npy input twice the heap, explained in a JVM with {@code -Xmx32m}: the command streams it chunk by chunk.
+     * The output's first and last rows are checked against the library in this JVM.
+     */
+    @Test
+    void explainStreamsAnInputLargerThanTheHeap() throws Exception {
+        int features = 10;
+        int rows = 6 * 266_667; // about 64 MB of float32 in, as much out
+        float[][] seed = rows();
+        Path in = dir.resolve("big.npy");
+        try (FileChannel ch = FileChannel.open(in, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(Npy.headerBytes(Npy.DType.FLOAT32, rows, features)));
+            ByteBuffer block = ByteBuffer.allocate(seed.length * features * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (int b = 0; b < rows; b += seed.length) {
+                block.clear();
+                for (int r = 0; r < seed.length; r++) {
+                    for (float v : seed[r]) {
+                        block.putFloat(v + (b / seed.length % 7) * 0.125f);
+                    }
+                }
+                block.flip();
+                while (block.hasRemaining()) {
+                    ch.write(block);
+                }
+            }
+        }
+        assertEquals(0, rows % seed.length);
+        Path out = dir.resolve("big-relevance.npy");
+        Proc p = gpulrpWithHeap("-Xmx32m", "explain", "--model", CliRun.MODEL, "--input", in.toString(), "--out",
+                out.toString(), "--backend", "cpu", "--progress");
+        assertEquals(0, p.code(), p.toString());
+        assertTrue(p.err().contains("explained " + rows + " samples"), p.toString());
+        assertTrue(p.err().contains(rows + "/" + rows + " samples (100.0%)"), p.toString());
+        Npy.Header h = Npy.header(out);
+        assertEquals(List.of(rows, features), List.of(h.shape()[0], h.shape()[1]));
+        assertEquals("f4", h.type());
+        int check = 2 * seed.length;
+        float[] head = new float[check * features];
+        float[] tail = new float[check * features];
+        try (FileChannel ch = FileChannel.open(in); FileChannel o = FileChannel.open(out)) {
+            for (int part = 0; part < 2; part++) {
+                long row0 = part == 0 ? 0 : rows - check;
+                float[] x = new float[check * features];
+                ch.map(FileChannel.MapMode.READ_ONLY, Npy.header(in).dataOffset() + row0 * features * 4,
+                        x.length * 4L).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
+                o.map(FileChannel.MapMode.READ_ONLY, h.dataOffset() + row0 * features * 4, x.length * 4L)
+                        .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(part == 0 ? head : tail);
+                try (Explainer ex = GpuLrp.explainer(OnnxImporter.load(Path.of(CliRun.MODEL)))
+                        .backend(BackendChoice.CPU).build()) {
+                    CliRun.assertBits(ex.explain(new Tensor(x, check, features), Target.argmax()).relevance()
+                            .toArray(), part == 0 ? head : tail);
+                }
+            }
         }
     }
 }

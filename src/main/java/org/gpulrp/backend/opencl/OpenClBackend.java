@@ -149,6 +149,34 @@ public final class OpenClBackend implements Backend {
         return new OpenClBackend(found, t);
     }
 
+    /**
+     * Opens every OpenCL device that keeps the reproducibility contract, each as its own backend (the caller closes
+     * them), in platform order. Inexact devices are left out: they would change the bits of the rows they run.
+     *
+     * @throws DeviceException where there is no OpenCL device, or none is bit-exact
+     */
+    public static List<OpenClBackend> openAllExact() {
+        List<OpenClBackend> out = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        try {
+            for (ClDevices.Found f : ClDevices.enumerate()) {
+                if (f.description().exact()) {
+                    out.add(new OpenClBackend(f, Variant.AUTO));
+                } else {
+                    skipped.add(f.description().name());
+                }
+            }
+        } catch (RuntimeException e) {
+            out.forEach(OpenClBackend::close);
+            throw e;
+        }
+        if (out.isEmpty()) {
+            throw new DeviceException("no bit-exact OpenCL device; inexact devices: " + skipped, null,
+                    CL.CL_DEVICE_NOT_FOUND, null);
+        }
+        return List.copyOf(out);
+    }
+
     /** Whether this JVM can reach at least one OpenCL device. */
     public static boolean isAvailable() {
         return unavailableReason().isEmpty();

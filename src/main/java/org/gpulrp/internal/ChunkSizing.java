@@ -1,0 +1,79 @@
+package org.gpulrp.internal;
+
+import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.opencl.DeviceDescription;
+import org.gpulrp.backend.opencl.OpenClBackend;
+import org.gpulrp.model.Network;
+import org.gpulrp.model.Node;
+
+/**
+ * Rows per pass for one lane, from what the user allows (rows, bytes) and what the device allows: no batch buffer
+ * larger than {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}, and all of a lane's batch buffers within a safety fraction of
+ * {@code CL_DEVICE_GLOBAL_MEM_SIZE} (shared by the lanes on that device) after the weights.
+ */
+public final class ChunkSizing {
+    /** Share of a device's global memory the batch buffers may take; the rest is for weights and the driver. */
+    public static final double GLOBAL_MEMORY_FRACTION = 0.5;
+
+    private ChunkSizing() {
+    }
+
+    /** The limits of one lane's device; {@code Long.MAX_VALUE} where there is none (the CPU path). */
+    public record DeviceLimits(long globalMemBytes, long maxAllocBytes, int lanesSharing) {
+        public static final DeviceLimits NONE = new DeviceLimits(Long.MAX_VALUE, Long.MAX_VALUE, 1);
+    }
+
+    /** The limits of {@code be}'s device, shared by {@code lanesSharing} lanes. */
+    public static DeviceLimits limitsOf(Backend be, int lanesSharing) {
+        if (be instanceof OpenClBackend cl) {
+            DeviceDescription d = cl.device();
+            return new DeviceLimits(d.globalMemBytes(), d.maxAllocBytes(), lanesSharing);
+        }
+        return DeviceLimits.NONE;
+    }
+
+    /** The widest per-row batch buffer the engine allocates, in floats. */
+    public static long widestRow(Network network) {
+        long w = network.inputSize();
+        for (Node n : network.nodes()) {
+            w = Math.max(w, n.outputSize());
+        }
+        return w;
+    }
+
+    /** Floats of weights, counted four times (a rule keeps up to three variants beside the original). */
+    static long weightFloats(Network network) {
+        long f = 0;
+        for (Node n : network.nodes()) {
+            if (n.layer() instanceof org.gpulrp.model.Dense d) {
+                f += (long) d.in() * d.out() + d.out();
+            } else if (n.layer() instanceof org.gpulrp.model.Conv2d c) {
+                f += (long) c.geometry().weightSize() + c.geometry().outChannels();
+            }
+        }
+        return 4 * f;
+    }
+
+    /**
+     * The rows per pass asked of one lane's engine: the user's {@code chunkRows}, lowered so the widest batch
+     * buffer fits one device allocation (at least one row).
+     */
+    public static int rows(Network network, int chunkRows, DeviceLimits limits) {
+        long perAlloc = limits.maxAllocBytes() / Float.BYTES / widestRow(network);
+        return (int) Math.max(1, Math.min(chunkRows, perAlloc));
+    }
+
+    /**
+     * The floats one lane's batch buffers may take: the user's per-lane budget, lowered to the lane's share of the
+     * device's global memory fraction after the weights (at least one row's worth, so a pass always fits).
+     */
+    public static long budgetFloats(Network network, long userBudgetFloats, DeviceLimits limits) {
+        if (limits.globalMemBytes() == Long.MAX_VALUE) {
+            return Math.max(1, userBudgetFloats);
+        }
+        long usable = (long) (limits.globalMemBytes() * GLOBAL_MEMORY_FRACTION) / Float.BYTES
+                - weightFloats(network) * limits.lanesSharing();
+        long device = usable / Math.max(1, limits.lanesSharing());
+        return Math.max(Engine.floatsPerRow(network), Math.min(userBudgetFloats, device));
+    }
+}
