@@ -145,8 +145,8 @@ public final class OpenClBackend implements Backend {
         String name = deviceNameOrNull != null ? deviceNameOrNull : System.getProperty(DEVICE_PROPERTY);
         ClDevices.Found found = ClDevices.select(name);
         DeviceDescription d = found.description();
-        KernelTuning t = KernelTuning.resolve(d.type(), d.platform() + " " + d.name(), tuningOverrides);
-        return new OpenClBackend(found, t);
+        return new OpenClBackend(found, KernelTuning.resolve(d.type(), d.platform() + " " + d.name(),
+                tuningOverrides));
     }
 
     /**
@@ -161,7 +161,9 @@ public final class OpenClBackend implements Backend {
         try {
             for (ClDevices.Found f : ClDevices.enumerate()) {
                 if (f.description().exact()) {
-                    out.add(new OpenClBackend(f, Variant.AUTO));
+                    DeviceDescription d = f.description();
+                    out.add(new OpenClBackend(f, KernelTuning.resolve(d.type(), d.platform() + " " + d.name(),
+                            Map.of())));
                 } else {
                     skipped.add(f.description().name());
                 }
