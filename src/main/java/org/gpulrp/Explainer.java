@@ -48,6 +48,13 @@ public final class Explainer implements AutoCloseable {
     /** Backends this explainer opened (and closes); the caller's own backends are not in it. */
     private final List<Backend> owned;
     private final boolean keepLayers;
+    private final boolean health;
+    private final boolean fallbackToCpu;
+    private final InitialRelevance init;
+    private final long fallbackBudgetFloats;
+    /** The CPU engine that reruns a chunk whose device failed (created on first need, used by one lane at a time). */
+    private Engine fallback;
+    private Backend fallbackBackend;
     /** One engine per parallel lane; each runs the whole network on the chunks it is given. */
     private final List<Engine> engines = new ArrayList<>();
     /** Engines not running a chunk now; a lane thread takes one per chunk (never waits: threads <= engines). */
@@ -66,6 +73,10 @@ public final class Explainer implements AutoCloseable {
         this.network = b.network;
         this.composite = b.composite;
         this.keepLayers = b.keepLayers;
+        this.health = b.health;
+        this.fallbackToCpu = b.fallbackToCpu;
+        this.init = b.init;
+        this.fallbackBudgetFloats = Math.max(1 << 18, b.memoryBytes / Float.BYTES / 4);
         List<Backend> laneBackends = new ArrayList<>();
         List<Backend> opened = new ArrayList<>();
         BackendInfo primary;
@@ -111,6 +122,9 @@ public final class Explainer implements AutoCloseable {
             throw e;
         }
         this.rowsPerPass = engines.stream().mapToInt(Engine::capacity).min().orElseThrow();
+        if (b.nonFinite == NonFinitePolicy.PROPAGATE) {
+            engines.forEach(e -> e.rejectNonFinite(false));
+        }
         this.idle = new ArrayBlockingQueue<>(engines.size(), false, engines);
         this.lanes = new ThreadPoolExecutor(engines.size(), engines.size(), 2, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> {
@@ -296,7 +310,7 @@ public final class Explainer implements AutoCloseable {
             this.rows = inputs.rows();
             this.chunk = chunk;
             this.chunks = (rows + chunk - 1) / chunk;
-            this.out = new Engine.Batch(engines.get(0), rows, keepLayers);
+            this.out = new Engine.Batch(engines.get(0), rows, keepLayers, health);
             this.remaining = new AtomicInteger(chunks);
             this.errors = new Throwable[chunks];
         }
@@ -304,8 +318,25 @@ public final class Explainer implements AutoCloseable {
         void run(Engine e, int c) {
             int r0 = c * chunk;
             int n = Math.min(chunk, rows - r0);
-            e.run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes), out);
+            try {
+                e.run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes), out);
+            } catch (DeviceException d) {
+                if (!fallbackToCpu) {
+                    throw d;
+                }
+                // Every backend gives the same bits, so the chunk's rows come out as the device would have made them.
+                Engine cpu = fallbackEngine();
+                synchronized (cpu) {
+                    cpu.run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes), out);
+                }
+                String why = d.getMessage() == null ? d.toString() : d.getMessage().lines().findFirst().orElse("");
+                fellBack.compareAndSet(null, why);
+            }
         }
+
+        /** The first device error a chunk of this call fell back from, or null. */
+        final java.util.concurrent.atomic.AtomicReference<String> fellBack =
+                new java.util.concurrent.atomic.AtomicReference<>();
 
         /** Records chunk c's outcome; the last chunk to finish completes the future. */
         void done(int c, Throwable error) {
@@ -336,8 +367,22 @@ public final class Explainer implements AutoCloseable {
                     layerTensors.put(e.getKey(), Tensor.wrap(e.getValue(), rows, e.getValue().length / rows));
                 }
             }
+            BackendInfo ran = info;
+            String why = fellBack.get();
+            if (why != null) {
+                ran = new BackendInfo(info.kind(), info.device(), info.exact(), (info.note().isEmpty() ? ""
+                        : info.note() + "; ") + "some chunks ran on the CPU path after a device error: " + why);
+            }
+            HealthReport report = null;
+            if (out.health != null) {
+                List<String> names = new ArrayList<>();
+                for (Node n : network.nodes()) {
+                    names.add(n.name());
+                }
+                report = HealthReport.of(names, rules(), out.health);
+            }
             return new Explanation(Tensor.wrap(out.relevance, inputs.shape()), Tensor.wrap(out.outputs, rows,
-                    network.outputSize()), out.targets, out.scores, out.sums, layerTensors, info);
+                    network.outputSize()), out.targets, out.scores, out.sums, layerTensors, ran, report);
         }
     }
 
@@ -542,9 +587,30 @@ public final class Explainer implements AutoCloseable {
         }
         engines.forEach(Engine::close);
         owned.forEach(Backend::close);
+        synchronized (this) {
+            if (fallback != null) {
+                fallback.close();
+                fallbackBackend.close();
+            }
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The CPU engine for chunks whose device failed, prepared on first need. */
+    private synchronized Engine fallbackEngine() {
+        if (fallback == null) {
+            Backend be = new CpuBackend(CpuBackend.Kernels.AUTO, 1);
+            try {
+                fallback = new Engine(be, network, composite, init, rowsPerPass, fallbackBudgetFloats);
+            } catch (RuntimeException e) {
+                be.close();
+                throw e;
+            }
+            fallbackBackend = be;
+        }
+        return fallback;
     }
 
     /** Configures an explainer; {@link #build()} prepares it. */
@@ -559,6 +625,9 @@ public final class Explainer implements AutoCloseable {
         private int extraCpuLanes;
         private boolean allDevices;
         private boolean keepLayers;
+        private boolean health;
+        private boolean fallbackToCpu;
+        private NonFinitePolicy nonFinite = NonFinitePolicy.REJECT;
         private int chunkRows = 4096;
         private int cpuThreads = Runtime.getRuntime().availableProcessors();
         /** Per-batch buffers of all lanes together: a quarter of the heap by default, at most 4 GiB. */
@@ -640,6 +709,34 @@ public final class Explainer implements AutoCloseable {
         /** OpenCL device whose name contains this text (case-insensitive). */
         public Builder device(String nameContains) {
             this.device = nameContains;
+            return this;
+        }
+
+        /**
+         * Account for where relevance went ({@link Explanation#health()}): per layer, what entered, what was passed
+         * down, the stabilizer's and the biases' shares, and NaN/infinite/subnormal counts. Costs one download and
+         * one host pass per layer and chunk; the relevance itself is unchanged, bit for bit.
+         */
+        public Builder healthReport(boolean on) {
+            this.health = on;
+            return this;
+        }
+
+        /** What to do with NaN or infinite inputs (default {@link NonFinitePolicy#REJECT}). */
+        public Builder nonFinite(NonFinitePolicy policy) {
+            InvalidArgumentException.check(policy != null, "nonFinite", "must not be null");
+            this.nonFinite = policy;
+            return this;
+        }
+
+        /**
+         * When a device fails in the middle of a call ({@link DeviceException}: out of memory, a failed launch, a
+         * device that disappeared), run the failed chunk again on the CPU path instead of failing the call. The
+         * results are the same bits (every backend is bit-identical); the explanation's {@code backend().note()} says
+         * which device error it fell back from. Off by default: the error is thrown.
+         */
+        public Builder fallbackToCpu(boolean on) {
+            this.fallbackToCpu = on;
             return this;
         }
 

@@ -19,9 +19,16 @@ public final class Explanation {
     private final Map<String, Tensor> layers;
     private final BackendInfo backend;
     private final double[] inputSums;
+    private final HealthReport health;
 
     Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, double[] inputSums,
                 Map<String, Tensor> layers, BackendInfo backend) {
+        this(relevance, outputs, targets, scores, inputSums, layers, backend, null);
+    }
+
+    Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, double[] inputSums,
+                Map<String, Tensor> layers, BackendInfo backend, HealthReport health) {
+        this.health = health;
         this.relevance = relevance;
         this.outputs = outputs;
         this.targets = targets;
@@ -29,6 +36,18 @@ public final class Explanation {
         this.layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
         this.backend = backend;
         this.inputSums = inputSums;
+    }
+
+    /**
+     * Where relevance went, per layer ({@link Explainer.Builder#healthReport(boolean)}).
+     *
+     * @throws IllegalStateException when the explainer was built without the health report
+     */
+    public HealthReport health() {
+        if (health == null) {
+            throw new IllegalStateException("no health report: build the explainer with healthReport(true)");
+        }
+        return health;
     }
 
     /** Relevance of each input feature, {@code [batch, features]}. */

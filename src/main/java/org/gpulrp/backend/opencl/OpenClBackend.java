@@ -380,7 +380,7 @@ public final class OpenClBackend implements Backend {
     }
 
     /** Every OpenCL memory object alive in this JVM (all backends' buffers and internal ones). */
-    static int liveMemObjects() {
+    public static int liveMemObjects() {
         return LIVE_MEM_OBJECTS.get();
     }
 
