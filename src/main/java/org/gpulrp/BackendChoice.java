@@ -2,7 +2,11 @@ package org.gpulrp;
 
 /** Which backend an explainer runs on. */
 public enum BackendChoice {
-    /** OpenCL when a platform with a device exists (a GPU preferred), else the CPU path, saying why in one line. */
+    /**
+     * An OpenCL GPU or accelerator where there is one (or the device named with {@code device(...)} /
+     * {@code -Dgpulrp.opencl.device}), else the CPU path, saying why in one line. Where OpenCL offers only CPU devices
+     * (e.g. PoCL), the CPU path runs: same cores, same bits, faster for most networks.
+     */
     AUTO,
     /** The Vector API CPU path (scalar fma loops where the module is not enabled). */
     CPU,

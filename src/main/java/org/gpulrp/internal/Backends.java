@@ -12,7 +12,8 @@ import org.gpulrp.backend.opencl.OpenClBackend;
 /**
  * Opens the backends an explainer runs on. The CPU path gets one single-threaded backend per core, each running
  * the whole network on its own rows (one hand-off per chunk instead of one per primitive); OpenCL gets one device.
- * AUTO falls back to the CPU with a one-line reason.
+ * AUTO takes an OpenCL GPU or accelerator where there is one (or the device named), else the CPU path, with a
+ * one-line reason.
  */
 public final class Backends {
     private Backends() {
@@ -34,6 +35,24 @@ public final class Backends {
             case AUTO:
             default:
                 try {
+                    String named = device != null ? device : System.getProperty(OpenClBackend.DEVICE_PROPERTY);
+                    if (named == null || named.isBlank()) {
+                        // Only CPU devices (e.g. PoCL): the Vector API path runs on the same cores, with the same
+                        // bits, and is faster there for most networks (benchmarks/RESULTS.md).
+                        List<String> cpus = new ArrayList<>();
+                        boolean other = false;
+                        for (org.gpulrp.backend.opencl.DeviceDescription d : OpenClBackend.listDevices()) {
+                            if (d.type().equals("CPU")) {
+                                cpus.add(d.name());
+                            } else {
+                                other = true;
+                            }
+                        }
+                        if (!other && !cpus.isEmpty()) {
+                            return cpu(cpuThreads, "OpenCL offers only CPU devices (" + String.join(", ", cpus)
+                                    + "); the CPU path runs instead (choose OPENCL or name a device to use them)");
+                        }
+                    }
                     return single(OpenClBackend.open(device));
                 } catch (DeviceException e) {
                     String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
