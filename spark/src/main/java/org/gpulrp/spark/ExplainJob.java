@@ -124,6 +124,8 @@ public final class ExplainJob implements Callable<Integer> {
         } else if (System.getProperty("spark.master") == null) {
             b.master("local[*]");
         }
+        // A session that already runs (a notebook, a test) is used and left running; one made here is stopped.
+        boolean own = SparkSession.getDefaultSession().isEmpty();
         SparkSession spark = b.getOrCreate();
         try {
             String fmt = format();
@@ -146,7 +148,9 @@ public final class ExplainJob implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "ExplainJob: %d rows in %.1f s (%.0f rows/s) -> %s%n", rows, s, rows / s,
                     output);
         } finally {
-            spark.stop();
+            if (own) {
+                spark.stop();
+            }
         }
         return 0;
     }
