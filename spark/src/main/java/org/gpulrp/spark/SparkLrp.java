@@ -5,14 +5,15 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DoubleType;
 import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.IntegerType;
 import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.ShortType;
-import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -79,7 +80,7 @@ public final class SparkLrp {
             InvalidArgumentException.check(!f.equalsIgnoreCase(name), parameter, "column '" + name + "' already "
                     + "exists; choose another name for the output column");
         }
-        return s.add(new StructField(name, type, true, org.apache.spark.sql.types.Metadata.empty()));
+        return s.add(new StructField(name, type, true, Metadata.empty()));
     }
 
     private static int column(StructType s, String name, String parameter) {
