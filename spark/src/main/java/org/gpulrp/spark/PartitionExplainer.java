@@ -108,7 +108,9 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         for (String reason : reasons) {
             good += reason == null ? 1 : 0;
         }
-        Explanation e = null;
+        Tensor relevance = null;
+        int[] explained = null;
+        float[] scores = null;
         if (good > 0) {
             float[] data = new float[Math.multiplyExact(good, size)];
             int[] tg = new int[good];
@@ -122,7 +124,10 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
             int[] full = new int[shape.length + 1];
             full[0] = good;
             System.arraycopy(shape, 0, full, 1, shape.length);
-            e = p.explainer().explain(new Tensor(data, full), target(tg));
+            Explanation e = p.explainer().explain(new Tensor(data, full), target(tg));
+            relevance = e.relevance();
+            explained = e.targets();
+            scores = e.scores();
         }
         for (int i = 0, k = 0; i < n; i++) {
             Row r = batch.get(i);
@@ -133,12 +138,12 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
             }
             int c = width;
             if (reasons[i] == null) {
-                v[c++] = e.relevance().row(k);
+                v[c++] = relevance.row(k);
                 if (config.explainedClassCol() != null) {
-                    v[c++] = e.targets()[k];
+                    v[c++] = explained[k];
                 }
                 if (config.scoreCol() != null) {
-                    v[c++] = e.scores()[k];
+                    v[c++] = scores[k];
                 }
                 k++;
             } else {
