@@ -706,7 +706,10 @@ public final class Explainer implements AutoCloseable {
             return this;
         }
 
-        /** OpenCL device whose name contains this text (case-insensitive). */
+        /**
+         * OpenCL device whose name contains this text (case-insensitive), or {@code "#N"} for the N-th device (from 0)
+         * in platform order, as {@code gpulrp devices} lists them (tells identical GPUs apart).
+         */
         public Builder device(String nameContains) {
             this.device = nameContains;
             return this;

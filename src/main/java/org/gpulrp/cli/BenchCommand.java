@@ -51,7 +51,7 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "auto", description = "auto (default): OpenCL when a device exists, else the CPU.")
     private BackendChoice backend;
 
-    @Option(names = "--device", paramLabel = "NAME", description = "OpenCL device whose name contains NAME.")
+    @Option(names = "--device", paramLabel = "NAME", description = "OpenCL device whose name contains NAME, or #N for the N-th (from 0) as `gpulrp devices` lists them.")
     private String device;
 
     @Option(names = "--seconds", paramLabel = "S", defaultValue = "5",

@@ -35,12 +35,13 @@ final class DevicesCommand implements Callable<Integer> {
             return 0;
         }
         String platform = null;
+        int index = 0;
         for (DeviceDescription d : devices) {
             if (!d.platform().equals(platform)) {
                 platform = d.platform();
                 out.println("platform: " + platform);
             }
-            out.println("  device: " + d.name());
+            out.println("  device #" + index++ + ": " + d.name());
             out.printf(Locale.ROOT, "    type %s, %s, %d compute units, %s global memory, %s max buffer%n", d.type(),
                     d.version(), d.computeUnits(), size(d.globalMemBytes()), size(d.maxAllocBytes()));
             out.println(d.exact() ? "    bit-exact: yes (has CL_FP_FMA, CL_FP_DENORM, "

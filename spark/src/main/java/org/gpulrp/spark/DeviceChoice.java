@@ -2,8 +2,6 @@ package org.gpulrp.spark;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.gpulrp.BackendChoice;
@@ -17,8 +15,6 @@ import org.gpulrp.backend.opencl.OpenClBackend;
  * default (a GPU where there is one, else the CPU path).
  */
 final class DeviceChoice {
-    /** Warnings already printed (once per JVM each). */
-    private static final Map<String, Boolean> WARNED = new ConcurrentHashMap<>();
 
     private DeviceChoice() {
     }
@@ -49,7 +45,10 @@ final class DeviceChoice {
         return a.length == 0 ? null : a[0].strip();
     }
 
-    /** The name of the OpenCL GPU with index {@code address}; fails clearly where there is no such GPU. */
+    /**
+     * The library's device selector ({@code "#N"}) for the OpenCL GPU with index {@code address} (counted over the
+     * GPUs); fails clearly where there is no such GPU.
+     */
     static String gpuNameAt(String address) {
         int index;
         try {
@@ -59,7 +58,8 @@ final class DeviceChoice {
                     + "device by name instead (LrpConfig.withDevice, or --device)");
         }
         List<DeviceDescription> gpus = new ArrayList<>();
-        for (DeviceDescription d : OpenClBackend.listDevices()) {
+        List<DeviceDescription> all = OpenClBackend.listDevices();
+        for (DeviceDescription d : all) {
             if (d.type().equals("GPU")) {
                 gpus.add(d);
             }
@@ -72,22 +72,12 @@ final class DeviceChoice {
         if (index < 0 || index >= gpus.size()) {
             // A container that shows only its own GPU(s) but keeps the host's numbering: use what is visible.
             if (gpus.size() == 1) {
-                return gpus.get(0).name();
+                return "#" + all.indexOf(gpus.get(0));
             }
             throw new LrpException("Spark assigned GPU " + address + ", but OpenCL sees " + gpus.size()
                     + " GPUs (0.." + (gpus.size() - 1) + "); check the GPU discovery script");
         }
-        String name = gpus.get(index).name();
-        for (int k = 0; k < index; k++) {
-            if (gpus.get(k).name().equals(name) && WARNED.putIfAbsent("same-name:" + index, true) == null) {
-                // The library selects devices by name, so identical GPUs cannot be told apart: the first one runs.
-                System.err.println("gpulrp-spark: warning: GPU " + address + " has the same name as GPU " + k + " ("
-                        + name + "); the first such GPU is used. Results are the same; to spread executors over "
-                        + "identical GPUs, give each executor only its own GPU (CUDA_VISIBLE_DEVICES, or the "
-                        + "container's GPU isolation).");
-                break;
-            }
-        }
-        return name;
+        // The library's "#N" selector counts every OpenCL device in platform order: identical GPUs stay apart.
+        return "#" + all.indexOf(gpus.get(index));
     }
 }

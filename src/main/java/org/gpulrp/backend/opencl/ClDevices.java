@@ -104,6 +104,16 @@ final class ClDevices {
      */
     static Found select(String nameOrNull) {
         List<Found> all = enumerate();
+        if (nameOrNull != null && nameOrNull.trim().matches("#\\d+")) {
+            // "#N": the N-th device (from 0) in platform order, as `gpulrp devices` lists them; tells identical
+            // GPUs apart (e.g. the one a cluster manager assigned to this executor).
+            int index = Integer.parseInt(nameOrNull.trim().substring(1));
+            if (index >= all.size()) {
+                throw new DeviceException("no OpenCL device " + nameOrNull.trim() + ": there are " + all.size()
+                        + " (#0..#" + (all.size() - 1) + ")", null, CL.CL_DEVICE_NOT_FOUND, null);
+            }
+            return all.get(index);
+        }
         if (nameOrNull != null && !nameOrNull.isBlank()) {
             String want = nameOrNull.toLowerCase(Locale.ROOT);
             for (Found f : all) {

@@ -124,6 +124,7 @@ class FaultInjectionTest {
         try (FaultInjection.Armed a = FaultInjection.failAt(FaultInjection.Point.READ, 0, -5)) {
             assertThrows(org.gpulrp.InvalidArgumentException.class,
                     () -> FaultInjection.failAt(FaultInjection.Point.READ, 0, -5));
+            assertEquals(0, a.failures());
         }
         assertThrows(org.gpulrp.InvalidArgumentException.class,
                 () -> FaultInjection.failAt(FaultInjection.Point.READ, 0, 3));
