@@ -214,5 +214,9 @@ class ClaimedSizesTest {
         String m = refusedCheaply(ModelFormatException.class, () -> Architecture.sampleModel().bind(sd),
                 "nan-weight.pth", "layer 'fc1' (linear)", "NaN");
         assertTrue(m.contains("no layer can use"), m);
+        // found by the fuzzer: two tensors naming one storage with different sizes read past the storage's bytes
+        // (IndexOutOfBoundsException); the bytes were checked against the first claim only
+        refusedCheaply(ModelFormatException.class, () -> StateDict.read(fuzz.resolve("pth/storage-claimed-twice.pth")),
+                "storage-claimed-twice.pth", "storage 0 is declared with both 4 and 64 elements");
     }
 }

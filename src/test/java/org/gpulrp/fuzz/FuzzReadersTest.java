@@ -46,8 +46,18 @@ class FuzzReadersTest {
         return out;
     }
 
-    /** Explains one random sample on the CPU backend: a network the importer accepted must be usable. */
+    /** Activations (summed over the layers) up to which a loaded network is also explained once. */
+    private static final long EXPLAIN_BUDGET = 1L << 18;
+
+    /**
+     * Explains one random sample on the CPU backend: a network the importer accepted must be usable. Skipped for
+     * networks whose layers hold more than {@link #EXPLAIN_BUDGET} values per sample (a mutated but valid input
+     * shape can make a network legitimately large, and slow to explain).
+     */
     private static void explainOnce(Network net) {
+        if (net.nodes().stream().mapToLong(n -> n.outputSize()).sum() > EXPLAIN_BUDGET) {
+            return;
+        }
         int[] shape = net.inputShape();
         int[] batch = new int[shape.length + 1];
         batch[0] = 1;
@@ -122,7 +132,7 @@ class FuzzReadersTest {
         if (n < 0 || n > file.length - 8) {
             return Mutator.havoc(r, file, all, 2);
         }
-        byte[] json = Mutator.havoc(r, Arrays.copyOfRange(file, 8, 8 + (int) n), List.of(file), 3);
+        byte[] json = Mutator.havoc(r, Arrays.copyOfRange(file, 8, 8 + (int) n), all, 3);
         byte[] data = Arrays.copyOfRange(file, 8 + (int) n, file.length);
         if (r.nextInt(4) == 0) {
             data = Arrays.copyOf(data, r.nextInt(data.length + 16));
@@ -135,8 +145,10 @@ class FuzzReadersTest {
     void images() throws Exception {
         List<byte[]> seeds = seeds(RES + "/images", "examples/digits/images", ".png");
         seeds.addAll(seeds(RES + "/images", ".jpg"));
+        // An image may decode to Images.MAX_PIXELS_PER_BYTE pixels per byte of file (a compressed image is
+        // legitimately that dense); each pixel then takes up to ~48 bytes (raster, planes, tensor, shown image).
         new FuzzRunner<Images.Batch>("image", ".png", seeds, (r, s, all) -> Mutator.havoc(r, s, all, 4),
                 (in, f) -> Images.read(List.of(f), Preprocess.none()), b -> assertTrue(b.tensor().shape()[0] == 1))
-                .run(tmp);
+                .allocationBound(64L << 20, 48 * Images.MAX_PIXELS_PER_BYTE).run(tmp);
     }
 }

@@ -49,7 +49,8 @@ final class Mutator {
             case 2 -> b[at] = (byte) r.nextInt(256);
             case 3 -> putInt(b, at, LONGS[r.nextInt(LONGS.length)], 1 << (1 + r.nextInt(3)), r.nextBoolean());
             case 4 -> {
-                return splice(b, at, Math.min(b.length, at + 1 + r.nextInt(10)), varint(LONGS[r.nextInt(LONGS.length)]));
+                byte[] v = varint(LONGS[r.nextInt(LONGS.length)]);
+                return splice(b, at, Math.min(b.length, at + 1 + r.nextInt(10)), v);
             }
             case 5 -> {
                 return number(r, b);
