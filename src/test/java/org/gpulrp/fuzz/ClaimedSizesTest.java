@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
@@ -142,6 +143,29 @@ class ClaimedSizesTest {
         e.put("a/data.pkl", latin1("\u0080\u0002X\u00ff\u00ff\u00ff\u00ff."));
         refusedCheaply(ModelFormatException.class, () -> StateDict.read(Files.write(tmp.resolve("str.pth"),
                 ZipMutator.write(e, false))), "str.pth", "truncated pickle: needs 4294967295 more bytes");
+    }
+
+    /**
+     * A pickle bomb: 60 MB of EMPTY_DICT opcodes (under the 64 MB pickle limit) deflate into a zip of about 60 KB;
+     * each opcode would push a new dict, billions of bytes of objects in all. The unpickler's stack limit stops it.
+     */
+    @Test
+    void pickleThatPushesMillionsOfObjects() throws Exception {
+        byte[] pkl = new byte[60 << 20];
+        Arrays.fill(pkl, (byte) '}');
+        pkl[0] = (byte) 0x80;
+        pkl[1] = 2;
+        Map<String, byte[]> e = new LinkedHashMap<>();
+        e.put("a/data.pkl", pkl);
+        Path bomb = Files.write(tmp.resolve("bomb.pth"), ZipMutator.write(e, true));
+        assertTrue(Files.size(bomb) < 200_000, "the bomb is small: " + Files.size(bomb));
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        ModelFormatException x = assertThrows(ModelFormatException.class, () -> StateDict.read(bomb));
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(x.getMessage().contains("bomb.pth") && x.getMessage().contains("stack"), x.getMessage());
+        // the 60 MB pickle itself is read (it is under the limit); the objects it asks for are not all made
+        assertTrue(allocated < 200L << 20, "allocated " + allocated + " bytes");
     }
 
     private Path safetensors(String name, String json, int dataBytes) throws Exception {
