@@ -38,20 +38,28 @@ public final class Csv {
      * @throws UncheckedIOException when the file cannot be read at all
      */
     public static Table read(Path file) {
+        return parse(readText(file), file.toString());
+    }
+
+    /**
+     * The file's text, decoded strictly as UTF-8.
+     *
+     * @throws FormatException      when the bytes are not UTF-8; names the file
+     * @throws UncheckedIOException when the file cannot be read at all
+     */
+    public static String readText(Path file) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw new FormatException(file + ": not UTF-8 text (" + e.getMessage() + "); is it a CSV file?", e);
         }
-        return parse(text, file.toString());
     }
 
     /** Parses CSV text; {@code file} names it in error messages. */
