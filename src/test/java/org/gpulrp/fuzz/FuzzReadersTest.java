@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -94,6 +95,13 @@ class FuzzReadersTest {
     @Test
     void onnx() throws Exception {
         List<byte[]> seeds = seeds(RES + "/golden", RES + "/onnx-cnn", "examples", ".onnx");
+        // one seed keeps a weight in an external file beside the model, so that path is fuzzed too
+        byte[][] data = new byte[1][];
+        byte[] external = ProtoMutator.externalize(Files.readAllBytes(Path.of(RES + "/golden/mlp7/model.onnx")),
+                "weights.bin", data);
+        Files.write(tmp.resolve("weights.bin"), data[0]);
+        assertTrue(OnnxImporter.load(Files.write(tmp.resolve("external.onnx"), external)).outputSize() > 0);
+        seeds.add(external);
         new FuzzRunner<Network>("onnx", ".onnx", seeds,
                 (r, s, all) -> r.nextInt(5) < 3 ? ProtoMutator.mutate(r, s, all) : Mutator.havoc(r, s, all, 3),
                 (in, f) -> OnnxImporter.load(f), FuzzReadersTest::explainOnce).run(tmp);

@@ -125,6 +125,42 @@ final class ProtoMutator {
         return serialize(root);
     }
 
+    /**
+     * An ONNX model whose first initializer keeps its data in an external file: its {@code raw_data} is returned as
+     * {@code data[0]} and replaced by {@code external_data} entries (location, offset 0, length) and
+     * {@code data_location = EXTERNAL}. The caller writes {@code data[0]} to {@code location} beside the model.
+     */
+    static byte[] externalize(byte[] model, String location, byte[][] data) {
+        List<Field> root = parse(model, 0, model.length, 0);
+        Field graph = root.stream().filter(f -> f.number == 7 && f.children != null).findFirst().orElseThrow();
+        Field init = graph.children.stream().filter(f -> f.number == 5 && f.children != null).findFirst()
+                .orElseThrow();
+        Field raw = init.children.stream().filter(f -> f.number == 9).findFirst().orElseThrow();
+        data[0] = raw.children != null ? serialize(raw.children) : raw.bytes;
+        init.children.remove(raw);
+        String[][] entries = {{"location", location}, {"offset", "0"}, {"length", String.valueOf(data[0].length)}};
+        for (String[] kv : entries) {
+            Field e = new Field();
+            e.number = 13;
+            e.wire = 2;
+            e.children = new ArrayList<>(List.of(text(1, kv[0]), text(2, kv[1])));
+            init.children.add(e);
+        }
+        Field loc = new Field();
+        loc.number = 14;
+        loc.value = 1;
+        init.children.add(loc);
+        return serialize(root);
+    }
+
+    private static Field text(int number, String s) {
+        Field f = new Field();
+        f.number = number;
+        f.wire = 2;
+        f.bytes = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return f;
+    }
+
     private static void value(Random r, Field f) {
         switch (f.wire) {
             case 0 -> f.value = r.nextInt(4) == 0 ? f.value + r.nextInt(5) - 2
