@@ -1,7 +1,5 @@
 package org.gpulrp.cli;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,12 +64,7 @@ final class DataFiles {
     }
 
     private static Input csv(Path file, int features) {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        String text = Csv.readText(file);
         Csv.Table t = Csv.parse(text, file.toString());
         if (t.rows().length == 0) {
             throw new FormatException(file + ": holds no data rows");

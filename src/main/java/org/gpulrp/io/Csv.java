@@ -2,6 +2,9 @@ package org.gpulrp.io;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,11 +31,34 @@ public final class Csv {
     private Csv() {
     }
 
+    /**
+     * Reads a UTF-8 CSV file.
+     *
+     * @throws FormatException      when the file is not UTF-8 text or not a numeric table; names the file and line
+     * @throws UncheckedIOException when the file cannot be read at all
+     */
     public static Table read(Path file) {
+        return parse(readText(file), file.toString());
+    }
+
+    /**
+     * The file's text, decoded strictly as UTF-8.
+     *
+     * @throws FormatException      when the bytes are not UTF-8; names the file
+     * @throws UncheckedIOException when the file cannot be read at all
+     */
+    public static String readText(Path file) {
+        byte[] bytes;
         try {
-            return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new FormatException(file + ": not UTF-8 text (" + e.getMessage() + "); is it a CSV file?", e);
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -239,6 +240,10 @@ class MainTest {
                 o, "weights.pth"));
         calls.add(List.of("--model", CliRun.MODEL, "--input", in.toString(), "--out",
                 dir.resolve("no/such/dir/out.npy").toString(), "does not exist"));
+        // a Latin-1 header (a fuzz finding: it escaped as UncheckedIOException with a decoder's message)
+        Path latin1 = Files.write(dir.resolve("latin1.csv"),
+                "caf\u00e9,b\n1,2\n".getBytes(StandardCharsets.ISO_8859_1));
+        calls.add(List.of("--model", CliRun.MODEL, "--input", latin1.toString(), "--out", o, "latin1.csv: not UTF-8"));
         for (List<String> c : calls) {
             List<String> args = new ArrayList<>(List.of("explain", "--backend", "cpu", "--layers",
                     layers.toString()));

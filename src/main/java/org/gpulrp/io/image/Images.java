@@ -1,16 +1,20 @@
 package org.gpulrp.io.image;
 
 import java.awt.image.BufferedImage;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.Tensor;
@@ -28,6 +32,13 @@ import org.gpulrp.io.FormatException;
  */
 public final class Images {
     private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg");
+    /** Largest image decoded, in pixels: Pillow's {@code MAX_IMAGE_PIXELS} (1 GiB / 4 / 3, about 89 megapixels). */
+    public static final long MAX_PIXELS = (1L << 30) / 4 / 3;
+    /**
+     * Most pixels one byte of file can encode: a 1-bit PNG row packs 8 pixels per byte and deflate expands at most
+     * 1032:1; a JPEG codes at least one bit per component per MCU of at most 32x32 pixels (8192 pixels per byte).
+     */
+    public static final long MAX_PIXELS_PER_BYTE = 8L * 1032;
 
     private Images() {
     }
@@ -134,19 +145,40 @@ public final class Images {
         return new Batch(files, new Tensor(data, files.size(), c, h, w), shown);
     }
 
-    /** Decodes one file; a missing file or one that is not an image is refused, naming it. */
+    /**
+     * Decodes one file; a missing file or one that is not an image is refused, naming it. The size the file claims is
+     * checked before any pixel memory is allocated: at most {@link #MAX_PIXELS} pixels, and at most
+     * {@link #MAX_PIXELS_PER_BYTE} pixels per byte of file (no PNG or JPEG compresses further), so a corrupt or
+     * hostile header cannot make the decoder allocate gigabytes.
+     *
+     * @throws FormatException      when the file is not a complete image or claims a size it cannot hold
+     * @throws UncheckedIOException when the file cannot be read at all
+     */
     public static BufferedImage decode(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new InvalidArgumentException("image", "no such file: " + file);
         }
         BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IIOException e) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new FormatException(file + ": not an image that javax.imageio can read; expected PNG or JPEG");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                checkSize(file, reader.getWidth(0), reader.getHeight(0), Files.size(file));
+                img = reader.read(0, reader.getDefaultReadParam());
+            } finally {
+                reader.dispose();
+            }
+        } catch (IIOException | EOFException e) {
             throw new FormatException(file + ": cannot decode the image (" + e.getMessage() + "); is it a complete "
                     + "PNG or JPEG file?", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        } catch (FormatException e) {
+            throw e;
         } catch (RuntimeException e) {
             // decoders throw unchecked exceptions on some corrupt streams
             throw new FormatException(file + ": cannot decode the image (" + e + "); is it a complete PNG or JPEG "
@@ -156,6 +188,24 @@ public final class Images {
             throw new FormatException(file + ": not an image that javax.imageio can read; expected PNG or JPEG");
         }
         return img;
+    }
+
+    /** Refuses a claimed size beyond {@link #MAX_PIXELS} or beyond what {@code fileBytes} can encode. */
+    private static void checkSize(Path file, int width, int height, long fileBytes) {
+        long pixels = (long) width * height;
+        if (width <= 0 || height <= 0) {
+            throw new FormatException(file + ": the image claims a size of " + width + "x" + height);
+        }
+        if (pixels > MAX_PIXELS) {
+            throw new FormatException(file + ": the image claims " + width + "x" + height + " = " + pixels
+                    + " pixels, more than the " + MAX_PIXELS + " gpulrp decodes (the same limit as Pillow's "
+                    + "decompression-bomb check); resize it first");
+        }
+        if (pixels > MAX_PIXELS_PER_BYTE * fileBytes) {
+            throw new FormatException(file + ": the image claims " + width + "x" + height + " pixels, which its "
+                    + fileBytes + " bytes cannot encode (at most " + MAX_PIXELS_PER_BYTE + " pixels per byte); the "
+                    + "file is truncated or its header is corrupt");
+        }
     }
 
     /** Channel conversion, then Resize (shorter side), then CenterCrop, as 8-bit planes. */

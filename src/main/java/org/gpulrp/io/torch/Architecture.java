@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.InvalidInputException;
 import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.io.ModelFormatException;
 import org.gpulrp.backend.ConvGeometry;
@@ -207,7 +208,8 @@ public final class Architecture {
      * network's input size is the first weight's {@code in}. Every tensor of the state dict must be used. Networks
      * with convolutions need {@link #bind(StateDict, int...)}.
      *
-     * @throws ModelFormatException   for a missing tensor (listing what the file has) or unused tensors
+     * @throws ModelFormatException   for a missing tensor (listing what the file has), unused tensors, or a NaN or
+     *                                infinite value
      * @throws ShapeMismatchException for a mis-shaped weight or bias, or linear layers whose sizes do not chain
      */
     public Network bind(StateDict weights) {
@@ -219,7 +221,8 @@ public final class Architecture {
      * or nothing (taken from the first linear weight) for a dense one. Batch norms after a linear layer or
      * convolution are folded into it.
      *
-     * @throws ModelFormatException   for a missing tensor (listing what the file has) or unused tensors
+     * @throws ModelFormatException   for a missing tensor (listing what the file has), unused tensors, or a value
+     *                                no layer can use (NaN or infinite, a negative variance)
      * @throws ShapeMismatchException for mis-shaped tensors or layers whose sizes do not chain
      */
     public Network bind(StateDict weights, int... inputShape) {
@@ -233,56 +236,62 @@ public final class Architecture {
         List<Entry> pending = new ArrayList<>(); // activations before the first linear layer when no shape is given
         String from = Network.INPUT; // the last weighted layer, for messages
         for (Entry e : entries) {
-            if (!WEIGHTED.contains(e.kind)) {
-                if (b == null) {
-                    InvalidArgumentException.check(!Set.of("maxpool2d", "avgpool2d", "globalavgpool", "flatten")
-                            .contains(e.kind), "inputShape", "layer '" + e.name + "' (" + e.kind + ") works on "
-                            + "images; bind with the input shape C, H, W");
-                    pending.add(e);
-                } else {
-                    add(b, e);
+            try {
+                if (!WEIGHTED.contains(e.kind)) {
+                    if (b == null) {
+                        InvalidArgumentException.check(!Set.of("maxpool2d", "avgpool2d", "globalavgpool", "flatten")
+                                .contains(e.kind), "inputShape", "layer '" + e.name + "' (" + e.kind + ") works on "
+                                + "images; bind with the input shape C, H, W");
+                        pending.add(e);
+                    } else {
+                        add(b, e);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            Npy.Array w = tensor(weights, e.name + ".weight", e.name);
-            unused.remove(e.name + ".weight");
-            if (e.kind.equals("batchnorm2d")) {
-                InvalidArgumentException.check(b != null, "arch", "batch norm '" + e.name + "' comes before any layer "
-                        + "that tells the input shape; bind with the input shape");
-                batchNorm(b, e, weights, unused);
-                from = e.name;
-                continue;
-            }
-            if (e.kind.equals("conv2d")) {
-                InvalidArgumentException.check(b != null, "inputShape", "conv2d layer '" + e.name + "' needs the "
-                        + "input image shape; use bind(weights, C, H, W)");
-                conv(b, e, w, bias(tensors, unused, e.name, w.shape()[0]));
-                from = e.name;
-                continue;
-            }
-            if (w.shape().length != 2 || w.shape()[0] < 1 || w.shape()[1] < 1) {
-                throw new ShapeMismatchException(e.name + ".weight", "[out, in] with both > 0",
-                        Arrays.toString(w.shape()));
-            }
-            int out = w.shape()[0];
-            int in = w.shape()[1];
-            if (b == null) {
-                b = Network.builder(networkName, in);
-                for (Entry p : pending) {
-                    add(b, p);
+                Npy.Array w = tensor(weights, e.name + ".weight", e.name);
+                unused.remove(e.name + ".weight");
+                if (e.kind.equals("batchnorm2d")) {
+                    InvalidArgumentException.check(b != null, "arch", "batch norm '" + e.name + "' comes before any "
+                            + "layer that tells the input shape; bind with the input shape");
+                    batchNorm(b, e, weights, unused);
+                    from = e.name;
+                    continue;
                 }
-            } else {
-                int[] s = b.shapeOf(b.last());
-                int features = s.length == 1 ? s[0] : -1;
-                if (in != features) {
-                    throw new ShapeMismatchException(e.name + ".weight [out, in]", "in = " + (features > 0 ? features
-                            : "the flattened size (add flatten before it)") + " (the outputs of " + from
-                            + (s.length == 1 ? "" : ", shape " + Arrays.toString(s)) + ")",
+                if (e.kind.equals("conv2d")) {
+                    InvalidArgumentException.check(b != null, "inputShape", "conv2d layer '" + e.name + "' needs the "
+                            + "input image shape; use bind(weights, C, H, W)");
+                    conv(b, e, w, bias(tensors, unused, e.name, w.shape()[0]));
+                    from = e.name;
+                    continue;
+                }
+                if (w.shape().length != 2 || w.shape()[0] < 1 || w.shape()[1] < 1) {
+                    throw new ShapeMismatchException(e.name + ".weight", "[out, in] with both > 0",
                             Arrays.toString(w.shape()));
                 }
+                int out = w.shape()[0];
+                int in = w.shape()[1];
+                if (b == null) {
+                    b = Network.builder(networkName, in);
+                    for (Entry p : pending) {
+                        add(b, p);
+                    }
+                } else {
+                    int[] s = b.shapeOf(b.last());
+                    int features = s.length == 1 ? s[0] : -1;
+                    if (in != features) {
+                        throw new ShapeMismatchException(e.name + ".weight [out, in]", "in = " + (features > 0
+                                ? features : "the flattened size (add flatten before it)") + " (the outputs of " + from
+                                + (s.length == 1 ? "" : ", shape " + Arrays.toString(s)) + ")",
+                                Arrays.toString(w.shape()));
+                    }
+                }
+                b.dense(e.name, out, w.data(), bias(tensors, unused, e.name, out));
+                from = e.name;
+            } catch (InvalidInputException x) {
+                // a NaN or infinite weight, a negative variance: the file's values, not the caller's input
+                throw new ModelFormatException(weights.file() + ": layer '" + e.name + "' (" + e.kind + "): "
+                        + x.getMessage() + "; the state dict holds a value no layer can use", x);
             }
-            b.dense(e.name, out, w.data(), bias(tensors, unused, e.name, out));
-            from = e.name;
         }
         if (!unused.isEmpty()) {
             throw new ModelFormatException(weights.file() + ": the state dict has tensors the architecture does not "

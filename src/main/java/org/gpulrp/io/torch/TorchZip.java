@@ -90,7 +90,7 @@ final class TorchZip {
         }
         Map<String, Npy.Array> out = new LinkedHashMap<>();
         Map<String, byte[]> storages = new HashMap<>();
-        Map<String, DType> storageTypes = new HashMap<>();
+        Map<String, StorageRef> storageRefs = new HashMap<>();
         for (Map.Entry<?, ?> e : dict.entrySet()) {
             if (!(e.getKey() instanceof String name)) {
                 throw new ModelFormatException(file + ": a state dict key is a " + Pickled.typeName(e.getKey())
@@ -103,10 +103,15 @@ final class TorchZip {
                         + ", not a tensor" + hint);
             }
             StorageRef s = t.storage();
-            DType known = storageTypes.putIfAbsent(s.key(), s.dtype());
-            if (known != null && known != s.dtype()) {
-                throw new ModelFormatException(file + ": storage " + s.key() + " is used as both " + known + " and "
-                        + s.dtype());
+            StorageRef known = storageRefs.putIfAbsent(s.key(), s);
+            if (known != null && known.dtype() != s.dtype()) {
+                throw new ModelFormatException(file + ": storage " + s.key() + " is used as both " + known.dtype()
+                        + " and " + s.dtype());
+            }
+            if (known != null && known.numel() != s.numel()) {
+                // the bytes were checked against the first claim; a second, larger one would read past them
+                throw new ModelFormatException(file + ": storage " + s.key() + " is declared with both "
+                        + known.numel() + " and " + s.numel() + " elements");
             }
             byte[] raw = storages.get(s.key());
             if (raw == null) {

@@ -29,6 +29,12 @@ final class Unpickler {
             "torch._utils._rebuild_parameter", "torch.FloatStorage", "torch.DoubleStorage", "torch.HalfStorage",
             "torch.BFloat16Storage", "torch.IntStorage", "torch.LongStorage");
     private static final int MAX_MEMO = 1 << 22;
+    /**
+     * Items on the stack (and open MARKs) at once. A state dict needs a few thousand (pickle batches SETITEMS by
+     * 1000); without a limit, a 64 MB pickle of one-byte EMPTY_DICT opcodes (a 60 KB deflated zip) would make
+     * billions of bytes of objects.
+     */
+    private static final int MAX_STACK = 1 << 20;
 
     private final byte[] data;
     private final String source;
@@ -70,7 +76,12 @@ final class Unpickler {
                 case 0x7d -> push(new LinkedHashMap<Object, Object>()); // EMPTY_DICT
                 case 0x5d -> push(new ArrayList<Object>()); // EMPTY_LIST
                 case 0x29 -> push(new Tuple(List.of())); // EMPTY_TUPLE
-                case 0x28 -> marks.add(stack.size()); // MARK
+                case 0x28 -> { // MARK
+                    if (marks.size() >= MAX_STACK) {
+                        throw fail(at, "more than " + MAX_STACK + " open MARKs; not a state dict");
+                    }
+                    marks.add(stack.size());
+                }
                 case 0x58 -> push(string(u32(), at)); // BINUNICODE
                 case 0x8c -> push(string(u8(), at)); // SHORT_BINUNICODE
                 case 0x8d -> push(string(u64(at), at)); // BINUNICODE8
@@ -230,6 +241,9 @@ final class Unpickler {
     }
 
     private void push(Object o) {
+        if (stack.size() >= MAX_STACK) {
+            throw fail("the pickle stack holds more than " + MAX_STACK + " items; not a state dict");
+        }
         stack.add(o);
     }
 

@@ -66,6 +66,34 @@ class HostileFilesTest {
         assertContains(m, "'builtins.exec'");
     }
 
+    /**
+     * Globals that look like part of a state dict but are not on the allow-list are refused by name at the GLOBAL
+     * opcode, before the REDUCE that would call them; allowed globals that are types, not functions, cannot be
+     * called either.
+     */
+    @Test
+    void allowedLookingGlobalsAreRefusedByName() {
+        for (String g : new String[] {"torch._utils\n_rebuild_tensor", "torch._utils\n_rebuild_qtensor",
+            "torch._utils\n_rebuild_device_tensor_from_numpy", "collections\ndefaultdict", "torch\nTensor",
+            "torch.nn.modules.linear\nLinear", "numpy.core.multiarray\n_reconstruct", "__builtin__\neval",
+            "torch._utils\n_rebuild_tensor_v2 ", "collections\nOrderedDict\u0000"}) {
+            // GLOBAL at byte 2, then an argument tuple and REDUCE: the refusal must come at byte 2
+            String m = refused(pickleZip("look.pth", bytes("\u0080\u0002c" + g + "\n)R.")));
+            assertContains(m, "at byte 2: refusing to load: the pickle asks for global '" + g.replace('\n', '.')
+                    + "'");
+        }
+        // allowed names that are storage types or a dict type, reached by REDUCE or NEWOBJ with arguments
+        assertContains(refused(pickleZip("call.pth", bytes("\u0080\u0002ctorch\nFloatStorage\n)R."))),
+                "'torch.FloatStorage' cannot be called");
+        assertContains(refused(pickleZip("args.pth", bytes("\u0080\u0002ccollections\nOrderedDict\nK\u0001\u0085R."))),
+                "OrderedDict with constructor arguments");
+        assertContains(refused(pickleZip("newobj.pth", bytes("\u0080\u0002ctorch\nFloatStorage\n)\u0081."))),
+                "NEWOBJ of global torch.FloatStorage");
+        // a global smuggled in through the memo is still refused where it is named
+        assertContains(refused(pickleZip("memo.pth", bytes("\u0080\u0002cos\nsystem\nq\u0000h\u0000)R."))),
+                "'os.system'");
+    }
+
     @Test
     void unsupportedStorageTypesAndNonDictsAreNamed() {
         assertContains(refused(pickleZip("u8.pth", bytes("\u0080\u0002ctorch\nByteStorage\n."))),
