@@ -116,6 +116,7 @@ public final class Engine implements AutoCloseable {
                             + node.kind() + ") can only take the pass rule, not " + rule.describe());
                 }
             }
+            plusShortcuts(true);
             allocateBatchBuffers(maxOut);
         } catch (RuntimeException e) {
             close();
@@ -156,6 +157,48 @@ public final class Engine implements AutoCloseable {
         org.gpulrp.backend.ConvGeometry g = new org.gpulrp.backend.ConvGeometry(bn.channels(), bn.height(),
                 bn.width(), bn.channels(), 1, 1, 1, 1, 0, 0, 1, 1, bn.channels());
         return new ConvStep(be, name, g, bn.foldedWeight(), bn.foldedBias(), new org.gpulrp.rules.Epsilon());
+    }
+
+    /**
+     * Which outputs are non-negative by construction, decided from the graph alone: a ReLU's output
+     * ({@code x > 0 ? x : 0}, never -0), and max pooling, average pooling, identities (flatten, dropout), additions
+     * and concatenations whose inputs all are. The network input is not. Indexed like {@link #acts}.
+     */
+    static boolean[] nonNegativeOutputs(List<Node> nodes, int[][] src) {
+        boolean[] nonNeg = new boolean[nodes.size() + 1];
+        for (int k = 0; k < nodes.size(); k++) {
+            org.gpulrp.model.Layer layer = nodes.get(k).layer();
+            if (layer instanceof Activation a) {
+                nonNeg[k + 1] = a.function() == Activation.Function.RELU;
+            } else if (layer instanceof org.gpulrp.model.MaxPool2d || layer instanceof org.gpulrp.model.AvgPool2d
+                    || layer instanceof org.gpulrp.model.Identity || layer instanceof org.gpulrp.model.Add
+                    || layer instanceof org.gpulrp.model.Concat) {
+                boolean all = true;
+                for (int o : src[k]) {
+                    all &= nonNeg[o];
+                }
+                nonNeg[k + 1] = all;
+            }
+        }
+        return nonNeg;
+    }
+
+    /**
+     * Lets each linear step know whether its input is non-negative by construction ({@code enabled}), or tells none
+     * of them (false: every step keeps the general sign-split kernels; tests compare the two).
+     */
+    void plusShortcuts(boolean enabled) {
+        boolean[] nonNeg = nonNegativeOutputs(nodes, src);
+        for (int k = 0; k < nodes.size(); k++) {
+            if (dense[k] != null) {
+                dense[k].inputNonNegative(enabled && nonNeg[src[k][0]]);
+            }
+        }
+    }
+
+    /** Whether node k's relevance pass takes the non-negative-input shortcut of {@link LinearStep} (for tests). */
+    boolean plusShortcut(int k) {
+        return dense[k] != null && dense[k].plusShortcut();
     }
 
     /** Each node's inputs as output numbers (0 = the network input, k + 1 = node k). */

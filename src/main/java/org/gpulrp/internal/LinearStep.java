@@ -49,6 +49,8 @@ abstract class LinearStep {
     private float scaleN;
     private boolean twoSided;
     private float eps;
+    /** Whether {@link #backward} takes the non-negative-input shortcut; see {@link #inputNonNegative}. */
+    private boolean plusShortcut;
 
     LinearStep(Backend be, String name, int in, int out, Rule rule, int channels) {
         this.be = be;
@@ -195,6 +197,29 @@ abstract class LinearStep {
                 + name + "'");
     }
 
+    /**
+     * Tells the step that its input is non-negative by construction (the engine decides this from the graph, never
+     * from data, so every backend makes the same choice). For a one-sided sign rule (ZPlus, AlphaBeta with beta 0)
+     * the sign split then has nothing to split: the relevance pass uses the plain primitives, one chain per output,
+     * <pre>
+     *   P    = forwardMap(x, W+, b+)                 (the forward chain in its usual order)
+     *   hp   = normalizeSigned(R, P) as usual         (alpha * R / stab(P))
+     *   R_in = backprojectMap(hp, W+, x)              (x * chain of W+ against hp)
+     * </pre>
+     * instead of the sign-split pair. Where {@code x > 0} each chain is the sign-split kernel's {@code p} and
+     * {@code c1}, term for term; where {@code x == +0} the sign-split kernels fma {@code 0 * W-} (p) and multiply by
+     * {@code c2}, so the two forms may differ only in the sign of a zero. Two-sided rules (AlphaBeta with beta &gt; 0,
+     * Gamma) keep the sign-split kernels.
+     */
+    void inputNonNegative(boolean nonNegative) {
+        plusShortcut = nonNegative && !twoSided && (rule instanceof ZPlus || rule instanceof AlphaBeta);
+    }
+
+    /** Whether the relevance pass takes the non-negative-input shortcut (for tests). */
+    boolean plusShortcut() {
+        return plusShortcut;
+    }
+
     /** Forward: the layer's linear map with its bias. */
     void forward(Buffer x, Buffer z, int rows) {
         forwardMap(x, wt, bias, z, rows);
@@ -208,6 +233,10 @@ abstract class LinearStep {
         if (rule instanceof Epsilon) {
             be.normalize(r, z, out, eps, s.a, rows, out);
             backprojectMap(s.a, w, x, rIn, rows);
+        } else if (plusShortcut) {
+            forwardMap(x, ut, biasP, s.c, rows);
+            be.normalizeSigned(r, z, s.c, null, eps, scaleP, scaleN, false, s.a, null, rows, out);
+            backprojectMap(s.a, u, x, rIn, rows);
         } else if (rule instanceof ZPlus || rule instanceof AlphaBeta || rule instanceof Gamma) {
             Buffer n = twoSided ? s.d : null;
             Buffer hn = twoSided ? s.b : null;
