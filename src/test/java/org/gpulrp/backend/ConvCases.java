@@ -34,6 +34,10 @@ public final class ConvCases {
         {16, 9, 11, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
         {32, 6, 9, 32, 3, 3, 1, 2, 1, 1, 1, 1, 2, 2},
         {16, 7, 8, 16, 3, 2, 3, 2, 2, 1, 2, 1, 1, 3},
+        // Two channel vectors per tile (plain maps), one vector left over, grouped and dilated.
+        {32, 7, 12, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+        {48, 5, 9, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {64, 6, 11, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 1},
         // Few input channels, stride 1, wide rows (the column-lane backprojection), dilated and grouped.
         {3, 9, 40, 5, 3, 3, 1, 1, 2, 2, 2, 2, 1, 2},
         {2, 5, 37, 4, 3, 5, 1, 1, 1, 2, 1, 1, 2, 3},

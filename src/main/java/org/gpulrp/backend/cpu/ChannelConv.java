@@ -74,53 +74,102 @@ final class ChannelConv {
         float[] vp = v == null ? null : packForward(v, g);
         int cg = g.inChannels() / g.groups();
         int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int taps = cg * kh * kw;
+        int taps = cg * g.kernelH() * g.kernelW();
         int oh = g.outH();
         int ow = g.outW();
-        int plane = g.inH() * g.inW();
-        float[] tp = new float[4 * L];
+        int plane2 = oh * ow;
+        boolean[] tile = tiles(ow, xq -> interiorForward(xq, g));
+        float[] tp = new float[8 * L];
         float[] tn = new float[4 * L];
         int[] xoff = new int[taps];
         int[] woff = new int[taps];
+        // The tap tables of the pixels outside tiles, built once per row and shared by all channel blocks.
+        int[][] sx = new int[ow][];
+        int[][] sw = new int[ow][];
+        int[] sn = new int[ow];
         for (int b = r0; b < r1; b++) {
             int xo = b * g.inSize();
             int zo = b * g.outSize();
             for (int grp = 0; grp < g.groups(); grp++) {
-                for (int ob = 0; ob < og; ob += L) {
-                    for (int y = 0; y < oh; y++) {
-                        int nt = forwardTaps(g, grp, y, -1, xoff, woff);
+                for (int y = 0; y < oh; y++) {
+                    int nt = forwardTaps(g, grp, y, -1, xoff, woff);
+                    singles(g, grp, y, true, tile, sx, sw, sn, taps);
+                    // Plain map: two channel vectors per tile where they fit (8 accumulators hide the fma latency).
+                    int width;
+                    for (int ob = 0; ob < og; ob += width) {
+                        width = vp == null && ob + 2 * L <= og ? 2 * L : L;
+                        int oc0 = grp * og + ob;
+                        int base = zo + oc0 * plane2 + y * ow;
                         for (int xq = 0; xq < ow; xq++) {
-                            if (xq + 3 < ow && interiorForward(xq, g) && interiorForward(xq + 3, g)) {
+                            if (tile[xq]) {
                                 int xb = xo + xq * g.strideW() - g.padW();
-                                if (vp == null) {
+                                if (width == 2 * L) {
+                                    forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                } else if (vp == null) {
                                     forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
                                 } else {
                                     forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
                                 }
-                                int oc0 = grp * og + ob;
-                                int plane2 = oh * ow;
-                                int base = zo + oc0 * plane2 + y * ow + xq;
-                                for (int k = 0; k < 4; k++) {
-                                    write(tp, k * L, outP, base + k, plane2, oc0, biasP);
+                                for (int k = 0; k < 4 * width / L; k++) {
+                                    // tile k holds pixel k % 4 of channel vector k / 4
+                                    int o = base + xq + k % 4 + k / 4 * L * plane2;
+                                    write(tp, k * L, outP, o, plane2, oc0 + k / 4 * L, biasP);
                                     if (vp != null && outN != null) {
-                                        write(tn, k * L, outN, base + k, plane2, oc0, biasN);
+                                        write(tn, k * L, outN, o, plane2, oc0, biasN);
                                     }
                                 }
                                 xq += 3;
                                 continue;
                             }
-                            if (vp == null) {
-                                forward1(x, up, biasP, outP, xo, zo, grp, ob, y, xq, g, tp);
-                            } else {
-                                forwardSigned1(x, up, vp, biasP, biasN, outP, outN, xo, zo, grp, ob, y, xq, g, tp,
-                                        tn);
+                            int xb = xo + xq * g.strideW() - g.padW();
+                            for (int h = 0; h < width; h += L) {
+                                int o = base + xq + h * plane2;
+                                if (vp == null) {
+                                    forward1(x, up, xb, sx[xq], sw[xq], sn[xq], ob + h, tp);
+                                    write(tp, outP, o, plane2, oc0 + h, biasP);
+                                } else {
+                                    forwardSigned1(x, up, vp, xb, sx[xq], sw[xq], sn[xq], ob + h, tp, tn);
+                                    write(tp, outP, o, plane2, oc0 + h, biasP);
+                                    if (outN != null) {
+                                        write(tn, outN, o, plane2, oc0 + h, biasN);
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Which pixels of a row start a four-pixel tile (all four interior), scanning left to right; the pixels in no
+     * tile run one at a time.
+     */
+    private static boolean[] tiles(int width, java.util.function.IntPredicate interior) {
+        boolean[] t = new boolean[width];
+        for (int q = 0; q < width; q++) {
+            if (q + 3 < width && interior.test(q) && interior.test(q + 3)) {
+                t[q] = true;
+                q += 3;
+            }
+        }
+        return t;
+    }
+
+    /** Builds the tap tables ({@link #forwardTaps} or {@link #backwardTaps}) of row y's pixels in no tile. */
+    private static void singles(ConvGeometry g, int grp, int y, boolean fwd, boolean[] tile, int[][] a, int[][] b,
+                                int[] n, int size) {
+        for (int q = 0; q < tile.length; q++) {
+            if (tile[q]) {
+                q += 3;
+                continue;
+            }
+            if (a[q] == null) {
+                a[q] = new int[size];
+                b[q] = new int[size];
+            }
+            n[q] = fwd ? forwardTaps(g, grp, y, q, a[q], b[q]) : backwardTaps(g, grp, y, q, a[q], b[q]);
         }
     }
 
@@ -134,60 +183,83 @@ final class ChannelConv {
         float[] vb = v == null ? null : packBackward(v, g);
         int cg = g.inChannels() / g.groups();
         int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int k2 = kh * kw;
-        int oh = g.outH();
-        int ow = g.outW();
-        int plane = g.inH() * g.inW();
-        float[] t1 = new float[4 * L];
+        int size = og * g.kernelH() * g.kernelW();
+        int wi = g.inW();
+        int plane = g.inH() * wi;
+        boolean[] tile = tiles(wi, xq -> interiorBackward(xq, g));
+        float[] t1 = new float[8 * L];
         float[] t2 = new float[4 * L];
-        int[] goff = new int[og * kh * kw];
-        int[] woff = new int[og * kh * kw];
+        int[] goff = new int[size];
+        int[] woff = new int[size];
+        int[][] sg = new int[wi][];
+        int[][] sw = new int[wi][];
+        int[] sn = new int[wi];
         for (int b = r0; b < r1; b++) {
             int go = b * g.outSize();
             int ro = b * g.inSize();
             for (int grp = 0; grp < g.groups(); grp++) {
-                for (int cb = 0; cb < cg; cb += L) {
-                    for (int y = 0; y < g.inH(); y++) {
-                        int nt = backwardTaps(g, grp, y, -1, goff, woff);
-                        for (int xq = 0; xq < g.inW(); xq++) {
-                            if (xq + 3 < g.inW() && interiorBackward(xq, g) && interiorBackward(xq + 3, g)) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int nt = backwardTaps(g, grp, y, -1, goff, woff);
+                    singles(g, grp, y, false, tile, sg, sw, sn, size);
+                    int width;
+                    for (int cb = 0; cb < cg; cb += width) {
+                        width = vb == null && cb + 2 * L <= cg ? 2 * L : L;
+                        int base = ro + (grp * cg + cb) * plane + y * wi;
+                        for (int xq = 0; xq < wi; xq++) {
+                            if (tile[xq]) {
                                 int gb = go + xq + g.padW();
-                                if (vb == null) {
+                                if (width == 2 * L) {
+                                    backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
+                                } else if (vb == null) {
                                     backward4(hp, ub, gb, goff, woff, nt, cb, t1);
                                 } else if (hn == null) {
                                     backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
                                 } else {
                                     backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
                                 }
-                                int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
-                                for (int k = 0; k < 4; k++) {
-                                    for (int l = 0; l < L; l++) {
-                                        int o = base + k + l * plane;
-                                        float c1 = t1[k * L + l];
-                                        if (vb == null) {
-                                            r[o] = x == null ? c1 : x[o] * c1;
-                                        } else {
-                                            float xi = x[o];
-                                            r[o] = xi * (xi > 0 ? c1 : t2[k * L + l]);
-                                        }
+                                for (int k = 0; k < 4 * width / L; k++) {
+                                    // tile k holds pixel k % 4 of channel vector k / 4
+                                    int o0 = base + xq + k % 4 + k / 4 * L * plane;
+                                    if (vb == null) {
+                                        product(t1, k * L, x, r, o0, plane);
+                                    } else {
+                                        select(t1, t2, k * L, x, r, o0, plane);
                                     }
                                 }
                                 xq += 3;
                                 continue;
                             }
-                            if (vb == null) {
-                                backward1(hp, ub, x, r, go, ro, grp, cb, y, xq, g, t1);
-                            } else if (hn == null) {
-                                backwardSigned1(hp, hp, false, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1, t2);
-                            } else {
-                                backwardSigned1(hp, hn, true, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1, t2);
+                            for (int h = 0; h < width; h += L) {
+                                int o0 = base + xq + h * plane;
+                                if (vb == null) {
+                                    backward1(hp, ub, go, sg[xq], sw[xq], sn[xq], cb + h, t1);
+                                    product(t1, 0, x, r, o0, plane);
+                                } else {
+                                    backwardSigned1(hp, hn, ub, vb, go, sg[xq], sw[xq], sn[xq], cb + h, t1, t2);
+                                    select(t1, t2, 0, x, r, o0, plane);
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /** {@code r = x == null ? c : x * c} for L lanes of {@code c} from {@code from}, at {@code o0 + l * plane}. */
+    private static void product(float[] c, int from, float[] x, float[] r, int o0, int plane) {
+        for (int l = 0; l < L; l++) {
+            int o = o0 + l * plane;
+            r[o] = x == null ? c[from + l] : x[o] * c[from + l];
+        }
+    }
+
+    /** {@code r = x * (x > 0 ? c1 : c2)} for L lanes from {@code from}, at {@code o0 + l * plane}. */
+    private static void select(float[] c1, float[] c2, int from, float[] x, float[] r, int o0, int plane) {
+        for (int l = 0; l < L; l++) {
+            int o = o0 + l * plane;
+            float xi = x[o];
+            r[o] = xi * (xi > 0 ? c1[from + l] : c2[from + l]);
         }
     }
 
@@ -356,6 +428,79 @@ final class ChannelConv {
         n3.intoArray(outN, 3 * L);
     }
 
+    /**
+     * Four interior pixels by two channel vectors, plain map; tile {@code k} (pixel {@code k % 4}, channels
+     * {@code ob + k / 4 * L ..}) to {@code out[k*L ..]}.
+     */
+    private static void forward4x2(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
+                                   float[] out) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
+        FloatVector q0 = FloatVector.zero(S), q1 = FloatVector.zero(S);
+        FloatVector q2 = FloatVector.zero(S), q3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int xi = xb + xoff[t];
+            int wo = woff[t] + ob;
+            FloatVector w0 = FloatVector.fromArray(S, up, wo);
+            FloatVector w1 = FloatVector.fromArray(S, up, wo + L);
+            FloatVector b0 = FloatVector.broadcast(S, x[xi]);
+            p0 = b0.fma(w0, p0);
+            q0 = b0.fma(w1, q0);
+            FloatVector b1 = FloatVector.broadcast(S, x[xi + sw]);
+            p1 = b1.fma(w0, p1);
+            q1 = b1.fma(w1, q1);
+            FloatVector b2 = FloatVector.broadcast(S, x[xi + 2 * sw]);
+            p2 = b2.fma(w0, p2);
+            q2 = b2.fma(w1, q2);
+            FloatVector b3 = FloatVector.broadcast(S, x[xi + 3 * sw]);
+            p3 = b3.fma(w0, p3);
+            q3 = b3.fma(w1, q3);
+        }
+        p0.intoArray(out, 0);
+        p1.intoArray(out, L);
+        p2.intoArray(out, 2 * L);
+        p3.intoArray(out, 3 * L);
+        q0.intoArray(out, 4 * L);
+        q1.intoArray(out, 5 * L);
+        q2.intoArray(out, 6 * L);
+        q3.intoArray(out, 7 * L);
+    }
+
+    /** Four interior input pixels by two channel vectors, plain backprojection; tiles as {@link #forward4x2}. */
+    private static void backward4x2(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
+                                    float[] out) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int gi = gb + goff[t];
+            int wo = woff[t] + cb;
+            FloatVector w0 = FloatVector.fromArray(S, ub, wo);
+            FloatVector w1 = FloatVector.fromArray(S, ub, wo + L);
+            FloatVector g0 = FloatVector.broadcast(S, hp[gi]);
+            c0 = w0.fma(g0, c0);
+            d0 = w1.fma(g0, d0);
+            FloatVector g1 = FloatVector.broadcast(S, hp[gi + 1]);
+            c1 = w0.fma(g1, c1);
+            d1 = w1.fma(g1, d1);
+            FloatVector g2 = FloatVector.broadcast(S, hp[gi + 2]);
+            c2 = w0.fma(g2, c2);
+            d2 = w1.fma(g2, d2);
+            FloatVector g3 = FloatVector.broadcast(S, hp[gi + 3]);
+            c3 = w0.fma(g3, c3);
+            d3 = w1.fma(g3, d3);
+        }
+        c0.intoArray(out, 0);
+        c1.intoArray(out, L);
+        c2.intoArray(out, 2 * L);
+        c3.intoArray(out, 3 * L);
+        d0.intoArray(out, 4 * L);
+        d1.intoArray(out, 5 * L);
+        d2.intoArray(out, 6 * L);
+        d3.intoArray(out, 7 * L);
+    }
+
     /** Four interior input pixels {@code gb + k} (stride 1), plain backprojection. */
     private static void backward4(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
                                   float[] out) {
@@ -453,32 +598,19 @@ final class ChannelConv {
 
 
 
-    /** One border output pixel, plain map. */
-    private static void forward1(float[] x, float[] up, float[] bias, float[] out, int xo, int zo, int grp, int ob,
-                                 int y, int xq, ConvGeometry g, float[] tmp) {
-        int[] xoff = new int[g.weightSize() / g.outChannels()];
-        int[] woff = new int[xoff.length];
-        int nt = forwardTaps(g, grp, y, xq, xoff, woff);
-        int xb = xo + xq * g.strideW() - g.padW();
+    /** One output pixel (first input column {@code xb}) through its own tap table, plain map: L lanes to tmp. */
+    private static void forward1(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
+                                 float[] tmp) {
         FloatVector p = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
             p = FloatVector.broadcast(S, x[xb + xoff[t]]).fma(FloatVector.fromArray(S, up, woff[t] + ob), p);
         }
         p.intoArray(tmp, 0);
-        int og = g.outChannels() / g.groups();
-        int oc0 = grp * og + ob;
-        int plane2 = g.outH() * g.outW();
-        write(tmp, out, zo + oc0 * plane2 + y * g.outW() + xq, plane2, oc0, bias);
     }
 
-    /** One border output pixel, sign-split pair. */
-    private static void forwardSigned1(float[] x, float[] up, float[] vp, float[] biasP, float[] biasN,
-                                       float[] outP, float[] outN, int xo, int zo, int grp, int ob, int y, int xq,
-                                       ConvGeometry g, float[] tp, float[] tn) {
-        int[] xoff = new int[g.weightSize() / g.outChannels()];
-        int[] woff = new int[xoff.length];
-        int nt = forwardTaps(g, grp, y, xq, xoff, woff);
-        int xb = xo + xq * g.strideW() - g.padW();
+    /** One output pixel through its own tap table, sign-split pair. */
+    private static void forwardSigned1(float[] x, float[] up, float[] vp, int xb, int[] xoff, int[] woff, int nt,
+                                       int ob, float[] tp, float[] tn) {
         FloatVector p = FloatVector.zero(S);
         FloatVector n = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
@@ -492,48 +624,24 @@ final class ChannelConv {
         }
         p.intoArray(tp, 0);
         n.intoArray(tn, 0);
-        int og = g.outChannels() / g.groups();
-        int oc0 = grp * og + ob;
-        int plane2 = g.outH() * g.outW();
-        int o = zo + oc0 * plane2 + y * g.outW() + xq;
-        write(tp, outP, o, plane2, oc0, biasP);
-        if (outN != null) {
-            write(tn, outN, o, plane2, oc0, biasN);
-        }
     }
 
-    /** One border input pixel, plain backprojection. */
-    private static void backward1(float[] hp, float[] ub, float[] x, float[] r, int go, int ro, int grp, int cb,
-                                  int y, int xq, ConvGeometry g, float[] tmp) {
-        int og = g.outChannels() / g.groups();
-        int[] goff = new int[og * g.kernelH() * g.kernelW()];
-        int[] woff = new int[goff.length];
-        int nt = backwardTaps(g, grp, y, xq, goff, woff);
+    /** One input pixel through its own tap table (offsets from the sample's start {@code go}), plain map. */
+    private static void backward1(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
+                                  float[] tmp) {
         FloatVector c = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
             c = FloatVector.fromArray(S, ub, woff[t] + cb).fma(FloatVector.broadcast(S, hp[go + goff[t]]), c);
         }
         c.intoArray(tmp, 0);
-        int cg = g.inChannels() / g.groups();
-        int plane = g.inH() * g.inW();
-        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
-        for (int l = 0; l < L; l++) {
-            int o = base + l * plane;
-            r[o] = x == null ? tmp[l] : x[o] * tmp[l];
-        }
     }
 
-    /** One border input pixel, sign-split backprojection; {@code withN} false drops the hn terms. */
-    private static void backwardSigned1(float[] hp, float[] hn, boolean withN, float[] ub, float[] vb, float[] x,
-                                        float[] r, int go, int ro, int grp, int cb, int y, int xq, ConvGeometry g,
-                                        float[] t1, float[] t2) {
-        int og = g.outChannels() / g.groups();
-        int[] goff = new int[og * g.kernelH() * g.kernelW()];
-        int[] woff = new int[goff.length];
-        int nt = backwardTaps(g, grp, y, xq, goff, woff);
+    /** One input pixel through its own tap table, sign-split; {@code hn == null} drops the hn terms. */
+    private static void backwardSigned1(float[] hp, float[] hn, float[] ub, float[] vb, int go, int[] goff,
+                                        int[] woff, int nt, int cb, float[] t1, float[] t2) {
         FloatVector c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S);
-        if (withN) {
+        if (hn != null) {
             for (int t = 0; t < nt; t++) {
                 int wo = woff[t] + cb;
                 FloatVector wu = FloatVector.fromArray(S, ub, wo);
@@ -553,13 +661,5 @@ final class ChannelConv {
         }
         c1.intoArray(t1, 0);
         c2.intoArray(t2, 0);
-        int cg = g.inChannels() / g.groups();
-        int plane = g.inH() * g.inW();
-        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
-        for (int l = 0; l < L; l++) {
-            int o = base + l * plane;
-            float xi = x[o];
-            r[o] = xi * (xi > 0 ? t1[l] : t2[l]);
-        }
     }
 }
