@@ -52,6 +52,10 @@ public final class ConvCases {
         {15, 12, 12, 2, 2, 2, 2, 1, 1, 5},
         {2, 6, 7, 5, 4, 3, 1, 2, 2, 1},
         {1, 3, 3, 3, 3, 1, 1, 0, 0, 4},
+        // 2x2 windows without padding (the straight-line CPU kernel): odd sizes, overlapping, strided apart.
+        {3, 7, 9, 2, 2, 2, 2, 0, 0, 2},
+        {4, 9, 7, 2, 2, 1, 1, 0, 0, 2},
+        {2, 8, 11, 2, 2, 3, 2, 0, 0, 3},
     };
 
     private ConvCases() {
