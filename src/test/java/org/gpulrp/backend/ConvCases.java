@@ -38,6 +38,7 @@ public final class ConvCases {
         {32, 7, 12, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
         {48, 5, 9, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
         {64, 6, 11, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 1},
+        {64, 5, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
         // Few input channels, stride 1, wide rows (the column-lane backprojection), dilated and grouped.
         {3, 9, 40, 5, 3, 3, 1, 1, 2, 2, 2, 2, 1, 2},
         {2, 5, 37, 4, 3, 5, 1, 1, 1, 2, 1, 1, 2, 3},

@@ -72,28 +72,23 @@ final class ChannelConv {
                         int r0, int r1, ConvGeometry g) {
         float[] up = packForward(u, g);
         float[] vp = v == null ? null : packForward(v, g);
-        int cg = g.inChannels() / g.groups();
         int og = g.outChannels() / g.groups();
-        int taps = cg * g.kernelH() * g.kernelW();
         int oh = g.outH();
         int ow = g.outW();
         int plane2 = oh * ow;
         boolean[] tile = tiles(ow, xq -> interiorForward(xq, g));
+        RowTables tt = new RowTables(g, oh, ow, tile, true);
         float[] tp = new float[8 * L];
         float[] tn = new float[4 * L];
-        int[] xoff = new int[taps];
-        int[] woff = new int[taps];
-        // The tap tables of the pixels outside tiles, built once per row and shared by all channel blocks.
-        int[][] sx = new int[ow][];
-        int[][] sw = new int[ow][];
-        int[] sn = new int[ow];
         for (int b = r0; b < r1; b++) {
             int xo = b * g.inSize();
             int zo = b * g.outSize();
             for (int grp = 0; grp < g.groups(); grp++) {
                 for (int y = 0; y < oh; y++) {
-                    int nt = forwardTaps(g, grp, y, -1, xoff, woff);
-                    singles(g, grp, y, true, tile, sx, sw, sn, taps);
+                    int k = grp * oh + y;
+                    int[] xoff = tt.off[k];
+                    int[] woff = tt.w[k];
+                    int nt = tt.n[k];
                     // Plain map: two channel vectors per tile where they fit (8 accumulators hide the fma latency).
                     int width;
                     for (int ob = 0; ob < og; ob += width) {
@@ -101,38 +96,55 @@ final class ChannelConv {
                         int oc0 = grp * og + ob;
                         int base = zo + oc0 * plane2 + y * ow;
                         for (int xq = 0; xq < ow; xq++) {
-                            if (tile[xq]) {
-                                int xb = xo + xq * g.strideW() - g.padW();
-                                if (width == 2 * L) {
-                                    forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
-                                } else if (vp == null) {
-                                    forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
-                                } else {
-                                    forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
-                                }
-                                for (int k = 0; k < 4 * width / L; k++) {
-                                    // tile k holds pixel k % 4 of channel vector k / 4
-                                    int o = base + xq + k % 4 + k / 4 * L * plane2;
-                                    write(tp, k * L, outP, o, plane2, oc0 + k / 4 * L, biasP);
-                                    if (vp != null && outN != null) {
-                                        write(tn, k * L, outN, o, plane2, oc0, biasN);
-                                    }
-                                }
-                                xq += 3;
+                            if (!tile[xq]) {
                                 continue;
                             }
                             int xb = xo + xq * g.strideW() - g.padW();
-                            for (int h = 0; h < width; h += L) {
-                                int o = base + xq + h * plane2;
-                                if (vp == null) {
-                                    forward1(x, up, xb, sx[xq], sw[xq], sn[xq], ob + h, tp);
-                                    write(tp, outP, o, plane2, oc0 + h, biasP);
-                                } else {
-                                    forwardSigned1(x, up, vp, xb, sx[xq], sw[xq], sn[xq], ob + h, tp, tn);
-                                    write(tp, outP, o, plane2, oc0 + h, biasP);
-                                    if (outN != null) {
-                                        write(tn, outN, o, plane2, oc0 + h, biasN);
-                                    }
+                            if (width == 2 * L) {
+                                forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                            } else if (vp == null) {
+                                forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                            } else {
+                                forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
+                            }
+                            for (int q = 0; q < 4 * width / L; q++) {
+                                // tile q holds pixel q % 4 of channel vector q / 4
+                                int o = base + xq + q % 4 + q / 4 * L * plane2;
+                                write(tp, q * L, outP, o, plane2, oc0 + q / 4 * L, biasP);
+                                if (vp != null && outN != null) {
+                                    write(tn, q * L, outN, o, plane2, oc0, biasN);
+                                }
+                            }
+                            xq += 3;
+                        }
+                    }
+                    // The pixels in no tile, through their own tables: four channel vectors at a time (plain map).
+                    for (int xq = 0; xq < ow; xq++) {
+                        if (tile[xq]) {
+                            xq += 3;
+                            continue;
+                        }
+                        int xb = xo + xq * g.strideW() - g.padW();
+                        int[] sx = tt.soff[k][xq];
+                        int[] sw = tt.sw[k][xq];
+                        int sn = tt.sn[k][xq];
+                        for (int ob = 0; ob < og; ob += width) {
+                            width = vp == null && ob + 4 * L <= og ? 4 * L : L;
+                            int oc0 = grp * og + ob;
+                            int o = zo + oc0 * plane2 + y * ow + xq;
+                            if (width == 4 * L) {
+                                forward1x4(x, up, xb, sx, sw, sn, ob, tp);
+                                for (int h = 0; h < 4; h++) {
+                                    write(tp, h * L, outP, o + h * L * plane2, plane2, oc0 + h * L, biasP);
+                                }
+                            } else if (vp == null) {
+                                forward1(x, up, xb, sx, sw, sn, ob, tp);
+                                write(tp, outP, o, plane2, oc0, biasP);
+                            } else {
+                                forwardSigned1(x, up, vp, xb, sx, sw, sn, ob, tp, tn);
+                                write(tp, outP, o, plane2, oc0, biasP);
+                                if (outN != null) {
+                                    write(tn, outN, o, plane2, oc0, biasN);
                                 }
                             }
                         }
@@ -157,19 +169,45 @@ final class ChannelConv {
         return t;
     }
 
-    /** Builds the tap tables ({@link #forwardTaps} or {@link #backwardTaps}) of row y's pixels in no tile. */
-    private static void singles(ConvGeometry g, int grp, int y, boolean fwd, boolean[] tile, int[][] a, int[][] b,
-                                int[] n, int size) {
-        for (int q = 0; q < tile.length; q++) {
-            if (tile[q]) {
-                q += 3;
-                continue;
+    /**
+     * The tap tables of every (group, row), {@link #forwardTaps} or {@link #backwardTaps}: one shared by the row's
+     * tiles and one per pixel in no tile. They do not depend on the sample, so each call builds them once (building
+     * them per sample and row took a seventh of a small CNN's time).
+     */
+    private static final class RowTables {
+        final int[][] off;
+        final int[][] w;
+        final int[] n;
+        final int[][][] soff;
+        final int[][][] sw;
+        final int[][] sn;
+
+        RowTables(ConvGeometry g, int rows, int width, boolean[] tile, boolean fwd) {
+            int size = fwd ? g.inChannels() / g.groups() * g.kernelH() * g.kernelW()
+                    : g.outChannels() / g.groups() * g.kernelH() * g.kernelW();
+            int count = g.groups() * rows;
+            off = new int[count][size];
+            w = new int[count][size];
+            n = new int[count];
+            soff = new int[count][width][];
+            sw = new int[count][width][];
+            sn = new int[count][width];
+            for (int grp = 0; grp < g.groups(); grp++) {
+                for (int y = 0; y < rows; y++) {
+                    int k = grp * rows + y;
+                    n[k] = fwd ? forwardTaps(g, grp, y, -1, off[k], w[k]) : backwardTaps(g, grp, y, -1, off[k], w[k]);
+                    for (int q = 0; q < width; q++) {
+                        if (tile[q]) {
+                            q += 3;
+                            continue;
+                        }
+                        soff[k][q] = new int[size];
+                        sw[k][q] = new int[size];
+                        sn[k][q] = fwd ? forwardTaps(g, grp, y, q, soff[k][q], sw[k][q])
+                                : backwardTaps(g, grp, y, q, soff[k][q], sw[k][q]);
+                    }
+                }
             }
-            if (a[q] == null) {
-                a[q] = new int[size];
-                b[q] = new int[size];
-            }
-            n[q] = fwd ? forwardTaps(g, grp, y, q, a[q], b[q]) : backwardTaps(g, grp, y, q, a[q], b[q]);
         }
     }
 
@@ -182,62 +220,74 @@ final class ChannelConv {
         float[] ub = packBackward(u, g);
         float[] vb = v == null ? null : packBackward(v, g);
         int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int size = og * g.kernelH() * g.kernelW();
         int wi = g.inW();
-        int plane = g.inH() * wi;
+        int hi = g.inH();
+        int plane = hi * wi;
         boolean[] tile = tiles(wi, xq -> interiorBackward(xq, g));
+        RowTables tt = new RowTables(g, hi, wi, tile, false);
         float[] t1 = new float[8 * L];
         float[] t2 = new float[4 * L];
-        int[] goff = new int[size];
-        int[] woff = new int[size];
-        int[][] sg = new int[wi][];
-        int[][] sw = new int[wi][];
-        int[] sn = new int[wi];
         for (int b = r0; b < r1; b++) {
             int go = b * g.outSize();
             int ro = b * g.inSize();
             for (int grp = 0; grp < g.groups(); grp++) {
-                for (int y = 0; y < g.inH(); y++) {
-                    int nt = backwardTaps(g, grp, y, -1, goff, woff);
-                    singles(g, grp, y, false, tile, sg, sw, sn, size);
+                for (int y = 0; y < hi; y++) {
+                    int k = grp * hi + y;
+                    int[] goff = tt.off[k];
+                    int[] woff = tt.w[k];
+                    int nt = tt.n[k];
                     int width;
                     for (int cb = 0; cb < cg; cb += width) {
                         width = vb == null && cb + 2 * L <= cg ? 2 * L : L;
                         int base = ro + (grp * cg + cb) * plane + y * wi;
                         for (int xq = 0; xq < wi; xq++) {
-                            if (tile[xq]) {
-                                int gb = go + xq + g.padW();
-                                if (width == 2 * L) {
-                                    backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
-                                } else if (vb == null) {
-                                    backward4(hp, ub, gb, goff, woff, nt, cb, t1);
-                                } else if (hn == null) {
-                                    backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
-                                } else {
-                                    backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
-                                }
-                                for (int k = 0; k < 4 * width / L; k++) {
-                                    // tile k holds pixel k % 4 of channel vector k / 4
-                                    int o0 = base + xq + k % 4 + k / 4 * L * plane;
-                                    if (vb == null) {
-                                        product(t1, k * L, x, r, o0, plane);
-                                    } else {
-                                        select(t1, t2, k * L, x, r, o0, plane);
-                                    }
-                                }
-                                xq += 3;
+                            if (!tile[xq]) {
                                 continue;
                             }
-                            for (int h = 0; h < width; h += L) {
-                                int o0 = base + xq + h * plane;
+                            int gb = go + xq + g.padW();
+                            if (width == 2 * L) {
+                                backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
+                            } else if (vb == null) {
+                                backward4(hp, ub, gb, goff, woff, nt, cb, t1);
+                            } else if (hn == null) {
+                                backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
+                            } else {
+                                backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
+                            }
+                            for (int q = 0; q < 4 * width / L; q++) {
+                                // tile q holds pixel q % 4 of channel vector q / 4
+                                int o0 = base + xq + q % 4 + q / 4 * L * plane;
                                 if (vb == null) {
-                                    backward1(hp, ub, go, sg[xq], sw[xq], sn[xq], cb + h, t1);
-                                    product(t1, 0, x, r, o0, plane);
+                                    product(t1, q * L, x, r, o0, plane);
                                 } else {
-                                    backwardSigned1(hp, hn, ub, vb, go, sg[xq], sw[xq], sn[xq], cb + h, t1, t2);
-                                    select(t1, t2, 0, x, r, o0, plane);
+                                    select(t1, t2, q * L, x, r, o0, plane);
                                 }
+                            }
+                            xq += 3;
+                        }
+                    }
+                    for (int xq = 0; xq < wi; xq++) {
+                        if (tile[xq]) {
+                            xq += 3;
+                            continue;
+                        }
+                        int[] sg = tt.soff[k][xq];
+                        int[] sw = tt.sw[k][xq];
+                        int sn = tt.sn[k][xq];
+                        for (int cb = 0; cb < cg; cb += width) {
+                            width = vb == null && cb + 4 * L <= cg ? 4 * L : L;
+                            int o0 = ro + (grp * cg + cb) * plane + y * wi + xq;
+                            if (width == 4 * L) {
+                                backward1x4(hp, ub, go, sg, sw, sn, cb, t1);
+                                for (int h = 0; h < 4; h++) {
+                                    product(t1, h * L, x, r, o0 + h * L * plane, plane);
+                                }
+                            } else if (vb == null) {
+                                backward1(hp, ub, go, sg, sw, sn, cb, t1);
+                                product(t1, 0, x, r, o0, plane);
+                            } else {
+                                backwardSigned1(hp, hn, ub, vb, go, sg, sw, sn, cb, t1, t2);
+                                select(t1, t2, 0, x, r, o0, plane);
                             }
                         }
                     }
@@ -606,6 +656,44 @@ final class ChannelConv {
             p = FloatVector.broadcast(S, x[xb + xoff[t]]).fma(FloatVector.fromArray(S, up, woff[t] + ob), p);
         }
         p.intoArray(tmp, 0);
+    }
+
+    /** One output pixel, plain map, four channel vectors from {@code ob}: four chains at a time. */
+    private static void forward1x4(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
+                                   float[] tmp) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + ob;
+            FloatVector xv = FloatVector.broadcast(S, x[xb + xoff[t]]);
+            p0 = xv.fma(FloatVector.fromArray(S, up, wo), p0);
+            p1 = xv.fma(FloatVector.fromArray(S, up, wo + L), p1);
+            p2 = xv.fma(FloatVector.fromArray(S, up, wo + 2 * L), p2);
+            p3 = xv.fma(FloatVector.fromArray(S, up, wo + 3 * L), p3);
+        }
+        p0.intoArray(tmp, 0);
+        p1.intoArray(tmp, L);
+        p2.intoArray(tmp, 2 * L);
+        p3.intoArray(tmp, 3 * L);
+    }
+
+    /** One input pixel, plain map, four channel vectors from {@code cb}. */
+    private static void backward1x4(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
+                                    float[] tmp) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + cb;
+            FloatVector gv = FloatVector.broadcast(S, hp[go + goff[t]]);
+            c0 = FloatVector.fromArray(S, ub, wo).fma(gv, c0);
+            c1 = FloatVector.fromArray(S, ub, wo + L).fma(gv, c1);
+            c2 = FloatVector.fromArray(S, ub, wo + 2 * L).fma(gv, c2);
+            c3 = FloatVector.fromArray(S, ub, wo + 3 * L).fma(gv, c3);
+        }
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, L);
+        c2.intoArray(tmp, 2 * L);
+        c3.intoArray(tmp, 3 * L);
     }
 
     /** One output pixel through its own tap table, sign-split pair. */
