@@ -78,68 +78,62 @@ final class ChannelConv {
         int plane2 = oh * ow;
         boolean[] tile = tiles(ow, xq -> interiorForward(xq, g));
         RowTables tt = new RowTables(g, oh, ow, tile, true);
-        float[] tp = new float[8 * L];
+        float[] tp = new float[16 * L];
         float[] tn = new float[4 * L];
-        for (int b = r0; b < r1; b++) {
-            int xo = b * g.inSize();
-            int zo = b * g.outSize();
-            for (int grp = 0; grp < g.groups(); grp++) {
-                for (int y = 0; y < oh; y++) {
-                    int k = grp * oh + y;
-                    int[] xoff = tt.off[k];
-                    int[] woff = tt.w[k];
-                    int nt = tt.n[k];
-                    // Plain map: two channel vectors per tile where they fit (8 accumulators hide the fma latency).
-                    int width;
-                    for (int ob = 0; ob < og; ob += width) {
-                        width = vp == null && ob + 2 * L <= og ? 2 * L : L;
-                        int oc0 = grp * og + ob;
+        for (int grp = 0; grp < g.groups(); grp++) {
+            // A block of output channels outside the samples: its weight panel stays in cache for all of them.
+            int width;
+            for (int ob = 0; ob < og; ob += width) {
+                width = vp == null ? plainWidth(og - ob) : L;
+                int oc0 = grp * og + ob;
+                for (int b = r0; b < r1; b++) {
+                    int xo = b * g.inSize();
+                    int zo = b * g.outSize();
+                    for (int y = 0; y < oh; y++) {
+                        int k = grp * oh + y;
+                        int[] xoff = tt.off[k];
+                        int[] woff = tt.w[k];
+                        int nt = tt.n[k];
                         int base = zo + oc0 * plane2 + y * ow;
                         for (int xq = 0; xq < ow; xq++) {
-                            if (!tile[xq]) {
+                            int xb = xo + xq * g.strideW() - g.padW();
+                            if (tile[xq]) {
+                                if (width == 4 * L) {
+                                    forward4x4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                } else if (width == 2 * L) {
+                                    forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                } else if (vp == null) {
+                                    forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                } else {
+                                    forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
+                                }
+                                for (int q = 0; q < 4 * width / L; q++) {
+                                    // tile q holds pixel q % 4 of channel vector q / 4
+                                    int o = base + xq + q % 4 + q / 4 * L * plane2;
+                                    write(tp, q * L, outP, o, plane2, oc0 + q / 4 * L, biasP);
+                                    if (vp != null && outN != null) {
+                                        write(tn, q * L, outN, o, plane2, oc0, biasN);
+                                    }
+                                }
+                                xq += 3;
                                 continue;
                             }
-                            int xb = xo + xq * g.strideW() - g.padW();
-                            if (width == 2 * L) {
-                                forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
-                            } else if (vp == null) {
-                                forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
-                            } else {
-                                forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
-                            }
-                            for (int q = 0; q < 4 * width / L; q++) {
-                                // tile q holds pixel q % 4 of channel vector q / 4
-                                int o = base + xq + q % 4 + q / 4 * L * plane2;
-                                write(tp, q * L, outP, o, plane2, oc0 + q / 4 * L, biasP);
-                                if (vp != null && outN != null) {
-                                    write(tn, q * L, outN, o, plane2, oc0, biasN);
+                            // A pixel in no tile, through its own table.
+                            int[] sx = tt.soff[k][xq];
+                            int[] sw = tt.sw[k][xq];
+                            int sn = tt.sn[k][xq];
+                            int o = base + xq;
+                            if (vp == null) {
+                                if (width == 4 * L) {
+                                    forward1x4(x, up, xb, sx, sw, sn, ob, tp);
+                                } else if (width == 2 * L) {
+                                    forward1x2(x, up, xb, sx, sw, sn, ob, tp);
+                                } else {
+                                    forward1(x, up, xb, sx, sw, sn, ob, tp);
                                 }
-                            }
-                            xq += 3;
-                        }
-                    }
-                    // The pixels in no tile, through their own tables: four channel vectors at a time (plain map).
-                    for (int xq = 0; xq < ow; xq++) {
-                        if (tile[xq]) {
-                            xq += 3;
-                            continue;
-                        }
-                        int xb = xo + xq * g.strideW() - g.padW();
-                        int[] sx = tt.soff[k][xq];
-                        int[] sw = tt.sw[k][xq];
-                        int sn = tt.sn[k][xq];
-                        for (int ob = 0; ob < og; ob += width) {
-                            width = vp == null && ob + 4 * L <= og ? 4 * L : L;
-                            int oc0 = grp * og + ob;
-                            int o = zo + oc0 * plane2 + y * ow + xq;
-                            if (width == 4 * L) {
-                                forward1x4(x, up, xb, sx, sw, sn, ob, tp);
-                                for (int h = 0; h < 4; h++) {
+                                for (int h = 0; h < width / L; h++) {
                                     write(tp, h * L, outP, o + h * L * plane2, plane2, oc0 + h * L, biasP);
                                 }
-                            } else if (vp == null) {
-                                forward1(x, up, xb, sx, sw, sn, ob, tp);
-                                write(tp, outP, o, plane2, oc0, biasP);
                             } else {
                                 forwardSigned1(x, up, vp, xb, sx, sw, sn, ob, tp, tn);
                                 write(tp, outP, o, plane2, oc0, biasP);
@@ -153,6 +147,19 @@ final class ChannelConv {
             }
         }
     }
+
+    /**
+     * Channels per block of the plain maps: four vectors (16 accumulators per four-pixel tile) where the registers
+     * allow it (32 vector registers with 512-bit vectors), else two, else one.
+     */
+    private static int plainWidth(int left) {
+        if (WIDE && left >= 4 * L) {
+            return 4 * L;
+        }
+        return left >= 2 * L ? 2 * L : L;
+    }
+
+    private static final boolean WIDE = S.vectorBitSize() >= 512;
 
     /**
      * Which pixels of a row start a four-pixel tile (all four interior), scanning left to right; the pixels in no
@@ -225,66 +232,62 @@ final class ChannelConv {
         int plane = hi * wi;
         boolean[] tile = tiles(wi, xq -> interiorBackward(xq, g));
         RowTables tt = new RowTables(g, hi, wi, tile, false);
-        float[] t1 = new float[8 * L];
+        float[] t1 = new float[16 * L];
         float[] t2 = new float[4 * L];
-        for (int b = r0; b < r1; b++) {
-            int go = b * g.outSize();
-            int ro = b * g.inSize();
-            for (int grp = 0; grp < g.groups(); grp++) {
-                for (int y = 0; y < hi; y++) {
-                    int k = grp * hi + y;
-                    int[] goff = tt.off[k];
-                    int[] woff = tt.w[k];
-                    int nt = tt.n[k];
-                    int width;
-                    for (int cb = 0; cb < cg; cb += width) {
-                        width = vb == null && cb + 2 * L <= cg ? 2 * L : L;
+        for (int grp = 0; grp < g.groups(); grp++) {
+            int width;
+            for (int cb = 0; cb < cg; cb += width) {
+                width = vb == null ? plainWidth(cg - cb) : L;
+                for (int b = r0; b < r1; b++) {
+                    int go = b * g.outSize();
+                    int ro = b * g.inSize();
+                    for (int y = 0; y < hi; y++) {
+                        int k = grp * hi + y;
+                        int[] goff = tt.off[k];
+                        int[] woff = tt.w[k];
+                        int nt = tt.n[k];
                         int base = ro + (grp * cg + cb) * plane + y * wi;
                         for (int xq = 0; xq < wi; xq++) {
-                            if (!tile[xq]) {
+                            if (tile[xq]) {
+                                int gb = go + xq + g.padW();
+                                if (width == 4 * L) {
+                                    backward4x4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                } else if (width == 2 * L) {
+                                    backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
+                                } else if (vb == null) {
+                                    backward4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                } else if (hn == null) {
+                                    backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
+                                } else {
+                                    backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
+                                }
+                                for (int q = 0; q < 4 * width / L; q++) {
+                                    // tile q holds pixel q % 4 of channel vector q / 4
+                                    int o0 = base + xq + q % 4 + q / 4 * L * plane;
+                                    if (vb == null) {
+                                        product(t1, q * L, x, r, o0, plane);
+                                    } else {
+                                        select(t1, t2, q * L, x, r, o0, plane);
+                                    }
+                                }
+                                xq += 3;
                                 continue;
                             }
-                            int gb = go + xq + g.padW();
-                            if (width == 2 * L) {
-                                backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
-                            } else if (vb == null) {
-                                backward4(hp, ub, gb, goff, woff, nt, cb, t1);
-                            } else if (hn == null) {
-                                backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
-                            } else {
-                                backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
-                            }
-                            for (int q = 0; q < 4 * width / L; q++) {
-                                // tile q holds pixel q % 4 of channel vector q / 4
-                                int o0 = base + xq + q % 4 + q / 4 * L * plane;
-                                if (vb == null) {
-                                    product(t1, q * L, x, r, o0, plane);
+                            int[] sg = tt.soff[k][xq];
+                            int[] sw = tt.sw[k][xq];
+                            int sn = tt.sn[k][xq];
+                            int o0 = base + xq;
+                            if (vb == null) {
+                                if (width == 4 * L) {
+                                    backward1x4(hp, ub, go, sg, sw, sn, cb, t1);
+                                } else if (width == 2 * L) {
+                                    backward1x2(hp, ub, go, sg, sw, sn, cb, t1);
                                 } else {
-                                    select(t1, t2, q * L, x, r, o0, plane);
+                                    backward1(hp, ub, go, sg, sw, sn, cb, t1);
                                 }
-                            }
-                            xq += 3;
-                        }
-                    }
-                    for (int xq = 0; xq < wi; xq++) {
-                        if (tile[xq]) {
-                            xq += 3;
-                            continue;
-                        }
-                        int[] sg = tt.soff[k][xq];
-                        int[] sw = tt.sw[k][xq];
-                        int sn = tt.sn[k][xq];
-                        for (int cb = 0; cb < cg; cb += width) {
-                            width = vb == null && cb + 4 * L <= cg ? 4 * L : L;
-                            int o0 = ro + (grp * cg + cb) * plane + y * wi + xq;
-                            if (width == 4 * L) {
-                                backward1x4(hp, ub, go, sg, sw, sn, cb, t1);
-                                for (int h = 0; h < 4; h++) {
+                                for (int h = 0; h < width / L; h++) {
                                     product(t1, h * L, x, r, o0 + h * L * plane, plane);
                                 }
-                            } else if (vb == null) {
-                                backward1(hp, ub, go, sg, sw, sn, cb, t1);
-                                product(t1, 0, x, r, o0, plane);
                             } else {
                                 backwardSigned1(hp, hn, ub, vb, go, sg, sw, sn, cb, t1, t2);
                                 select(t1, t2, 0, x, r, o0, plane);
@@ -656,6 +659,148 @@ final class ChannelConv {
             p = FloatVector.broadcast(S, x[xb + xoff[t]]).fma(FloatVector.fromArray(S, up, woff[t] + ob), p);
         }
         p.intoArray(tmp, 0);
+    }
+
+    /** Four interior pixels by four channel vectors, plain map; tile {@code k} = pixel k % 4, vector k / 4. */
+    private static void forward4x4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
+                                   float[] out) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
+        FloatVector b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int xi = xb + xoff[t];
+            int wo = woff[t] + ob;
+            FloatVector w0 = FloatVector.fromArray(S, up, wo);
+            FloatVector w1 = FloatVector.fromArray(S, up, wo + L);
+            FloatVector w2 = FloatVector.fromArray(S, up, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, up, wo + 3 * L);
+            FloatVector e = FloatVector.broadcast(S, x[xi]);
+            a0 = e.fma(w0, a0);
+            b0 = e.fma(w1, b0);
+            c0 = e.fma(w2, c0);
+            d0 = e.fma(w3, d0);
+            e = FloatVector.broadcast(S, x[xi + sw]);
+            a1 = e.fma(w0, a1);
+            b1 = e.fma(w1, b1);
+            c1 = e.fma(w2, c1);
+            d1 = e.fma(w3, d1);
+            e = FloatVector.broadcast(S, x[xi + 2 * sw]);
+            a2 = e.fma(w0, a2);
+            b2 = e.fma(w1, b2);
+            c2 = e.fma(w2, c2);
+            d2 = e.fma(w3, d2);
+            e = FloatVector.broadcast(S, x[xi + 3 * sw]);
+            a3 = e.fma(w0, a3);
+            b3 = e.fma(w1, b3);
+            c3 = e.fma(w2, c3);
+            d3 = e.fma(w3, d3);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, L);
+        a2.intoArray(out, 2 * L);
+        a3.intoArray(out, 3 * L);
+        b0.intoArray(out, 4 * L);
+        b1.intoArray(out, 5 * L);
+        b2.intoArray(out, 6 * L);
+        b3.intoArray(out, 7 * L);
+        c0.intoArray(out, 8 * L);
+        c1.intoArray(out, 9 * L);
+        c2.intoArray(out, 10 * L);
+        c3.intoArray(out, 11 * L);
+        d0.intoArray(out, 12 * L);
+        d1.intoArray(out, 13 * L);
+        d2.intoArray(out, 14 * L);
+        d3.intoArray(out, 15 * L);
+    }
+
+    /** Four interior input pixels by four channel vectors, plain backprojection; tiles as {@link #forward4x4}. */
+    private static void backward4x4(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
+                                    float[] out) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
+        FloatVector b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int gi = gb + goff[t];
+            int wo = woff[t] + cb;
+            FloatVector w0 = FloatVector.fromArray(S, ub, wo);
+            FloatVector w1 = FloatVector.fromArray(S, ub, wo + L);
+            FloatVector w2 = FloatVector.fromArray(S, ub, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, ub, wo + 3 * L);
+            FloatVector e = FloatVector.broadcast(S, hp[gi]);
+            a0 = w0.fma(e, a0);
+            b0 = w1.fma(e, b0);
+            c0 = w2.fma(e, c0);
+            d0 = w3.fma(e, d0);
+            e = FloatVector.broadcast(S, hp[gi + 1]);
+            a1 = w0.fma(e, a1);
+            b1 = w1.fma(e, b1);
+            c1 = w2.fma(e, c1);
+            d1 = w3.fma(e, d1);
+            e = FloatVector.broadcast(S, hp[gi + 2]);
+            a2 = w0.fma(e, a2);
+            b2 = w1.fma(e, b2);
+            c2 = w2.fma(e, c2);
+            d2 = w3.fma(e, d2);
+            e = FloatVector.broadcast(S, hp[gi + 3]);
+            a3 = w0.fma(e, a3);
+            b3 = w1.fma(e, b3);
+            c3 = w2.fma(e, c3);
+            d3 = w3.fma(e, d3);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, L);
+        a2.intoArray(out, 2 * L);
+        a3.intoArray(out, 3 * L);
+        b0.intoArray(out, 4 * L);
+        b1.intoArray(out, 5 * L);
+        b2.intoArray(out, 6 * L);
+        b3.intoArray(out, 7 * L);
+        c0.intoArray(out, 8 * L);
+        c1.intoArray(out, 9 * L);
+        c2.intoArray(out, 10 * L);
+        c3.intoArray(out, 11 * L);
+        d0.intoArray(out, 12 * L);
+        d1.intoArray(out, 13 * L);
+        d2.intoArray(out, 14 * L);
+        d3.intoArray(out, 15 * L);
+    }
+
+    /** One output pixel, plain map, two channel vectors from {@code ob}. */
+    private static void forward1x2(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
+                                   float[] tmp) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + ob;
+            FloatVector xv = FloatVector.broadcast(S, x[xb + xoff[t]]);
+            p0 = xv.fma(FloatVector.fromArray(S, up, wo), p0);
+            p1 = xv.fma(FloatVector.fromArray(S, up, wo + L), p1);
+        }
+        p0.intoArray(tmp, 0);
+        p1.intoArray(tmp, L);
+    }
+
+    /** One input pixel, plain map, two channel vectors from {@code cb}. */
+    private static void backward1x2(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
+                                    float[] tmp) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + cb;
+            FloatVector gv = FloatVector.broadcast(S, hp[go + goff[t]]);
+            c0 = FloatVector.fromArray(S, ub, wo).fma(gv, c0);
+            c1 = FloatVector.fromArray(S, ub, wo + L).fma(gv, c1);
+        }
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, L);
     }
 
     /** One output pixel, plain map, four channel vectors from {@code ob}: four chains at a time. */
