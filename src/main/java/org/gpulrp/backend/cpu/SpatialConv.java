@@ -46,29 +46,15 @@ final class SpatialConv {
     static void backward(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0, int r1,
                          ConvGeometry g) {
         int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int size = og * g.kernelH() * g.kernelW();
         int plane = g.inH() * g.inW();
         int wi = g.inW();
-        // Tap tables of every (input channel, row), shared by all samples.
-        int rowsOfTables = g.inChannels() * g.inH();
-        int[][] goff = new int[rowsOfTables][size];
-        int[][] woff = new int[rowsOfTables][size];
-        float[][] lo = new float[rowsOfTables][size];
-        float[][] hi = new float[rowsOfTables][size];
-        int[] nt = new int[rowsOfTables];
-        // The lowest and highest relevance offset of each table: whether a vector's loads stay in the array.
-        int[][] span = new int[rowsOfTables][2];
-        for (int ci = 0; ci < g.inChannels(); ci++) {
-            for (int y = 0; y < g.inH(); y++) {
-                int k = ci * g.inH() + y;
-                nt[k] = rowTaps(g, ci / cg, ci % cg, y, goff[k], woff[k], lo[k], hi[k]);
-                for (int t = 0; t < nt[k]; t++) {
-                    span[k][0] = Math.min(span[k][0], goff[k][t]);
-                    span[k][1] = Math.max(span[k][1], goff[k][t]);
-                }
-            }
-        }
+        Tables tb = new Tables(g);
+        int[][] goff = tb.goff;
+        int[][] woff = tb.woff;
+        float[][] lo = tb.lo;
+        float[][] hi = tb.hi;
+        int[] nt = tb.nt;
+        int[][] span = tb.span;
         FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
         for (int b = r0; b < r1; b++) {
             int go = b * g.outSize();
@@ -107,6 +93,115 @@ final class SpatialConv {
                 }
             }
         }
+    }
+
+    /**
+     * Tap tables of every (input channel, row), shared by all samples: relevance offsets relative to the column,
+     * weight offsets, each tap's column range {@code [lo, hi)}, and the lowest and highest relevance offset (whether
+     * a vector's loads stay in the array).
+     */
+    private static final class Tables {
+        final int[][] goff;
+        final int[][] woff;
+        final float[][] lo;
+        final float[][] hi;
+        final int[] nt;
+        final int[][] span;
+
+        Tables(ConvGeometry g) {
+            int cg = g.inChannels() / g.groups();
+            int size = g.outChannels() / g.groups() * g.kernelH() * g.kernelW();
+            int count = g.inChannels() * g.inH();
+            goff = new int[count][size];
+            woff = new int[count][size];
+            lo = new float[count][size];
+            hi = new float[count][size];
+            nt = new int[count];
+            span = new int[count][2];
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int k = ci * g.inH() + y;
+                    nt[k] = rowTaps(g, ci / cg, ci % cg, y, goff[k], woff[k], lo[k], hi[k]);
+                    for (int t = 0; t < nt[k]; t++) {
+                        span[k][0] = Math.min(span[k][0], goff[k][t]);
+                        span[k][1] = Math.max(span[k][1], goff[k][t]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * ZBox backprojection in {@link #backward}'s layout: the chains {@code c0, cp, cm} of {@code w, wpos, wneg}
+     * against g, then {@code r = (x c0 - low cp) - high cm}, each op rounded; border vectors blend per tap.
+     */
+    static void backwardZBox(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
+                             float[] high, float[] r, int r0, int r1, ConvGeometry g) {
+        int plane = g.inH() * g.inW();
+        int wi = g.inW();
+        Tables tb = new Tables(g);
+        FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+        float[] c3 = new float[3];
+        for (int b = r0; b < r1; b++) {
+            int go = b * g.outSize();
+            int ro = b * g.inSize();
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int k = ci * g.inH() + y;
+                    int e0 = ci * plane + y * wi;
+                    for (int c = 0; c < wi; c += L) {
+                        int c0 = Math.min(c, wi - L);
+                        int gb = go + c0 + g.padW();
+                        boolean inner = interior(c0, g);
+                        if (inner || gb + tb.span[k][0] >= 0 && gb + tb.span[k][1] + L <= gr.length) {
+                            zbox(gr, w, wpos, wneg, x, low, high, r, gb, ro + e0 + c0, e0 + c0, tb.goff[k],
+                                    tb.woff[k], tb.lo[k], tb.hi[k], tb.nt[k], iota.add((float) c0), !inner);
+                        } else {
+                            for (int q = c0; q < c0 + L; q++) {
+                                ScalarConv.backZBox(gr, go, w, wpos, wneg, g, ci, y, q, c3);
+                                int o = ro + e0 + q;
+                                r[o] = ScalarConv.zboxR(x[o], low[e0 + q], high[e0 + q], c3[0], c3[1], c3[2]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** One vector of ZBox chains; {@code masked}: per-tap blends on the column ranges, else every lane every tap. */
+    private static void zbox(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
+                             float[] high, float[] r, int gb, int o, int e, int[] goff, int[] woff, float[] lo,
+                             float[] hi, int nt, FloatVector col, boolean masked) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector cp = FloatVector.zero(S);
+        FloatVector cm = FloatVector.zero(S);
+        if (masked) {
+            for (int t = 0; t < nt; t++) {
+                VectorMask<Float> ge = col.compare(VectorOperators.GE, lo[t]);
+                VectorMask<Float> lt = col.compare(VectorOperators.LT, hi[t]);
+                FloatVector gv = FloatVector.fromArray(S, gr, gb + goff[t]);
+                int wo = woff[t];
+                FloatVector a0 = FloatVector.broadcast(S, w[wo]).fma(gv, c0);
+                FloatVector ap = FloatVector.broadcast(S, wpos[wo]).fma(gv, cp);
+                FloatVector am = FloatVector.broadcast(S, wneg[wo]).fma(gv, cm);
+                c0 = c0.blend(c0.blend(a0, ge), lt);
+                cp = cp.blend(cp.blend(ap, ge), lt);
+                cm = cm.blend(cm.blend(am, ge), lt);
+            }
+        } else {
+            for (int t = 0; t < nt; t++) {
+                FloatVector gv = FloatVector.fromArray(S, gr, gb + goff[t]);
+                int wo = woff[t];
+                c0 = FloatVector.broadcast(S, w[wo]).fma(gv, c0);
+                cp = FloatVector.broadcast(S, wpos[wo]).fma(gv, cp);
+                cm = FloatVector.broadcast(S, wneg[wo]).fma(gv, cm);
+            }
+        }
+        FloatVector xv = FloatVector.fromArray(S, x, o);
+        FloatVector lv = FloatVector.fromArray(S, low, e);
+        FloatVector hv = FloatVector.fromArray(S, high, e);
+        xv.mul(c0).sub(lv.mul(cp)).sub(hv.mul(cm)).intoArray(r, o);
     }
 
     /**
