@@ -126,7 +126,7 @@ public final class Engine implements AutoCloseable {
 
     /**
      * An upper bound of the per-batch floats one row needs: every node's output and relevance, the input, the
-     * scratch buffers and the pooling indices.
+     * scratch buffers (the stacked shortcut's one of two widths included) and the pooling indices.
      */
     static long floatsPerRow(Network network) {
         long widths = network.inputSize();
@@ -135,7 +135,7 @@ public final class Engine implements AutoCloseable {
             widths += node.outputSize();
             max = Math.max(max, node.outputSize());
         }
-        return 3 * widths + 5 * max;
+        return 3 * widths + 7 * max;
     }
 
     /** Average pooling as a depthwise convolution with weights 1 / (kH kW), explained with the epsilon formula. */
@@ -199,6 +199,11 @@ public final class Engine implements AutoCloseable {
     /** Whether node k's relevance pass takes the non-negative-input shortcut of {@link LinearStep} (for tests). */
     boolean plusShortcut(int k) {
         return dense[k] != null && dense[k].plusShortcut();
+    }
+
+    /** Whether node k's relevance pass takes the stacked two-sided shortcut of {@link LinearStep} (for tests). */
+    boolean stackShortcut(int k) {
+        return dense[k] != null && dense[k].stackShortcut();
     }
 
     /** Each node's inputs as output numbers (0 = the network input, k + 1 = node k). */
@@ -270,6 +275,11 @@ public final class Engine implements AutoCloseable {
         scratch.b = batch(maxOut);
         scratch.c = batch(maxOut);
         scratch.d = batch(maxOut);
+        for (LinearStep d : dense) {
+            if (d != null && d.stackShortcut() && scratch.e == null) {
+                scratch.e = batch(2 * maxOut);
+            }
+        }
         contribution = batch(maxOut);
     }
 

@@ -47,27 +47,33 @@ class PlusShortcutTest {
         return b.build();
     }
 
-    private static boolean[] taken(Rule rule) {
+    /** Per node: the one-sided shortcut (stacked false) or the stacked one (stacked true). */
+    private static boolean[] taken(Rule rule, boolean stacked) {
         Network n = net();
         try (CpuBackend be = new CpuBackend(CpuBackend.Kernels.AUTO, 1);
              Engine e = new Engine(be, n, Composite.uniform(rule), InitialRelevance.OUTPUT, 4, 1L << 24)) {
             boolean[] t = new boolean[n.nodes().size()];
             for (int k = 0; k < t.length; k++) {
-                t[k] = e.plusShortcut(k);
+                t[k] = stacked ? e.stackShortcut(k) : e.plusShortcut(k);
             }
             return t;
         }
     }
 
     @Test
-    void takenOnlyForOneSidedRulesOnNonNegativeInputs() {
+    void takenOnlyForSignRulesOnNonNegativeInputs() {
         boolean[] expected = {false, false, false, true, false, false, false, false, true};
-        assertArrayEquals(expected, taken(new ZPlus()));
-        assertArrayEquals(expected, taken(new AlphaBeta(1, 0)));
         boolean[] none = new boolean[expected.length];
-        assertArrayEquals(none, taken(new AlphaBeta(2, 1)));
-        assertArrayEquals(none, taken(new Gamma(0.25f)));
-        assertArrayEquals(none, taken(new Epsilon()));
+        for (Rule oneSided : new Rule[] {new ZPlus(), new AlphaBeta(1, 0)}) {
+            assertArrayEquals(expected, taken(oneSided, false), oneSided.describe());
+            assertArrayEquals(none, taken(oneSided, true), oneSided.describe());
+        }
+        for (Rule twoSided : new Rule[] {new AlphaBeta(2, 1), new Gamma(0.25f)}) {
+            assertArrayEquals(none, taken(twoSided, false), twoSided.describe());
+            assertArrayEquals(expected, taken(twoSided, true), twoSided.describe());
+        }
+        assertArrayEquals(none, taken(new Epsilon(), false));
+        assertArrayEquals(none, taken(new Epsilon(), true));
     }
 
     private static float[] relevance(Network n, Rule rule, float[] x, int rows, boolean shortcut) {
@@ -94,6 +100,27 @@ class PlusShortcutTest {
                 nonZero += fast[k] != 0 ? 1 : 0;
             }
             assertTrue(nonZero > fast.length / 2, "relevance reaches the input: " + nonZero + " of " + fast.length);
+        }
+    }
+
+    @Test
+    void stackedFormEqualsTheSignSplitFormulaUpToRounding() {
+        // The stacked backprojection sums u's terms before v's (the sign-split kernel interleaves them per tap):
+        // the same value up to float32 rounding, and not always the same bits.
+        Network n = net();
+        int rows = 5;
+        float[] x = randn(new SplittableRandom(9), rows * n.inputSize(), 1.0);
+        for (Rule rule : new Rule[] {new AlphaBeta(2, 1), new Gamma(0.25f), new AlphaBeta(1.5f, 0.5f)}) {
+            float[] fast = relevance(n, rule, x, rows, true);
+            float[] general = relevance(n, rule, x, rows, false);
+            double max = 0;
+            for (float v : general) {
+                max = Math.max(max, Math.abs(v));
+            }
+            assertTrue(max > 0, rule.describe() + ": relevance reaches the input");
+            for (int k = 0; k < fast.length; k++) {
+                assertEquals(general[k], fast[k], 1e-5 * max, rule.describe() + " element " + k);
+            }
         }
     }
 }
