@@ -80,65 +80,69 @@ final class ChannelConv {
         RowTables tt = new RowTables(g, oh, ow, tile, true);
         float[] tp = new float[16 * L];
         float[] tn = new float[4 * L];
-        for (int grp = 0; grp < g.groups(); grp++) {
-            // A block of output channels outside the samples: its weight panel stays in cache for all of them.
-            int width;
-            for (int ob = 0; ob < og; ob += width) {
-                width = vp == null ? plainWidth(og - ob) : L;
-                int oc0 = grp * og + ob;
-                for (int b = r0; b < r1; b++) {
-                    int xo = b * g.inSize();
-                    int zo = b * g.outSize();
-                    for (int y = 0; y < oh; y++) {
-                        int k = grp * oh + y;
-                        int[] xoff = tt.off[k];
-                        int[] woff = tt.w[k];
-                        int nt = tt.n[k];
-                        int base = zo + oc0 * plane2 + y * ow;
-                        for (int xq = 0; xq < ow; xq++) {
-                            int xb = xo + xq * g.strideW() - g.padW();
-                            if (tile[xq]) {
-                                if (width == 4 * L) {
-                                    forward4x4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
-                                } else if (width == 2 * L) {
-                                    forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
-                                } else if (vp == null) {
-                                    forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
-                                } else {
-                                    forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
-                                }
-                                for (int q = 0; q < 4 * width / L; q++) {
-                                    // tile q holds pixel q % 4 of channel vector q / 4
-                                    int o = base + xq + q % 4 + q / 4 * L * plane2;
-                                    write(tp, q * L, outP, o, plane2, oc0 + q / 4 * L, biasP);
-                                    if (vp != null && outN != null) {
-                                        write(tn, q * L, outN, o, plane2, oc0, biasN);
+        // Samples in chunks whose inputs stay in cache, channel blocks inside: a block's weight panel is read once
+        // per chunk of samples, and a sample's input once per block.
+        int chunk = chunkRows(g.inSize());
+        for (int b0 = r0; b0 < r1; b0 += chunk) {
+            for (int grp = 0; grp < g.groups(); grp++) {
+                int width;
+                for (int ob = 0; ob < og; ob += width) {
+                    width = vp == null ? plainWidth(og - ob) : L;
+                    int oc0 = grp * og + ob;
+                    for (int b = b0; b < Math.min(r1, b0 + chunk); b++) {
+                        int xo = b * g.inSize();
+                        int zo = b * g.outSize();
+                        for (int y = 0; y < oh; y++) {
+                            int k = grp * oh + y;
+                            int[] xoff = tt.off[k];
+                            int[] woff = tt.w[k];
+                            int nt = tt.n[k];
+                            int base = zo + oc0 * plane2 + y * ow;
+                            for (int xq = 0; xq < ow; xq++) {
+                                int xb = xo + xq * g.strideW() - g.padW();
+                                if (tile[xq]) {
+                                    if (width == 4 * L) {
+                                        forward4x4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                    } else if (width == 2 * L) {
+                                        forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                    } else if (vp == null) {
+                                        forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                    } else {
+                                        forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
                                     }
+                                    // tile q holds pixel q % 4 of channel vector q / 4
+                                    for (int h = 0; h < width / L; h++) {
+                                        write4(tp, 4 * h * L, outP, base + xq + h * L * plane2, plane2, oc0 + h * L,
+                                                biasP);
+                                    }
+                                    if (vp != null && outN != null) {
+                                        write4(tn, 0, outN, base + xq, plane2, oc0, biasN);
+                                    }
+                                    xq += 3;
+                                    continue;
                                 }
-                                xq += 3;
-                                continue;
-                            }
-                            // A pixel in no tile, through its own table.
-                            int[] sx = tt.soff[k][xq];
-                            int[] sw = tt.sw[k][xq];
-                            int sn = tt.sn[k][xq];
-                            int o = base + xq;
-                            if (vp == null) {
-                                if (width == 4 * L) {
-                                    forward1x4(x, up, xb, sx, sw, sn, ob, tp);
-                                } else if (width == 2 * L) {
-                                    forward1x2(x, up, xb, sx, sw, sn, ob, tp);
+                                // A pixel in no tile, through its own table.
+                                int[] sx = tt.soff[k][xq];
+                                int[] sw = tt.sw[k][xq];
+                                int sn = tt.sn[k][xq];
+                                int o = base + xq;
+                                if (vp == null) {
+                                    if (width == 4 * L) {
+                                        forward1x4(x, up, xb, sx, sw, sn, ob, tp);
+                                    } else if (width == 2 * L) {
+                                        forward1x2(x, up, xb, sx, sw, sn, ob, tp);
+                                    } else {
+                                        forward1(x, up, xb, sx, sw, sn, ob, tp);
+                                    }
+                                    for (int h = 0; h < width / L; h++) {
+                                        write(tp, h * L, outP, o + h * L * plane2, plane2, oc0 + h * L, biasP);
+                                    }
                                 } else {
-                                    forward1(x, up, xb, sx, sw, sn, ob, tp);
-                                }
-                                for (int h = 0; h < width / L; h++) {
-                                    write(tp, h * L, outP, o + h * L * plane2, plane2, oc0 + h * L, biasP);
-                                }
-                            } else {
-                                forwardSigned1(x, up, vp, xb, sx, sw, sn, ob, tp, tn);
-                                write(tp, outP, o, plane2, oc0, biasP);
-                                if (outN != null) {
-                                    write(tn, outN, o, plane2, oc0, biasN);
+                                    forwardSigned1(x, up, vp, xb, sx, sw, sn, ob, tp, tn);
+                                    write(tp, outP, o, plane2, oc0, biasP);
+                                    if (outN != null) {
+                                        write(tn, outN, o, plane2, oc0, biasN);
+                                    }
                                 }
                             }
                         }
@@ -160,6 +164,11 @@ final class ChannelConv {
     }
 
     private static final boolean WIDE = S.vectorBitSize() >= 512;
+
+    /** Samples per chunk: as many as keep about 256 KiB of one sample's {@code perRow} floats each in cache. */
+    private static int chunkRows(int perRow) {
+        return Math.max(1, (1 << 16) / Math.max(1, perRow));
+    }
 
     /**
      * Which pixels of a row start a four-pixel tile (all four interior), scanning left to right; the pixels in no
@@ -234,63 +243,66 @@ final class ChannelConv {
         RowTables tt = new RowTables(g, hi, wi, tile, false);
         float[] t1 = new float[16 * L];
         float[] t2 = new float[4 * L];
-        for (int grp = 0; grp < g.groups(); grp++) {
-            int width;
-            for (int cb = 0; cb < cg; cb += width) {
-                width = vb == null ? plainWidth(cg - cb) : L;
-                for (int b = r0; b < r1; b++) {
-                    int go = b * g.outSize();
-                    int ro = b * g.inSize();
-                    for (int y = 0; y < hi; y++) {
-                        int k = grp * hi + y;
-                        int[] goff = tt.off[k];
-                        int[] woff = tt.w[k];
-                        int nt = tt.n[k];
-                        int base = ro + (grp * cg + cb) * plane + y * wi;
-                        for (int xq = 0; xq < wi; xq++) {
-                            if (tile[xq]) {
-                                int gb = go + xq + g.padW();
-                                if (width == 4 * L) {
-                                    backward4x4(hp, ub, gb, goff, woff, nt, cb, t1);
-                                } else if (width == 2 * L) {
-                                    backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
-                                } else if (vb == null) {
-                                    backward4(hp, ub, gb, goff, woff, nt, cb, t1);
-                                } else if (hn == null) {
-                                    backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
-                                } else {
-                                    backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
-                                }
-                                for (int q = 0; q < 4 * width / L; q++) {
-                                    // tile q holds pixel q % 4 of channel vector q / 4
-                                    int o0 = base + xq + q % 4 + q / 4 * L * plane;
-                                    if (vb == null) {
-                                        product(t1, q * L, x, r, o0, plane);
+        int chunk = chunkRows(g.outSize() * (hn == null ? 1 : 2));
+        for (int b0 = r0; b0 < r1; b0 += chunk) {
+            for (int grp = 0; grp < g.groups(); grp++) {
+                int width;
+                for (int cb = 0; cb < cg; cb += width) {
+                    width = vb == null ? plainWidth(cg - cb) : L;
+                    for (int b = b0; b < Math.min(r1, b0 + chunk); b++) {
+                        int go = b * g.outSize();
+                        int ro = b * g.inSize();
+                        for (int y = 0; y < hi; y++) {
+                            int k = grp * hi + y;
+                            int[] goff = tt.off[k];
+                            int[] woff = tt.w[k];
+                            int nt = tt.n[k];
+                            int base = ro + (grp * cg + cb) * plane + y * wi;
+                            for (int xq = 0; xq < wi; xq++) {
+                                if (tile[xq]) {
+                                    int gb = go + xq + g.padW();
+                                    if (width == 4 * L) {
+                                        backward4x4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                    } else if (width == 2 * L) {
+                                        backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
+                                    } else if (vb == null) {
+                                        backward4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                    } else if (hn == null) {
+                                        backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
                                     } else {
-                                        select(t1, t2, q * L, x, r, o0, plane);
+                                        backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
                                     }
+                                    for (int q = 0; q < 4 * width / L; q++) {
+                                        // tile q holds pixel q % 4 of channel vector q / 4
+                                        int o0 = base + xq + q % 4 + q / 4 * L * plane;
+                                        if (vb == null) {
+                                            product(t1, q * L, x, r, o0, plane);
+                                        } else {
+                                            select(t1, t2, q * L, x, r, o0, plane);
+                                        }
+                                    }
+                                    xq += 3;
+                                    continue;
                                 }
-                                xq += 3;
-                                continue;
-                            }
-                            int[] sg = tt.soff[k][xq];
-                            int[] sw = tt.sw[k][xq];
-                            int sn = tt.sn[k][xq];
-                            int o0 = base + xq;
-                            if (vb == null) {
-                                if (width == 4 * L) {
-                                    backward1x4(hp, ub, go, sg, sw, sn, cb, t1);
-                                } else if (width == 2 * L) {
-                                    backward1x2(hp, ub, go, sg, sw, sn, cb, t1);
+                                int[] sg = tt.soff[k][xq];
+                                int[] sw = tt.sw[k][xq];
+                                int sn = tt.sn[k][xq];
+                                int o0 = base + xq;
+                                if (vb == null) {
+                                    if (width == 4 * L) {
+                                        backward1x4(hp, ub, go, sg, sw, sn, cb, t1);
+                                    } else if (width == 2 * L) {
+                                        backward1x2(hp, ub, go, sg, sw, sn, cb, t1);
+                                    } else {
+                                        backward1(hp, ub, go, sg, sw, sn, cb, t1);
+                                    }
+                                    for (int h = 0; h < width / L; h++) {
+                                        product(t1, h * L, x, r, o0 + h * L * plane, plane);
+                                    }
                                 } else {
-                                    backward1(hp, ub, go, sg, sw, sn, cb, t1);
+                                    backwardSigned1(hp, hn, ub, vb, go, sg, sw, sn, cb, t1, t2);
+                                    select(t1, t2, 0, x, r, o0, plane);
                                 }
-                                for (int h = 0; h < width / L; h++) {
-                                    product(t1, h * L, x, r, o0 + h * L * plane, plane);
-                                }
-                            } else {
-                                backwardSigned1(hp, hn, ub, vb, go, sg, sw, sn, cb, t1, t2);
-                                select(t1, t2, 0, x, r, o0, plane);
                             }
                         }
                     }
@@ -343,6 +355,21 @@ final class ChannelConv {
     private static void write(float[] tmp, int from, float[] out, int o, int channelStride, int c0, float[] bias) {
         for (int l = 0; l < L; l++) {
             out[o + l * channelStride] = bias == null ? tmp[from + l] : tmp[from + l] + bias[c0 + l];
+        }
+    }
+
+    /**
+     * Writes four pixels' tiles of one channel vector ({@code tmp[from + p*L + l]}, pixel p, lane l) to
+     * {@code out[o + p + l * channelStride]}, plus bias: the four pixels of a channel are adjacent in NCHW.
+     */
+    private static void write4(float[] tmp, int from, float[] out, int o, int channelStride, int c0, float[] bias) {
+        for (int l = 0; l < L; l++) {
+            int ol = o + l * channelStride;
+            float b = bias == null ? 0f : bias[c0 + l];
+            for (int p = 0; p < 4; p++) {
+                float v = tmp[from + p * L + l];
+                out[ol + p] = bias == null ? v : v + b;
+            }
         }
     }
 
