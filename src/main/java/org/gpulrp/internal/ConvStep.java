@@ -28,6 +28,18 @@ final class ConvStep extends LinearStep {
     }
 
     @Override
+    protected boolean canStack() {
+        return g.groups() == 1;
+    }
+
+    @Override
+    protected void backprojectStacked(Buffer gr, Buffer wStacked, Buffer x, Buffer r, int rows) {
+        ConvGeometry g2 = new ConvGeometry(g.inChannels(), g.inH(), g.inW(), 2 * g.outChannels(), g.kernelH(),
+                g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), 1);
+        be.convBackproject(gr, wStacked, x, r, rows, g2);
+    }
+
+    @Override
     protected void uploadWeights(float[] wf) {
         w = keep(be.upload(wf));
         wt = w;

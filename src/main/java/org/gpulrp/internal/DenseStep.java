@@ -79,6 +79,16 @@ final class DenseStep extends LinearStep {
     }
 
     @Override
+    protected boolean canStack() {
+        return true;
+    }
+
+    @Override
+    protected void backprojectStacked(Buffer g, Buffer wStacked, Buffer x, Buffer r, int rows) {
+        be.backproject(g, wStacked, x, r, rows, 2 * out, in);
+    }
+
+    @Override
     protected void backprojectMap(Buffer g, Buffer wBwd, Buffer x, Buffer r, int rows) {
         be.backproject(g, wBwd, x, r, rows, out, in);
     }

@@ -116,6 +116,7 @@ public final class Engine implements AutoCloseable {
                             + node.kind() + ") can only take the pass rule, not " + rule.describe());
                 }
             }
+            plusShortcuts(true);
             allocateBatchBuffers(maxOut);
         } catch (RuntimeException e) {
             close();
@@ -125,7 +126,7 @@ public final class Engine implements AutoCloseable {
 
     /**
      * An upper bound of the per-batch floats one row needs: every node's output and relevance, the input, the
-     * scratch buffers and the pooling indices.
+     * scratch buffers (the stacked shortcut's one of two widths included) and the pooling indices.
      */
     static long floatsPerRow(Network network) {
         long widths = network.inputSize();
@@ -134,7 +135,7 @@ public final class Engine implements AutoCloseable {
             widths += node.outputSize();
             max = Math.max(max, node.outputSize());
         }
-        return 3 * widths + 5 * max;
+        return 3 * widths + 7 * max;
     }
 
     /** Average pooling as a depthwise convolution with weights 1 / (kH kW), explained with the epsilon formula. */
@@ -156,6 +157,53 @@ public final class Engine implements AutoCloseable {
         org.gpulrp.backend.ConvGeometry g = new org.gpulrp.backend.ConvGeometry(bn.channels(), bn.height(),
                 bn.width(), bn.channels(), 1, 1, 1, 1, 0, 0, 1, 1, bn.channels());
         return new ConvStep(be, name, g, bn.foldedWeight(), bn.foldedBias(), new org.gpulrp.rules.Epsilon());
+    }
+
+    /**
+     * Which outputs are non-negative by construction, decided from the graph alone: a ReLU's output
+     * ({@code x > 0 ? x : 0}, never -0), and max pooling, average pooling, identities (flatten, dropout), additions
+     * and concatenations whose inputs all are. The network input is not. Indexed like {@link #acts}.
+     */
+    static boolean[] nonNegativeOutputs(List<Node> nodes, int[][] src) {
+        boolean[] nonNeg = new boolean[nodes.size() + 1];
+        for (int k = 0; k < nodes.size(); k++) {
+            org.gpulrp.model.Layer layer = nodes.get(k).layer();
+            if (layer instanceof Activation a) {
+                nonNeg[k + 1] = a.function() == Activation.Function.RELU;
+            } else if (layer instanceof org.gpulrp.model.MaxPool2d || layer instanceof org.gpulrp.model.AvgPool2d
+                    || layer instanceof org.gpulrp.model.Identity || layer instanceof org.gpulrp.model.Add
+                    || layer instanceof org.gpulrp.model.Concat) {
+                boolean all = true;
+                for (int o : src[k]) {
+                    all &= nonNeg[o];
+                }
+                nonNeg[k + 1] = all;
+            }
+        }
+        return nonNeg;
+    }
+
+    /**
+     * Lets each linear step know whether its input is non-negative by construction ({@code enabled}), or tells none
+     * of them (false: every step keeps the general sign-split kernels; tests compare the two).
+     */
+    void plusShortcuts(boolean enabled) {
+        boolean[] nonNeg = nonNegativeOutputs(nodes, src);
+        for (int k = 0; k < nodes.size(); k++) {
+            if (dense[k] != null) {
+                dense[k].inputNonNegative(enabled && nonNeg[src[k][0]]);
+            }
+        }
+    }
+
+    /** Whether node k's relevance pass takes the non-negative-input shortcut of {@link LinearStep} (for tests). */
+    boolean plusShortcut(int k) {
+        return dense[k] != null && dense[k].plusShortcut();
+    }
+
+    /** Whether node k's relevance pass takes the stacked two-sided shortcut of {@link LinearStep} (for tests). */
+    boolean stackShortcut(int k) {
+        return dense[k] != null && dense[k].stackShortcut();
     }
 
     /** Each node's inputs as output numbers (0 = the network input, k + 1 = node k). */
@@ -227,6 +275,11 @@ public final class Engine implements AutoCloseable {
         scratch.b = batch(maxOut);
         scratch.c = batch(maxOut);
         scratch.d = batch(maxOut);
+        for (LinearStep d : dense) {
+            if (d != null && d.stackShortcut() && scratch.e == null) {
+                scratch.e = batch(2 * maxOut);
+            }
+        }
         contribution = batch(maxOut);
     }
 

@@ -49,6 +49,11 @@ abstract class LinearStep {
     private float scaleN;
     private boolean twoSided;
     private float eps;
+    /** Whether {@link #backward} takes the non-negative-input shortcuts; see {@link #inputNonNegative}. */
+    private boolean plusShortcut;
+    private boolean stackShortcut;
+    /** {@code [u; v]} stacked along the output features (backprojection layout), for the stacked shortcut. */
+    private Buffer uv;
 
     LinearStep(Backend be, String name, int in, int out, Rule rule, int channels) {
         this.be = be;
@@ -195,6 +200,52 @@ abstract class LinearStep {
                 + name + "'");
     }
 
+    /**
+     * Tells the step that its input is non-negative by construction (the engine decides this from the graph, never
+     * from data, so every backend makes the same choice). The sign split then has nothing to split, and the
+     * relevance pass uses plain primitives, one chain per output, instead of the sign-split pairs of chains:
+     * <ul>
+     *   <li>one-sided rules (ZPlus, AlphaBeta with beta 0): {@code P = forwardMap(x, W+, b+)}, {@code hp} from
+     *       {@code normalizeSigned} as usual, {@code R_in = backprojectMap(hp, W+, x)} ({@code x *} the chain of
+     *       W+ against hp). Where {@code x > 0} each chain is the sign-split kernel's {@code p} and {@code c1}, term
+     *       for term; where {@code x == +0} the two forms may differ only in the sign of a zero.</li>
+     *   <li>two-sided rules (AlphaBeta with beta &gt; 0: u = W+, v = W-; Gamma: u = W + g W+, v = W + g W-), on
+     *       layers with one group: {@code P = forwardMap(x, u, bP)}, {@code N = forwardMap(x, v, bN)},
+     *       {@code hp, hn} from {@code normalizeSigned} as usual, then one backprojection through the weights
+     *       stacked along the outputs, {@code R_in = x * chain over [u; v] against [hp; hn]}: all of u's terms in
+     *       the primitive's order, then all of v's. That is {@code x * (u hp + v hn)}, the general formula where
+     *       {@code x > 0}, with the sums in another order (the sign-split kernel interleaves u and v per tap), so
+     *       its bits differ from the general path's; every backend takes the same path.</li>
+     * </ul>
+     */
+    void inputNonNegative(boolean nonNegative) {
+        plusShortcut = nonNegative && !twoSided && (rule instanceof ZPlus || rule instanceof AlphaBeta);
+        stackShortcut = nonNegative && twoSided && (rule instanceof AlphaBeta || rule instanceof Gamma)
+                && canStack();
+        if (stackShortcut && uv == null) {
+            int n = u.length();
+            uv = keep(be.allocate(2 * n));
+            be.copyRows(u, n, 0, uv, 2 * n, 0, n, 1);
+            be.copyRows(v, n, 0, uv, 2 * n, n, n, 1);
+        }
+    }
+
+    /** Whether {@link #backprojectStacked} can run (weights stack along the outputs as a plain array concat). */
+    protected abstract boolean canStack();
+
+    /** Backprojection of {@code g} [rows, 2*out] through {@code w} stacked to 2*out output features. */
+    protected abstract void backprojectStacked(Buffer g, Buffer wStacked, Buffer x, Buffer r, int rows);
+
+    /** Whether the relevance pass takes the two-sided (stacked) shortcut (for tests). */
+    boolean stackShortcut() {
+        return stackShortcut;
+    }
+
+    /** Whether the relevance pass takes the non-negative-input shortcut (for tests). */
+    boolean plusShortcut() {
+        return plusShortcut;
+    }
+
     /** Forward: the layer's linear map with its bias. */
     void forward(Buffer x, Buffer z, int rows) {
         forwardMap(x, wt, bias, z, rows);
@@ -208,6 +259,17 @@ abstract class LinearStep {
         if (rule instanceof Epsilon) {
             be.normalize(r, z, out, eps, s.a, rows, out);
             backprojectMap(s.a, w, x, rIn, rows);
+        } else if (plusShortcut) {
+            forwardMap(x, ut, biasP, s.c, rows);
+            be.normalizeSigned(r, z, s.c, null, eps, scaleP, scaleN, false, s.a, null, rows, out);
+            backprojectMap(s.a, u, x, rIn, rows);
+        } else if (stackShortcut) {
+            forwardMap(x, ut, biasP, s.c, rows);
+            forwardMap(x, vt, biasN, s.d, rows);
+            be.normalizeSigned(r, z, s.c, s.d, eps, scaleP, scaleN, rule instanceof Gamma, s.a, s.b, rows, out);
+            be.copyRows(s.a, out, 0, s.e, 2 * out, 0, out, rows);
+            be.copyRows(s.b, out, 0, s.e, 2 * out, out, out, rows);
+            backprojectStacked(s.e, uv, x, rIn, rows);
         } else if (rule instanceof ZPlus || rule instanceof AlphaBeta || rule instanceof Gamma) {
             Buffer n = twoSided ? s.d : null;
             Buffer hn = twoSided ? s.b : null;
@@ -287,5 +349,7 @@ abstract class LinearStep {
         Buffer b;
         Buffer c;
         Buffer d;
+        /** [rows, 2*maxOut], only where a step takes the stacked shortcut. */
+        Buffer e;
     }
 }

@@ -34,6 +34,11 @@ public final class ConvCases {
         {16, 9, 11, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
         {32, 6, 9, 32, 3, 3, 1, 2, 1, 1, 1, 1, 2, 2},
         {16, 7, 8, 16, 3, 2, 3, 2, 2, 1, 2, 1, 1, 3},
+        // Two channel vectors per tile (plain maps), one vector left over, grouped and dilated.
+        {32, 7, 12, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+        {48, 5, 9, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {64, 6, 11, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 1},
+        {64, 5, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
         // Few input channels, stride 1, wide rows (the column-lane backprojection), dilated and grouped.
         {3, 9, 40, 5, 3, 3, 1, 1, 2, 2, 2, 2, 1, 2},
         {2, 5, 37, 4, 3, 5, 1, 1, 1, 2, 1, 1, 2, 3},
@@ -48,6 +53,10 @@ public final class ConvCases {
         {15, 12, 12, 2, 2, 2, 2, 1, 1, 5},
         {2, 6, 7, 5, 4, 3, 1, 2, 2, 1},
         {1, 3, 3, 3, 3, 1, 1, 0, 0, 4},
+        // 2x2 windows without padding (the straight-line CPU kernel): odd sizes, overlapping, strided apart.
+        {3, 7, 9, 2, 2, 2, 2, 0, 0, 2},
+        {4, 9, 7, 2, 2, 1, 1, 0, 0, 2},
+        {2, 8, 11, 2, 2, 3, 2, 0, 0, 3},
     };
 
     private ConvCases() {

@@ -281,6 +281,60 @@ class ConvReferenceTest {
         }
     }
 
+    /** The first maximum in scan order of each window, written out plainly (padding skipped). */
+    private static float[][] poolReference(float[] x, int rows, PoolGeometry p) {
+        float[] y = new float[rows * p.outSize()];
+        float[] arg = new float[y.length];
+        int o = 0;
+        for (int b = 0; b < rows; b++) {
+            for (int c = 0; c < p.channels(); c++) {
+                for (int oy = 0; oy < p.outH(); oy++) {
+                    for (int ox = 0; ox < p.outW(); ox++, o++) {
+                        int best = -1;
+                        for (int i = 0; i < p.kernelH(); i++) {
+                            for (int j = 0; j < p.kernelW(); j++) {
+                                int ih = oy * p.strideH() - p.padH() + i;
+                                int iw = ox * p.strideW() - p.padW() + j;
+                                int e = (c * p.inH() + ih) * p.inW() + iw;
+                                if (ih >= 0 && ih < p.inH() && iw >= 0 && iw < p.inW()
+                                        && (best < 0 || x[b * p.inSize() + e] > x[b * p.inSize() + best])) {
+                                    best = e;
+                                }
+                            }
+                        }
+                        y[o] = x[b * p.inSize() + best];
+                        arg[o] = best;
+                    }
+                }
+            }
+        }
+        return new float[][] {y, arg};
+    }
+
+    @Test
+    void maxPoolMatchesAPlainScanWithTies() {
+        // Values from a few levels (ties in most windows, +0.0 against -0.0 among them) over the pooling cases, 2x2
+        // windows without padding included (the CPU path has a straight-line kernel for them).
+        float[] levels = {-0f, 0f, 1f, -2f, 3f};
+        for (ConvCases.Pool c : ConvCases.pool()) {
+            PoolGeometry p = c.p();
+            SplittableRandom r = new SplittableRandom(p.hashCode());
+            float[] x = new float[c.rows() * p.inSize()];
+            for (int k = 0; k < x.length; k++) {
+                x[k] = levels[r.nextInt(levels.length)];
+            }
+            float[][] want = poolReference(x, c.rows(), p);
+            for (Backend be : BACKENDS) {
+                float[][] got = pool(be, x, c.rows(), p);
+                for (int k = 0; k < want[0].length; k++) {
+                    assertEquals(want[1][k], got[1][k], name(be) + " " + c + " arg at " + k);
+                    assertEquals(Float.floatToRawIntBits(want[0][k]), Float.floatToRawIntBits(got[0][k]),
+                            name(be) + " " + c + " max at " + k);
+                }
+            }
+        }
+    }
+
     @Test
     void overlappingWindowsRouteInAscendingOutputOrder() {
         // Kernel 3 stride 1 over 1x5: the centre 9 is the maximum of all three windows; routed relevances

@@ -72,52 +72,155 @@ final class ChannelConv {
                         int r0, int r1, ConvGeometry g) {
         float[] up = packForward(u, g);
         float[] vp = v == null ? null : packForward(v, g);
-        int cg = g.inChannels() / g.groups();
         int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int taps = cg * kh * kw;
         int oh = g.outH();
         int ow = g.outW();
-        int plane = g.inH() * g.inW();
-        float[] tp = new float[4 * L];
+        int plane2 = oh * ow;
+        boolean[] tile = tiles(ow, xq -> interiorForward(xq, g));
+        RowTables tt = new RowTables(g, oh, ow, tile, true);
+        float[] tp = new float[16 * L];
         float[] tn = new float[4 * L];
-        int[] xoff = new int[taps];
-        int[] woff = new int[taps];
-        for (int b = r0; b < r1; b++) {
-            int xo = b * g.inSize();
-            int zo = b * g.outSize();
+        // Samples in chunks whose inputs stay in cache, channel blocks inside: a block's weight panel is read once
+        // per chunk of samples, and a sample's input once per block.
+        int chunk = chunkRows(g.inSize());
+        for (int b0 = r0; b0 < r1; b0 += chunk) {
             for (int grp = 0; grp < g.groups(); grp++) {
-                for (int ob = 0; ob < og; ob += L) {
-                    for (int y = 0; y < oh; y++) {
-                        int nt = forwardTaps(g, grp, y, -1, xoff, woff);
-                        for (int xq = 0; xq < ow; xq++) {
-                            if (xq + 3 < ow && interiorForward(xq, g) && interiorForward(xq + 3, g)) {
+                int width;
+                for (int ob = 0; ob < og; ob += width) {
+                    width = vp == null ? plainWidth(og - ob) : L;
+                    int oc0 = grp * og + ob;
+                    for (int b = b0; b < Math.min(r1, b0 + chunk); b++) {
+                        int xo = b * g.inSize();
+                        int zo = b * g.outSize();
+                        for (int y = 0; y < oh; y++) {
+                            int k = grp * oh + y;
+                            int[] xoff = tt.off[k];
+                            int[] woff = tt.w[k];
+                            int nt = tt.n[k];
+                            int base = zo + oc0 * plane2 + y * ow;
+                            for (int xq = 0; xq < ow; xq++) {
                                 int xb = xo + xq * g.strideW() - g.padW();
-                                if (vp == null) {
-                                    forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
-                                } else {
-                                    forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
-                                }
-                                int oc0 = grp * og + ob;
-                                int plane2 = oh * ow;
-                                int base = zo + oc0 * plane2 + y * ow + xq;
-                                for (int k = 0; k < 4; k++) {
-                                    write(tp, k * L, outP, base + k, plane2, oc0, biasP);
+                                if (tile[xq]) {
+                                    if (width == 4 * L) {
+                                        forward4x4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                    } else if (width == 2 * L) {
+                                        forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                    } else if (vp == null) {
+                                        forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                    } else {
+                                        forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
+                                    }
+                                    // tile q holds pixel q % 4 of channel vector q / 4
+                                    for (int h = 0; h < width / L; h++) {
+                                        write4(tp, 4 * h * L, outP, base + xq + h * L * plane2, plane2, oc0 + h * L,
+                                                biasP);
+                                    }
                                     if (vp != null && outN != null) {
-                                        write(tn, k * L, outN, base + k, plane2, oc0, biasN);
+                                        write4(tn, 0, outN, base + xq, plane2, oc0, biasN);
+                                    }
+                                    xq += 3;
+                                    continue;
+                                }
+                                // A pixel in no tile, through its own table.
+                                int[] sx = tt.soff[k][xq];
+                                int[] sw = tt.sw[k][xq];
+                                int sn = tt.sn[k][xq];
+                                int o = base + xq;
+                                if (vp == null) {
+                                    if (width == 4 * L) {
+                                        forward1x4(x, up, xb, sx, sw, sn, ob, tp);
+                                    } else if (width == 2 * L) {
+                                        forward1x2(x, up, xb, sx, sw, sn, ob, tp);
+                                    } else {
+                                        forward1(x, up, xb, sx, sw, sn, ob, tp);
+                                    }
+                                    for (int h = 0; h < width / L; h++) {
+                                        write(tp, h * L, outP, o + h * L * plane2, plane2, oc0 + h * L, biasP);
+                                    }
+                                } else {
+                                    forwardSigned1(x, up, vp, xb, sx, sw, sn, ob, tp, tn);
+                                    write(tp, outP, o, plane2, oc0, biasP);
+                                    if (outN != null) {
+                                        write(tn, outN, o, plane2, oc0, biasN);
                                     }
                                 }
-                                xq += 3;
-                                continue;
-                            }
-                            if (vp == null) {
-                                forward1(x, up, biasP, outP, xo, zo, grp, ob, y, xq, g, tp);
-                            } else {
-                                forwardSigned1(x, up, vp, biasP, biasN, outP, outN, xo, zo, grp, ob, y, xq, g, tp,
-                                        tn);
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Channels per block of the plain maps: four vectors (16 accumulators per four-pixel tile) where the registers
+     * allow it (32 vector registers with 512-bit vectors), else two, else one.
+     */
+    private static int plainWidth(int left) {
+        if (WIDE && left >= 4 * L) {
+            return 4 * L;
+        }
+        return left >= 2 * L ? 2 * L : L;
+    }
+
+    private static final boolean WIDE = S.vectorBitSize() >= 512;
+
+    /** Samples per chunk: as many as keep about 256 KiB of one sample's {@code perRow} floats each in cache. */
+    private static int chunkRows(int perRow) {
+        return Math.max(1, (1 << 16) / Math.max(1, perRow));
+    }
+
+    /**
+     * Which pixels of a row start a four-pixel tile (all four interior), scanning left to right; the pixels in no
+     * tile run one at a time.
+     */
+    private static boolean[] tiles(int width, java.util.function.IntPredicate interior) {
+        boolean[] t = new boolean[width];
+        for (int q = 0; q < width; q++) {
+            if (q + 3 < width && interior.test(q) && interior.test(q + 3)) {
+                t[q] = true;
+                q += 3;
+            }
+        }
+        return t;
+    }
+
+    /**
+     * The tap tables of every (group, row), {@link #forwardTaps} or {@link #backwardTaps}: one shared by the row's
+     * tiles and one per pixel in no tile. They do not depend on the sample, so each call builds them once (building
+     * them per sample and row took a seventh of a small CNN's time).
+     */
+    private static final class RowTables {
+        final int[][] off;
+        final int[][] w;
+        final int[] n;
+        final int[][][] soff;
+        final int[][][] sw;
+        final int[][] sn;
+
+        RowTables(ConvGeometry g, int rows, int width, boolean[] tile, boolean fwd) {
+            int size = fwd ? g.inChannels() / g.groups() * g.kernelH() * g.kernelW()
+                    : g.outChannels() / g.groups() * g.kernelH() * g.kernelW();
+            int count = g.groups() * rows;
+            off = new int[count][size];
+            w = new int[count][size];
+            n = new int[count];
+            soff = new int[count][width][];
+            sw = new int[count][width][];
+            sn = new int[count][width];
+            for (int grp = 0; grp < g.groups(); grp++) {
+                for (int y = 0; y < rows; y++) {
+                    int k = grp * rows + y;
+                    n[k] = fwd ? forwardTaps(g, grp, y, -1, off[k], w[k]) : backwardTaps(g, grp, y, -1, off[k], w[k]);
+                    for (int q = 0; q < width; q++) {
+                        if (tile[q]) {
+                            q += 3;
+                            continue;
+                        }
+                        soff[k][q] = new int[size];
+                        sw[k][q] = new int[size];
+                        sn[k][q] = fwd ? forwardTaps(g, grp, y, q, soff[k][q], sw[k][q])
+                                : backwardTaps(g, grp, y, q, soff[k][q], sw[k][q]);
                     }
                 }
             }
@@ -133,61 +236,95 @@ final class ChannelConv {
         float[] ub = packBackward(u, g);
         float[] vb = v == null ? null : packBackward(v, g);
         int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int k2 = kh * kw;
-        int oh = g.outH();
-        int ow = g.outW();
-        int plane = g.inH() * g.inW();
-        float[] t1 = new float[4 * L];
+        int wi = g.inW();
+        int hi = g.inH();
+        int plane = hi * wi;
+        boolean[] tile = tiles(wi, xq -> interiorBackward(xq, g));
+        RowTables tt = new RowTables(g, hi, wi, tile, false);
+        float[] t1 = new float[16 * L];
         float[] t2 = new float[4 * L];
-        int[] goff = new int[og * kh * kw];
-        int[] woff = new int[og * kh * kw];
-        for (int b = r0; b < r1; b++) {
-            int go = b * g.outSize();
-            int ro = b * g.inSize();
+        int chunk = chunkRows(g.outSize() * (hn == null ? 1 : 2));
+        for (int b0 = r0; b0 < r1; b0 += chunk) {
             for (int grp = 0; grp < g.groups(); grp++) {
-                for (int cb = 0; cb < cg; cb += L) {
-                    for (int y = 0; y < g.inH(); y++) {
-                        int nt = backwardTaps(g, grp, y, -1, goff, woff);
-                        for (int xq = 0; xq < g.inW(); xq++) {
-                            if (xq + 3 < g.inW() && interiorBackward(xq, g) && interiorBackward(xq + 3, g)) {
-                                int gb = go + xq + g.padW();
-                                if (vb == null) {
-                                    backward4(hp, ub, gb, goff, woff, nt, cb, t1);
-                                } else if (hn == null) {
-                                    backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
-                                } else {
-                                    backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
-                                }
-                                int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
-                                for (int k = 0; k < 4; k++) {
-                                    for (int l = 0; l < L; l++) {
-                                        int o = base + k + l * plane;
-                                        float c1 = t1[k * L + l];
+                int width;
+                for (int cb = 0; cb < cg; cb += width) {
+                    width = vb == null ? plainWidth(cg - cb) : L;
+                    for (int b = b0; b < Math.min(r1, b0 + chunk); b++) {
+                        int go = b * g.outSize();
+                        int ro = b * g.inSize();
+                        for (int y = 0; y < hi; y++) {
+                            int k = grp * hi + y;
+                            int[] goff = tt.off[k];
+                            int[] woff = tt.w[k];
+                            int nt = tt.n[k];
+                            int base = ro + (grp * cg + cb) * plane + y * wi;
+                            for (int xq = 0; xq < wi; xq++) {
+                                if (tile[xq]) {
+                                    int gb = go + xq + g.padW();
+                                    if (width == 4 * L) {
+                                        backward4x4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                    } else if (width == 2 * L) {
+                                        backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
+                                    } else if (vb == null) {
+                                        backward4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                    } else if (hn == null) {
+                                        backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
+                                    } else {
+                                        backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
+                                    }
+                                    for (int q = 0; q < 4 * width / L; q++) {
+                                        // tile q holds pixel q % 4 of channel vector q / 4
+                                        int o0 = base + xq + q % 4 + q / 4 * L * plane;
                                         if (vb == null) {
-                                            r[o] = x == null ? c1 : x[o] * c1;
+                                            product(t1, q * L, x, r, o0, plane);
                                         } else {
-                                            float xi = x[o];
-                                            r[o] = xi * (xi > 0 ? c1 : t2[k * L + l]);
+                                            select(t1, t2, q * L, x, r, o0, plane);
                                         }
                                     }
+                                    xq += 3;
+                                    continue;
                                 }
-                                xq += 3;
-                                continue;
-                            }
-                            if (vb == null) {
-                                backward1(hp, ub, x, r, go, ro, grp, cb, y, xq, g, t1);
-                            } else if (hn == null) {
-                                backwardSigned1(hp, hp, false, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1, t2);
-                            } else {
-                                backwardSigned1(hp, hn, true, ub, vb, x, r, go, ro, grp, cb, y, xq, g, t1, t2);
+                                int[] sg = tt.soff[k][xq];
+                                int[] sw = tt.sw[k][xq];
+                                int sn = tt.sn[k][xq];
+                                int o0 = base + xq;
+                                if (vb == null) {
+                                    if (width == 4 * L) {
+                                        backward1x4(hp, ub, go, sg, sw, sn, cb, t1);
+                                    } else if (width == 2 * L) {
+                                        backward1x2(hp, ub, go, sg, sw, sn, cb, t1);
+                                    } else {
+                                        backward1(hp, ub, go, sg, sw, sn, cb, t1);
+                                    }
+                                    for (int h = 0; h < width / L; h++) {
+                                        product(t1, h * L, x, r, o0 + h * L * plane, plane);
+                                    }
+                                } else {
+                                    backwardSigned1(hp, hn, ub, vb, go, sg, sw, sn, cb, t1, t2);
+                                    select(t1, t2, 0, x, r, o0, plane);
+                                }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /** {@code r = x == null ? c : x * c} for L lanes of {@code c} from {@code from}, at {@code o0 + l * plane}. */
+    private static void product(float[] c, int from, float[] x, float[] r, int o0, int plane) {
+        for (int l = 0; l < L; l++) {
+            int o = o0 + l * plane;
+            r[o] = x == null ? c[from + l] : x[o] * c[from + l];
+        }
+    }
+
+    /** {@code r = x * (x > 0 ? c1 : c2)} for L lanes from {@code from}, at {@code o0 + l * plane}. */
+    private static void select(float[] c1, float[] c2, int from, float[] x, float[] r, int o0, int plane) {
+        for (int l = 0; l < L; l++) {
+            int o = o0 + l * plane;
+            float xi = x[o];
+            r[o] = xi * (xi > 0 ? c1[from + l] : c2[from + l]);
         }
     }
 
@@ -218,6 +355,21 @@ final class ChannelConv {
     private static void write(float[] tmp, int from, float[] out, int o, int channelStride, int c0, float[] bias) {
         for (int l = 0; l < L; l++) {
             out[o + l * channelStride] = bias == null ? tmp[from + l] : tmp[from + l] + bias[c0 + l];
+        }
+    }
+
+    /**
+     * Writes four pixels' tiles of one channel vector ({@code tmp[from + p*L + l]}, pixel p, lane l) to
+     * {@code out[o + p + l * channelStride]}, plus bias: the four pixels of a channel are adjacent in NCHW.
+     */
+    private static void write4(float[] tmp, int from, float[] out, int o, int channelStride, int c0, float[] bias) {
+        for (int l = 0; l < L; l++) {
+            int ol = o + l * channelStride;
+            float b = bias == null ? 0f : bias[c0 + l];
+            for (int p = 0; p < 4; p++) {
+                float v = tmp[from + p * L + l];
+                out[ol + p] = bias == null ? v : v + b;
+            }
         }
     }
 
@@ -356,6 +508,79 @@ final class ChannelConv {
         n3.intoArray(outN, 3 * L);
     }
 
+    /**
+     * Four interior pixels by two channel vectors, plain map; tile {@code k} (pixel {@code k % 4}, channels
+     * {@code ob + k / 4 * L ..}) to {@code out[k*L ..]}.
+     */
+    private static void forward4x2(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
+                                   float[] out) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
+        FloatVector q0 = FloatVector.zero(S), q1 = FloatVector.zero(S);
+        FloatVector q2 = FloatVector.zero(S), q3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int xi = xb + xoff[t];
+            int wo = woff[t] + ob;
+            FloatVector w0 = FloatVector.fromArray(S, up, wo);
+            FloatVector w1 = FloatVector.fromArray(S, up, wo + L);
+            FloatVector b0 = FloatVector.broadcast(S, x[xi]);
+            p0 = b0.fma(w0, p0);
+            q0 = b0.fma(w1, q0);
+            FloatVector b1 = FloatVector.broadcast(S, x[xi + sw]);
+            p1 = b1.fma(w0, p1);
+            q1 = b1.fma(w1, q1);
+            FloatVector b2 = FloatVector.broadcast(S, x[xi + 2 * sw]);
+            p2 = b2.fma(w0, p2);
+            q2 = b2.fma(w1, q2);
+            FloatVector b3 = FloatVector.broadcast(S, x[xi + 3 * sw]);
+            p3 = b3.fma(w0, p3);
+            q3 = b3.fma(w1, q3);
+        }
+        p0.intoArray(out, 0);
+        p1.intoArray(out, L);
+        p2.intoArray(out, 2 * L);
+        p3.intoArray(out, 3 * L);
+        q0.intoArray(out, 4 * L);
+        q1.intoArray(out, 5 * L);
+        q2.intoArray(out, 6 * L);
+        q3.intoArray(out, 7 * L);
+    }
+
+    /** Four interior input pixels by two channel vectors, plain backprojection; tiles as {@link #forward4x2}. */
+    private static void backward4x2(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
+                                    float[] out) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int gi = gb + goff[t];
+            int wo = woff[t] + cb;
+            FloatVector w0 = FloatVector.fromArray(S, ub, wo);
+            FloatVector w1 = FloatVector.fromArray(S, ub, wo + L);
+            FloatVector g0 = FloatVector.broadcast(S, hp[gi]);
+            c0 = w0.fma(g0, c0);
+            d0 = w1.fma(g0, d0);
+            FloatVector g1 = FloatVector.broadcast(S, hp[gi + 1]);
+            c1 = w0.fma(g1, c1);
+            d1 = w1.fma(g1, d1);
+            FloatVector g2 = FloatVector.broadcast(S, hp[gi + 2]);
+            c2 = w0.fma(g2, c2);
+            d2 = w1.fma(g2, d2);
+            FloatVector g3 = FloatVector.broadcast(S, hp[gi + 3]);
+            c3 = w0.fma(g3, c3);
+            d3 = w1.fma(g3, d3);
+        }
+        c0.intoArray(out, 0);
+        c1.intoArray(out, L);
+        c2.intoArray(out, 2 * L);
+        c3.intoArray(out, 3 * L);
+        d0.intoArray(out, 4 * L);
+        d1.intoArray(out, 5 * L);
+        d2.intoArray(out, 6 * L);
+        d3.intoArray(out, 7 * L);
+    }
+
     /** Four interior input pixels {@code gb + k} (stride 1), plain backprojection. */
     private static void backward4(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
                                   float[] out) {
@@ -453,32 +678,199 @@ final class ChannelConv {
 
 
 
-    /** One border output pixel, plain map. */
-    private static void forward1(float[] x, float[] up, float[] bias, float[] out, int xo, int zo, int grp, int ob,
-                                 int y, int xq, ConvGeometry g, float[] tmp) {
-        int[] xoff = new int[g.weightSize() / g.outChannels()];
-        int[] woff = new int[xoff.length];
-        int nt = forwardTaps(g, grp, y, xq, xoff, woff);
-        int xb = xo + xq * g.strideW() - g.padW();
+    /** One output pixel (first input column {@code xb}) through its own tap table, plain map: L lanes to tmp. */
+    private static void forward1(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
+                                 float[] tmp) {
         FloatVector p = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
             p = FloatVector.broadcast(S, x[xb + xoff[t]]).fma(FloatVector.fromArray(S, up, woff[t] + ob), p);
         }
         p.intoArray(tmp, 0);
-        int og = g.outChannels() / g.groups();
-        int oc0 = grp * og + ob;
-        int plane2 = g.outH() * g.outW();
-        write(tmp, out, zo + oc0 * plane2 + y * g.outW() + xq, plane2, oc0, bias);
     }
 
-    /** One border output pixel, sign-split pair. */
-    private static void forwardSigned1(float[] x, float[] up, float[] vp, float[] biasP, float[] biasN,
-                                       float[] outP, float[] outN, int xo, int zo, int grp, int ob, int y, int xq,
-                                       ConvGeometry g, float[] tp, float[] tn) {
-        int[] xoff = new int[g.weightSize() / g.outChannels()];
-        int[] woff = new int[xoff.length];
-        int nt = forwardTaps(g, grp, y, xq, xoff, woff);
-        int xb = xo + xq * g.strideW() - g.padW();
+    /** Four interior pixels by four channel vectors, plain map; tile {@code k} = pixel k % 4, vector k / 4. */
+    private static void forward4x4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
+                                   float[] out) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
+        FloatVector b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int xi = xb + xoff[t];
+            int wo = woff[t] + ob;
+            FloatVector w0 = FloatVector.fromArray(S, up, wo);
+            FloatVector w1 = FloatVector.fromArray(S, up, wo + L);
+            FloatVector w2 = FloatVector.fromArray(S, up, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, up, wo + 3 * L);
+            FloatVector e = FloatVector.broadcast(S, x[xi]);
+            a0 = e.fma(w0, a0);
+            b0 = e.fma(w1, b0);
+            c0 = e.fma(w2, c0);
+            d0 = e.fma(w3, d0);
+            e = FloatVector.broadcast(S, x[xi + sw]);
+            a1 = e.fma(w0, a1);
+            b1 = e.fma(w1, b1);
+            c1 = e.fma(w2, c1);
+            d1 = e.fma(w3, d1);
+            e = FloatVector.broadcast(S, x[xi + 2 * sw]);
+            a2 = e.fma(w0, a2);
+            b2 = e.fma(w1, b2);
+            c2 = e.fma(w2, c2);
+            d2 = e.fma(w3, d2);
+            e = FloatVector.broadcast(S, x[xi + 3 * sw]);
+            a3 = e.fma(w0, a3);
+            b3 = e.fma(w1, b3);
+            c3 = e.fma(w2, c3);
+            d3 = e.fma(w3, d3);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, L);
+        a2.intoArray(out, 2 * L);
+        a3.intoArray(out, 3 * L);
+        b0.intoArray(out, 4 * L);
+        b1.intoArray(out, 5 * L);
+        b2.intoArray(out, 6 * L);
+        b3.intoArray(out, 7 * L);
+        c0.intoArray(out, 8 * L);
+        c1.intoArray(out, 9 * L);
+        c2.intoArray(out, 10 * L);
+        c3.intoArray(out, 11 * L);
+        d0.intoArray(out, 12 * L);
+        d1.intoArray(out, 13 * L);
+        d2.intoArray(out, 14 * L);
+        d3.intoArray(out, 15 * L);
+    }
+
+    /** Four interior input pixels by four channel vectors, plain backprojection; tiles as {@link #forward4x4}. */
+    private static void backward4x4(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
+                                    float[] out) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
+        FloatVector b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
+        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int gi = gb + goff[t];
+            int wo = woff[t] + cb;
+            FloatVector w0 = FloatVector.fromArray(S, ub, wo);
+            FloatVector w1 = FloatVector.fromArray(S, ub, wo + L);
+            FloatVector w2 = FloatVector.fromArray(S, ub, wo + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, ub, wo + 3 * L);
+            FloatVector e = FloatVector.broadcast(S, hp[gi]);
+            a0 = w0.fma(e, a0);
+            b0 = w1.fma(e, b0);
+            c0 = w2.fma(e, c0);
+            d0 = w3.fma(e, d0);
+            e = FloatVector.broadcast(S, hp[gi + 1]);
+            a1 = w0.fma(e, a1);
+            b1 = w1.fma(e, b1);
+            c1 = w2.fma(e, c1);
+            d1 = w3.fma(e, d1);
+            e = FloatVector.broadcast(S, hp[gi + 2]);
+            a2 = w0.fma(e, a2);
+            b2 = w1.fma(e, b2);
+            c2 = w2.fma(e, c2);
+            d2 = w3.fma(e, d2);
+            e = FloatVector.broadcast(S, hp[gi + 3]);
+            a3 = w0.fma(e, a3);
+            b3 = w1.fma(e, b3);
+            c3 = w2.fma(e, c3);
+            d3 = w3.fma(e, d3);
+        }
+        a0.intoArray(out, 0);
+        a1.intoArray(out, L);
+        a2.intoArray(out, 2 * L);
+        a3.intoArray(out, 3 * L);
+        b0.intoArray(out, 4 * L);
+        b1.intoArray(out, 5 * L);
+        b2.intoArray(out, 6 * L);
+        b3.intoArray(out, 7 * L);
+        c0.intoArray(out, 8 * L);
+        c1.intoArray(out, 9 * L);
+        c2.intoArray(out, 10 * L);
+        c3.intoArray(out, 11 * L);
+        d0.intoArray(out, 12 * L);
+        d1.intoArray(out, 13 * L);
+        d2.intoArray(out, 14 * L);
+        d3.intoArray(out, 15 * L);
+    }
+
+    /** One output pixel, plain map, two channel vectors from {@code ob}. */
+    private static void forward1x2(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
+                                   float[] tmp) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + ob;
+            FloatVector xv = FloatVector.broadcast(S, x[xb + xoff[t]]);
+            p0 = xv.fma(FloatVector.fromArray(S, up, wo), p0);
+            p1 = xv.fma(FloatVector.fromArray(S, up, wo + L), p1);
+        }
+        p0.intoArray(tmp, 0);
+        p1.intoArray(tmp, L);
+    }
+
+    /** One input pixel, plain map, two channel vectors from {@code cb}. */
+    private static void backward1x2(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
+                                    float[] tmp) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + cb;
+            FloatVector gv = FloatVector.broadcast(S, hp[go + goff[t]]);
+            c0 = FloatVector.fromArray(S, ub, wo).fma(gv, c0);
+            c1 = FloatVector.fromArray(S, ub, wo + L).fma(gv, c1);
+        }
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, L);
+    }
+
+    /** One output pixel, plain map, four channel vectors from {@code ob}: four chains at a time. */
+    private static void forward1x4(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
+                                   float[] tmp) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + ob;
+            FloatVector xv = FloatVector.broadcast(S, x[xb + xoff[t]]);
+            p0 = xv.fma(FloatVector.fromArray(S, up, wo), p0);
+            p1 = xv.fma(FloatVector.fromArray(S, up, wo + L), p1);
+            p2 = xv.fma(FloatVector.fromArray(S, up, wo + 2 * L), p2);
+            p3 = xv.fma(FloatVector.fromArray(S, up, wo + 3 * L), p3);
+        }
+        p0.intoArray(tmp, 0);
+        p1.intoArray(tmp, L);
+        p2.intoArray(tmp, 2 * L);
+        p3.intoArray(tmp, 3 * L);
+    }
+
+    /** One input pixel, plain map, four channel vectors from {@code cb}. */
+    private static void backward1x4(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
+                                    float[] tmp) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int wo = woff[t] + cb;
+            FloatVector gv = FloatVector.broadcast(S, hp[go + goff[t]]);
+            c0 = FloatVector.fromArray(S, ub, wo).fma(gv, c0);
+            c1 = FloatVector.fromArray(S, ub, wo + L).fma(gv, c1);
+            c2 = FloatVector.fromArray(S, ub, wo + 2 * L).fma(gv, c2);
+            c3 = FloatVector.fromArray(S, ub, wo + 3 * L).fma(gv, c3);
+        }
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, L);
+        c2.intoArray(tmp, 2 * L);
+        c3.intoArray(tmp, 3 * L);
+    }
+
+    /** One output pixel through its own tap table, sign-split pair. */
+    private static void forwardSigned1(float[] x, float[] up, float[] vp, int xb, int[] xoff, int[] woff, int nt,
+                                       int ob, float[] tp, float[] tn) {
         FloatVector p = FloatVector.zero(S);
         FloatVector n = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
@@ -492,48 +884,24 @@ final class ChannelConv {
         }
         p.intoArray(tp, 0);
         n.intoArray(tn, 0);
-        int og = g.outChannels() / g.groups();
-        int oc0 = grp * og + ob;
-        int plane2 = g.outH() * g.outW();
-        int o = zo + oc0 * plane2 + y * g.outW() + xq;
-        write(tp, outP, o, plane2, oc0, biasP);
-        if (outN != null) {
-            write(tn, outN, o, plane2, oc0, biasN);
-        }
     }
 
-    /** One border input pixel, plain backprojection. */
-    private static void backward1(float[] hp, float[] ub, float[] x, float[] r, int go, int ro, int grp, int cb,
-                                  int y, int xq, ConvGeometry g, float[] tmp) {
-        int og = g.outChannels() / g.groups();
-        int[] goff = new int[og * g.kernelH() * g.kernelW()];
-        int[] woff = new int[goff.length];
-        int nt = backwardTaps(g, grp, y, xq, goff, woff);
+    /** One input pixel through its own tap table (offsets from the sample's start {@code go}), plain map. */
+    private static void backward1(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
+                                  float[] tmp) {
         FloatVector c = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
             c = FloatVector.fromArray(S, ub, woff[t] + cb).fma(FloatVector.broadcast(S, hp[go + goff[t]]), c);
         }
         c.intoArray(tmp, 0);
-        int cg = g.inChannels() / g.groups();
-        int plane = g.inH() * g.inW();
-        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
-        for (int l = 0; l < L; l++) {
-            int o = base + l * plane;
-            r[o] = x == null ? tmp[l] : x[o] * tmp[l];
-        }
     }
 
-    /** One border input pixel, sign-split backprojection; {@code withN} false drops the hn terms. */
-    private static void backwardSigned1(float[] hp, float[] hn, boolean withN, float[] ub, float[] vb, float[] x,
-                                        float[] r, int go, int ro, int grp, int cb, int y, int xq, ConvGeometry g,
-                                        float[] t1, float[] t2) {
-        int og = g.outChannels() / g.groups();
-        int[] goff = new int[og * g.kernelH() * g.kernelW()];
-        int[] woff = new int[goff.length];
-        int nt = backwardTaps(g, grp, y, xq, goff, woff);
+    /** One input pixel through its own tap table, sign-split; {@code hn == null} drops the hn terms. */
+    private static void backwardSigned1(float[] hp, float[] hn, float[] ub, float[] vb, int go, int[] goff,
+                                        int[] woff, int nt, int cb, float[] t1, float[] t2) {
         FloatVector c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S);
-        if (withN) {
+        if (hn != null) {
             for (int t = 0; t < nt; t++) {
                 int wo = woff[t] + cb;
                 FloatVector wu = FloatVector.fromArray(S, ub, wo);
@@ -553,13 +921,5 @@ final class ChannelConv {
         }
         c1.intoArray(t1, 0);
         c2.intoArray(t2, 0);
-        int cg = g.inChannels() / g.groups();
-        int plane = g.inH() * g.inW();
-        int base = ro + (grp * cg + cb) * plane + y * g.inW() + xq;
-        for (int l = 0; l < L; l++) {
-            int o = base + l * plane;
-            float xi = x[o];
-            r[o] = xi * (xi > 0 ? t1[l] : t2[l]);
-        }
     }
 }

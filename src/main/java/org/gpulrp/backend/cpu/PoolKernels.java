@@ -20,6 +20,10 @@ final class PoolKernels {
         int w = p.inW();
         int oh = p.outH();
         int ow = p.outW();
+        if (p.kernelH() == 2 && p.kernelW() == 2 && p.padH() == 0 && p.padW() == 0) {
+            maxPool2x2(x, y, arg, r0, r1, p);
+            return;
+        }
         for (int b = r0; b < r1; b++) {
             int xb = b * p.inSize();
             int o = b * p.outSize();
@@ -47,6 +51,39 @@ final class PoolKernels {
                             }
                         }
                         y[o] = m;
+                        arg[o] = best;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #maxPool} for 2x2 windows without padding (every window inside the input), straight-line: the scan
+     * order a, b (top row), c, d (bottom row), a later value taking over only when strictly greater. The index is
+     * chosen by integer selects and the value re-read from it, so no branch depends on the data (on real data each
+     * comparison is a coin toss, and mispredicted branches made this the slowest primitive of a small CNN).
+     */
+    private static void maxPool2x2(float[] x, float[] y, float[] arg, int r0, int r1, PoolGeometry p) {
+        int h = p.inH();
+        int w = p.inW();
+        int oh = p.outH();
+        int ow = p.outW();
+        int sh = p.strideH();
+        int sw = p.strideW();
+        for (int b = r0; b < r1; b++) {
+            int xb = b * p.inSize();
+            int o = b * p.outSize();
+            for (int c = 0; c < p.channels(); c++) {
+                for (int yy = 0; yy < oh; yy++) {
+                    int row = (c * h + yy * sh) * w;
+                    for (int q = 0; q < ow; q++, o++) {
+                        int e = row + q * sw;
+                        int best = e;
+                        best = x[xb + e + 1] > x[xb + best] ? e + 1 : best;
+                        best = x[xb + e + w] > x[xb + best] ? e + w : best;
+                        best = x[xb + e + w + 1] > x[xb + best] ? e + w + 1 : best;
+                        y[o] = x[xb + best];
                         arg[o] = best;
                     }
                 }

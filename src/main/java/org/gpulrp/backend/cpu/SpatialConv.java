@@ -1,6 +1,7 @@
 package org.gpulrp.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.gpulrp.backend.ConvGeometry;
@@ -9,7 +10,7 @@ import org.gpulrp.backend.ConvGeometry;
  * Backprojection with the vector lanes over L consecutive input columns, for stride-1 convolutions whose groups
  * have too few input channels for {@link ChannelConv} (the first layer of an image network reads 1 or 3). Each
  * input element is still one fma chain over (output channel, kernel row, kernel column) ascending, skipping taps
- * that reach no output; columns whose taps do not all land inside the output go through the scalar chain.
+ * that reach no output (masked lanes at the row's borders).
  */
 final class SpatialConv {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -27,41 +28,66 @@ final class SpatialConv {
         return c + g.padW() - (g.kernelW() - 1) * g.dilationW() >= 0 && c + L - 1 + g.padW() < g.outW();
     }
 
+    private static final float[] IOTA = new float[L];
+
+    static {
+        for (int l = 0; l < L; l++) {
+            IOTA[l] = l;
+        }
+    }
+
     /**
      * {@code v == null}: {@code c = chain(u, hp)}, {@code r = x == null ? c : x c}; else the sign-split form with
-     * optional {@code hn} ({@code r = x (x > 0 ? c1 : c2)}).
+     * optional {@code hn} ({@code r = x (x > 0 ? c1 : c2)}). Rows are cut into vectors at columns 0, L, 2L, ...;
+     * an interior vector runs every tap on all lanes; a border vector (or the row's last, partial one) masks, per
+     * tap, the lanes whose column reaches no output through it, and keeps their accumulators as they were (a blend
+     * after the fma), which is the skipped tap of the contract.
      */
     static void backward(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0, int r1,
                          ConvGeometry g) {
         int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int[] goff = new int[og * kh * kw];
-        int[] woff = new int[goff.length];
         int plane = g.inH() * g.inW();
+        int wi = g.inW();
+        Tables tb = new Tables(g);
+        int[][] goff = tb.goff;
+        int[][] woff = tb.woff;
+        float[][] lo = tb.lo;
+        float[][] hi = tb.hi;
+        int[] nt = tb.nt;
+        int[][] span = tb.span;
+        FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
         for (int b = r0; b < r1; b++) {
             int go = b * g.outSize();
             int ro = b * g.inSize();
             for (int ci = 0; ci < g.inChannels(); ci++) {
-                int grp = ci / cg;
-                int cl = ci % cg;
                 for (int y = 0; y < g.inH(); y++) {
-                    int nt = rowTaps(g, grp, cl, y, goff, woff);
-                    int row = ro + ci * plane + y * g.inW();
-                    for (int c = 0; c < g.inW(); c++) {
-                        if (c + L <= g.inW() && interior(c, g)) {
-                            int gb = go + c + g.padW();
+                    int k = ci * g.inH() + y;
+                    int row = ro + ci * plane + y * wi;
+                    for (int c = 0; c < wi; c += L) {
+                        // The last vector ends at the row's end, overlapping the one before (same chains, same bits).
+                        int c0 = Math.min(c, wi - L);
+                        int gb = go + c0 + g.padW();
+                        if (interior(c0, g)) {
                             if (v == null) {
-                                plain(hp, u, x, r, gb, row + c, goff, woff, nt);
+                                plain(hp, u, x, r, gb, row + c0, goff[k], woff[k], nt[k]);
                             } else if (hn == null) {
-                                signedP(hp, u, v, x, r, gb, row + c, goff, woff, nt);
+                                signedP(hp, u, v, x, r, gb, row + c0, goff[k], woff[k], nt[k]);
                             } else {
-                                signed(hp, hn, u, v, x, r, gb, row + c, goff, woff, nt);
+                                signed(hp, hn, u, v, x, r, gb, row + c0, goff[k], woff[k], nt[k]);
                             }
-                            c += L - 1;
+                        } else if (gb + span[k][0] >= 0 && gb + span[k][1] + L <= hp.length) {
+                            FloatVector col = iota.add((float) c0);
+                            if (v == null) {
+                                plainMasked(hp, u, x, r, gb, row + c0, goff[k], woff[k], lo[k], hi[k], nt[k], col);
+                            } else {
+                                signedMasked(hp, hn, u, v, x, r, gb, row + c0, goff[k], woff[k], lo[k], hi[k], nt[k],
+                                        col);
+                            }
                         } else {
-                            scalar(hp, hn, u, v, x, r, go, row + c, grp, cl, y, c, g);
+                            // A vector load would leave the array (first or last sample of the buffer).
+                            for (int q = c0; q < c0 + L; q++) {
+                                scalar(hp, hn, u, v, x, r, go, row + q, ci / cg, ci % cg, y, q, g);
+                            }
                         }
                     }
                 }
@@ -69,8 +95,121 @@ final class SpatialConv {
         }
     }
 
-    /** Taps reaching input row y for channel cl of group grp: g offsets relative to the column, weight offsets. */
-    private static int rowTaps(ConvGeometry g, int grp, int cl, int y, int[] goff, int[] woff) {
+    /**
+     * Tap tables of every (input channel, row), shared by all samples: relevance offsets relative to the column,
+     * weight offsets, each tap's column range {@code [lo, hi)}, and the lowest and highest relevance offset (whether
+     * a vector's loads stay in the array).
+     */
+    private static final class Tables {
+        final int[][] goff;
+        final int[][] woff;
+        final float[][] lo;
+        final float[][] hi;
+        final int[] nt;
+        final int[][] span;
+
+        Tables(ConvGeometry g) {
+            int cg = g.inChannels() / g.groups();
+            int size = g.outChannels() / g.groups() * g.kernelH() * g.kernelW();
+            int count = g.inChannels() * g.inH();
+            goff = new int[count][size];
+            woff = new int[count][size];
+            lo = new float[count][size];
+            hi = new float[count][size];
+            nt = new int[count];
+            span = new int[count][2];
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int k = ci * g.inH() + y;
+                    nt[k] = rowTaps(g, ci / cg, ci % cg, y, goff[k], woff[k], lo[k], hi[k]);
+                    for (int t = 0; t < nt[k]; t++) {
+                        span[k][0] = Math.min(span[k][0], goff[k][t]);
+                        span[k][1] = Math.max(span[k][1], goff[k][t]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * ZBox backprojection in {@link #backward}'s layout: the chains {@code c0, cp, cm} of {@code w, wpos, wneg}
+     * against g, then {@code r = (x c0 - low cp) - high cm}, each op rounded; border vectors blend per tap.
+     */
+    static void backwardZBox(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
+                             float[] high, float[] r, int r0, int r1, ConvGeometry g) {
+        int plane = g.inH() * g.inW();
+        int wi = g.inW();
+        Tables tb = new Tables(g);
+        FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+        float[] c3 = new float[3];
+        for (int b = r0; b < r1; b++) {
+            int go = b * g.outSize();
+            int ro = b * g.inSize();
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int k = ci * g.inH() + y;
+                    int e0 = ci * plane + y * wi;
+                    for (int c = 0; c < wi; c += L) {
+                        int c0 = Math.min(c, wi - L);
+                        int gb = go + c0 + g.padW();
+                        boolean inner = interior(c0, g);
+                        if (inner || gb + tb.span[k][0] >= 0 && gb + tb.span[k][1] + L <= gr.length) {
+                            zbox(gr, w, wpos, wneg, x, low, high, r, gb, ro + e0 + c0, e0 + c0, tb.goff[k],
+                                    tb.woff[k], tb.lo[k], tb.hi[k], tb.nt[k], iota.add((float) c0), !inner);
+                        } else {
+                            for (int q = c0; q < c0 + L; q++) {
+                                ScalarConv.backZBox(gr, go, w, wpos, wneg, g, ci, y, q, c3);
+                                int o = ro + e0 + q;
+                                r[o] = ScalarConv.zboxR(x[o], low[e0 + q], high[e0 + q], c3[0], c3[1], c3[2]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** One vector of ZBox chains; {@code masked}: per-tap blends on the column ranges, else every lane every tap. */
+    private static void zbox(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
+                             float[] high, float[] r, int gb, int o, int e, int[] goff, int[] woff, float[] lo,
+                             float[] hi, int nt, FloatVector col, boolean masked) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector cp = FloatVector.zero(S);
+        FloatVector cm = FloatVector.zero(S);
+        if (masked) {
+            for (int t = 0; t < nt; t++) {
+                VectorMask<Float> ge = col.compare(VectorOperators.GE, lo[t]);
+                VectorMask<Float> lt = col.compare(VectorOperators.LT, hi[t]);
+                FloatVector gv = FloatVector.fromArray(S, gr, gb + goff[t]);
+                int wo = woff[t];
+                FloatVector a0 = FloatVector.broadcast(S, w[wo]).fma(gv, c0);
+                FloatVector ap = FloatVector.broadcast(S, wpos[wo]).fma(gv, cp);
+                FloatVector am = FloatVector.broadcast(S, wneg[wo]).fma(gv, cm);
+                c0 = c0.blend(c0.blend(a0, ge), lt);
+                cp = cp.blend(cp.blend(ap, ge), lt);
+                cm = cm.blend(cm.blend(am, ge), lt);
+            }
+        } else {
+            for (int t = 0; t < nt; t++) {
+                FloatVector gv = FloatVector.fromArray(S, gr, gb + goff[t]);
+                int wo = woff[t];
+                c0 = FloatVector.broadcast(S, w[wo]).fma(gv, c0);
+                cp = FloatVector.broadcast(S, wpos[wo]).fma(gv, cp);
+                cm = FloatVector.broadcast(S, wneg[wo]).fma(gv, cm);
+            }
+        }
+        FloatVector xv = FloatVector.fromArray(S, x, o);
+        FloatVector lv = FloatVector.fromArray(S, low, e);
+        FloatVector hv = FloatVector.fromArray(S, high, e);
+        xv.mul(c0).sub(lv.mul(cp)).sub(hv.mul(cm)).intoArray(r, o);
+    }
+
+    /**
+     * Taps reaching input row y for channel cl of group grp: g offsets relative to the column, weight offsets, and
+     * the columns {@code [lo, hi)} for which the tap's kernel column lands on an output column.
+     */
+    private static int rowTaps(ConvGeometry g, int grp, int cl, int y, int[] goff, int[] woff, float[] lo,
+                               float[] hi) {
         int cg = g.inChannels() / g.groups();
         int og = g.outChannels() / g.groups();
         int kh = g.kernelH();
@@ -88,11 +227,58 @@ final class SpatialConv {
                 for (int j = 0; j < kw; j++) {
                     goff[n] = oc * oh * ow + th * ow - j * g.dilationW();
                     woff[n] = ((oc * cg + cl) * kh + i) * kw + j;
+                    lo[n] = j * g.dilationW() - g.padW();
+                    hi[n] = ow + j * g.dilationW() - g.padW();
                     n++;
                 }
             }
         }
         return n;
+    }
+
+    /**
+     * Border vectors: each tap's fma result is kept only in the lanes whose column {@code col} lies in
+     * {@code [lo, hi)} (the tap reaches an output), two blends on two compares; elsewhere the accumulator stays as
+     * it was. The loads are whole vectors (the caller checked they stay in the array); lanes that read values of
+     * a neighbouring row or channel are the ones the blends drop.
+     */
+    private static void plainMasked(float[] hp, float[] w, float[] x, float[] r, int gb, int o, int[] goff,
+                                    int[] woff, float[] lo, float[] hi, int nt, FloatVector col) {
+        FloatVector c = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            FloatVector a = FloatVector.broadcast(S, w[woff[t]]).fma(FloatVector.fromArray(S, hp, gb + goff[t]), c);
+            c = c.blend(c.blend(a, col.compare(VectorOperators.GE, lo[t])), col.compare(VectorOperators.LT, hi[t]));
+        }
+        if (x == null) {
+            c.intoArray(r, o);
+        } else {
+            FloatVector.fromArray(S, x, o).mul(c).intoArray(r, o);
+        }
+    }
+
+    private static void signedMasked(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int gb,
+                                     int o, int[] goff, int[] woff, float[] lo, float[] hi, int nt,
+                                     FloatVector col) {
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            VectorMask<Float> ge = col.compare(VectorOperators.GE, lo[t]);
+            VectorMask<Float> lt = col.compare(VectorOperators.LT, hi[t]);
+            FloatVector gp = FloatVector.fromArray(S, hp, gb + goff[t]);
+            FloatVector uu = FloatVector.broadcast(S, u[woff[t]]);
+            FloatVector vv = FloatVector.broadcast(S, v[woff[t]]);
+            FloatVector a1 = uu.fma(gp, c1);
+            FloatVector a2 = vv.fma(gp, c2);
+            if (hn != null) {
+                FloatVector gn = FloatVector.fromArray(S, hn, gb + goff[t]);
+                a1 = vv.fma(gn, a1);
+                a2 = uu.fma(gn, a2);
+            }
+            c1 = c1.blend(c1.blend(a1, ge), lt);
+            c2 = c2.blend(c2.blend(a2, ge), lt);
+        }
+        FloatVector xv = FloatVector.fromArray(S, x, o);
+        xv.mul(c2.blend(c1, xv.compare(VectorOperators.GT, 0f))).intoArray(r, o);
     }
 
     private static void plain(float[] hp, float[] w, float[] x, float[] r, int gb, int o, int[] goff, int[] woff,

@@ -187,6 +187,10 @@ final class VectorConv implements ConvKernels {
                          ConvGeometry g) {
         int oh = g.outH();
         int ow = g.outW();
+        if (g.strideW() == 1 && ow >= L) {
+            zboxRows(x, w, low, high, d, r0, r1, g);
+            return;
+        }
         int[] sp = new int[2];
         fwdSpan(g, sp);
         for (int b = r0; b < r1; b++) {
@@ -208,6 +212,105 @@ final class VectorConv implements ConvKernels {
                 }
             }
         }
+    }
+
+    private static final float[] IOTA = new float[L];
+
+    static {
+        for (int l = 0; l < L; l++) {
+            IOTA[l] = l;
+        }
+    }
+
+    /**
+     * ZBox forward, stride 1, whole rows in vectors at columns 0, L, 2L, ... (the last one ending at the row's end,
+     * overlapping the one before: same chains, same bits). Interior vectors run every tap on all lanes; border
+     * vectors keep a tap's result only in the lanes whose input column lies inside the input (two compares, two
+     * blends: the skipped tap); a vector whose loads would leave the sample runs the scalar chain per column.
+     */
+    private static void zboxRows(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
+                                 ConvGeometry g) {
+        int oh = g.outH();
+        int ow = g.outW();
+        int h = g.inH();
+        int wi = g.inW();
+        int[] sp = new int[2];
+        fwdSpan(g, sp);
+        FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+        for (int b = r0; b < r1; b++) {
+            int xb = b * g.inSize();
+            for (int oc = 0; oc < g.outChannels(); oc++) {
+                int c0 = oc / g.outPerGroup() * g.inPerGroup();
+                for (int y = 0; y < oh; y++) {
+                    int o = b * g.outSize() + (oc * oh + y) * ow;
+                    int ihMin = -1;
+                    int ihMax = -1;
+                    for (int i = 0; i < g.kernelH(); i++) {
+                        int ih = y * g.strideH() - g.padH() + i * g.dilationH();
+                        if (ih >= 0 && ih < h) {
+                            ihMin = ihMin < 0 ? ih : ihMin;
+                            ihMax = ih;
+                        }
+                    }
+                    for (int q = 0; q < ow; q += L) {
+                        int q0 = Math.min(q, ow - L);
+                        if (q0 >= sp[0] && q0 + L <= sp[1]) {
+                            fwdZBoxVec(x, xb, w, low, high, g, oc, y, q0).intoArray(d, o + q0);
+                            continue;
+                        }
+                        long first = (long) c0 * h * wi + (long) ihMin * wi + q0 - g.padW();
+                        long last = (long) (c0 + g.inPerGroup() - 1) * h * wi + (long) ihMax * wi + q0 - g.padW()
+                                + (long) (g.kernelW() - 1) * g.dilationW() + L;
+                        if (ihMin >= 0 && first >= 0 && last <= g.inSize()) {
+                            fwdZBoxMasked(x, xb, w, low, high, g, oc, y, q0, iota.add((float) q0))
+                                    .intoArray(d, o + q0);
+                        } else {
+                            for (int c = q0; c < q0 + L; c++) {
+                                d[o + c] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@link #fwdZBoxVec} for a border vector: each tap kept only in lanes (columns {@code col}) it reaches. */
+    private static FloatVector fwdZBoxMasked(float[] x, int xb, float[] w, float[] low, float[] high,
+                                             ConvGeometry g, int oc, int oh, int q0, FloatVector col) {
+        int cin = g.inPerGroup();
+        int kh = g.kernelH();
+        int kw = g.kernelW();
+        int h = g.inH();
+        int wi = g.inW();
+        int dw = g.dilationW();
+        int c0 = oc / g.outPerGroup() * cin;
+        int ih0 = oh * g.strideH() - g.padH();
+        FloatVector acc = FloatVector.zero(S);
+        for (int cl = 0; cl < cin; cl++) {
+            int lc = (c0 + cl) * h * wi + q0 - g.padW();
+            int wc = (oc * cin + cl) * kh * kw;
+            for (int i = 0; i < kh; i++) {
+                int ih = ih0 + i * g.dilationH();
+                if (ih < 0 || ih >= h) {
+                    continue;
+                }
+                int lr = lc + ih * wi;
+                int wr = wc + i * kw;
+                for (int j = 0; j < kw; j++) {
+                    int e = lr + j * dw;
+                    float ww = w[wr + j];
+                    FloatVector bound = FloatVector.fromArray(S, ww > 0 ? low : high, e);
+                    FloatVector a = FloatVector.fromArray(S, x, xb + e).sub(bound).fma(FloatVector.broadcast(S, ww),
+                            acc);
+                    // input column of lane l: q0 + l - padW + j*dw, inside [0, inW)
+                    float shift = (float) (g.padW() - j * dw);
+                    acc = acc.blend(acc.blend(a, col.compare(VectorOperators.GE, shift)),
+                            col.compare(VectorOperators.LT, wi + shift));
+                }
+            }
+        }
+        return acc;
     }
 
     private static FloatVector fwdZBoxVec(float[] x, int xb, float[] w, float[] low, float[] high, ConvGeometry g,
@@ -394,6 +497,10 @@ final class VectorConv implements ConvKernels {
     @Override
     public void convBackprojectZBox(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
                                     float[] high, float[] r, int r0, int r1, ConvGeometry g) {
+        if (SpatialConv.applies(g)) {
+            SpatialConv.backwardZBox(gr, w, wpos, wneg, x, low, high, r, r0, r1, g);
+            return;
+        }
         int[] sp = new int[2];
         backSpan(g, sp);
         int wi = g.inW();
