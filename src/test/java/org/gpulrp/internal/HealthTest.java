@@ -73,19 +73,24 @@ class HealthTest {
         Rule[] rules = {new Epsilon(0.25f), new Epsilon(1e-6f), new ZPlus(), new AlphaBeta(2, 1), new Gamma(0.25f),
             new ZBox(-3, 3), new Flat(), new WSquare()};
         for (Rule rule : rules) {
-            Engine.Batch b = run(net(false), Composite.uniform(new Epsilon(0.1f)).withFirst(rule), true);
-            Health h = b.health;
-            for (int k = 0; k < h.entering.length; k++) {
-                for (int row = 0; row < ROWS; row++) {
-                    double in = h.entering[k][row];
-                    double absorbed = in - h.leaving[k][row];
-                    double scale = Math.max(1e-3, Math.abs(in));
-                    assertEquals(absorbed, h.stabilizer[k][row], 2e-4 * scale,
-                            rule.describe() + " node " + k + " row " + row + ": in " + in);
-                }
-            }
-            assertArrayEquals(new long[3], h.counts(0), rule.describe());
+            // First layer only (raw inputs: the general kernels), then every layer (after ReLUs: the shortcuts).
+            checkAccounts(rule.describe() + " first", Composite.uniform(new Epsilon(0.1f)).withFirst(rule));
+            checkAccounts(rule.describe() + " all", Composite.uniform(rule));
         }
+    }
+
+    private static void checkAccounts(String what, Composite c) {
+        Health h = run(net(false), c, true).health;
+        for (int k = 0; k < h.entering.length; k++) {
+            for (int row = 0; row < ROWS; row++) {
+                double in = h.entering[k][row];
+                double absorbed = in - h.leaving[k][row];
+                double scale = Math.max(1e-3, Math.abs(in));
+                assertEquals(absorbed, h.stabilizer[k][row], 2e-4 * scale, what + " node " + k + " row " + row
+                        + ": in " + in);
+            }
+        }
+        assertArrayEquals(new long[3], h.counts(0), what);
     }
 
     @Test
