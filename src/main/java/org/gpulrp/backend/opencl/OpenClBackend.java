@@ -91,7 +91,7 @@ public final class OpenClBackend implements Backend {
     private static final AtomicInteger LIVE_MEM_OBJECTS = new AtomicInteger();
 
     /** How a kernel is launched. */
-    private enum Shape { ELEMENTWISE, PER_SAMPLE, SIMPLE, VECTOR, TILED, CONV_VECTOR, CONV_TILED }
+    private enum Shape { ELEMENTWISE, PER_SAMPLE, SIMPLE, VECTOR, TILED, CONV_VECTOR, CONV_PIXELS, CONV_TILED }
 
     /**
      * A built kernel, how to launch it, and the largest work-group the device allows for it; {@code vecCols} is the
@@ -113,6 +113,8 @@ public final class OpenClBackend implements Backend {
     private final Map<String, Launch> launches = new HashMap<>();
     /** The conv primitives' VECTOR or TILED kernels by primitive name; absent: the simple kernel runs. */
     private final Map<String, Launch> convLaunches = new HashMap<>();
+    /** VECTOR: the backprojections' pixel-lane kernels, for few input channels per group and unit column stride. */
+    private final Map<String, Launch> convPixelLaunches = new HashMap<>();
     private final Set<ClBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private final String fallbackNote;
     private cl_mem dummy;
@@ -250,6 +252,9 @@ public final class OpenClBackend implements Backend {
             for (String op : CONV) {
                 if (tuning.convVariant() == Variant.VECTOR) {
                     convLaunches.put(op, launch(op + "_vec", Shape.CONV_VECTOR));
+                    if (op.startsWith("conv_back")) {
+                        convPixelLaunches.put(op, launch(op + "_px", Shape.CONV_PIXELS));
+                    }
                 } else if (tuning.convVariant() == Variant.TILED) {
                     Launch l = launch(op + "_tiled", Shape.CONV_TILED);
                     if (l.maxWorkGroup() < tuning.convTileP()) {
@@ -831,8 +836,8 @@ public final class OpenClBackend implements Backend {
      * {@code conv_back_signed}, {@code conv_back_zbox}) runs for {@code g} on this backend: for tests and reports.
      */
     synchronized String convKernel(String op, ConvGeometry g) {
-        Launch l = convLaunches.get(op);
-        if (l != null && (l.shape() == Shape.CONV_TILED || convVector(op, g))) {
+        Launch l = convLaunch(op, g);
+        if (l != null) {
             return l.name();
         }
         if (!launches.containsKey(op)) {
@@ -899,15 +904,28 @@ public final class OpenClBackend implements Backend {
         return m;
     }
 
+    /** The VECTOR, pixel-lane or TILED kernel conv primitive {@code op} runs for {@code g}; null: the simple one. */
+    private Launch convLaunch(String op, ConvGeometry g) {
+        Launch l = convLaunches.get(op);
+        if (l == null || l.shape() == Shape.CONV_TILED || convVector(op, g)) {
+            return l;
+        }
+        return g.strideW() == 1 ? convPixelLaunches.get(op) : null;
+    }
+
     /** Launches conv primitive {@code op}: its VECTOR or TILED kernel where built and fit, else the simple one. */
     private void convRun(String op, ConvGeometry g, int rows, Object[] args) {
         int pixels = op.startsWith("conv_back") ? g.inH() * g.inW() : g.outSize() / g.outChannels();
         int ch = channels(op, g);
-        Launch l = convLaunches.get(op);
+        Launch l = convLaunch(op, g);
         if (rows == 0 || pixels == 0 || ch == 0) {
             return;
         }
-        if (l != null && l.shape() == Shape.CONV_VECTOR && ch >= tuning.convVecMin()) {
+        if (l != null && l.shape() == Shape.CONV_PIXELS) {
+            long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
+            long tiles = ceilDiv(g.inH(), tuning.convVecPix()) * ceilDiv(g.inW(), 16);
+            run(l, args, new long[] {roundUp(tiles, lx), g.inChannels(), rows}, new long[] {lx, 1, 1});
+        } else if (l != null && l.shape() == Shape.CONV_VECTOR) {
             long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
             run(l, args, new long[] {roundUp(ceilDiv(pixels, tuning.convVecPix()), lx),
                 (long) g.groups() * ceilDiv(ch, 16), rows}, new long[] {lx, 1, 1});
@@ -1090,6 +1108,10 @@ public final class OpenClBackend implements Backend {
             releaseKernel(l.kernel());
         }
         convLaunches.clear();
+        for (Launch l : convPixelLaunches.values()) {
+            releaseKernel(l.kernel());
+        }
+        convPixelLaunches.clear();
         for (cl_program p : programs) {
             ClPrograms.release(p);
         }

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.BiFunction;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.ConvCases;
 import org.gpulrp.backend.ConvGeometry;
@@ -35,21 +36,29 @@ class OpenClConvBitIdentityTest {
      * makes the vector kernels take every case, depthwise and single-channel ones included.
      */
     enum ConvConfig {
-        SIMPLE(Map.of("conv.variant", "simple", "sample.local", "24"), ""),
-        VECTOR(Map.of("conv.variant", "vector", "conv.vec.min", "1"), "_vec"),
+        SIMPLE(Map.of("conv.variant", "simple", "sample.local", "24"), (op, g) -> op),
+        VECTOR(Map.of("conv.variant", "vector", "conv.vec.min", "1"), (op, g) -> op + "_vec"),
         VECTOR_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "3", "conv.vec.local", "3",
-                "element.local", "7"), "_vec"),
-        TILED(Map.of("conv.variant", "tiled"), "_tiled"),
+                "element.local", "7"), (op, g) -> op + "_vec"),
+        /** No case has enough channels for lanes: backprojections with unit column stride take pixel lanes. */
+        PIXELS(Map.of("conv.variant", "vector", "conv.vec.min", "100000"), ConvConfig::pixelLanes),
+        PIXELS_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "100000", "conv.vec.pix", "3",
+                "conv.vec.local", "5"), ConvConfig::pixelLanes),
+        TILED(Map.of("conv.variant", "tiled"), (op, g) -> op + "_tiled"),
         TILED_ODD(Map.of("conv.variant", "tiled", "conv.tile.p", "7", "conv.tile.c", "3", "conv.tile.k", "5"),
-                "_tiled");
+                (op, g) -> op + "_tiled");
 
         final Map<String, String> tuning;
-        /** The suffix of the kernel every conv primitive must run with this config. */
-        final String suffix;
+        /** The kernel primitive op must run for a geometry with this config. */
+        final BiFunction<String, ConvGeometry, String> kernel;
 
-        ConvConfig(Map<String, String> tuning, String suffix) {
+        ConvConfig(Map<String, String> tuning, BiFunction<String, ConvGeometry, String> kernel) {
             this.tuning = tuning;
-            this.suffix = suffix;
+            this.kernel = kernel;
+        }
+
+        private static String pixelLanes(String op, ConvGeometry g) {
+            return op.startsWith("conv_back") && g.strideW() == 1 ? op + "_px" : op;
         }
     }
 
@@ -100,7 +109,7 @@ class OpenClConvBitIdentityTest {
         float[][] ref = check(what, in, outLengths, call);
         for (ConvConfig c : ConvConfig.values()) {
             OpenClBackend be = CONFIGS.get(c);
-            assertEquals(op + c.suffix, be.convKernel(op, g), what + " on " + c);
+            assertEquals(c.kernel.apply(op, g), be.convKernel(op, g), what + " on " + c);
             assertSameBits(what + ": OpenCL " + c + " vs CPU scalar", ref, run(be, in, outLengths, call));
             assertEquals(0, be.liveBuffers(), "buffers left open");
         }
@@ -115,8 +124,8 @@ class OpenClConvBitIdentityTest {
         if (cl.device().type().equals("CPU")) {
             assertEquals(OpenClBackend.Variant.VECTOR, v, cl.tuning().summary());
             assertEquals("conv_back_vec", cl.convKernel("conv_back", wide));
-            // One input channel fills 1 of 16 lanes: the table sends that backprojection to the simple kernel.
-            assertEquals("conv_back", cl.convKernel("conv_back", narrow));
+            // One input channel fills 1 of 16 channel lanes: that backprojection takes pixel lanes instead.
+            assertEquals("conv_back_px", cl.convKernel("conv_back", narrow));
             assertEquals("conv_fwd_vec", cl.convKernel("conv_fwd", narrow));
         }
         assertTrue(cl.tuning().summary().contains("conv " + v.name().toLowerCase(java.util.Locale.ROOT)),
