@@ -334,14 +334,19 @@ __kernel void conv_back_zbox(__global const float* restrict g, __global const fl
 #ifndef CONV_VEC_PIX
 #define CONV_VEC_PIX 8
 #endif
+/* float16 channel blocks per work-item of the one-chain kernels (conv_fwd_vec, conv_zbox_vec, conv_back_vec). */
+#ifndef CONV_VEC_OCV
+#define CONV_VEC_OCV 2
+#endif
+#define CONV_LANE_BLOCK (16 * CONV_VEC_OCV)
 
 #define CONV_OUT_DIMS \
     const int OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1; \
     const int OW = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1
 
-/* The number of channel lanes a group's arranged weights take: channels rounded up to whole float16 vectors. */
+/* The channel lanes a group's arranged weights take: channels rounded up to whole blocks of CONV_VEC_OCV float16s. */
 LRP_INLINE int conv_lanes(const int n) {
-    return (n + 15) / 16 * 16;
+    return (n + CONV_LANE_BLOCK - 1) / CONV_LANE_BLOCK * CONV_LANE_BLOCK;
 }
 
 /*
@@ -374,7 +379,7 @@ __kernel void conv_arrange(__global const float* restrict w, __global float* res
 }
 
 /* Pixel tile setup shared by the forward vector kernels: the first tap's input row/column of each pixel. */
-#define CONV_FWD_TILE \
+#define CONV_FWD_TILE(NB) \
     CONV_OUT_DIMS; \
     const int OHW = OH * OW; \
     const int p0 = get_global_id(0) * CONV_VEC_PIX; \
@@ -385,11 +390,11 @@ __kernel void conv_arrange(__global const float* restrict w, __global float* res
     } \
     const int cin = C / G; \
     const int cout = OC / G; \
-    const int nb = (cout + 15) / 16; \
+    const int nb = (cout + 16 * (NB) - 1) / (16 * (NB)); \
     const int grp = cb / nb; \
-    const int l0 = cb % nb * 16; \
+    const int l0 = cb % nb * 16 * (NB); \
     const int lanes = conv_lanes(cout); \
-    const int nl = min(16, cout - l0); \
+    const int nl = min(16 * (NB), cout - l0); \
     const int np = min(CONV_VEC_PIX, OHW - p0); \
     const int oc0 = grp * cout + l0; \
     int ih0[CONV_VEC_PIX]; \
@@ -419,11 +424,19 @@ LRP_INLINE void conv_fwd_chains(const __global float* restrict xg, const __globa
         const __global float* wc = wg + cl * (KH * KW) * lanes;
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
-                const float16 wv = vload16(0, wc + (i * KW + j) * lanes);
+                float16 wv[CONV_VEC_OCV];
+                #pragma unroll
+                for (int v = 0; v < CONV_VEC_OCV; v++) {
+                    wv[v] = vload16(v, wc + (i * KW + j) * lanes);
+                }
                 #pragma unroll
                 for (int k = 0; k < CONV_VEC_PIX; k++) {
                     if (CONV_TAP_OK(k)) {
-                        acc[k] = fma((float16)(xc[CONV_TAP_AT(k)]), wv, acc[k]);
+                        const float16 xv = (float16)(xc[CONV_TAP_AT(k)]);
+                        #pragma unroll
+                        for (int v = 0; v < CONV_VEC_OCV; v++) {
+                            acc[k * CONV_VEC_OCV + v] = fma(xv, wv[v], acc[k * CONV_VEC_OCV + v]);
+                        }
                     }
                 }
             }
@@ -431,15 +444,32 @@ LRP_INLINE void conv_fwd_chains(const __global float* restrict xg, const __globa
     }
 }
 
-/* Stores lanes [0, nl) of pixel tile v[0..np) at out[(oc0 + l) * OHW + p0 + k]. */
+/* Stores lanes [0, nl) of pixel tile v[0..np) (nvb float16 blocks per pixel) at out[(oc0 + l) * OHW + p0 + k]. */
 LRP_INLINE void conv_store_lanes(const float16* v, __global float* restrict out, const int OHW, const int p0,
-                                 const int np, const int nl)
+                                 const int np, const int nl, const int nvb)
 {
     for (int k = 0; k < np; k++) {
+        for (int vb = 0; vb < nvb; vb++) {
+            float t[16];
+            vstore16(v[k * nvb + vb], 0, t);
+            for (int l = 0; l < min(16, nl - 16 * vb); l++) {
+                out[(16 * vb + l) * OHW + p0 + k] = t[l];
+            }
+        }
+    }
+}
+
+/* acc[k * nvb + vb] += the bias of lanes [0, nl) (its own rounded add), for every pixel of the tile. */
+LRP_INLINE void conv_add_bias(float16* acc, const __global float* restrict bias, const int nl, const int nvb)
+{
+    for (int vb = 0; vb < nvb; vb++) {
         float t[16];
-        vstore16(v[k], 0, t);
-        for (int l = 0; l < nl; l++) {
-            out[l * OHW + p0 + k] = t[l];
+        for (int l = 0; l < 16; l++) {
+            t[l] = 16 * vb + l < nl ? bias[16 * vb + l] : 0.0f;
+        }
+        const float16 bv = vload16(0, t);
+        for (int k = 0; k < CONV_VEC_PIX; k++) {
+            acc[k * nvb + vb] = acc[k * nvb + vb] + bv;
         }
     }
 }
@@ -448,10 +478,10 @@ __kernel void conv_fwd_vec(__global const float* restrict x, __global const floa
                            __global const float* restrict bias, const int has_bias, __global float* restrict z,
                            const int rows, CONV_GEOMETRY)
 {
-    CONV_FWD_TILE;
-    float16 acc[CONV_VEC_PIX];
+    CONV_FWD_TILE(CONV_VEC_OCV);
+    float16 acc[CONV_VEC_PIX * CONV_VEC_OCV];
     #pragma unroll
-    for (int k = 0; k < CONV_VEC_PIX; k++) {
+    for (int k = 0; k < CONV_VEC_PIX * CONV_VEC_OCV; k++) {
         acc[k] = (float16)(0.0f);
     }
     if (interior) {
@@ -460,40 +490,40 @@ __kernel void conv_fwd_vec(__global const float* restrict x, __global const floa
         conv_fwd_chains(xg, wg, acc, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 1);
     }
     if (has_bias) {
-        float t[16];
-        for (int l = 0; l < 16; l++) {
-            t[l] = l < nl ? bias[oc0 + l] : 0.0f;
-        }
-        const float16 bv = vload16(0, t);
-        #pragma unroll
-        for (int k = 0; k < CONV_VEC_PIX; k++) {
-            acc[k] = acc[k] + bv;
-        }
+        conv_add_bias(acc, bias + oc0, nl, CONV_VEC_OCV);
     }
-    conv_store_lanes(acc, z + b * (OC * OHW) + oc0 * OHW, OHW, p0, np, nl);
+    conv_store_lanes(acc, z + b * (OC * OHW) + oc0 * OHW, OHW, p0, np, nl, CONV_VEC_OCV);
 }
 
 LRP_INLINE void conv_signed_chains(const __global float* restrict xg, const __global float* restrict ug,
                                    const __global float* restrict vg, float16* p, float16* n, const int* ih0,
                                    const int* iw0, const int cin, const int H, const int W, const int KH,
                                    const int KW, const int DH, const int DW, const int lanes, const int edge,
-                                   const int with_n)
+                                   const int with_n, const int nvb)
 {
     for (int cl = 0; cl < cin; cl++) {
         const __global float* xc = xg + cl * (H * W);
         const int wc = cl * (KH * KW) * lanes;
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
-                const float16 uv = vload16(0, ug + wc + (i * KW + j) * lanes);
-                const float16 vv = vload16(0, vg + wc + (i * KW + j) * lanes);
+                float16 uv[CONV_VEC_OCV];
+                float16 vv[CONV_VEC_OCV];
+                #pragma unroll
+                for (int v = 0; v < nvb; v++) {
+                    uv[v] = vload16(v, ug + wc + (i * KW + j) * lanes);
+                    vv[v] = vload16(v, vg + wc + (i * KW + j) * lanes);
+                }
                 #pragma unroll
                 for (int k = 0; k < CONV_VEC_PIX; k++) {
                     if (CONV_TAP_OK(k)) {
                         const float16 xv = (float16)(xc[CONV_TAP_AT(k)]);
                         const int16 pos = xv > 0.0f; /* the sign picks by a lane blend, not a branch */
-                        p[k] = fma(xv, select(vv, uv, pos), p[k]);
-                        if (with_n) {
-                            n[k] = fma(xv, select(uv, vv, pos), n[k]);
+                        #pragma unroll
+                        for (int v = 0; v < nvb; v++) {
+                            p[k * nvb + v] = fma(xv, select(vv[v], uv[v], pos), p[k * nvb + v]);
+                            if (with_n) {
+                                n[k * nvb + v] = fma(xv, select(uv[v], vv[v], pos), n[k * nvb + v]);
+                            }
                         }
                     }
                 }
@@ -509,7 +539,7 @@ __kernel void conv_signed_vec(__global const float* restrict x, __global const f
                               __global float* restrict outP, __global float* restrict outN, const int has_n,
                               const int rows, CONV_GEOMETRY)
 {
-    CONV_FWD_TILE;
+    CONV_FWD_TILE(1);
     float16 p[CONV_VEC_PIX];
     float16 n[CONV_VEC_PIX];
     #pragma unroll
@@ -520,44 +550,53 @@ __kernel void conv_signed_vec(__global const float* restrict x, __global const f
     const __global float* vg = wg + vt_off;
     if (has_n) {
         if (interior) {
-            conv_signed_chains(xg, wg, vg, p, n, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 0, 1);
+            conv_signed_chains(xg, wg, vg, p, n, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 0, 1, 1);
         } else {
-            conv_signed_chains(xg, wg, vg, p, n, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 1, 1);
+            conv_signed_chains(xg, wg, vg, p, n, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 1, 1, 1);
         }
     } else {
         if (interior) {
-            conv_signed_chains(xg, wg, vg, p, n, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 0, 0);
+            conv_signed_chains(xg, wg, vg, p, n, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 0, 0, 1);
         } else {
-            conv_signed_chains(xg, wg, vg, p, n, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 1, 0);
+            conv_signed_chains(xg, wg, vg, p, n, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 1, 0, 1);
         }
     }
     const int o = b * (OC * OHW) + oc0 * OHW;
     if (has_bp) {
-        float t[16];
-        for (int l = 0; l < 16; l++) {
-            t[l] = l < nl ? biasP[oc0 + l] : 0.0f;
-        }
-        const float16 bv = vload16(0, t);
-        #pragma unroll
-        for (int k = 0; k < CONV_VEC_PIX; k++) {
-            p[k] = p[k] + bv;
-        }
+        conv_add_bias(p, biasP + oc0, nl, 1);
     }
-    conv_store_lanes(p, outP + o, OHW, p0, np, nl);
+    conv_store_lanes(p, outP + o, OHW, p0, np, nl, 1);
     if (has_n) {
         if (has_bn) {
-            float t[16];
-            for (int l = 0; l < 16; l++) {
-                t[l] = l < nl ? biasN[oc0 + l] : 0.0f;
-            }
-            const float16 bv = vload16(0, t);
-            #pragma unroll
-            for (int k = 0; k < CONV_VEC_PIX; k++) {
-                n[k] = n[k] + bv;
-            }
+            conv_add_bias(n, biasN + oc0, nl, 1);
         }
-        conv_store_lanes(n, outN + o, OHW, p0, np, nl);
+        conv_store_lanes(n, outN + o, OHW, p0, np, nl, 1);
     }
+}
+
+/* conv_signed_vec's P chains alone (outN absent), over CONV_VEC_OCV channel blocks per work-item; same arguments. */
+__kernel void conv_signed_p_vec(__global const float* restrict x, __global const float* restrict wt,
+                                const int vt_off, __global const float* restrict biasP, const int has_bp,
+                                __global const float* restrict biasN, const int has_bn,
+                                __global float* restrict outP, __global float* restrict outN, const int has_n,
+                                const int rows, CONV_GEOMETRY)
+{
+    CONV_FWD_TILE(CONV_VEC_OCV);
+    float16 p[CONV_VEC_PIX * CONV_VEC_OCV];
+    #pragma unroll
+    for (int k = 0; k < CONV_VEC_PIX * CONV_VEC_OCV; k++) {
+        p[k] = (float16)(0.0f);
+    }
+    const __global float* vg = wg + vt_off;
+    if (interior) {
+        conv_signed_chains(xg, wg, vg, p, p, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 0, 0, CONV_VEC_OCV);
+    } else {
+        conv_signed_chains(xg, wg, vg, p, p, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 1, 0, CONV_VEC_OCV);
+    }
+    if (has_bp) {
+        conv_add_bias(p, biasP + oc0, nl, CONV_VEC_OCV);
+    }
+    conv_store_lanes(p, outP + b * (OC * OHW) + oc0 * OHW, OHW, p0, np, nl, CONV_VEC_OCV);
 }
 
 LRP_INLINE void conv_zbox_chains(const __global float* restrict xg, const __global float* restrict lg,
@@ -571,15 +610,23 @@ LRP_INLINE void conv_zbox_chains(const __global float* restrict xg, const __glob
         const __global float* wc = wg + cl * (KH * KW) * lanes;
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
-                const float16 wv = vload16(0, wc + (i * KW + j) * lanes);
-                const int16 pos = wv > 0.0f;
+                float16 wv[CONV_VEC_OCV];
+                #pragma unroll
+                for (int v = 0; v < CONV_VEC_OCV; v++) {
+                    wv[v] = vload16(v, wc + (i * KW + j) * lanes);
+                }
                 #pragma unroll
                 for (int k = 0; k < CONV_VEC_PIX; k++) {
                     if (CONV_TAP_OK(k)) {
                         const int e = xc + CONV_TAP_AT(k);
                         const float xs = xg[e];
-                        const float16 t = select((float16)(xs - hg[e]), (float16)(xs - lg[e]), pos);
-                        acc[k] = fma(t, wv, acc[k]);
+                        const float16 tl = (float16)(xs - lg[e]);
+                        const float16 th = (float16)(xs - hg[e]);
+                        #pragma unroll
+                        for (int v = 0; v < CONV_VEC_OCV; v++) {
+                            const float16 t = select(th, tl, wv[v] > 0.0f);
+                            acc[k * CONV_VEC_OCV + v] = fma(t, wv[v], acc[k * CONV_VEC_OCV + v]);
+                        }
                     }
                 }
             }
@@ -591,10 +638,10 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
                             __global const float* restrict low, __global const float* restrict high,
                             __global float* restrict d, const int rows, CONV_GEOMETRY)
 {
-    CONV_FWD_TILE;
-    float16 acc[CONV_VEC_PIX];
+    CONV_FWD_TILE(CONV_VEC_OCV);
+    float16 acc[CONV_VEC_PIX * CONV_VEC_OCV];
     #pragma unroll
-    for (int k = 0; k < CONV_VEC_PIX; k++) {
+    for (int k = 0; k < CONV_VEC_PIX * CONV_VEC_OCV; k++) {
         acc[k] = (float16)(0.0f);
     }
     const __global float* lg = low + grp * cin * (H * W);
@@ -604,14 +651,14 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     } else {
         conv_zbox_chains(xg, lg, hg, wg, acc, ih0, iw0, cin, H, W, KH, KW, DH, DW, lanes, 1);
     }
-    conv_store_lanes(acc, d + b * (OC * OHW) + oc0 * OHW, OHW, p0, np, nl);
+    conv_store_lanes(acc, d + b * (OC * OHW) + oc0 * OHW, OHW, p0, np, nl, CONV_VEC_OCV);
 }
 
 /*
  * Backward vector kernels: lanes over the input channels of one group, CONV_VEC_PIX consecutive input pixels.
  * Pixel k's tap (i, j) meets output row th = th0[k] - i*DH over SH (when exact and in range), column likewise.
  */
-#define CONV_BACK_TILE \
+#define CONV_BACK_TILE(NB) \
     CONV_OUT_DIMS; \
     const int OHW = OH * OW; \
     const int HW = H * W; \
@@ -623,11 +670,11 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     } \
     const int cin = C / G; \
     const int cout = OC / G; \
-    const int nb = (cin + 15) / 16; \
+    const int nb = (cin + 16 * (NB) - 1) / (16 * (NB)); \
     const int grp = cb / nb; \
-    const int l0 = cb % nb * 16; \
+    const int l0 = cb % nb * 16 * (NB); \
     const int lanes = conv_lanes(cin); \
-    const int nl = min(16, cin - l0); \
+    const int nl = min(16 * (NB), cin - l0); \
     const int np = min(CONV_VEC_PIX, HW - p0); \
     const int ci0 = grp * cin + l0; \
     const int unit = SH == 1 && SW == 1; \
@@ -679,12 +726,20 @@ LRP_INLINE void conv_back_chains(const __global float* restrict gs, const __glob
         const __global float* wo = ws + ocl * (KH * KW) * lanes;
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
-                const float16 wv = vload16(0, wo + (i * KW + j) * lanes);
+                float16 wv[CONV_VEC_OCV];
+                #pragma unroll
+                for (int v = 0; v < CONV_VEC_OCV; v++) {
+                    wv[v] = vload16(v, wo + (i * KW + j) * lanes);
+                }
                 #pragma unroll
                 for (int k = 0; k < CONV_VEC_PIX; k++) {
                     int at;
                     if (conv_back_tap(mode, th0[k] - i * DH, tw0[k] - j * DW, SH, SW, OH, OW, &at)) {
-                        acc[k] = fma(wv, (float16)(go[at]), acc[k]);
+                        const float16 gv = (float16)(go[at]);
+                        #pragma unroll
+                        for (int v = 0; v < CONV_VEC_OCV; v++) {
+                            acc[k * CONV_VEC_OCV + v] = fma(wv[v], gv, acc[k * CONV_VEC_OCV + v]);
+                        }
                     }
                 }
             }
@@ -696,10 +751,10 @@ __kernel void conv_back_vec(__global const float* restrict g, __global const flo
                             __global const float* restrict x, const int has_x, __global float* restrict r,
                             const int rows, CONV_GEOMETRY)
 {
-    CONV_BACK_TILE;
-    float16 acc[CONV_VEC_PIX];
+    CONV_BACK_TILE(CONV_VEC_OCV);
+    float16 acc[CONV_VEC_PIX * CONV_VEC_OCV];
     #pragma unroll
-    for (int k = 0; k < CONV_VEC_PIX; k++) {
+    for (int k = 0; k < CONV_VEC_PIX * CONV_VEC_OCV; k++) {
         acc[k] = (float16)(0.0f);
     }
     const int mode = CONV_BACK_MODE;
@@ -712,11 +767,13 @@ __kernel void conv_back_vec(__global const float* restrict g, __global const flo
     }
     const int base = b * (C * HW) + ci0 * HW + p0;
     for (int k = 0; k < np; k++) {
-        float t[16];
-        vstore16(acc[k], 0, t);
-        for (int l = 0; l < nl; l++) {
-            const int e = base + l * HW + k;
-            r[e] = has_x ? x[e] * t[l] : t[l];
+        for (int vb = 0; vb < CONV_VEC_OCV; vb++) {
+            float t[16];
+            vstore16(acc[k * CONV_VEC_OCV + vb], 0, t);
+            for (int l = 0; l < min(16, nl - 16 * vb); l++) {
+                const int e = base + (16 * vb + l) * HW + k;
+                r[e] = has_x ? x[e] * t[l] : t[l];
+            }
         }
     }
 }
@@ -760,7 +817,7 @@ __kernel void conv_back_signed_vec(__global const float* restrict hp, __global c
                                    __global const float* restrict x, __global float* restrict r, const int rows,
                                    CONV_GEOMETRY)
 {
-    CONV_BACK_TILE;
+    CONV_BACK_TILE(1);
     float16 c1[CONV_VEC_PIX];
     float16 c2[CONV_VEC_PIX];
     #pragma unroll
@@ -845,7 +902,7 @@ __kernel void conv_back_zbox_vec(__global const float* restrict g, __global cons
                                  __global const float* restrict high, __global float* restrict r, const int rows,
                                  CONV_GEOMETRY)
 {
-    CONV_BACK_TILE;
+    CONV_BACK_TILE(1);
     float16 c0[CONV_VEC_PIX];
     float16 cp[CONV_VEC_PIX];
     float16 cm[CONV_VEC_PIX];

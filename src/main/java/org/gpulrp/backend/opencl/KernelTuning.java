@@ -32,6 +32,8 @@ import org.gpulrp.LrpException;
  * @param convVariant  the convolution kernels' shape (never {@code AUTO}): SIMPLE one work-item per output, VECTOR
  *                     float16 channel lanes (CPU devices), TILED local-memory weight slices (GPUs)
  * @param convVecPix   conv VECTOR: pixels per work-item (each a float16 of 16 channels per chain)
+ * @param convVecOcv   conv VECTOR: float16 channel blocks per work-item of the one-chain kernels (conv_fwd,
+ *                     conv_zbox, conv_back; the others take one)
  * @param convVecLocal conv VECTOR: work-group size (over pixel tiles)
  * @param convVecMin   conv VECTOR: fewest channels per group (output channels forward, input channels backward)
  *                     worth 16-channel lanes; fewer run the SIMPLE kernel
@@ -43,7 +45,7 @@ import org.gpulrp.LrpException;
 public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecColv, int vecColv2, int vecColv3,
                            int vecLocalRows, int tileT, int tileW, int tileK, int simpleLocalX, int simpleLocalY,
                            int elementLocal, int sampleLocal, OpenClBackend.Variant convVariant, int convVecPix,
-                           int convVecLocal, int convVecMin, int convTileP, int convTileC, int convTileK,
+                           int convVecOcv, int convVecLocal, int convVecMin, int convTileP, int convTileC, int convTileK,
                            String source) {
 
     /** Prefix of the system properties that override one key, e.g. {@code gpulrp.opencl.tuning.tile.w=2}. */
@@ -52,7 +54,7 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
     /** The keys, in record order (after {@code variant}). */
     static final String[] INT_KEYS = {"vec.rows", "vec.colv", "vec.colv2", "vec.colv3", "vec.local.rows", "tile.t",
         "tile.w", "tile.k", "simple.local.x", "simple.local.y", "element.local", "sample.local", "conv.vec.pix",
-        "conv.vec.local", "conv.vec.min", "conv.tile.p", "conv.tile.c", "conv.tile.k"};
+        "conv.vec.ocv", "conv.vec.local", "conv.vec.min", "conv.tile.p", "conv.tile.c", "conv.tile.k"};
     /** The keys whose values are kernel variants. */
     static final String[] VARIANT_KEYS = {"variant", "conv.variant"};
 
@@ -74,6 +76,7 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         InvalidArgumentException.check(convVariant != null && convVariant != OpenClBackend.Variant.AUTO,
                 "conv.variant", "must be simple, vector or tiled");
         range("conv.vec.pix", convVecPix, 1, 16);
+        range("conv.vec.ocv", convVecOcv, 1, 4);
         range("conv.vec.local", convVecLocal, 1, 1024);
         range("conv.vec.min", convVecMin, 1, 1 << 20);
         range("conv.tile.p", convTileP, 1, 1024);
@@ -112,6 +115,7 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         d.put("TILE_W", tileW);
         d.put("TILE_K", tileK);
         d.put("CONV_VEC_PIX", convVecPix);
+        d.put("CONV_VEC_OCV", convVecOcv);
         d.put("CONV_TILE_P", convTileP);
         d.put("CONV_TILE_C", convTileC);
         d.put("CONV_TILE_K", convTileK);
@@ -121,14 +125,14 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
     /** The same values with another variant (e.g. after a TILED fallback). */
     KernelTuning withVariant(OpenClBackend.Variant v) {
         return new KernelTuning(v, vecRows, vecColv, vecColv2, vecColv3, vecLocalRows, tileT, tileW, tileK,
-                simpleLocalX, simpleLocalY, elementLocal, sampleLocal, convVariant, convVecPix, convVecLocal,
-                convVecMin, convTileP, convTileC, convTileK, source);
+                simpleLocalX, simpleLocalY, elementLocal, sampleLocal, convVariant, convVecPix, convVecOcv,
+                convVecLocal, convVecMin, convTileP, convTileC, convTileK, source);
     }
 
     /** The same values with another convolution variant (e.g. after a TILED fallback). */
     KernelTuning withConvVariant(OpenClBackend.Variant v) {
         return new KernelTuning(variant, vecRows, vecColv, vecColv2, vecColv3, vecLocalRows, tileT, tileW, tileK,
-                simpleLocalX, simpleLocalY, elementLocal, sampleLocal, v, convVecPix, convVecLocal, convVecMin,
+                simpleLocalX, simpleLocalY, elementLocal, sampleLocal, v, convVecPix, convVecOcv, convVecLocal, convVecMin,
                 convTileP, convTileC, convTileK, source);
     }
 
@@ -140,7 +144,7 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
                     + tileK;
             default -> "simple " + simpleLocalX + "x" + simpleLocalY + " work-groups";
         } + "; conv " + switch (convVariant) {
-            case VECTOR -> "vector 16 channels x " + convVecPix + " pixels per work-item";
+            case VECTOR -> "vector " + 16 * convVecOcv + " channels x " + convVecPix + " pixels per work-item";
             case TILED -> "tiled " + convTileC + " channels x " + convTileP + " pixels per work-group, k " + convTileK;
             default -> "simple";
         } + " (" + source + ")";
@@ -198,7 +202,7 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         return new KernelTuning(variant("variant", v.get("variant")), ints[0], ints[1], ints[2], ints[3], ints[4],
                 ints[5], ints[6], ints[7], ints[8], ints[9], ints[10], ints[11],
                 variant("conv.variant", v.get("conv.variant")), ints[12], ints[13], ints[14], ints[15], ints[16],
-                ints[17], source.toString());
+                ints[17], ints[18], source.toString());
     }
 
     private static boolean isParam(String key) {

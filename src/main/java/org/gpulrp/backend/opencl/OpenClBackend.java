@@ -255,6 +255,9 @@ public final class OpenClBackend implements Backend {
                     if (op.startsWith("conv_back")) {
                         convPixelLaunches.put(op, launch(op + "_px", Shape.CONV_PIXELS));
                     }
+                    if (op.equals("conv_signed")) {
+                        convLaunches.put("conv_signed_p", launch("conv_signed_p_vec", Shape.CONV_VECTOR));
+                    }
                 } else if (tuning.convVariant() == Variant.TILED) {
                     Launch l = launch(op + "_tiled", Shape.CONV_TILED);
                     if (l.maxWorkGroup() < tuning.convTileP()) {
@@ -685,7 +688,8 @@ public final class OpenClBackend implements Backend {
             try {
                 args[1] = wt;
                 args[2] = arrangedSize(false, g);
-                convRun("conv_signed", g, rows, concat(args, geometry(g)));
+                // Without outN, one chain per output: the kernel with wider channel blocks.
+                convRun(outN == null ? "conv_signed_p" : "conv_signed", g, rows, concat(args, geometry(g)));
             } finally {
                 releaseMem(wt);
             }
@@ -858,10 +862,11 @@ public final class OpenClBackend implements Backend {
     }
 
     /** The floats one weight array takes arranged for channel lanes (conv_arrange in kernels/conv.cl). */
-    private static int arrangedSize(boolean back, ConvGeometry g) {
+    private int arrangedSize(boolean back, ConvGeometry g) {
         int cin = g.inChannels() / g.groups();
         int cout = g.outChannels() / g.groups();
-        int lanes = ceilDivInt(back ? cin : cout, 16) * 16;
+        int block = 16 * tuning.convVecOcv();
+        int lanes = ceilDivInt(back ? cin : cout, block) * block;
         return g.groups() * (back ? cout : cin) * g.kernelH() * g.kernelW() * lanes;
     }
 
@@ -927,8 +932,11 @@ public final class OpenClBackend implements Backend {
             run(l, args, new long[] {roundUp(tiles, lx), g.inChannels(), rows}, new long[] {lx, 1, 1});
         } else if (l != null && l.shape() == Shape.CONV_VECTOR) {
             long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
+            int block = 16 * (l.name().equals("conv_fwd_vec") || l.name().equals("conv_zbox_vec")
+                    || l.name().equals("conv_back_vec") || l.name().equals("conv_signed_p_vec")
+                    ? tuning.convVecOcv() : 1);
             run(l, args, new long[] {roundUp(ceilDiv(pixels, tuning.convVecPix()), lx),
-                (long) g.groups() * ceilDiv(ch, 16), rows}, new long[] {lx, 1, 1});
+                (long) g.groups() * ceilDiv(ch, block), rows}, new long[] {lx, 1, 1});
         } else if (l != null && l.shape() == Shape.CONV_TILED) {
             long lx = tuning.convTileP();
             run(l, args, new long[] {roundUp(pixels, lx), (long) g.groups() * ceilDiv(ch, tuning.convTileC()), rows},

@@ -39,7 +39,9 @@ class OpenClConvBitIdentityTest {
         SIMPLE(Map.of("conv.variant", "simple", "sample.local", "24"), (op, g) -> op),
         VECTOR(Map.of("conv.variant", "vector", "conv.vec.min", "1"), (op, g) -> op + "_vec"),
         VECTOR_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "3", "conv.vec.local", "3",
-                "element.local", "7"), (op, g) -> op + "_vec"),
+                "conv.vec.ocv", "3", "element.local", "7"), (op, g) -> op + "_vec"),
+        VECTOR_NARROW(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "1", "conv.vec.ocv", "1"),
+                (op, g) -> op + "_vec"),
         /** No case has enough channels for lanes: backprojections with unit column stride take pixel lanes. */
         PIXELS(Map.of("conv.variant", "vector", "conv.vec.min", "100000"), ConvConfig::pixelLanes),
         PIXELS_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "100000", "conv.vec.pix", "3",
