@@ -23,13 +23,18 @@
  * Variants, same bits (the host picks one per device type from the tuning key conv.variant):
  *   simple (conv_fwd, ...)  one work-item per output element; global (sample size rounded up to the host's local
  *                           size, B). The reference statement of the contract.
- *   *_vec    CPU devices (PoCL): 16 channels in float16 lanes x CONV_VEC_PIX pixels per work-item, the weights first
- *            re-arranged by conv_arrange into a per-call scratch buffer so one tap's 16 channels are contiguous;
- *            pixel tiles whose taps all fall inside the input run without bounds checks.
+ *   *_vec    CPU devices (PoCL): channels in float16 lanes x CONV_VEC_PIX pixels per work-item, CONV_VEC_OCV
+ *            float16 blocks per work-item in the one-chain kernels (conv_fwd_vec, conv_signed_p_vec: conv_signed
+ *            without outN, conv_zbox_vec, conv_back_vec), one in the others; the weights are first re-arranged by
+ *            conv_arrange into a per-call scratch buffer so one tap's channels are contiguous; pixel tiles whose
+ *            taps all fall inside the input run without bounds checks. Used where a group has at least
+ *            conv.vec.min channels (output channels forward, input channels backward).
+ *   *_px     CPU devices, backprojections onto fewer input channels (the first layer) with unit column stride:
+ *            16 consecutive input columns in float16 lanes x CONV_VEC_PIX rows per work-item.
  *   *_tiled  GPUs: CONV_TILE_P pixels per work-group, CONV_TILE_C channels per work-item, weight slices of
  *            CONV_TILE_K chain steps staged in local memory.
- * Tuning parameters (#ifndef defaults below, overridden by the host's #defines): CONV_VEC_PIX 8; CONV_TILE_P 64,
- * CONV_TILE_C 8, CONV_TILE_K 32.
+ * Tuning parameters (#ifndef defaults below, overridden by the host's #defines): CONV_VEC_PIX 8, CONV_VEC_OCV 2;
+ * CONV_TILE_P 64, CONV_TILE_C 8, CONV_TILE_K 32.
  * Compiled after lrp_common.h, which the host prepends.
  */
 #pragma OPENCL FP_CONTRACT OFF
