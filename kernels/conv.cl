@@ -344,6 +344,8 @@ __kernel void conv_back_zbox(__global const float* restrict g, __global const fl
 #define CONV_VEC_OCV 2
 #endif
 #define CONV_LANE_BLOCK (16 * CONV_VEC_OCV)
+/* Pixels per work-item of conv_back_signed_vec (two chains over CONV_VEC_OCV blocks): the same register tile. */
+#define CONV_PIX2 ((CONV_VEC_PIX + CONV_VEC_OCV - 1) / CONV_VEC_OCV)
 
 #define CONV_OUT_DIMS \
     const int OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1; \
@@ -663,11 +665,11 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
  * Backward vector kernels: lanes over the input channels of one group, CONV_VEC_PIX consecutive input pixels.
  * Pixel k's tap (i, j) meets output row th = th0[k] - i*DH over SH (when exact and in range), column likewise.
  */
-#define CONV_BACK_TILE(NB) \
+#define CONV_BACK_TILE(NB, NP) \
     CONV_OUT_DIMS; \
     const int OHW = OH * OW; \
     const int HW = H * W; \
-    const int p0 = get_global_id(0) * CONV_VEC_PIX; \
+    const int p0 = get_global_id(0) * (NP); \
     const int cb = get_global_id(1); \
     const int b = get_global_id(2); \
     if (p0 >= HW || b >= rows) { \
@@ -680,14 +682,14 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     const int l0 = cb % nb * 16 * (NB); \
     const int lanes = conv_lanes(cin); \
     const int nl = min(16 * (NB), cin - l0); \
-    const int np = min(CONV_VEC_PIX, HW - p0); \
+    const int np = min((NP), HW - p0); \
     const int ci0 = grp * cin + l0; \
     const int unit = SH == 1 && SW == 1; \
-    int th0[CONV_VEC_PIX]; \
-    int tw0[CONV_VEC_PIX]; \
+    int th0[NP]; \
+    int tw0[NP]; \
     int interior = unit; \
     _Pragma("unroll") \
-    for (int k = 0; k < CONV_VEC_PIX; k++) { \
+    for (int k = 0; k < (NP); k++) { \
         const int p = min(p0 + k, HW - 1); \
         th0[k] = p / W + PH; \
         tw0[k] = p % W + PW; \
@@ -756,7 +758,7 @@ __kernel void conv_back_vec(__global const float* restrict g, __global const flo
                             __global const float* restrict x, const int has_x, __global float* restrict r,
                             const int rows, CONV_GEOMETRY)
 {
-    CONV_BACK_TILE(CONV_VEC_OCV);
+    CONV_BACK_TILE(CONV_VEC_OCV, CONV_VEC_PIX);
     float16 acc[CONV_VEC_PIX * CONV_VEC_OCV];
     #pragma unroll
     for (int k = 0; k < CONV_VEC_PIX * CONV_VEC_OCV; k++) {
@@ -795,19 +797,28 @@ LRP_INLINE void conv_back_signed_chains(const __global float* restrict hps, cons
         const int wo = ocl * (KH * KW) * lanes;
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
-                const float16 uv = vload16(0, us + wo + (i * KW + j) * lanes);
-                const float16 vv = vload16(0, vs + wo + (i * KW + j) * lanes);
+                float16 uv[CONV_VEC_OCV];
+                float16 vv[CONV_VEC_OCV];
                 #pragma unroll
-                for (int k = 0; k < CONV_VEC_PIX; k++) {
+                for (int v = 0; v < CONV_VEC_OCV; v++) {
+                    uv[v] = vload16(v, us + wo + (i * KW + j) * lanes);
+                    vv[v] = vload16(v, vs + wo + (i * KW + j) * lanes);
+                }
+                #pragma unroll
+                for (int k = 0; k < CONV_PIX2; k++) {
                     int at;
                     if (conv_back_tap(mode, th0[k] - i * DH, tw0[k] - j * DW, SH, SW, OH, OW, &at)) {
                         const float16 p = (float16)(hps[go + at]);
-                        c1[k] = fma(uv, p, c1[k]);
-                        c2[k] = fma(vv, p, c2[k]);
-                        if (with_n) {
-                            const float16 n = (float16)(hns[go + at]);
-                            c1[k] = fma(vv, n, c1[k]);
-                            c2[k] = fma(uv, n, c2[k]);
+                        const float16 n = with_n ? (float16)(hns[go + at]) : p;
+                        #pragma unroll
+                        for (int v = 0; v < CONV_VEC_OCV; v++) {
+                            const int a = k * CONV_VEC_OCV + v;
+                            c1[a] = fma(uv[v], p, c1[a]);
+                            c2[a] = fma(vv[v], p, c2[a]);
+                            if (with_n) {
+                                c1[a] = fma(vv[v], n, c1[a]);
+                                c2[a] = fma(uv[v], n, c2[a]);
+                            }
                         }
                     }
                 }
@@ -822,11 +833,11 @@ __kernel void conv_back_signed_vec(__global const float* restrict hp, __global c
                                    __global const float* restrict x, __global float* restrict r, const int rows,
                                    CONV_GEOMETRY)
 {
-    CONV_BACK_TILE(1);
-    float16 c1[CONV_VEC_PIX];
-    float16 c2[CONV_VEC_PIX];
+    CONV_BACK_TILE(CONV_VEC_OCV, CONV_PIX2);
+    float16 c1[CONV_PIX2 * CONV_VEC_OCV];
+    float16 c2[CONV_PIX2 * CONV_VEC_OCV];
     #pragma unroll
-    for (int k = 0; k < CONV_VEC_PIX; k++) {
+    for (int k = 0; k < CONV_PIX2 * CONV_VEC_OCV; k++) {
         c1[k] = (float16)(0.0f);
         c2[k] = (float16)(0.0f);
     }
@@ -858,14 +869,16 @@ __kernel void conv_back_signed_vec(__global const float* restrict hp, __global c
     }
     const int base = b * (C * HW) + ci0 * HW + p0;
     for (int k = 0; k < np; k++) {
-        float t1[16];
-        float t2[16];
-        vstore16(c1[k], 0, t1);
-        vstore16(c2[k], 0, t2);
-        for (int l = 0; l < nl; l++) {
-            const int e = base + l * HW + k;
-            const float xi = x[e];
-            r[e] = xi * (xi > 0.0f ? t1[l] : t2[l]);
+        for (int vb = 0; vb < CONV_VEC_OCV; vb++) {
+            float t1[16];
+            float t2[16];
+            vstore16(c1[k * CONV_VEC_OCV + vb], 0, t1);
+            vstore16(c2[k * CONV_VEC_OCV + vb], 0, t2);
+            for (int l = 0; l < min(16, nl - 16 * vb); l++) {
+                const int e = base + (16 * vb + l) * HW + k;
+                const float xi = x[e];
+                r[e] = xi * (xi > 0.0f ? t1[l] : t2[l]);
+            }
         }
     }
 }
@@ -907,7 +920,7 @@ __kernel void conv_back_zbox_vec(__global const float* restrict g, __global cons
                                  __global const float* restrict high, __global float* restrict r, const int rows,
                                  CONV_GEOMETRY)
 {
-    CONV_BACK_TILE(1);
+    CONV_BACK_TILE(1, CONV_VEC_PIX);
     float16 c0[CONV_VEC_PIX];
     float16 cp[CONV_VEC_PIX];
     float16 cm[CONV_VEC_PIX];

@@ -932,10 +932,14 @@ public final class OpenClBackend implements Backend {
             run(l, args, new long[] {roundUp(tiles, lx), g.inChannels(), rows}, new long[] {lx, 1, 1});
         } else if (l != null && l.shape() == Shape.CONV_VECTOR) {
             long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
-            int block = 16 * (l.name().equals("conv_fwd_vec") || l.name().equals("conv_zbox_vec")
+            boolean wide = l.name().equals("conv_fwd_vec") || l.name().equals("conv_zbox_vec")
                     || l.name().equals("conv_back_vec") || l.name().equals("conv_signed_p_vec")
-                    ? tuning.convVecOcv() : 1);
-            run(l, args, new long[] {roundUp(ceilDiv(pixels, tuning.convVecPix()), lx),
+                    || l.name().equals("conv_back_signed_vec");
+            int block = 16 * (wide ? tuning.convVecOcv() : 1);
+            // conv_back_signed_vec keeps two chains: its tile trades pixels for channel blocks (CONV_PIX2).
+            int pix = l.name().equals("conv_back_signed_vec") ? ceilDivInt(tuning.convVecPix(), tuning.convVecOcv())
+                    : tuning.convVecPix();
+            run(l, args, new long[] {roundUp(ceilDiv(pixels, pix), lx),
                 (long) g.groups() * ceilDiv(ch, block), rows}, new long[] {lx, 1, 1});
         } else if (l != null && l.shape() == Shape.CONV_TILED) {
             long lx = tuning.convTileP();
