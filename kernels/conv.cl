@@ -25,7 +25,8 @@
  *                           size, B). The reference statement of the contract.
  *   *_vec    CPU devices (PoCL): channels in float16 lanes x CONV_VEC_PIX pixels per work-item, CONV_VEC_OCV
  *            float16 blocks per work-item in the one-chain kernels (conv_fwd_vec, conv_signed_p_vec: conv_signed
- *            without outN, conv_zbox_vec, conv_back_vec), one in the others; the weights are first re-arranged by
+ *            without outN, conv_zbox_vec, conv_back_vec) and in conv_back_signed_vec (with CONV_PIX2 pixels, so
+ *            the register tile stays the same), one in the others; the weights are first re-arranged by
  *            conv_arrange into a per-call scratch buffer so one tap's channels are contiguous; pixel tiles whose
  *            taps all fall inside the input run without bounds checks. Used where a group has at least
  *            conv.vec.min channels (output channels forward, input channels backward).
