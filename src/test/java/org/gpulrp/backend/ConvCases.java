@@ -42,6 +42,11 @@ public final class ConvCases {
         // Few input channels, stride 1, wide rows (the column-lane backprojection), dilated and grouped.
         {3, 9, 40, 5, 3, 3, 1, 1, 2, 2, 2, 2, 1, 2},
         {2, 5, 37, 4, 3, 5, 1, 1, 1, 2, 1, 1, 2, 3},
+        // Kernel larger than the input (padding makes room); several 16-channel blocks with tails, interior pixel
+        // tiles and borders; grouped 17 -> 20 channels per group, strided and dilated (the OpenCL lane kernels).
+        {4, 3, 4, 20, 5, 5, 1, 1, 2, 2, 1, 1, 1, 2},
+        {36, 10, 30, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+        {34, 7, 12, 40, 3, 3, 2, 1, 1, 1, 1, 2, 2, 2},
     };
 
     /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */

@@ -29,18 +29,34 @@ import org.gpulrp.LrpException;
  * @param simpleLocalY SIMPLE: work-group rows
  * @param elementLocal elementwise kernels' work-group size
  * @param sampleLocal  per-sample kernels' work-group size
+ * @param convVariant  the convolution kernels' shape (never {@code AUTO}): SIMPLE one work-item per output, VECTOR
+ *                     float16 channel lanes (CPU devices), TILED local-memory weight slices (GPUs)
+ * @param convVecPix   conv VECTOR: pixels per work-item (each a float16 of 16 channels per chain)
+ * @param convVecOcv   conv VECTOR: float16 channel blocks per work-item of the one-chain kernels (conv_fwd,
+ *                     conv_zbox, conv_back; the others take one)
+ * @param convVecLocal conv VECTOR: work-group size (over pixel tiles)
+ * @param convVecMin   conv VECTOR: fewest channels per group (output channels forward, input channels backward)
+ *                     worth 16-channel lanes; fewer run the SIMPLE kernel
+ * @param convTileP    conv TILED: work-group size, one pixel per work-item
+ * @param convTileC    conv TILED: channels per work-item (register tile)
+ * @param convTileK    conv TILED: depth of the staged weight slices
  * @param source       where the values came from, for reports (e.g. {@code gpu.nvidia})
  */
 public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecColv, int vecColv2, int vecColv3,
                            int vecLocalRows, int tileT, int tileW, int tileK, int simpleLocalX, int simpleLocalY,
-                           int elementLocal, int sampleLocal, String source) {
+                           int elementLocal, int sampleLocal, OpenClBackend.Variant convVariant, int convVecPix,
+                           int convVecOcv, int convVecLocal, int convVecMin, int convTileP, int convTileC, int convTileK,
+                           String source) {
 
     /** Prefix of the system properties that override one key, e.g. {@code gpulrp.opencl.tuning.tile.w=2}. */
     public static final String PROPERTY_PREFIX = "gpulrp.opencl.tuning.";
     static final String RESOURCE = "/org/gpulrp/kernels/tuning.properties";
     /** The keys, in record order (after {@code variant}). */
     static final String[] INT_KEYS = {"vec.rows", "vec.colv", "vec.colv2", "vec.colv3", "vec.local.rows", "tile.t",
-        "tile.w", "tile.k", "simple.local.x", "simple.local.y", "element.local", "sample.local"};
+        "tile.w", "tile.k", "simple.local.x", "simple.local.y", "element.local", "sample.local", "conv.vec.pix",
+        "conv.vec.ocv", "conv.vec.local", "conv.vec.min", "conv.tile.p", "conv.tile.c", "conv.tile.k"};
+    /** The keys whose values are kernel variants. */
+    static final String[] VARIANT_KEYS = {"variant", "conv.variant"};
 
     public KernelTuning {
         InvalidArgumentException.check(variant != null && variant != OpenClBackend.Variant.AUTO, "variant",
@@ -57,6 +73,15 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         range("simple.local.y", simpleLocalY, 1, 1024);
         range("element.local", elementLocal, 1, 4096);
         range("sample.local", sampleLocal, 1, 4096);
+        InvalidArgumentException.check(convVariant != null && convVariant != OpenClBackend.Variant.AUTO,
+                "conv.variant", "must be simple, vector or tiled");
+        range("conv.vec.pix", convVecPix, 1, 16);
+        range("conv.vec.ocv", convVecOcv, 1, 4);
+        range("conv.vec.local", convVecLocal, 1, 1024);
+        range("conv.vec.min", convVecMin, 1, 1 << 20);
+        range("conv.tile.p", convTileP, 1, 1024);
+        range("conv.tile.c", convTileC, 1, 32);
+        range("conv.tile.k", convTileK, 1, 256);
     }
 
     private static void range(String key, int v, int lo, int hi) {
@@ -74,6 +99,11 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         return 4L * (2L * tileB() * (tileK + 1) + 2L * tileK * tileB());
     }
 
+    /** Local memory the largest conv TILED kernel needs (conv_back_zbox_tiled: three staged weight slices). */
+    public long convTiledLocalBytes() {
+        return 4L * 3 * convTileC * convTileK;
+    }
+
     /** The #defines the kernels read. */
     Map<String, Integer> defines() {
         Map<String, Integer> d = new LinkedHashMap<>();
@@ -84,13 +114,26 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         d.put("TILE_T", tileT);
         d.put("TILE_W", tileW);
         d.put("TILE_K", tileK);
+        d.put("CONV_VEC_PIX", convVecPix);
+        d.put("CONV_VEC_OCV", convVecOcv);
+        d.put("CONV_TILE_P", convTileP);
+        d.put("CONV_TILE_C", convTileC);
+        d.put("CONV_TILE_K", convTileK);
         return d;
     }
 
     /** The same values with another variant (e.g. after a TILED fallback). */
     KernelTuning withVariant(OpenClBackend.Variant v) {
         return new KernelTuning(v, vecRows, vecColv, vecColv2, vecColv3, vecLocalRows, tileT, tileW, tileK,
-                simpleLocalX, simpleLocalY, elementLocal, sampleLocal, source);
+                simpleLocalX, simpleLocalY, elementLocal, sampleLocal, convVariant, convVecPix, convVecOcv,
+                convVecLocal, convVecMin, convTileP, convTileC, convTileK, source);
+    }
+
+    /** The same values with another convolution variant (e.g. after a TILED fallback). */
+    KernelTuning withConvVariant(OpenClBackend.Variant v) {
+        return new KernelTuning(variant, vecRows, vecColv, vecColv2, vecColv3, vecLocalRows, tileT, tileW, tileK,
+                simpleLocalX, simpleLocalY, elementLocal, sampleLocal, v, convVecPix, convVecOcv, convVecLocal, convVecMin,
+                convTileP, convTileC, convTileK, source);
     }
 
     /** Short form for reports: the variant's own parameters. */
@@ -100,6 +143,10 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
             case TILED -> "tiled " + tileB() + "x" + tileB() + " per " + tileT + "x" + tileT + " work-group, k "
                     + tileK;
             default -> "simple " + simpleLocalX + "x" + simpleLocalY + " work-groups";
+        } + "; conv " + switch (convVariant) {
+            case VECTOR -> "vector " + 16 * convVecOcv + " channels x " + convVecPix + " pixels per work-item";
+            case TILED -> "tiled " + convTileC + " channels x " + convTileP + " pixels per work-group, k " + convTileK;
+            default -> "simple";
         } + " (" + source + ")";
     }
 
@@ -152,13 +199,17 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         for (int k = 0; k < ints.length; k++) {
             ints[k] = parse(INT_KEYS[k], v.get(INT_KEYS[k]));
         }
-        return new KernelTuning(variant(v.get("variant")), ints[0], ints[1], ints[2], ints[3], ints[4], ints[5],
-                ints[6], ints[7], ints[8], ints[9], ints[10], ints[11], source.toString());
+        return new KernelTuning(variant("variant", v.get("variant")), ints[0], ints[1], ints[2], ints[3], ints[4],
+                ints[5], ints[6], ints[7], ints[8], ints[9], ints[10], ints[11],
+                variant("conv.variant", v.get("conv.variant")), ints[12], ints[13], ints[14], ints[15], ints[16],
+                ints[17], ints[18], source.toString());
     }
 
     private static boolean isParam(String key) {
-        if (key.equals("variant")) {
-            return true;
+        for (String k : VARIANT_KEYS) {
+            if (k.equals(key)) {
+                return true;
+            }
         }
         for (String k : INT_KEYS) {
             if (k.equals(key)) {
@@ -170,8 +221,8 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
 
     private static String checkKey(String key, String shownAs) {
         if (!isParam(key)) {
-            throw new InvalidArgumentException(shownAs, "is not a kernel tuning key; known: variant, "
-                    + String.join(", ", INT_KEYS));
+            throw new InvalidArgumentException(shownAs, "is not a kernel tuning key; known: "
+                    + String.join(", ", VARIANT_KEYS) + ", " + String.join(", ", INT_KEYS));
         }
         return key;
     }
@@ -199,7 +250,10 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         }
     }
 
-    private static OpenClBackend.Variant variant(String value) {
+    private static OpenClBackend.Variant variant(String key, String value) {
+        if (value == null) {
+            throw new LrpException("kernel tuning table " + RESOURCE + " has no value for '" + key + "'");
+        }
         try {
             OpenClBackend.Variant v = OpenClBackend.Variant.valueOf(value.toUpperCase(Locale.ROOT));
             if (v != OpenClBackend.Variant.AUTO) {
@@ -208,7 +262,7 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         } catch (IllegalArgumentException | NullPointerException e) {
             // reported below
         }
-        throw new InvalidArgumentException("tuning variant", "must be one of simple, vector, tiled; got '" + value
+        throw new InvalidArgumentException("tuning " + key, "must be one of simple, vector, tiled; got '" + value
                 + "'");
     }
 

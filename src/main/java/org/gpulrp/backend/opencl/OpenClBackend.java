@@ -81,6 +81,9 @@ public final class OpenClBackend implements Backend {
     /** Kernels over (element of a sample, batch row): one work-item per output element. */
     private static final String[] PER_SAMPLE = {"conv_fwd", "conv_signed", "conv_zbox", "conv_back",
         "conv_back_signed", "conv_back_zbox", "max_pool", "max_pool_route", "copy_rows"};
+    /** The convolution primitives; each has a simple (PER_SAMPLE), a _vec and a _tiled kernel. */
+    private static final String[] CONV = {"conv_fwd", "conv_signed", "conv_zbox", "conv_back", "conv_back_signed",
+        "conv_back_zbox"};
     private static final String[] DENSE = {"linear", "linear_signed", "linear_signed_p", "linear_zbox",
         "backproject", "backproject_signed", "backproject_signed_p", "backproject_zbox"};
 
@@ -88,7 +91,7 @@ public final class OpenClBackend implements Backend {
     private static final AtomicInteger LIVE_MEM_OBJECTS = new AtomicInteger();
 
     /** How a kernel is launched. */
-    private enum Shape { ELEMENTWISE, PER_SAMPLE, SIMPLE, VECTOR, TILED }
+    private enum Shape { ELEMENTWISE, PER_SAMPLE, SIMPLE, VECTOR, TILED, CONV_VECTOR, CONV_PIXELS, CONV_TILED }
 
     /**
      * A built kernel, how to launch it, and the largest work-group the device allows for it; {@code vecCols} is the
@@ -108,6 +111,10 @@ public final class OpenClBackend implements Backend {
     private final List<cl_program> programs = new ArrayList<>();
     private final Map<String, cl_program> programByKernel = new HashMap<>();
     private final Map<String, Launch> launches = new HashMap<>();
+    /** The conv primitives' VECTOR or TILED kernels by primitive name; absent: the simple kernel runs. */
+    private final Map<String, Launch> convLaunches = new HashMap<>();
+    /** VECTOR: the backprojections' pixel-lane kernels, for few input channels per group and unit column stride. */
+    private final Map<String, Launch> convPixelLaunches = new HashMap<>();
     private final Set<ClBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private final String fallbackNote;
     private cl_mem dummy;
@@ -222,6 +229,13 @@ public final class OpenClBackend implements Backend {
             note = "simple kernels: the tiled ones need " + requested.tileT() * requested.tileT()
                     + "-item work-groups and " + requested.tiledLocalBytes() + " bytes of local memory";
         }
+        if (t.convVariant() == Variant.TILED && (found.maxWorkGroupSize() < t.convTileP()
+                || found.localMemBytes() < t.convTiledLocalBytes())) {
+            t = t.withConvVariant(Variant.SIMPLE);
+            String n = "simple conv kernels: the tiled ones need " + requested.convTileP()
+                    + "-item work-groups and " + requested.convTiledLocalBytes() + " bytes of local memory";
+            note = note.isEmpty() ? n : note + "; " + n;
+        }
         this.variant = t.variant();
         this.tuning = t;
         try {
@@ -262,8 +276,31 @@ public final class OpenClBackend implements Backend {
                 }
                 launches.put(op, l);
             }
+            if (tuning.convVariant() == Variant.VECTOR) {
+                launches.put("conv_arrange", launch("conv_arrange", Shape.ELEMENTWISE));
+            }
+            for (String op : CONV) {
+                if (tuning.convVariant() == Variant.VECTOR) {
+                    convLaunches.put(op, launch(op + "_vec", Shape.CONV_VECTOR));
+                    if (op.startsWith("conv_back")) {
+                        convPixelLaunches.put(op, launch(op + "_px", Shape.CONV_PIXELS));
+                    }
+                    if (op.equals("conv_signed")) {
+                        convLaunches.put("conv_signed_p", launch("conv_signed_p_vec", Shape.CONV_VECTOR));
+                    }
+                } else if (tuning.convVariant() == Variant.TILED) {
+                    Launch l = launch(op + "_tiled", Shape.CONV_TILED);
+                    if (l.maxWorkGroup() < tuning.convTileP()) {
+                        fellBack.add(op);
+                        releaseKernel(l.kernel());
+                    } else {
+                        convLaunches.put(op, l);
+                    }
+                }
+            }
             if (!fellBack.isEmpty()) {
-                note = "simple kernels for " + String.join(", ", fellBack) + " (tiled work-group too large here)";
+                String n = "simple kernels for " + String.join(", ", fellBack) + " (tiled work-group too large here)";
+                note = note.isEmpty() ? n : note + "; " + n;
             }
             // Stands in for an absent optional buffer (OpenCL cannot portably take a NULL cl_mem argument); the
             // kernels read a has_* flag and never touch it.
@@ -652,7 +689,17 @@ public final class OpenClBackend implements Backend {
         geometryOk(g, "g");
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
             opt(bias, "bias", g.outChannels()), flag(bias), buf(z, "z", (long) rows * g.outSize()), rows};
-        perSample("conv_fwd", g.outSize(), rows, concat(args, geometry(g)));
+        if (convVector("conv_fwd", g)) {
+            cl_mem wt = arrange(false, g, (cl_mem) args[1]);
+            try {
+                args[1] = wt;
+                convRun("conv_fwd", g, rows, concat(args, geometry(g)));
+            } finally {
+                releaseMem(wt);
+            }
+            return;
+        }
+        convRun("conv_fwd", g, rows, concat(args, geometry(g)));
     }
 
     @Override
@@ -666,7 +713,19 @@ public final class OpenClBackend implements Backend {
             buf(v, "v", g.weightSize()), opt(biasP, "biasP", g.outChannels()), flag(biasP),
             opt(biasN, "biasN", g.outChannels()), flag(biasN), buf(outP, "outP", o), opt(outN, "outN", o),
             flag(outN), rows};
-        perSample("conv_signed", g.outSize(), rows, concat(args, geometry(g)));
+        if (convVector("conv_signed", g)) {
+            cl_mem wt = arrange(false, g, (cl_mem) args[1], (cl_mem) args[2]);
+            try {
+                args[1] = wt;
+                args[2] = arrangedSize(false, g);
+                // Without outN, one chain per output: the kernel with wider channel blocks.
+                convRun(outN == null ? "conv_signed_p" : "conv_signed", g, rows, concat(args, geometry(g)));
+            } finally {
+                releaseMem(wt);
+            }
+            return;
+        }
+        convRun("conv_signed", g, rows, concat(args, geometry(g)));
     }
 
     @Override
@@ -678,7 +737,17 @@ public final class OpenClBackend implements Backend {
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
             buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), buf(d, "d", (long) rows * g.outSize()),
             rows};
-        perSample("conv_zbox", g.outSize(), rows, concat(args, geometry(g)));
+        if (convVector("conv_zbox", g)) {
+            cl_mem wt = arrange(false, g, (cl_mem) args[1]);
+            try {
+                args[1] = wt;
+                convRun("conv_zbox", g, rows, concat(args, geometry(g)));
+            } finally {
+                releaseMem(wt);
+            }
+            return;
+        }
+        convRun("conv_zbox", g, rows, concat(args, geometry(g)));
     }
 
     @Override
@@ -689,7 +758,17 @@ public final class OpenClBackend implements Backend {
         long in = (long) rows * g.inSize();
         Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), opt(x, "x", in),
             flag(x), buf(r, "r", in), rows};
-        perSample("conv_back", g.inSize(), rows, concat(args, geometry(g)));
+        if (convVector("conv_back", g)) {
+            cl_mem wt = arrange(true, g, (cl_mem) args[1]);
+            try {
+                args[1] = wt;
+                convRun("conv_back", g, rows, concat(args, geometry(g)));
+            } finally {
+                releaseMem(wt);
+            }
+            return;
+        }
+        convRun("conv_back", g, rows, concat(args, geometry(g)));
     }
 
     @Override
@@ -702,7 +781,18 @@ public final class OpenClBackend implements Backend {
         long out = (long) rows * g.outSize();
         Object[] args = {buf(hp, "hp", out), opt(hn, "hn", out), flag(hn), buf(u, "u", g.weightSize()),
             buf(v, "v", g.weightSize()), buf(x, "x", in), buf(r, "r", in), rows};
-        perSample("conv_back_signed", g.inSize(), rows, concat(args, geometry(g)));
+        if (convVector("conv_back_signed", g)) {
+            cl_mem wt = arrange(true, g, (cl_mem) args[3], (cl_mem) args[4]);
+            try {
+                args[3] = wt;
+                args[4] = arrangedSize(true, g);
+                convRun("conv_back_signed", g, rows, concat(args, geometry(g)));
+            } finally {
+                releaseMem(wt);
+            }
+            return;
+        }
+        convRun("conv_back_signed", g, rows, concat(args, geometry(g)));
     }
 
     @Override
@@ -715,7 +805,17 @@ public final class OpenClBackend implements Backend {
         Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()),
             buf(wpos, "wpos", g.weightSize()), buf(wneg, "wneg", g.weightSize()), buf(x, "x", in),
             buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), buf(r, "r", in), rows};
-        perSample("conv_back_zbox", g.inSize(), rows, concat(args, geometry(g)));
+        if (convVector("conv_back_zbox", g)) {
+            cl_mem wt = arrange(true, g, (cl_mem) args[1], (cl_mem) args[2], (cl_mem) args[3]);
+            try {
+                Object[] vec = {args[0], wt, arrangedSize(true, g), args[4], args[5], args[6], args[7], args[8]};
+                convRun("conv_back_zbox", g, rows, concat(vec, geometry(g)));
+            } finally {
+                releaseMem(wt);
+            }
+            return;
+        }
+        convRun("conv_back_zbox", g, rows, concat(args, geometry(g)));
     }
 
     @Override
@@ -763,6 +863,121 @@ public final class OpenClBackend implements Backend {
         Object[] args = {buf(src, "src", (long) (rows - 1) * srcWidth + srcOffset + width), srcWidth, srcOffset,
             buf(dst, "dst", (long) (rows - 1) * dstWidth + dstOffset + width), dstWidth, dstOffset, width, rows};
         perSample("copy_rows", width, rows, args);
+    }
+
+    /**
+     * The kernel conv primitive {@code op} ({@code conv_fwd}, {@code conv_signed}, {@code conv_zbox}, {@code conv_back},
+     * {@code conv_back_signed}, {@code conv_back_zbox}) runs for {@code g} on this backend: for tests and reports.
+     */
+    synchronized String convKernel(String op, ConvGeometry g) {
+        Launch l = convLaunch(op, g);
+        if (l != null) {
+            return l.name();
+        }
+        if (!launches.containsKey(op)) {
+            throw new InvalidArgumentException("op", "is not a conv primitive: " + op);
+        }
+        return op;
+    }
+
+    /** Whether conv primitive {@code op} runs its VECTOR kernel for {@code g} (enough channels per group). */
+    private boolean convVector(String op, ConvGeometry g) {
+        Launch l = convLaunches.get(op);
+        return l != null && l.shape() == Shape.CONV_VECTOR && channels(op, g) >= tuning.convVecMin();
+    }
+
+    /** The channels per group a conv kernel's lanes (VECTOR) or register tile (TILED) run over. */
+    private static int channels(String op, ConvGeometry g) {
+        return op.startsWith("conv_back") ? g.inChannels() / g.groups() : g.outChannels() / g.groups();
+    }
+
+    /** The floats one weight array takes arranged for channel lanes (conv_arrange in kernels/conv.cl). */
+    private int arrangedSize(boolean back, ConvGeometry g) {
+        int cin = g.inChannels() / g.groups();
+        int cout = g.outChannels() / g.groups();
+        int block = 16 * tuning.convVecOcv();
+        int lanes = ceilDivInt(back ? cin : cout, block) * block;
+        return g.groups() * (back ? cout : cin) * g.kernelH() * g.kernelW() * lanes;
+    }
+
+    private static int ceilDivInt(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /**
+     * A scratch buffer holding the weight arrays {@code ws}, one after another, arranged for the VECTOR conv kernels'
+     * channel lanes. The caller releases it after enqueueing its kernel (OpenCL keeps it until that kernel ran).
+     */
+    private cl_mem arrange(boolean back, ConvGeometry g, cl_mem... ws) {
+        int size = arrangedSize(back, g);
+        long bytes = 4L * size * ws.length;
+        String what = "clCreateBuffer(conv scratch, " + size * (long) ws.length + " floats)";
+        if (bytes > device.maxAllocBytes()) {
+            throw new DeviceException("the convolution's re-arranged weights (" + (bytes >> 20) + " MiB) exceed the "
+                    + "largest allocation device '" + deviceName + "' allows; set the tuning key conv.variant=simple",
+                    deviceName, CL.CL_INVALID_BUFFER_SIZE, null);
+        }
+        FaultInjection.before(FaultInjection.Point.ALLOCATE, what, deviceName);
+        int[] err = new int[1];
+        cl_mem m;
+        try {
+            m = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(4L, bytes), null, err);
+        } catch (CLException e) {
+            throw ClErrors.wrap(e, what, deviceName);
+        }
+        ClErrors.check(err[0], what, deviceName);
+        LIVE_MEM_OBJECTS.incrementAndGet();
+        try {
+            for (int k = 0; k < ws.length; k++) {
+                elementwise("conv_arrange", size, new Object[] {ws[k], m, k * size, back ? 1 : 0, g.outChannels(),
+                    g.inChannels() / g.groups(), g.kernelH() * g.kernelW(), g.groups()});
+            }
+        } catch (RuntimeException | Error e) {
+            releaseMem(m);
+            throw e;
+        }
+        return m;
+    }
+
+    /** The VECTOR, pixel-lane or TILED kernel conv primitive {@code op} runs for {@code g}; null: the simple one. */
+    private Launch convLaunch(String op, ConvGeometry g) {
+        Launch l = convLaunches.get(op);
+        if (l == null || l.shape() == Shape.CONV_TILED || convVector(op, g)) {
+            return l;
+        }
+        return g.strideW() == 1 ? convPixelLaunches.get(op) : null;
+    }
+
+    /** Launches conv primitive {@code op}: its VECTOR or TILED kernel where built and fit, else the simple one. */
+    private void convRun(String op, ConvGeometry g, int rows, Object[] args) {
+        int pixels = op.startsWith("conv_back") ? g.inH() * g.inW() : g.outSize() / g.outChannels();
+        int ch = channels(op, g);
+        Launch l = convLaunch(op, g);
+        if (rows == 0 || pixels == 0 || ch == 0) {
+            return;
+        }
+        if (l != null && l.shape() == Shape.CONV_PIXELS) {
+            long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
+            long tiles = ceilDiv(g.inH(), tuning.convVecPix()) * ceilDiv(g.inW(), 16);
+            run(l, args, new long[] {roundUp(tiles, lx), g.inChannels(), rows}, new long[] {lx, 1, 1});
+        } else if (l != null && l.shape() == Shape.CONV_VECTOR) {
+            long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
+            boolean wide = l.name().equals("conv_fwd_vec") || l.name().equals("conv_zbox_vec")
+                    || l.name().equals("conv_back_vec") || l.name().equals("conv_signed_p_vec")
+                    || l.name().equals("conv_back_signed_vec");
+            int block = 16 * (wide ? tuning.convVecOcv() : 1);
+            // conv_back_signed_vec keeps two chains: its tile trades pixels for channel blocks (CONV_PIX2).
+            int pix = l.name().equals("conv_back_signed_vec") ? ceilDivInt(tuning.convVecPix(), tuning.convVecOcv())
+                    : tuning.convVecPix();
+            run(l, args, new long[] {roundUp(ceilDiv(pixels, pix), lx),
+                (long) g.groups() * ceilDiv(ch, block), rows}, new long[] {lx, 1, 1});
+        } else if (l != null && l.shape() == Shape.CONV_TILED) {
+            long lx = tuning.convTileP();
+            run(l, args, new long[] {roundUp(pixels, lx), (long) g.groups() * ceilDiv(ch, tuning.convTileC()), rows},
+                    new long[] {lx, 1, 1});
+        } else {
+            perSample(op, op.startsWith("conv_back") ? g.inSize() : g.outSize(), rows, args);
+        }
     }
 
     /** Launches a per-sample kernel over {@code perSample} elements of each of {@code rows} rows. */
@@ -931,6 +1146,14 @@ public final class OpenClBackend implements Backend {
             releaseKernel(l.kernel());
         }
         launches.clear();
+        for (Launch l : convLaunches.values()) {
+            releaseKernel(l.kernel());
+        }
+        convLaunches.clear();
+        for (Launch l : convPixelLaunches.values()) {
+            releaseKernel(l.kernel());
+        }
+        convPixelLaunches.clear();
         for (cl_program p : programs) {
             ClPrograms.release(p);
         }

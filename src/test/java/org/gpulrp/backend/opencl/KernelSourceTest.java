@@ -19,7 +19,8 @@ class KernelSourceTest {
         "backproject.cl", "conv.cl", "pool.cl", "elementwise.cl"};
     private static final Pattern FORBIDDEN = Pattern.compile("\\b(mad|mad_sat|native_\\w+|half_\\w+|fmax|fmin|fast_\\w+)"
             + "\\s*\\(|FP_CONTRACT\\s+ON|-cl-(fast|mad|unsafe|finite|denorms)");
-    private static final Pattern TUNING = Pattern.compile("(?m)^#define\\s+(VEC_\\w+|TILE_\\w+)\\s");
+    private static final Pattern TUNING = Pattern.compile(
+            "(?m)^#define\\s+(VEC_\\w+|TILE_\\w+|CONV_VEC_\\w+|CONV_TILE_\\w+)\\s");
 
     /** The source without comments, so that the header comments may name what is forbidden. */
     private static String code(String file) {

@@ -94,4 +94,55 @@ class KernelTuningTest {
         assertEquals(4, k.defines().get("TILE_K"));
         assertTrue(k.summary().startsWith("tiled 16x16 per 8x8"), k.summary());
     }
+
+    @Test
+    void convVariantIsItsOwnKeyPerDeviceType() {
+        Properties table = KernelTuning.table();
+        assertEquals(Variant.VECTOR, KernelTuning.resolve("CPU", "pocl", Map.of(), table, NONE).convVariant());
+        assertEquals(Variant.TILED, KernelTuning.resolve("GPU", "NVIDIA", Map.of(), table, NONE).convVariant());
+        assertEquals(Variant.SIMPLE, KernelTuning.resolve("ACCELERATOR", "x", Map.of(), table, NONE).convVariant());
+        assertEquals(Variant.SIMPLE, KernelTuning.resolve("CUSTOM", "x", Map.of(), table, NONE).convVariant());
+        // Forcing the dense variant leaves the conv variant to its own key, and the reverse.
+        KernelTuning dense = KernelTuning.resolve("CPU", "pocl", Map.of("variant", "simple"), table, NONE);
+        assertEquals(Variant.SIMPLE, dense.variant());
+        assertEquals(Variant.VECTOR, dense.convVariant());
+        Properties system = new Properties();
+        system.put(KernelTuning.PROPERTY_PREFIX + "conv.variant", "tiled");
+        system.put(KernelTuning.PROPERTY_PREFIX + "conv.tile.c", "5");
+        KernelTuning sys = KernelTuning.resolve("CPU", "pocl", Map.of("conv.tile.k", "7"), table, system);
+        assertEquals(Variant.TILED, sys.convVariant());
+        assertEquals(Variant.VECTOR, sys.variant());
+        assertEquals(5, sys.defines().get("CONV_TILE_C"));
+        assertEquals(7, sys.defines().get("CONV_TILE_K"));
+        assertEquals(4L * 3 * 5 * 7, sys.convTiledLocalBytes());
+        assertTrue(sys.summary().contains("conv tiled 5 channels"), sys.summary());
+        Properties vendor = new Properties();
+        vendor.putAll(table);
+        vendor.put("gpu.acme.conv.vec.pix", "3");
+        vendor.put("gpu.acme.conv.variant", "vector");
+        KernelTuning acme = KernelTuning.resolve("GPU", "ACME Graphics", Map.of(), vendor, NONE);
+        assertEquals(Variant.VECTOR, acme.convVariant());
+        assertEquals(3, acme.defines().get("CONV_VEC_PIX"));
+        assertTrue(acme.source().contains("gpu.acme"), acme.source());
+    }
+
+    @Test
+    void badConvValuesAreNamed() {
+        Properties t = KernelTuning.table();
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> KernelTuning.resolve("CPU", "x", Map.of("conv.variant", "winograd"), t, NONE));
+        assertTrue(e.getMessage().contains("conv.variant") && e.getMessage().contains("winograd"), e.getMessage());
+        e = assertThrows(InvalidArgumentException.class,
+                () -> KernelTuning.resolve("CPU", "x", Map.of("conv.vec.pix", "17"), t, NONE));
+        assertTrue(e.getMessage().contains("conv.vec.pix") && e.getMessage().contains("17"), e.getMessage());
+        e = assertThrows(InvalidArgumentException.class,
+                () -> KernelTuning.resolve("GPU", "x", Map.of("conv.tile.c", "0"), t, NONE));
+        assertTrue(e.getMessage().contains("conv.tile.c"), e.getMessage());
+        Properties incomplete = new Properties();
+        incomplete.putAll(t);
+        incomplete.remove("default.conv.variant");
+        LrpException missing = assertThrows(LrpException.class,
+                () -> KernelTuning.resolve("CUSTOM", "x", Map.of(), incomplete, NONE));
+        assertTrue(missing.getMessage().contains("conv.variant"), missing.getMessage());
+    }
 }

@@ -5,8 +5,14 @@ import static org.gpulrp.backend.opencl.ClTestData.matrix;
 import static org.gpulrp.backend.opencl.ClTestData.run;
 import static org.gpulrp.backend.opencl.ClTestData.vector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.BiFunction;
+import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.ConvCases;
 import org.gpulrp.backend.ConvGeometry;
 import org.gpulrp.backend.PoolGeometry;
@@ -19,17 +25,57 @@ import org.junit.jupiter.api.Test;
 /**
  * Every convolution, pooling and tensor primitive gives the same bits on OpenCL as on the CPU backends (scalar and
  * Vector API), over {@link ConvCases} with zeros, -0.0 and subnormal chains, null optional buffers, and outputs
- * padded with sentinels that no kernel may overwrite.
+ * padded with sentinels that no kernel may overwrite; the convolutions on every conv kernel variant (simple, vector,
+ * tiled), each forced through the tuning keys, with the table's and with odd tuning values.
  */
 class OpenClConvBitIdentityTest {
 
+    /**
+     * Conv kernel variants under test, each forced by the tuning keys, with the table's values and with odd ones
+     * (pixel tiles, channel tiles and slice depths that divide nothing; odd work-groups); {@code conv.vec.min=1}
+     * makes the vector kernels take every case, depthwise and single-channel ones included.
+     */
+    enum ConvConfig {
+        SIMPLE(Map.of("conv.variant", "simple", "sample.local", "24"), (op, g) -> op),
+        VECTOR(Map.of("conv.variant", "vector", "conv.vec.min", "1"), (op, g) -> op + "_vec"),
+        VECTOR_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "3", "conv.vec.local", "3",
+                "conv.vec.ocv", "3", "element.local", "7"), (op, g) -> op + "_vec"),
+        VECTOR_NARROW(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "1", "conv.vec.ocv", "1"),
+                (op, g) -> op + "_vec"),
+        /** No case has enough channels for lanes: backprojections with unit column stride take pixel lanes. */
+        PIXELS(Map.of("conv.variant", "vector", "conv.vec.min", "100000"), ConvConfig::pixelLanes),
+        PIXELS_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "100000", "conv.vec.pix", "3",
+                "conv.vec.local", "5"), ConvConfig::pixelLanes),
+        TILED(Map.of("conv.variant", "tiled"), (op, g) -> op + "_tiled"),
+        TILED_ODD(Map.of("conv.variant", "tiled", "conv.tile.p", "7", "conv.tile.c", "3", "conv.tile.k", "5"),
+                (op, g) -> op + "_tiled");
+
+        final Map<String, String> tuning;
+        /** The kernel primitive op must run for a geometry with this config. */
+        final BiFunction<String, ConvGeometry, String> kernel;
+
+        ConvConfig(Map<String, String> tuning, BiFunction<String, ConvGeometry, String> kernel) {
+            this.tuning = tuning;
+            this.kernel = kernel;
+        }
+
+        private static String pixelLanes(String op, ConvGeometry g) {
+            return op.startsWith("conv_back") && g.strideW() == 1 ? op + "_px" : op;
+        }
+    }
+
+    /** The backend the device's table gives (AUTO) and one per {@link ConvConfig}. */
     private static OpenClBackend cl;
+    private static final Map<ConvConfig, OpenClBackend> CONFIGS = new EnumMap<>(ConvConfig.class);
     private static CpuBackend scalar;
     private static CpuBackend vector;
 
     @BeforeAll
     static void open() {
         cl = OpenClTestSupport.openOrSkip();
+        for (ConvConfig c : ConvConfig.values()) {
+            CONFIGS.put(c, OpenClBackend.open(null, c.tuning));
+        }
         scalar = new CpuBackend(CpuBackend.Kernels.SCALAR, 1);
         vector = new CpuBackend();
     }
@@ -39,6 +85,8 @@ class OpenClConvBitIdentityTest {
         if (cl != null) {
             cl.close();
         }
+        CONFIGS.values().forEach(OpenClBackend::close);
+        CONFIGS.clear();
         if (scalar != null) {
             scalar.close();
             vector.close();
@@ -53,6 +101,40 @@ class OpenClConvBitIdentityTest {
         return ref;
     }
 
+    /**
+     * As {@link #check}, and then on every {@link ConvConfig}, each asserted to run its own kernel for {@code op}
+     * (so that a fallback to the simple kernel cannot pass unnoticed), with no buffer or scratch object left.
+     */
+    private static void checkConv(String what, String op, ConvGeometry g, float[][] in, int[] outLengths,
+                                  ClTestData.Call call) {
+        int memBefore = OpenClBackend.liveMemObjects();
+        float[][] ref = check(what, in, outLengths, call);
+        for (ConvConfig c : ConvConfig.values()) {
+            OpenClBackend be = CONFIGS.get(c);
+            assertEquals(c.kernel.apply(op, g), be.convKernel(op, g), what + " on " + c);
+            assertSameBits(what + ": OpenCL " + c + " vs CPU scalar", ref, run(be, in, outLengths, call));
+            assertEquals(0, be.liveBuffers(), "buffers left open");
+        }
+        assertEquals(memBefore, OpenClBackend.liveMemObjects(), what + ": OpenCL memory objects left");
+    }
+
+    @Test
+    void tableChoosesTheConvVariantForTheDevice() {
+        ConvGeometry wide = new ConvGeometry(16, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        ConvGeometry narrow = new ConvGeometry(1, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        OpenClBackend.Variant v = cl.tuning().convVariant();
+        if (cl.device().type().equals("CPU")) {
+            assertEquals(OpenClBackend.Variant.VECTOR, v, cl.tuning().summary());
+            assertEquals("conv_back_vec", cl.convKernel("conv_back", wide));
+            // One input channel fills 1 of 16 channel lanes: that backprojection takes pixel lanes instead.
+            assertEquals("conv_back_px", cl.convKernel("conv_back", narrow));
+            assertEquals("conv_fwd_vec", cl.convKernel("conv_fwd", narrow));
+        }
+        assertTrue(cl.tuning().summary().contains("conv " + v.name().toLowerCase(java.util.Locale.ROOT)),
+                cl.tuning().summary());
+        assertThrows(InvalidArgumentException.class, () -> cl.convKernel("conv_sideways", wide));
+    }
+
     @Test
     void convForward() {
         Random r = new Random(21);
@@ -64,14 +146,16 @@ class OpenClConvBitIdentityTest {
                 matrix(r, g.outChannels(), g.weightSize() / g.outChannels()), vector(r, g.outChannels()),
                 vector(r, g.outChannels()), vector(r, g.inSize()), vector(r, g.inSize())};
             for (boolean bias : new boolean[] {true, false}) {
-                check("conv " + c + " bias=" + bias, ins, new int[] {n},
+                checkConv("conv " + c + " bias=" + bias, "conv_fwd", g, ins, new int[] {n},
                         (be, i, o) -> be.conv(i[0], i[1], bias ? i[3] : null, o[0], rows, g));
             }
-            check("convSigned " + c, ins, new int[] {n, n},
+            checkConv("convSigned " + c, "conv_signed", g, ins, new int[] {n, n},
                     (be, i, o) -> be.convSigned(i[0], i[1], i[2], i[3], i[4], o[0], o[1], rows, g));
-            check("convSigned " + c + " outN=null, no biases", ins, new int[] {n, -1},
+            checkConv("convSigned " + c + " outN=null, no biases", "conv_signed", g, ins, new int[] {n, -1},
                     (be, i, o) -> be.convSigned(i[0], i[1], i[2], null, null, o[0], null, rows, g));
-            check("convZBox " + c, ins, new int[] {n},
+            checkConv("convSigned " + c + " biasP only", "conv_signed", g, ins, new int[] {n, n},
+                    (be, i, o) -> be.convSigned(i[0], i[1], i[2], i[3], null, o[0], o[1], rows, g));
+            checkConv("convZBox " + c, "conv_zbox", g, ins, new int[] {n},
                     (be, i, o) -> be.convZBox(i[0], i[1], i[5], i[6], o[0], rows, g));
         }
     }
@@ -89,15 +173,15 @@ class OpenClConvBitIdentityTest {
                 matrix(r, wr, wc), matrix(r, wr, wc), matrix(r, rows, g.inSize()), vector(r, g.inSize()),
                 vector(r, g.inSize())};
             for (boolean mulX : new boolean[] {true, false}) {
-                check("convBackproject " + c + " x=" + mulX, ins, new int[] {n},
+                checkConv("convBackproject " + c + " x=" + mulX, "conv_back", g, ins, new int[] {n},
                         (be, i, o) -> be.convBackproject(i[0], i[2], mulX ? i[5] : null, o[0], rows, g));
             }
             for (boolean both : new boolean[] {true, false}) {
-                check("convBackprojectSigned " + c + " hn=" + both, ins, new int[] {n},
+                checkConv("convBackprojectSigned " + c + " hn=" + both, "conv_back_signed", g, ins, new int[] {n},
                         (be, i, o) -> be.convBackprojectSigned(i[0], both ? i[1] : null, i[3], i[4], i[5], o[0], rows,
                                 g));
             }
-            check("convBackprojectZBox " + c, ins, new int[] {n},
+            checkConv("convBackprojectZBox " + c, "conv_back_zbox", g, ins, new int[] {n},
                     (be, i, o) -> be.convBackprojectZBox(i[0], i[2], i[3], i[4], i[5], i[6], i[7], o[0], rows, g));
         }
     }
