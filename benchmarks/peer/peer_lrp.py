@@ -274,15 +274,15 @@ def main():
             x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(7))
             reps = a.reps if model != "sample" else 5 * a.reps
             t = time_calls(lambda: forward(layers, x), reps)
-            rows.append((model, str(batch), "torch-forward", "-", f"{batch / statistics.median(t):.1f}",
+            rows.append((model, str(batch), "torch-forward", "-", f"{batch / statistics.median(t):.4f}",
                          f"{statistics.median(t) * 1e3:.2f}"))
-            print(f"{model} batch {batch} torch forward: {batch / statistics.median(t):,.1f} samples/s", flush=True)
+            print(f"{model} batch {batch} torch forward: {batch / statistics.median(t):,.3f} samples/s", flush=True)
             for comp in a.composites.split(","):
                 t = time_calls(lambda: explain(layers, x, comp), reps)
                 sps = batch / statistics.median(t)
-                rows.append((model, str(batch), "torch-autograd-lrp", comp, f"{sps:.1f}",
+                rows.append((model, str(batch), "torch-autograd-lrp", comp, f"{sps:.4f}",
                              f"{statistics.median(t) * 1e3:.2f}"))
-                print(f"{model} batch {batch} {comp} peer LRP: {sps:,.1f} samples/s "
+                print(f"{model} batch {batch} {comp} peer LRP: {sps:,.3f} samples/s "
                       f"(median of {reps}, {min(t) * 1e3:.1f}-{max(t) * 1e3:.1f} ms)", flush=True)
     if a.out:
         with open(a.out, "w") as f:

@@ -91,7 +91,7 @@ public final class BenchMain {
             double gflops = sps * Models.flopsPerSample(model) / 1e9;
             rows.add(new String[] {model, String.valueOf(batch), comp, be,
                 String.format(Locale.ROOT, "%.2f ± %.2f", ms, Double.isNaN(err) ? 0 : err),
-                String.format(Locale.ROOT, "%,.0f", sps), String.format(Locale.ROOT, "%.1f", gflops)});
+                String.format(Locale.ROOT, sps < 100 ? "%,.3f" : "%,.0f", sps), String.format(Locale.ROOT, "%.1f", gflops)});
         }
         System.out.println();
         System.out.println("| model | batch | composite | backend | ms/batch | samples/s | GFLOP/s |");

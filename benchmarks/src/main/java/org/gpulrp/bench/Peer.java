@@ -51,8 +51,8 @@ final class Peer {
                     fwd = Double.parseDouble(q[4]);
                 }
             }
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %,.1f | %s | %s | %,.1f |%n", model, p[1], comp,
-                    num(cpu), num(cl), peerSps, ratio(cpu, peerSps), ratio(cl, peerSps), fwd);
+            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", model, p[1], comp,
+                    num(cpu), num(cl), num(peerSps), ratio(cpu, peerSps), ratio(cl, peerSps), num(fwd));
         }
         System.out.println();
         if (!Double.isNaN(sgemm)) {
@@ -77,7 +77,7 @@ final class Peer {
     }
 
     private static String num(double v) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%,.1f", v);
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, v < 100 ? "%,.3f" : "%,.0f", v);
     }
 
     private static String ratio(double ours, double peer) {
