@@ -391,7 +391,9 @@ public final class Engine implements AutoCloseable {
                 int w = node.outputSize();
                 be.normalize(r, acts[k + 1], w, org.gpulrp.rules.Rule.DEFAULT_EPSILON, scratch.a, rows, w);
                 if (out.health != null) {
-                    addStabilizer(scratch.a, acts[k + 1], rows, w, out.health.stabilizer[k]);
+                    // The stabilizer's share at an addition (epsilon on its own map).
+                    Health.addStabilizer(be, scratch.a, acts[k + 1], w, rows, w,
+                            org.gpulrp.rules.Rule.DEFAULT_EPSILON, out.health.stabilizer[k], row0);
                 }
                 for (int o : src[k]) {
                     be.mul(acts[o], scratch.a, target(o, received), rows * w);
@@ -435,21 +437,6 @@ public final class Engine implements AutoCloseable {
         float[] h = new float[rows * width];
         be.read(buf, h, 0, h.length);
         return Health.sums(h, 0, rows, width, counts);
-    }
-
-    /** The stabilizer's share at an addition (epsilon on its own map): eps * sum_j g_j s(z_j) per sample. */
-    private void addStabilizer(Buffer g, Buffer z, int rows, int w, double[] into) {
-        float[] gh = new float[rows * w];
-        float[] zh = new float[rows * w];
-        be.read(g, gh, 0, gh.length);
-        be.read(z, zh, 0, zh.length);
-        for (int b = 0; b < rows; b++) {
-            double sum = 0;
-            for (int j = 0; j < w; j++) {
-                sum += (double) gh[b * w + j] * (zh[b * w + j] >= 0 ? 1 : -1);
-            }
-            into[row0 + b] += org.gpulrp.rules.Rule.DEFAULT_EPSILON * sum;
-        }
     }
 
     /** Where the next contribution to output o goes: its buffer when it is the first, else the scratch. */

@@ -39,6 +39,27 @@ public final class Health {
         }
     }
 
+    /**
+     * The stabilizer's share per row, added into {@code into[row0 + b]}: {@code eps * sum_j g[b,j] s(d[b,j])} over
+     * the {@code width} outputs, in double, j ascending; {@code d} has one row per sample ({@code stride = width})
+     * or one row shared by all ({@code stride = 0}). Reads both buffers from the backend.
+     */
+    static void addStabilizer(org.gpulrp.backend.Backend be, org.gpulrp.backend.Buffer g,
+                              org.gpulrp.backend.Buffer d, int stride, int rows, int width, double eps,
+                              double[] into, int row0) {
+        float[] gh = new float[rows * width];
+        float[] dh = new float[stride == 0 ? width : rows * width];
+        be.read(g, gh, 0, gh.length);
+        be.read(d, dh, 0, dh.length);
+        for (int b = 0; b < rows; b++) {
+            double sum = 0;
+            for (int j = 0; j < width; j++) {
+                sum += (double) gh[b * width + j] * (dh[b * stride + j] >= 0 ? 1 : -1);
+            }
+            into[row0 + b] += eps * sum;
+        }
+    }
+
     /** Per-row sums in double, ascending; NaN / infinite / subnormal counts into {@code counts} when given. */
     static double[] sums(float[] a, int row0, int rows, int width, long[] counts) {
         double[] s = new double[rows];

@@ -306,24 +306,9 @@ abstract class LinearStep {
             d = fixedD;
             stride = 0;
         }
-        addStabilizer(s.a, d, stride, rows, into, row0);
+        Health.addStabilizer(be, s.a, d, stride, rows, out, eps, into, row0);
         if (dn != null) {
-            addStabilizer(s.b, dn, out, rows, into, row0);
-        }
-    }
-
-    private void addStabilizer(Buffer g, Buffer d, int stride, int rows, double[] into, int row0) {
-        float[] gh = new float[rows * out];
-        float[] dh = new float[stride == 0 ? out : rows * out];
-        be.read(g, gh, 0, gh.length);
-        be.read(d, dh, 0, dh.length);
-        for (int b = 0; b < rows; b++) {
-            double sum = 0;
-            for (int j = 0; j < out; j++) {
-                float dj = dh[b * stride + j];
-                sum += (double) gh[b * out + j] * (dj >= 0 ? 1 : -1);
-            }
-            into[row0 + b] += eps * sum;
+            Health.addStabilizer(be, s.b, dn, out, rows, out, eps, into, row0);
         }
     }
 
