@@ -6,6 +6,7 @@ import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_TRUE;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -689,17 +690,7 @@ public final class OpenClBackend implements Backend {
         geometryOk(g, "g");
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
             opt(bias, "bias", g.outChannels()), flag(bias), buf(z, "z", (long) rows * g.outSize()), rows};
-        if (convVector("conv_fwd", g)) {
-            cl_mem wt = arrange(false, g, (cl_mem) args[1]);
-            try {
-                args[1] = wt;
-                convRun("conv_fwd", g, rows, concat(args, geometry(g)));
-            } finally {
-                releaseMem(wt);
-            }
-            return;
-        }
-        convRun("conv_fwd", g, rows, concat(args, geometry(g)));
+        convLaunch("conv_fwd", "conv_fwd", false, g, rows, args, 1, 1);
     }
 
     @Override
@@ -713,19 +704,8 @@ public final class OpenClBackend implements Backend {
             buf(v, "v", g.weightSize()), opt(biasP, "biasP", g.outChannels()), flag(biasP),
             opt(biasN, "biasN", g.outChannels()), flag(biasN), buf(outP, "outP", o), opt(outN, "outN", o),
             flag(outN), rows};
-        if (convVector("conv_signed", g)) {
-            cl_mem wt = arrange(false, g, (cl_mem) args[1], (cl_mem) args[2]);
-            try {
-                args[1] = wt;
-                args[2] = arrangedSize(false, g);
-                // Without outN, one chain per output: the kernel with wider channel blocks.
-                convRun(outN == null ? "conv_signed_p" : "conv_signed", g, rows, concat(args, geometry(g)));
-            } finally {
-                releaseMem(wt);
-            }
-            return;
-        }
-        convRun("conv_signed", g, rows, concat(args, geometry(g)));
+        // Without outN, one chain per output: the vector variant has a kernel with wider channel blocks.
+        convLaunch("conv_signed", outN == null ? "conv_signed_p" : "conv_signed", false, g, rows, args, 1, 2);
     }
 
     @Override
@@ -737,17 +717,7 @@ public final class OpenClBackend implements Backend {
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
             buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), buf(d, "d", (long) rows * g.outSize()),
             rows};
-        if (convVector("conv_zbox", g)) {
-            cl_mem wt = arrange(false, g, (cl_mem) args[1]);
-            try {
-                args[1] = wt;
-                convRun("conv_zbox", g, rows, concat(args, geometry(g)));
-            } finally {
-                releaseMem(wt);
-            }
-            return;
-        }
-        convRun("conv_zbox", g, rows, concat(args, geometry(g)));
+        convLaunch("conv_zbox", "conv_zbox", false, g, rows, args, 1, 1);
     }
 
     @Override
@@ -758,17 +728,7 @@ public final class OpenClBackend implements Backend {
         long in = (long) rows * g.inSize();
         Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), opt(x, "x", in),
             flag(x), buf(r, "r", in), rows};
-        if (convVector("conv_back", g)) {
-            cl_mem wt = arrange(true, g, (cl_mem) args[1]);
-            try {
-                args[1] = wt;
-                convRun("conv_back", g, rows, concat(args, geometry(g)));
-            } finally {
-                releaseMem(wt);
-            }
-            return;
-        }
-        convRun("conv_back", g, rows, concat(args, geometry(g)));
+        convLaunch("conv_back", "conv_back", true, g, rows, args, 1, 1);
     }
 
     @Override
@@ -781,18 +741,7 @@ public final class OpenClBackend implements Backend {
         long out = (long) rows * g.outSize();
         Object[] args = {buf(hp, "hp", out), opt(hn, "hn", out), flag(hn), buf(u, "u", g.weightSize()),
             buf(v, "v", g.weightSize()), buf(x, "x", in), buf(r, "r", in), rows};
-        if (convVector("conv_back_signed", g)) {
-            cl_mem wt = arrange(true, g, (cl_mem) args[3], (cl_mem) args[4]);
-            try {
-                args[3] = wt;
-                args[4] = arrangedSize(true, g);
-                convRun("conv_back_signed", g, rows, concat(args, geometry(g)));
-            } finally {
-                releaseMem(wt);
-            }
-            return;
-        }
-        convRun("conv_back_signed", g, rows, concat(args, geometry(g)));
+        convLaunch("conv_back_signed", "conv_back_signed", true, g, rows, args, 3, 2);
     }
 
     @Override
@@ -805,17 +754,7 @@ public final class OpenClBackend implements Backend {
         Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()),
             buf(wpos, "wpos", g.weightSize()), buf(wneg, "wneg", g.weightSize()), buf(x, "x", in),
             buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), buf(r, "r", in), rows};
-        if (convVector("conv_back_zbox", g)) {
-            cl_mem wt = arrange(true, g, (cl_mem) args[1], (cl_mem) args[2], (cl_mem) args[3]);
-            try {
-                Object[] vec = {args[0], wt, arrangedSize(true, g), args[4], args[5], args[6], args[7], args[8]};
-                convRun("conv_back_zbox", g, rows, concat(vec, geometry(g)));
-            } finally {
-                releaseMem(wt);
-            }
-            return;
-        }
-        convRun("conv_back_zbox", g, rows, concat(args, geometry(g)));
+        convLaunch("conv_back_zbox", "conv_back_zbox", true, g, rows, args, 1, 3);
     }
 
     @Override
@@ -902,6 +841,35 @@ public final class OpenClBackend implements Backend {
 
     private static int ceilDivInt(int a, int b) {
         return (a + b - 1) / b;
+    }
+
+    /**
+     * Runs a convolution kernel. Where the vector variant runs, the {@code n} weight arguments from {@code first} are
+     * first re-arranged into one scratch buffer (followed by its per-weight stride when {@code n > 1}), released
+     * after the launch; {@code vecKernel} names the vector variant's kernel.
+     */
+    private void convLaunch(String kernel, String vecKernel, boolean back, ConvGeometry g, int rows, Object[] args,
+                            int first, int n) {
+        if (!convVector(kernel, g)) {
+            convRun(kernel, g, rows, concat(args, geometry(g)));
+            return;
+        }
+        cl_mem[] ws = new cl_mem[n];
+        for (int k = 0; k < n; k++) {
+            ws[k] = (cl_mem) args[first + k];
+        }
+        cl_mem wt = arrange(back, g, ws);
+        try {
+            List<Object> v = new ArrayList<>(Arrays.asList(args).subList(0, first));
+            v.add(wt);
+            if (n > 1) {
+                v.add(arrangedSize(back, g));
+            }
+            v.addAll(Arrays.asList(args).subList(first + n, args.length));
+            convRun(vecKernel, g, rows, concat(v.toArray(), geometry(g)));
+        } finally {
+            releaseMem(wt);
+        }
     }
 
     /**
