@@ -69,7 +69,8 @@ public final class Engine implements AutoCloseable {
         this.network = network;
         this.init = init;
         this.nodes = network.nodes();
-        this.capacity = (int) Math.max(1, Math.min(capacity, budgetFloats / floatsPerRow(network)));
+        this.capacity = evenForThreads(be, (int) Math.max(1, Math.min(capacity,
+                budgetFloats / floatsPerRow(network))));
         int n = nodes.size();
         this.dense = new LinearStep[n];
         this.rules = new Rule[n];
@@ -122,6 +123,17 @@ public final class Engine implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * On the CPU path a pass's rows are split over the threads, so a pass of 3 rows on 2 threads keeps one thread
+     * idle a third of the time: a memory-limited capacity is rounded down to a multiple of the thread count.
+     */
+    private static int evenForThreads(Backend be, int capacity) {
+        if (be instanceof org.gpulrp.backend.cpu.CpuBackend cpu && capacity > cpu.threads()) {
+            return capacity - capacity % cpu.threads();
+        }
+        return capacity;
     }
 
     /**

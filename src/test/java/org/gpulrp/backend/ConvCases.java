@@ -47,6 +47,13 @@ public final class ConvCases {
         {4, 3, 4, 20, 5, 5, 1, 1, 2, 2, 1, 1, 1, 2},
         {36, 10, 30, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
         {34, 7, 12, 40, 3, 3, 2, 1, 1, 1, 1, 2, 2, 2},
+        // More than 512 taps with four channel vectors (the K-blocked CPU kernels): chains split into two or three
+        // blocks, border rows with shorter tables, an interior run that is not a multiple of four (overlapping last
+        // tile), strided and dilated.
+        {64, 7, 13, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+        {128, 5, 9, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        {80, 6, 10, 64, 3, 3, 2, 1, 1, 1, 1, 2, 1, 1},
+        {64, 9, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
     };
 
     /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */

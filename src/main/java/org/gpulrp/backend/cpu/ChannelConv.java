@@ -30,6 +30,16 @@ final class ChannelConv {
         return (g.inChannels() / g.groups()) % L == 0;
     }
 
+    /** The forward layout of {@code w}, packed once while {@code w} is unchanged ({@link Packs}). */
+    private static float[] forwardLayout(float[] w, ConvGeometry g) {
+        return Packs.get(w, java.util.List.of("channel-forward", g), () -> packForward(w, g));
+    }
+
+    /** The backprojection layout of {@code w}, packed once while {@code w} is unchanged ({@link Packs}). */
+    private static float[] backwardLayout(float[] w, ConvGeometry g) {
+        return Packs.get(w, java.util.List.of("channel-backward", g), () -> packBackward(w, g));
+    }
+
     /** w[oc, cl, kh, kw] to wp[group][tap = (cl, kh, kw)][ocl]: the forward layout. */
     private static float[] packForward(float[] w, ConvGeometry g) {
         int cg = g.inChannels() / g.groups();
@@ -70,16 +80,18 @@ final class ChannelConv {
      */
     static void forward(float[] x, float[] u, float[] v, float[] biasP, float[] biasN, float[] outP, float[] outN,
                         int r0, int r1, ConvGeometry g) {
-        float[] up = packForward(u, g);
-        float[] vp = v == null ? null : packForward(v, g);
+        float[] up = forwardLayout(u, g);
+        float[] vp = v == null ? null : forwardLayout(v, g);
         int og = g.outChannels() / g.groups();
         int oh = g.outH();
         int ow = g.outW();
         int plane2 = oh * ow;
         boolean[] tile = tiles(ow, xq -> interiorForward(xq, g));
-        RowTables tt = new RowTables(g, oh, ow, tile, true);
+        RowTables tt = RowTables.of(g, oh, ow, tile, true);
         float[] tp = new float[16 * L];
         float[] tn = new float[4 * L];
+        Cols cols = Cols.of(ow, xq -> interiorForward(xq, g));
+        float[] acc = tt.size > KC ? new float[blockRows(ow) * cols.rowFloats()] : null;
         // Samples in chunks whose inputs stay in cache, channel blocks inside: a block's weight panel is read once
         // per chunk of samples, and a sample's input once per block.
         int chunk = chunkRows(g.inSize());
@@ -92,6 +104,10 @@ final class ChannelConv {
                     for (int b = b0; b < Math.min(r1, b0 + chunk); b++) {
                         int xo = b * g.inSize();
                         int zo = b * g.outSize();
+                        if (vp == null && width == 4 * L && tt.size > KC) {
+                            forwardBlocked(x, up, outP, biasP, xo, zo, grp, ob, oc0, g, tt, cols, acc);
+                            continue;
+                        }
                         for (int y = 0; y < oh; y++) {
                             int k = grp * oh + y;
                             int[] xoff = tt.off[k];
@@ -101,8 +117,10 @@ final class ChannelConv {
                             for (int xq = 0; xq < ow; xq++) {
                                 int xb = xo + xq * g.strideW() - g.padW();
                                 if (tile[xq]) {
+                                    xb += tt.shift[k];
                                     if (width == 4 * L) {
-                                        forward4x4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                        java.util.Arrays.fill(tp, 0f);
+                                        forward4x4(x, up, xb, g.strideW(), xoff, woff, 0, nt, ob, tp, 0, 4 * L, L);
                                     } else if (width == 2 * L) {
                                         forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
                                     } else if (vp == null) {
@@ -125,10 +143,12 @@ final class ChannelConv {
                                 int[] sx = tt.soff[k][xq];
                                 int[] sw = tt.sw[k][xq];
                                 int sn = tt.sn[k][xq];
+                                xb += tt.sshift[k][xq];
                                 int o = base + xq;
                                 if (vp == null) {
                                     if (width == 4 * L) {
-                                        forward1x4(x, up, xb, sx, sw, sn, ob, tp);
+                                        java.util.Arrays.fill(tp, 0, 4 * L, 0f);
+                                        forward1x4(x, up, xb, sx, sw, 0, sn, ob, tp, 0);
                                     } else if (width == 2 * L) {
                                         forward1x2(x, up, xb, sx, sw, sn, ob, tp);
                                     } else {
@@ -165,6 +185,206 @@ final class ChannelConv {
 
     private static final boolean WIDE = S.vectorBitSize() >= 512;
 
+    /**
+     * Taps per block of the K-blocked four-vector kernels: a block's weight panel ({@code KC} taps x 4 vectors,
+     * 128 KiB) stays in L2 while every tile of a block of rows runs through it. Chains are split at the same table
+     * index for every tile and continued from the stored accumulators, so the bits do not change.
+     */
+    private static final int KC = 512;
+
+    /**
+     * Rows per block of the K-blocked kernels: about 128 pixels, so the block's accumulators stay in cache, and a
+     * multiple of four, so single columns can run as vertical tiles.
+     */
+    private static int blockRows(int width) {
+        return Math.max(4, 128 / width / 4 * 4);
+    }
+
+    /** Whether table rows {@code k .. k+count-1} all have every tap (no kernel row in the padding). */
+    private static boolean full(RowTables tt, int k, int count) {
+        for (int i = 0; i < count; i++) {
+            if (tt.n[k + i] != tt.size) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Where the K-blocked kernels run four-pixel tiles in a row: starts every four pixels over the interior run, the
+     * last one moved left to end at the run's end (it may overlap the one before; an overlapped pixel is computed
+     * twice with the same chain, so both writes agree). The pixels outside the run go one at a time.
+     */
+    private record Cols(int[] tiles, int[] singles) {
+        static Cols of(int width, java.util.function.IntPredicate interior) {
+            int lo = 0;
+            while (lo < width && !interior.test(lo)) {
+                lo++;
+            }
+            int hi = lo;
+            while (hi < width && interior.test(hi)) {
+                hi++;
+            }
+            int run = hi - lo;
+            int n = run >= 4 ? (run + 3) / 4 : 0;
+            int[] tiles = new int[n];
+            for (int t = 0; t < n; t++) {
+                tiles[t] = Math.min(lo + 4 * t, hi - 4);
+            }
+            int[] singles = new int[width - (n > 0 ? run : 0)];
+            int m = 0;
+            for (int q = 0; q < width; q++) {
+                if (n == 0 || q < lo || q >= hi) {
+                    singles[m++] = q;
+                }
+            }
+            return new Cols(tiles, singles);
+        }
+
+        /** Accumulator floats per row: 16 vectors per tile, 4 per single pixel. */
+        int rowFloats() {
+            return (tiles.length * 16 + singles.length * 4) * L;
+        }
+    }
+
+    /**
+     * The plain four-vector forward map of one sample and channel block, K-blocked (without it a 512-channel layer's
+     * 1.2 MB weight panel streamed from L3 once per tile): for each block of rows, every tap block runs over all its
+     * tiles and single pixels, continuing their chains from the stored accumulators.
+     */
+    private static void forwardBlocked(float[] x, float[] up, float[] out, float[] bias, int xo, int zo, int grp,
+                                       int ob, int oc0, ConvGeometry g, RowTables tt, Cols cols, float[] acc) {
+        int oh = g.outH();
+        int ow = g.outW();
+        int plane2 = oh * ow;
+        int sw = g.strideW();
+        int rf = cols.rowFloats();
+        int[] tiles = cols.tiles();
+        int[] singles = cols.singles();
+        int rb = blockRows(ow);
+        for (int y0 = 0; y0 < oh; y0 += rb) {
+            int y1 = Math.min(oh, y0 + rb);
+            java.util.Arrays.fill(acc, 0, (y1 - y0) * rf, 0f);
+            for (int t0 = 0; t0 < tt.size; t0 += KC) {
+                for (int y = y0; y < y1; y++) {
+                    int k = grp * oh + y;
+                    int t1 = Math.min(tt.n[k], t0 + KC);
+                    int ao = (y - y0) * rf;
+                    for (int j = 0; j < tiles.length && t0 < t1; j++) {
+                        forward4x4(x, up, xo + tiles[j] * sw - g.padW() + tt.shift[k], sw, tt.off[k], tt.w[k], t0,
+                                t1, ob, acc,
+                                ao + j * 16 * L, 4 * L, L);
+                    }
+                }
+                // Single columns: four full rows at a time as a vertical tile (their tables are the same taps shifted
+                // by strideH input rows), the rest one pixel at a time.
+                int so = tiles.length * 16 * L;
+                for (int j = 0; j < singles.length; j++) {
+                    int xq = singles[j];
+                    for (int y = y0; y < y1; y++) {
+                        int k = grp * oh + y;
+                        int xb = xo + xq * sw - g.padW() + tt.sshift[k][xq];
+                        int u1 = Math.min(tt.sn[k][xq], t0 + KC);
+                        int ao = (y - y0) * rf + so + j * 4 * L;
+                        if (y + 3 < y1 && full(tt, k, 4)) {
+                            if (t0 < u1) {
+                                forward4x4(x, up, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw[k][xq], t0, u1, ob,
+                                        acc, ao, L, rf);
+                            }
+                            y += 3;
+                        } else if (t0 < u1) {
+                            forward1x4(x, up, xb, tt.soff[k][xq], tt.sw[k][xq], t0, u1, ob, acc, ao);
+                        }
+                    }
+                }
+            }
+            for (int y = y0; y < y1; y++) {
+                int base = zo + oc0 * plane2 + y * ow;
+                int ao = (y - y0) * rf;
+                for (int j = 0; j < tiles.length; j++) {
+                    for (int h = 0; h < 4; h++) {
+                        write4(acc, ao + j * 16 * L + 4 * h * L, out, base + tiles[j] + h * L * plane2, plane2,
+                                oc0 + h * L, bias);
+                    }
+                }
+                int so = ao + tiles.length * 16 * L;
+                for (int j = 0; j < singles.length; j++) {
+                    for (int h = 0; h < 4; h++) {
+                        write(acc, so + j * 4 * L + h * L, out, base + singles[j] + h * L * plane2, plane2,
+                                oc0 + h * L, bias);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The plain four-vector backprojection of one sample and channel block, K-blocked as {@link #forwardBlocked}. */
+    private static void backwardBlocked(float[] hp, float[] ub, float[] x, float[] r, int go, int ro, int grp,
+                                        int cb, ConvGeometry g, RowTables tt, Cols cols, float[] acc) {
+        int cg = g.inChannels() / g.groups();
+        int hi = g.inH();
+        int wi = g.inW();
+        int plane = hi * wi;
+        int rf = cols.rowFloats();
+        int[] tiles = cols.tiles();
+        int[] singles = cols.singles();
+        int rb = blockRows(wi);
+        for (int y0 = 0; y0 < hi; y0 += rb) {
+            int y1 = Math.min(hi, y0 + rb);
+            java.util.Arrays.fill(acc, 0, (y1 - y0) * rf, 0f);
+            for (int t0 = 0; t0 < tt.size; t0 += KC) {
+                for (int y = y0; y < y1; y++) {
+                    int k = grp * hi + y;
+                    int t1 = Math.min(tt.n[k], t0 + KC);
+                    int ao = (y - y0) * rf;
+                    for (int j = 0; j < tiles.length && t0 < t1; j++) {
+                        backward4x4(hp, ub, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w[k], t0, t1,
+                                cb, acc,
+                                ao + j * 16 * L, 4 * L, L);
+                    }
+                }
+                // Single columns: with stride 1, four full rows at a time as a vertical tile (their tables are the
+                // same taps shifted by one output row), the rest one pixel at a time.
+                int so = tiles.length * 16 * L;
+                for (int j = 0; j < singles.length; j++) {
+                    int xq = singles[j];
+                    for (int y = y0; y < y1; y++) {
+                        int k = grp * hi + y;
+                        int u1 = Math.min(tt.sn[k][xq], t0 + KC);
+                        int ao = (y - y0) * rf + so + j * 4 * L;
+                        if (g.strideH() == 1 && y + 3 < y1 && full(tt, k, 4)) {
+                            if (t0 < u1) {
+                                backward4x4(hp, ub, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw[k][xq], t0,
+                                        u1, cb, acc, ao, L, rf);
+                            }
+                            y += 3;
+                        } else if (t0 < u1) {
+                            backward1x4(hp, ub, go + tt.sshift[k][xq], tt.soff[k][xq], tt.sw[k][xq], t0, u1, cb, acc,
+                                    ao);
+                        }
+                    }
+                }
+            }
+            for (int y = y0; y < y1; y++) {
+                int base = ro + (grp * cg + cb) * plane + y * wi;
+                int ao = (y - y0) * rf;
+                for (int j = 0; j < tiles.length; j++) {
+                    for (int q = 0; q < 16; q++) {
+                        // tile q holds pixel q % 4 of channel vector q / 4
+                        product(acc, ao + j * 16 * L + q * L, x, r, base + tiles[j] + q % 4 + q / 4 * L * plane,
+                                plane);
+                    }
+                }
+                int so = ao + tiles.length * 16 * L;
+                for (int j = 0; j < singles.length; j++) {
+                    for (int h = 0; h < 4; h++) {
+                        product(acc, so + j * 4 * L + h * L, x, r, base + singles[j] + h * L * plane, plane);
+                    }
+                }
+            }
+        }
+    }
+
     /** Samples per chunk: as many as keep about 256 KiB of one sample's {@code perRow} floats each in cache. */
     private static int chunkRows(int perRow) {
         return Math.max(1, (1 << 16) / Math.max(1, perRow));
@@ -194,36 +414,123 @@ final class ChannelConv {
         final int[][] off;
         final int[][] w;
         final int[] n;
+        /** Taps of a full (interior) table: the longest any row has. */
+        final int size;
+        /**
+         * Offsets to add to a row's (or single pixel's) base position: rows whose tables are the same taps shifted
+         * share one table array (most rows of an image), which keeps the cached tables small.
+         */
+        final int[] shift;
+        final int[][] sshift;
         final int[][][] soff;
         final int[][][] sw;
         final int[][] sn;
 
-        RowTables(ConvGeometry g, int rows, int width, boolean[] tile, boolean fwd) {
+        /** Built tables by (geometry, direction), least recently used first; at most {@link #CACHE_INTS} ints. */
+        private static final java.util.LinkedHashMap<Object, RowTables> CACHE = new java.util.LinkedHashMap<>(16,
+                0.75f, true);
+        private static final long CACHE_INTS = 16L << 20;
+        private static long cachedInts;
+
+        /**
+         * The tables of a geometry and direction, built once and shared (they are read-only and depend on nothing
+         * else: {@code tile} follows from the geometry); building them took 5-10% of a VGG-16 call.
+         */
+        static RowTables of(ConvGeometry g, int rows, int width, boolean[] tile, boolean fwd) {
+            Object key = java.util.List.of(g, fwd);
+            synchronized (CACHE) {
+                RowTables t = CACHE.get(key);
+                if (t != null) {
+                    return t;
+                }
+            }
+            RowTables t = new RowTables(g, rows, width, tile, fwd);
+            synchronized (CACHE) {
+                if (CACHE.putIfAbsent(key, t) == null) {
+                    cachedInts += t.ints;
+                    var it = CACHE.values().iterator();
+                    while (cachedInts > CACHE_INTS && CACHE.size() > 1) {
+                        cachedInts -= it.next().ints;
+                        it.remove();
+                    }
+                }
+            }
+            return t;
+        }
+
+        /**
+         * Whether the table {@code (to, tw, nt)} is the stored table {@code (po, pw, pn)} with every input offset
+         * moved by the same amount (which becomes the row's shift).
+         */
+        private static boolean sameShifted(int[] po, int[] pw, int pn, int[] to, int[] tw, int nt) {
+            if (po == null || pn != nt) {
+                return false;
+            }
+            if (nt == 0) {
+                return true;
+            }
+            int d = to[0] - po[0];
+            for (int t = 0; t < nt; t++) {
+                if (to[t] - po[t] != d || tw[t] != pw[t]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Ints held, for the cache bound. */
+        final long ints;
+
+        private RowTables(ConvGeometry g, int rows, int width, boolean[] tile, boolean fwd) {
             int size = fwd ? g.inChannels() / g.groups() * g.kernelH() * g.kernelW()
                     : g.outChannels() / g.groups() * g.kernelH() * g.kernelW();
             int count = g.groups() * rows;
-            off = new int[count][size];
-            w = new int[count][size];
+            this.size = size;
+            off = new int[count][];
+            w = new int[count][];
             n = new int[count];
+            shift = new int[count];
             soff = new int[count][width][];
             sw = new int[count][width][];
             sn = new int[count][width];
+            sshift = new int[count][width];
+            long held = 0;
+            int[] to = new int[size];
+            int[] tw = new int[size];
             for (int grp = 0; grp < g.groups(); grp++) {
                 for (int y = 0; y < rows; y++) {
                     int k = grp * rows + y;
-                    n[k] = fwd ? forwardTaps(g, grp, y, -1, off[k], w[k]) : backwardTaps(g, grp, y, -1, off[k], w[k]);
+                    int nt = fwd ? forwardTaps(g, grp, y, -1, to, tw) : backwardTaps(g, grp, y, -1, to, tw);
+                    n[k] = nt;
+                    if (y > 0 && sameShifted(off[k - 1], w[k - 1], n[k - 1], to, tw, nt)) {
+                        off[k] = off[k - 1];
+                        w[k] = w[k - 1];
+                        shift[k] = nt == 0 ? 0 : to[0] - off[k - 1][0];
+                    } else {
+                        off[k] = java.util.Arrays.copyOf(to, nt);
+                        w[k] = java.util.Arrays.copyOf(tw, nt);
+                        held += 2L * nt;
+                    }
                     for (int q = 0; q < width; q++) {
                         if (tile[q]) {
                             q += 3;
                             continue;
                         }
-                        soff[k][q] = new int[size];
-                        sw[k][q] = new int[size];
-                        sn[k][q] = fwd ? forwardTaps(g, grp, y, q, soff[k][q], sw[k][q])
-                                : backwardTaps(g, grp, y, q, soff[k][q], sw[k][q]);
+                        int sn1 = fwd ? forwardTaps(g, grp, y, q, to, tw) : backwardTaps(g, grp, y, q, to, tw);
+                        sn[k][q] = sn1;
+                        if (y > 0 && sameShifted(soff[k - 1][q], sw[k - 1][q], sn[k - 1][q], to, tw, sn1)) {
+                            soff[k][q] = soff[k - 1][q];
+                            sw[k][q] = sw[k - 1][q];
+                            sshift[k][q] = sn1 == 0 ? 0 : to[0] - soff[k - 1][q][0];
+                        } else {
+                            soff[k][q] = java.util.Arrays.copyOf(to, sn1);
+                            sw[k][q] = java.util.Arrays.copyOf(tw, sn1);
+                            held += 2L * sn1;
+                        }
                     }
                 }
             }
+            this.ints = held;
         }
     }
 
@@ -233,16 +540,18 @@ final class ChannelConv {
      */
     static void backward(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0, int r1,
                          ConvGeometry g) {
-        float[] ub = packBackward(u, g);
-        float[] vb = v == null ? null : packBackward(v, g);
+        float[] ub = backwardLayout(u, g);
+        float[] vb = v == null ? null : backwardLayout(v, g);
         int cg = g.inChannels() / g.groups();
         int wi = g.inW();
         int hi = g.inH();
         int plane = hi * wi;
         boolean[] tile = tiles(wi, xq -> interiorBackward(xq, g));
-        RowTables tt = new RowTables(g, hi, wi, tile, false);
+        RowTables tt = RowTables.of(g, hi, wi, tile, false);
         float[] t1 = new float[16 * L];
         float[] t2 = new float[4 * L];
+        Cols cols = Cols.of(wi, xq -> interiorBackward(xq, g));
+        float[] acc = tt.size > KC ? new float[blockRows(wi) * cols.rowFloats()] : null;
         int chunk = chunkRows(g.outSize() * (hn == null ? 1 : 2));
         for (int b0 = r0; b0 < r1; b0 += chunk) {
             for (int grp = 0; grp < g.groups(); grp++) {
@@ -252,6 +561,10 @@ final class ChannelConv {
                     for (int b = b0; b < Math.min(r1, b0 + chunk); b++) {
                         int go = b * g.outSize();
                         int ro = b * g.inSize();
+                        if (vb == null && width == 4 * L && tt.size > KC) {
+                            backwardBlocked(hp, ub, x, r, go, ro, grp, cb, g, tt, cols, acc);
+                            continue;
+                        }
                         for (int y = 0; y < hi; y++) {
                             int k = grp * hi + y;
                             int[] goff = tt.off[k];
@@ -260,9 +573,10 @@ final class ChannelConv {
                             int base = ro + (grp * cg + cb) * plane + y * wi;
                             for (int xq = 0; xq < wi; xq++) {
                                 if (tile[xq]) {
-                                    int gb = go + xq + g.padW();
+                                    int gb = go + xq + g.padW() + tt.shift[k];
                                     if (width == 4 * L) {
-                                        backward4x4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                        java.util.Arrays.fill(t1, 0f);
+                                        backward4x4(hp, ub, gb, 1, goff, woff, 0, nt, cb, t1, 0, 4 * L, L);
                                     } else if (width == 2 * L) {
                                         backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
                                     } else if (vb == null) {
@@ -287,20 +601,22 @@ final class ChannelConv {
                                 int[] sg = tt.soff[k][xq];
                                 int[] sw = tt.sw[k][xq];
                                 int sn = tt.sn[k][xq];
+                                int gs = go + tt.sshift[k][xq];
                                 int o0 = base + xq;
                                 if (vb == null) {
                                     if (width == 4 * L) {
-                                        backward1x4(hp, ub, go, sg, sw, sn, cb, t1);
+                                        java.util.Arrays.fill(t1, 0, 4 * L, 0f);
+                                        backward1x4(hp, ub, gs, sg, sw, 0, sn, cb, t1, 0);
                                     } else if (width == 2 * L) {
-                                        backward1x2(hp, ub, go, sg, sw, sn, cb, t1);
+                                        backward1x2(hp, ub, gs, sg, sw, sn, cb, t1);
                                     } else {
-                                        backward1(hp, ub, go, sg, sw, sn, cb, t1);
+                                        backward1(hp, ub, gs, sg, sw, sn, cb, t1);
                                     }
                                     for (int h = 0; h < width / L; h++) {
                                         product(t1, h * L, x, r, o0 + h * L * plane, plane);
                                     }
                                 } else {
-                                    backwardSigned1(hp, hn, ub, vb, go, sg, sw, sn, cb, t1, t2);
+                                    backwardSigned1(hp, hn, ub, vb, gs, sg, sw, sn, cb, t1, t2);
                                     select(t1, t2, 0, x, r, o0, plane);
                                 }
                             }
@@ -689,17 +1005,25 @@ final class ChannelConv {
     }
 
     /** Four interior pixels by four channel vectors, plain map; tile {@code k} = pixel k % 4, vector k / 4. */
-    private static void forward4x4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
-                                   float[] out) {
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
-        FloatVector b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
-        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
+    private static void forward4x4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1,
+                                   int ob, float[] acc, int ao, int vs, int ps) {
+        FloatVector a0 = FloatVector.fromArray(S, acc, ao);
+        FloatVector a1 = FloatVector.fromArray(S, acc, ao + ps);
+        FloatVector a2 = FloatVector.fromArray(S, acc, ao + 2 * ps);
+        FloatVector a3 = FloatVector.fromArray(S, acc, ao + 3 * ps);
+        FloatVector b0 = FloatVector.fromArray(S, acc, ao + vs);
+        FloatVector b1 = FloatVector.fromArray(S, acc, ao + vs + ps);
+        FloatVector b2 = FloatVector.fromArray(S, acc, ao + vs + 2 * ps);
+        FloatVector b3 = FloatVector.fromArray(S, acc, ao + vs + 3 * ps);
+        FloatVector c0 = FloatVector.fromArray(S, acc, ao + 2 * vs);
+        FloatVector c1 = FloatVector.fromArray(S, acc, ao + 2 * vs + ps);
+        FloatVector c2 = FloatVector.fromArray(S, acc, ao + 2 * vs + 2 * ps);
+        FloatVector c3 = FloatVector.fromArray(S, acc, ao + 2 * vs + 3 * ps);
+        FloatVector d0 = FloatVector.fromArray(S, acc, ao + 3 * vs);
+        FloatVector d1 = FloatVector.fromArray(S, acc, ao + 3 * vs + ps);
+        FloatVector d2 = FloatVector.fromArray(S, acc, ao + 3 * vs + 2 * ps);
+        FloatVector d3 = FloatVector.fromArray(S, acc, ao + 3 * vs + 3 * ps);
+        for (int t = t0; t < t1; t++) {
             int xi = xb + xoff[t];
             int wo = woff[t] + ob;
             FloatVector w0 = FloatVector.fromArray(S, up, wo);
@@ -727,36 +1051,44 @@ final class ChannelConv {
             c3 = e.fma(w2, c3);
             d3 = e.fma(w3, d3);
         }
-        a0.intoArray(out, 0);
-        a1.intoArray(out, L);
-        a2.intoArray(out, 2 * L);
-        a3.intoArray(out, 3 * L);
-        b0.intoArray(out, 4 * L);
-        b1.intoArray(out, 5 * L);
-        b2.intoArray(out, 6 * L);
-        b3.intoArray(out, 7 * L);
-        c0.intoArray(out, 8 * L);
-        c1.intoArray(out, 9 * L);
-        c2.intoArray(out, 10 * L);
-        c3.intoArray(out, 11 * L);
-        d0.intoArray(out, 12 * L);
-        d1.intoArray(out, 13 * L);
-        d2.intoArray(out, 14 * L);
-        d3.intoArray(out, 15 * L);
+        a0.intoArray(acc, ao);
+        a1.intoArray(acc, ao + ps);
+        a2.intoArray(acc, ao + 2 * ps);
+        a3.intoArray(acc, ao + 3 * ps);
+        b0.intoArray(acc, ao + vs);
+        b1.intoArray(acc, ao + vs + ps);
+        b2.intoArray(acc, ao + vs + 2 * ps);
+        b3.intoArray(acc, ao + vs + 3 * ps);
+        c0.intoArray(acc, ao + 2 * vs);
+        c1.intoArray(acc, ao + 2 * vs + ps);
+        c2.intoArray(acc, ao + 2 * vs + 2 * ps);
+        c3.intoArray(acc, ao + 2 * vs + 3 * ps);
+        d0.intoArray(acc, ao + 3 * vs);
+        d1.intoArray(acc, ao + 3 * vs + ps);
+        d2.intoArray(acc, ao + 3 * vs + 2 * ps);
+        d3.intoArray(acc, ao + 3 * vs + 3 * ps);
     }
 
     /** Four interior input pixels by four channel vectors, plain backprojection; tiles as {@link #forward4x4}. */
-    private static void backward4x4(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
-                                    float[] out) {
-        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
-        FloatVector b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
-        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
+    private static void backward4x4(float[] hp, float[] ub, int gb, int step, int[] goff, int[] woff, int t0, int t1,
+                                    int cb, float[] acc, int ao, int vs, int ps) {
+        FloatVector a0 = FloatVector.fromArray(S, acc, ao);
+        FloatVector a1 = FloatVector.fromArray(S, acc, ao + ps);
+        FloatVector a2 = FloatVector.fromArray(S, acc, ao + 2 * ps);
+        FloatVector a3 = FloatVector.fromArray(S, acc, ao + 3 * ps);
+        FloatVector b0 = FloatVector.fromArray(S, acc, ao + vs);
+        FloatVector b1 = FloatVector.fromArray(S, acc, ao + vs + ps);
+        FloatVector b2 = FloatVector.fromArray(S, acc, ao + vs + 2 * ps);
+        FloatVector b3 = FloatVector.fromArray(S, acc, ao + vs + 3 * ps);
+        FloatVector c0 = FloatVector.fromArray(S, acc, ao + 2 * vs);
+        FloatVector c1 = FloatVector.fromArray(S, acc, ao + 2 * vs + ps);
+        FloatVector c2 = FloatVector.fromArray(S, acc, ao + 2 * vs + 2 * ps);
+        FloatVector c3 = FloatVector.fromArray(S, acc, ao + 2 * vs + 3 * ps);
+        FloatVector d0 = FloatVector.fromArray(S, acc, ao + 3 * vs);
+        FloatVector d1 = FloatVector.fromArray(S, acc, ao + 3 * vs + ps);
+        FloatVector d2 = FloatVector.fromArray(S, acc, ao + 3 * vs + 2 * ps);
+        FloatVector d3 = FloatVector.fromArray(S, acc, ao + 3 * vs + 3 * ps);
+        for (int t = t0; t < t1; t++) {
             int gi = gb + goff[t];
             int wo = woff[t] + cb;
             FloatVector w0 = FloatVector.fromArray(S, ub, wo);
@@ -768,38 +1100,38 @@ final class ChannelConv {
             b0 = w1.fma(e, b0);
             c0 = w2.fma(e, c0);
             d0 = w3.fma(e, d0);
-            e = FloatVector.broadcast(S, hp[gi + 1]);
+            e = FloatVector.broadcast(S, hp[gi + step]);
             a1 = w0.fma(e, a1);
             b1 = w1.fma(e, b1);
             c1 = w2.fma(e, c1);
             d1 = w3.fma(e, d1);
-            e = FloatVector.broadcast(S, hp[gi + 2]);
+            e = FloatVector.broadcast(S, hp[gi + 2 * step]);
             a2 = w0.fma(e, a2);
             b2 = w1.fma(e, b2);
             c2 = w2.fma(e, c2);
             d2 = w3.fma(e, d2);
-            e = FloatVector.broadcast(S, hp[gi + 3]);
+            e = FloatVector.broadcast(S, hp[gi + 3 * step]);
             a3 = w0.fma(e, a3);
             b3 = w1.fma(e, b3);
             c3 = w2.fma(e, c3);
             d3 = w3.fma(e, d3);
         }
-        a0.intoArray(out, 0);
-        a1.intoArray(out, L);
-        a2.intoArray(out, 2 * L);
-        a3.intoArray(out, 3 * L);
-        b0.intoArray(out, 4 * L);
-        b1.intoArray(out, 5 * L);
-        b2.intoArray(out, 6 * L);
-        b3.intoArray(out, 7 * L);
-        c0.intoArray(out, 8 * L);
-        c1.intoArray(out, 9 * L);
-        c2.intoArray(out, 10 * L);
-        c3.intoArray(out, 11 * L);
-        d0.intoArray(out, 12 * L);
-        d1.intoArray(out, 13 * L);
-        d2.intoArray(out, 14 * L);
-        d3.intoArray(out, 15 * L);
+        a0.intoArray(acc, ao);
+        a1.intoArray(acc, ao + ps);
+        a2.intoArray(acc, ao + 2 * ps);
+        a3.intoArray(acc, ao + 3 * ps);
+        b0.intoArray(acc, ao + vs);
+        b1.intoArray(acc, ao + vs + ps);
+        b2.intoArray(acc, ao + vs + 2 * ps);
+        b3.intoArray(acc, ao + vs + 3 * ps);
+        c0.intoArray(acc, ao + 2 * vs);
+        c1.intoArray(acc, ao + 2 * vs + ps);
+        c2.intoArray(acc, ao + 2 * vs + 2 * ps);
+        c3.intoArray(acc, ao + 2 * vs + 3 * ps);
+        d0.intoArray(acc, ao + 3 * vs);
+        d1.intoArray(acc, ao + 3 * vs + ps);
+        d2.intoArray(acc, ao + 3 * vs + 2 * ps);
+        d3.intoArray(acc, ao + 3 * vs + 3 * ps);
     }
 
     /** One output pixel, plain map, two channel vectors from {@code ob}. */
@@ -831,11 +1163,13 @@ final class ChannelConv {
     }
 
     /** One output pixel, plain map, four channel vectors from {@code ob}: four chains at a time. */
-    private static void forward1x4(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
-                                   float[] tmp) {
-        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
-        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
+    private static void forward1x4(float[] x, float[] up, int xb, int[] xoff, int[] woff, int t0, int t1,
+                                   int ob, float[] acc, int ao) {
+        FloatVector p0 = FloatVector.fromArray(S, acc, ao + 0 * L);
+        FloatVector p1 = FloatVector.fromArray(S, acc, ao + 1 * L);
+        FloatVector p2 = FloatVector.fromArray(S, acc, ao + 2 * L);
+        FloatVector p3 = FloatVector.fromArray(S, acc, ao + 3 * L);
+        for (int t = t0; t < t1; t++) {
             int wo = woff[t] + ob;
             FloatVector xv = FloatVector.broadcast(S, x[xb + xoff[t]]);
             p0 = xv.fma(FloatVector.fromArray(S, up, wo), p0);
@@ -843,18 +1177,20 @@ final class ChannelConv {
             p2 = xv.fma(FloatVector.fromArray(S, up, wo + 2 * L), p2);
             p3 = xv.fma(FloatVector.fromArray(S, up, wo + 3 * L), p3);
         }
-        p0.intoArray(tmp, 0);
-        p1.intoArray(tmp, L);
-        p2.intoArray(tmp, 2 * L);
-        p3.intoArray(tmp, 3 * L);
+        p0.intoArray(acc, ao + 0 * L);
+        p1.intoArray(acc, ao + 1 * L);
+        p2.intoArray(acc, ao + 2 * L);
+        p3.intoArray(acc, ao + 3 * L);
     }
 
     /** One input pixel, plain map, four channel vectors from {@code cb}. */
-    private static void backward1x4(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
-                                    float[] tmp) {
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
+    private static void backward1x4(float[] hp, float[] ub, int go, int[] goff, int[] woff, int t0, int t1,
+                                    int cb, float[] acc, int ao) {
+        FloatVector c0 = FloatVector.fromArray(S, acc, ao + 0 * L);
+        FloatVector c1 = FloatVector.fromArray(S, acc, ao + 1 * L);
+        FloatVector c2 = FloatVector.fromArray(S, acc, ao + 2 * L);
+        FloatVector c3 = FloatVector.fromArray(S, acc, ao + 3 * L);
+        for (int t = t0; t < t1; t++) {
             int wo = woff[t] + cb;
             FloatVector gv = FloatVector.broadcast(S, hp[go + goff[t]]);
             c0 = FloatVector.fromArray(S, ub, wo).fma(gv, c0);
@@ -862,10 +1198,10 @@ final class ChannelConv {
             c2 = FloatVector.fromArray(S, ub, wo + 2 * L).fma(gv, c2);
             c3 = FloatVector.fromArray(S, ub, wo + 3 * L).fma(gv, c3);
         }
-        c0.intoArray(tmp, 0);
-        c1.intoArray(tmp, L);
-        c2.intoArray(tmp, 2 * L);
-        c3.intoArray(tmp, 3 * L);
+        c0.intoArray(acc, ao + 0 * L);
+        c1.intoArray(acc, ao + 1 * L);
+        c2.intoArray(acc, ao + 2 * L);
+        c3.intoArray(acc, ao + 3 * L);
     }
 
     /** One output pixel through its own tap table, sign-split pair. */

@@ -80,6 +80,11 @@ public final class CpuBackend implements Backend {
         }) : null;
     }
 
+    /** Threads a primitive's rows are split over. */
+    public int threads() {
+        return threads;
+    }
+
     @Override
     public BackendInfo info() {
         return new BackendInfo("cpu", kernelName + ", " + threads + " thread" + (threads == 1 ? "" : "s"), true, "");
@@ -93,6 +98,13 @@ public final class CpuBackend implements Backend {
 
     private static float[] a(Buffer b) {
         return b == null ? null : ((CpuBuffer) b).data;
+    }
+
+    /** Marks arrays about to be written: layouts derived from them ({@link Packs}) are dropped. */
+    private static void writes(float[]... outs) {
+        for (float[] o : outs) {
+            Packs.invalidate(o);
+        }
     }
 
     @Override
@@ -110,6 +122,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void write(Buffer dst, float[] src, int srcOff, int length) {
         checkOpen();
+        writes(a(dst));
         System.arraycopy(src, srcOff, a(dst), 0, length);
     }
 
@@ -140,6 +153,10 @@ public final class CpuBackend implements Backend {
             fs.add(pool.submit(() -> task.run(r0, r1)));
         }
         task.run(0, (int) ((long) rows / parts));
+        await(fs);
+    }
+
+    private static void await(List<Future<?>> fs) {
         for (Future<?> f : fs) {
             try {
                 f.get();
@@ -156,16 +173,51 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** A body over a row range and a column range. */
+    private interface BlockTask {
+        void run(int r0, int r1, int c0, int c1);
+    }
+
+    /** Column ranges are whole multiples of this many features (the Vector API kernels' widest strip). */
+    private static final int COLUMN_ALIGN = 64;
+
+    /**
+     * A plain map of {@code cols} outputs per row, each a chain of {@code taps}: split by rows, or, when the pass
+     * has too few rows to give every thread a four-row tile, by column ranges, so each thread reads its part of the
+     * weights once instead of all of them (a batch of 8 through a 25088 x 4096 layer is bound by that read).
+     */
+    private void parallelRowsOrColumns(int rows, int cols, int taps, BlockTask task) {
+        checkOpen();
+        int parts = pool == null ? 1 : Math.min(threads, cols / COLUMN_ALIGN);
+        if (rows >= 4 * threads || parts <= 1
+                || (long) rows * cols * taps < MIN_WORK_PER_THREAD * threads) {
+            parallelRows(rows, (long) cols * taps, (r0, r1) -> task.run(r0, r1, 0, cols));
+            return;
+        }
+        int blocks = cols / COLUMN_ALIGN;
+        List<Future<?>> fs = new ArrayList<>(parts);
+        for (int p = 1; p < parts; p++) {
+            int c0 = (int) ((long) blocks * p / parts) * COLUMN_ALIGN;
+            int c1 = p + 1 == parts ? cols : (int) ((long) blocks * (p + 1) / parts) * COLUMN_ALIGN;
+            fs.add(pool.submit(() -> task.run(0, rows, c0, c1)));
+        }
+        task.run(0, rows, 0, (int) ((long) blocks / parts) * COLUMN_ALIGN);
+        await(fs);
+    }
+
     @Override
     public void linear(Buffer x, Buffer wt, Buffer bias, Buffer z, int rows, int in, int out) {
         float[] xa = a(x), wa = a(wt), ba = a(bias), za = a(z);
-        parallelRows(rows, (long) in * out, (r0, r1) -> kernels.linear(xa, wa, ba, za, r0, r1, in, out));
+        writes(za);
+        parallelRowsOrColumns(rows, out, in, (r0, r1, c0, c1) -> kernels.linear(xa, wa, ba, za, r0, r1, in, out, c0,
+                c1));
     }
 
     @Override
     public void linearSigned(Buffer x, Buffer ut, Buffer vt, Buffer biasP, Buffer biasN, Buffer outP, Buffer outN,
                              int rows, int in, int out) {
         float[] xa = a(x), ua = a(ut), va = a(vt), bp = a(biasP), bn = a(biasN), op = a(outP), on = a(outN);
+        writes(op, on);
         parallelRows(rows, 2L * in * out, (r0, r1) -> kernels.linearSigned(xa, ua, va, bp, bn, op, on, r0, r1, in,
                 out));
     }
@@ -173,12 +225,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void linearZBox(Buffer x, Buffer wt, Buffer low, Buffer high, Buffer d, int rows, int in, int out) {
         float[] xa = a(x), wa = a(wt), lo = a(low), hi = a(high), da = a(d);
+        writes(da);
         parallelRows(rows, (long) in * out, (r0, r1) -> kernels.linearZBox(xa, wa, lo, hi, da, r0, r1, in, out));
     }
 
     @Override
     public void relu(Buffer in, Buffer out, int length) {
         float[] s = a(in), d = a(out);
+        writes(d);
         parallelRows(length, 1, (k0, k1) -> kernels.relu(s, d, k0, k1));
     }
 
@@ -186,6 +240,7 @@ public final class CpuBackend implements Backend {
     public void splitSign(Buffer w, Buffer pos, Buffer neg, int length) {
         checkOpen();
         float[] s = a(w), p = a(pos), n = a(neg);
+        writes(p, n);
         for (int k = 0; k < length; k++) {
             float v = s[k];
             p[k] = v > 0 ? v : 0f;
@@ -197,6 +252,7 @@ public final class CpuBackend implements Backend {
     public void gammaWeights(Buffer w, float gamma, Buffer wp, Buffer wn, int length) {
         checkOpen();
         float[] s = a(w), p = a(wp), n = a(wn);
+        writes(p, n);
         for (int k = 0; k < length; k++) {
             float v = s[k];
             p[k] = v > 0 ? Math.fma(gamma, v, v) : v;
@@ -207,6 +263,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void normalize(Buffer r, Buffer d, int dRowStride, float eps, Buffer g, int rows, int out) {
         float[] ra = a(r), da = a(d), ga = a(g);
+        writes(ga);
         parallelRows(rows, out, (r0, r1) -> kernels.normalize(ra, da, dRowStride, eps, ga, r0, r1, out));
     }
 
@@ -214,6 +271,7 @@ public final class CpuBackend implements Backend {
     public void normalizeSigned(Buffer r, Buffer z, Buffer p, Buffer n, float eps, float scaleP, float scaleN,
                                 boolean gammaMask, Buffer hp, Buffer hn, int rows, int out) {
         float[] ra = a(r), za = a(z), pa = a(p), na = a(n), hpa = a(hp), hna = a(hn);
+        writes(hpa, hna);
         parallelRows(rows, out, (r0, r1) -> kernels.normalizeSigned(ra, za, pa, na, eps, scaleP, scaleN, gammaMask,
                 hpa, hna, r0 * out, r1 * out));
     }
@@ -221,13 +279,16 @@ public final class CpuBackend implements Backend {
     @Override
     public void backproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, int out, int in) {
         float[] ga = a(g), wa = a(w), xa = a(x), ra = a(r);
-        parallelRows(rows, (long) in * out, (r0, r1) -> kernels.backproject(ga, wa, xa, ra, r0, r1, out, in));
+        writes(ra);
+        parallelRowsOrColumns(rows, in, out, (r0, r1, c0, c1) -> kernels.backproject(ga, wa, xa, ra, r0, r1, out, in,
+                c0, c1));
     }
 
     @Override
     public void backprojectSigned(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows, int out,
                                   int in) {
         float[] hpa = a(hp), hna = a(hn), ua = a(u), va = a(v), xa = a(x), ra = a(r);
+        writes(ra);
         parallelRows(rows, 4L * in * out, (r0, r1) -> kernels.backprojectSigned(hpa, hna, ua, va, xa, ra, r0, r1,
                 out, in));
     }
@@ -236,6 +297,7 @@ public final class CpuBackend implements Backend {
     public void backprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low, Buffer high,
                                 Buffer r, int rows, int out, int in) {
         float[] ga = a(g), wa = a(w), pa = a(wpos), na = a(wneg), xa = a(x), lo = a(low), hi = a(high), ra = a(r);
+        writes(ra);
         parallelRows(rows, 3L * in * out, (r0, r1) -> kernels.backprojectZBox(ga, wa, pa, na, xa, lo, hi, ra, r0,
                 r1, out, in));
     }
@@ -268,6 +330,7 @@ public final class CpuBackend implements Backend {
         rowsOk(rows);
         float[] xa = need(x, "x", (long) rows * g.inSize()), wa = need(w, "w", g.weightSize());
         float[] ba = opt(bias, "bias", g.outChannels()), za = need(z, "z", (long) rows * g.outSize());
+        writes(za);
         parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.conv(xa, wa, ba, za, r0, r1, g));
     }
 
@@ -279,6 +342,7 @@ public final class CpuBackend implements Backend {
         float[] xa = need(x, "x", (long) rows * g.inSize()), ua = need(u, "u", g.weightSize());
         float[] va = need(v, "v", g.weightSize()), bp = opt(biasP, "biasP", g.outChannels());
         float[] bn = opt(biasN, "biasN", g.outChannels()), op = need(outP, "outP", o), on = opt(outN, "outN", o);
+        writes(op, on);
         parallelRows(rows, 2L * g.outSize() * g.taps(), (r0, r1) -> conv.convSigned(xa, ua, va, bp, bn, op, on, r0,
                 r1, g));
     }
@@ -289,6 +353,7 @@ public final class CpuBackend implements Backend {
         float[] xa = need(x, "x", (long) rows * g.inSize()), wa = need(w, "w", g.weightSize());
         float[] lo = need(low, "low", g.inSize()), hi = need(high, "high", g.inSize());
         float[] da = need(d, "d", (long) rows * g.outSize());
+        writes(da);
         parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.convZBox(xa, wa, lo, hi, da, r0, r1, g));
     }
 
@@ -298,6 +363,7 @@ public final class CpuBackend implements Backend {
         long in = (long) rows * g.inSize();
         float[] ga = need(gr, "g", (long) rows * g.outSize()), wa = need(w, "w", g.weightSize());
         float[] xa = opt(x, "x", in), ra = need(r, "r", in);
+        writes(ra);
         parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.convBackproject(ga, wa, xa, ra, r0, r1,
                 g));
     }
@@ -310,6 +376,7 @@ public final class CpuBackend implements Backend {
         long out = (long) rows * g.outSize();
         float[] hpa = need(hp, "hp", out), hna = opt(hn, "hn", out), ua = need(u, "u", g.weightSize());
         float[] va = need(v, "v", g.weightSize()), xa = need(x, "x", in), ra = need(r, "r", in);
+        writes(ra);
         parallelRows(rows, 4L * g.outSize() * g.taps(), (r0, r1) -> conv.convBackprojectSigned(hpa, hna, ua, va, xa,
                 ra, r0, r1, g));
     }
@@ -323,6 +390,7 @@ public final class CpuBackend implements Backend {
         float[] pa = need(wpos, "wpos", g.weightSize()), na = need(wneg, "wneg", g.weightSize());
         float[] xa = need(x, "x", in), lo = need(low, "low", g.inSize()), hi = need(high, "high", g.inSize());
         float[] ra = need(r, "r", in);
+        writes(ra);
         parallelRows(rows, 3L * g.outSize() * g.taps(), (r0, r1) -> conv.convBackprojectZBox(ga, wa, pa, na, xa, lo,
                 hi, ra, r0, r1, g));
     }
@@ -332,6 +400,7 @@ public final class CpuBackend implements Backend {
         rowsOk(rows);
         long out = (long) rows * p.outSize();
         float[] xa = need(x, "x", (long) rows * p.inSize()), ya = need(y, "y", out), aa = need(arg, "arg", out);
+        writes(ya, aa);
         parallelRows(rows, (long) p.outSize() * p.kernelH() * p.kernelW(),
                 (r0, r1) -> PoolKernels.maxPool(xa, ya, aa, r0, r1, p));
     }
@@ -341,6 +410,7 @@ public final class CpuBackend implements Backend {
         rowsOk(rows);
         long out = (long) rows * p.outSize();
         float[] ra = need(r, "r", out), aa = need(arg, "arg", out), ia = need(rIn, "rIn", (long) rows * p.inSize());
+        writes(ia);
         parallelRows(rows, p.inSize() + p.outSize(), (r0, r1) -> PoolKernels.maxPoolRoute(ra, aa, ia, r0, r1, p));
     }
 
@@ -348,6 +418,7 @@ public final class CpuBackend implements Backend {
     public void add(Buffer a, Buffer b, Buffer out, int n) {
         InvalidArgumentException.check(n >= 0, "n", "must be >= 0, got " + n);
         float[] x = need(a, "a", n), y = need(b, "b", n), o = need(out, "out", n);
+        writes(o);
         parallelRows(n, 1, (k0, k1) -> {
             for (int k = k0; k < k1; k++) {
                 o[k] = x[k] + y[k];
@@ -359,6 +430,7 @@ public final class CpuBackend implements Backend {
     public void mul(Buffer a, Buffer b, Buffer out, int n) {
         InvalidArgumentException.check(n >= 0, "n", "must be >= 0, got " + n);
         float[] x = need(a, "a", n), y = need(b, "b", n), o = need(out, "out", n);
+        writes(o);
         parallelRows(n, 1, (k0, k1) -> {
             for (int k = k0; k < k1; k++) {
                 o[k] = x[k] * y[k];
@@ -376,6 +448,7 @@ public final class CpuBackend implements Backend {
         }
         float[] s = need(src, "src", (long) (rows - 1) * srcWidth + srcOffset + width);
         float[] d = need(dst, "dst", (long) (rows - 1) * dstWidth + dstOffset + width);
+        writes(d);
         checkOpen();
         for (int b = 0; b < rows; b++) {
             System.arraycopy(s, b * srcWidth + srcOffset, d, b * dstWidth + dstOffset, width);

@@ -2,7 +2,7 @@ package org.gpulrp.backend.cpu;
 
 /**
  * The CPU path's dense primitives over a range of batch rows {@code [r0, r1)}. Implementations must agree bit for
- * bit with each other and with the contract in {@link org.gpulrp.backend.Backend}; threads split the batch by rows.
+ * bit with each other and with the contract in {@link org.gpulrp.backend.Backend}; threads split the batch by rows (or, for the plain maps of a few rows, the features by column ranges).
  */
 interface CpuKernels {
 
@@ -15,14 +15,16 @@ interface CpuKernels {
     void normalizeSigned(float[] r, float[] z, float[] p, float[] n, float eps, float scaleP, float scaleN,
                          boolean gammaMask, float[] hp, float[] hn, int k0, int k1);
 
-    void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out);
+    /** The forward map for rows {@code [r0,r1)} and output features {@code [c0,c1)}. */
+    void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out, int c0, int c1);
 
     void linearSigned(float[] x, float[] ut, float[] vt, float[] biasP, float[] biasN, float[] outP, float[] outN,
                       int r0, int r1, int in, int out);
 
     void linearZBox(float[] x, float[] wt, float[] low, float[] high, float[] d, int r0, int r1, int in, int out);
 
-    void backproject(float[] g, float[] w, float[] x, float[] r, int r0, int r1, int out, int in);
+    /** The backprojection for rows {@code [r0,r1)} and input features {@code [c0,c1)}. */
+    void backproject(float[] g, float[] w, float[] x, float[] r, int r0, int r1, int out, int in, int c0, int c1);
 
     void backprojectSigned(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0, int r1,
                            int out, int in);

@@ -44,9 +44,10 @@ final class ScalarKernels implements CpuKernels {
     }
 
     @Override
-    public void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out) {
+    public void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out, int c0,
+                       int c1) {
         for (int b = r0; b < r1; b++) {
-            for (int j = 0; j < out; j++) {
+            for (int j = c0; j < c1; j++) {
                 float acc = 0f;
                 for (int i = 0; i < in; i++) {
                     acc = Math.fma(x[b * in + i], wt[i * out + j], acc);
@@ -101,9 +102,10 @@ final class ScalarKernels implements CpuKernels {
     }
 
     @Override
-    public void backproject(float[] g, float[] w, float[] x, float[] r, int r0, int r1, int out, int in) {
+    public void backproject(float[] g, float[] w, float[] x, float[] r, int r0, int r1, int out, int in, int c0,
+                            int c1) {
         for (int b = r0; b < r1; b++) {
-            for (int i = 0; i < in; i++) {
+            for (int i = c0; i < c1; i++) {
                 float c = 0f;
                 for (int j = 0; j < out; j++) {
                     c = Math.fma(w[j * in + i], g[b * out + j], c);

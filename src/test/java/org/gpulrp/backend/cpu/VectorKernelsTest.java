@@ -24,6 +24,12 @@ class VectorKernelsTest {
         }
         s.add(Arguments.of(6, 4096, 17));
         s.add(Arguments.of(2, 33, 4096));
+        // Four-vector strips with tap blocks (K > 256: chains continued across blocks), row blocks of 64 with
+        // 1-3 rows left over, and column tails of two vectors, one vector and fewer.
+        s.add(Arguments.of(7, 700, 130));
+        s.add(Arguments.of(3, 520, 200));
+        s.add(Arguments.of(70, 257, 64));
+        s.add(Arguments.of(66, 300, 147));
         return s.build();
     }
 
@@ -68,8 +74,8 @@ class VectorKernelsTest {
         for (boolean withBias : new boolean[] {true, false}) {
             float[] e = new float[rows * out];
             float[] a = new float[rows * out];
-            SCALAR.linear(x, wt, withBias ? b1 : null, e, 0, rows, in, out);
-            VECTOR.linear(x, wt, withBias ? b1 : null, a, 0, rows, in, out);
+            SCALAR.linear(x, wt, withBias ? b1 : null, e, 0, rows, in, out, 0, out);
+            VECTOR.linear(x, wt, withBias ? b1 : null, a, 0, rows, in, out, 0, out);
             assertBits(e, a, "linear bias=" + withBias);
         }
         for (boolean both : new boolean[] {true, false}) {
@@ -106,8 +112,8 @@ class VectorKernelsTest {
         for (boolean mulX : new boolean[] {true, false}) {
             float[] e = new float[rows * in];
             float[] a = new float[rows * in];
-            SCALAR.backproject(g, w, mulX ? x : null, e, 0, rows, out, in);
-            VECTOR.backproject(g, w, mulX ? x : null, a, 0, rows, out, in);
+            SCALAR.backproject(g, w, mulX ? x : null, e, 0, rows, out, in, 0, in);
+            VECTOR.backproject(g, w, mulX ? x : null, a, 0, rows, out, in, 0, in);
             assertBits(e, a, "backproject mulX=" + mulX);
         }
         for (boolean both : new boolean[] {true, false}) {
@@ -170,11 +176,40 @@ class VectorKernelsTest {
         float[] wt = data(r, in * out);
         float[] whole = new float[rows * out];
         float[] parts = new float[rows * out];
-        VECTOR.linear(x, wt, null, whole, 0, rows, in, out);
+        VECTOR.linear(x, wt, null, whole, 0, rows, in, out, 0, out);
         for (int b = 0; b < rows; b++) {
-            VECTOR.linear(x, wt, null, parts, b, b + 1, in, out);
+            VECTOR.linear(x, wt, null, parts, b, b + 1, in, out, 0, out);
         }
         assertBits(whole, parts, "row split");
         assertTrue(rows >= 1);
+    }
+
+    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @MethodSource("shapes")
+    void columnRangesComposeToTheWholeMap(int rows, int in, int out) {
+        SplittableRandom r = new SplittableRandom(7);
+        float[] x = data(r, rows * in);
+        float[] wt = data(r, in * out);
+        float[] bias = data(r, out);
+        float[] g = data(r, rows * out);
+        float[] whole = new float[rows * out];
+        float[] parts = new float[rows * out];
+        float[] back = new float[rows * in];
+        float[] backParts = new float[rows * in];
+        VECTOR.linear(x, wt, bias, whole, 0, rows, in, out, 0, out);
+        VECTOR.backproject(g, wt, x, back, 0, rows, out, in, 0, in);
+        // Ranges at the CPU backend's 64-feature alignment and at odd places.
+        for (int step : new int[] {64, 37}) {
+            java.util.Arrays.fill(parts, Float.NaN);
+            java.util.Arrays.fill(backParts, Float.NaN);
+            for (int c0 = 0; c0 < out; c0 += step) {
+                VECTOR.linear(x, wt, bias, parts, 0, rows, in, out, c0, Math.min(out, c0 + step));
+            }
+            for (int c0 = 0; c0 < in; c0 += step) {
+                VECTOR.backproject(g, wt, x, backParts, 0, rows, out, in, c0, Math.min(in, c0 + step));
+            }
+            assertBits(whole, parts, "linear column split " + step);
+            assertBits(back, backParts, "backproject column split " + step);
+        }
     }
 }
