@@ -104,59 +104,53 @@ final class VectorKernels implements CpuKernels {
         product(g, w, x == null ? STORE : MUL_X, x, r, r0, r1, out, in, c0, c1);
     }
 
-    /** Taps per block of the four-vector tiles: a block's [KD, 4L] panel (64 KiB) stays in L2. */
-    private static final int KD = 256;
-
-    /** Rows per block of the four-vector tiles: the block's rows stay in cache across its tap blocks. */
-    private static final int RD = 64;
-
     /**
      * {@code c[b,j] = epilogue(chain_k fma(a[b,k], m[k,j]))} for rows {@code [r0,r1)} and columns {@code [c0,c1)};
-     * a is [B,P], m is [P,Q]. Column strips of four vectors are packed into a contiguous [P, 4L] block, then run
-     * K-blocked: each row block goes through the strip's tap blocks in order, its chains stored in {@code c} between
-     * blocks and continued (outputs never alias inputs), so the weights come from L2 and the bits do not change.
-     * The columns left over run in strips of two vectors, one vector and a padded narrow strip, with whole chains.
+     * a is [B,P], m is [P,Q]. Each column strip of m is first packed into a contiguous [P, strip] block, so the
+     * micro-kernel streams it from cache instead of striding across pages (about 2.5x faster at Q = 1024). The tile
+     * kernels store the bare chains; the epilogue (bias, or the product with x) is a separate pass over the strip
+     * while it is still in cache, with the same rounded operations: the kernels call no helper with vector arguments,
+     * which C2 on Java 17 did not always inline (it then boxed the accumulators and ran at half speed).
      */
     private static void product(float[] a, float[] m, int mode, float[] e, float[] c, int r0, int r1, int p, int q,
                                 int c0, int c1) {
         int q0 = c0;
         int w4 = 4 * L;
         if (c1 - c0 >= w4) {
+            // Four-vector strips, K-blocked: a row block's chains live in c between tap blocks (zeroed first, so
+            // every chain starts at +0.0; outputs never alias inputs) and the [KD, 4L] panel stays in L1/L2.
             float[] packed = new float[p * w4];
             for (; q0 + w4 <= c1; q0 += w4) {
                 pack(m, packed, q0, w4, p, q);
                 for (int rb = r0; rb < r1; rb += RD) {
                     int re = Math.min(r1, rb + RD);
+                    for (int b = rb; b < re; b++) {
+                        java.util.Arrays.fill(c, b * q + q0, b * q + q0 + w4, 0f);
+                    }
                     for (int k0 = 0; k0 < p; k0 += KD) {
                         int k1 = Math.min(p, k0 + KD);
                         for (int b = rb; b < re; b += 4) {
-                            tile4x4(a, packed, mode, e, c, b, Math.min(4, re - b), q0, p, q, k0, k1);
+                            tile4x4(a, packed, c, b, Math.min(4, re - b), q0, p, q, k0, k1);
                         }
                     }
+                    epilogue(mode, e, c, rb, re, q0, w4, q);
                 }
             }
         }
         float[] packed = c1 - q0 >= L ? new float[p * 2 * L] : null;
         for (; q0 + 2 * L <= c1; q0 += 2 * L) {
             pack(m, packed, q0, 2 * L, p, q);
-            int b = r0;
-            for (; b + 4 <= r1; b += 4) {
-                tile4x2(a, packed, mode, e, c, b, q0, p, q);
+            for (int b = r0; b < r1; b += 4) {
+                tile4x2(a, packed, c, b, Math.min(4, r1 - b), q0, p, q);
             }
-            for (; b < r1; b++) {
-                tile1(a, packed, 0, 2 * L, mode, e, c, b, q0, p, q);
-                tile1(a, packed, L, 2 * L, mode, e, c, b, q0 + L, p, q);
-            }
+            epilogue(mode, e, c, r0, r1, q0, 2 * L, q);
         }
         for (; q0 + L <= c1; q0 += L) {
             pack(m, packed, q0, L, p, q);
-            int b = r0;
-            for (; b + 4 <= r1; b += 4) {
-                tile4x1(a, packed, mode, e, c, b, q0, p, q);
+            for (int b = r0; b < r1; b += 4) {
+                tile4x1(a, packed, c, b, Math.min(4, r1 - b), q0, p, q);
             }
-            for (; b < r1; b++) {
-                tile1(a, packed, 0, L, mode, e, c, b, q0, p, q);
-            }
+            epilogue(mode, e, c, r0, r1, q0, L, q);
         }
         if (q0 < c1) {
             // Fewer than L columns left: a zero-padded strip keeps the loads unmasked (masked loads are slow on
@@ -177,28 +171,34 @@ final class VectorKernels implements CpuKernels {
         }
     }
 
-    /** The start of a tile's chain: +0.0 on the first tap block, else the chain so far as stored in {@code c}. */
-    private static FloatVector start(float[] c, int o, boolean first) {
-        return first ? FloatVector.zero(S) : FloatVector.fromArray(S, c, o);
-    }
-
-    /** The end of a tap block: the epilogue after the last block, else the chain so far, stored in {@code c}. */
-    private static void end(FloatVector acc, boolean last, int mode, float[] e, float[] c, int o, int col) {
-        if (last) {
-            finish(acc, mode, e, c, o, col);
-        } else {
-            acc.intoArray(c, o);
+    /** The epilogue over rows {@code [r0,r1)}, columns {@code [q0, q0+width)} (whole vectors) of the stored chains. */
+    private static void epilogue(int mode, float[] e, float[] c, int r0, int r1, int q0, int width, int q) {
+        if (mode == STORE) {
+            return;
+        }
+        for (int b = r0; b < r1; b++) {
+            int o = b * q + q0;
+            for (int j = 0; j < width; j += L) {
+                FloatVector acc = FloatVector.fromArray(S, c, o + j);
+                FloatVector v = mode == ADD_BIAS ? acc.add(FloatVector.fromArray(S, e, q0 + j))
+                        : FloatVector.fromArray(S, e, o + j).mul(acc);
+                v.intoArray(c, o + j);
+            }
         }
     }
 
+    /** Taps per block of the four-vector strips: the block's [KD, 4L] panel is 32 KiB. */
+    private static final int KD = 128;
+
+    /** Rows per block of the four-vector strips: the block's chains (64 x 4L floats) stay in L1/L2. */
+    private static final int RD = 64;
+
     /**
-     * Rows {@code b .. b+n-1} ({@code n} of 1-4; missing rows repeat the last one and are not stored) by four
-     * vectors from {@code q0}, taps {@code [k0,k1)} of a packed [P, 4L] strip.
+     * Rows {@code b .. b+n-1} ({@code n} of 1-4, as {@link #tile4x2}) by four vectors from {@code q0}: continues
+     * their chains stored in {@code c} over taps {@code [k0,k1)} of a packed [P, 4L] strip and stores them back.
      */
-    private static void tile4x4(float[] a, float[] m, int mode, float[] e, float[] c, int b, int n, int q0, int p,
-                                int q, int k0, int k1) {
-        boolean first = k0 == 0;
-        boolean last = k1 == p;
+    private static void tile4x4(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q, int k0,
+                                int k1) {
         int b1 = b + Math.min(1, n - 1);
         int b2 = b + Math.min(2, n - 1);
         int b3 = b + Math.min(3, n - 1);
@@ -206,14 +206,14 @@ final class VectorKernels implements CpuKernels {
         int o1 = b1 * q + q0;
         int o2 = b2 * q + q0;
         int o3 = b3 * q + q0;
-        FloatVector c00 = start(c, o0, first), c01 = start(c, o0 + L, first);
-        FloatVector c02 = start(c, o0 + 2 * L, first), c03 = start(c, o0 + 3 * L, first);
-        FloatVector c10 = start(c, o1, first), c11 = start(c, o1 + L, first);
-        FloatVector c12 = start(c, o1 + 2 * L, first), c13 = start(c, o1 + 3 * L, first);
-        FloatVector c20 = start(c, o2, first), c21 = start(c, o2 + L, first);
-        FloatVector c22 = start(c, o2 + 2 * L, first), c23 = start(c, o2 + 3 * L, first);
-        FloatVector c30 = start(c, o3, first), c31 = start(c, o3 + L, first);
-        FloatVector c32 = start(c, o3 + 2 * L, first), c33 = start(c, o3 + 3 * L, first);
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c02 = FloatVector.fromArray(S, c, o0 + 2 * L), c03 = FloatVector.fromArray(S, c, o0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c12 = FloatVector.fromArray(S, c, o1 + 2 * L), c13 = FloatVector.fromArray(S, c, o1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c22 = FloatVector.fromArray(S, c, o2 + 2 * L), c23 = FloatVector.fromArray(S, c, o2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c32 = FloatVector.fromArray(S, c, o3 + 2 * L), c33 = FloatVector.fromArray(S, c, o3 + 3 * L);
         int a0 = b * p;
         int a1 = b1 * p;
         int a2 = b2 * p;
@@ -245,27 +245,105 @@ final class VectorKernels implements CpuKernels {
             c32 = x.fma(m2, c32);
             c33 = x.fma(m3, c33);
         }
-        end(c00, last, mode, e, c, o0, q0);
-        end(c01, last, mode, e, c, o0 + L, q0 + L);
-        end(c02, last, mode, e, c, o0 + 2 * L, q0 + 2 * L);
-        end(c03, last, mode, e, c, o0 + 3 * L, q0 + 3 * L);
+        c00.intoArray(c, o0);
+        c01.intoArray(c, o0 + L);
+        c02.intoArray(c, o0 + 2 * L);
+        c03.intoArray(c, o0 + 3 * L);
         if (n > 1) {
-            end(c10, last, mode, e, c, o1, q0);
-            end(c11, last, mode, e, c, o1 + L, q0 + L);
-            end(c12, last, mode, e, c, o1 + 2 * L, q0 + 2 * L);
-            end(c13, last, mode, e, c, o1 + 3 * L, q0 + 3 * L);
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+            c12.intoArray(c, o1 + 2 * L);
+            c13.intoArray(c, o1 + 3 * L);
         }
         if (n > 2) {
-            end(c20, last, mode, e, c, o2, q0);
-            end(c21, last, mode, e, c, o2 + L, q0 + L);
-            end(c22, last, mode, e, c, o2 + 2 * L, q0 + 2 * L);
-            end(c23, last, mode, e, c, o2 + 3 * L, q0 + 3 * L);
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+            c22.intoArray(c, o2 + 2 * L);
+            c23.intoArray(c, o2 + 3 * L);
         }
         if (n > 3) {
-            end(c30, last, mode, e, c, o3, q0);
-            end(c31, last, mode, e, c, o3 + L, q0 + L);
-            end(c32, last, mode, e, c, o3 + 2 * L, q0 + 2 * L);
-            end(c33, last, mode, e, c, o3 + 3 * L, q0 + 3 * L);
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
+            c32.intoArray(c, o3 + 2 * L);
+            c33.intoArray(c, o3 + 3 * L);
+        }
+    }
+
+    /**
+     * Rows {@code b .. b+n-1} ({@code n} of 1-4: a missing row repeats the last one and is not stored) by two
+     * vectors from {@code q0}, from a packed [P, 2L] strip; stores the bare chains.
+     */
+    private static void tile4x2(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        int b1 = b + Math.min(1, n - 1);
+        int b2 = b + Math.min(2, n - 1);
+        int b3 = b + Math.min(3, n - 1);
+        int a0 = b * p;
+        int a1 = b1 * p;
+        int a2 = b2 * p;
+        int a3 = b3 * p;
+        for (int k = 0; k < p; k++) {
+            int mo = k * 2 * L;
+            FloatVector m0 = FloatVector.fromArray(S, m, mo);
+            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + k]);
+            c00 = x0.fma(m0, c00);
+            c01 = x0.fma(m1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + k]);
+            c10 = x1.fma(m0, c10);
+            c11 = x1.fma(m1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + k]);
+            c20 = x2.fma(m0, c20);
+            c21 = x2.fma(m1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + k]);
+            c30 = x3.fma(m0, c30);
+            c31 = x3.fma(m1, c31);
+        }
+        int o = b * q + q0;
+        c00.intoArray(c, o);
+        c01.intoArray(c, o + L);
+        if (n > 1) {
+            c10.intoArray(c, o + q);
+            c11.intoArray(c, o + q + L);
+        }
+        if (n > 2) {
+            c20.intoArray(c, o + 2 * q);
+            c21.intoArray(c, o + 2 * q + L);
+        }
+        if (n > 3) {
+            c30.intoArray(c, o + 3 * q);
+            c31.intoArray(c, o + 3 * q + L);
+        }
+    }
+
+    /** As {@link #tile4x2} with one vector: four independent chains, so the fma latency is hidden. */
+    private static void tile4x1(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        int a0 = b * p;
+        int a1 = (b + Math.min(1, n - 1)) * p;
+        int a2 = (b + Math.min(2, n - 1)) * p;
+        int a3 = (b + Math.min(3, n - 1)) * p;
+        for (int k = 0; k < p; k++) {
+            FloatVector mv = FloatVector.fromArray(S, m, k * L);
+            c0 = FloatVector.broadcast(S, a[a0 + k]).fma(mv, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + k]).fma(mv, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + k]).fma(mv, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + k]).fma(mv, c3);
+        }
+        int o = b * q + q0;
+        c0.intoArray(c, o);
+        if (n > 1) {
+            c1.intoArray(c, o + q);
+        }
+        if (n > 2) {
+            c2.intoArray(c, o + 2 * q);
+        }
+        if (n > 3) {
+            c3.intoArray(c, o + 3 * q);
         }
     }
 
@@ -300,7 +378,7 @@ final class VectorKernels implements CpuKernels {
         storeNarrow(tmp, 1, mode, e, c, b, q0, width, q);
     }
 
-    /** Stores the valid lanes of {@code rows} accumulators with the epilogue, the same ops as {@link #finish}. */
+    /** Stores the valid lanes of {@code rows} accumulators with the epilogue, the same ops as {@link #epilogue}. */
     private static void storeNarrow(float[] tmp, int rows, int mode, float[] e, float[] c, int b, int q0, int width,
                                     int q) {
         for (int t = 0; t < rows; t++) {
@@ -325,84 +403,6 @@ final class VectorKernels implements CpuKernels {
         for (int k = 0; k < p; k++) {
             System.arraycopy(m, k * q + q0, packed, k * width, width);
         }
-    }
-
-    private static void tile4x2(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        int a0 = b * p;
-        int a1 = a0 + p;
-        int a2 = a1 + p;
-        int a3 = a2 + p;
-        for (int k = 0; k < p; k++) {
-            int mo = k * 2 * L;
-            FloatVector m0 = FloatVector.fromArray(S, m, mo);
-            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + k]);
-            c00 = x0.fma(m0, c00);
-            c01 = x0.fma(m1, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + k]);
-            c10 = x1.fma(m0, c10);
-            c11 = x1.fma(m1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + k]);
-            c20 = x2.fma(m0, c20);
-            c21 = x2.fma(m1, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + k]);
-            c30 = x3.fma(m0, c30);
-            c31 = x3.fma(m1, c31);
-        }
-        int o = b * q + q0;
-        finish(c00, mode, e, c, o, q0);
-        finish(c01, mode, e, c, o + L, q0 + L);
-        finish(c10, mode, e, c, o + q, q0);
-        finish(c11, mode, e, c, o + q + L, q0 + L);
-        finish(c20, mode, e, c, o + 2 * q, q0);
-        finish(c21, mode, e, c, o + 2 * q + L, q0 + L);
-        finish(c30, mode, e, c, o + 3 * q, q0);
-        finish(c31, mode, e, c, o + 3 * q + L, q0 + L);
-    }
-
-    /** Four rows by one vector: four independent chains, so the fma latency is hidden. */
-    private static void tile4x1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int q0, int p, int q) {
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        int a0 = b * p;
-        for (int k = 0; k < p; k++) {
-            FloatVector mv = FloatVector.fromArray(S, m, k * L);
-            c0 = FloatVector.broadcast(S, a[a0 + k]).fma(mv, c0);
-            c1 = FloatVector.broadcast(S, a[a0 + p + k]).fma(mv, c1);
-            c2 = FloatVector.broadcast(S, a[a0 + 2 * p + k]).fma(mv, c2);
-            c3 = FloatVector.broadcast(S, a[a0 + 3 * p + k]).fma(mv, c3);
-        }
-        int o = b * q + q0;
-        finish(c0, mode, e, c, o, q0);
-        finish(c1, mode, e, c, o + q, q0);
-        finish(c2, mode, e, c, o + 2 * q, q0);
-        finish(c3, mode, e, c, o + 3 * q, q0);
-    }
-
-    /** One row by one vector; the vector's column block starts at {@code m[off]} with row stride {@code ms}. */
-    private static void tile1(float[] a, float[] m, int off, int ms, int mode, float[] e, float[] c, int b, int q0,
-                              int p, int q) {
-        FloatVector acc = FloatVector.zero(S);
-        int a0 = b * p;
-        for (int k = 0; k < p; k++) {
-            acc = FloatVector.broadcast(S, a[a0 + k]).fma(FloatVector.fromArray(S, m, off + k * ms), acc);
-        }
-        finish(acc, mode, e, c, b * q + q0, q0);
-    }
-
-    /** Applies the epilogue and stores a full vector; {@code o} is the flat output offset, {@code col} the column. */
-    private static void finish(FloatVector acc, int mode, float[] e, float[] c, int o, int col) {
-        FloatVector v = acc;
-        if (mode == ADD_BIAS) {
-            v = acc.add(FloatVector.fromArray(S, e, col));
-        } else if (mode == MUL_X) {
-            v = FloatVector.fromArray(S, e, o).mul(acc);
-        }
-        v.intoArray(c, o);
     }
 
     /** Full vectors of columns only: masked loads are slow on Java 17, so the last {@code n % L} go scalar. */
