@@ -40,6 +40,46 @@ final class ChannelConv {
         return Packs.get(w, java.util.List.of("channel-backward", g), () -> packBackward(w, g));
     }
 
+    /**
+     * The K-blocked kernels' forward layout: {@code [group][block of 4L output channels][tap][4L]}, each block's taps
+     * contiguous (the plain layout strides a block's taps by all the group's channels: 2 KiB apart at 512 channels,
+     * which the prefetcher and the TLB followed poorly). Whole blocks only.
+     */
+    private static float[] forwardLayout4(float[] w, ConvGeometry g) {
+        return Packs.get(w, java.util.List.of("channel-forward-4", g), () -> blocks4(forwardLayout(w, g),
+                g.groups(), g.inChannels() / g.groups() * g.kernelH() * g.kernelW(), g.outChannels() / g.groups()));
+    }
+
+    /** As {@link #forwardLayout4} for the backprojection: {@code [group][block of 4L input channels][tap][4L]}. */
+    private static float[] backwardLayout4(float[] w, ConvGeometry g) {
+        return Packs.get(w, java.util.List.of("channel-backward-4", g), () -> blocks4(backwardLayout(w, g),
+                g.groups(), g.outChannels() / g.groups() * g.kernelH() * g.kernelW(), g.inChannels() / g.groups()));
+    }
+
+    /** {@code p[group][tap][channels]} to {@code [group][channels / 4L][tap][4L]} (whole blocks). */
+    private static float[] blocks4(float[] p, int groups, int taps, int channels) {
+        int nb = channels / (4 * L);
+        float[] r = new float[groups * nb * taps * 4 * L];
+        for (int grp = 0; grp < groups; grp++) {
+            for (int blk = 0; blk < nb; blk++) {
+                for (int t = 0; t < taps; t++) {
+                    System.arraycopy(p, (grp * taps + t) * channels + blk * 4 * L, r,
+                            ((grp * nb + blk) * taps + t) * 4 * L, 4 * L);
+                }
+            }
+        }
+        return r;
+    }
+
+    /**
+     * The offset to add to a {@link RowTables#w4} entry of group {@code grp} to address channel block {@code c0}
+     * (a multiple of 4L) in a {@link #blocks4} layout.
+     */
+    private static int block4Base(int grp, int c0, int taps, int channels) {
+        int nb = channels / (4 * L);
+        return (grp * (nb - 1) + c0 / (4 * L)) * taps * 4 * L;
+    }
+
     /** w[oc, cl, kh, kw] to wp[group][tap = (cl, kh, kw)][ocl]: the forward layout. */
     private static float[] packForward(float[] w, ConvGeometry g) {
         int cg = g.inChannels() / g.groups();
@@ -105,7 +145,8 @@ final class ChannelConv {
                         int xo = b * g.inSize();
                         int zo = b * g.outSize();
                         if (vp == null && width == 4 * L && tt.size > KC) {
-                            forwardBlocked(x, up, outP, biasP, xo, zo, grp, ob, oc0, g, tt, cols, acc);
+                            forwardBlocked(x, forwardLayout4(u, g), outP, biasP, xo, zo, grp, ob, oc0, g, tt, cols,
+                                    acc);
                             continue;
                         }
                         for (int y = 0; y < oh; y++) {
@@ -262,6 +303,7 @@ final class ChannelConv {
         int[] tiles = cols.tiles();
         int[] singles = cols.singles();
         int rb = blockRows(ow);
+        int wb = block4Base(grp, ob, tt.size, g.outChannels() / g.groups());
         for (int y0 = 0; y0 < oh; y0 += rb) {
             int y1 = Math.min(oh, y0 + rb);
             java.util.Arrays.fill(acc, 0, (y1 - y0) * rf, 0f);
@@ -271,8 +313,8 @@ final class ChannelConv {
                     int t1 = Math.min(tt.n[k], t0 + KC);
                     int ao = (y - y0) * rf;
                     for (int j = 0; j < tiles.length && t0 < t1; j++) {
-                        forward4x4(x, up, xo + tiles[j] * sw - g.padW() + tt.shift[k], sw, tt.off[k], tt.w[k], t0,
-                                t1, ob, acc,
+                        forward4x4(x, up, xo + tiles[j] * sw - g.padW() + tt.shift[k], sw, tt.off[k], tt.w4[k], t0,
+                                t1, wb, acc,
                                 ao + j * 16 * L, 4 * L, L);
                     }
                 }
@@ -288,12 +330,12 @@ final class ChannelConv {
                         int ao = (y - y0) * rf + so + j * 4 * L;
                         if (y + 3 < y1 && full(tt, k, 4)) {
                             if (t0 < u1) {
-                                forward4x4(x, up, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw[k][xq], t0, u1, ob,
+                                forward4x4(x, up, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb,
                                         acc, ao, L, rf);
                             }
                             y += 3;
                         } else if (t0 < u1) {
-                            forward1x4(x, up, xb, tt.soff[k][xq], tt.sw[k][xq], t0, u1, ob, acc, ao);
+                            forward1x4(x, up, xb, tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc, ao);
                         }
                     }
                 }
@@ -329,6 +371,7 @@ final class ChannelConv {
         int[] tiles = cols.tiles();
         int[] singles = cols.singles();
         int rb = blockRows(wi);
+        int wb = block4Base(grp, cb, tt.size, cg);
         for (int y0 = 0; y0 < hi; y0 += rb) {
             int y1 = Math.min(hi, y0 + rb);
             java.util.Arrays.fill(acc, 0, (y1 - y0) * rf, 0f);
@@ -338,8 +381,8 @@ final class ChannelConv {
                     int t1 = Math.min(tt.n[k], t0 + KC);
                     int ao = (y - y0) * rf;
                     for (int j = 0; j < tiles.length && t0 < t1; j++) {
-                        backward4x4(hp, ub, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w[k], t0, t1,
-                                cb, acc,
+                        backward4x4(hp, ub, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
+                                wb, acc,
                                 ao + j * 16 * L, 4 * L, L);
                     }
                 }
@@ -354,12 +397,12 @@ final class ChannelConv {
                         int ao = (y - y0) * rf + so + j * 4 * L;
                         if (g.strideH() == 1 && y + 3 < y1 && full(tt, k, 4)) {
                             if (t0 < u1) {
-                                backward4x4(hp, ub, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw[k][xq], t0,
-                                        u1, cb, acc, ao, L, rf);
+                                backward4x4(hp, ub, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0,
+                                        u1, wb, acc, ao, L, rf);
                             }
                             y += 3;
                         } else if (t0 < u1) {
-                            backward1x4(hp, ub, go + tt.sshift[k][xq], tt.soff[k][xq], tt.sw[k][xq], t0, u1, cb, acc,
+                            backward1x4(hp, ub, go + tt.sshift[k][xq], tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc,
                                     ao);
                         }
                     }
@@ -369,10 +412,8 @@ final class ChannelConv {
                 int base = ro + (grp * cg + cb) * plane + y * wi;
                 int ao = (y - y0) * rf;
                 for (int j = 0; j < tiles.length; j++) {
-                    for (int q = 0; q < 16; q++) {
-                        // tile q holds pixel q % 4 of channel vector q / 4
-                        product(acc, ao + j * 16 * L + q * L, x, r, base + tiles[j] + q % 4 + q / 4 * L * plane,
-                                plane);
+                    for (int h = 0; h < 4; h++) {
+                        product4(acc, ao + j * 16 * L + 4 * h * L, x, r, base + tiles[j] + h * L * plane, plane);
                     }
                 }
                 int so = ao + tiles.length * 16 * L;
@@ -422,6 +463,12 @@ final class ChannelConv {
          */
         final int[] shift;
         final int[][] sshift;
+        /**
+         * The weight offsets of {@link #w} and {@link #sw} for the K-blocked kernels' layout, where each block of
+         * four channel vectors has its taps contiguous ({@code tap * 4L} instead of {@code tap * channels}).
+         */
+        final int[][] w4;
+        final int[][][] sw4;
         final int[][][] soff;
         final int[][][] sw;
         final int[][] sn;
@@ -478,6 +525,15 @@ final class ChannelConv {
             return true;
         }
 
+        /** Offsets {@code tap * stride} as {@code tap * 4L}. */
+        private static int[] rescale(int[] a, int stride) {
+            int[] r = new int[a.length];
+            for (int t = 0; t < a.length; t++) {
+                r[t] = a[t] / stride * 4 * L;
+            }
+            return r;
+        }
+
         /** Ints held, for the cache bound. */
         final long ints;
 
@@ -530,7 +586,19 @@ final class ChannelConv {
                     }
                 }
             }
-            this.ints = held;
+            int stride = fwd ? g.outChannels() / g.groups() : g.inChannels() / g.groups();
+            w4 = new int[count][];
+            sw4 = new int[count][width][];
+            java.util.IdentityHashMap<int[], int[]> done = new java.util.IdentityHashMap<>();
+            for (int k = 0; k < count; k++) {
+                w4[k] = done.computeIfAbsent(w[k], a -> rescale(a, stride));
+                for (int q = 0; q < width; q++) {
+                    if (sw[k][q] != null) {
+                        sw4[k][q] = done.computeIfAbsent(sw[k][q], a -> rescale(a, stride));
+                    }
+                }
+            }
+            this.ints = 2 * held;
         }
     }
 
@@ -562,7 +630,7 @@ final class ChannelConv {
                         int go = b * g.outSize();
                         int ro = b * g.inSize();
                         if (vb == null && width == 4 * L && tt.size > KC) {
-                            backwardBlocked(hp, ub, x, r, go, ro, grp, cb, g, tt, cols, acc);
+                            backwardBlocked(hp, backwardLayout4(u, g), x, r, go, ro, grp, cb, g, tt, cols, acc);
                             continue;
                         }
                         for (int y = 0; y < hi; y++) {
@@ -586,13 +654,14 @@ final class ChannelConv {
                                     } else {
                                         backwardSigned4(hp, hn, ub, vb, gb, goff, woff, nt, cb, t1, t2);
                                     }
-                                    for (int q = 0; q < 4 * width / L; q++) {
-                                        // tile q holds pixel q % 4 of channel vector q / 4
-                                        int o0 = base + xq + q % 4 + q / 4 * L * plane;
-                                        if (vb == null) {
-                                            product(t1, q * L, x, r, o0, plane);
-                                        } else {
-                                            select(t1, t2, q * L, x, r, o0, plane);
+                                    if (vb == null) {
+                                        for (int h = 0; h < width / L; h++) {
+                                            product4(t1, 4 * h * L, x, r, base + xq + h * L * plane, plane);
+                                        }
+                                    } else {
+                                        for (int q = 0; q < 4; q++) {
+                                            // tile q holds pixel q of the channel vector
+                                            select(t1, t2, q * L, x, r, base + xq + q, plane);
                                         }
                                     }
                                     xq += 3;
@@ -632,6 +701,21 @@ final class ChannelConv {
         for (int l = 0; l < L; l++) {
             int o = o0 + l * plane;
             r[o] = x == null ? c[from + l] : x[o] * c[from + l];
+        }
+    }
+
+    /**
+     * {@code r = x == null ? c : x * c} for four pixels' tiles of one channel vector ({@code c[from + p*L + l]},
+     * pixel p, lane l) at {@code o + p + l * plane}: the four pixels of a channel are adjacent, so each channel plane
+     * is touched once per tile instead of four times.
+     */
+    private static void product4(float[] c, int from, float[] x, float[] r, int o, int plane) {
+        for (int l = 0; l < L; l++) {
+            int ol = o + l * plane;
+            for (int p = 0; p < 4; p++) {
+                float v = c[from + p * L + l];
+                r[ol + p] = x == null ? v : x[ol + p] * v;
+            }
         }
     }
 
