@@ -119,9 +119,16 @@ final class VectorKernels implements CpuKernels {
         if (c1 - c0 >= w4) {
             // Four-vector strips, K-blocked: a row block's chains live in c between tap blocks (zeroed first, so
             // every chain starts at +0.0; outputs never alias inputs) and the [KD, 4L] panel stays in L1/L2.
-            float[] packed = new float[p * w4];
+            // Few rows (a small batch through a wide layer): each weight is used by at most four rows, so the
+            // strips are read where they are instead of packed first (packing tripled the weight traffic).
+            boolean direct = r1 - r0 <= 4;
+            float[] packed = direct ? m : new float[p * w4];
+            int ms = direct ? q : w4;
             for (; q0 + w4 <= c1; q0 += w4) {
-                pack(m, packed, q0, w4, p, q);
+                int moff = direct ? q0 : 0;
+                if (!direct) {
+                    pack(m, packed, q0, w4, p, q);
+                }
                 for (int rb = r0; rb < r1; rb += RD) {
                     int re = Math.min(r1, rb + RD);
                     for (int b = rb; b < re; b++) {
@@ -130,7 +137,7 @@ final class VectorKernels implements CpuKernels {
                     for (int k0 = 0; k0 < p; k0 += KD) {
                         int k1 = Math.min(p, k0 + KD);
                         for (int b = rb; b < re; b += 4) {
-                            tile4x4(a, packed, c, b, Math.min(4, re - b), q0, p, q, k0, k1);
+                            tile4x4(a, packed, ms, moff, c, b, Math.min(4, re - b), q0, p, q, k0, k1);
                         }
                     }
                     epilogue(mode, e, c, rb, re, q0, w4, q);
@@ -195,10 +202,11 @@ final class VectorKernels implements CpuKernels {
 
     /**
      * Rows {@code b .. b+n-1} ({@code n} of 1-4, as {@link #tile4x2}) by four vectors from {@code q0}: continues
-     * their chains stored in {@code c} over taps {@code [k0,k1)} of a packed [P, 4L] strip and stores them back.
+     * their chains stored in {@code c} over taps {@code [k0,k1)} of a strip whose tap k starts at
+     * {@code m[k * ms + moff]} (a packed [P, 4L] strip, or m itself) and stores them back.
      */
-    private static void tile4x4(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q, int k0,
-                                int k1) {
+    private static void tile4x4(float[] a, float[] m, int ms, int moff, float[] c, int b, int n, int q0, int p,
+                                int q, int k0, int k1) {
         int b1 = b + Math.min(1, n - 1);
         int b2 = b + Math.min(2, n - 1);
         int b3 = b + Math.min(3, n - 1);
@@ -219,7 +227,7 @@ final class VectorKernels implements CpuKernels {
         int a2 = b2 * p;
         int a3 = b3 * p;
         for (int k = k0; k < k1; k++) {
-            int mo = k * 4 * L;
+            int mo = k * ms + moff;
             FloatVector m0 = FloatVector.fromArray(S, m, mo);
             FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
             FloatVector m2 = FloatVector.fromArray(S, m, mo + 2 * L);
