@@ -54,6 +54,9 @@ public final class ConvCases {
         {128, 5, 9, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
         {80, 6, 10, 64, 3, 3, 2, 1, 1, 1, 1, 2, 1, 1},
         {64, 9, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
+        // Few input channels, rows of four and more interior column vectors (the four-vector column-lane kernel).
+        {3, 5, 100, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
+        {2, 4, 90, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
     };
 
     /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */
