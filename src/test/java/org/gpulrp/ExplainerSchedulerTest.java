@@ -106,6 +106,31 @@ class ExplainerSchedulerTest {
     }
 
     @Test
+    void aBatchIsCutIntoEqualChunksAndAsManyPerLane() {
+        // 8 rows, passes of at most 3 rows, 2 lanes: 2+2+2+2 (two per lane), not 3+3+2 with one lane idle at the end.
+        List<Integer> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Backend> backends = new ArrayList<>();
+        for (int k = 0; k < 2; k++) {
+            backends.add(new HookedBackend(new CpuBackend(CpuBackend.Kernels.AUTO, 1), NET.inputSize(), seen::add));
+        }
+        try (Explainer ex = Explainer.builder(NET).backends(backends).chunkRows(3).build()) {
+            float[] whole = ex.explain(batch(5, 8), Target.argmax()).relevance().toArray();
+            assertEquals(List.of(2, 2, 2, 2), seen.stream().sorted().toList());
+            seen.clear();
+            ex.explain(batch(5, 7), Target.argmax());
+            assertEquals(List.of(1, 2, 2, 2), seen.stream().sorted().toList(), "7 rows: four chunks of 2, 2, 2, 1");
+            try (Explainer one = Explainer.builder(NET).backend(BackendChoice.CPU).build()) {
+                float[] single = one.explain(batch(5, 8), Target.argmax()).relevance().toArray();
+                for (int i = 0; i < whole.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(single[i]), Float.floatToRawIntBits(whole[i]), "at " + i);
+                }
+            }
+        } finally {
+            backends.forEach(Backend::close);
+        }
+    }
+
+    @Test
     void smallConcurrentCallsRunOnAllLanesAtOnce() {
         int lanes = 3;
         CountDownLatch together = new CountDownLatch(lanes);
