@@ -1,0 +1,106 @@
+package org.gpulrp.bench;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.gpulrp.Explainer;
+import org.gpulrp.GpuLrp;
+import org.gpulrp.Target;
+import org.gpulrp.Tensor;
+import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.cpu.CpuBackend;
+import org.gpulrp.model.Network;
+
+/**
+ * Where an explain call on the CPU path spends its time: wraps one two-thread CPU backend (one lane, one pass over
+ * the batch) and times every primitive, convolutions by their shape, with the rate in GMAC/s where the primitive is
+ * a plain linear map (the sign-split and ZBox forms run two or three chains and show no rate). Prints the last of {@code calls} calls (the first ones warm the JIT up).
+ * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.PrimitiveTimes [model=vgg16] [composite=epsilon]
+ * [calls=3]}.
+ */
+public final class PrimitiveTimes {
+    private PrimitiveTimes() {
+    }
+
+    public static void main(String[] args) {
+        String model = "vgg16";
+        String composite = "epsilon";
+        int calls = 3;
+        for (String a : args) {
+            if (a.startsWith("model=")) {
+                model = a.substring(6);
+            } else if (a.startsWith("composite=")) {
+                composite = a.substring(10);
+            } else if (a.startsWith("calls=")) {
+                calls = Integer.parseInt(a.substring(6));
+            }
+        }
+        Network net = Models.network(model);
+        int batch = Models.batch(model);
+        Tensor in = new Tensor(Models.inputs(model, batch), batch, net.inputSize());
+        Map<String, double[]> times = new TreeMap<>();
+        try (CpuBackend cpu = new CpuBackend()) {
+            Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                    new Class<?>[] {Backend.class}, (p, m, a) -> {
+                        long t0 = System.nanoTime();
+                        try {
+                            return m.invoke(cpu, a);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        } finally {
+                            record(times, m.getName(), a, System.nanoTime() - t0);
+                        }
+                    });
+            try (Explainer e = GpuLrp.explainer(net).composite(Models.composite(composite)).backend(timed)
+                    .chunkRows(batch).memoryBudget(Long.MAX_VALUE / 4).build()) {
+                double ms = 0;
+                for (int c = 0; c < calls; c++) {
+                    synchronized (times) {
+                        times.clear();
+                    }
+                    long t0 = System.nanoTime();
+                    e.explain(in, Target.argmax());
+                    ms = (System.nanoTime() - t0) / 1e6;
+                }
+                System.out.printf(Locale.ROOT, "%s, %s, batch %d, one lane of %s: %.0f ms (call %d of %d)%n", model,
+                        composite, batch, cpu.info().device(), ms, calls, calls);
+            }
+        }
+        System.out.println("| primitive | calls | ms | share | GMAC/s |");
+        System.out.println("|---|---|---|---|---|");
+        double total = times.values().stream().mapToDouble(v -> v[0]).sum();
+        times.entrySet().stream().sorted((x, y) -> Double.compare(y.getValue()[0], x.getValue()[0]))
+                .forEach(en -> System.out.printf(Locale.ROOT, "| %s | %.0f | %.1f | %.1f%% | %s |%n", en.getKey(),
+                        en.getValue()[1], en.getValue()[0] / 1e6, 100 * en.getValue()[0] / total,
+                        en.getValue()[2] > 0 ? String.format(Locale.ROOT, "%.1f", en.getValue()[2] / en.getValue()[0])
+                                : ""));
+    }
+
+    /** Adds a call's time, keyed by primitive (and convolution shape); multiply-adds for the linear maps. */
+    private static void record(Map<String, double[]> times, String name, Object[] a, long nanos) {
+        String key = name;
+        double macs = 0;
+        if (a != null) {
+            for (Object o : a) {
+                if (o instanceof ConvGeometry g) {
+                    key = name + " " + g.inChannels() + "->" + g.outChannels() + " @" + g.inH() + "x" + g.inW();
+                    if (name.equals("conv") || name.equals("convBackproject")) {
+                        macs = (double) (Integer) a[a.length - 2] * g.outSize() * g.taps();
+                    }
+                }
+            }
+            if (name.equals("linear") || name.equals("backproject")) {
+                macs = (double) (Integer) a[a.length - 3] * (Integer) a[a.length - 2] * (Integer) a[a.length - 1];
+            }
+        }
+        synchronized (times) {
+            double[] v = times.computeIfAbsent(key, k -> new double[3]);
+            v[0] += nanos;
+            v[1]++;
+            v[2] += macs;
+        }
+    }
+}
