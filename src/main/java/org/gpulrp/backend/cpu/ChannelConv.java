@@ -381,7 +381,7 @@ final class ChannelConv {
                     int t1 = Math.min(tt.n[k], t0 + KC);
                     int ao = (y - y0) * rf;
                     for (int j = 0; j < tiles.length && t0 < t1; j++) {
-                        backward4x4(hp, ub, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
+                        forward4x4(hp, ub, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
                                 wb, acc,
                                 ao + j * 16 * L, 4 * L, L);
                     }
@@ -397,7 +397,7 @@ final class ChannelConv {
                         int ao = (y - y0) * rf + so + j * 4 * L;
                         if (g.strideH() == 1 && y + 3 < y1 && full(tt, k, 4)) {
                             if (t0 < u1) {
-                                backward4x4(hp, ub, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0,
+                                forward4x4(hp, ub, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0,
                                         u1, wb, acc, ao, L, rf);
                             }
                             y += 3;
@@ -644,7 +644,7 @@ final class ChannelConv {
                                     int gb = go + xq + g.padW() + tt.shift[k];
                                     if (width == 4 * L) {
                                         java.util.Arrays.fill(t1, 0f);
-                                        backward4x4(hp, ub, gb, 1, goff, woff, 0, nt, cb, t1, 0, 4 * L, L);
+                                        forward4x4(hp, ub, gb, 1, goff, woff, 0, nt, cb, t1, 0, 4 * L, L);
                                     } else if (width == 2 * L) {
                                         backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
                                     } else if (vb == null) {
@@ -1088,7 +1088,12 @@ final class ChannelConv {
         p.intoArray(tmp, 0);
     }
 
-    /** Four interior pixels by four channel vectors, plain map; tile {@code k} = pixel k % 4, vector k / 4. */
+    /**
+     * Four pixels by four channel vectors, plain map, taps {@code [t0,t1)}: pixel p reads {@code x[xb + p*sw +
+     * xoff[t]]}, the weights are at {@code up[woff[t] + ob]}; accumulators come from and go back to {@code acc} at
+     * {@code ao + h*vs + p*ps} (vector h). The backprojection runs the same kernel on the relevance and its weight
+     * layout ({@code fma(g, w, c)} and {@code fma(w, g, c)} are the same rounded value).
+     */
     private static void forward4x4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1,
                                    int ob, float[] acc, int ao, int vs, int ps) {
         FloatVector a0 = FloatVector.fromArray(S, acc, ao);
@@ -1134,71 +1139,6 @@ final class ChannelConv {
             b3 = e.fma(w1, b3);
             c3 = e.fma(w2, c3);
             d3 = e.fma(w3, d3);
-        }
-        a0.intoArray(acc, ao);
-        a1.intoArray(acc, ao + ps);
-        a2.intoArray(acc, ao + 2 * ps);
-        a3.intoArray(acc, ao + 3 * ps);
-        b0.intoArray(acc, ao + vs);
-        b1.intoArray(acc, ao + vs + ps);
-        b2.intoArray(acc, ao + vs + 2 * ps);
-        b3.intoArray(acc, ao + vs + 3 * ps);
-        c0.intoArray(acc, ao + 2 * vs);
-        c1.intoArray(acc, ao + 2 * vs + ps);
-        c2.intoArray(acc, ao + 2 * vs + 2 * ps);
-        c3.intoArray(acc, ao + 2 * vs + 3 * ps);
-        d0.intoArray(acc, ao + 3 * vs);
-        d1.intoArray(acc, ao + 3 * vs + ps);
-        d2.intoArray(acc, ao + 3 * vs + 2 * ps);
-        d3.intoArray(acc, ao + 3 * vs + 3 * ps);
-    }
-
-    /** Four interior input pixels by four channel vectors, plain backprojection; tiles as {@link #forward4x4}. */
-    private static void backward4x4(float[] hp, float[] ub, int gb, int step, int[] goff, int[] woff, int t0, int t1,
-                                    int cb, float[] acc, int ao, int vs, int ps) {
-        FloatVector a0 = FloatVector.fromArray(S, acc, ao);
-        FloatVector a1 = FloatVector.fromArray(S, acc, ao + ps);
-        FloatVector a2 = FloatVector.fromArray(S, acc, ao + 2 * ps);
-        FloatVector a3 = FloatVector.fromArray(S, acc, ao + 3 * ps);
-        FloatVector b0 = FloatVector.fromArray(S, acc, ao + vs);
-        FloatVector b1 = FloatVector.fromArray(S, acc, ao + vs + ps);
-        FloatVector b2 = FloatVector.fromArray(S, acc, ao + vs + 2 * ps);
-        FloatVector b3 = FloatVector.fromArray(S, acc, ao + vs + 3 * ps);
-        FloatVector c0 = FloatVector.fromArray(S, acc, ao + 2 * vs);
-        FloatVector c1 = FloatVector.fromArray(S, acc, ao + 2 * vs + ps);
-        FloatVector c2 = FloatVector.fromArray(S, acc, ao + 2 * vs + 2 * ps);
-        FloatVector c3 = FloatVector.fromArray(S, acc, ao + 2 * vs + 3 * ps);
-        FloatVector d0 = FloatVector.fromArray(S, acc, ao + 3 * vs);
-        FloatVector d1 = FloatVector.fromArray(S, acc, ao + 3 * vs + ps);
-        FloatVector d2 = FloatVector.fromArray(S, acc, ao + 3 * vs + 2 * ps);
-        FloatVector d3 = FloatVector.fromArray(S, acc, ao + 3 * vs + 3 * ps);
-        for (int t = t0; t < t1; t++) {
-            int gi = gb + goff[t];
-            int wo = woff[t] + cb;
-            FloatVector w0 = FloatVector.fromArray(S, ub, wo);
-            FloatVector w1 = FloatVector.fromArray(S, ub, wo + L);
-            FloatVector w2 = FloatVector.fromArray(S, ub, wo + 2 * L);
-            FloatVector w3 = FloatVector.fromArray(S, ub, wo + 3 * L);
-            FloatVector e = FloatVector.broadcast(S, hp[gi]);
-            a0 = w0.fma(e, a0);
-            b0 = w1.fma(e, b0);
-            c0 = w2.fma(e, c0);
-            d0 = w3.fma(e, d0);
-            e = FloatVector.broadcast(S, hp[gi + step]);
-            a1 = w0.fma(e, a1);
-            b1 = w1.fma(e, b1);
-            c1 = w2.fma(e, c1);
-            d1 = w3.fma(e, d1);
-            e = FloatVector.broadcast(S, hp[gi + 2 * step]);
-            a2 = w0.fma(e, a2);
-            b2 = w1.fma(e, b2);
-            c2 = w2.fma(e, c2);
-            d2 = w3.fma(e, d2);
-            e = FloatVector.broadcast(S, hp[gi + 3 * step]);
-            a3 = w0.fma(e, a3);
-            b3 = w1.fma(e, b3);
-            c3 = w2.fma(e, c3);
-            d3 = w3.fma(e, d3);
         }
         a0.intoArray(acc, ao);
         a1.intoArray(acc, ao + ps);
