@@ -132,6 +132,7 @@ final class ChannelConv {
         float[] tn = new float[4 * L];
         Cols cols = Cols.of(ow, xq -> interiorForward(xq, g));
         float[] acc = tt.size > KC ? new float[blockRows(ow) * cols.rowFloats()] : null;
+        float[] up4 = acc != null && vp == null ? forwardLayout4(u, g) : null;
         // Samples in chunks whose inputs stay in cache, channel blocks inside: a block's weight panel is read once
         // per chunk of samples, and a sample's input once per block.
         int chunk = chunkRows(g.inSize());
@@ -145,8 +146,7 @@ final class ChannelConv {
                         int xo = b * g.inSize();
                         int zo = b * g.outSize();
                         if (vp == null && width == 4 * L && tt.size > KC) {
-                            forwardBlocked(x, forwardLayout4(u, g), outP, biasP, xo, zo, grp, ob, oc0, g, tt, cols,
-                                    acc);
+                            forwardBlocked(x, up4, outP, biasP, xo, zo, grp, ob, oc0, g, tt, cols, acc);
                             continue;
                         }
                         for (int y = 0; y < oh; y++) {
@@ -620,6 +620,7 @@ final class ChannelConv {
         float[] t2 = new float[4 * L];
         Cols cols = Cols.of(wi, xq -> interiorBackward(xq, g));
         float[] acc = tt.size > KC ? new float[blockRows(wi) * cols.rowFloats()] : null;
+        float[] ub4 = acc != null && vb == null ? backwardLayout4(u, g) : null;
         int chunk = chunkRows(g.outSize() * (hn == null ? 1 : 2));
         for (int b0 = r0; b0 < r1; b0 += chunk) {
             for (int grp = 0; grp < g.groups(); grp++) {
@@ -630,7 +631,7 @@ final class ChannelConv {
                         int go = b * g.outSize();
                         int ro = b * g.inSize();
                         if (vb == null && width == 4 * L && tt.size > KC) {
-                            backwardBlocked(hp, backwardLayout4(u, g), x, r, go, ro, grp, cb, g, tt, cols, acc);
+                            backwardBlocked(hp, ub4, x, r, go, ro, grp, cb, g, tt, cols, acc);
                             continue;
                         }
                         for (int y = 0; y < hi; y++) {
