@@ -161,11 +161,11 @@ final class ChannelConv {
                                     xb += tt.shift[k];
                                     if (width == 4 * L) {
                                         java.util.Arrays.fill(tp, 0f);
-                                        forward4x4(x, up, xb, g.strideW(), xoff, woff, 0, nt, ob, tp, 0, 4 * L, L);
+                                        plain4x4(x, up, xb, g.strideW(), xoff, woff, 0, nt, ob, tp, 0, 4 * L, L);
                                     } else if (width == 2 * L) {
-                                        forward4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                        plain4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
                                     } else if (vp == null) {
-                                        forward4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
+                                        plain4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
                                     } else {
                                         forwardSigned4(x, up, vp, xb, g.strideW(), xoff, woff, nt, ob, tp, tn);
                                     }
@@ -189,11 +189,11 @@ final class ChannelConv {
                                 if (vp == null) {
                                     if (width == 4 * L) {
                                         java.util.Arrays.fill(tp, 0, 4 * L, 0f);
-                                        forward1x4(x, up, xb, sx, sw, 0, sn, ob, tp, 0);
+                                        plain1x4(x, up, xb, sx, sw, 0, sn, ob, tp, 0);
                                     } else if (width == 2 * L) {
-                                        forward1x2(x, up, xb, sx, sw, sn, ob, tp);
+                                        plain1x2(x, up, xb, sx, sw, sn, ob, tp);
                                     } else {
-                                        forward1(x, up, xb, sx, sw, sn, ob, tp);
+                                        plain1(x, up, xb, sx, sw, sn, ob, tp);
                                     }
                                     for (int h = 0; h < width / L; h++) {
                                         write(tp, h * L, outP, o + h * L * plane2, plane2, oc0 + h * L, biasP);
@@ -313,7 +313,7 @@ final class ChannelConv {
                     int t1 = Math.min(tt.n[k], t0 + KC);
                     int ao = (y - y0) * rf;
                     for (int j = 0; j < tiles.length && t0 < t1; j++) {
-                        forward4x4(x, up, xo + tiles[j] * sw - g.padW() + tt.shift[k], sw, tt.off[k], tt.w4[k], t0,
+                        plain4x4(x, up, xo + tiles[j] * sw - g.padW() + tt.shift[k], sw, tt.off[k], tt.w4[k], t0,
                                 t1, wb, acc,
                                 ao + j * 16 * L, 4 * L, L);
                     }
@@ -330,12 +330,12 @@ final class ChannelConv {
                         int ao = (y - y0) * rf + so + j * 4 * L;
                         if (y + 3 < y1 && full(tt, k, 4)) {
                             if (t0 < u1) {
-                                forward4x4(x, up, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb,
+                                plain4x4(x, up, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb,
                                         acc, ao, L, rf);
                             }
                             y += 3;
                         } else if (t0 < u1) {
-                            forward1x4(x, up, xb, tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc, ao);
+                            plain1x4(x, up, xb, tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc, ao);
                         }
                     }
                 }
@@ -381,7 +381,7 @@ final class ChannelConv {
                     int t1 = Math.min(tt.n[k], t0 + KC);
                     int ao = (y - y0) * rf;
                     for (int j = 0; j < tiles.length && t0 < t1; j++) {
-                        forward4x4(hp, ub, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
+                        plain4x4(hp, ub, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
                                 wb, acc,
                                 ao + j * 16 * L, 4 * L, L);
                     }
@@ -397,12 +397,12 @@ final class ChannelConv {
                         int ao = (y - y0) * rf + so + j * 4 * L;
                         if (g.strideH() == 1 && y + 3 < y1 && full(tt, k, 4)) {
                             if (t0 < u1) {
-                                forward4x4(hp, ub, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0,
+                                plain4x4(hp, ub, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0,
                                         u1, wb, acc, ao, L, rf);
                             }
                             y += 3;
                         } else if (t0 < u1) {
-                            backward1x4(hp, ub, go + tt.sshift[k][xq], tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc,
+                            plain1x4(hp, ub, go + tt.sshift[k][xq], tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc,
                                     ao);
                         }
                     }
@@ -645,11 +645,11 @@ final class ChannelConv {
                                     int gb = go + xq + g.padW() + tt.shift[k];
                                     if (width == 4 * L) {
                                         java.util.Arrays.fill(t1, 0f);
-                                        forward4x4(hp, ub, gb, 1, goff, woff, 0, nt, cb, t1, 0, 4 * L, L);
+                                        plain4x4(hp, ub, gb, 1, goff, woff, 0, nt, cb, t1, 0, 4 * L, L);
                                     } else if (width == 2 * L) {
-                                        backward4x2(hp, ub, gb, goff, woff, nt, cb, t1);
+                                        plain4x2(hp, ub, gb, 1, goff, woff, nt, cb, t1);
                                     } else if (vb == null) {
-                                        backward4(hp, ub, gb, goff, woff, nt, cb, t1);
+                                        plain4(hp, ub, gb, 1, goff, woff, nt, cb, t1);
                                     } else if (hn == null) {
                                         backwardSignedP4(hp, ub, vb, gb, goff, woff, nt, cb, t1, t2);
                                     } else {
@@ -676,11 +676,11 @@ final class ChannelConv {
                                 if (vb == null) {
                                     if (width == 4 * L) {
                                         java.util.Arrays.fill(t1, 0, 4 * L, 0f);
-                                        backward1x4(hp, ub, gs, sg, sw, 0, sn, cb, t1, 0);
+                                        plain1x4(hp, ub, gs, sg, sw, 0, sn, cb, t1, 0);
                                     } else if (width == 2 * L) {
-                                        backward1x2(hp, ub, gs, sg, sw, sn, cb, t1);
+                                        plain1x2(hp, ub, gs, sg, sw, sn, cb, t1);
                                     } else {
-                                        backward1(hp, ub, gs, sg, sw, sn, cb, t1);
+                                        plain1(hp, ub, gs, sg, sw, sn, cb, t1);
                                     }
                                     for (int h = 0; h < width / L; h++) {
                                         product(t1, h * L, x, r, o0 + h * L * plane, plane);
@@ -851,8 +851,14 @@ final class ChannelConv {
         return n;
     }
 
+    /*
+     * The plain kernels below (plain4, plain4x2, plain4x4, plain1, plain1x2, plain1x4) serve the forward map (input
+     * x, forward weight layout, pixel step sw) and the backprojection alike (relevance g, backprojection layout, step
+     * 1): fma(x, w, c) and fma(w, x, c) are the same rounded value.
+     */
+
     /** Four interior pixels {@code xb, xb+sw, ...}, plain map; accumulators to {@code out[k*L ..]}. */
-    private static void forward4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
+    private static void plain4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
                                  float[] out) {
         FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
         FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
@@ -913,7 +919,7 @@ final class ChannelConv {
      * Four interior pixels by two channel vectors, plain map; tile {@code k} (pixel {@code k % 4}, channels
      * {@code ob + k / 4 * L ..}) to {@code out[k*L ..]}.
      */
-    private static void forward4x2(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
+    private static void plain4x2(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
                                    float[] out) {
         FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
         FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
@@ -945,60 +951,6 @@ final class ChannelConv {
         q1.intoArray(out, 5 * L);
         q2.intoArray(out, 6 * L);
         q3.intoArray(out, 7 * L);
-    }
-
-    /** Four interior input pixels by two channel vectors, plain backprojection; tiles as {@link #forward4x2}. */
-    private static void backward4x2(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
-                                    float[] out) {
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
-        FloatVector d2 = FloatVector.zero(S), d3 = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
-            int gi = gb + goff[t];
-            int wo = woff[t] + cb;
-            FloatVector w0 = FloatVector.fromArray(S, ub, wo);
-            FloatVector w1 = FloatVector.fromArray(S, ub, wo + L);
-            FloatVector g0 = FloatVector.broadcast(S, hp[gi]);
-            c0 = w0.fma(g0, c0);
-            d0 = w1.fma(g0, d0);
-            FloatVector g1 = FloatVector.broadcast(S, hp[gi + 1]);
-            c1 = w0.fma(g1, c1);
-            d1 = w1.fma(g1, d1);
-            FloatVector g2 = FloatVector.broadcast(S, hp[gi + 2]);
-            c2 = w0.fma(g2, c2);
-            d2 = w1.fma(g2, d2);
-            FloatVector g3 = FloatVector.broadcast(S, hp[gi + 3]);
-            c3 = w0.fma(g3, c3);
-            d3 = w1.fma(g3, d3);
-        }
-        c0.intoArray(out, 0);
-        c1.intoArray(out, L);
-        c2.intoArray(out, 2 * L);
-        c3.intoArray(out, 3 * L);
-        d0.intoArray(out, 4 * L);
-        d1.intoArray(out, 5 * L);
-        d2.intoArray(out, 6 * L);
-        d3.intoArray(out, 7 * L);
-    }
-
-    /** Four interior input pixels {@code gb + k} (stride 1), plain backprojection. */
-    private static void backward4(float[] hp, float[] ub, int gb, int[] goff, int[] woff, int nt, int cb,
-                                  float[] out) {
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
-            int gi = gb + goff[t];
-            FloatVector wu = FloatVector.fromArray(S, ub, woff[t] + cb);
-            c0 = wu.fma(FloatVector.broadcast(S, hp[gi]), c0);
-            c1 = wu.fma(FloatVector.broadcast(S, hp[gi + 1]), c1);
-            c2 = wu.fma(FloatVector.broadcast(S, hp[gi + 2]), c2);
-            c3 = wu.fma(FloatVector.broadcast(S, hp[gi + 3]), c3);
-        }
-        c0.intoArray(out, 0);
-        c1.intoArray(out, L);
-        c2.intoArray(out, 2 * L);
-        c3.intoArray(out, 3 * L);
     }
 
     /** Four interior input pixels, sign-split without hn terms: {@code c1 = u hp}, {@code c2 = v hp}. */
@@ -1080,7 +1032,7 @@ final class ChannelConv {
 
 
     /** One output pixel (first input column {@code xb}) through its own tap table, plain map: L lanes to tmp. */
-    private static void forward1(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
+    private static void plain1(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
                                  float[] tmp) {
         FloatVector p = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
@@ -1092,10 +1044,9 @@ final class ChannelConv {
     /**
      * Four pixels by four channel vectors, plain map, taps {@code [t0,t1)}: pixel p reads {@code x[xb + p*sw +
      * xoff[t]]}, the weights are at {@code up[woff[t] + ob]}; accumulators come from and go back to {@code acc} at
-     * {@code ao + h*vs + p*ps} (vector h). The backprojection runs the same kernel on the relevance and its weight
-     * layout ({@code fma(g, w, c)} and {@code fma(w, g, c)} are the same rounded value).
+     * {@code ao + h*vs + p*ps} (vector h).
      */
-    private static void forward4x4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1,
+    private static void plain4x4(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1,
                                    int ob, float[] acc, int ao, int vs, int ps) {
         FloatVector a0 = FloatVector.fromArray(S, acc, ao);
         FloatVector a1 = FloatVector.fromArray(S, acc, ao + ps);
@@ -1160,7 +1111,7 @@ final class ChannelConv {
     }
 
     /** One output pixel, plain map, two channel vectors from {@code ob}. */
-    private static void forward1x2(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
+    private static void plain1x2(float[] x, float[] up, int xb, int[] xoff, int[] woff, int nt, int ob,
                                    float[] tmp) {
         FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
@@ -1173,22 +1124,8 @@ final class ChannelConv {
         p1.intoArray(tmp, L);
     }
 
-    /** One input pixel, plain map, two channel vectors from {@code cb}. */
-    private static void backward1x2(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
-                                    float[] tmp) {
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
-            int wo = woff[t] + cb;
-            FloatVector gv = FloatVector.broadcast(S, hp[go + goff[t]]);
-            c0 = FloatVector.fromArray(S, ub, wo).fma(gv, c0);
-            c1 = FloatVector.fromArray(S, ub, wo + L).fma(gv, c1);
-        }
-        c0.intoArray(tmp, 0);
-        c1.intoArray(tmp, L);
-    }
-
     /** One output pixel, plain map, four channel vectors from {@code ob}: four chains at a time. */
-    private static void forward1x4(float[] x, float[] up, int xb, int[] xoff, int[] woff, int t0, int t1,
+    private static void plain1x4(float[] x, float[] up, int xb, int[] xoff, int[] woff, int t0, int t1,
                                    int ob, float[] acc, int ao) {
         FloatVector p0 = FloatVector.fromArray(S, acc, ao + 0 * L);
         FloatVector p1 = FloatVector.fromArray(S, acc, ao + 1 * L);
@@ -1208,27 +1145,6 @@ final class ChannelConv {
         p3.intoArray(acc, ao + 3 * L);
     }
 
-    /** One input pixel, plain map, four channel vectors from {@code cb}. */
-    private static void backward1x4(float[] hp, float[] ub, int go, int[] goff, int[] woff, int t0, int t1,
-                                    int cb, float[] acc, int ao) {
-        FloatVector c0 = FloatVector.fromArray(S, acc, ao + 0 * L);
-        FloatVector c1 = FloatVector.fromArray(S, acc, ao + 1 * L);
-        FloatVector c2 = FloatVector.fromArray(S, acc, ao + 2 * L);
-        FloatVector c3 = FloatVector.fromArray(S, acc, ao + 3 * L);
-        for (int t = t0; t < t1; t++) {
-            int wo = woff[t] + cb;
-            FloatVector gv = FloatVector.broadcast(S, hp[go + goff[t]]);
-            c0 = FloatVector.fromArray(S, ub, wo).fma(gv, c0);
-            c1 = FloatVector.fromArray(S, ub, wo + L).fma(gv, c1);
-            c2 = FloatVector.fromArray(S, ub, wo + 2 * L).fma(gv, c2);
-            c3 = FloatVector.fromArray(S, ub, wo + 3 * L).fma(gv, c3);
-        }
-        c0.intoArray(acc, ao + 0 * L);
-        c1.intoArray(acc, ao + 1 * L);
-        c2.intoArray(acc, ao + 2 * L);
-        c3.intoArray(acc, ao + 3 * L);
-    }
-
     /** One output pixel through its own tap table, sign-split pair. */
     private static void forwardSigned1(float[] x, float[] up, float[] vp, int xb, int[] xoff, int[] woff, int nt,
                                        int ob, float[] tp, float[] tn) {
@@ -1245,16 +1161,6 @@ final class ChannelConv {
         }
         p.intoArray(tp, 0);
         n.intoArray(tn, 0);
-    }
-
-    /** One input pixel through its own tap table (offsets from the sample's start {@code go}), plain map. */
-    private static void backward1(float[] hp, float[] ub, int go, int[] goff, int[] woff, int nt, int cb,
-                                  float[] tmp) {
-        FloatVector c = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
-            c = FloatVector.fromArray(S, ub, woff[t] + cb).fma(FloatVector.broadcast(S, hp[go + goff[t]]), c);
-        }
-        c.intoArray(tmp, 0);
     }
 
     /** One input pixel through its own tap table, sign-split; {@code hn == null} drops the hn terms. */
