@@ -40,7 +40,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Samples per explain call.")
     private int batch;
 
-    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    @Mixin
     private RuleOptions rules;
 
     @Option(names = "--init", paramLabel = "output|onehot|logit", converter = Converters.Init.class,
@@ -85,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
         shape[0] = batch;
         System.arraycopy(net.inputShape(), 0, shape, 1, net.inputShape().length);
         Tensor inputs = new Tensor(x, shape);
-        Explainer.Builder b = GpuLrp.explainer(net).composite(RuleOptions.of(rules)).initialRelevance(init)
+        Explainer.Builder b = GpuLrp.explainer(net).composite(rules.composite()).initialRelevance(init)
                 .backend(backend);
         if (device != null) {
             b.device(device);

@@ -70,7 +70,7 @@ final class ExplainCommand implements Callable<Integer> {
                     + "the target, or the logit (the model without its final sigmoid/softmax).")
     private InitialRelevance init;
 
-    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    @Mixin
     private RuleOptions rules;
 
     @Option(names = "--backend", paramLabel = "auto|cpu|opencl", converter = Converters.Backend.class,
@@ -182,7 +182,7 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     private Explainer.Builder builder(Network net) {
-        Explainer.Builder b = GpuLrp.explainer(net).composite(RuleOptions.of(rules)).initialRelevance(init)
+        Explainer.Builder b = GpuLrp.explainer(net).composite(rules.composite()).initialRelevance(init)
                 .backend(backend).keepLayerRelevances(layers != null);
         if (device != null) {
             b.device(device);

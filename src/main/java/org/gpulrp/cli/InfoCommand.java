@@ -27,7 +27,7 @@ final class InfoCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     private ModelOptions model;
 
-    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    @Mixin
     private RuleOptions rules;
 
     @Mixin
@@ -36,7 +36,7 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Network net = model.load();
-        Composite c = RuleOptions.of(rules);
+        Composite c = rules.composite();
         List<Rule> assigned = rules(net, c);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "model: %s (%s): %d inputs -> %d outputs, %d layers, %,d parameters%n", net.name(),
@@ -59,9 +59,7 @@ final class InfoCommand implements Callable<Integer> {
 
     /** The rule each node gets, in forward order, as the explainer assigns them. */
     static List<Rule> rules(Network net, Composite c) {
-        List<Node> lin = net.linearNodes();
-        return net.nodes().stream().map(n -> c.ruleFor(new LayerContext(n.name(), n.kind(),
-                n.kind().isLinear() ? lin.indexOf(n) : -1, lin.size(), n.inputSize()))).toList();
+        return c.rules(net);
     }
 
     private static String kind(Node n) {

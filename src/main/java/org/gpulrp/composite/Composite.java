@@ -27,17 +27,19 @@ public final class Composite {
     private final String name;
     private final List<Entry> entries;
     private final Rule fallback;
+    private final ConvBias convBias;
 
-    private Composite(String name, List<Entry> entries, Rule fallback) {
+    private Composite(String name, List<Entry> entries, Rule fallback, ConvBias convBias) {
         this.name = name;
         this.entries = List.copyOf(entries);
         this.fallback = fallback;
+        this.convBias = convBias;
     }
 
     /** An empty composite: every linear layer gets {@code fallback}. */
     public static Composite of(String name, Rule fallback) {
         InvalidArgumentException.check(fallback != null, "fallback", "must not be null");
-        return new Composite(name, List.of(), fallback);
+        return new Composite(name, List.of(), fallback, ConvBias.RULE);
     }
 
     /** The same rule on every linear layer. */
@@ -62,14 +64,14 @@ public final class Composite {
         List<Entry> e = new ArrayList<>();
         e.add(new Entry(matcher, rule));
         e.addAll(entries);
-        return new Composite(name, e, fallback);
+        return new Composite(name, e, fallback, convBias);
     }
 
     /** Appends an entry after the existing ones (lower precedence); for building presets. */
     public Composite thenWith(LayerMatcher matcher, Rule rule) {
         List<Entry> e = new ArrayList<>(entries);
         e.add(new Entry(matcher, rule));
-        return new Composite(name, e, fallback);
+        return new Composite(name, e, fallback, convBias);
     }
 
     public Composite withName(String layerName, Rule rule) {
@@ -90,7 +92,23 @@ public final class Composite {
     }
 
     public Composite named(String newName) {
-        return new Composite(newName, entries, fallback);
+        return new Composite(newName, entries, fallback, convBias);
+    }
+
+    /** How the rules of this composite treat the biases of convolutions (see {@link ConvBias}). */
+    public ConvBias convBias() {
+        return convBias;
+    }
+
+    /** The same composite with the given treatment of convolution biases. */
+    public Composite withConvBias(ConvBias mode) {
+        InvalidArgumentException.check(mode != null, "convBias", "must not be null");
+        return new Composite(name, entries, fallback, mode);
+    }
+
+    /** The rule of every node of {@code network}, in node (forward) order: the one place rules are assigned. */
+    public List<Rule> rules(org.gpulrp.model.Network network) {
+        return LayerContext.of(network).stream().map(this::ruleFor).toList();
     }
 
     /** The rule for one layer; activations and identities always get Pass. */
@@ -112,7 +130,11 @@ public final class Composite {
         for (Entry e : entries) {
             sb.append(e.matcher().describe()).append(" -> ").append(e.rule().describe()).append("; ");
         }
-        return sb.append("otherwise ").append(fallback.describe()).append("]").toString();
+        sb.append("otherwise ").append(fallback.describe());
+        if (convBias != ConvBias.RULE) {
+            sb.append("; convolution biases ").append(convBias.spelling());
+        }
+        return sb.append("]").toString();
     }
 
     static Rule defaultFallback() {

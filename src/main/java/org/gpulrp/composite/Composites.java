@@ -9,9 +9,11 @@ import org.gpulrp.rules.ZBox;
 import org.gpulrp.rules.ZPlus;
 
 /**
- * The standard presets (Kohlbrenner et al. 2020; Montavon et al. 2019), named as Zennit names them. Convolutions
- * join with the convolution layers; on a dense-only network the convolution entries match nothing and dense layers
- * get Epsilon.
+ * The standard presets (Kohlbrenner et al. 2020; Montavon et al. 2019), named as Zennit names them and assigning
+ * exactly Zennit's rules (its {@code composites.py}): convolutions get the preset's rule, dense layers Epsilon; the
+ * {@code -flat} presets put Flat on the first linear layer (dense or convolution, as Zennit's {@code Linear} type
+ * matches both); {@code epsilon-gamma-box} puts ZBox on the first <em>convolution</em> only, so on a dense-only
+ * network every layer gets Epsilon. Pooling, additions and BatchNorm get no rule here (docs/DESIGN.md, section 3).
  */
 public final class Composites {
     private Composites() {
@@ -43,11 +45,17 @@ public final class Composites {
     }
 
     /**
-     * The first linear layer ZBox(low, high), other convolutions Gamma(gamma), dense layers Epsilon. For a dense-only
-     * network the first layer gets ZBox and the others Epsilon.
+     * The first convolution ZBox(low, high), other convolutions Gamma(gamma), dense layers Epsilon. A dense-only
+     * network gets Epsilon everywhere, as in Zennit; ZBox on a first dense layer is an explicit choice:
+     * {@code composite.withFirst(new ZBox(low, high))} ({@code --first-rule zbox:LOW,HIGH}).
      */
     public static Composite epsilonGammaBox(float low, float high, float gamma) {
-        return convolutions("epsilon-gamma-box", new Gamma(gamma)).withFirst(new ZBox(low, high));
+        return epsilonGammaBox(new ZBox(low, high), gamma);
+    }
+
+    /** As {@link #epsilonGammaBox(float, float, float)} with the given (e.g. per-channel) ZBox. */
+    public static Composite epsilonGammaBox(ZBox box, float gamma) {
+        return convolutions("epsilon-gamma-box", new Gamma(gamma)).with(LayerMatcher.firstOf(LayerKind.CONV), box);
     }
 
     public static Composite epsilonGammaBox(float low, float high) {
@@ -72,8 +80,6 @@ public final class Composites {
     }
 
     private static Composite convolutions(String name, org.gpulrp.rules.Rule convRule) {
-        // No convolution kind exists yet; the entry is written against dense-vs-other so that adding LayerKind.CONV
-        // only changes this one line.
-        return Composite.of(name, new Epsilon()).thenWith(l -> l.kind() != LayerKind.DENSE, convRule);
+        return Composite.of(name, new Epsilon()).thenWith(LayerMatcher.kind(LayerKind.CONV), convRule);
     }
 }

@@ -44,6 +44,13 @@ public interface LayerMatcher {
         return new Named(LayerContext::isFirst, "first");
     }
 
+    /** The first linear layer of one kind (e.g. the first convolution), closest to the input. */
+    static LayerMatcher firstOf(LayerKind kind) {
+        InvalidArgumentException.check(kind != null && kind.isLinear(), "kind", "must be a linear kind, got " + kind);
+        return new Named(l -> l.kind() == kind && l.kindIndex() == 0,
+                "first " + kind.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
     /** Every linear layer. */
     static LayerMatcher any() {
         return new Named(l -> true, "any");

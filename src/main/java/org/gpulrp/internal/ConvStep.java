@@ -16,13 +16,19 @@ import org.gpulrp.rules.ZBox;
 final class ConvStep extends LinearStep {
     private final ConvGeometry g;
 
-    ConvStep(Backend be, String name, Conv2d layer, Rule rule) {
-        this(be, name, layer.geometry(), layer.weight(), layer.bias(), rule);
+    /** @param rawBias the bias enters every modified forward pass unchanged (Zennit's merged-BatchNorm bias) */
+    ConvStep(Backend be, String name, Conv2d layer, Rule rule, boolean rawBias) {
+        this(be, name, layer.geometry(), layer.weight(), layer.bias(), rule, rawBias);
     }
 
     /** Any convolution-shaped linear map, e.g. average pooling as a depthwise convolution. */
     ConvStep(Backend be, String name, ConvGeometry g, float[] weight, float[] bias, Rule rule) {
-        super(be, name, g.inSize(), g.outSize(), rule, g.inChannels());
+        this(be, name, g, weight, bias, rule, false);
+    }
+
+    private ConvStep(Backend be, String name, ConvGeometry g, float[] weight, float[] bias, Rule rule,
+                     boolean rawBias) {
+        super(be, name, g.inSize(), g.outSize(), rule, g.inChannels(), rawBias);
         this.g = g;
         prepare(weight, bias);
     }
@@ -46,27 +52,33 @@ final class ConvStep extends LinearStep {
     }
 
     @Override
-    protected Buffer[] fixedDenominators(float[] wf, float[] bf, boolean square) {
+    protected Buffer[] fixedDenominators(float[] wf, float[] mb, boolean square) {
         float[] mw = new float[wf.length];
-        float[] mb = new float[bf.length];
         for (int k = 0; k < wf.length; k++) {
             mw[k] = square ? wf[k] * wf[k] : 1f;
-        }
-        for (int k = 0; k < bf.length; k++) {
-            mb[k] = square ? bf[k] * bf[k] : 0f;
         }
         float[] ones = new float[g.inSize()];
         Arrays.fill(ones, 1f);
         Buffer weights = be.upload(mw);
         Buffer d = be.allocate(g.outSize());
         try (Buffer x = be.upload(ones); Buffer b = be.upload(mb)) {
-            be.conv(x, weights, square ? b : null, d, 1, g);
+            be.conv(x, weights, b, d, 1, g);
         } catch (RuntimeException e) {
             weights.close();
             d.close();
             throw e;
         }
         return new Buffer[] {weights, d};
+    }
+
+    @Override
+    protected float[] perOutputFeature(float[] perChannel) {
+        int plane = g.outH() * g.outW();
+        float[] f = new float[g.outSize()];
+        for (int k = 0; k < f.length; k++) {
+            f[k] = perChannel[k / plane];
+        }
+        return f;
     }
 
     @Override

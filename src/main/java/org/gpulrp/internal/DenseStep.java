@@ -11,7 +11,7 @@ import org.gpulrp.rules.ZBox;
 final class DenseStep extends LinearStep {
 
     DenseStep(Backend be, String name, Dense layer, Rule rule) {
-        super(be, name, layer.in(), layer.out(), rule, layer.in());
+        super(be, name, layer.in(), layer.out(), rule, layer.in(), false);
         prepare(layer.weight(), layer.bias());
     }
 
@@ -33,7 +33,7 @@ final class DenseStep extends LinearStep {
 
     /** Computed on the host in a fixed order (one fma chain per output), shared by every backend. */
     @Override
-    protected Buffer[] fixedDenominators(float[] wf, float[] bf, boolean square) {
+    protected Buffer[] fixedDenominators(float[] wf, float[] denominatorBias, boolean square) {
         float[] mw = new float[wf.length];
         float[] d = new float[out];
         if (square) {
@@ -44,13 +44,20 @@ final class DenseStep extends LinearStep {
                     mw[j * in + i] = x * x;
                     acc = Math.fma(x, x, acc);
                 }
-                d[j] = acc + bf[j] * bf[j];
+                d[j] = acc + denominatorBias[j];
             }
         } else {
             Arrays.fill(mw, 1f);
-            Arrays.fill(d, (float) in);
+            for (int j = 0; j < out; j++) {
+                d[j] = in + denominatorBias[j];
+            }
         }
         return new Buffer[] {be.upload(mw), be.upload(d)};
+    }
+
+    @Override
+    protected float[] perOutputFeature(float[] perChannel) {
+        return perChannel;
     }
 
     @Override

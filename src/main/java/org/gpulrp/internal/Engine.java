@@ -9,7 +9,7 @@ import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.Buffer;
 import org.gpulrp.composite.Composite;
-import org.gpulrp.composite.LayerContext;
+import org.gpulrp.composite.ConvBias;
 import org.gpulrp.model.Activation;
 import org.gpulrp.model.Dense;
 import org.gpulrp.model.LayerKind;
@@ -90,23 +90,19 @@ public final class Engine implements AutoCloseable {
             }
         }
         try {
-            int linearCount = network.linearNodes().size();
-            int li = 0;
+            List<Rule> assigned = composite.rules(network);
+            boolean zennitBias = composite.convBias() == ConvBias.ZENNIT;
             int maxOut = network.inputSize();
             for (int k = 0; k < n; k++) {
                 maxOut = Math.max(maxOut, nodes.get(k).outputSize());
                 Node node = nodes.get(k);
-                LayerContext ctx = new LayerContext(node.name(), node.kind(), node.kind().isLinear() ? li : -1,
-                        linearCount, node.inputSize());
-                Rule rule = composite.ruleFor(ctx);
+                Rule rule = assigned.get(k);
                 rules[k] = rule;
                 if (node.layer() instanceof Dense d) {
-                    li++;
                     dense[k] = new DenseStep(be, node.name(), d, rule);
                     maxOut = Math.max(maxOut, d.out());
                 } else if (node.layer() instanceof org.gpulrp.model.Conv2d c) {
-                    li++;
-                    dense[k] = new ConvStep(be, node.name(), c, rule);
+                    dense[k] = new ConvStep(be, node.name(), c, rule, zennitBias);
                 } else if (node.layer() instanceof org.gpulrp.model.AvgPool2d ap) {
                     dense[k] = averagePool(node.name(), ap.geometry());
                 } else if (node.layer() instanceof org.gpulrp.model.BatchNorm bn) {

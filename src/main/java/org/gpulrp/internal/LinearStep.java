@@ -49,18 +49,27 @@ abstract class LinearStep {
     private float scaleN;
     private boolean twoSided;
     private float eps;
+    /**
+     * Zennit's treatment of a merged-BatchNorm bias ({@link org.gpulrp.composite.ConvBias#ZENNIT}): the bias enters
+     * every modified forward pass unchanged.
+     */
+    private final boolean rawBias;
+    /** ZBox under {@link #rawBias}: {@code -b} per output feature, repeated for the rows of a pass. */
+    private float[] zboxBias;
+    private Buffer zboxBiasRows;
     /** Whether {@link #backward} takes the non-negative-input shortcuts; see {@link #inputNonNegative}. */
     private boolean plusShortcut;
     private boolean stackShortcut;
     /** {@code [u; v]} stacked along the output features (backprojection layout), for the stacked shortcut. */
     private Buffer uv;
 
-    LinearStep(Backend be, String name, int in, int out, Rule rule, int channels) {
+    LinearStep(Backend be, String name, int in, int out, Rule rule, int channels, boolean rawBias) {
         this.be = be;
         this.name = name;
         this.in = in;
         this.out = out;
         this.rule = rule;
+        this.rawBias = rawBias;
         checkApplicable(rule, name, in, channels);
     }
 
@@ -85,10 +94,14 @@ abstract class LinearStep {
     }
 
     /**
-     * The input-independent denominators of WSquare ({@code square}: weights squared, bias squared) or Flat (ones,
-     * no bias), one per output feature, and the modified weight in the backprojection layout.
+     * The input-independent denominators of WSquare ({@code square}: weights squared) or Flat (ones), plus
+     * {@code denominatorBias} (per output channel), one per output feature, and the modified weight in the
+     * backprojection layout.
      */
-    protected abstract Buffer[] fixedDenominators(float[] wf, float[] bf, boolean square);
+    protected abstract Buffer[] fixedDenominators(float[] wf, float[] denominatorBias, boolean square);
+
+    /** A per-output-channel array repeated to one value per output feature. */
+    protected abstract float[] perOutputFeature(float[] perChannel);
 
     /** Per-input-feature ZBox bounds from one bound, one per channel, or one per feature. */
     protected abstract float[] expandBounds(ZBox zb, boolean low);
@@ -146,15 +159,11 @@ abstract class LinearStep {
             return e.epsilon();
         } else if (rule instanceof ZPlus z) {
             splitSigns();
-            biasP = keep(be.allocate(bias.length()));
-            biasN = keep(be.allocate(bias.length()));
-            be.splitSign(bias, biasP, biasN, bias.length());
+            signedBiases(bf, false, 0f);
             return z.epsilon();
         } else if (rule instanceof AlphaBeta ab) {
             splitSigns();
-            biasP = keep(be.allocate(bias.length()));
-            biasN = keep(be.allocate(bias.length()));
-            be.splitSign(bias, biasP, biasN, bias.length());
+            signedBiases(bf, false, 0f);
             scaleP = ab.alpha();
             scaleN = -ab.beta();
             twoSided = ab.beta() != 0f;
@@ -172,9 +181,7 @@ abstract class LinearStep {
                 vt = keep(be.allocate(n));
                 be.gammaWeights(wt, g.gamma(), ut, vt, n);
             }
-            biasP = keep(be.allocate(bias.length()));
-            biasN = keep(be.allocate(bias.length()));
-            be.gammaWeights(bias, g.gamma(), biasP, biasN, bias.length());
+            signedBiases(bf, true, g.gamma());
             twoSided = true;
             return g.epsilon();
         } else if (rule instanceof ZBox zb) {
@@ -184,20 +191,56 @@ abstract class LinearStep {
             be.splitSign(w, u, v, n);
             low = keep(be.upload(expandBounds(zb, true)));
             high = keep(be.upload(expandBounds(zb, false)));
+            if (rawBias) {
+                // Zennit: z - (l W+ + b) - (h W- + b) = sum (x w - l w+ - h w-) - b.
+                float[] nb = new float[bf.length];
+                for (int k = 0; k < bf.length; k++) {
+                    nb[k] = -bf[k];
+                }
+                zboxBias = perOutputFeature(nb);
+            }
             return zb.epsilon();
         } else if (rule instanceof WSquare ws) {
-            Buffer[] f = fixedDenominators(wf, bf, true);
+            float[] db = new float[bf.length];
+            for (int k = 0; k < bf.length; k++) {
+                db[k] = rawBias ? bf[k] : bf[k] * bf[k];
+            }
+            Buffer[] f = fixedDenominators(wf, db, true);
             fixedW = keep(f[0]);
             fixedD = keep(f[1]);
             return ws.epsilon();
         } else if (rule instanceof Flat f) {
-            Buffer[] d = fixedDenominators(wf, bf, false);
+            Buffer[] d = fixedDenominators(wf, rawBias ? bf : new float[bf.length], false);
             fixedW = keep(d[0]);
             fixedD = keep(d[1]);
             return f.epsilon();
         }
         throw new org.gpulrp.InvalidArgumentException("rule", rule.describe() + " cannot be applied to layer '"
                 + name + "'");
+    }
+
+    /**
+     * The biases of the positive and the negative pass: by the rule, the sign parts {@code b+}, {@code b-} (ZPlus,
+     * AlphaBeta) or {@code b + gamma b+}, {@code b + gamma b-} (Gamma); under {@link #rawBias}, {@code 2b} for both
+     * (Zennit adds the unmodified bias once in the positive-input and once in the negative-input pass).
+     */
+    private void signedBiases(float[] bf, boolean gamma, float g) {
+        if (rawBias) {
+            float[] twice = new float[bf.length];
+            for (int k = 0; k < bf.length; k++) {
+                twice[k] = 2f * bf[k];
+            }
+            biasP = keep(be.upload(twice));
+            biasN = biasP;
+            return;
+        }
+        biasP = keep(be.allocate(bias.length()));
+        biasN = keep(be.allocate(bias.length()));
+        if (gamma) {
+            be.gammaWeights(bias, g, biasP, biasN, bias.length());
+        } else {
+            be.splitSign(bias, biasP, biasN, bias.length());
+        }
     }
 
     /**
@@ -278,6 +321,9 @@ abstract class LinearStep {
             backprojectSignedMap(s.a, hn, u, v, x, rIn, rows);
         } else if (rule instanceof ZBox) {
             forwardZBox(x, wt, low, high, s.c, rows);
+            if (zboxBias != null) {
+                be.add(s.c, zboxBiasRows(rows), s.c, rows * out);
+            }
             be.normalize(r, s.c, out, eps, s.a, rows, out);
             backprojectZBoxMap(s.a, w, u, v, x, low, high, rIn, rows);
         } else {
@@ -310,6 +356,22 @@ abstract class LinearStep {
         if (dn != null) {
             Health.addStabilizer(be, s.b, dn, out, rows, out, eps, into, row0);
         }
+    }
+
+    /** {@link #zboxBias} repeated for {@code rows} rows (grown on demand, kept with the weights). */
+    private Buffer zboxBiasRows(int rows) {
+        if (zboxBiasRows == null || zboxBiasRows.length() < rows * out) {
+            if (zboxBiasRows != null) {
+                owned.remove(zboxBiasRows);
+                zboxBiasRows.close();
+            }
+            float[] h = new float[rows * out];
+            for (int b = 0; b < rows; b++) {
+                System.arraycopy(zboxBias, 0, h, b * out, out);
+            }
+            zboxBiasRows = keep(be.upload(h));
+        }
+        return zboxBiasRows;
     }
 
     /** Weight floats held on the backend, for memory estimates. */

@@ -129,17 +129,7 @@ class ConvNetworkTest {
     }
 
     private static List<Rule> rules(Network net, Composite c) {
-        List<Rule> out = new ArrayList<>();
-        int count = net.linearNodes().size();
-        int li = 0;
-        for (Node n : net.nodes()) {
-            boolean linear = n.kind().isLinear();
-            out.add(c.ruleFor(new LayerContext(n.name(), n.kind(), linear ? li : -1, count, n.inputSize())));
-            if (linear) {
-                li++;
-            }
-        }
-        return out;
+        return c.rules(net);
     }
 
     /** The float64 reference: each linear layer as an explicit matrix, the rules as DESIGN writes them. */

@@ -60,20 +60,9 @@ public final class Float64Lrp {
 
         // The rule of each node, as the library's composite assigns it (configuration, not math).
         Map<String, Rule> rules = new LinkedHashMap<>();
-        int linearCount = 0;
-        for (Node node : nodes) {
-            if (node.kind().isLinear()) {
-                linearCount++;
-            }
-        }
-        int li = 0;
-        for (Node node : nodes) {
-            boolean linear = node.kind().isLinear();
-            rules.put(node.name(), composite.ruleFor(new LayerContext(node.name(), node.kind(), linear ? li : -1,
-                    linearCount, node.inputSize())));
-            if (linear) {
-                li++;
-            }
+        List<Rule> assigned = composite.rules(net);
+        for (int k = 0; k < nodes.size(); k++) {
+            rules.put(nodes.get(k).name(), assigned.get(k));
         }
 
         // Forward: acts.get(k) = input of node k (per sample), acts.get(n) = network output.
