@@ -224,7 +224,8 @@ def layer_rules(kind, spec, depth):
     if head in ("epsilon-plus-flat", "epsilon-alpha2-beta1-flat"):
         return [rule_fn("flat")] + [eps] * (depth - 1)
     if head == "epsilon-gamma-box":
-        return [rule_fn("zbox:" + arg)] + [eps] * (depth - 1)
+        # as Zennit: ZBox goes to the first convolution only, so a dense-only network gets Epsilon everywhere
+        return [eps] * depth
     raise ValueError("unknown composite " + spec)
 
 
@@ -586,8 +587,8 @@ def cnn_layer_rules(kind, spec, kinds):
     rules = [cnn_rule(conv if k == "conv" else "epsilon") for k in kinds]
     if head.endswith("-flat"):
         rules[0] = cnn_rule("flat")
-    elif head == "epsilon-gamma-box":
-        rules[0] = cnn_rule("zbox:" + arg)
+    elif head == "epsilon-gamma-box" and "conv" in kinds:
+        rules[kinds.index("conv")] = cnn_rule("zbox:" + arg)  # the first convolution, as Zennit
     return rules
 
 

@@ -25,6 +25,7 @@ import org.gpulrp.io.Csv;
 import org.gpulrp.io.Npy;
 import org.gpulrp.model.Network;
 import org.gpulrp.rules.Gamma;
+import org.gpulrp.rules.ZBox;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -296,12 +297,13 @@ class MainTest {
     @Test
     void infoListsLayersParametersAndRules() {
         Network net = SampleModel.network();
-        CliRun r = CliRun.of("info", "--model", CliRun.MODEL, "--composite", "epsilon-gamma-box:-3,3");
+        CliRun r = CliRun.of("info", "--model", CliRun.MODEL, "--composite", "epsilon-gamma-box:-3,3",
+                "--first-rule", "zbox:-3,3");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("897 parameters"), r.out());
         assertTrue(r.out().contains("10 inputs -> 1 outputs"), r.out());
         List<String> lines = r.out().lines().toList();
-        var rules = InfoCommand.rules(net, Composites.epsilonGammaBox(-3, 3));
+        var rules = InfoCommand.rules(net, Composites.epsilonGammaBox(-3, 3).withFirst(new ZBox(-3, 3)));
         for (int k = 0; k < net.nodes().size(); k++) {
             var n = net.nodes().get(k);
             String line = lines.get(3 + k);

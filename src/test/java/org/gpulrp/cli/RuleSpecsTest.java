@@ -51,7 +51,7 @@ class RuleSpecsTest {
     @Test
     void compositesByName() {
         Composite box = RuleSpecs.composite("epsilon-gamma-box:-2,2");
-        assertEquals(new ZBox(-2, 2), box.ruleFor(dense(0, 3)));
+        assertEquals(new Epsilon(), box.ruleFor(dense(0, 3)));
         assertEquals(new Epsilon(), box.ruleFor(dense(1, 3)));
         assertEquals(new Flat(), RuleSpecs.composite("epsilon-plus-flat").ruleFor(dense(0, 3)));
         assertEquals(new Flat(), RuleSpecs.composite("epsilon-alpha2-beta1-flat").ruleFor(dense(0, 3)));
@@ -60,7 +60,14 @@ class RuleSpecsTest {
             assertEquals(new Epsilon(), r, name + " on a dense layer");
         }
         assertEquals(Composites.epsilonPlus().name(), RuleSpecs.composite("epsilon-plus").name());
-        assertEquals(new ZBox(-1, 1), RuleSpecs.composite("epsilon-gamma-box:-1,1,0.5").ruleFor(dense(0, 3)));
+        // As Zennit: ZBox on the first convolution only; dense layers Epsilon, also the first one.
+        Composite box2 = RuleSpecs.composite("epsilon-gamma-box:-1,1,0.5");
+        assertEquals(new Epsilon(), box2.ruleFor(dense(0, 3)));
+        LayerContext conv0 = new LayerContext("c0", LayerKind.CONV, 1, 3, 4, 0);
+        LayerContext conv1 = new LayerContext("c1", LayerKind.CONV, 2, 3, 4, 1);
+        assertEquals(new ZBox(-1, 1), box2.ruleFor(conv0));
+        assertEquals(new Gamma(0.5f), box2.ruleFor(conv1));
+        assertEquals(new Flat(), RuleSpecs.composite("epsilon-plus-flat").ruleFor(dense(0, 3)));
     }
 
     @ParameterizedTest

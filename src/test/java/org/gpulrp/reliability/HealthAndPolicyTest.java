@@ -26,7 +26,8 @@ class HealthAndPolicyTest {
     private static final Network NET = RandomNets.mlp(21, 30, 48, 24, 6);
 
     private static Explainer.Builder builder(BackendChoice be) {
-        return GpuLrp.explainer(NET).composite(Composites.epsilonGammaBox(-4, 4)).backend(be).chunkRows(50);
+        return GpuLrp.explainer(NET).composite(Composites.epsilonGammaBox(-4, 4)
+                .withFirst(new org.gpulrp.rules.ZBox(-4, 4))).backend(be).chunkRows(50);
     }
 
     @Test
