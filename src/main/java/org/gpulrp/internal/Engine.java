@@ -158,8 +158,9 @@ public final class Engine implements AutoCloseable {
 
     /**
      * A standalone batch norm (one not folded into a linear layer) as a depthwise 1x1 convolution with weight
-     * {@code s = gamma / sqrt(var + eps)} and bias {@code beta - mean * s}, explained with the epsilon formula like
-     * average pooling, whatever rule the composite names.
+     * {@code s = gamma / sqrt(var + eps)} and bias {@code beta - mean * s}, for the forward pass only: the relevance
+     * passes through it unchanged, as Zennit's composites do for a BatchNorm its canonizer did not merge
+     * ({@code layer_map_base}: BatchNorm gets Pass), whatever rule the composite names.
      */
     private LinearStep batchNorm(String name, org.gpulrp.model.BatchNorm bn) {
         org.gpulrp.backend.ConvGeometry g = new org.gpulrp.backend.ConvGeometry(bn.channels(), bn.height(),
@@ -384,7 +385,7 @@ public final class Engine implements AutoCloseable {
                 out.health.count(k + 1, c);
             }
             Buffer r = rel[k + 1];
-            if (dense[k] != null) {
+            if (dense[k] != null && !(node.layer() instanceof org.gpulrp.model.BatchNorm)) {
                 int o = src[k][0];
                 dense[k].backward(acts[o], acts[k + 1], r, target(o, received), scratch, rows);
                 if (out.health != null) {

@@ -10,9 +10,9 @@ import org.gpulrp.ShapeMismatchException;
  * Batch normalization at inference: {@code y = (x - mean) / sqrt(var + eps) * gamma + beta} per channel of a
  * {@code [channels, height, width]} sample (a {@code [features]} vector is {@code [features, 1, 1]}). Usually folded
  * into the preceding convolution or dense layer by {@link org.gpulrp.canonize.Canonizers#foldBatchNorm}; a
- * standalone one is explained like average pooling: as the per-channel affine map it is (a depthwise 1x1
- * convolution with weight {@code s = gamma / sqrt(var + eps)} and bias {@code beta - mean * s}) with the epsilon
- * formula, whatever the composite says. Its kind is {@link LayerKind#POOL}: composites assign it no rule. The arrays
+ * standalone one computes the per-channel affine map it is (a depthwise 1x1 convolution with weight
+ * {@code s = gamma / sqrt(var + eps)} and bias {@code beta - mean * s}) and passes relevance through unchanged, as
+ * Zennit's composites do for a BatchNorm that no linear layer precedes, whatever the composite says. Its kind is {@link LayerKind#POOL}: composites assign it no rule. The arrays
  * are copied in and never handed out.
  */
 public final class BatchNorm implements Layer {
