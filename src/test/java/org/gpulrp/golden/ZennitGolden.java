@@ -24,6 +24,7 @@ import org.gpulrp.Explanation;
 import org.gpulrp.GpuLrp;
 import org.gpulrp.InitialRelevance;
 import org.gpulrp.Target;
+import org.gpulrp.backend.Backend;
 import org.gpulrp.Tensor;
 import org.gpulrp.cli.RuleSpecs;
 import org.gpulrp.composite.Composite;
@@ -99,6 +100,8 @@ final class ZennitGolden {
     private static List<Case> cases;
     private static Tensor inputs;
     private static final Map<String, Network> NETWORKS = new ConcurrentHashMap<>();
+    /** CPU relevance and outputs per case, so that the OpenCL test run in the same JVM compares without a rerun. */
+    private static final Map<Case, float[][]> CPU_RESULTS = new ConcurrentHashMap<>();
 
     private ZennitGolden() {
     }
@@ -198,6 +201,23 @@ final class ZennitGolden {
         try (Explainer e = builder.composite(c.composite()).initialRelevance(c.initialRelevance()).build()) {
             return e.explain(inputs(), Target.perSample(model(c.model()).targets()));
         }
+    }
+
+    /** Explains the case on a CPU backend the caller owns and remembers relevance and outputs for {@link #cpu}. */
+    static Explanation explainCpu(Case c, Backend cpu) {
+        Explanation e = explain(c, explainer(c).backend(cpu));
+        CPU_RESULTS.put(c, new float[][] {e.relevance().toArray(), e.outputs().toArray()});
+        return e;
+    }
+
+    /** The CPU path's {relevance, outputs} of the case: remembered from {@link #explainCpu} or computed on cpu. */
+    static float[][] cpu(Case c, Backend cpu) {
+        float[][] r = CPU_RESULTS.get(c);
+        if (r == null) {
+            explainCpu(c, cpu);
+            r = CPU_RESULTS.get(c);
+        }
+        return r;
     }
 
     static Explainer.Builder explainer(Case c) {

@@ -8,10 +8,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
-import org.gpulrp.BackendChoice;
 import org.gpulrp.Explanation;
+import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.golden.ZennitGolden.Case;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,6 +27,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ZennitGoldenCpuTest {
 
     private static final Map<String, String> REPORT = new ConcurrentHashMap<>();
+    /** One CPU backend (and its thread pool) for every case. */
+    private static CpuBackend cpu;
+
+    @BeforeAll
+    static void open() {
+        cpu = new CpuBackend();
+    }
 
     static Stream<Case> cases() {
         return ZennitGolden.cases().stream();
@@ -34,7 +42,7 @@ class ZennitGoldenCpuTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void cpuMatchesZennit(Case c) {
-        Explanation got = ZennitGolden.explain(c, ZennitGolden.explainer(c).backend(BackendChoice.CPU));
+        Explanation got = ZennitGolden.explainCpu(c, cpu);
         double err = ZennitGolden.maxAbsDiff(got.relevance().toArray(), c.expected());
         REPORT.put(String.format(Locale.ROOT, "%-70s", c), String.format(Locale.ROOT,
                 "gap/max %.2e  err/max %.2e  err/allowed %.3f", c.gap() / c.maxAbs(), err / c.maxAbs(),
@@ -66,6 +74,7 @@ class ZennitGoldenCpuTest {
 
     @AfterAll
     static void report() {
+        cpu.close();
         StringBuilder sb = new StringBuilder("[ZennitGoldenCpuTest] per case (max over the case):\n");
         new TreeMap<>(REPORT).forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
         System.out.print(sb);
