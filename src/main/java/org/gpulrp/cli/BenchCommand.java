@@ -12,6 +12,7 @@ import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.composite.Composite;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.Dense;
 import org.gpulrp.model.Network;
@@ -43,6 +44,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     private RuleOptions rules;
 
+    @Mixin
+    private NormalizationOptions normalization;
+
     @Option(names = "--init", paramLabel = "output|onehot|logit", converter = Converters.Init.class,
             defaultValue = "output", description = "Initial relevance (default output).")
     private InitialRelevance init;
@@ -70,6 +74,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--seconds " + seconds + ": must be > 0 and at most "
                     + "86400");
         }
+        Composite composite = rules.composite(InfoCommand.normalization(spec, normalization));
         Network net = model.load();
         long floats = (long) batch * net.inputSize();
         if (floats > Integer.MAX_VALUE - 8) {
@@ -85,7 +90,7 @@ final class BenchCommand implements Callable<Integer> {
         shape[0] = batch;
         System.arraycopy(net.inputShape(), 0, shape, 1, net.inputShape().length);
         Tensor inputs = new Tensor(x, shape);
-        Explainer.Builder b = GpuLrp.explainer(net).composite(rules.composite()).initialRelevance(init)
+        Explainer.Builder b = GpuLrp.explainer(net).composite(composite).initialRelevance(init)
                 .backend(backend);
         if (device != null) {
             b.device(device);

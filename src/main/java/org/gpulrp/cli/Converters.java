@@ -60,24 +60,24 @@ final class Converters {
         }
     }
 
-    /** A rule spec, see {@link RuleSpecs#rule(String)}. */
-    static final class RuleSpec implements ITypeConverter<Rule> {
+    /** A rule spec, see {@link RuleSpecs#parseRule(String)}. */
+    static final class RuleSpec implements ITypeConverter<RuleSpecs.Parsed<Rule>> {
         @Override
-        public Rule convert(String v) {
+        public RuleSpecs.Parsed<Rule> convert(String v) {
             try {
-                return RuleSpecs.rule(v);
+                return RuleSpecs.parseRule(v);
             } catch (InvalidArgumentException e) {
                 throw new TypeConversionException(withoutParameter(e));
             }
         }
     }
 
-    /** A composite spec, see {@link RuleSpecs#composite(String)}. */
-    static final class CompositeSpec implements ITypeConverter<Composite> {
+    /** A composite spec, see {@link RuleSpecs#parseComposite(String)}. */
+    static final class CompositeSpec implements ITypeConverter<RuleSpecs.Parsed<Composite>> {
         @Override
-        public Composite convert(String v) {
+        public RuleSpecs.Parsed<Composite> convert(String v) {
             try {
-                return RuleSpecs.composite(v);
+                return RuleSpecs.parseComposite(v);
             } catch (InvalidArgumentException e) {
                 throw new TypeConversionException(withoutParameter(e));
             }

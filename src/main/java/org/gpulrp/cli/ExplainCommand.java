@@ -24,6 +24,7 @@ import org.gpulrp.LrpException;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.backend.BackendInfo;
+import org.gpulrp.composite.Composite;
 import org.gpulrp.io.Npy;
 import org.gpulrp.io.NpyStreams;
 import org.gpulrp.io.image.Heatmaps;
@@ -98,6 +99,9 @@ final class ExplainCommand implements Callable<Integer> {
     @Mixin
     private ImageOptions image;
 
+    /** The rules, resolved once the preprocessing is known. */
+    private Composite composite;
+
     @Mixin
     private CommonOptions common;
 
@@ -106,6 +110,12 @@ final class ExplainCommand implements Callable<Integer> {
         Target fixed = parseTarget();
         boolean images = ImageInputs.isImageInput(input);
         Preprocess preprocess = checkOptions(images);
+        Preprocess boundsFrom = images ? preprocess : InfoCommand.normalization(spec, image.normalization);
+        composite = rules.composite(boundsFrom);
+        PrintWriter err = spec.commandLine().getErr();
+        if (common.verbose && rules.needsBounds()) {
+            err.println("gpulrp: " + RuleOptions.describeDerived(boundsFrom, image.normalization.source()));
+        }
         if (out != null) {
             if (out.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) {
                 throw new ParameterException(spec.commandLine(), "--out " + out + " is the input file; choose "
@@ -119,7 +129,6 @@ final class ExplainCommand implements Callable<Integer> {
         if (image.heatmap != null && Files.exists(image.heatmap) && !Files.isDirectory(image.heatmap)) {
             throw new LrpException("--heatmap " + image.heatmap + ": exists and is not a folder");
         }
-        PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
         if (!images && layers == null && DataFiles.format(input) == DataFiles.Format.NPY
                 && DataFiles.format(out) == DataFiles.Format.NPY) {
@@ -182,7 +191,7 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     private Explainer.Builder builder(Network net) {
-        Explainer.Builder b = GpuLrp.explainer(net).composite(rules.composite()).initialRelevance(init)
+        Explainer.Builder b = GpuLrp.explainer(net).composite(composite).initialRelevance(init)
                 .backend(backend).keepLayerRelevances(layers != null);
         if (device != null) {
             b.device(device);
@@ -243,7 +252,8 @@ final class ExplainCommand implements Callable<Integer> {
     /** Usage checks that depend on the kind of input; returns the image preprocessing (null for data files). */
     private Preprocess checkOptions(boolean images) {
         if (!images) {
-            String o = image.firstImageOption();
+            // The normalization may still give a zbox without bounds its bounds.
+            String o = image.firstImageOption(!rules.needsBounds());
             if (o != null) {
                 throw new ParameterException(spec.commandLine(), o + " needs an image input (an image file or a "
                         + "folder of images), not " + input);

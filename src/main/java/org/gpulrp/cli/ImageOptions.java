@@ -6,15 +6,14 @@ import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.io.image.Palette;
 import org.gpulrp.io.image.Preprocess;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
 /** {@code gpulrp explain}'s options for image inputs: preprocessing and how the heatmaps are drawn. */
 final class ImageOptions {
-    @Option(names = "--preprocess", paramLabel = "none|imagenet", converter = PresetConverter.class,
-            description = "Image preprocessing preset: none (default: decoded size, RGB, value/255) or imagenet "
-                    + "(resize 256, crop 224, ImageNet mean/std, RGB). The options below override parts of it.")
-    Preset preset;
+    @Mixin
+    NormalizationOptions normalization;
 
     @Option(names = "--resize", paramLabel = "N", converter = NonNegative.class,
             description = "Resize each image so that its shorter side is N pixels (bilinear; 0 keeps the size).")
@@ -23,14 +22,6 @@ final class ImageOptions {
     @Option(names = "--crop", paramLabel = "N", converter = NonNegative.class,
             description = "Then take the centre N x N square (0: no crop).")
     Integer crop;
-
-    @Option(names = "--mean", paramLabel = "A[,B,C]", converter = Floats.class,
-            description = "Subtracted per channel after scaling to [0, 1] (one value, or one per channel).")
-    Values mean;
-
-    @Option(names = "--std", paramLabel = "A[,B,C]", converter = Floats.class,
-            description = "Then divided per channel (one value, or one per channel).")
-    Values std;
 
     @Option(names = "--grayscale", description = "One gray channel (as Pillow's convert(\"L\")) instead of RGB.")
     boolean grayscale;
@@ -58,33 +49,29 @@ final class ImageOptions {
                     + "block), e.g. for small images (default 1).")
     Integer upscale;
 
-    /** Comma-separated numbers (a holder, so that picocli takes the option once rather than as a list). */
-    record Values(float[] values) {
-    }
-
-    /** The preprocessing presets. */
-    enum Preset { NONE, IMAGENET }
-
     /** The first image-only option given, or null (they make no sense with a .npy or .csv input). */
     String firstImageOption() {
+        return firstImageOption(true);
+    }
+
+    /**
+     * As {@link #firstImageOption()}; without {@code normalization}, {@code --preprocess}, {@code --mean} and
+     * {@code --std} are not counted (they also give the derived ZBox bounds).
+     */
+    String firstImageOption(boolean normalizationToo) {
         String h = firstHeatmapOption();
         if (h != null) {
             return h;
         }
-        if (preset != null) {
-            return "--preprocess";
+        String n = normalizationToo ? normalization.firstGiven() : null;
+        if (n != null) {
+            return n;
         }
         if (resize != null) {
             return "--resize";
         }
         if (crop != null) {
             return "--crop";
-        }
-        if (mean != null) {
-            return "--mean";
-        }
-        if (std != null) {
-            return "--std";
         }
         if (grayscale) {
             return "--grayscale";
@@ -123,22 +110,16 @@ final class ImageOptions {
      * @throws InvalidArgumentException when the combination is invalid (e.g. three means for one gray channel)
      */
     Preprocess preprocess() {
-        Preprocess base = preset == Preset.IMAGENET ? Preprocess.imagenet() : Preprocess.none();
-        float[] m = mean != null ? mean.values() : base.mean();
-        float[] s = std != null ? std.values() : base.std();
-        if (grayscale && preset == Preset.IMAGENET && (mean == null || std == null)) {
+        Preprocess base = normalization.base();
+        float[] m = normalization.meanOrBase();
+        float[] s = normalization.stdOrBase();
+        if (grayscale && normalization.preset == NormalizationOptions.Preset.IMAGENET
+                && (normalization.mean == null || normalization.std == null)) {
             throw new InvalidArgumentException("grayscale", "--preprocess imagenet has three means and stds (RGB); "
                     + "with --grayscale give one each with --mean and --std");
         }
         return new Preprocess(resize != null ? resize : base.resize(), crop != null ? crop : base.crop(), m, s,
                 grayscale);
-    }
-
-    /** {@code none|imagenet}. */
-    static final class PresetConverter extends Converters.Named<Preset> {
-        PresetConverter() {
-            super(Preset.class, "preset");
-        }
     }
 
     /** A palette name. */
@@ -184,27 +165,6 @@ final class ImageOptions {
                 throw new TypeConversionException("must be in [0, 1] (the heatmap's weight), got " + v);
             }
             return a;
-        }
-    }
-
-    /** Comma-separated finite numbers. */
-    static final class Floats implements ITypeConverter<Values> {
-        @Override
-        public Values convert(String v) {
-            String[] parts = v.split(",", -1);
-            float[] out = new float[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                try {
-                    out[i] = Float.parseFloat(parts[i].strip());
-                } catch (NumberFormatException e) {
-                    throw new TypeConversionException("'" + v + "': '" + parts[i].strip() + "' is not a number; "
-                            + "expected comma-separated numbers such as 0.485,0.456,0.406");
-                }
-                if (!Float.isFinite(out[i])) {
-                    throw new TypeConversionException("'" + v + "': values must be finite");
-                }
-            }
-            return new Values(out);
         }
     }
 }

@@ -4,8 +4,10 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.LayerContext;
+import org.gpulrp.io.image.Preprocess;
 import org.gpulrp.model.Activation;
 import org.gpulrp.model.Dense;
 import org.gpulrp.model.Network;
@@ -15,11 +17,13 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code gpulrp info}: a model's layers, shapes, parameter counts and the rule each layer would get. */
 @Command(name = "info", synopsisHeading = "usage: ", sortOptions = false,
-        description = "Show a model's layers (name, kind, in -> out), parameter counts and the rule each layer gets.")
+        description = {"Show a model's layers (name, kind, in -> out), parameter counts and the rule each layer gets.",
+            "--preprocess, --mean and --std give a zbox without bounds its bounds, as in gpulrp explain."})
 final class InfoCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -31,12 +35,15 @@ final class InfoCommand implements Callable<Integer> {
     private RuleOptions rules;
 
     @Mixin
+    private NormalizationOptions normalization;
+
+    @Mixin
     private CommonOptions common;
 
     @Override
     public Integer call() {
+        Composite c = rules.composite(normalization(spec, normalization));
         Network net = model.load();
-        Composite c = rules.composite();
         List<Rule> assigned = rules(net, c);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "model: %s (%s): %d inputs -> %d outputs, %d layers, %,d parameters%n", net.name(),
@@ -55,6 +62,20 @@ final class InfoCommand implements Callable<Integer> {
                     String.format(Locale.ROOT, "%,d", parameters(n)), assigned.get(k).describe());
         }
         return 0;
+    }
+
+    /**
+     * The normalization options as a preprocessing (only their mean and std matter: they give the derived ZBox
+     * bounds), or null when none was given.
+     *
+     * @throws ParameterException when they do not fit together (e.g. two means)
+     */
+    static Preprocess normalization(CommandSpec spec, NormalizationOptions n) {
+        try {
+            return n.normalizationOrNull();
+        } catch (InvalidArgumentException x) {
+            throw new ParameterException(spec.commandLine(), "--" + x.getMessage());
+        }
     }
 
     /** The rule each node gets, in forward order, as the explainer assigns them. */

@@ -1,26 +1,38 @@
 package org.gpulrp.cli;
 
+import java.util.Arrays;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.Composites;
 import org.gpulrp.composite.ConvBias;
+import org.gpulrp.io.image.Preprocess;
 import org.gpulrp.rules.Rule;
+import org.gpulrp.rules.ZBox;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
  * The rule options every command that explains takes (mixed in with {@code @Mixin}): {@code --composite} or
- * {@code --rule} (one of them; picocli enforces it), {@code --first-rule} on top, and {@code --conv-bias}.
+ * {@code --rule} (one of them; picocli enforces it), {@code --first-rule} on top, and {@code --conv-bias}. A
+ * {@code zbox} or {@code epsilon-gamma-box} written without bounds gets them from the input preprocessing
+ * ({@link #composite(Preprocess)}).
  */
 final class RuleOptions {
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec mixee;
+
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     private Choice choice;
 
     @Option(names = "--first-rule", paramLabel = "NAME[:P,..]", converter = Converters.RuleSpec.class,
             description = "This rule on the first linear layer (dense or convolution), over the composite's choice; "
-                    + "e.g. zbox:-3,3 on the first dense layer of a tabular model.")
-    private Rule firstRule;
+                    + "e.g. zbox:-3,3 on the first dense layer of a tabular model, or zbox alone for bounds from "
+                    + "the preprocessing.")
+    private RuleSpecs.Parsed<Rule> firstRule;
 
     @Option(names = "--conv-bias", paramLabel = "rule|zennit", converter = ConvBiasName.class,
             defaultValue = "rule", description = "rule (default): the rules modify a convolution's bias like its "
@@ -33,22 +45,78 @@ final class RuleOptions {
     static final class Choice {
         @Option(names = "--composite", paramLabel = "NAME[:P,..]", converter = Converters.CompositeSpec.class,
                 description = "A rule preset, as Zennit defines it: " + RuleSpecs.COMPOSITES
-                        + ". Default: epsilon on every layer.")
-        private Composite composite;
+                        + ". Default: epsilon on every layer. ZBox bounds: one LOW,HIGH for all inputs, "
+                        + "L1:L2:L3,H1:H2:H3 per channel, or none: pixels in [0, 1] through the normalization of "
+                        + "--preprocess, --mean, --std.")
+        private RuleSpecs.Parsed<Composite> composite;
 
         @Option(names = "--rule", paramLabel = "NAME[:P,..]", converter = Converters.RuleSpec.class,
                 description = "One rule for every linear layer: " + RuleSpecs.RULES + ".")
-        private Rule rule;
+        private RuleSpecs.Parsed<Rule> rule;
     }
 
-    /** The chosen composite with {@code --first-rule} and {@code --conv-bias} applied. */
-    Composite composite() {
+    /** Whether a rule or composite was written without its ZBox bounds, to be derived from the preprocessing. */
+    boolean needsBounds() {
+        return needing() != null;
+    }
+
+    /**
+     * The chosen composite with {@code --first-rule} and {@code --conv-bias} applied; a ZBox written without bounds
+     * gets {@link #derivedBox(Preprocess)}.
+     *
+     * @param preprocessOrNull the input preprocessing, or null when none is known (a .npy or .csv input without
+     *                         {@code --preprocess}, {@code --mean} or {@code --std})
+     * @throws ParameterException when bounds are needed and {@code preprocessOrNull} is null
+     */
+    Composite composite(Preprocess preprocessOrNull) {
+        String option = needing();
+        if (option != null && preprocessOrNull == null) {
+            RuleSpecs.Parsed<?> p = option.equals("--first-rule") ? firstRule
+                    : choice.composite != null ? choice.composite : choice.rule;
+            String name = p.spec().strip();
+            throw new ParameterException(mixee.commandLine(), option + " " + name + ": no ZBox bounds given and "
+                    + "none to derive, as no image preprocessing is known (a .npy or .csv input, and no --preprocess,"
+                    + " --mean or --std); give the bounds, " + name + ":LOW,HIGH or " + name + ":L1:L2:..,H1:H2:.. "
+                    + "(one per channel), or the preprocessing whose normalization of [0, 1] gives them "
+                    + "(--preprocess none|imagenet, --mean, --std) (valid "
+                    + (option.equals("--composite") ? "composites: " + RuleSpecs.COMPOSITES
+                    : "rules: " + RuleSpecs.RULES) + ")");
+        }
+        ZBox box = option == null ? null : derivedBox(preprocessOrNull);
         Composite c = choice == null ? Composites.epsilon()
-                : choice.composite != null ? choice.composite : Composite.uniform(choice.rule);
+                : choice.composite != null ? choice.composite.resolve(box)
+                : Composite.uniform(choice.rule.resolve(box));
         if (firstRule != null) {
-            c = c.withFirst(firstRule);
+            c = c.withFirst(firstRule.resolve(box));
         }
         return c.withConvBias(convBias);
+    }
+
+    /** The ZBox whose bounds are the preprocessing's {@link Preprocess#inputRange() input range}. */
+    static ZBox derivedBox(Preprocess p) {
+        Preprocess.Range r = p.inputRange();
+        return new ZBox(r.low(), r.high(), Rule.DEFAULT_EPSILON);
+    }
+
+    /**
+     * One line saying the derived bounds and where they come from, for {@code --verbose}, e.g. {@code zbox bounds per
+     * channel: low [...], high [...] (from --preprocess imagenet)}.
+     */
+    static String describeDerived(Preprocess p, String source) {
+        Preprocess.Range r = p.inputRange();
+        return "zbox bounds " + (r.low().length == 1 ? "for every channel" : "per channel") + ": low "
+                + Arrays.toString(r.low()) + ", high " + Arrays.toString(r.high()) + " (from " + source + ")";
+    }
+
+    /** The first option whose spec waits for ZBox bounds, or null. */
+    private String needing() {
+        if (choice != null && choice.composite != null && choice.composite.needsBounds()) {
+            return "--composite";
+        }
+        if (choice != null && choice.rule != null && choice.rule.needsBounds()) {
+            return "--rule";
+        }
+        return firstRule != null && firstRule.needsBounds() ? "--first-rule" : null;
     }
 
     /** {@code rule} or {@code zennit}. */

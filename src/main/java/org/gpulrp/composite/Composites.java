@@ -58,6 +58,11 @@ public final class Composites {
         return convolutions("epsilon-gamma-box", new Gamma(gamma)).with(LayerMatcher.firstOf(LayerKind.CONV), box);
     }
 
+    /** As {@link #epsilonGammaBox(ZBox, float)} with the default gamma. */
+    public static Composite epsilonGammaBox(ZBox box) {
+        return epsilonGammaBox(box, Gamma.DEFAULT_GAMMA);
+    }
+
     public static Composite epsilonGammaBox(float low, float high) {
         return epsilonGammaBox(low, high, Gamma.DEFAULT_GAMMA);
     }

@@ -1,5 +1,8 @@
 package org.gpulrp.rules;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.Arrays;
 import org.gpulrp.InvalidArgumentException;
 
@@ -12,6 +15,9 @@ public final class ZBox implements Rule {
     private final float[] low;
     private final float[] high;
     private final float epsilon;
+
+    /** The most bounds {@link #describe()} lists one by one. */
+    private static final int LISTED = 8;
 
     public ZBox(float low, float high) {
         this(new float[] {low}, new float[] {high}, DEFAULT_EPSILON);
@@ -49,9 +55,47 @@ public final class ZBox implements Rule {
         return low.length;
     }
 
+    /**
+     * {@code zbox(LOW,HIGH)} for one bound for all; up to {@value #LISTED} bounds (e.g. one per channel) listed with
+     * four significant digits, {@code zbox(low=[-2.118,-2.036,-1.804],high=[2.249,2.429,2.64])}; more only as their
+     * count and range, {@code zbox(784 bounds,low in [0,0],high in [1,1])}.
+     */
     @Override
     public String describe() {
-        return low.length == 1 ? "zbox(" + low[0] + "," + high[0] + ")" : "zbox(per-feature)";
+        if (low.length == 1) {
+            return "zbox(" + low[0] + "," + high[0] + ")";
+        }
+        if (low.length <= LISTED) {
+            return "zbox(low=" + list(low) + ",high=" + list(high) + ")";
+        }
+        return "zbox(" + low.length + " bounds,low in " + range(low) + ",high in " + range(high) + ")";
+    }
+
+    private static String list(float[] v) {
+        StringBuilder b = new StringBuilder("[");
+        for (int k = 0; k < v.length; k++) {
+            b.append(k == 0 ? "" : ",").append(shortForm(v[k]));
+        }
+        return b.append(']').toString();
+    }
+
+    private static String range(float[] v) {
+        float min = v[0];
+        float max = v[0];
+        for (float f : v) {
+            min = Math.min(min, f);
+            max = Math.max(max, f);
+        }
+        return "[" + shortForm(min) + "," + shortForm(max) + "]";
+    }
+
+    /** Four significant digits, without trailing zeros or an exponent: 2.2489083 is 2.249, 2.64 is 2.64. */
+    private static String shortForm(float f) {
+        if (f == 0) {
+            return "0";
+        }
+        return new BigDecimal(Float.toString(f)).round(new MathContext(4, RoundingMode.HALF_EVEN))
+                .stripTrailingZeros().toPlainString();
     }
 
     @Override

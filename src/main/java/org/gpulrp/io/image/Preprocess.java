@@ -92,6 +92,60 @@ public record Preprocess(int resize, int crop, float[] mean, float[] std, boolea
         return std.clone();
     }
 
+    /**
+     * Where pixels in [0, 1] land after the normalization: per channel {@code low = (0 - mean) / std} and
+     * {@code high = (1 - mean) / std}, computed in float exactly as the images are normalized, so that they bound the
+     * model input (e.g. as ZBox's bounds). One value per channel, or one for all when the mean and std are one value.
+     */
+    public Range inputRange() {
+        int n = mean.length == 1 && std.length == 1 ? 1 : channels();
+        float[] low = new float[n];
+        float[] high = new float[n];
+        for (int c = 0; c < n; c++) {
+            low[c] = (0f - meanOf(c)) / stdOf(c);
+            high[c] = (1f - meanOf(c)) / stdOf(c);
+        }
+        return new Range(low, high);
+    }
+
+    /**
+     * The per-channel range of the normalized input, see {@link #inputRange()}.
+     *
+     * @param low  the lowest value per channel
+     * @param high the highest value per channel
+     */
+    public record Range(float[] low, float[] high) {
+        public Range {
+            low = low.clone();
+            high = high.clone();
+        }
+
+        @Override
+        public float[] low() {
+            return low.clone();
+        }
+
+        @Override
+        public float[] high() {
+            return high.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Range r && Arrays.equals(low, r.low) && Arrays.equals(high, r.high);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(low) * 31 + Arrays.hashCode(high);
+        }
+
+        @Override
+        public String toString() {
+            return "low " + Arrays.toString(low) + ", high " + Arrays.toString(high);
+        }
+    }
+
     float meanOf(int channel) {
         return mean[mean.length == 1 ? 0 : channel];
     }
