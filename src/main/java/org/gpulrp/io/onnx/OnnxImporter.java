@@ -76,7 +76,7 @@ public final class OnnxImporter {
             throw new ModelFormatException(file + ": not an ONNX model: " + (m.graph() == null ? "it has no graph"
                     : "it has no IR version") + " (the file is corrupt, truncated, or not ONNX)");
         }
-        return GraphMapper.map(m.graph(), file, baseDir, opset(m, file));
+        return GraphMapper.map(InitializerAliases.resolve(m.graph()), file, baseDir, opset(m, file));
     }
 
     /** The default-domain opset; older than {@link #MIN_OPSET} is refused. */
