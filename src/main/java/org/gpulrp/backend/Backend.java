@@ -5,7 +5,7 @@ import org.gpulrp.InvalidArgumentException;
 /**
  * The primitives every backend implements. The LRP engine (one implementation, shared by all backends) composes
  * them; a backend is correct when each primitive gives, bit for bit, the float32 results specified here. That is
- * the whole reproducibility contract (DESIGN.md section 4):
+ * the whole reproducibility contract (docs/DESIGN.md section 3):
  * <ul>
  *   <li>every dot product is one chain in ascending index order starting from {@code +0.0f}:
  *       {@code acc = fma(a_k, b_k, acc)}; the bias is added after the chain as its own rounded add; nothing else is

@@ -1,5 +1,6 @@
 /**
- * The {@code gpulrp} command line (picocli): {@code explain}, {@code info}, {@code devices} and the built-in example.
- * Not API: use {@link org.gpulrp.GpuLrp} from code.
+ * The {@code gpulrp} command line (picocli): {@code explain}, {@code bench}, {@code info}, {@code devices} and the
+ * built-in example, and the names of rules and presets ({@code RuleSpecs}). Not API: use {@link org.gpulrp.GpuLrp}
+ * from code.
  */
 package org.gpulrp.cli;

@@ -4,15 +4,15 @@ import java.util.ArrayList;
 import java.util.List;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.model.LayerKind;
-import org.gpulrp.rules.Epsilon;
 import org.gpulrp.rules.Pass;
 import org.gpulrp.rules.Rule;
 
 /**
- * Assigns a rule to each layer: entries are tried in order and the first match wins; activations and identity
- * layers always get {@link Pass}. Composites are immutable: the {@code with...} methods return a new composite whose
- * new entry takes precedence over the existing ones. A linear layer that no entry matches gets the fallback rule
- * (Epsilon with the default stabilizer unless set otherwise).
+ * Assigns a rule to each layer: entries are tried in order and the first match wins; every layer that is not dense
+ * or a convolution gets {@link Pass} (the engine treats pooling and additions on its own terms, docs/DESIGN.md
+ * section 2.5). Composites are immutable: the {@code with...} methods return a new composite whose new entry takes
+ * precedence over the existing ones. A linear layer that no entry matches gets the fallback rule given to
+ * {@link #of} (Epsilon in the presets, LRP-0 in {@code montavon-2019}).
  */
 public final class Composite {
 
@@ -135,9 +135,5 @@ public final class Composite {
             sb.append("; convolution biases ").append(convBias.spelling());
         }
         return sb.append("]").toString();
-    }
-
-    static Rule defaultFallback() {
-        return new Epsilon();
     }
 }

@@ -13,7 +13,7 @@ import org.gpulrp.rules.ZPlus;
  * exactly Zennit's rules (its {@code composites.py}): convolutions get the preset's rule, dense layers Epsilon; the
  * {@code -flat} presets put Flat on the first linear layer (dense or convolution, as Zennit's {@code Linear} type
  * matches both); {@code epsilon-gamma-box} puts ZBox on the first <em>convolution</em> only, so on a dense-only
- * network every layer gets Epsilon. Pooling, additions and BatchNorm get no rule here (docs/DESIGN.md, section 3).
+ * network every layer gets Epsilon. Pooling, additions and BatchNorm get no rule here (docs/DESIGN.md section 2.5).
  */
 public final class Composites {
     private Composites() {

@@ -3,7 +3,7 @@ package org.gpulrp.composite;
 import java.util.Locale;
 
 /**
- * How the rules treat the bias of a convolution. The rules' formulas (docs/DESIGN.md, section 3) modify a bias as
+ * How the rules treat the bias of a convolution. The rules' formulas (docs/DESIGN.md section 2.2) modify a bias as
  * they modify the weights: ZPlus keeps {@code b+} in its denominator, AlphaBeta splits {@code b+}/{@code b-}, Gamma
  * adds {@code gamma b+}, ZBox cancels it, WSquare squares it, Flat drops it. That is {@link #RULE}, the default, and
  * what Zennit computes for every layer whose bias is a registered parameter.

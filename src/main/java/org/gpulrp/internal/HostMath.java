@@ -2,7 +2,7 @@ package org.gpulrp.internal;
 
 /**
  * Transcendental activations, evaluated once on the host for every backend so all paths share their bits
- * (DESIGN section 4, rule 5). {@code StrictMath} keeps the bits the same on every JVM and CPU, too.
+ * (docs/DESIGN.md section 3, rule 5). {@code StrictMath} keeps the bits the same on every JVM and CPU, too.
  */
 public final class HostMath {
     private HostMath() {

@@ -12,8 +12,8 @@ import org.gpulrp.ShapeMismatchException;
  * into the preceding convolution or dense layer by {@link org.gpulrp.canonize.Canonizers#foldBatchNorm}; a
  * standalone one computes the per-channel affine map it is (a depthwise 1x1 convolution with weight
  * {@code s = gamma / sqrt(var + eps)} and bias {@code beta - mean * s}) and passes relevance through unchanged, as
- * Zennit's composites do for a BatchNorm that no linear layer precedes, whatever the composite says. Its kind is {@link LayerKind#POOL}: composites assign it no rule. The arrays
- * are copied in and never handed out.
+ * Zennit's composites do for a BatchNorm that no linear layer precedes, whatever the composite says. Its kind is
+ * {@link LayerKind#POOL}: composites assign it no rule. The arrays are copied in and never handed out.
  */
 public final class BatchNorm implements Layer {
     private final int channels;

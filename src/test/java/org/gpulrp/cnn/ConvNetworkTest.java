@@ -41,8 +41,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A small CNN (padding, stride, max and average pooling, flatten, dense head) explained with every rule and the CNN
- * presets, against a float64 reference that turns each convolution into its explicit matrix and applies the DESIGN
- * formulas; CPU and OpenCL bit for bit alike.
+ * presets, against a float64 reference that turns each convolution into its explicit matrix and applies the formulas
+ * of docs/DESIGN.md section 2; CPU and OpenCL bit for bit alike.
  */
 class ConvNetworkTest {
 
@@ -132,7 +132,7 @@ class ConvNetworkTest {
         return c.rules(net);
     }
 
-    /** The float64 reference: each linear layer as an explicit matrix, the rules as DESIGN writes them. */
+    /** The float64 reference: each linear layer as an explicit matrix, the rules as docs/DESIGN.md section 2 says. */
     static final class Reference {
         private static final double EPS = 1e-6;
 

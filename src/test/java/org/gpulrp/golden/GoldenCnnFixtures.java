@@ -21,7 +21,7 @@ import org.gpulrp.model.Network;
  * state dict, inputs {@code [rows, C, H, W]}, torch's outputs) and {@code cnn_manifest.txt} (cases, as
  * {@code manifest.txt}). The graphs are those of {@code SmallCnn}, {@code ResBlock} and {@code SmallVgg} in
  * {@code scripts/make_golden.py}; {@link Model#fromStateDict()} rebuilds them with {@link Network#builder} from the
- * state dict, folding each batch norm into the convolution before it in double precision (DESIGN.md section 3).
+ * state dict, folding each batch norm into the convolution before it in double precision (docs/DESIGN.md section 2.5).
  */
 final class GoldenCnnFixtures {
 

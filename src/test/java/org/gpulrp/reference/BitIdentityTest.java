@@ -20,12 +20,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Layer 3 of the tests (DESIGN.md section 4): the explanation is the same bit for bit on every path. The Vector API
- * CPU backend (2 threads) against scalar {@code Math.fma} loops on one thread, and the CPU against OpenCL (the
- * kernels chosen for the device, and the SIMPLE and TILED kernel variants forced), for every
- * rule and preset, over widths at the vector-lane tails (lanes are 16 floats with AVX-512: 1, 7..9, 15..17,
- * 31..33), an input layer of K = 4096, batches 1, 3, 4, 5, 1000 and 10000 (the row split over threads), and
- * chunked batches (chunkRows 7 against 4096).
+ * Layer 3 of the tests (docs/DESIGN.md section 3): the explanation is the same bit for bit on every path. The Vector
+ * API CPU backend (2 threads) against scalar {@code Math.fma} loops on one thread, and the CPU against OpenCL (the
+ * kernels chosen for the device, and the SIMPLE and TILED kernel variants forced), for every rule and preset, over
+ * widths at the vector-lane tails (lanes are 16 floats with AVX-512: 1, 7..9, 15..17, 31..33), an input layer of
+ * K = 4096, batches 1, 3, 4, 5, 1000 and 10000 (the row split over threads), and chunked batches (chunkRows 7
+ * against 4096).
  */
 class BitIdentityTest {
     private static final Devices.Shared SHARED = new Devices.Shared();

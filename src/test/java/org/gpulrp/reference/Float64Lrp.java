@@ -25,7 +25,7 @@ import org.gpulrp.rules.ZBox;
 import org.gpulrp.rules.ZPlus;
 
 /**
- * An independent float64 LRP, written from the formulas of DESIGN.md section 3 as plain matrix algebra on
+ * An independent float64 LRP, written from the formulas of docs/DESIGN.md section 2 as plain matrix algebra on
  * {@code double[][]}: the oracle the float32 backends are checked against. It shares nothing with the engine but
  * the configuration (which rule each layer gets, via {@link Composite#ruleFor}); no fused primitives, no sign-split
  * one-pass tricks: each rule is the textbook sum of matrix products.
@@ -171,7 +171,7 @@ public final class Float64Lrp {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // The rules, one per formula of DESIGN.md section 3. x: layer input, z: forward output, r: upper relevance.
+    // The rules, one per formula of docs/DESIGN.md section 2. x: layer input, z: forward output, r: upper relevance.
 
     static double[] denseRelevance(Dense d, Rule rule, double[] x, double[] z, double[] r) {
         double[][] w = weight(d);            // [out][in]

@@ -8,10 +8,11 @@ import org.gpulrp.backend.ConvGeometry;
 
 /**
  * Convolution kernels with the vector lanes over channels: the forward map keeps L output channels of one output
- * pixel per accumulator, the backprojection L input channels of one input pixel, four pixels at a time. Weights are
- * repacked per call so a tap's L channels are contiguous. Every output is still one fma chain in the contract's
- * order, (input channel, kernel row, kernel column) forward and (output channel, kernel row, kernel column)
- * backward, with taps in the padding skipped. Used where a group's channel count is a multiple of L.
+ * pixel per accumulator, the backprojection L input channels of one input pixel, four pixels at a time. The weights
+ * are read in packed layouts where a tap's L channels are contiguous, made once per weight array and kept while the
+ * array is unchanged ({@link Packs}). Every output is still one fma chain in the contract's order, (input channel,
+ * kernel row, kernel column) forward and (output channel, kernel row, kernel column) backward, with taps in the
+ * padding skipped. Used where a group's channel count is a multiple of L.
  */
 final class ChannelConv {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

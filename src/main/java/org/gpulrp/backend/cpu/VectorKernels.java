@@ -8,9 +8,13 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector API outer-product kernels. Each output element is one {@code fma} chain in ascending order of the reduced
  * index, exactly as {@link ScalarKernels} computes it; lanes run over the output's contiguous index (output features
- * for the forward map, input features for backprojection) and a register tile covers 4 batch rows x 2 vectors.
- * Loop order: a column strip outside, the rows of the thread's range inside, so the strip of the weight matrix stays
- * in cache while the rows stream through. Tails use masked loads and stores; K is never padded.
+ * for the forward map, input features for backprojection). The plain maps ({@link #linear}, {@link #backproject})
+ * walk column strips of four vectors (register tiles of 4 rows x 4 vectors, the reduced index in blocks of
+ * 128 taps whose chains wait in the output between blocks), then of two and of one vector (4 x 2 and 4 x 1 tiles),
+ * and the last columns, fewer than a vector, through a zero-padded strip whose extra lanes are never stored. Loop
+ * order: a column strip outside, the rows of the thread's range inside, so the strip of the weight matrix stays in
+ * cache while the rows stream through. The sign-split and ZBox kernels keep one vector per row and run the last
+ * {@code n % L} columns scalar. No masked loads; K is never padded.
  */
 final class VectorKernels implements CpuKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

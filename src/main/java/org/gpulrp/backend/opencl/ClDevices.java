@@ -41,10 +41,6 @@ final class ClDevices {
         boolean isGpu() {
             return (typeBits & CL_DEVICE_TYPE_GPU) != 0;
         }
-
-        boolean isCpu() {
-            return (typeBits & CL_DEVICE_TYPE_CPU) != 0;
-        }
     }
 
     private ClDevices() {

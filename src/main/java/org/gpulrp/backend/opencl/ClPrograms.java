@@ -22,7 +22,7 @@ import org.jocl.cl_program;
  * classpath); every program is built with exactly {@link #BUILD_OPTIONS}.
  */
 final class ClPrograms {
-    /** The one build option (DESIGN.md section 4): nothing that relaxes IEEE semantics, ever. */
+    /** The one build option (docs/DESIGN.md section 3, rule 2): nothing that relaxes IEEE semantics, ever. */
     static final String BUILD_OPTIONS = "-cl-fp32-correctly-rounded-divide-sqrt";
     /** Where the pom puts {@code kernels/*.cl} and {@code kernels/*.h} on the classpath. */
     static final String RESOURCE_DIR = "/org/gpulrp/kernels/";

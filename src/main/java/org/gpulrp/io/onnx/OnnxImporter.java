@@ -12,20 +12,22 @@ import org.gpulrp.model.Network;
 /**
  * Reads ONNX models (opset 9 and later) into a {@link Network}.
  *
- * <p>Supported: chains of Gemm, MatMul (fused with a following Add as its bias), Relu, Sigmoid, Softmax (over the
+ * <p>Supported: graphs (branches, residual additions, concatenations) of Gemm, MatMul (fused with a following Add as
+ * its bias), Conv (a Pad before it folded in), MaxPool, AveragePool, GlobalAveragePool, BatchNormalization (folded
+ * into the convolution or dense layer before it where it can be), Add, Concat, Relu, Sigmoid, Softmax (over the
  * features), Flatten (axis 1), Reshape to a constant {@code [batch, features]} shape or to {@code [batch, -1]}
  * computed by Shape/Gather/Unsqueeze/Concat (as {@code x.view(x.size(0), -1)} exports; evaluated while importing,
- * the batch kept symbolic), Identity and Dropout
- * (inference: pass-through; the last four become {@link org.gpulrp.model.Identity} layers). Initializers may be
- * FLOAT, DOUBLE or FLOAT16 (converted to float32), as {@code raw_data}, typed fields or external data files.
- * The batch dimension may be symbolic or fixed.
+ * the batch kept symbolic), Identity and Dropout (inference: pass-through; Flatten, Reshape, Identity and Dropout
+ * become {@link org.gpulrp.model.Identity} layers); {@code GraphMapper.SUPPORTED} is the list the errors quote.
+ * Initializers may be FLOAT, DOUBLE or FLOAT16 (converted to float32), as {@code raw_data}, typed fields or external
+ * data files. The batch dimension may be symbolic or fixed.
  *
- * <p>Layer names: a Gemm/MatMul whose weight is named {@code <prefix>.weight} (as in a PyTorch export) is named
- * {@code <prefix>}, so the layers match the state dict ({@code fc1}, {@code fc2}, ...); other nodes keep their
+ * <p>Layer names: a Gemm/MatMul (or Conv) whose weight is named {@code <prefix>.weight} (as in a PyTorch export) is
+ * named {@code <prefix>}, so the layers match the state dict ({@code fc1}, {@code fc2}, ...); other nodes keep their
  * ONNX node name with PyTorch's scope slashes turned into dots ({@code /Relu_1} becomes {@code Relu_1},
  * {@code /fc1/Relu} becomes {@code fc1.Relu}), or get {@code <op>_<index>} when unnamed.
  *
- * <p>Anything else (another operator, attribute value or data type; a graph that is not a chain) stops the load
+ * <p>Anything else (another operator, attribute value or data type) stops the load
  * with a {@link ModelFormatException} naming the node and its op type; a corrupt or truncated file gives a
  * file-level one.
  */

@@ -11,8 +11,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The kernel sources on the classpath keep the contract's letter (DESIGN.md section 4): the pragma in every file,
- * no relaxed-math built-ins, clamps without fmax/fmin, and the one build option. Needs no OpenCL.
+ * The kernel sources on the classpath keep the contract's letter (docs/DESIGN.md section 3, rule 2): the pragma in
+ * every file, no relaxed-math built-ins, clamps without fmax/fmin, and the one build option. Needs no OpenCL.
  */
 class KernelSourceTest {
     private static final String[] FILES = {"lrp_common.h", "clamp.cl", "normalize.cl", "matmul.cl",
