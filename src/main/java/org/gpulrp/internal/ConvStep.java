@@ -98,9 +98,9 @@ final class ConvStep extends LinearStep {
     }
 
     @Override
-    protected void forwardSigned(Buffer x, Buffer uFwd, Buffer vFwd, Buffer bp, Buffer bn, Buffer p, Buffer n,
+    protected void forwardSigned(Buffer x, Buffer wpFwd, Buffer wnFwd, Buffer bp, Buffer bn, Buffer p, Buffer n,
                                  int rows) {
-        be.convSigned(x, uFwd, vFwd, bp, bn, p, n, rows, g);
+        be.convSigned(x, wpFwd, wnFwd, bp, bn, p, n, rows, g);
     }
 
     @Override
@@ -114,8 +114,8 @@ final class ConvStep extends LinearStep {
     }
 
     @Override
-    protected void backprojectSignedMap(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows) {
-        be.convBackprojectSigned(hp, hn, u, v, x, r, rows, g);
+    protected void backprojectSignedMap(Buffer hp, Buffer hn, Buffer wp, Buffer wn, Buffer x, Buffer r, int rows) {
+        be.convBackprojectSigned(hp, hn, wp, wn, x, r, rows, g);
     }
 
     @Override

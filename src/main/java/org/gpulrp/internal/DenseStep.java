@@ -75,9 +75,9 @@ final class DenseStep extends LinearStep {
     }
 
     @Override
-    protected void forwardSigned(Buffer x, Buffer uFwd, Buffer vFwd, Buffer bp, Buffer bn, Buffer p, Buffer n,
+    protected void forwardSigned(Buffer x, Buffer wpFwd, Buffer wnFwd, Buffer bp, Buffer bn, Buffer p, Buffer n,
                                  int rows) {
-        be.linearSigned(x, uFwd, vFwd, bp, bn, p, n, rows, in, out);
+        be.linearSigned(x, wpFwd, wnFwd, bp, bn, p, n, rows, in, out);
     }
 
     @Override
@@ -101,8 +101,8 @@ final class DenseStep extends LinearStep {
     }
 
     @Override
-    protected void backprojectSignedMap(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows) {
-        be.backprojectSigned(hp, hn, u, v, x, r, rows, out, in);
+    protected void backprojectSignedMap(Buffer hp, Buffer hn, Buffer wp, Buffer wn, Buffer x, Buffer r, int rows) {
+        be.backprojectSigned(hp, hn, wp, wn, x, r, rows, out, in);
     }
 
     @Override

@@ -280,13 +280,13 @@ public final class Engine implements AutoCloseable {
                 poolArg.put(k, batch(nodes.get(k).outputSize()));
             }
         }
-        scratch.a = batch(maxOut);
-        scratch.b = batch(maxOut);
-        scratch.c = batch(maxOut);
-        scratch.d = batch(maxOut);
+        scratch.signal = batch(maxOut);
+        scratch.signalNeg = batch(maxOut);
+        scratch.denominator = batch(maxOut);
+        scratch.denominatorNeg = batch(maxOut);
         for (LinearStep d : dense) {
-            if (d != null && d.stackShortcut() && scratch.e == null) {
-                scratch.e = batch(2 * maxOut);
+            if (d != null && d.stackShortcut() && scratch.stackedSignal == null) {
+                scratch.stackedSignal = batch(2 * maxOut);
             }
         }
         contribution = batch(maxOut);
@@ -398,14 +398,14 @@ public final class Engine implements AutoCloseable {
                 accumulate(k, o, received, rows, out);
             } else if (node.layer() instanceof org.gpulrp.model.Add) {
                 int w = node.outputSize();
-                be.normalize(r, acts[k + 1], w, org.gpulrp.rules.Rule.DEFAULT_EPSILON, scratch.a, rows, w);
+                be.normalize(r, acts[k + 1], w, org.gpulrp.rules.Rule.DEFAULT_EPSILON, scratch.signal, rows, w);
                 if (out.health != null) {
                     // The stabilizer's share at an addition (epsilon on its own map).
-                    Health.addStabilizer(be, scratch.a, acts[k + 1], w, rows, w,
+                    Health.addStabilizer(be, scratch.signal, acts[k + 1], w, rows, w,
                             org.gpulrp.rules.Rule.DEFAULT_EPSILON, out.health.stabilizer[k], row0);
                 }
                 for (int o : src[k]) {
-                    be.mul(acts[o], scratch.a, target(o, received), rows * w);
+                    be.mul(acts[o], scratch.signal, target(o, received), rows * w);
                     accumulate(k, o, received, rows, out);
                 }
             } else if (node.layer() instanceof org.gpulrp.model.Concat) {
