@@ -26,7 +26,7 @@ import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.Composites;
-import org.gpulrp.internal.Backends;
+import org.gpulrp.backend.Backends;
 import org.gpulrp.internal.ChunkSizing;
 import org.gpulrp.internal.Engine;
 import org.gpulrp.model.Network;

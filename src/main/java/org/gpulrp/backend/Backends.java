@@ -1,11 +1,9 @@
-package org.gpulrp.internal;
+package org.gpulrp.backend;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.gpulrp.BackendChoice;
 import org.gpulrp.DeviceException;
-import org.gpulrp.backend.Backend;
-import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.backend.opencl.OpenClBackend;
 
