@@ -22,6 +22,24 @@ public interface Backend extends AutoCloseable {
 
     BackendInfo info();
 
+    /**
+     * Threads a primitive's rows are split over: a pass whose rows are a multiple of it keeps every thread busy
+     * (1 where the backend does not split rows itself).
+     */
+    default int rowParallelism() {
+        return 1;
+    }
+
+    /** The device's global memory in bytes, for sizing passes; {@code Long.MAX_VALUE} where there is no limit. */
+    default long globalMemoryBytes() {
+        return Long.MAX_VALUE;
+    }
+
+    /** The largest single allocation in bytes; {@code Long.MAX_VALUE} where there is no limit. */
+    default long maxAllocationBytes() {
+        return Long.MAX_VALUE;
+    }
+
     /** A new buffer of {@code length} floats, contents undefined. */
     Buffer allocate(int length);
 

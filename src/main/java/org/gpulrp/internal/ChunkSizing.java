@@ -1,8 +1,6 @@
 package org.gpulrp.internal;
 
 import org.gpulrp.backend.Backend;
-import org.gpulrp.backend.opencl.DeviceDescription;
-import org.gpulrp.backend.opencl.OpenClBackend;
 import org.gpulrp.model.Network;
 import org.gpulrp.model.Node;
 
@@ -25,11 +23,10 @@ public final class ChunkSizing {
 
     /** The limits of {@code be}'s device, shared by {@code lanesSharing} lanes. */
     public static DeviceLimits limitsOf(Backend be, int lanesSharing) {
-        if (be instanceof OpenClBackend cl) {
-            DeviceDescription d = cl.device();
-            return new DeviceLimits(d.globalMemBytes(), d.maxAllocBytes(), lanesSharing);
+        if (be.globalMemoryBytes() == Long.MAX_VALUE && be.maxAllocationBytes() == Long.MAX_VALUE) {
+            return DeviceLimits.NONE;
         }
-        return DeviceLimits.NONE;
+        return new DeviceLimits(be.globalMemoryBytes(), be.maxAllocationBytes(), lanesSharing);
     }
 
     /** The widest per-row batch buffer the engine allocates, in floats. */

@@ -126,10 +126,8 @@ public final class Engine implements AutoCloseable {
      * idle a third of the time: a memory-limited capacity is rounded down to a multiple of the thread count.
      */
     private static int evenForThreads(Backend be, int capacity) {
-        if (be instanceof org.gpulrp.backend.cpu.CpuBackend cpu && capacity > cpu.threads()) {
-            return capacity - capacity % cpu.threads();
-        }
-        return capacity;
+        int threads = be.rowParallelism();
+        return capacity > threads ? capacity - capacity % threads : capacity;
     }
 
     /**

@@ -86,6 +86,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public int rowParallelism() {
+        return threads;
+    }
+
+    @Override
     public BackendInfo info() {
         return new BackendInfo("cpu", kernelName + ", " + threads + " thread" + (threads == 1 ? "" : "s"), true, "");
     }

@@ -402,6 +402,16 @@ public final class OpenClBackend implements Backend {
         return device;
     }
 
+    @Override
+    public long globalMemoryBytes() {
+        return device.globalMemBytes();
+    }
+
+    @Override
+    public long maxAllocationBytes() {
+        return device.maxAllocBytes();
+    }
+
     /** The kernels' tuning on this device, as run (after any fallback). */
     public KernelTuning tuning() {
         return tuning;

@@ -1,11 +1,9 @@
-package org.gpulrp.internal;
+package org.gpulrp.backend;
 
 import java.util.ArrayList;
 import java.util.List;
 import org.gpulrp.BackendChoice;
 import org.gpulrp.DeviceException;
-import org.gpulrp.backend.Backend;
-import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.backend.opencl.OpenClBackend;
 
@@ -86,5 +84,40 @@ public final class Backends {
         BackendInfo one = lanes.get(0).info();
         String device = one.device().replace("1 thread", threads + (threads == 1 ? " thread" : " threads"));
         return new Opened(lanes, new BackendInfo(one.kind(), device, one.exact(), note));
+    }
+
+    /** {@code info} with the note of {@code opened} (e.g. why AUTO fell back to the CPU) in front. */
+    public static BackendInfo withNote(BackendInfo info, BackendInfo opened) {
+        if (opened == null || opened.note().isEmpty() || info.note().contains(opened.note())) {
+            return info;
+        }
+        return new BackendInfo(info.kind(), info.device(), info.exact(), info.note().isEmpty() ? opened.note()
+                : opened.note() + "; " + info.note());
+    }
+
+    /** What several lanes on different backends report together: kinds and devices joined, exact when all are. */
+    public static BackendInfo combinedInfo(List<Backend> backends) {
+        java.util.Map<String, Integer> devices = new java.util.LinkedHashMap<>();
+        List<String> kinds = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        boolean exact = true;
+        for (Backend be : backends) {
+            BackendInfo i = be.info();
+            devices.merge(i.kind() + " [" + i.device() + "]", 1, Integer::sum);
+            if (!kinds.contains(i.kind())) {
+                kinds.add(i.kind());
+            }
+            if (!i.note().isEmpty() && !notes.contains(i.note())) {
+                notes.add(i.note());
+            }
+            exact &= i.exact();
+        }
+        if (devices.size() == 1 && backends.size() == 1) {
+            return backends.get(0).info();
+        }
+        List<String> parts = new ArrayList<>();
+        devices.forEach((d, n) -> parts.add(n == 1 ? d : n + " x " + d));
+        return new BackendInfo(String.join("+", kinds), backends.size() + " lanes: " + String.join(", ", parts),
+                exact, String.join("; ", notes));
     }
 }
