@@ -2,8 +2,9 @@ package org.gpulrp.bench;
 
 import java.util.SplittableRandom;
 import org.gpulrp.composite.Composite;
-import org.gpulrp.composite.Composites;
+import org.gpulrp.composite.Presets;
 import org.gpulrp.model.Network;
+import org.gpulrp.rules.ZBox;
 
 /** The benchmarked networks (seeded random weights), their batch sizes and their work per sample. */
 final class Models {
@@ -128,13 +129,12 @@ final class Models {
         return x;
     }
 
+    /**
+     * A composite by name ({@link Presets#parseCompositeOrRule}: a preset, or a rule name such as {@code epsilon} on
+     * every linear layer); ZBox bounds not written are [-3, 3], which holds nearly all of the N(0, 1) inputs.
+     */
     static Composite composite(String name) {
-        return switch (name) {
-            case "epsilon" -> Composites.epsilon();
-            case "epsilon-plus" -> Composites.epsilonPlus();
-            case "epsilon-gamma-box" -> Composites.epsilonGammaBox(-3f, 3f);
-            default -> throw new IllegalArgumentException("unknown composite " + name);
-        };
+        return Presets.parseCompositeOrRule(name).resolve(new ZBox(-3f, 3f));
     }
 
     /**
