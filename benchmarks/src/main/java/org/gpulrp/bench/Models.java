@@ -6,7 +6,7 @@ import org.gpulrp.composite.Presets;
 import org.gpulrp.model.Network;
 import org.gpulrp.rules.ZBox;
 
-/** The benchmarked networks (seeded random weights), their batch sizes and their work per sample. */
+/** The benchmarked networks (seeded random weights), their batch sizes and their composites. */
 final class Models {
     private Models() {
     }
@@ -135,22 +135,5 @@ final class Models {
      */
     static Composite composite(String name) {
         return Presets.parseCompositeOrRule(name).resolve(new ZBox(-3f, 3f));
-    }
-
-    /**
-     * Floating-point operations per sample for dense Epsilon: the forward pass ({@code 2 K N} per layer) and the
-     * backprojection ({@code 2 K N}); normalization and activations are O(N) and left out.
-     */
-    static double flopsPerSample(String model) {
-        double f = 0;
-        for (org.gpulrp.model.Node n : network(model).nodes()) {
-            if (n.layer() instanceof org.gpulrp.model.Dense d) {
-                f += 4.0 * d.in() * d.out();
-            } else if (n.layer() instanceof org.gpulrp.model.Conv2d c) {
-                var g = c.geometry();
-                f += 4.0 * g.outSize() * (g.inChannels() / g.groups()) * g.kernelH() * g.kernelW();
-            }
-        }
-        return f;
     }
 }
