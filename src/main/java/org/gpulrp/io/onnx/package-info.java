@@ -1,7 +1,13 @@
 /**
  * ONNX import: {@link org.gpulrp.io.onnx.OnnxImporter} reads an {@code .onnx} file (protobuf wire format, read with
  * protobuf-java's {@code CodedInputStream} against a minimal field map of {@code onnx.proto}) into a
- * {@link org.gpulrp.model.Network}. Only chains of the supported operators are accepted; anything else stops the
+ * {@link org.gpulrp.model.Network}. Only graphs of the supported operators are accepted; anything else stops the
  * load with an {@link org.gpulrp.io.ModelFormatException} naming the node.
+ *
+ * <p>{@code GraphMapper} drives the mapping (the graph input and output, the node order, the dispatch by operator);
+ * one mapper per operator family does the rest: {@code LinearMapper} (Gemm, MatMul + Add, Conv), {@code PoolMapper},
+ * {@code NormMapper} (BatchNormalization), {@code ShapeMapper} (Flatten, Reshape, the shape computations, Identity,
+ * Dropout, Pad), {@code MergeMapper} (Add, Concat) and {@code ActivationMapper}. They share the import in progress
+ * ({@code MappingState}) and read attributes through {@code NodeAttrs}.
  */
 package org.gpulrp.io.onnx;
