@@ -11,12 +11,9 @@ import org.gpulrp.InitialRelevance;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.backend.BackendInfo;
-import org.gpulrp.backend.ConvGeometry;
 import org.gpulrp.composite.Composite;
-import org.gpulrp.model.Conv2d;
-import org.gpulrp.model.Dense;
+import org.gpulrp.model.Flops;
 import org.gpulrp.model.Network;
-import org.gpulrp.model.Node;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -96,7 +93,7 @@ final class BenchCommand implements Callable<Integer> {
             b.device(device);
         }
         PrintWriter out = spec.commandLine().getOut();
-        double flops = flopsPerSample(net);
+        double flops = Flops.perSample(net);
         try (Explainer ex = b.build()) {
             BackendInfo be = ex.backend();
             // Warm-up: compile the hot paths (JIT, device kernels) before timing.
@@ -128,23 +125,6 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "GFLOP/s: %.3f%n", rate * flops / 1e9);
         }
         return 0;
-    }
-
-    /**
-     * Effective flops of one sample: 2 per multiply-add of each dense and convolution layer, counted twice (forward
-     * pass and relevance backprojection), whatever extra passes the rules need.
-     */
-    static double flopsPerSample(Network net) {
-        double f = 0;
-        for (Node n : net.nodes()) {
-            if (n.layer() instanceof Dense d) {
-                f += 4.0 * d.in() * d.out();
-            } else if (n.layer() instanceof Conv2d c) {
-                ConvGeometry g = c.geometry();
-                f += 4.0 * g.outSize() * (g.inChannels() / g.groups()) * g.kernelH() * g.kernelW();
-            }
-        }
-        return f;
     }
 
     /** A standard normal value (Box-Muller), so that inputs look like standardized data. */

@@ -19,6 +19,14 @@ public final class Composites {
     private Composites() {
     }
 
+    /**
+     * A preset by name, as the command line spells it ({@code epsilon-plus}, {@code epsilon-gamma-box:-3,3}, ...):
+     * {@link Presets#composite(String)}.
+     */
+    public static Composite byName(String spec) {
+        return Presets.composite(spec);
+    }
+
     /** Every linear layer LRP-epsilon. */
     public static Composite epsilon() {
         return Composite.of("epsilon", new Epsilon());

@@ -7,6 +7,7 @@ import java.util.Locale;
 import org.gpulrp.BackendChoice;
 import org.gpulrp.Explainer;
 import org.gpulrp.GpuLrp;
+import org.gpulrp.model.Flops;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -90,7 +91,7 @@ public final class BenchMain {
             double ms = st.getPercentile(50);
             int batch = Models.batch(model);
             double sps = batch / (ms / 1e3);
-            double gflops = sps * Models.flopsPerSample(model) / 1e9;
+            double gflops = sps * Flops.perSample(Models.network(model)) / 1e9;
             rows.add(new String[] {model, String.valueOf(batch), comp, be,
                 String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", ms, st.getMin(), st.getMax()),
                 String.format(Locale.ROOT, sps < 100 ? "%,.3f" : "%,.0f", sps), String.format(Locale.ROOT, "%.1f", gflops)});

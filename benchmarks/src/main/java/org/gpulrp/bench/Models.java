@@ -2,10 +2,11 @@ package org.gpulrp.bench;
 
 import java.util.SplittableRandom;
 import org.gpulrp.composite.Composite;
-import org.gpulrp.composite.Composites;
+import org.gpulrp.composite.Presets;
 import org.gpulrp.model.Network;
+import org.gpulrp.rules.ZBox;
 
-/** The benchmarked networks (seeded random weights), their batch sizes and their work per sample. */
+/** The benchmarked networks (seeded random weights), their batch sizes and their composites. */
 final class Models {
     private Models() {
     }
@@ -128,29 +129,11 @@ final class Models {
         return x;
     }
 
-    static Composite composite(String name) {
-        return switch (name) {
-            case "epsilon" -> Composites.epsilon();
-            case "epsilon-plus" -> Composites.epsilonPlus();
-            case "epsilon-gamma-box" -> Composites.epsilonGammaBox(-3f, 3f);
-            default -> throw new IllegalArgumentException("unknown composite " + name);
-        };
-    }
-
     /**
-     * Floating-point operations per sample for dense Epsilon: the forward pass ({@code 2 K N} per layer) and the
-     * backprojection ({@code 2 K N}); normalization and activations are O(N) and left out.
+     * A composite by name ({@link Presets#parseCompositeOrRule}: a preset, or a rule name such as {@code epsilon} on
+     * every linear layer); ZBox bounds not written are [-3, 3], which holds nearly all of the N(0, 1) inputs.
      */
-    static double flopsPerSample(String model) {
-        double f = 0;
-        for (org.gpulrp.model.Node n : network(model).nodes()) {
-            if (n.layer() instanceof org.gpulrp.model.Dense d) {
-                f += 4.0 * d.in() * d.out();
-            } else if (n.layer() instanceof org.gpulrp.model.Conv2d c) {
-                var g = c.geometry();
-                f += 4.0 * g.outSize() * (g.inChannels() / g.groups()) * g.kernelH() * g.kernelW();
-            }
-        }
-        return f;
+    static Composite composite(String name) {
+        return Presets.parseCompositeOrRule(name).resolve(new ZBox(-3f, 3f));
     }
 }

@@ -7,7 +7,7 @@ import org.gpulrp.BackendChoice;
 import org.gpulrp.Explainer;
 import org.gpulrp.GpuLrp;
 import org.gpulrp.InitialRelevance;
-import org.gpulrp.cli.RuleSpecs;
+import org.gpulrp.composite.Presets;
 import org.gpulrp.model.Network;
 
 /**
@@ -49,9 +49,9 @@ public final class ExplainerCache {
         Network net = ModelSource.load(found, files);
         Explainer.Builder b = GpuLrp.explainer(net).initialRelevance(c.initialRelevance()).backend(c.backend());
         if (c.rule() != null) {
-            b.rule(RuleSpecs.rule(c.rule()));
+            b.rule(Presets.rule(c.rule()));
         } else if (c.composite() != null) {
-            b.composite(RuleSpecs.composite(c.composite()));
+            b.composite(Presets.composite(c.composite()));
         }
         if (device != null) {
             b.device(device);

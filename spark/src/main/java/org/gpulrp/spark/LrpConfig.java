@@ -7,7 +7,7 @@ import java.util.Objects;
 import org.gpulrp.BackendChoice;
 import org.gpulrp.InitialRelevance;
 import org.gpulrp.InvalidArgumentException;
-import org.gpulrp.cli.RuleSpecs;
+import org.gpulrp.composite.Presets;
 import org.gpulrp.io.image.Preprocess;
 
 /**
@@ -95,7 +95,7 @@ public final class LrpConfig implements Serializable {
 
     /** A composite by its command-line name, e.g. {@code epsilon-plus} or {@code epsilon-gamma-box:-3,3}. */
     public LrpConfig withComposite(String spec) {
-        RuleSpecs.composite(spec);
+        Presets.composite(spec);
         LrpConfig c = copy();
         c.composite = spec.strip();
         c.rule = null;
@@ -104,7 +104,7 @@ public final class LrpConfig implements Serializable {
 
     /** One rule on every linear layer, by its command-line name, e.g. {@code epsilon:0.01} or {@code zplus}. */
     public LrpConfig withRule(String spec) {
-        RuleSpecs.rule(spec);
+        Presets.rule(spec);
         LrpConfig c = copy();
         c.rule = spec.strip();
         c.composite = null;

@@ -22,7 +22,7 @@ import org.gpulrp.GpuLrp;
 import org.gpulrp.LrpException;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
-import org.gpulrp.cli.RuleSpecs;
+import org.gpulrp.composite.Presets;
 import org.gpulrp.io.onnx.OnnxImporter;
 import org.gpulrp.model.Network;
 import picocli.CommandLine;
@@ -86,7 +86,7 @@ public final class Throughput implements Callable<Integer> {
             df.count();
             LrpConfig c = LrpConfig.forModel(model).withComposite(composite).withBackend(backend)
                     .withBatchRows(batchRows);
-            try (Explainer ex = GpuLrp.explainer(net).composite(RuleSpecs.composite(composite))
+            try (Explainer ex = GpuLrp.explainer(net).composite(Presets.composite(composite))
                     .backend(BackendChoice.valueOf(backend.toUpperCase(Locale.ROOT))).build()) {
                 Tensor all = Tensor.ofRows(x);
                 Explanation ref = ex.explain(all, Target.argmax());

@@ -23,7 +23,7 @@ import org.gpulrp.GpuLrp;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.backend.opencl.OpenClBackend;
-import org.gpulrp.cli.RuleSpecs;
+import org.gpulrp.composite.Presets;
 import org.gpulrp.io.onnx.OnnxImporter;
 import org.gpulrp.model.Network;
 import org.junit.jupiter.api.Assumptions;
@@ -103,7 +103,7 @@ final class SparkTesting {
         Network net = OnnxImporter.load(model);
         Explainer.Builder b = GpuLrp.explainer(net).backend(BackendChoice.valueOf(backend.toUpperCase()));
         if (composite != null) {
-            b.composite(RuleSpecs.composite(composite));
+            b.composite(Presets.composite(composite));
         }
         try (Explainer ex = b.build()) {
             return ex.explain(x, t);

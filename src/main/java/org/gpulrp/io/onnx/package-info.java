@@ -4,5 +4,13 @@
  * {@link org.gpulrp.model.Network}: graphs (branches, residual additions, concatenations) of the supported operators,
  * each mapped onto a layer, with batch norms after a linear layer folded into it. Anything else stops the load with an
  * {@link org.gpulrp.io.ModelFormatException} naming the node.
+ * Before mapping, {@code InitializerAliases} turns {@code Identity} nodes that read an initializer (the exporter's
+ * deduplicated tensors) into initializers.
+ *
+ * <p>{@code GraphMapper} drives the mapping (the graph input and output, the node order, the dispatch by operator);
+ * one mapper per operator family does the rest: {@code LinearMapper} (Gemm, MatMul + Add, Conv), {@code PoolMapper},
+ * {@code NormMapper} (BatchNormalization), {@code ShapeMapper} (Flatten, Reshape, the shape computations, Identity,
+ * Dropout, Pad), {@code MergeMapper} (Add, Concat) and {@code ActivationMapper}. They share the import in progress
+ * ({@code MappingState}) and read attributes through {@code NodeAttrs}.
  */
 package org.gpulrp.io.onnx;
