@@ -21,11 +21,14 @@
  *             the local size.
  *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B blocks of r, TILE_K-deep slices of g and w
  *             staged in local memory; global (ceil(K / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
- * Tuning parameters (defaults in lrp_common.h, overridden by the host's #defines): VEC_ROWS 8, VEC_COLV 2,
- * VEC_COLV2 1, VEC_COLV3 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
- * Compiled after lrp_common.h, which the host prepends.
+ * Tuning parameters (defaults in lrp_common.h and gemm_tiled.h, overridden by the host's #defines): VEC_ROWS 8,
+ * VEC_COLV 2, VEC_COLV2 1, VEC_COLV3 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
+ * The tiled kernels share the one walk of gemm_tiled.h (linear_tiled and backproject_tiled its one-chain body).
  */
 #pragma OPENCL FP_CONTRACT OFF
+
+#include "lrp_common.h"
+#include "gemm_tiled.h"
 
 /* ---------------------------------------------------------------- simple: one work-item per output */
 
@@ -511,7 +514,7 @@ __kernel void backproject_zbox_vec(__global const float* restrict g, __global co
     }
 }
 
-/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs) */
+/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs), gemm_tiled.h */
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
 void backproject_tiled(__global const float* restrict g, __global const float* restrict w,
@@ -520,123 +523,56 @@ void backproject_tiled(__global const float* restrict g, __global const float* r
 {
     __local float gs[TILE_B * TILE_AS];
     __local float ws[TILE_K * TILE_B];
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int ib = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
-    float acc[TILE_W][TILE_W];
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            acc[q][c] = 0.0f;
-        }
-    }
-    for (int j0 = 0; j0 < N; j0 += TILE_K) {
-        lrp_stage_rows(gs, g, rows, N, bb, j0);
-        lrp_stage_cols(ws, w, N, K, j0, ib);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int jend = min(TILE_K, N - j0);
-        for (int jj = 0; jj < jend; jj++) {
-            float a[TILE_W];
-            float wv[TILE_W];
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                a[q] = gs[(ty + q * TILE_T) * TILE_AS + jj];
-                wv[q] = ws[jj * TILE_B + tx + q * TILE_T];
-            }
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    acc[q][c] = fma(wv[c], a[q], acc[q][c]);
-                }
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        const int b = bb + ty + q * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int i = ib + tx + c * TILE_T;
-            if (b < rows && i < K) {
-                r[b * K + i] = has_x ? x[b * K + i] * acc[q][c] : acc[q][c];
-            }
-        }
-    }
+    lrp_gemm_tiled(g, w, x, has_x, r, rows, N, K, GEMM_BACKWARD, gs, ws);
 }
 
 LRP_INLINE void backproject_signed_block(const __global float* restrict hp, const __global float* restrict hn,
                                          const __global float* restrict u, const __global float* restrict v,
-                                         const __global float* restrict x, __global float* restrict r,
+                                         const __global float* restrict x, __global float* restrict out,
                                          const int rows, const int N, const int K, const int with_n,
                                          __local float* ps, __local float* ns, __local float* us,
                                          __local float* vs)
 {
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int ib = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
+    GEMM_TILED_ITEM;
     float c1[TILE_W][TILE_W];
     float c2[TILE_W][TILE_W];
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            c1[q][c] = 0.0f;
-            c2[q][c] = 0.0f;
-        }
-    }
-    for (int j0 = 0; j0 < N; j0 += TILE_K) {
-        lrp_stage_rows(ps, hp, rows, N, bb, j0);
+    GEMM_TILED_ZERO(c1);
+    GEMM_TILED_ZERO(c2);
+    GEMM_TILED_WALK(N,
+        lrp_stage_rows(ps, hp, rows, N, bb, k0);
         if (with_n) {
-            lrp_stage_rows(ns, hn, rows, N, bb, j0);
+            lrp_stage_rows(ns, hn, rows, N, bb, k0);
         }
-        lrp_stage_cols(us, u, N, K, j0, ib);
-        lrp_stage_cols(vs, v, N, K, j0, ib);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int jend = min(TILE_K, N - j0);
-        for (int jj = 0; jj < jend; jj++) {
-            float gp[TILE_W];
-            float gn[TILE_W];
-            float uu[TILE_W];
-            float vv[TILE_W];
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                gp[q] = ps[(ty + q * TILE_T) * TILE_AS + jj];
-                gn[q] = with_n ? ns[(ty + q * TILE_T) * TILE_AS + jj] : 0.0f;
-                uu[q] = us[jj * TILE_B + tx + q * TILE_T];
-                vv[q] = vs[jj * TILE_B + tx + q * TILE_T];
-            }
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    c1[q][c] = fma(uu[c], gp[q], c1[q][c]);
-                    c2[q][c] = fma(vv[c], gp[q], c2[q][c]);
-                    if (with_n) {
-                        c1[q][c] = fma(vv[c], gn[q], c1[q][c]);
-                        c2[q][c] = fma(uu[c], gn[q], c2[q][c]);
-                    }
+        lrp_stage_cols(us, u, N, K, k0, cb);
+        lrp_stage_cols(vs, v, N, K, k0, cb);,
+        float gp[TILE_W];
+        float gn[TILE_W];
+        float uu[TILE_W];
+        float vv[TILE_W];
+        _Pragma("unroll")
+        for (int q = 0; q < TILE_W; q++) {
+            gp[q] = GEMM_TILED_ROW(ps, q);
+            gn[q] = with_n ? GEMM_TILED_ROW(ns, q) : 0.0f;
+            uu[q] = GEMM_TILED_COL(us, q);
+            vv[q] = GEMM_TILED_COL(vs, q);
+        }
+        _Pragma("unroll")
+        for (int q = 0; q < TILE_W; q++) {
+            _Pragma("unroll")
+            for (int c = 0; c < TILE_W; c++) {
+                c1[q][c] = fma(uu[c], gp[q], c1[q][c]);
+                c2[q][c] = fma(vv[c], gp[q], c2[q][c]);
+                if (with_n) {
+                    c1[q][c] = fma(vv[c], gn[q], c1[q][c]);
+                    c2[q][c] = fma(uu[c], gn[q], c2[q][c]);
                 }
             }
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        const int b = bb + ty + q * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int i = ib + tx + c * TILE_T;
-            if (b < rows && i < K) {
-                const float xi = x[b * K + i];
-                r[b * K + i] = xi * (xi > 0.0f ? c1[q][c] : c2[q][c]);
-            }
-        }
-    }
+    )
+    GEMM_TILED_STORE(rows, K,
+        const float xi = x[b * K + col];
+        out[b * K + col] = xi * (xi > 0.0f ? c1[r][c] : c2[r][c]);
+    )
 }
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
@@ -667,69 +603,47 @@ __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
 void backproject_zbox_tiled(__global const float* restrict g, __global const float* restrict w,
                             __global const float* restrict wpos, __global const float* restrict wneg,
                             __global const float* restrict x, __global const float* restrict low,
-                            __global const float* restrict high, __global float* restrict r,
+                            __global const float* restrict high, __global float* restrict out,
                             const int rows, const int N, const int K)
 {
     __local float gs[TILE_B * TILE_AS];
     __local float ws0[TILE_K * TILE_B];
     __local float wsp[TILE_K * TILE_B];
     __local float wsm[TILE_K * TILE_B];
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int ib = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
+    GEMM_TILED_ITEM;
     float c0[TILE_W][TILE_W];
     float cp[TILE_W][TILE_W];
     float cm[TILE_W][TILE_W];
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            c0[q][c] = 0.0f;
-            cp[q][c] = 0.0f;
-            cm[q][c] = 0.0f;
+    GEMM_TILED_ZERO(c0);
+    GEMM_TILED_ZERO(cp);
+    GEMM_TILED_ZERO(cm);
+    GEMM_TILED_WALK(N,
+        lrp_stage_rows(gs, g, rows, N, bb, k0);
+        lrp_stage_cols(ws0, w, N, K, k0, cb);
+        lrp_stage_cols(wsp, wpos, N, K, k0, cb);
+        lrp_stage_cols(wsm, wneg, N, K, k0, cb);,
+        float a[TILE_W];
+        float w0[TILE_W];
+        float wp[TILE_W];
+        float wm[TILE_W];
+        _Pragma("unroll")
+        for (int q = 0; q < TILE_W; q++) {
+            a[q] = GEMM_TILED_ROW(gs, q);
+            w0[q] = GEMM_TILED_COL(ws0, q);
+            wp[q] = GEMM_TILED_COL(wsp, q);
+            wm[q] = GEMM_TILED_COL(wsm, q);
         }
-    }
-    for (int j0 = 0; j0 < N; j0 += TILE_K) {
-        lrp_stage_rows(gs, g, rows, N, bb, j0);
-        lrp_stage_cols(ws0, w, N, K, j0, ib);
-        lrp_stage_cols(wsp, wpos, N, K, j0, ib);
-        lrp_stage_cols(wsm, wneg, N, K, j0, ib);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int jend = min(TILE_K, N - j0);
-        for (int jj = 0; jj < jend; jj++) {
-            float a[TILE_W];
-            float w0[TILE_W];
-            float wp[TILE_W];
-            float wm[TILE_W];
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                a[q] = gs[(ty + q * TILE_T) * TILE_AS + jj];
-                w0[q] = ws0[jj * TILE_B + tx + q * TILE_T];
-                wp[q] = wsp[jj * TILE_B + tx + q * TILE_T];
-                wm[q] = wsm[jj * TILE_B + tx + q * TILE_T];
-            }
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    c0[q][c] = fma(w0[c], a[q], c0[q][c]);
-                    cp[q][c] = fma(wp[c], a[q], cp[q][c]);
-                    cm[q][c] = fma(wm[c], a[q], cm[q][c]);
-                }
+        _Pragma("unroll")
+        for (int q = 0; q < TILE_W; q++) {
+            _Pragma("unroll")
+            for (int c = 0; c < TILE_W; c++) {
+                c0[q][c] = fma(w0[c], a[q], c0[q][c]);
+                cp[q][c] = fma(wp[c], a[q], cp[q][c]);
+                cm[q][c] = fma(wm[c], a[q], cm[q][c]);
             }
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        const int b = bb + ty + q * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int i = ib + tx + c * TILE_T;
-            if (b < rows && i < K) {
-                r[b * K + i] = (x[b * K + i] * c0[q][c] - low[i] * cp[q][c]) - high[i] * cm[q][c];
-            }
-        }
-    }
+    )
+    GEMM_TILED_STORE(rows, K,
+        out[b * K + col] = (x[b * K + col] * c0[r][c] - low[col] * cp[r][c]) - high[col] * cm[r][c];
+    )
 }

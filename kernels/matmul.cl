@@ -18,11 +18,14 @@
  *             global (ceil(N / (16*colv)), ceil(B / VEC_ROWS)) rounded up to the local size.
  *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B output blocks, TILE_K-deep slices of the
  *             operands staged in local memory; global (ceil(N / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
- * Tuning parameters (defaults in lrp_common.h, overridden by the host's #defines): VEC_ROWS 8, VEC_COLV 2,
- * VEC_COLV2 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
- * Compiled after lrp_common.h, which the host prepends.
+ * Tuning parameters (defaults in lrp_common.h and gemm_tiled.h, overridden by the host's #defines): VEC_ROWS 8,
+ * VEC_COLV 2, VEC_COLV2 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
+ * The tiled kernels share the one walk of gemm_tiled.h (linear_tiled and backproject_tiled its one-chain body).
  */
 #pragma OPENCL FP_CONTRACT OFF
+
+#include "lrp_common.h"
+#include "gemm_tiled.h"
 
 /* ---------------------------------------------------------------- simple: one work-item per output */
 
@@ -494,7 +497,7 @@ __kernel void linear_zbox_vec(__global const float* restrict x, __global const f
     }
 }
 
-/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs) */
+/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs), gemm_tiled.h */
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
 void linear_tiled(__global const float* restrict x, __global const float* restrict wt,
@@ -503,52 +506,7 @@ void linear_tiled(__global const float* restrict x, __global const float* restri
 {
     __local float xs[TILE_B * TILE_AS];
     __local float ws[TILE_K * TILE_B];
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int jb = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
-    float acc[TILE_W][TILE_W];
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            acc[r][c] = 0.0f;
-        }
-    }
-    for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        lrp_stage_rows(xs, x, rows, K, bb, k0);
-        lrp_stage_cols(ws, wt, K, N, k0, jb);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kend = min(TILE_K, K - k0);
-        for (int kk = 0; kk < kend; kk++) {
-            float a[TILE_W];
-            float w[TILE_W];
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                a[r] = xs[(ty + r * TILE_T) * TILE_AS + kk];
-                w[r] = ws[kk * TILE_B + tx + r * TILE_T];
-            }
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    acc[r][c] = fma(a[r], w[c], acc[r][c]);
-                }
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        const int b = bb + ty + r * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int j = jb + tx + c * TILE_T;
-            if (b < rows && j < N) {
-                z[b * N + j] = has_bias ? acc[r][c] + bias[j] : acc[r][c];
-            }
-        }
-    }
+    lrp_gemm_tiled(x, wt, bias, has_bias, z, rows, K, N, GEMM_FORWARD, xs, ws);
 }
 
 LRP_INLINE void linear_signed_block(const __global float* restrict x, const __global float* restrict ut,
@@ -558,64 +516,42 @@ LRP_INLINE void linear_signed_block(const __global float* restrict x, const __gl
                                     __global float* restrict out_n, const int rows, const int K, const int N,
                                     const int with_n, __local float* xs, __local float* us, __local float* vs)
 {
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int jb = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
+    GEMM_TILED_ITEM;
     float p[TILE_W][TILE_W];
     float n[TILE_W][TILE_W];
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            p[r][c] = 0.0f;
-            n[r][c] = 0.0f;
-        }
-    }
-    for (int k0 = 0; k0 < K; k0 += TILE_K) {
+    GEMM_TILED_ZERO(p);
+    GEMM_TILED_ZERO(n);
+    GEMM_TILED_WALK(K,
         lrp_stage_rows(xs, x, rows, K, bb, k0);
-        lrp_stage_cols(us, ut, K, N, k0, jb);
-        lrp_stage_cols(vs, vt, K, N, k0, jb);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kend = min(TILE_K, K - k0);
-        for (int kk = 0; kk < kend; kk++) {
-            float a[TILE_W];
-            float u[TILE_W];
-            float v[TILE_W];
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                a[r] = xs[(ty + r * TILE_T) * TILE_AS + kk];
-                u[r] = us[kk * TILE_B + tx + r * TILE_T];
-                v[r] = vs[kk * TILE_B + tx + r * TILE_T];
-            }
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                const int pos = a[r] > 0.0f;
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    p[r][c] = fma(a[r], pos ? u[c] : v[c], p[r][c]);
-                    if (with_n) {
-                        n[r][c] = fma(a[r], pos ? v[c] : u[c], n[r][c]);
-                    }
-                }
-            }
+        lrp_stage_cols(us, ut, K, N, k0, cb);
+        lrp_stage_cols(vs, vt, K, N, k0, cb);,
+        float a[TILE_W];
+        float u[TILE_W];
+        float v[TILE_W];
+        _Pragma("unroll")
+        for (int r = 0; r < TILE_W; r++) {
+            a[r] = GEMM_TILED_ROW(xs, r);
+            u[r] = GEMM_TILED_COL(us, r);
+            v[r] = GEMM_TILED_COL(vs, r);
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        const int b = bb + ty + r * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int j = jb + tx + c * TILE_T;
-            if (b < rows && j < N) {
-                out_p[b * N + j] = has_bias_p ? p[r][c] + bias_p[j] : p[r][c];
+        _Pragma("unroll")
+        for (int r = 0; r < TILE_W; r++) {
+            const int pos = a[r] > 0.0f;
+            _Pragma("unroll")
+            for (int c = 0; c < TILE_W; c++) {
+                p[r][c] = fma(a[r], pos ? u[c] : v[c], p[r][c]);
                 if (with_n) {
-                    out_n[b * N + j] = has_bias_n ? n[r][c] + bias_n[j] : n[r][c];
+                    n[r][c] = fma(a[r], pos ? v[c] : u[c], n[r][c]);
                 }
             }
         }
-    }
+    )
+    GEMM_TILED_STORE(rows, N,
+        out_p[b * N + col] = has_bias_p ? p[r][c] + bias_p[col] : p[r][c];
+        if (with_n) {
+            out_n[b * N + col] = has_bias_n ? n[r][c] + bias_n[col] : n[r][c];
+        }
+    )
 }
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
@@ -653,55 +589,33 @@ void linear_zbox_tiled(__global const float* restrict x, __global const float* r
     __local float ws[TILE_K * TILE_B];
     __local float ls[TILE_K];
     __local float hs[TILE_K];
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int jb = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
+    GEMM_TILED_ITEM;
     float acc[TILE_W][TILE_W];
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            acc[r][c] = 0.0f;
-        }
-    }
-    for (int k0 = 0; k0 < K; k0 += TILE_K) {
+    GEMM_TILED_ZERO(acc);
+    GEMM_TILED_WALK(K,
         lrp_stage_rows(xs, x, rows, K, bb, k0);
-        lrp_stage_cols(ws, wt, K, N, k0, jb);
+        lrp_stage_cols(ws, wt, K, N, k0, cb);
         lrp_stage_vec(ls, low, K, k0);
-        lrp_stage_vec(hs, high, K, k0);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kend = min(TILE_K, K - k0);
-        for (int kk = 0; kk < kend; kk++) {
-            float tl[TILE_W];
-            float th[TILE_W];
-            float w[TILE_W];
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                const float xi = xs[(ty + r * TILE_T) * TILE_AS + kk];
-                tl[r] = xi - ls[kk];
-                th[r] = xi - hs[kk];
-                w[r] = ws[kk * TILE_B + tx + r * TILE_T];
-            }
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    acc[r][c] = fma(w[c] > 0.0f ? tl[r] : th[r], w[c], acc[r][c]);
-                }
+        lrp_stage_vec(hs, high, K, k0);,
+        float tl[TILE_W];
+        float th[TILE_W];
+        float w[TILE_W];
+        _Pragma("unroll")
+        for (int r = 0; r < TILE_W; r++) {
+            const float xi = GEMM_TILED_ROW(xs, r);
+            tl[r] = xi - ls[kk];
+            th[r] = xi - hs[kk];
+            w[r] = GEMM_TILED_COL(ws, r);
+        }
+        _Pragma("unroll")
+        for (int r = 0; r < TILE_W; r++) {
+            _Pragma("unroll")
+            for (int c = 0; c < TILE_W; c++) {
+                acc[r][c] = fma(w[c] > 0.0f ? tl[r] : th[r], w[c], acc[r][c]);
             }
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        const int b = bb + ty + r * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int j = jb + tx + c * TILE_T;
-            if (b < rows && j < N) {
-                d[b * N + j] = acc[r][c];
-            }
-        }
-    }
+    )
+    GEMM_TILED_STORE(rows, N,
+        d[b * N + col] = acc[r][c];
+    )
 }
