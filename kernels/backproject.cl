@@ -21,13 +21,15 @@
  *             the local size.
  *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B blocks of r, TILE_K-deep slices of g and w
  *             staged in local memory; global (ceil(K / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
- * Tuning parameters (defaults in lrp_common.h and gemm_tiled.h, overridden by the host's #defines): VEC_ROWS 8,
+ * Tuning parameters (defaults in dense_vec.h and gemm_tiled.h, overridden by the host's #defines): VEC_ROWS 8,
  * VEC_COLV 2, VEC_COLV2 1, VEC_COLV3 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
- * The tiled kernels share the one walk of gemm_tiled.h (linear_tiled and backproject_tiled its one-chain body).
+ * The vec kernels share the one walk of dense_vec.h, the tiled kernels the one walk of gemm_tiled.h (with the
+ * one-chain body of linear_tiled and backproject_tiled).
  */
 #pragma OPENCL FP_CONTRACT OFF
 
 #include "lrp_common.h"
+#include "dense_vec.h"
 #include "gemm_tiled.h"
 
 /* ---------------------------------------------------------------- simple: one work-item per output */
@@ -116,14 +118,7 @@ __kernel void backproject_zbox_simple(__global const float* restrict g, __global
     r[b * K + i] = (x[b * K + i] * c0 - low[i] * cp) - high[i] * cm;
 }
 
-/* ---------------------------------------------------------------- vec: float16 register tiles (CPU devices) */
-
-/*
- * As in matmul.cl: a work-item owns rows b0 .. b0+VEC_ROWS-1 and 16*colv inputs from i0 (colv = VEC_COLV, VEC_COLV2
- * for the two-chain signed kernels, VEC_COLV3 for the three-chain ZBox kernel); the *_v16 helpers compute nr rows by
- * nv float16 blocks (literals), the *_c1 helpers nr rows of one input; the last rows of the batch go one at a time,
- * the final partial block of inputs is shifted left to end at input K-1 and stores only its new lanes.
- */
+/* ------------------------------------------------------- vec: float16 register tiles (CPU devices), dense_vec.h */
 
 LRP_INLINE void backproject_v16(const __global float* restrict g, const __global float* restrict w,
                                 const __global float* restrict x, const int has_x, __global float* restrict r,
@@ -189,50 +184,18 @@ LRP_INLINE void backproject_c1(const __global float* restrict g, const __global 
     }
 }
 
-LRP_INLINE void backproject_rows(const __global float* restrict g, const __global float* restrict w,
-                                 const __global float* restrict x, const int has_x, __global float* restrict r,
-                                 const int N, const int K, const int b0, const int nr, const int i0, const int colv)
-{
-    if (i0 + 16 * colv <= K) {
-        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, i0, colv, 0);
-        return;
-    }
-    int i = i0;
-    for (; i + 16 <= K; i += 16) {
-        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, i, 1, 0);
-    }
-    if (i < K && K >= 16) {
-        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, K - 16, 1, i - (K - 16));
-        return;
-    }
-    for (; i < K; i++) {
-        backproject_c1(g, w, x, has_x, r, N, K, b0, nr, i);
-    }
-}
-
 __kernel void backproject_vec(__global const float* restrict g, __global const float* restrict w,
                               __global const float* restrict x, const int has_x, __global float* restrict r,
                               const int rows, const int N, const int K)
 {
-    const int i0 = get_global_id(0) * (16 * VEC_COLV);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (i0 >= K || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        backproject_rows(g, w, x, has_x, r, N, K, b0, VEC_ROWS, i0, VEC_COLV);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            backproject_rows(g, w, x, has_x, r, N, K, b, 1, i0, VEC_COLV);
-        }
-    }
+    VEC_ITEM(backproject_v16, backproject_c1, rows, K, VEC_COLV, g, w, x, has_x, r, N, K);
 }
 
 LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const __global float* restrict hn,
                                        const __global float* restrict u, const __global float* restrict v,
                                        const __global float* restrict x, __global float* restrict r,
-                                       const int N, const int K, const int b0, const int nr, const int i0,
-                                       const int nv, const int skip, const int with_n)
+                                       const int N, const int K, const int with_n, const int b0, const int nr,
+                                       const int i0, const int nv, const int skip)
 {
     float16 c1[VEC_ROWS][VEC_COLV_MAX];
     float16 c2[VEC_ROWS][VEC_COLV_MAX];
@@ -289,8 +252,8 @@ LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const 
 LRP_INLINE void backproject_signed_c1(const __global float* restrict hp, const __global float* restrict hn,
                                       const __global float* restrict u, const __global float* restrict v,
                                       const __global float* restrict x, __global float* restrict r,
-                                      const int N, const int K, const int b0, const int nr, const int i,
-                                      const int with_n)
+                                      const int N, const int K, const int with_n, const int b0, const int nr,
+                                      const int i)
 {
     float c1[VEC_ROWS];
     float c2[VEC_ROWS];
@@ -324,61 +287,19 @@ LRP_INLINE void backproject_signed_c1(const __global float* restrict hp, const _
     }
 }
 
-LRP_INLINE void backproject_signed_rows(const __global float* restrict hp, const __global float* restrict hn,
-                                        const __global float* restrict u, const __global float* restrict v,
-                                        const __global float* restrict x, __global float* restrict r,
-                                        const int N, const int K, const int b0, const int nr, const int i0,
-                                        const int with_n)
-{
-    if (i0 + 16 * VEC_COLV2 <= K) {
-        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, i0, VEC_COLV2, 0, with_n);
-        return;
-    }
-    int i = i0;
-    for (; i + 16 <= K; i += 16) {
-        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, i, 1, 0, with_n);
-    }
-    if (i < K && K >= 16) {
-        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, K - 16, 1, i - (K - 16), with_n);
-        return;
-    }
-    for (; i < K; i++) {
-        backproject_signed_c1(hp, hn, u, v, x, r, N, K, b0, nr, i, with_n);
-    }
-}
-
-LRP_INLINE void backproject_signed_item(const __global float* restrict hp, const __global float* restrict hn,
-                                        const __global float* restrict u, const __global float* restrict v,
-                                        const __global float* restrict x, __global float* restrict r,
-                                        const int rows, const int N, const int K, const int with_n)
-{
-    const int i0 = get_global_id(0) * (16 * VEC_COLV2);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (i0 >= K || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        backproject_signed_rows(hp, hn, u, v, x, r, N, K, b0, VEC_ROWS, i0, with_n);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            backproject_signed_rows(hp, hn, u, v, x, r, N, K, b, 1, i0, with_n);
-        }
-    }
-}
-
 __kernel void backproject_signed_vec(__global const float* restrict hp, __global const float* restrict hn,
                                      __global const float* restrict u, __global const float* restrict v,
                                      __global const float* restrict x, __global float* restrict r,
                                      const int rows, const int N, const int K)
 {
-    backproject_signed_item(hp, hn, u, v, x, r, rows, N, K, 1);
+    VEC_ITEM(backproject_signed_v16, backproject_signed_c1, rows, K, VEC_COLV2, hp, hn, u, v, x, r, N, K, 1);
 }
 
 __kernel void backproject_signed_p_vec(__global const float* restrict hp, __global const float* restrict u,
                                        __global const float* restrict v, __global const float* restrict x,
                                        __global float* restrict r, const int rows, const int N, const int K)
 {
-    backproject_signed_item(hp, hp, u, v, x, r, rows, N, K, 0);
+    VEC_ITEM(backproject_signed_v16, backproject_signed_c1, rows, K, VEC_COLV2, hp, hp, u, v, x, r, N, K, 0);
 }
 
 LRP_INLINE void backproject_zbox_v16(const __global float* restrict g, const __global float* restrict w,
@@ -471,50 +392,16 @@ LRP_INLINE void backproject_zbox_c1(const __global float* restrict g, const __gl
     }
 }
 
-LRP_INLINE void backproject_zbox_rows(const __global float* restrict g, const __global float* restrict w,
-                                      const __global float* restrict wpos, const __global float* restrict wneg,
-                                      const __global float* restrict x, const __global float* restrict low,
-                                      const __global float* restrict high, __global float* restrict r,
-                                      const int N, const int K, const int b0, const int nr, const int i0)
-{
-    if (i0 + 16 * VEC_COLV3 <= K) {
-        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i0, VEC_COLV3, 0);
-        return;
-    }
-    int i = i0;
-    for (; i + 16 <= K; i += 16) {
-        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i, 1, 0);
-    }
-    if (i < K && K >= 16) {
-        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, K - 16, 1, i - (K - 16));
-        return;
-    }
-    for (; i < K; i++) {
-        backproject_zbox_c1(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i);
-    }
-}
-
 __kernel void backproject_zbox_vec(__global const float* restrict g, __global const float* restrict w,
                                    __global const float* restrict wpos, __global const float* restrict wneg,
                                    __global const float* restrict x, __global const float* restrict low,
                                    __global const float* restrict high, __global float* restrict r,
                                    const int rows, const int N, const int K)
 {
-    const int i0 = get_global_id(0) * (16 * VEC_COLV3);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (i0 >= K || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        backproject_zbox_rows(g, w, wpos, wneg, x, low, high, r, N, K, b0, VEC_ROWS, i0);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            backproject_zbox_rows(g, w, wpos, wneg, x, low, high, r, N, K, b, 1, i0);
-        }
-    }
+    VEC_ITEM(backproject_zbox_v16, backproject_zbox_c1, rows, K, VEC_COLV3, g, w, wpos, wneg, x, low, high, r, N, K);
 }
 
-/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs), gemm_tiled.h */
+/* ------------------------------------------------------- tiled: local-memory blocks (GPUs), gemm_tiled.h */
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
 void backproject_tiled(__global const float* restrict g, __global const float* restrict w,

@@ -47,41 +47,4 @@ LRP_INLINE float lrp_neg(float v) {
     return v < 0.0f ? v : 0.0f;
 }
 
-/*
- * Shape of the *_vec kernels (CPU devices): a work-item computes VEC_ROWS batch rows by 16*colv columns in float16
- * registers, where colv is VEC_COLV for one-chain kernels, VEC_COLV2 for two chains per output (linear_signed,
- * backproject_signed) and VEC_COLV3 for three (backproject_zbox), so each tile fits the 32 AVX-512 registers.
- */
-#ifndef VEC_ROWS
-#define VEC_ROWS 8
-#endif
-#ifndef VEC_COLV
-#define VEC_COLV 2
-#endif
-#ifndef VEC_COLV2
-#define VEC_COLV2 1
-#endif
-#ifndef VEC_COLV3
-#define VEC_COLV3 1
-#endif
-#define LRP_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define VEC_COLV_MAX LRP_MAX(VEC_COLV, LRP_MAX(VEC_COLV2, VEC_COLV3))
-
-/*
- * vstore16(v, c, p) without the first `skip` lanes: a column tail of 16 or more columns is computed as one float16
- * block shifted left to end at the last column, and only the lanes not stored by another block are written.
- */
-LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, const int skip)
-{
-    if (skip == 0) {
-        vstore16(v, c, p);
-        return;
-    }
-    float t[16];
-    vstore16(v, 0, t);
-    for (int l = skip; l < 16; l++) {
-        p[16 * c + l] = t[l];
-    }
-}
-
 #endif /* LRP_COMMON_H */

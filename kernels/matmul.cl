@@ -18,13 +18,15 @@
  *             global (ceil(N / (16*colv)), ceil(B / VEC_ROWS)) rounded up to the local size.
  *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B output blocks, TILE_K-deep slices of the
  *             operands staged in local memory; global (ceil(N / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
- * Tuning parameters (defaults in lrp_common.h and gemm_tiled.h, overridden by the host's #defines): VEC_ROWS 8,
+ * Tuning parameters (defaults in dense_vec.h and gemm_tiled.h, overridden by the host's #defines): VEC_ROWS 8,
  * VEC_COLV 2, VEC_COLV2 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
- * The tiled kernels share the one walk of gemm_tiled.h (linear_tiled and backproject_tiled its one-chain body).
+ * The vec kernels share the one walk of dense_vec.h, the tiled kernels the one walk of gemm_tiled.h (with the
+ * one-chain body of linear_tiled and backproject_tiled).
  */
 #pragma OPENCL FP_CONTRACT OFF
 
 #include "lrp_common.h"
+#include "dense_vec.h"
 #include "gemm_tiled.h"
 
 /* ---------------------------------------------------------------- simple: one work-item per output */
@@ -113,16 +115,7 @@ __kernel void linear_zbox_simple(__global const float* restrict x, __global cons
     d[b * N + j] = acc;
 }
 
-/* ---------------------------------------------------------------- vec: float16 register tiles (CPU devices) */
-
-/*
- * A work-item owns rows b0 .. b0+VEC_ROWS-1 and 16*colv columns from j0 (colv = VEC_COLV, or VEC_COLV2 for the
- * two-chain kernels). The *_v16 helpers compute nr rows by nv float16 column blocks, the *_c1 helpers nr rows of
- * one column; nr and nv are literals at every call site, so once inlined the tiles are registers. The last rows of
- * the batch (fewer than VEC_ROWS) go one at a time (nr = 1); the last columns go in float16 blocks, the final
- * partial one shifted left to end at column N-1 and storing only its new lanes (singly where N < 16). Every output
- * keeps its own ascending chain whatever path computes it.
- */
+/* ------------------------------------------------------- vec: float16 register tiles (CPU devices), dense_vec.h */
 
 LRP_INLINE void linear_v16(const __global float* restrict x, const __global float* restrict wt,
                            const __global float* restrict bias, const int has_bias, __global float* restrict z,
@@ -186,52 +179,20 @@ LRP_INLINE void linear_c1(const __global float* restrict x, const __global float
     }
 }
 
-LRP_INLINE void linear_rows(const __global float* restrict x, const __global float* restrict wt,
-                            const __global float* restrict bias, const int has_bias, __global float* restrict z,
-                            const int K, const int N, const int b0, const int nr, const int j0, const int colv)
-{
-    if (j0 + 16 * colv <= N) {
-        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, j0, colv, 0);
-        return;
-    }
-    int j = j0;
-    for (; j + 16 <= N; j += 16) {
-        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, j, 1, 0);
-    }
-    if (j < N && N >= 16) {
-        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, N - 16, 1, j - (N - 16));
-        return;
-    }
-    for (; j < N; j++) {
-        linear_c1(x, wt, bias, has_bias, z, K, N, b0, nr, j);
-    }
-}
-
 __kernel void linear_vec(__global const float* restrict x, __global const float* restrict wt,
                          __global const float* restrict bias, const int has_bias, __global float* restrict z,
                          const int rows, const int K, const int N)
 {
-    const int j0 = get_global_id(0) * (16 * VEC_COLV);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (j0 >= N || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        linear_rows(x, wt, bias, has_bias, z, K, N, b0, VEC_ROWS, j0, VEC_COLV);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            linear_rows(x, wt, bias, has_bias, z, K, N, b, 1, j0, VEC_COLV);
-        }
-    }
+    VEC_ITEM(linear_v16, linear_c1, rows, N, VEC_COLV, x, wt, bias, has_bias, z, K, N);
 }
 
 LRP_INLINE void linear_signed_v16(const __global float* restrict x, const __global float* restrict ut,
                                   const __global float* restrict vt, const __global float* restrict bias_p,
                                   const int has_bias_p, const __global float* restrict bias_n,
                                   const int has_bias_n, __global float* restrict out_p,
-                                  __global float* restrict out_n, const int K, const int N, const int b0,
-                                  const int nr, const int j0, const int nv, const int skip,
-                                  const int with_n)
+                                  __global float* restrict out_n, const int K, const int N,
+                                  const int with_n, const int b0, const int nr, const int j0, const int nv,
+                                  const int skip)
 {
     float16 p[VEC_ROWS][VEC_COLV_MAX];
     float16 n[VEC_ROWS][VEC_COLV_MAX];
@@ -284,8 +245,8 @@ LRP_INLINE void linear_signed_c1(const __global float* restrict x, const __globa
                                  const __global float* restrict vt, const __global float* restrict bias_p,
                                  const int has_bias_p, const __global float* restrict bias_n,
                                  const int has_bias_n, __global float* restrict out_p,
-                                 __global float* restrict out_n, const int K, const int N, const int b0,
-                                 const int nr, const int j, const int with_n)
+                                 __global float* restrict out_n, const int K, const int N,
+                                 const int with_n, const int b0, const int nr, const int j)
 {
     float p[VEC_ROWS];
     float n[VEC_ROWS];
@@ -317,56 +278,6 @@ LRP_INLINE void linear_signed_c1(const __global float* restrict x, const __globa
     }
 }
 
-LRP_INLINE void linear_signed_rows(const __global float* restrict x, const __global float* restrict ut,
-                                   const __global float* restrict vt, const __global float* restrict bias_p,
-                                   const int has_bias_p, const __global float* restrict bias_n,
-                                   const int has_bias_n, __global float* restrict out_p,
-                                   __global float* restrict out_n, const int K, const int N, const int b0,
-                                   const int nr, const int j0, const int colv, const int with_n)
-{
-    if (j0 + 16 * colv <= N) {
-        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j0, colv,
-                          0, with_n);
-        return;
-    }
-    int j = j0;
-    for (; j + 16 <= N; j += 16) {
-        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j, 1, 0,
-                          with_n);
-    }
-    if (j < N && N >= 16) {
-        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, N - 16, 1,
-                          j - (N - 16), with_n);
-        return;
-    }
-    for (; j < N; j++) {
-        linear_signed_c1(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j, with_n);
-    }
-}
-
-LRP_INLINE void linear_signed_item(const __global float* restrict x, const __global float* restrict ut,
-                                   const __global float* restrict vt, const __global float* restrict bias_p,
-                                   const int has_bias_p, const __global float* restrict bias_n,
-                                   const int has_bias_n, __global float* restrict out_p,
-                                   __global float* restrict out_n, const int rows, const int K, const int N,
-                                   const int colv, const int with_n)
-{
-    const int j0 = get_global_id(0) * (16 * colv);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (j0 >= N || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        linear_signed_rows(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, VEC_ROWS, j0,
-                           colv, with_n);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            linear_signed_rows(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b, 1, j0,
-                               colv, with_n);
-        }
-    }
-}
-
 /* Two chains per output: VEC_COLV2 column blocks, so both tiles fit the registers. */
 __kernel void linear_signed_vec(__global const float* restrict x, __global const float* restrict ut,
                                 __global const float* restrict vt, __global const float* restrict bias_p,
@@ -374,7 +285,8 @@ __kernel void linear_signed_vec(__global const float* restrict x, __global const
                                 const int has_bias_n, __global float* restrict out_p,
                                 __global float* restrict out_n, const int rows, const int K, const int N)
 {
-    linear_signed_item(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, VEC_COLV2, 1);
+    VEC_ITEM(linear_signed_v16, linear_signed_c1, rows, N, VEC_COLV2, x, ut, vt, bias_p, has_bias_p, bias_n,
+             has_bias_n, out_p, out_n, K, N, 1);
 }
 
 __kernel void linear_signed_p_vec(__global const float* restrict x, __global const float* restrict ut,
@@ -382,7 +294,8 @@ __kernel void linear_signed_p_vec(__global const float* restrict x, __global con
                                   const int has_bias_p, __global float* restrict out_p,
                                   const int rows, const int K, const int N)
 {
-    linear_signed_item(x, ut, vt, bias_p, has_bias_p, bias_p, 0, out_p, out_p, rows, K, N, VEC_COLV, 0);
+    VEC_ITEM(linear_signed_v16, linear_signed_c1, rows, N, VEC_COLV, x, ut, vt, bias_p, has_bias_p, bias_p, 0,
+             out_p, out_p, K, N, 0);
 }
 
 LRP_INLINE void linear_zbox_v16(const __global float* restrict x, const __global float* restrict wt,
@@ -457,47 +370,14 @@ LRP_INLINE void linear_zbox_c1(const __global float* restrict x, const __global 
     }
 }
 
-LRP_INLINE void linear_zbox_rows(const __global float* restrict x, const __global float* restrict wt,
-                                 const __global float* restrict low, const __global float* restrict high,
-                                 __global float* restrict d, const int K, const int N, const int b0, const int nr,
-                                 const int j0, const int colv)
-{
-    if (j0 + 16 * colv <= N) {
-        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, j0, colv, 0);
-        return;
-    }
-    int j = j0;
-    for (; j + 16 <= N; j += 16) {
-        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, j, 1, 0);
-    }
-    if (j < N && N >= 16) {
-        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, N - 16, 1, j - (N - 16));
-        return;
-    }
-    for (; j < N; j++) {
-        linear_zbox_c1(x, wt, low, high, d, K, N, b0, nr, j);
-    }
-}
-
 __kernel void linear_zbox_vec(__global const float* restrict x, __global const float* restrict wt,
                               __global const float* restrict low, __global const float* restrict high,
                               __global float* restrict d, const int rows, const int K, const int N)
 {
-    const int j0 = get_global_id(0) * (16 * VEC_COLV);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (j0 >= N || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        linear_zbox_rows(x, wt, low, high, d, K, N, b0, VEC_ROWS, j0, VEC_COLV);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            linear_zbox_rows(x, wt, low, high, d, K, N, b, 1, j0, VEC_COLV);
-        }
-    }
+    VEC_ITEM(linear_zbox_v16, linear_zbox_c1, rows, N, VEC_COLV, x, wt, low, high, d, K, N);
 }
 
-/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs), gemm_tiled.h */
+/* ------------------------------------------------------- tiled: local-memory blocks (GPUs), gemm_tiled.h */
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
 void linear_tiled(__global const float* restrict x, __global const float* restrict wt,
