@@ -59,18 +59,21 @@ LRP_INLINE void conv_stage(__local float* dst, const __global float* restrict w,
     const int pix = get_global_id(0); \
     const int cb = get_global_id(1); \
     const int b = get_global_id(2); \
-    const int cin = C / G; \
-    const int cout = OC / G; \
-    const int nb = (CHANNELS + CONV_TILE_C - 1) / CONV_TILE_C; \
-    const int grp = cb / nb; \
-    const int l0 = cb % nb * CONV_TILE_C; \
-    const int nl = min(CONV_TILE_C, CHANNELS - l0); \
+    CONV_CHANNEL_BLOCK(CHANNELS, CONV_TILE_C); \
     const int live = pix < PIXELS && b < rows; \
     const int KK = KH * KW
 
-/* Forward tiled: the tap at flattened index k of the pixel (oh, ow); advances (cl, i, j) as k grows by one. */
-#define CONV_FWD_TILE_WALK(BODY) \
-    { \
+/*
+ * Forward tiled: the chain [0, K) in CONV_TILE_K-deep slices k0; STAGE stages the slice's weights between barriers,
+ * then BODY runs for each tap kk < kn of the slice inside the input, at flattened index k0 + kk of the pixel
+ * (oh, ow), with e its input element; (cl, i, j) advance as the index grows by one.
+ */
+#define CONV_FWD_TILE_WALK(STAGE, BODY) \
+    for (int k0 = 0; k0 < K; k0 += CONV_TILE_K) { \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        STAGE \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        const int kn = min(CONV_TILE_K, K - k0); \
         int cl = k0 / KK; \
         int i = k0 % KK / KW; \
         int j = k0 % KW; \
@@ -108,19 +111,14 @@ __kernel void conv_fwd_tiled(__global const float* restrict x, __global const fl
     for (int c = 0; c < CONV_TILE_C; c++) {
         acc[c] = 0.0f;
     }
-    for (int k0 = 0; k0 < K; k0 += CONV_TILE_K) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        conv_stage(ws, w, 0, oc0, nl, k0, K, cin, KK);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kn = min(CONV_TILE_K, K - k0);
-        CONV_FWD_TILE_WALK(
-            const float xs = xg[e];
-            _Pragma("unroll")
-            for (int c = 0; c < CONV_TILE_C; c++) {
-                acc[c] = fma(xs, ws[c * CONV_TILE_K + kk], acc[c]);
-            }
-        )
-    }
+    CONV_FWD_TILE_WALK(
+        conv_stage(ws, w, 0, oc0, nl, k0, K, cin, KK);,
+        const float xs = xg[e];
+        _Pragma("unroll")
+        for (int c = 0; c < CONV_TILE_C; c++) {
+            acc[c] = fma(xs, ws[c * CONV_TILE_K + kk], acc[c]);
+        }
+    )
     if (live) {
         for (int c = 0; c < nl; c++) {
             z[b * (OC * OHW) + (oc0 + c) * OHW + pix] = has_bias ? acc[c] + bias[oc0 + c] : acc[c];
@@ -150,24 +148,19 @@ __kernel void conv_signed_tiled(__global const float* restrict x, __global const
         p[c] = 0.0f;
         n[c] = 0.0f;
     }
-    for (int k0 = 0; k0 < K; k0 += CONV_TILE_K) {
-        barrier(CLK_LOCAL_MEM_FENCE);
+    CONV_FWD_TILE_WALK(
         conv_stage(us, u, 0, oc0, nl, k0, K, cin, KK);
-        conv_stage(vs, v, 0, oc0, nl, k0, K, cin, KK);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kn = min(CONV_TILE_K, K - k0);
-        CONV_FWD_TILE_WALK(
-            const float xs = xg[e];
-            const int pos = xs > 0.0f;
-            _Pragma("unroll")
-            for (int c = 0; c < CONV_TILE_C; c++) {
-                const float uu = us[c * CONV_TILE_K + kk];
-                const float vv = vs[c * CONV_TILE_K + kk];
-                p[c] = fma(xs, pos ? uu : vv, p[c]);
-                n[c] = fma(xs, pos ? vv : uu, n[c]);
-            }
-        )
-    }
+        conv_stage(vs, v, 0, oc0, nl, k0, K, cin, KK);,
+        const float xs = xg[e];
+        const int pos = xs > 0.0f;
+        _Pragma("unroll")
+        for (int c = 0; c < CONV_TILE_C; c++) {
+            const float uu = us[c * CONV_TILE_K + kk];
+            const float vv = vs[c * CONV_TILE_K + kk];
+            p[c] = fma(xs, pos ? uu : vv, p[c]);
+            n[c] = fma(xs, pos ? vv : uu, n[c]);
+        }
+    )
     if (live) {
         for (int c = 0; c < nl; c++) {
             const int o = b * (OC * OHW) + (oc0 + c) * OHW + pix;
@@ -197,22 +190,17 @@ __kernel void conv_zbox_tiled(__global const float* restrict x, __global const f
     for (int c = 0; c < CONV_TILE_C; c++) {
         acc[c] = 0.0f;
     }
-    for (int k0 = 0; k0 < K; k0 += CONV_TILE_K) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        conv_stage(ws, w, 0, oc0, nl, k0, K, cin, KK);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kn = min(CONV_TILE_K, K - k0);
-        CONV_FWD_TILE_WALK(
-            const float xs = xg[e];
-            const float tl = xs - low[xo + e];
-            const float th = xs - high[xo + e];
-            _Pragma("unroll")
-            for (int c = 0; c < CONV_TILE_C; c++) {
-                const float ww = ws[c * CONV_TILE_K + kk];
-                acc[c] = fma(ww > 0.0f ? tl : th, ww, acc[c]);
-            }
-        )
-    }
+    CONV_FWD_TILE_WALK(
+        conv_stage(ws, w, 0, oc0, nl, k0, K, cin, KK);,
+        const float xs = xg[e];
+        const float tl = xs - low[xo + e];
+        const float th = xs - high[xo + e];
+        _Pragma("unroll")
+        for (int c = 0; c < CONV_TILE_C; c++) {
+            const float ww = ws[c * CONV_TILE_K + kk];
+            acc[c] = fma(ww > 0.0f ? tl : th, ww, acc[c]);
+        }
+    )
     if (live) {
         for (int c = 0; c < nl; c++) {
             d[b * (OC * OHW) + (oc0 + c) * OHW + pix] = acc[c];
@@ -220,9 +208,16 @@ __kernel void conv_zbox_tiled(__global const float* restrict x, __global const f
     }
 }
 
-/* Backward tiled: the tap at flattened index k = (ocl, i, j) of input pixel (ih, iw); `at` the output pixel. */
-#define CONV_BACK_TILE_WALK(BODY) \
-    { \
+/*
+ * Backward tiled: as CONV_FWD_TILE_WALK, over the taps k0 + kk = (ocl, i, j) of input pixel (ih, iw) that meet an
+ * output; `at` the output element (within the group's upper gradient).
+ */
+#define CONV_BACK_TILE_WALK(STAGE, BODY) \
+    for (int k0 = 0; k0 < K; k0 += CONV_TILE_K) { \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        STAGE \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        const int kn = min(CONV_TILE_K, K - k0); \
         int ocl = k0 / KK; \
         int i = k0 % KK / KW; \
         int j = k0 % KW; \
@@ -264,19 +259,14 @@ __kernel void conv_back_tiled(__global const float* restrict g, __global const f
     for (int c = 0; c < CONV_TILE_C; c++) {
         acc[c] = 0.0f;
     }
-    for (int k0 = 0; k0 < K; k0 += CONV_TILE_K) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        conv_stage(ws, w + wo, 1, l0, nl, k0, K, cin, KK);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kn = min(CONV_TILE_K, K - k0);
-        CONV_BACK_TILE_WALK(
-            const float gv = g[gg + at];
-            _Pragma("unroll")
-            for (int c = 0; c < CONV_TILE_C; c++) {
-                acc[c] = fma(ws[c * CONV_TILE_K + kk], gv, acc[c]);
-            }
-        )
-    }
+    CONV_BACK_TILE_WALK(
+        conv_stage(ws, w + wo, 1, l0, nl, k0, K, cin, KK);,
+        const float gv = g[gg + at];
+        _Pragma("unroll")
+        for (int c = 0; c < CONV_TILE_C; c++) {
+            acc[c] = fma(ws[c * CONV_TILE_K + kk], gv, acc[c]);
+        }
+    )
     if (live) {
         for (int c = 0; c < nl; c++) {
             const int e = b * (C * HW) + (ci0 + c) * HW + pix;
@@ -301,28 +291,23 @@ __kernel void conv_back_signed_tiled(__global const float* restrict hp, __global
         c1[c] = 0.0f;
         c2[c] = 0.0f;
     }
-    for (int k0 = 0; k0 < K; k0 += CONV_TILE_K) {
-        barrier(CLK_LOCAL_MEM_FENCE);
+    CONV_BACK_TILE_WALK(
         conv_stage(us, u + wo, 1, l0, nl, k0, K, cin, KK);
-        conv_stage(vs, v + wo, 1, l0, nl, k0, K, cin, KK);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kn = min(CONV_TILE_K, K - k0);
-        CONV_BACK_TILE_WALK(
-            const float pg = hp[gg + at];
-            const float ng = has_n ? hn[gg + at] : 0.0f;
-            _Pragma("unroll")
-            for (int c = 0; c < CONV_TILE_C; c++) {
-                const float uu = us[c * CONV_TILE_K + kk];
-                const float vv = vs[c * CONV_TILE_K + kk];
-                c1[c] = fma(uu, pg, c1[c]);
-                c2[c] = fma(vv, pg, c2[c]);
-                if (has_n) {
-                    c1[c] = fma(vv, ng, c1[c]);
-                    c2[c] = fma(uu, ng, c2[c]);
-                }
+        conv_stage(vs, v + wo, 1, l0, nl, k0, K, cin, KK);,
+        const float pg = hp[gg + at];
+        const float ng = has_n ? hn[gg + at] : 0.0f;
+        _Pragma("unroll")
+        for (int c = 0; c < CONV_TILE_C; c++) {
+            const float uu = us[c * CONV_TILE_K + kk];
+            const float vv = vs[c * CONV_TILE_K + kk];
+            c1[c] = fma(uu, pg, c1[c]);
+            c2[c] = fma(vv, pg, c2[c]);
+            if (has_n) {
+                c1[c] = fma(vv, ng, c1[c]);
+                c2[c] = fma(uu, ng, c2[c]);
             }
-        )
-    }
+        }
+    )
     if (live) {
         for (int c = 0; c < nl; c++) {
             const int e = b * (C * HW) + (ci0 + c) * HW + pix;
@@ -352,23 +337,18 @@ __kernel void conv_back_zbox_tiled(__global const float* restrict g, __global co
         cp[c] = 0.0f;
         cm[c] = 0.0f;
     }
-    for (int k0 = 0; k0 < K; k0 += CONV_TILE_K) {
-        barrier(CLK_LOCAL_MEM_FENCE);
+    CONV_BACK_TILE_WALK(
         conv_stage(ws, w + wo, 1, l0, nl, k0, K, cin, KK);
         conv_stage(ps, wpos + wo, 1, l0, nl, k0, K, cin, KK);
-        conv_stage(ms, wneg + wo, 1, l0, nl, k0, K, cin, KK);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kn = min(CONV_TILE_K, K - k0);
-        CONV_BACK_TILE_WALK(
-            const float gv = g[gg + at];
-            _Pragma("unroll")
-            for (int c = 0; c < CONV_TILE_C; c++) {
-                c0[c] = fma(ws[c * CONV_TILE_K + kk], gv, c0[c]);
-                cp[c] = fma(ps[c * CONV_TILE_K + kk], gv, cp[c]);
-                cm[c] = fma(ms[c * CONV_TILE_K + kk], gv, cm[c]);
-            }
-        )
-    }
+        conv_stage(ms, wneg + wo, 1, l0, nl, k0, K, cin, KK);,
+        const float gv = g[gg + at];
+        _Pragma("unroll")
+        for (int c = 0; c < CONV_TILE_C; c++) {
+            c0[c] = fma(ws[c * CONV_TILE_K + kk], gv, c0[c]);
+            cp[c] = fma(ps[c * CONV_TILE_K + kk], gv, cp[c]);
+            cm[c] = fma(ms[c * CONV_TILE_K + kk], gv, cm[c]);
+        }
+    )
     if (live) {
         for (int c = 0; c < nl; c++) {
             const int e = (ci0 + c) * HW + pix;

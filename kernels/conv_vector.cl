@@ -82,13 +82,8 @@ __kernel void conv_arrange(__global const float* restrict w, __global float* res
     if (p0 >= OHW || b >= rows) { \
         return; \
     } \
-    const int cin = C / G; \
-    const int cout = OC / G; \
-    const int nb = (cout + 16 * (NB) - 1) / (16 * (NB)); \
-    const int grp = cb / nb; \
-    const int l0 = cb % nb * 16 * (NB); \
+    CONV_CHANNEL_BLOCK(cout, 16 * (NB)); \
     const int lanes = conv_lanes(cout); \
-    const int nl = min(16 * (NB), cout - l0); \
     const int np = min(CONV_VEC_PIX, OHW - p0); \
     const int oc0 = grp * cout + l0; \
     int ih0[CONV_VEC_PIX]; \
@@ -362,13 +357,8 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     if (p0 >= HW || b >= rows) { \
         return; \
     } \
-    const int cin = C / G; \
-    const int cout = OC / G; \
-    const int nb = (cin + 16 * (NB) - 1) / (16 * (NB)); \
-    const int grp = cb / nb; \
-    const int l0 = cb % nb * 16 * (NB); \
+    CONV_CHANNEL_BLOCK(cin, 16 * (NB)); \
     const int lanes = conv_lanes(cin); \
-    const int nl = min(16 * (NB), cin - l0); \
     const int np = min((NP), HW - p0); \
     const int ci0 = grp * cin + l0; \
     const int unit = SH == 1 && SW == 1; \

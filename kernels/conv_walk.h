@@ -27,6 +27,19 @@
     const int OW = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1
 
 /*
+ * The block of BLOCK channels (of CHANNELS per group: output channels forward, input channels backward) that
+ * cb = get_global_id(1) names: its group grp, its first channel l0 within the group and its width nl. Declares
+ * cin and cout (channels per group, which CHANNELS may name), nb (blocks per group), grp, l0 and nl.
+ */
+#define CONV_CHANNEL_BLOCK(CHANNELS, BLOCK) \
+    const int cin = C / G; \
+    const int cout = OC / G; \
+    const int nb = (CHANNELS + (BLOCK) - 1) / (BLOCK); \
+    const int grp = cb / nb; \
+    const int l0 = cb % nb * (BLOCK); \
+    const int nl = min((BLOCK), CHANNELS - l0)
+
+/*
  * One work-item per output element o = (oc, oh, ow) of sample b (global (sample size, B)); returns past the end.
  * Declares OH, OW, o, b, oc, oh, ow, cin (input channels per group) and c0 (the group's first input channel).
  */
