@@ -125,14 +125,7 @@ LRP_INLINE void backproject_v16(const __global float* restrict g, const __global
                                 const int N, const int K, const int b0, const int nr, const int i0, const int nv,
                                 const int skip)
 {
-    float16 acc[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int q = 0; q < nr; q++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            acc[q][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(acc);
     const __global float* gr = g + b0 * N;
     const __global float* wp = w + i0;
     for (int j = 0; j < N; j++, wp += K) {
@@ -197,16 +190,8 @@ LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const 
                                        const int N, const int K, const int with_n, const int b0, const int nr,
                                        const int i0, const int nv, const int skip)
 {
-    float16 c1[VEC_ROWS][VEC_COLV_MAX];
-    float16 c2[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int q = 0; q < nr; q++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            c1[q][c] = (float16)(0.0f);
-            c2[q][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(c1);
+    VEC_TILE(c2);
     const __global float* pr = hp + b0 * N;
     const __global float* nq = hn + b0 * N;
     const __global float* up = u + i0;
@@ -309,18 +294,9 @@ LRP_INLINE void backproject_zbox_v16(const __global float* restrict g, const __g
                                      const int N, const int K, const int b0, const int nr, const int i0,
                                      const int nv, const int skip)
 {
-    float16 c0[VEC_ROWS][VEC_COLV_MAX];
-    float16 cp[VEC_ROWS][VEC_COLV_MAX];
-    float16 cm[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int q = 0; q < nr; q++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            c0[q][c] = (float16)(0.0f);
-            cp[q][c] = (float16)(0.0f);
-            cm[q][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(c0);
+    VEC_TILE(cp);
+    VEC_TILE(cm);
     const __global float* gr = g + b0 * N;
     for (int j = 0; j < N; j++) {
         const int o = j * K + i0;

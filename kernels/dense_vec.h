@@ -58,6 +58,20 @@ LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, con
 }
 
 /*
+ * Declares the register tile NAME[VEC_ROWS][VEC_COLV_MAX] of a NAME_v16 helper and zeroes its nr x nv float16s
+ * (the chains' +0.0f starts).
+ */
+#define VEC_TILE(NAME) \
+    float16 NAME[VEC_ROWS][VEC_COLV_MAX]; \
+    _Pragma("unroll") \
+    for (int vec_r = 0; vec_r < nr; vec_r++) { \
+        _Pragma("unroll") \
+        for (int vec_c = 0; vec_c < nv; vec_c++) { \
+            NAME[vec_r][vec_c] = (float16)(0.0f); \
+        } \
+    }
+
+/*
  * The columns [C0, C0 + 16*COLV) of a work-item (clipped to COLS) for the rows its leading arguments name
  * (..., b0, nr): whole blocks, then the shifted tail block, or single columns where COLS < 16.
  */

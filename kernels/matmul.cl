@@ -122,14 +122,7 @@ LRP_INLINE void linear_v16(const __global float* restrict x, const __global floa
                            const int K, const int N, const int b0, const int nr, const int j0, const int nv,
                            const int skip)
 {
-    float16 acc[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int r = 0; r < nr; r++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            acc[r][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(acc);
     const __global float* xr = x + b0 * K;
     const __global float* wp = wt + j0;
     for (int i = 0; i < K; i++, wp += N) {
@@ -194,16 +187,8 @@ LRP_INLINE void linear_signed_v16(const __global float* restrict x, const __glob
                                   const int with_n, const int b0, const int nr, const int j0, const int nv,
                                   const int skip)
 {
-    float16 p[VEC_ROWS][VEC_COLV_MAX];
-    float16 n[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int r = 0; r < nr; r++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            p[r][c] = (float16)(0.0f);
-            n[r][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(p);
+    VEC_TILE(n);
     const __global float* xr = x + b0 * K;
     const __global float* up = ut + j0;
     const __global float* vp = vt + j0;
@@ -303,14 +288,7 @@ LRP_INLINE void linear_zbox_v16(const __global float* restrict x, const __global
                                 __global float* restrict d, const int K, const int N, const int b0, const int nr,
                                 const int j0, const int nv, const int skip)
 {
-    float16 acc[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int r = 0; r < nr; r++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            acc[r][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(acc);
     const __global float* xr = x + b0 * K;
     const __global float* wp = wt + j0;
     for (int i = 0; i < K; i++, wp += N) {
