@@ -6,8 +6,10 @@ import static org.jocl.CL.CL_SUCCESS;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.gpulrp.KernelBuildException;
@@ -60,18 +62,24 @@ final class ClPrograms {
         }
     }
 
-    /** The full source of program {@code file}: defines, then the file with its includes expanded, with #line markers. */
+    /**
+     * The full source of program {@code file}: the defines, then the file with its includes expanded, with #line
+     * markers so that compiler messages name the right file and line.
+     */
     static String source(String file, Map<String, Integer> defines) {
         StringBuilder s = new StringBuilder();
         for (Map.Entry<String, Integer> d : defines.entrySet()) {
             s.append("#define ").append(d.getKey()).append(' ').append(d.getValue()).append('\n');
         }
-        expand(file, s, 0);
+        expand(file, s, new HashSet<>(), 0);
         return s.toString();
     }
 
-    /** Appends resource {@code file}, each {@code #include "NAME"} line replaced by NAME expanded in turn. */
-    private static void expand(String file, StringBuilder s, int depth) {
+    /**
+     * Appends resource {@code file}, each {@code #include "NAME"} line replaced by NAME expanded in turn; a header
+     * already expanded is left out (every header is guarded, so a second copy would add nothing).
+     */
+    private static void expand(String file, StringBuilder s, Set<String> seen, int depth) {
         if (depth > MAX_INCLUDE_DEPTH) {
             throw new LrpException("kernel source " + file + ": includes nest deeper than " + MAX_INCLUDE_DEPTH
                     + " (a cycle?)");
@@ -81,8 +89,12 @@ final class ClPrograms {
         for (int n = 0; n < lines.length; n++) {
             Matcher m = INCLUDE.matcher(lines[n]);
             if (m.matches()) {
-                expand(m.group(1), s, depth + 1);
-                s.append("#line ").append(n + 2).append(" \"").append(file).append("\"\n");
+                if (seen.add(m.group(1))) {
+                    expand(m.group(1), s, seen, depth + 1);
+                    s.append("#line ").append(n + 2).append(" \"").append(file).append("\"\n");
+                } else {
+                    s.append('\n');
+                }
             } else {
                 s.append(lines[n]).append('\n');
             }

@@ -102,6 +102,8 @@ class KernelSourceTest {
         assertTrue(s.indexOf("lrp_stab") < s.indexOf("__kernel void linear_simple"));
         assertFalse(INCLUDE.matcher(s).find(), "an #include is left in the program source");
         assertTrue(s.contains("#line 1 \"gemm_tiled.h\""), "gemm_tiled.h is expanded with its #line marker");
+        String common = "#line 1 \"lrp_common.h\"";
+        assertEquals(s.indexOf(common), s.lastIndexOf(common), "lrp_common.h is expanded once");
     }
 
     /**
