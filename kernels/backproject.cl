@@ -21,11 +21,16 @@
  *             the local size.
  *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B blocks of r, TILE_K-deep slices of g and w
  *             staged in local memory; global (ceil(K / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
- * Tuning parameters (defaults in lrp_common.h, overridden by the host's #defines): VEC_ROWS 8, VEC_COLV 2,
- * VEC_COLV2 1, VEC_COLV3 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
- * Compiled after lrp_common.h, which the host prepends.
+ * Tuning parameters (defaults in dense_vec.h and gemm_tiled.h, overridden by the host's #defines): VEC_ROWS 8,
+ * VEC_COLV 2, VEC_COLV2 1, VEC_COLV3 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
+ * The vec kernels share the one walk of dense_vec.h, the tiled kernels the one walk of gemm_tiled.h (with the
+ * one-chain body of linear_tiled and backproject_tiled).
  */
 #pragma OPENCL FP_CONTRACT OFF
+
+#include "lrp_common.h"
+#include "dense_vec.h"
+#include "gemm_tiled.h"
 
 /* ---------------------------------------------------------------- simple: one work-item per output */
 
@@ -113,28 +118,14 @@ __kernel void backproject_zbox_simple(__global const float* restrict g, __global
     r[b * K + i] = (x[b * K + i] * c0 - low[i] * cp) - high[i] * cm;
 }
 
-/* ---------------------------------------------------------------- vec: float16 register tiles (CPU devices) */
-
-/*
- * As in matmul.cl: a work-item owns rows b0 .. b0+VEC_ROWS-1 and 16*colv inputs from i0 (colv = VEC_COLV, VEC_COLV2
- * for the two-chain signed kernels, VEC_COLV3 for the three-chain ZBox kernel); the *_v16 helpers compute nr rows by
- * nv float16 blocks (literals), the *_c1 helpers nr rows of one input; the last rows of the batch go one at a time,
- * the final partial block of inputs is shifted left to end at input K-1 and stores only its new lanes.
- */
+/* ------------------------------------------------------- vec: float16 register tiles (CPU devices), dense_vec.h */
 
 LRP_INLINE void backproject_v16(const __global float* restrict g, const __global float* restrict w,
                                 const __global float* restrict x, const int has_x, __global float* restrict r,
                                 const int N, const int K, const int b0, const int nr, const int i0, const int nv,
                                 const int skip)
 {
-    float16 acc[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int q = 0; q < nr; q++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            acc[q][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(acc);
     const __global float* gr = g + b0 * N;
     const __global float* wp = w + i0;
     for (int j = 0; j < N; j++, wp += K) {
@@ -186,61 +177,21 @@ LRP_INLINE void backproject_c1(const __global float* restrict g, const __global 
     }
 }
 
-LRP_INLINE void backproject_rows(const __global float* restrict g, const __global float* restrict w,
-                                 const __global float* restrict x, const int has_x, __global float* restrict r,
-                                 const int N, const int K, const int b0, const int nr, const int i0, const int colv)
-{
-    if (i0 + 16 * colv <= K) {
-        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, i0, colv, 0);
-        return;
-    }
-    int i = i0;
-    for (; i + 16 <= K; i += 16) {
-        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, i, 1, 0);
-    }
-    if (i < K && K >= 16) {
-        backproject_v16(g, w, x, has_x, r, N, K, b0, nr, K - 16, 1, i - (K - 16));
-        return;
-    }
-    for (; i < K; i++) {
-        backproject_c1(g, w, x, has_x, r, N, K, b0, nr, i);
-    }
-}
-
 __kernel void backproject_vec(__global const float* restrict g, __global const float* restrict w,
                               __global const float* restrict x, const int has_x, __global float* restrict r,
                               const int rows, const int N, const int K)
 {
-    const int i0 = get_global_id(0) * (16 * VEC_COLV);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (i0 >= K || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        backproject_rows(g, w, x, has_x, r, N, K, b0, VEC_ROWS, i0, VEC_COLV);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            backproject_rows(g, w, x, has_x, r, N, K, b, 1, i0, VEC_COLV);
-        }
-    }
+    VEC_ITEM(backproject_v16, backproject_c1, rows, K, VEC_COLV, g, w, x, has_x, r, N, K);
 }
 
 LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const __global float* restrict hn,
                                        const __global float* restrict u, const __global float* restrict v,
                                        const __global float* restrict x, __global float* restrict r,
-                                       const int N, const int K, const int b0, const int nr, const int i0,
-                                       const int nv, const int skip, const int with_n)
+                                       const int N, const int K, const int with_n, const int b0, const int nr,
+                                       const int i0, const int nv, const int skip)
 {
-    float16 c1[VEC_ROWS][VEC_COLV_MAX];
-    float16 c2[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int q = 0; q < nr; q++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            c1[q][c] = (float16)(0.0f);
-            c2[q][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(c1);
+    VEC_TILE(c2);
     const __global float* pr = hp + b0 * N;
     const __global float* nq = hn + b0 * N;
     const __global float* up = u + i0;
@@ -286,8 +237,8 @@ LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const 
 LRP_INLINE void backproject_signed_c1(const __global float* restrict hp, const __global float* restrict hn,
                                       const __global float* restrict u, const __global float* restrict v,
                                       const __global float* restrict x, __global float* restrict r,
-                                      const int N, const int K, const int b0, const int nr, const int i,
-                                      const int with_n)
+                                      const int N, const int K, const int with_n, const int b0, const int nr,
+                                      const int i)
 {
     float c1[VEC_ROWS];
     float c2[VEC_ROWS];
@@ -321,61 +272,19 @@ LRP_INLINE void backproject_signed_c1(const __global float* restrict hp, const _
     }
 }
 
-LRP_INLINE void backproject_signed_rows(const __global float* restrict hp, const __global float* restrict hn,
-                                        const __global float* restrict u, const __global float* restrict v,
-                                        const __global float* restrict x, __global float* restrict r,
-                                        const int N, const int K, const int b0, const int nr, const int i0,
-                                        const int with_n)
-{
-    if (i0 + 16 * VEC_COLV2 <= K) {
-        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, i0, VEC_COLV2, 0, with_n);
-        return;
-    }
-    int i = i0;
-    for (; i + 16 <= K; i += 16) {
-        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, i, 1, 0, with_n);
-    }
-    if (i < K && K >= 16) {
-        backproject_signed_v16(hp, hn, u, v, x, r, N, K, b0, nr, K - 16, 1, i - (K - 16), with_n);
-        return;
-    }
-    for (; i < K; i++) {
-        backproject_signed_c1(hp, hn, u, v, x, r, N, K, b0, nr, i, with_n);
-    }
-}
-
-LRP_INLINE void backproject_signed_item(const __global float* restrict hp, const __global float* restrict hn,
-                                        const __global float* restrict u, const __global float* restrict v,
-                                        const __global float* restrict x, __global float* restrict r,
-                                        const int rows, const int N, const int K, const int with_n)
-{
-    const int i0 = get_global_id(0) * (16 * VEC_COLV2);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (i0 >= K || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        backproject_signed_rows(hp, hn, u, v, x, r, N, K, b0, VEC_ROWS, i0, with_n);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            backproject_signed_rows(hp, hn, u, v, x, r, N, K, b, 1, i0, with_n);
-        }
-    }
-}
-
 __kernel void backproject_signed_vec(__global const float* restrict hp, __global const float* restrict hn,
                                      __global const float* restrict u, __global const float* restrict v,
                                      __global const float* restrict x, __global float* restrict r,
                                      const int rows, const int N, const int K)
 {
-    backproject_signed_item(hp, hn, u, v, x, r, rows, N, K, 1);
+    VEC_ITEM(backproject_signed_v16, backproject_signed_c1, rows, K, VEC_COLV2, hp, hn, u, v, x, r, N, K, 1);
 }
 
 __kernel void backproject_signed_p_vec(__global const float* restrict hp, __global const float* restrict u,
                                        __global const float* restrict v, __global const float* restrict x,
                                        __global float* restrict r, const int rows, const int N, const int K)
 {
-    backproject_signed_item(hp, hp, u, v, x, r, rows, N, K, 0);
+    VEC_ITEM(backproject_signed_v16, backproject_signed_c1, rows, K, VEC_COLV2, hp, hp, u, v, x, r, N, K, 0);
 }
 
 LRP_INLINE void backproject_zbox_v16(const __global float* restrict g, const __global float* restrict w,
@@ -385,18 +294,9 @@ LRP_INLINE void backproject_zbox_v16(const __global float* restrict g, const __g
                                      const int N, const int K, const int b0, const int nr, const int i0,
                                      const int nv, const int skip)
 {
-    float16 c0[VEC_ROWS][VEC_COLV_MAX];
-    float16 cp[VEC_ROWS][VEC_COLV_MAX];
-    float16 cm[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int q = 0; q < nr; q++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            c0[q][c] = (float16)(0.0f);
-            cp[q][c] = (float16)(0.0f);
-            cm[q][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(c0);
+    VEC_TILE(cp);
+    VEC_TILE(cm);
     const __global float* gr = g + b0 * N;
     for (int j = 0; j < N; j++) {
         const int o = j * K + i0;
@@ -468,50 +368,16 @@ LRP_INLINE void backproject_zbox_c1(const __global float* restrict g, const __gl
     }
 }
 
-LRP_INLINE void backproject_zbox_rows(const __global float* restrict g, const __global float* restrict w,
-                                      const __global float* restrict wpos, const __global float* restrict wneg,
-                                      const __global float* restrict x, const __global float* restrict low,
-                                      const __global float* restrict high, __global float* restrict r,
-                                      const int N, const int K, const int b0, const int nr, const int i0)
-{
-    if (i0 + 16 * VEC_COLV3 <= K) {
-        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i0, VEC_COLV3, 0);
-        return;
-    }
-    int i = i0;
-    for (; i + 16 <= K; i += 16) {
-        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i, 1, 0);
-    }
-    if (i < K && K >= 16) {
-        backproject_zbox_v16(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, K - 16, 1, i - (K - 16));
-        return;
-    }
-    for (; i < K; i++) {
-        backproject_zbox_c1(g, w, wpos, wneg, x, low, high, r, N, K, b0, nr, i);
-    }
-}
-
 __kernel void backproject_zbox_vec(__global const float* restrict g, __global const float* restrict w,
                                    __global const float* restrict wpos, __global const float* restrict wneg,
                                    __global const float* restrict x, __global const float* restrict low,
                                    __global const float* restrict high, __global float* restrict r,
                                    const int rows, const int N, const int K)
 {
-    const int i0 = get_global_id(0) * (16 * VEC_COLV3);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (i0 >= K || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        backproject_zbox_rows(g, w, wpos, wneg, x, low, high, r, N, K, b0, VEC_ROWS, i0);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            backproject_zbox_rows(g, w, wpos, wneg, x, low, high, r, N, K, b, 1, i0);
-        }
-    }
+    VEC_ITEM(backproject_zbox_v16, backproject_zbox_c1, rows, K, VEC_COLV3, g, w, wpos, wneg, x, low, high, r, N, K);
 }
 
-/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs) */
+/* ------------------------------------------------------- tiled: local-memory blocks (GPUs), gemm_tiled.h */
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
 void backproject_tiled(__global const float* restrict g, __global const float* restrict w,
@@ -520,123 +386,56 @@ void backproject_tiled(__global const float* restrict g, __global const float* r
 {
     __local float gs[TILE_B * TILE_AS];
     __local float ws[TILE_K * TILE_B];
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int ib = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
-    float acc[TILE_W][TILE_W];
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            acc[q][c] = 0.0f;
-        }
-    }
-    for (int j0 = 0; j0 < N; j0 += TILE_K) {
-        lrp_stage_rows(gs, g, rows, N, bb, j0);
-        lrp_stage_cols(ws, w, N, K, j0, ib);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int jend = min(TILE_K, N - j0);
-        for (int jj = 0; jj < jend; jj++) {
-            float a[TILE_W];
-            float wv[TILE_W];
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                a[q] = gs[(ty + q * TILE_T) * TILE_AS + jj];
-                wv[q] = ws[jj * TILE_B + tx + q * TILE_T];
-            }
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    acc[q][c] = fma(wv[c], a[q], acc[q][c]);
-                }
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        const int b = bb + ty + q * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int i = ib + tx + c * TILE_T;
-            if (b < rows && i < K) {
-                r[b * K + i] = has_x ? x[b * K + i] * acc[q][c] : acc[q][c];
-            }
-        }
-    }
+    lrp_gemm_tiled(g, w, x, has_x, r, rows, N, K, GEMM_BACKWARD, gs, ws);
 }
 
 LRP_INLINE void backproject_signed_block(const __global float* restrict hp, const __global float* restrict hn,
                                          const __global float* restrict u, const __global float* restrict v,
-                                         const __global float* restrict x, __global float* restrict r,
+                                         const __global float* restrict x, __global float* restrict out,
                                          const int rows, const int N, const int K, const int with_n,
                                          __local float* ps, __local float* ns, __local float* us,
                                          __local float* vs)
 {
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int ib = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
+    GEMM_TILED_ITEM;
     float c1[TILE_W][TILE_W];
     float c2[TILE_W][TILE_W];
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            c1[q][c] = 0.0f;
-            c2[q][c] = 0.0f;
-        }
-    }
-    for (int j0 = 0; j0 < N; j0 += TILE_K) {
-        lrp_stage_rows(ps, hp, rows, N, bb, j0);
+    GEMM_TILED_ZERO(c1);
+    GEMM_TILED_ZERO(c2);
+    GEMM_TILED_WALK(N,
+        lrp_stage_rows(ps, hp, rows, N, bb, k0);
         if (with_n) {
-            lrp_stage_rows(ns, hn, rows, N, bb, j0);
+            lrp_stage_rows(ns, hn, rows, N, bb, k0);
         }
-        lrp_stage_cols(us, u, N, K, j0, ib);
-        lrp_stage_cols(vs, v, N, K, j0, ib);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int jend = min(TILE_K, N - j0);
-        for (int jj = 0; jj < jend; jj++) {
-            float gp[TILE_W];
-            float gn[TILE_W];
-            float uu[TILE_W];
-            float vv[TILE_W];
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                gp[q] = ps[(ty + q * TILE_T) * TILE_AS + jj];
-                gn[q] = with_n ? ns[(ty + q * TILE_T) * TILE_AS + jj] : 0.0f;
-                uu[q] = us[jj * TILE_B + tx + q * TILE_T];
-                vv[q] = vs[jj * TILE_B + tx + q * TILE_T];
-            }
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    c1[q][c] = fma(uu[c], gp[q], c1[q][c]);
-                    c2[q][c] = fma(vv[c], gp[q], c2[q][c]);
-                    if (with_n) {
-                        c1[q][c] = fma(vv[c], gn[q], c1[q][c]);
-                        c2[q][c] = fma(uu[c], gn[q], c2[q][c]);
-                    }
+        lrp_stage_cols(us, u, N, K, k0, cb);
+        lrp_stage_cols(vs, v, N, K, k0, cb);,
+        float gp[TILE_W];
+        float gn[TILE_W];
+        float uu[TILE_W];
+        float vv[TILE_W];
+        _Pragma("unroll")
+        for (int q = 0; q < TILE_W; q++) {
+            gp[q] = GEMM_TILED_ROW(ps, q);
+            gn[q] = with_n ? GEMM_TILED_ROW(ns, q) : 0.0f;
+            uu[q] = GEMM_TILED_COL(us, q);
+            vv[q] = GEMM_TILED_COL(vs, q);
+        }
+        _Pragma("unroll")
+        for (int q = 0; q < TILE_W; q++) {
+            _Pragma("unroll")
+            for (int c = 0; c < TILE_W; c++) {
+                c1[q][c] = fma(uu[c], gp[q], c1[q][c]);
+                c2[q][c] = fma(vv[c], gp[q], c2[q][c]);
+                if (with_n) {
+                    c1[q][c] = fma(vv[c], gn[q], c1[q][c]);
+                    c2[q][c] = fma(uu[c], gn[q], c2[q][c]);
                 }
             }
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        const int b = bb + ty + q * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int i = ib + tx + c * TILE_T;
-            if (b < rows && i < K) {
-                const float xi = x[b * K + i];
-                r[b * K + i] = xi * (xi > 0.0f ? c1[q][c] : c2[q][c]);
-            }
-        }
-    }
+    )
+    GEMM_TILED_STORE(rows, K,
+        const float xi = x[b * K + col];
+        out[b * K + col] = xi * (xi > 0.0f ? c1[r][c] : c2[r][c]);
+    )
 }
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
@@ -667,69 +466,47 @@ __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
 void backproject_zbox_tiled(__global const float* restrict g, __global const float* restrict w,
                             __global const float* restrict wpos, __global const float* restrict wneg,
                             __global const float* restrict x, __global const float* restrict low,
-                            __global const float* restrict high, __global float* restrict r,
+                            __global const float* restrict high, __global float* restrict out,
                             const int rows, const int N, const int K)
 {
     __local float gs[TILE_B * TILE_AS];
     __local float ws0[TILE_K * TILE_B];
     __local float wsp[TILE_K * TILE_B];
     __local float wsm[TILE_K * TILE_B];
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int ib = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
+    GEMM_TILED_ITEM;
     float c0[TILE_W][TILE_W];
     float cp[TILE_W][TILE_W];
     float cm[TILE_W][TILE_W];
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            c0[q][c] = 0.0f;
-            cp[q][c] = 0.0f;
-            cm[q][c] = 0.0f;
+    GEMM_TILED_ZERO(c0);
+    GEMM_TILED_ZERO(cp);
+    GEMM_TILED_ZERO(cm);
+    GEMM_TILED_WALK(N,
+        lrp_stage_rows(gs, g, rows, N, bb, k0);
+        lrp_stage_cols(ws0, w, N, K, k0, cb);
+        lrp_stage_cols(wsp, wpos, N, K, k0, cb);
+        lrp_stage_cols(wsm, wneg, N, K, k0, cb);,
+        float a[TILE_W];
+        float w0[TILE_W];
+        float wp[TILE_W];
+        float wm[TILE_W];
+        _Pragma("unroll")
+        for (int q = 0; q < TILE_W; q++) {
+            a[q] = GEMM_TILED_ROW(gs, q);
+            w0[q] = GEMM_TILED_COL(ws0, q);
+            wp[q] = GEMM_TILED_COL(wsp, q);
+            wm[q] = GEMM_TILED_COL(wsm, q);
         }
-    }
-    for (int j0 = 0; j0 < N; j0 += TILE_K) {
-        lrp_stage_rows(gs, g, rows, N, bb, j0);
-        lrp_stage_cols(ws0, w, N, K, j0, ib);
-        lrp_stage_cols(wsp, wpos, N, K, j0, ib);
-        lrp_stage_cols(wsm, wneg, N, K, j0, ib);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int jend = min(TILE_K, N - j0);
-        for (int jj = 0; jj < jend; jj++) {
-            float a[TILE_W];
-            float w0[TILE_W];
-            float wp[TILE_W];
-            float wm[TILE_W];
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                a[q] = gs[(ty + q * TILE_T) * TILE_AS + jj];
-                w0[q] = ws0[jj * TILE_B + tx + q * TILE_T];
-                wp[q] = wsp[jj * TILE_B + tx + q * TILE_T];
-                wm[q] = wsm[jj * TILE_B + tx + q * TILE_T];
-            }
-            #pragma unroll
-            for (int q = 0; q < TILE_W; q++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    c0[q][c] = fma(w0[c], a[q], c0[q][c]);
-                    cp[q][c] = fma(wp[c], a[q], cp[q][c]);
-                    cm[q][c] = fma(wm[c], a[q], cm[q][c]);
-                }
+        _Pragma("unroll")
+        for (int q = 0; q < TILE_W; q++) {
+            _Pragma("unroll")
+            for (int c = 0; c < TILE_W; c++) {
+                c0[q][c] = fma(w0[c], a[q], c0[q][c]);
+                cp[q][c] = fma(wp[c], a[q], cp[q][c]);
+                cm[q][c] = fma(wm[c], a[q], cm[q][c]);
             }
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int q = 0; q < TILE_W; q++) {
-        const int b = bb + ty + q * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int i = ib + tx + c * TILE_T;
-            if (b < rows && i < K) {
-                r[b * K + i] = (x[b * K + i] * c0[q][c] - low[i] * cp[q][c]) - high[i] * cm[q][c];
-            }
-        }
-    }
+    )
+    GEMM_TILED_STORE(rows, K,
+        out[b * K + col] = (x[b * K + col] * c0[r][c] - low[col] * cp[r][c]) - high[col] * cm[r][c];
+    )
 }

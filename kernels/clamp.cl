@@ -11,6 +11,8 @@
  */
 #pragma OPENCL FP_CONTRACT OFF
 
+#include "lrp_common.h"
+
 __kernel void relu(__global const float* restrict in, __global float* restrict out, const int length)
 {
     const int k = get_global_id(0);

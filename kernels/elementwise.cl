@@ -8,9 +8,10 @@
  * Layout: flat arrays (add, mul); row-major [rows, *_width] (copy_rows).
  * Work: one work-item per element; global (n) or (width, rows) rounded up to the host's fixed local size.
  * Tuning parameters: none (memory-bound).
- * Compiled after lrp_common.h, which the host prepends.
  */
 #pragma OPENCL FP_CONTRACT OFF
+
+#include "lrp_common.h"
 
 __kernel void add_elements(__global const float* restrict a, __global const float* restrict b,
                            __global float* restrict out, const int n)

@@ -1,8 +1,10 @@
 /*
  * lrp_common.h: the reproducibility contract every gpulrp kernel shares (DESIGN.md section 4).
  *
- * The host prepends this header, then its tuning #defines, to each kernels/NAME.cl file before building it with
- * exactly the option -cl-fp32-correctly-rounded-divide-sqrt (an OpenCL #include cannot reach the classpath).
+ * Every kernels/NAME.cl file includes this header first. The host puts its tuning #defines before the file and
+ * expands each #include "NAME" itself (an OpenCL #include cannot reach the classpath; ClPrograms), then builds it
+ * with exactly the option -cl-fp32-correctly-rounded-divide-sqrt. Every tuning value has a default here or in the
+ * file's own #ifndef blocks, so each file also compiles on its own (e.g. clang -x cl -I kernels).
  *
  * Contract, restated for kernel authors:
  *   - every dot product is one float32 chain in ascending index order from +0.0f: acc = fma(a_k, b_k, acc);
@@ -43,97 +45,6 @@ LRP_INLINE float lrp_pos(float v) {
 /* Negative part, v < 0 ? v : 0. */
 LRP_INLINE float lrp_neg(float v) {
     return v < 0.0f ? v : 0.0f;
-}
-
-
-/*
- * Staging helpers for the *_tiled kernels (GPUs). A TILE_T x TILE_T work-group computes a block of
- * TILE_B = TILE_T*TILE_W rows by TILE_B columns; work-item (tx, ty) owns rows ty + r*TILE_T and columns
- * tx + c*TILE_T (r, c < TILE_W). The chain dimension is walked in TILE_K-deep slices staged in local memory;
- * staged values outside the matrices are 0 but are never used: each chain stops at its true length.
- */
-#ifndef TILE_T
-#define TILE_T 16
-#endif
-#ifndef TILE_W
-#define TILE_W 4
-#endif
-#ifndef TILE_K
-#define TILE_K 16
-#endif
-#define TILE_B (TILE_T * TILE_W)
-#define TILE_AS (TILE_K + 1) /* row pitch of a staged [TILE_B][TILE_K] slice; +1 avoids bank conflicts */
-
-/* dst[rr][kk] = a[bb+rr, k0+kk] of a row-major [rows, K] matrix, as a [TILE_B][TILE_AS] local array. */
-LRP_INLINE void lrp_stage_rows(__local float* dst, const __global float* a, int rows, int K, int bb, int k0)
-{
-    const int tid = get_local_id(1) * TILE_T + get_local_id(0);
-    for (int e = tid; e < TILE_B * TILE_K; e += TILE_T * TILE_T) {
-        const int rr = e / TILE_K;
-        const int kk = e - rr * TILE_K;
-        const int b = bb + rr;
-        const int k = k0 + kk;
-        dst[rr * TILE_AS + kk] = (b < rows && k < K) ? a[b * K + k] : 0.0f;
-    }
-}
-
-/* dst[kk][cc] = m[k0+kk, jb+cc] of a row-major [K, N] matrix, as a [TILE_K][TILE_B] local array. */
-LRP_INLINE void lrp_stage_cols(__local float* dst, const __global float* m, int K, int N, int k0, int jb)
-{
-    const int tid = get_local_id(1) * TILE_T + get_local_id(0);
-    for (int e = tid; e < TILE_K * TILE_B; e += TILE_T * TILE_T) {
-        const int kk = e / TILE_B;
-        const int cc = e - kk * TILE_B;
-        const int k = k0 + kk;
-        const int j = jb + cc;
-        dst[kk * TILE_B + cc] = (k < K && j < N) ? m[k * N + j] : 0.0f;
-    }
-}
-
-/* dst[kk] = v[k0+kk] of a vector of length K. */
-LRP_INLINE void lrp_stage_vec(__local float* dst, const __global float* v, int K, int k0)
-{
-    const int tid = get_local_id(1) * TILE_T + get_local_id(0);
-    for (int e = tid; e < TILE_K; e += TILE_T * TILE_T) {
-        dst[e] = k0 + e < K ? v[k0 + e] : 0.0f;
-    }
-}
-
-/*
- * Shape of the *_vec kernels (CPU devices): a work-item computes VEC_ROWS batch rows by 16*colv columns in float16
- * registers, where colv is VEC_COLV for one-chain kernels, VEC_COLV2 for two chains per output (linear_signed,
- * backproject_signed) and VEC_COLV3 for three (backproject_zbox), so each tile fits the 32 AVX-512 registers.
- */
-#ifndef VEC_ROWS
-#define VEC_ROWS 8
-#endif
-#ifndef VEC_COLV
-#define VEC_COLV 2
-#endif
-#ifndef VEC_COLV2
-#define VEC_COLV2 1
-#endif
-#ifndef VEC_COLV3
-#define VEC_COLV3 1
-#endif
-#define LRP_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define VEC_COLV_MAX LRP_MAX(VEC_COLV, LRP_MAX(VEC_COLV2, VEC_COLV3))
-
-/*
- * vstore16(v, c, p) without the first `skip` lanes: a column tail of 16 or more columns is computed as one float16
- * block shifted left to end at the last column, and only the lanes not stored by another block are written.
- */
-LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, const int skip)
-{
-    if (skip == 0) {
-        vstore16(v, c, p);
-        return;
-    }
-    float t[16];
-    vstore16(v, 0, t);
-    for (int l = skip; l < 16; l++) {
-        p[16 * c + l] = t[l];
-    }
 }
 
 #endif /* LRP_COMMON_H */

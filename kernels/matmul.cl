@@ -18,11 +18,16 @@
  *             global (ceil(N / (16*colv)), ceil(B / VEC_ROWS)) rounded up to the local size.
  *   *_tiled   GPUs: TILE_T x TILE_T work-groups over TILE_B x TILE_B output blocks, TILE_K-deep slices of the
  *             operands staged in local memory; global (ceil(N / TILE_B) * TILE_T, ceil(B / TILE_B) * TILE_T).
- * Tuning parameters (defaults in lrp_common.h, overridden by the host's #defines): VEC_ROWS 8, VEC_COLV 2,
- * VEC_COLV2 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
- * Compiled after lrp_common.h, which the host prepends.
+ * Tuning parameters (defaults in dense_vec.h and gemm_tiled.h, overridden by the host's #defines): VEC_ROWS 8,
+ * VEC_COLV 2, VEC_COLV2 1; TILE_T 16, TILE_W 4, TILE_K 16 (TILE_B = TILE_T * TILE_W).
+ * The vec kernels share the one walk of dense_vec.h, the tiled kernels the one walk of gemm_tiled.h (with the
+ * one-chain body of linear_tiled and backproject_tiled).
  */
 #pragma OPENCL FP_CONTRACT OFF
+
+#include "lrp_common.h"
+#include "dense_vec.h"
+#include "gemm_tiled.h"
 
 /* ---------------------------------------------------------------- simple: one work-item per output */
 
@@ -110,30 +115,14 @@ __kernel void linear_zbox_simple(__global const float* restrict x, __global cons
     d[b * N + j] = acc;
 }
 
-/* ---------------------------------------------------------------- vec: float16 register tiles (CPU devices) */
-
-/*
- * A work-item owns rows b0 .. b0+VEC_ROWS-1 and 16*colv columns from j0 (colv = VEC_COLV, or VEC_COLV2 for the
- * two-chain kernels). The *_v16 helpers compute nr rows by nv float16 column blocks, the *_c1 helpers nr rows of
- * one column; nr and nv are literals at every call site, so once inlined the tiles are registers. The last rows of
- * the batch (fewer than VEC_ROWS) go one at a time (nr = 1); the last columns go in float16 blocks, the final
- * partial one shifted left to end at column N-1 and storing only its new lanes (singly where N < 16). Every output
- * keeps its own ascending chain whatever path computes it.
- */
+/* ------------------------------------------------------- vec: float16 register tiles (CPU devices), dense_vec.h */
 
 LRP_INLINE void linear_v16(const __global float* restrict x, const __global float* restrict wt,
                            const __global float* restrict bias, const int has_bias, __global float* restrict z,
                            const int K, const int N, const int b0, const int nr, const int j0, const int nv,
                            const int skip)
 {
-    float16 acc[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int r = 0; r < nr; r++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            acc[r][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(acc);
     const __global float* xr = x + b0 * K;
     const __global float* wp = wt + j0;
     for (int i = 0; i < K; i++, wp += N) {
@@ -183,63 +172,23 @@ LRP_INLINE void linear_c1(const __global float* restrict x, const __global float
     }
 }
 
-LRP_INLINE void linear_rows(const __global float* restrict x, const __global float* restrict wt,
-                            const __global float* restrict bias, const int has_bias, __global float* restrict z,
-                            const int K, const int N, const int b0, const int nr, const int j0, const int colv)
-{
-    if (j0 + 16 * colv <= N) {
-        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, j0, colv, 0);
-        return;
-    }
-    int j = j0;
-    for (; j + 16 <= N; j += 16) {
-        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, j, 1, 0);
-    }
-    if (j < N && N >= 16) {
-        linear_v16(x, wt, bias, has_bias, z, K, N, b0, nr, N - 16, 1, j - (N - 16));
-        return;
-    }
-    for (; j < N; j++) {
-        linear_c1(x, wt, bias, has_bias, z, K, N, b0, nr, j);
-    }
-}
-
 __kernel void linear_vec(__global const float* restrict x, __global const float* restrict wt,
                          __global const float* restrict bias, const int has_bias, __global float* restrict z,
                          const int rows, const int K, const int N)
 {
-    const int j0 = get_global_id(0) * (16 * VEC_COLV);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (j0 >= N || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        linear_rows(x, wt, bias, has_bias, z, K, N, b0, VEC_ROWS, j0, VEC_COLV);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            linear_rows(x, wt, bias, has_bias, z, K, N, b, 1, j0, VEC_COLV);
-        }
-    }
+    VEC_ITEM(linear_v16, linear_c1, rows, N, VEC_COLV, x, wt, bias, has_bias, z, K, N);
 }
 
 LRP_INLINE void linear_signed_v16(const __global float* restrict x, const __global float* restrict ut,
                                   const __global float* restrict vt, const __global float* restrict bias_p,
                                   const int has_bias_p, const __global float* restrict bias_n,
                                   const int has_bias_n, __global float* restrict out_p,
-                                  __global float* restrict out_n, const int K, const int N, const int b0,
-                                  const int nr, const int j0, const int nv, const int skip,
-                                  const int with_n)
+                                  __global float* restrict out_n, const int K, const int N,
+                                  const int with_n, const int b0, const int nr, const int j0, const int nv,
+                                  const int skip)
 {
-    float16 p[VEC_ROWS][VEC_COLV_MAX];
-    float16 n[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int r = 0; r < nr; r++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            p[r][c] = (float16)(0.0f);
-            n[r][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(p);
+    VEC_TILE(n);
     const __global float* xr = x + b0 * K;
     const __global float* up = ut + j0;
     const __global float* vp = vt + j0;
@@ -281,8 +230,8 @@ LRP_INLINE void linear_signed_c1(const __global float* restrict x, const __globa
                                  const __global float* restrict vt, const __global float* restrict bias_p,
                                  const int has_bias_p, const __global float* restrict bias_n,
                                  const int has_bias_n, __global float* restrict out_p,
-                                 __global float* restrict out_n, const int K, const int N, const int b0,
-                                 const int nr, const int j, const int with_n)
+                                 __global float* restrict out_n, const int K, const int N,
+                                 const int with_n, const int b0, const int nr, const int j)
 {
     float p[VEC_ROWS];
     float n[VEC_ROWS];
@@ -314,56 +263,6 @@ LRP_INLINE void linear_signed_c1(const __global float* restrict x, const __globa
     }
 }
 
-LRP_INLINE void linear_signed_rows(const __global float* restrict x, const __global float* restrict ut,
-                                   const __global float* restrict vt, const __global float* restrict bias_p,
-                                   const int has_bias_p, const __global float* restrict bias_n,
-                                   const int has_bias_n, __global float* restrict out_p,
-                                   __global float* restrict out_n, const int K, const int N, const int b0,
-                                   const int nr, const int j0, const int colv, const int with_n)
-{
-    if (j0 + 16 * colv <= N) {
-        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j0, colv,
-                          0, with_n);
-        return;
-    }
-    int j = j0;
-    for (; j + 16 <= N; j += 16) {
-        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j, 1, 0,
-                          with_n);
-    }
-    if (j < N && N >= 16) {
-        linear_signed_v16(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, N - 16, 1,
-                          j - (N - 16), with_n);
-        return;
-    }
-    for (; j < N; j++) {
-        linear_signed_c1(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, nr, j, with_n);
-    }
-}
-
-LRP_INLINE void linear_signed_item(const __global float* restrict x, const __global float* restrict ut,
-                                   const __global float* restrict vt, const __global float* restrict bias_p,
-                                   const int has_bias_p, const __global float* restrict bias_n,
-                                   const int has_bias_n, __global float* restrict out_p,
-                                   __global float* restrict out_n, const int rows, const int K, const int N,
-                                   const int colv, const int with_n)
-{
-    const int j0 = get_global_id(0) * (16 * colv);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (j0 >= N || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        linear_signed_rows(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b0, VEC_ROWS, j0,
-                           colv, with_n);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            linear_signed_rows(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, K, N, b, 1, j0,
-                               colv, with_n);
-        }
-    }
-}
-
 /* Two chains per output: VEC_COLV2 column blocks, so both tiles fit the registers. */
 __kernel void linear_signed_vec(__global const float* restrict x, __global const float* restrict ut,
                                 __global const float* restrict vt, __global const float* restrict bias_p,
@@ -371,7 +270,8 @@ __kernel void linear_signed_vec(__global const float* restrict x, __global const
                                 const int has_bias_n, __global float* restrict out_p,
                                 __global float* restrict out_n, const int rows, const int K, const int N)
 {
-    linear_signed_item(x, ut, vt, bias_p, has_bias_p, bias_n, has_bias_n, out_p, out_n, rows, K, N, VEC_COLV2, 1);
+    VEC_ITEM(linear_signed_v16, linear_signed_c1, rows, N, VEC_COLV2, x, ut, vt, bias_p, has_bias_p, bias_n,
+             has_bias_n, out_p, out_n, K, N, 1);
 }
 
 __kernel void linear_signed_p_vec(__global const float* restrict x, __global const float* restrict ut,
@@ -379,7 +279,8 @@ __kernel void linear_signed_p_vec(__global const float* restrict x, __global con
                                   const int has_bias_p, __global float* restrict out_p,
                                   const int rows, const int K, const int N)
 {
-    linear_signed_item(x, ut, vt, bias_p, has_bias_p, bias_p, 0, out_p, out_p, rows, K, N, VEC_COLV, 0);
+    VEC_ITEM(linear_signed_v16, linear_signed_c1, rows, N, VEC_COLV, x, ut, vt, bias_p, has_bias_p, bias_p, 0,
+             out_p, out_p, K, N, 0);
 }
 
 LRP_INLINE void linear_zbox_v16(const __global float* restrict x, const __global float* restrict wt,
@@ -387,14 +288,7 @@ LRP_INLINE void linear_zbox_v16(const __global float* restrict x, const __global
                                 __global float* restrict d, const int K, const int N, const int b0, const int nr,
                                 const int j0, const int nv, const int skip)
 {
-    float16 acc[VEC_ROWS][VEC_COLV_MAX];
-    #pragma unroll
-    for (int r = 0; r < nr; r++) {
-        #pragma unroll
-        for (int c = 0; c < nv; c++) {
-            acc[r][c] = (float16)(0.0f);
-        }
-    }
+    VEC_TILE(acc);
     const __global float* xr = x + b0 * K;
     const __global float* wp = wt + j0;
     for (int i = 0; i < K; i++, wp += N) {
@@ -454,47 +348,14 @@ LRP_INLINE void linear_zbox_c1(const __global float* restrict x, const __global 
     }
 }
 
-LRP_INLINE void linear_zbox_rows(const __global float* restrict x, const __global float* restrict wt,
-                                 const __global float* restrict low, const __global float* restrict high,
-                                 __global float* restrict d, const int K, const int N, const int b0, const int nr,
-                                 const int j0, const int colv)
-{
-    if (j0 + 16 * colv <= N) {
-        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, j0, colv, 0);
-        return;
-    }
-    int j = j0;
-    for (; j + 16 <= N; j += 16) {
-        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, j, 1, 0);
-    }
-    if (j < N && N >= 16) {
-        linear_zbox_v16(x, wt, low, high, d, K, N, b0, nr, N - 16, 1, j - (N - 16));
-        return;
-    }
-    for (; j < N; j++) {
-        linear_zbox_c1(x, wt, low, high, d, K, N, b0, nr, j);
-    }
-}
-
 __kernel void linear_zbox_vec(__global const float* restrict x, __global const float* restrict wt,
                               __global const float* restrict low, __global const float* restrict high,
                               __global float* restrict d, const int rows, const int K, const int N)
 {
-    const int j0 = get_global_id(0) * (16 * VEC_COLV);
-    const int b0 = get_global_id(1) * VEC_ROWS;
-    if (j0 >= N || b0 >= rows) {
-        return;
-    }
-    if (b0 + VEC_ROWS <= rows) {
-        linear_zbox_rows(x, wt, low, high, d, K, N, b0, VEC_ROWS, j0, VEC_COLV);
-    } else {
-        for (int b = b0; b < rows; b++) {
-            linear_zbox_rows(x, wt, low, high, d, K, N, b, 1, j0, VEC_COLV);
-        }
-    }
+    VEC_ITEM(linear_zbox_v16, linear_zbox_c1, rows, N, VEC_COLV, x, wt, low, high, d, K, N);
 }
 
-/* ---------------------------------------------------------------- tiled: local-memory blocks (GPUs) */
+/* ------------------------------------------------------- tiled: local-memory blocks (GPUs), gemm_tiled.h */
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
 void linear_tiled(__global const float* restrict x, __global const float* restrict wt,
@@ -503,52 +364,7 @@ void linear_tiled(__global const float* restrict x, __global const float* restri
 {
     __local float xs[TILE_B * TILE_AS];
     __local float ws[TILE_K * TILE_B];
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int jb = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
-    float acc[TILE_W][TILE_W];
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            acc[r][c] = 0.0f;
-        }
-    }
-    for (int k0 = 0; k0 < K; k0 += TILE_K) {
-        lrp_stage_rows(xs, x, rows, K, bb, k0);
-        lrp_stage_cols(ws, wt, K, N, k0, jb);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kend = min(TILE_K, K - k0);
-        for (int kk = 0; kk < kend; kk++) {
-            float a[TILE_W];
-            float w[TILE_W];
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                a[r] = xs[(ty + r * TILE_T) * TILE_AS + kk];
-                w[r] = ws[kk * TILE_B + tx + r * TILE_T];
-            }
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    acc[r][c] = fma(a[r], w[c], acc[r][c]);
-                }
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        const int b = bb + ty + r * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int j = jb + tx + c * TILE_T;
-            if (b < rows && j < N) {
-                z[b * N + j] = has_bias ? acc[r][c] + bias[j] : acc[r][c];
-            }
-        }
-    }
+    lrp_gemm_tiled(x, wt, bias, has_bias, z, rows, K, N, GEMM_FORWARD, xs, ws);
 }
 
 LRP_INLINE void linear_signed_block(const __global float* restrict x, const __global float* restrict ut,
@@ -558,64 +374,42 @@ LRP_INLINE void linear_signed_block(const __global float* restrict x, const __gl
                                     __global float* restrict out_n, const int rows, const int K, const int N,
                                     const int with_n, __local float* xs, __local float* us, __local float* vs)
 {
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int jb = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
+    GEMM_TILED_ITEM;
     float p[TILE_W][TILE_W];
     float n[TILE_W][TILE_W];
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            p[r][c] = 0.0f;
-            n[r][c] = 0.0f;
-        }
-    }
-    for (int k0 = 0; k0 < K; k0 += TILE_K) {
+    GEMM_TILED_ZERO(p);
+    GEMM_TILED_ZERO(n);
+    GEMM_TILED_WALK(K,
         lrp_stage_rows(xs, x, rows, K, bb, k0);
-        lrp_stage_cols(us, ut, K, N, k0, jb);
-        lrp_stage_cols(vs, vt, K, N, k0, jb);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kend = min(TILE_K, K - k0);
-        for (int kk = 0; kk < kend; kk++) {
-            float a[TILE_W];
-            float u[TILE_W];
-            float v[TILE_W];
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                a[r] = xs[(ty + r * TILE_T) * TILE_AS + kk];
-                u[r] = us[kk * TILE_B + tx + r * TILE_T];
-                v[r] = vs[kk * TILE_B + tx + r * TILE_T];
-            }
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                const int pos = a[r] > 0.0f;
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    p[r][c] = fma(a[r], pos ? u[c] : v[c], p[r][c]);
-                    if (with_n) {
-                        n[r][c] = fma(a[r], pos ? v[c] : u[c], n[r][c]);
-                    }
-                }
-            }
+        lrp_stage_cols(us, ut, K, N, k0, cb);
+        lrp_stage_cols(vs, vt, K, N, k0, cb);,
+        float a[TILE_W];
+        float u[TILE_W];
+        float v[TILE_W];
+        _Pragma("unroll")
+        for (int r = 0; r < TILE_W; r++) {
+            a[r] = GEMM_TILED_ROW(xs, r);
+            u[r] = GEMM_TILED_COL(us, r);
+            v[r] = GEMM_TILED_COL(vs, r);
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        const int b = bb + ty + r * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int j = jb + tx + c * TILE_T;
-            if (b < rows && j < N) {
-                out_p[b * N + j] = has_bias_p ? p[r][c] + bias_p[j] : p[r][c];
+        _Pragma("unroll")
+        for (int r = 0; r < TILE_W; r++) {
+            const int pos = a[r] > 0.0f;
+            _Pragma("unroll")
+            for (int c = 0; c < TILE_W; c++) {
+                p[r][c] = fma(a[r], pos ? u[c] : v[c], p[r][c]);
                 if (with_n) {
-                    out_n[b * N + j] = has_bias_n ? n[r][c] + bias_n[j] : n[r][c];
+                    n[r][c] = fma(a[r], pos ? v[c] : u[c], n[r][c]);
                 }
             }
         }
-    }
+    )
+    GEMM_TILED_STORE(rows, N,
+        out_p[b * N + col] = has_bias_p ? p[r][c] + bias_p[col] : p[r][c];
+        if (with_n) {
+            out_n[b * N + col] = has_bias_n ? n[r][c] + bias_n[col] : n[r][c];
+        }
+    )
 }
 
 __kernel __attribute__((reqd_work_group_size(TILE_T, TILE_T, 1)))
@@ -653,55 +447,33 @@ void linear_zbox_tiled(__global const float* restrict x, __global const float* r
     __local float ws[TILE_K * TILE_B];
     __local float ls[TILE_K];
     __local float hs[TILE_K];
-    const int tx = get_local_id(0);
-    const int ty = get_local_id(1);
-    const int jb = get_group_id(0) * TILE_B;
-    const int bb = get_group_id(1) * TILE_B;
+    GEMM_TILED_ITEM;
     float acc[TILE_W][TILE_W];
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            acc[r][c] = 0.0f;
-        }
-    }
-    for (int k0 = 0; k0 < K; k0 += TILE_K) {
+    GEMM_TILED_ZERO(acc);
+    GEMM_TILED_WALK(K,
         lrp_stage_rows(xs, x, rows, K, bb, k0);
-        lrp_stage_cols(ws, wt, K, N, k0, jb);
+        lrp_stage_cols(ws, wt, K, N, k0, cb);
         lrp_stage_vec(ls, low, K, k0);
-        lrp_stage_vec(hs, high, K, k0);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        const int kend = min(TILE_K, K - k0);
-        for (int kk = 0; kk < kend; kk++) {
-            float tl[TILE_W];
-            float th[TILE_W];
-            float w[TILE_W];
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                const float xi = xs[(ty + r * TILE_T) * TILE_AS + kk];
-                tl[r] = xi - ls[kk];
-                th[r] = xi - hs[kk];
-                w[r] = ws[kk * TILE_B + tx + r * TILE_T];
-            }
-            #pragma unroll
-            for (int r = 0; r < TILE_W; r++) {
-                #pragma unroll
-                for (int c = 0; c < TILE_W; c++) {
-                    acc[r][c] = fma(w[c] > 0.0f ? tl[r] : th[r], w[c], acc[r][c]);
-                }
+        lrp_stage_vec(hs, high, K, k0);,
+        float tl[TILE_W];
+        float th[TILE_W];
+        float w[TILE_W];
+        _Pragma("unroll")
+        for (int r = 0; r < TILE_W; r++) {
+            const float xi = GEMM_TILED_ROW(xs, r);
+            tl[r] = xi - ls[kk];
+            th[r] = xi - hs[kk];
+            w[r] = GEMM_TILED_COL(ws, r);
+        }
+        _Pragma("unroll")
+        for (int r = 0; r < TILE_W; r++) {
+            _Pragma("unroll")
+            for (int c = 0; c < TILE_W; c++) {
+                acc[r][c] = fma(w[c] > 0.0f ? tl[r] : th[r], w[c], acc[r][c]);
             }
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    #pragma unroll
-    for (int r = 0; r < TILE_W; r++) {
-        const int b = bb + ty + r * TILE_T;
-        #pragma unroll
-        for (int c = 0; c < TILE_W; c++) {
-            const int j = jb + tx + c * TILE_T;
-            if (b < rows && j < N) {
-                d[b * N + j] = acc[r][c];
-            }
-        }
-    }
+    )
+    GEMM_TILED_STORE(rows, N,
+        d[b * N + col] = acc[r][c];
+    )
 }

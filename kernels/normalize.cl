@@ -8,12 +8,13 @@
  *                        when has_n: gn = safe_div(r, stab(n, eps)); hn = gamma_mask ? (z < 0 ? gn : 0) : scale_n * gn
  *                        (z is read only when gamma_mask)
  * (The first kernel is not called "normalize": that is an OpenCL C built-in.)
- * Compiled after lrp_common.h, which the host prepends.
  * Layout: row-major [B,N]; one work-item per element, global size rounded up to the host's fixed local size.
  * Division is IEEE, correctly rounded: the program is built with -cl-fp32-correctly-rounded-divide-sqrt.
  * Tuning parameters: none (memory-bound).
  */
 #pragma OPENCL FP_CONTRACT OFF
+
+#include "lrp_common.h"
 
 __kernel void normalize_relevance(__global const float* restrict r, __global const float* restrict d,
                                   const int d_stride, const float eps, __global float* restrict g, const int rows,

@@ -16,9 +16,10 @@
  * Work: one work-item per output (max_pool) or per input element (max_pool_route); global (sample size rounded up
  * to the host's local size, B).
  * Tuning parameters: none (memory-bound).
- * Compiled after lrp_common.h, which the host prepends.
  */
 #pragma OPENCL FP_CONTRACT OFF
+
+#include "lrp_common.h"
 
 #define POOL_GEOMETRY const int C, const int H, const int W, const int KH, const int KW, const int SH, \
     const int SW, const int PH, const int PW

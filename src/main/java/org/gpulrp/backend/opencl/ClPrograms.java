@@ -6,7 +6,12 @@ import static org.jocl.CL.CL_SUCCESS;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.gpulrp.KernelBuildException;
 import org.gpulrp.LrpException;
 import org.jocl.CL;
@@ -17,16 +22,29 @@ import org.jocl.cl_device_id;
 import org.jocl.cl_program;
 
 /**
- * Reads kernel sources from the classpath and builds them. Each program's source is the host's tuning
- * {@code #define}s, then {@code lrp_common.h}, then one {@code .cl} file ({@code #include} cannot reach the
- * classpath); every program is built with exactly {@link #BUILD_OPTIONS}.
+ * Reads kernel sources from the classpath and builds them. One program per file of {@link #PROGRAMS}; its source is
+ * the host's tuning {@code #define}s, then the file with each {@code #include "NAME"} replaced by the header NAME from
+ * the same classpath folder (an OpenCL {@code #include} cannot reach the classpath). Every file states its own
+ * headers and has a default for every tuning value, so it also compiles on its own ({@code clang -I kernels}, or
+ * {@link #source} with no defines); every program is built with exactly {@link #BUILD_OPTIONS}.
  */
 final class ClPrograms {
     /** The one build option (docs/DESIGN.md section 3, rule 2): nothing that relaxes IEEE semantics, ever. */
     static final String BUILD_OPTIONS = "-cl-fp32-correctly-rounded-divide-sqrt";
     /** Where the pom puts {@code kernels/*.cl} and {@code kernels/*.h} on the classpath. */
     static final String RESOURCE_DIR = "/org/gpulrp/kernels/";
-    static final String COMMON_HEADER = "lrp_common.h";
+    /**
+     * The programs, one per file: the elementwise and per-sample kernels, the dense forward chains and their
+     * backprojection (every variant of each in one file), and the convolution kernels split by family (simple, the
+     * reference; vector, for CPU devices; tiled, for GPUs).
+     */
+    static final List<String> PROGRAMS = List.of("clamp.cl", "normalize.cl", "matmul.cl", "backproject.cl",
+            "conv_simple.cl", "conv_vector.cl", "conv_tiled.cl", "pool.cl", "elementwise.cl");
+    /** The headers the programs include. */
+    static final List<String> HEADERS = List.of("lrp_common.h", "dense_vec.h", "gemm_tiled.h", "conv_walk.h");
+    private static final Pattern INCLUDE = Pattern.compile("^\\s*#\\s*include\\s+\"([^\"]+)\"\\s*$");
+    /** Headers may include headers; deeper than this is a cycle. */
+    private static final int MAX_INCLUDE_DEPTH = 8;
 
     private ClPrograms() {
     }
@@ -44,15 +62,43 @@ final class ClPrograms {
         }
     }
 
-    /** The full source of program {@code file}: defines, the common header, the file, with #line markers. */
+    /**
+     * The full source of program {@code file}: the defines, then the file with its includes expanded, with #line
+     * markers so that compiler messages name the right file and line.
+     */
     static String source(String file, Map<String, Integer> defines) {
         StringBuilder s = new StringBuilder();
         for (Map.Entry<String, Integer> d : defines.entrySet()) {
             s.append("#define ").append(d.getKey()).append(' ').append(d.getValue()).append('\n');
         }
-        s.append("#line 1 \"").append(COMMON_HEADER).append("\"\n").append(resource(COMMON_HEADER)).append('\n');
-        s.append("#line 1 \"").append(file).append("\"\n").append(resource(file)).append('\n');
+        expand(file, s, new HashSet<>(), 0);
         return s.toString();
+    }
+
+    /**
+     * Appends resource {@code file}, each {@code #include "NAME"} line replaced by NAME expanded in turn; a header
+     * already expanded is left out (every header is guarded, so a second copy would add nothing).
+     */
+    private static void expand(String file, StringBuilder s, Set<String> seen, int depth) {
+        if (depth > MAX_INCLUDE_DEPTH) {
+            throw new LrpException("kernel source " + file + ": includes nest deeper than " + MAX_INCLUDE_DEPTH
+                    + " (a cycle?)");
+        }
+        s.append("#line 1 \"").append(file).append("\"\n");
+        String[] lines = resource(file).split("\n", -1);
+        for (int n = 0; n < lines.length; n++) {
+            Matcher m = INCLUDE.matcher(lines[n]);
+            if (m.matches()) {
+                if (seen.add(m.group(1))) {
+                    expand(m.group(1), s, seen, depth + 1);
+                    s.append("#line ").append(n + 2).append(" \"").append(file).append("\"\n");
+                } else {
+                    s.append('\n');
+                }
+            } else {
+                s.append(lines[n]).append('\n');
+            }
+        }
     }
 
     /**

@@ -75,8 +75,6 @@ public final class OpenClBackend implements Backend {
     /** System property with a device-name substring, used when the caller names no device. */
     public static final String DEVICE_PROPERTY = "gpulrp.opencl.device";
 
-    private static final String[] FILES = {"clamp.cl", "normalize.cl", "matmul.cl", "backproject.cl", "conv.cl",
-        "pool.cl", "elementwise.cl"};
     private static final String[] ELEMENTWISE = {"relu", "split_sign", "gamma_weights", "normalize_relevance",
         "normalize_signed", "add_elements", "mul_elements"};
     /** Kernels over (element of a sample, batch row): one work-item per output element. */
@@ -247,7 +245,7 @@ public final class OpenClBackend implements Backend {
             queue = createQueue(context, deviceId, device.version(), err);
             ClErrors.check(err[0], "clCreateCommandQueue", deviceName);
             Map<String, Integer> defines = tuning.defines();
-            for (String file : FILES) {
+            for (String file : ClPrograms.PROGRAMS) {
                 cl_program p = ClPrograms.build(context, deviceId, deviceName, file,
                         ClPrograms.source(file, defines));
                 programs.add(p);
@@ -670,7 +668,7 @@ public final class OpenClBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------------ conv, pool
 
-    /** The 13 geometry arguments every conv.cl kernel ends with, in its CONV_GEOMETRY order. */
+    /** The 13 geometry arguments every convolution kernel ends with, in the CONV_GEOMETRY order of kernels/conv_walk.h. */
     private static Object[] geometry(ConvGeometry g) {
         return new Object[] {g.inChannels(), g.inH(), g.inW(), g.outChannels(), g.kernelH(), g.kernelW(),
             g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.groups()};
@@ -840,7 +838,7 @@ public final class OpenClBackend implements Backend {
         return op.startsWith("conv_back") ? g.inChannels() / g.groups() : g.outChannels() / g.groups();
     }
 
-    /** The floats one weight array takes arranged for channel lanes (conv_arrange in kernels/conv.cl). */
+    /** The floats one weight array takes arranged for channel lanes (conv_arrange in kernels/conv_vector.cl). */
     private int arrangedSize(boolean back, ConvGeometry g) {
         int cin = g.inChannels() / g.groups();
         int cout = g.outChannels() / g.groups();

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.gpulrp.ClosedException;
@@ -24,7 +23,6 @@ import org.gpulrp.testing.OpenClTestSupport;
 import org.jocl.CL;
 import org.jocl.cl_context;
 import org.jocl.cl_device_id;
-import org.jocl.cl_program;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -213,25 +211,6 @@ class OpenClBackendTest {
             assertEquals(CL.CL_BUILD_PROGRAM_FAILURE, e.status());
             assertEquals(dev.description().name(), e.device());
             assertTrue(e.getMessage().contains("broken.cl"), e.getMessage());
-        } finally {
-            CL.clReleaseContext(ctx);
-        }
-    }
-
-    /** Each kernel file builds on its own (tuning defaults from the #ifndef blocks), as the header comment says. */
-    @Test
-    void everyKernelFileBuildsWithItsDefaults() {
-        ClDevices.Found dev = ClDevices.select(System.getProperty(OpenClBackend.DEVICE_PROPERTY));
-        int[] err = new int[1];
-        cl_context ctx = CL.clCreateContext(null, 1, new cl_device_id[] {dev.device()}, null, null, err);
-        assertEquals(CL.CL_SUCCESS, err[0]);
-        try {
-            Map<String, Integer> none = new LinkedHashMap<>();
-            for (String file : new String[] {"clamp.cl", "normalize.cl", "matmul.cl", "backproject.cl"}) {
-                cl_program p = ClPrograms.build(ctx, dev.device(), dev.description().name(), file,
-                        ClPrograms.source(file, none));
-                ClPrograms.release(p);
-            }
         } finally {
             CL.clReleaseContext(ctx);
         }

@@ -1,0 +1,113 @@
+/*
+ * dense_vec.h: the float16 register tiles of the dense kernels for CPU devices (variant=vector), one walk shared
+ * by the forward chains (matmul.cl: columns the outputs N) and the backprojection (backproject.cl: columns the
+ * inputs K).
+ *
+ * A work-item computes VEC_ROWS batch rows by 16*colv columns in float16 registers, where colv is VEC_COLV for
+ * one-chain kernels, VEC_COLV2 for two chains per output (linear_signed, backproject_signed) and VEC_COLV3 for three
+ * (backproject_zbox), so each tile fits the 32 AVX-512 registers. Global (ceil(cols / (16*colv)),
+ * ceil(B / VEC_ROWS)) rounded up to the local size. Each kernel family has two helpers with the same leading
+ * arguments (its buffers and sizes):
+ *   NAME_v16(..., b0, nr, c0, nv, skip)  nr rows from b0 by nv float16 column blocks from c0, storing each block
+ *                                        without its first `skip` lanes (lrp_store16)
+ *   NAME_c1(..., b0, nr, c)              nr rows from b0 of the single column c
+ * nr and nv are literals at every call site (VEC_ITEM's), so once inlined the tiles are registers. The last rows of
+ * the batch (fewer than VEC_ROWS) go one at a time (nr = 1); the last columns go in float16 blocks, the final
+ * partial one shifted left to end at the last column and storing only its new lanes (singly where there are fewer
+ * than 16 columns). Every output keeps its own ascending chain whatever path computes it.
+ * Tuning parameters (#ifndef defaults below, overridden by the host's #defines): VEC_ROWS 8, VEC_COLV 2,
+ * VEC_COLV2 1, VEC_COLV3 1.
+ */
+#pragma OPENCL FP_CONTRACT OFF
+
+#ifndef DENSE_VEC_H
+#define DENSE_VEC_H
+
+#include "lrp_common.h"
+
+#ifndef VEC_ROWS
+#define VEC_ROWS 8
+#endif
+#ifndef VEC_COLV
+#define VEC_COLV 2
+#endif
+#ifndef VEC_COLV2
+#define VEC_COLV2 1
+#endif
+#ifndef VEC_COLV3
+#define VEC_COLV3 1
+#endif
+#define LRP_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define VEC_COLV_MAX LRP_MAX(VEC_COLV, LRP_MAX(VEC_COLV2, VEC_COLV3))
+
+/*
+ * vstore16(v, c, p) without the first `skip` lanes: a column tail of 16 or more columns is computed as one float16
+ * block shifted left to end at the last column, and only the lanes not stored by another block are written.
+ */
+LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, const int skip)
+{
+    if (skip == 0) {
+        vstore16(v, c, p);
+        return;
+    }
+    float t[16];
+    vstore16(v, 0, t);
+    for (int l = skip; l < 16; l++) {
+        p[16 * c + l] = t[l];
+    }
+}
+
+/*
+ * Declares the register tile NAME[VEC_ROWS][VEC_COLV_MAX] of a NAME_v16 helper and zeroes its nr x nv float16s
+ * (the chains' +0.0f starts).
+ */
+#define VEC_TILE(NAME) \
+    float16 NAME[VEC_ROWS][VEC_COLV_MAX]; \
+    _Pragma("unroll") \
+    for (int vec_r = 0; vec_r < nr; vec_r++) { \
+        _Pragma("unroll") \
+        for (int vec_c = 0; vec_c < nv; vec_c++) { \
+            NAME[vec_r][vec_c] = (float16)(0.0f); \
+        } \
+    }
+
+/*
+ * The columns [C0, C0 + 16*COLV) of a work-item (clipped to COLS) for the rows its leading arguments name
+ * (..., b0, nr): whole blocks, then the shifted tail block, or single columns where COLS < 16.
+ */
+#define VEC_COLUMNS(V16, C1, COLS, C0, COLV, ...) \
+    if ((C0) + 16 * (COLV) <= (COLS)) { \
+        V16(__VA_ARGS__, C0, COLV, 0); \
+    } else { \
+        int vec_c = (C0); \
+        for (; vec_c + 16 <= (COLS); vec_c += 16) { \
+            V16(__VA_ARGS__, vec_c, 1, 0); \
+        } \
+        if (vec_c < (COLS) && (COLS) >= 16) { \
+            V16(__VA_ARGS__, (COLS) - 16, 1, vec_c - ((COLS) - 16)); \
+        } else { \
+            for (; vec_c < (COLS); vec_c++) { \
+                C1(__VA_ARGS__, vec_c); \
+            } \
+        } \
+    }
+
+/*
+ * The body of a *_vec kernel: this work-item's VEC_ROWS rows of ROWS by 16*COLV columns of COLS, through the
+ * helpers V16 and C1 called with the leading arguments given as `...`; returns past the end.
+ */
+#define VEC_ITEM(V16, C1, ROWS, COLS, COLV, ...) \
+    const int vec_c0 = get_global_id(0) * (16 * (COLV)); \
+    const int vec_b0 = get_global_id(1) * VEC_ROWS; \
+    if (vec_c0 >= (COLS) || vec_b0 >= (ROWS)) { \
+        return; \
+    } \
+    if (vec_b0 + VEC_ROWS <= (ROWS)) { \
+        VEC_COLUMNS(V16, C1, COLS, vec_c0, COLV, __VA_ARGS__, vec_b0, VEC_ROWS) \
+    } else { \
+        for (int vec_b = vec_b0; vec_b < (ROWS); vec_b++) { \
+            VEC_COLUMNS(V16, C1, COLS, vec_c0, COLV, __VA_ARGS__, vec_b, 1) \
+        } \
+    }
+
+#endif /* DENSE_VEC_H */
