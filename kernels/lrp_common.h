@@ -1,5 +1,5 @@
 /*
- * lrp_common.h: the reproducibility contract every gpulrp kernel shares (DESIGN.md section 4).
+ * lrp_common.h: the reproducibility contract every gpulrp kernel shares (docs/DESIGN.md section 3).
  *
  * Every kernels/NAME.cl file includes this header first. The host puts its tuning #defines before the file and
  * expands each #include "NAME" itself (an OpenCL #include cannot reach the classpath; ClPrograms), then builds it
