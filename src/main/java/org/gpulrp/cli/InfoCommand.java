@@ -9,7 +9,6 @@ import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.LayerContext;
 import org.gpulrp.io.image.Preprocess;
 import org.gpulrp.model.Activation;
-import org.gpulrp.model.Dense;
 import org.gpulrp.model.Network;
 import org.gpulrp.model.Node;
 import org.gpulrp.rules.Rule;
@@ -91,6 +90,6 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     private static long parameters(Node n) {
-        return n.layer() instanceof Dense d ? (long) d.in() * d.out() + d.out() : 0;
+        return Network.parameterCount(n);
     }
 }

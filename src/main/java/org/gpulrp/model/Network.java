@@ -99,13 +99,20 @@ public final class Network {
     public long parameterCount() {
         long c = 0;
         for (Node n : nodes) {
-            if (n.layer() instanceof Dense d) {
-                c += (long) d.in() * d.out() + d.out();
-            } else if (n.layer() instanceof Conv2d cv) {
-                c += (long) cv.geometry().weightSize() + cv.geometry().outChannels();
-            }
+            c += parameterCount(n);
         }
         return c;
+    }
+
+    /** Weights and biases of one node (dense and convolution layers; 0 for the others). */
+    public static long parameterCount(Node n) {
+        if (n.layer() instanceof Dense d) {
+            return (long) d.in() * d.out() + d.out();
+        }
+        if (n.layer() instanceof Conv2d cv) {
+            return (long) cv.geometry().weightSize() + cv.geometry().outChannels();
+        }
+        return 0;
     }
 
     /**

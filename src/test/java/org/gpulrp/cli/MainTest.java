@@ -317,6 +317,19 @@ class MainTest {
     }
 
     @Test
+    void infoCountsConvolutionParameters() {
+        String model = "src/test/resources/zennit/rn18.onnx";
+        CliRun r = CliRun.of("info", "--model", model);
+        assertEquals(0, r.code(), r.toString());
+        var net = org.gpulrp.io.onnx.OnnxImporter.load(java.nio.file.Path.of(model));
+        var conv = net.nodes().get(0);
+        assertEquals(org.gpulrp.model.LayerKind.CONV, conv.kind());
+        String line = r.out().lines().filter(l -> l.strip().startsWith(conv.name() + " ")).findFirst().orElseThrow();
+        long p = org.gpulrp.model.Network.parameterCount(conv);
+        assertTrue(p > 0 && line.contains(String.format(java.util.Locale.ROOT, "%,d", p)), line);
+    }
+
+    @Test
     void devicesListsOrSaysThereAreNone() {
         CliRun r = CliRun.of("devices");
         assertEquals(0, r.code(), r.toString());
