@@ -382,12 +382,13 @@ public final class OpenClBackend implements Backend {
         Object bp = opt(biasP, "biasP", out);
         Object op = buf(outP, "outP", (long) rows * out);
         if (outN == null) {
-            launches.dense(Op.LINEAR_SIGNED_P, rows, out, new Object[] {xb, ub, vb, bp, flag(biasP), op, rows, in, out});
+            launches.dense(Op.LINEAR_SIGNED_P, rows, out,
+                    new Object[] {xb, ub, vb, bp, flag(biasP), op, rows, in, out});
         } else {
             Object bn = opt(biasN, "biasN", out);
             Object on = buf(outN, "outN", (long) rows * out);
-            launches.dense(Op.LINEAR_SIGNED, rows, out, new Object[] {xb, ub, vb, bp, flag(biasP), bn, flag(biasN), op, on,
-                rows, in, out});
+            launches.dense(Op.LINEAR_SIGNED, rows, out, new Object[] {xb, ub, vb, bp, flag(biasP), bn, flag(biasN),
+                op, on, rows, in, out});
         }
     }
 
@@ -396,16 +397,18 @@ public final class OpenClBackend implements Backend {
                                         int out) {
         checkOpen();
         dims(rows, in, out);
-        launches.dense(Op.LINEAR_ZBOX, rows, out, new Object[] {buf(x, "x", (long) rows * in), buf(wt, "wt", (long) in * out),
-            buf(low, "low", in), buf(high, "high", in), buf(d, "d", (long) rows * out), rows, in, out});
+        launches.dense(Op.LINEAR_ZBOX, rows, out, new Object[] {buf(x, "x", (long) rows * in),
+            buf(wt, "wt", (long) in * out), buf(low, "low", in), buf(high, "high", in), buf(d, "d", (long) rows * out),
+            rows, in, out});
     }
 
     @Override
     public synchronized void backproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, int out, int in) {
         checkOpen();
         dims(rows, in, out);
-        launches.dense(Op.BACKPROJECT, rows, in, new Object[] {buf(g, "g", (long) rows * out), buf(w, "w", (long) out * in),
-            opt(x, "x", (long) rows * in), flag(x), buf(r, "r", (long) rows * in), rows, out, in});
+        launches.dense(Op.BACKPROJECT, rows, in, new Object[] {buf(g, "g", (long) rows * out),
+            buf(w, "w", (long) out * in), opt(x, "x", (long) rows * in), flag(x), buf(r, "r", (long) rows * in), rows,
+            out, in});
     }
 
     @Override
@@ -421,8 +424,8 @@ public final class OpenClBackend implements Backend {
         if (hn == null) {
             launches.dense(Op.BACKPROJECT_SIGNED_P, rows, in, new Object[] {pb, ub, vb, xb, rb, rows, out, in});
         } else {
-            launches.dense(Op.BACKPROJECT_SIGNED, rows, in, new Object[] {pb, buf(hn, "hn", (long) rows * out), ub, vb, xb, rb,
-                rows, out, in});
+            launches.dense(Op.BACKPROJECT_SIGNED, rows, in, new Object[] {pb, buf(hn, "hn", (long) rows * out), ub, vb,
+                xb, rb, rows, out, in});
         }
     }
 
@@ -485,8 +488,8 @@ public final class OpenClBackend implements Backend {
         Object zb = gammaMask ? buf(z, "z", len) : opt(z, "z", 0);
         Object nb = opt(n, "n", len);
         Object hnb = n == null ? opt(hn, "hn", 0) : buf(hn, "hn", len);
-        launches.elementwise(Op.NORMALIZE_SIGNED, len, new Object[] {buf(r, "r", len), zb, buf(p, "p", len), nb, flag(n), eps,
-            scaleP, scaleN, gammaMask ? 1 : 0, buf(hp, "hp", len), hnb, (int) len});
+        launches.elementwise(Op.NORMALIZE_SIGNED, len, new Object[] {buf(r, "r", len), zb, buf(p, "p", len), nb,
+            flag(n), eps, scaleP, scaleN, gammaMask ? 1 : 0, buf(hp, "hp", len), hnb, (int) len});
     }
 
     // ------------------------------------------------------------------------------------------------ conv, pool

@@ -23,9 +23,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every convolution and pooling op of the table ({@link PrimitiveTable}) gives the same bits on OpenCL as on the CPU
- * backends (scalar and Vector API), over {@link org.gpulrp.backend.ConvCases} with zeros, -0.0 and subnormal chains, null optional buffers, and outputs
- * padded with sentinels that no kernel may overwrite; the convolutions on every conv kernel variant (simple, vector,
- * tiled), each forced through the tuning keys, with the table's and with odd tuning values.
+ * backends (scalar and Vector API), over {@link org.gpulrp.backend.ConvCases} with zeros, -0.0 and subnormal chains,
+ * null optional buffers, and outputs padded with sentinels that no kernel may overwrite; the convolutions on every conv
+ * kernel variant (simple, vector, tiled), each forced through the tuning keys, with the table's and with odd tuning
+ * values, each asserted to run the kernel of its own op.
  */
 class OpenClConvBitIdentityTest {
 
