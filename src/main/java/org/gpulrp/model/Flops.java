@@ -1,10 +1,12 @@
 package org.gpulrp.model;
 
+import org.gpulrp.backend.Op;
+
 /**
  * The effective work of one explained sample, the one count that {@code gpulrp bench} and the JMH suite report
- * GFLOP/s with: 2 flops per multiply-add of each dense and convolution layer, counted twice (the forward pass and
- * the relevance backprojection), whatever extra passes the rules need; normalization, pooling and activations are
- * O(N) and left out.
+ * GFLOP/s with: the op table's count ({@link Op#flops}, 2 flops per multiply-add) of each dense and convolution
+ * layer's plain forward map and plain backprojection, whatever extra passes the rules need; normalization, pooling
+ * and activations are O(N) and left out.
  */
 public final class Flops {
     private Flops() {
@@ -15,10 +17,9 @@ public final class Flops {
         double f = 0;
         for (Node n : net.nodes()) {
             if (n.layer() instanceof Dense d) {
-                f += 4.0 * d.in() * d.out();
+                f += Op.LINEAR.flops(1, d.in(), d.out()) + Op.BACKPROJECT.flops(1, d.in(), d.out());
             } else if (n.layer() instanceof Conv2d c) {
-                var g = c.geometry();
-                f += 4.0 * g.outSize() * (g.inChannels() / g.groups()) * g.kernelH() * g.kernelW();
+                f += Op.CONV.flops(1, c.geometry()) + Op.CONV_BACKPROJECT.flops(1, c.geometry());
             }
         }
         return f;

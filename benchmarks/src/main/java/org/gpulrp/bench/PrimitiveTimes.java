@@ -2,22 +2,29 @@ package org.gpulrp.bench;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.gpulrp.Explainer;
 import org.gpulrp.GpuLrp;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.Op;
+import org.gpulrp.backend.PoolGeometry;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.model.Network;
 
 /**
  * Where an explain call on the CPU path spends its time: wraps one two-thread CPU backend (one lane, one pass over
- * the batch) and times every primitive, convolutions by their shape, with the rate in GMAC/s where the primitive is
- * a plain linear map (the sign-split and ZBox forms run two or three chains and show no rate). Prints the last of {@code calls} calls (the first ones warm the JIT up).
+ * the batch) and times every primitive by its {@link Op} (the positive-only forms apart), convolutions and pooling by
+ * their shape, with the rate in GFLOP/s from the op's own count ({@link Op#flops}: 2 per fma of every chain, so the
+ * sign-split and ZBox forms count their extra chains). Prints the last of {@code calls} calls (the first ones warm the
+ * JIT up).
  * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.PrimitiveTimes [model=vgg16] [composite=epsilon]
  * [calls=3]}.
  */
@@ -69,38 +76,62 @@ public final class PrimitiveTimes {
                         composite, batch, cpu.info().device(), ms, calls, calls);
             }
         }
-        System.out.println("| primitive | calls | ms | share | GMAC/s |");
+        System.out.println("| op | calls | ms | share | GFLOP/s |");
         System.out.println("|---|---|---|---|---|");
         double total = times.values().stream().mapToDouble(v -> v[0]).sum();
         times.entrySet().stream().sorted((x, y) -> Double.compare(y.getValue()[0], x.getValue()[0]))
                 .forEach(en -> System.out.printf(Locale.ROOT, "| %s | %.0f | %.1f | %.1f%% | %s |%n", en.getKey(),
                         en.getValue()[1], en.getValue()[0] / 1e6, 100 * en.getValue()[0] / total,
-                        en.getValue()[2] > 0 ? String.format(Locale.ROOT, "%.1f", en.getValue()[2] / en.getValue()[0])
+                        en.getValue()[2] > 0 ? String.format(Locale.ROOT, "%.2f", en.getValue()[2] / en.getValue()[0])
                                 : ""));
     }
 
-    /** Adds a call's time, keyed by primitive (and convolution shape); multiply-adds for the linear maps. */
+    /**
+     * Adds a call's time to its {@link Op} (convolutions and pooling also by shape), with the op's flops for its
+     * sizes; calls that are not primitives (allocate, read, ...) are left out.
+     */
     private static void record(Map<String, double[]> times, String name, Object[] a, long nanos) {
-        String key = name;
-        double macs = 0;
-        if (a != null) {
-            for (Object o : a) {
-                if (o instanceof ConvGeometry g) {
-                    key = name + " " + g.inChannels() + "->" + g.outChannels() + " @" + g.inH() + "x" + g.inW();
-                    if (name.equals("conv") || name.equals("convBackproject")) {
-                        macs = (double) (Integer) a[a.length - 2] * g.outSize() * g.taps();
-                    }
-                }
-            }
-            if (name.equals("linear") || name.equals("backproject")) {
-                macs = (double) (Integer) a[a.length - 3] * (Integer) a[a.length - 2] * (Integer) a[a.length - 1];
-            }
+        if (a == null || !PRIMITIVES.contains(name)) {
+            return;
         }
+        Op op = Op.of(name, a);
+        String key = op.name().toLowerCase(Locale.ROOT);
+        int n = a.length;
+        double flops = switch (op.family()) {
+            case ELEMENTWISE -> op.flops(trailingProduct(a));
+            case PER_SAMPLE -> op.flops((long) (Integer) a[n - 2] * (Integer) a[n - 1]);
+            case DENSE -> op.direction() == Op.Direction.BACKPROJECTION
+                    ? op.flops((Integer) a[n - 3], (Integer) a[n - 1], (Integer) a[n - 2])
+                    : op.flops((Integer) a[n - 3], (Integer) a[n - 2], (Integer) a[n - 1]);
+            case CONV -> {
+                ConvGeometry g = (ConvGeometry) a[n - 1];
+                key += " " + g.inChannels() + "->" + g.outChannels() + " @" + g.inH() + "x" + g.inW();
+                yield op.flops((Integer) a[n - 2], g);
+            }
+            case POOL -> {
+                PoolGeometry p = (PoolGeometry) a[n - 1];
+                key += " " + p.channels() + " @" + p.inH() + "x" + p.inW();
+                yield op.flops((Integer) a[n - 2], p);
+            }
+        };
         synchronized (times) {
             double[] v = times.computeIfAbsent(key, k -> new double[3]);
             v[0] += nanos;
             v[1]++;
-            v[2] += macs;
+            v[2] += flops;
         }
+    }
+
+    /** The Backend methods the op table covers. */
+    private static final Set<String> PRIMITIVES = Arrays.stream(Op.values()).map(Op::method)
+            .collect(Collectors.toSet());
+
+    /** An elementwise call's size: the product of its trailing int arguments ({@code length}, {@code rows, out}). */
+    private static long trailingProduct(Object[] a) {
+        long n = 1;
+        for (int i = a.length - 1; i >= 0 && a[i] instanceof Integer v; i--) {
+            n *= v;
+        }
+        return n;
     }
 }

@@ -1,0 +1,386 @@
+package org.gpulrp.backend.opencl;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.gpulrp.DeviceException;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.backend.Op;
+import org.gpulrp.backend.Op.Direction;
+import org.gpulrp.backend.Op.Family;
+import org.gpulrp.backend.opencl.OpenClBackend.Variant;
+import org.jocl.CL;
+import org.jocl.cl_mem;
+
+/**
+ * Launch sizing for {@link OpenClBackend}: which kernel each {@link Op} runs on this device (from the tuning's
+ * variants and, for convolutions, the geometry), and its global and local work sizes. Built once per backend from the
+ * op table ({@link Op#family()}, {@link Op#direction()}, {@link Op#chains()}); the kernel names are the op's base name
+ * with the variant's suffix (docs/DESIGN.md section 5.3). Not thread-safe: the backend serializes its calls.
+ */
+final class ClLaunches {
+
+    /** How a kernel is launched. */
+    enum Shape { ELEMENTWISE, PER_SAMPLE, SIMPLE, VECTOR, TILED, CONV_VECTOR, CONV_PIXELS, CONV_TILED }
+
+    /** A built kernel and how to launch it; {@code vecCols} is the number of columns one VECTOR work-item computes. */
+    private record Launch(ClContext.Kernel k, Shape shape, int vecCols) {
+        String name() {
+            return k.name();
+        }
+
+        long maxWorkGroup() {
+            return k.maxWorkGroup();
+        }
+    }
+
+    private final ClContext cl;
+    private final KernelTuning tuning;
+    private final long maxAllocBytes;
+    /** Every op's elementwise, per-sample or dense kernel, and the convolutions' simple (per-sample) ones. */
+    private final Map<Op, Launch> launches = new EnumMap<>(Op.class);
+    /** The conv ops' VECTOR or TILED kernels; absent: the simple kernel runs. */
+    private final Map<Op, Launch> convLaunches = new EnumMap<>(Op.class);
+    /** VECTOR: the backprojections' pixel-lane kernels, for few input channels per group and unit column stride. */
+    private final Map<Op, Launch> convPixelLaunches = new EnumMap<>(Op.class);
+    /** VECTOR conv variant: the kernel that re-arranges weights for channel lanes. */
+    private Launch arrange;
+    /** The ops whose tiled kernel did not fit a full work-group here (they run their simple kernel). */
+    private final List<String> fellBack = new ArrayList<>();
+
+    /** Creates every kernel the tuning's variants run; on failure releases what it made and throws. */
+    ClLaunches(ClContext cl, KernelTuning tuning, long maxAllocBytes) {
+        this.cl = cl;
+        this.tuning = tuning;
+        this.maxAllocBytes = maxAllocBytes;
+        try {
+            for (Op op : Op.values()) {
+                switch (op.family()) {
+                    case ELEMENTWISE -> launches.put(op, launch(op.kernel(), Shape.ELEMENTWISE, op));
+                    case PER_SAMPLE, POOL -> launches.put(op, launch(op.kernel(), Shape.PER_SAMPLE, op));
+                    case DENSE -> launches.put(op, dense(op));
+                    case CONV -> conv(op);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            release();
+            throw e;
+        }
+    }
+
+    /** The dense op's kernel in the tuning's variant; the simple one where the tiled one needs too many registers. */
+    private Launch dense(Op op) {
+        Launch l = switch (tuning.variant()) {
+            case VECTOR -> launch(op.kernel() + "_vec", Shape.VECTOR, op);
+            case TILED -> launch(op.kernel() + "_tiled", Shape.TILED, op);
+            default -> launch(op.kernel() + "_simple", Shape.SIMPLE, op);
+        };
+        if (l.shape() == Shape.TILED && l.maxWorkGroup() < (long) tuning.tileT() * tuning.tileT()) {
+            // The compiled kernel needs too many registers for a full work-group here: keep the contract, lose the
+            // tiling.
+            fellBack.add(op.kernel());
+            ClContext.releaseKernel(l.k().kernel());
+            l = launch(op.kernel() + "_simple", Shape.SIMPLE, op);
+        }
+        return l;
+    }
+
+    /**
+     * The conv op's kernels: the simple one (where the op has its own; {@link Op#general()}), and the tuning's
+     * VECTOR kernels (with pixel lanes for backprojections) or TILED one.
+     */
+    private void conv(Op op) {
+        boolean own = op.general() == op;
+        if (own) {
+            launches.put(op, launch(op.kernel(), Shape.PER_SAMPLE, op));
+        }
+        if (tuning.convVariant() == Variant.VECTOR) {
+            if (arrange == null) {
+                arrange = launch("conv_arrange", Shape.ELEMENTWISE, null);
+            }
+            convLaunches.put(op, launch(op.kernel() + "_vec", Shape.CONV_VECTOR, op));
+            if (own && op.direction() == Direction.BACKPROJECTION) {
+                convPixelLaunches.put(op, launch(op.kernel() + "_px", Shape.CONV_PIXELS, op));
+            }
+        } else if (tuning.convVariant() == Variant.TILED && own) {
+            Launch l = launch(op.kernel() + "_tiled", Shape.CONV_TILED, op);
+            if (l.maxWorkGroup() < tuning.convTileP()) {
+                fellBack.add(op.kernel());
+                ClContext.releaseKernel(l.k().kernel());
+            } else {
+                convLaunches.put(op, l);
+            }
+        }
+    }
+
+    private Launch launch(String name, Shape shape, Op op) {
+        int cols = shape == Shape.VECTOR ? 16 * vecColumnBlocks(op) : 0;
+        return new Launch(cl.kernel(name), shape, cols);
+    }
+
+    /** The float16 column blocks per work-item of a VECTOR dense kernel: fewer where each output has more chains. */
+    private int vecColumnBlocks(Op op) {
+        return switch (op.chains()) {
+            case 1 -> tuning.vecColv();
+            case 2 -> tuning.vecColv2();
+            default -> tuning.vecColv3();
+        };
+    }
+
+    /** The kernels whose tiled form did not fit (for the backend's note). */
+    List<String> fellBack() {
+        return List.copyOf(fellBack);
+    }
+
+    // ------------------------------------------------------------------------------------------------ launching
+
+    /** Launches elementwise op {@code op} over {@code n} elements. */
+    void elementwise(Op op, long n, Object[] args) {
+        elementwise(launches.get(op), n, args);
+    }
+
+    private void elementwise(Launch l, long n, Object[] args) {
+        if (n == 0) {
+            return;
+        }
+        long lx = Math.max(1, Math.min(tuning.elementLocal(), l.maxWorkGroup()));
+        cl.enqueue(l.k(), args, new long[] {roundUp(n, lx)}, new long[] {lx});
+    }
+
+    /** Launches a per-sample kernel over {@code perSample} elements of each of {@code rows} rows. */
+    void perSample(Op op, int perSample, int rows, Object[] args) {
+        perSample(launches.get(op), perSample, rows, args);
+    }
+
+    private void perSample(Launch l, int perSample, int rows, Object[] args) {
+        if (rows == 0 || perSample == 0) {
+            return;
+        }
+        long lx = Math.max(1, Math.min(tuning.sampleLocal(), l.maxWorkGroup()));
+        cl.enqueue(l.k(), args, new long[] {roundUp(perSample, lx), rows}, new long[] {lx, 1});
+    }
+
+    /** Launches dense op {@code op} over {@code rows x cols} outputs. */
+    void dense(Op op, int rows, int cols, Object[] args) {
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        Launch l = launches.get(op);
+        long gx;
+        long gy;
+        long lx;
+        long ly;
+        switch (l.shape()) {
+            case VECTOR -> {
+                lx = 1;
+                ly = Math.max(1, Math.min(tuning.vecLocalRows(), l.maxWorkGroup()));
+                gx = ceilDiv(cols, l.vecCols());
+                gy = roundUp(ceilDiv(rows, tuning.vecRows()), ly);
+            }
+            case TILED -> {
+                lx = tuning.tileT();
+                ly = tuning.tileT();
+                gx = ceilDiv(cols, tuning.tileB()) * tuning.tileT();
+                gy = ceilDiv(rows, tuning.tileB()) * tuning.tileT();
+            }
+            default -> {
+                lx = Math.max(1, Math.min(tuning.simpleLocalX(), l.maxWorkGroup()));
+                ly = Math.max(1, Math.min(tuning.simpleLocalY(), l.maxWorkGroup() / lx));
+                gx = roundUp(cols, lx);
+                gy = roundUp(rows, ly);
+            }
+        }
+        cl.enqueue(l.k(), args, new long[] {gx, gy}, new long[] {lx, ly});
+    }
+
+    // ------------------------------------------------------------------------------------------------ convolution
+
+    /** The 13 geometry arguments every convolution kernel ends with, in the CONV_GEOMETRY order of conv_walk.h. */
+    private static Object[] geometry(ConvGeometry g) {
+        return new Object[] {g.inChannels(), g.inH(), g.inW(), g.outChannels(), g.kernelH(), g.kernelW(),
+            g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.groups()};
+    }
+
+    static Object[] concat(Object[] a, Object[] b) {
+        Object[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    /** The name of the kernel conv op {@code op} runs for {@code g} on this backend: for tests and reports. */
+    String convKernel(Op op, ConvGeometry g) {
+        if (op == null || op.family() != Family.CONV) {
+            throw new InvalidArgumentException("op", "is not a conv primitive: " + op);
+        }
+        return choose(op, g).name();
+    }
+
+    /**
+     * The kernel conv op {@code op} runs for {@code g}: its VECTOR kernel where it has enough channels per group for
+     * lanes, else (its {@link Op#general()} form's) TILED kernel where built, the pixel-lane kernel of a
+     * backprojection with unit column stride in the VECTOR variant, or the simple one.
+     */
+    private Launch choose(Op op, ConvGeometry g) {
+        Launch l = convLaunches.get(op);
+        if (l != null && l.shape() == Shape.CONV_VECTOR && channels(op, g) >= tuning.convVecMin()) {
+            return l;
+        }
+        Op k = op.general();
+        l = convLaunches.get(k);
+        if (l != null && l.shape() == Shape.CONV_TILED) {
+            return l;
+        }
+        if (l != null && g.strideW() == 1 && convPixelLaunches.containsKey(k)) {
+            return convPixelLaunches.get(k);
+        }
+        return launches.get(k);
+    }
+
+    /** The channels per group a conv kernel's lanes (VECTOR) or register tile (TILED) run over. */
+    private static int channels(Op op, ConvGeometry g) {
+        return op.direction() == Direction.BACKPROJECTION ? g.inChannels() / g.groups()
+                : g.outChannels() / g.groups();
+    }
+
+    /**
+     * Runs conv op {@code op} with {@code args} (without the geometry). Where its VECTOR kernel runs, the
+     * {@code n} weight arguments from {@code first} are first re-arranged into one scratch buffer (followed by its
+     * per-weight stride when {@code n > 1}), released after the launch.
+     */
+    void conv(Op op, ConvGeometry g, int rows, Object[] args, int first, int n) {
+        Launch l = choose(op, g);
+        if (l.shape() != Shape.CONV_VECTOR) {
+            convRun(l, op, g, rows, concat(args, geometry(g)));
+            return;
+        }
+        boolean back = op.direction() == Direction.BACKPROJECTION;
+        cl_mem[] ws = new cl_mem[n];
+        for (int k = 0; k < n; k++) {
+            ws[k] = (cl_mem) args[first + k];
+        }
+        cl_mem wt = arrange(back, g, ws);
+        try {
+            List<Object> v = new ArrayList<>(Arrays.asList(args).subList(0, first));
+            v.add(wt);
+            if (n > 1) {
+                v.add(arrangedSize(back, g));
+            }
+            v.addAll(Arrays.asList(args).subList(first + n, args.length));
+            convRun(l, op, g, rows, concat(v.toArray(), geometry(g)));
+        } finally {
+            ClContext.releaseMem(wt);
+        }
+    }
+
+    /** The floats one weight array takes arranged for channel lanes (conv_arrange in kernels/conv_vector.cl). */
+    private int arrangedSize(boolean back, ConvGeometry g) {
+        int cin = g.inChannels() / g.groups();
+        int cout = g.outChannels() / g.groups();
+        int block = 16 * tuning.convVecOcv();
+        int lanes = ceilDivInt(back ? cin : cout, block) * block;
+        return g.groups() * (back ? cout : cin) * g.kernelH() * g.kernelW() * lanes;
+    }
+
+    /**
+     * A scratch buffer holding the weight arrays {@code ws}, one after another, arranged for the VECTOR conv kernels'
+     * channel lanes. The caller releases it after enqueueing its kernel (OpenCL keeps it until that kernel ran).
+     */
+    private cl_mem arrange(boolean back, ConvGeometry g, cl_mem... ws) {
+        int size = arrangedSize(back, g);
+        long bytes = 4L * size * ws.length;
+        if (bytes > maxAllocBytes) {
+            throw new DeviceException("the convolution's re-arranged weights (" + (bytes >> 20) + " MiB) exceed the "
+                    + "largest allocation device '" + cl.deviceName + "' allows; set the tuning key "
+                    + "conv.variant=simple", cl.deviceName, CL.CL_INVALID_BUFFER_SIZE, null);
+        }
+        cl_mem m = cl.createBuffer(bytes, null, "clCreateBuffer(conv scratch, " + size * (long) ws.length
+                + " floats)");
+        try {
+            for (int k = 0; k < ws.length; k++) {
+                elementwise(arrange, size, new Object[] {ws[k], m, k * size, back ? 1 : 0, g.outChannels(),
+                    g.inChannels() / g.groups(), g.kernelH() * g.kernelW(), g.groups()});
+            }
+        } catch (RuntimeException | Error e) {
+            ClContext.releaseMem(m);
+            throw e;
+        }
+        return m;
+    }
+
+    /**
+     * The VECTOR kernels' channel blocks per work-item, by the chains each output keeps (kernels/conv_vector.cl):
+     * one chain takes {@code conv.vec.ocv} float16 blocks; a two-chain backprojection too, over fewer pixels
+     * ({@link #vectorPixels}); the other several-chain kernels one block.
+     */
+    private int vectorBlocks(Op op) {
+        return op.chains() == 1 || twoChainBackprojection(op) ? tuning.convVecOcv() : 1;
+    }
+
+    /** The VECTOR kernels' pixels per work-item: CONV_PIX2 for a two-chain backprojection (the same register tile). */
+    private int vectorPixels(Op op) {
+        return twoChainBackprojection(op) ? ceilDivInt(tuning.convVecPix(), tuning.convVecOcv())
+                : tuning.convVecPix();
+    }
+
+    private static boolean twoChainBackprojection(Op op) {
+        return op.chains() == 2 && op.direction() == Direction.BACKPROJECTION;
+    }
+
+    /** Launches conv kernel {@code l} of op {@code op} with its full arguments. */
+    private void convRun(Launch l, Op op, ConvGeometry g, int rows, Object[] args) {
+        boolean back = op.direction() == Direction.BACKPROJECTION;
+        int pixels = back ? g.inH() * g.inW() : g.outSize() / g.outChannels();
+        int ch = channels(op, g);
+        if (rows == 0 || pixels == 0 || ch == 0) {
+            return;
+        }
+        switch (l.shape()) {
+            case CONV_PIXELS -> {
+                long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
+                long tiles = ceilDiv(g.inH(), tuning.convVecPix()) * ceilDiv(g.inW(), 16);
+                cl.enqueue(l.k(), args, new long[] {roundUp(tiles, lx), g.inChannels(), rows}, new long[] {lx, 1, 1});
+            }
+            case CONV_VECTOR -> {
+                long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
+                int block = 16 * vectorBlocks(op);
+                cl.enqueue(l.k(), args, new long[] {roundUp(ceilDiv(pixels, vectorPixels(op)), lx),
+                    (long) g.groups() * ceilDiv(ch, block), rows}, new long[] {lx, 1, 1});
+            }
+            case CONV_TILED -> {
+                long lx = tuning.convTileP();
+                cl.enqueue(l.k(), args, new long[] {roundUp(pixels, lx),
+                    (long) g.groups() * ceilDiv(ch, tuning.convTileC()), rows}, new long[] {lx, 1, 1});
+            }
+            default -> perSample(l, back ? g.inSize() : g.outSize(), rows, args);
+        }
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int ceilDivInt(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long roundUp(long a, long b) {
+        return ceilDiv(a, b) * b;
+    }
+
+    /** Releases every kernel; idempotent, never throws. */
+    void release() {
+        for (Map<Op, Launch> m : List.of(launches, convLaunches, convPixelLaunches)) {
+            for (Launch l : m.values()) {
+                ClContext.releaseKernel(l.k().kernel());
+            }
+            m.clear();
+        }
+        if (arrange != null) {
+            ClContext.releaseKernel(arrange.k().kernel());
+            arrange = null;
+        }
+    }
+}
