@@ -1,6 +1,8 @@
 package org.gpulrp.backend;
 
 import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 
 /**
  * The primitives every backend implements. The LRP engine (one implementation, shared by all backends) composes

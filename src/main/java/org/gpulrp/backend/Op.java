@@ -2,6 +2,8 @@ package org.gpulrp.backend;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 
 /**
  * The table of the library's primitives: one constant per {@link Backend} primitive and per form of one that runs its

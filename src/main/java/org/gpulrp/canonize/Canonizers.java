@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.gpulrp.InvalidArgumentException;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.BatchNorm;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.Dense;

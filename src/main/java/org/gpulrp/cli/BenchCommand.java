@@ -12,7 +12,7 @@ import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.composite.Composite;
-import org.gpulrp.model.Flops;
+import org.gpulrp.backend.Flops;
 import org.gpulrp.model.Network;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

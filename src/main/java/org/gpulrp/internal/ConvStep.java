@@ -3,7 +3,7 @@ package org.gpulrp.internal;
 import java.util.Arrays;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.Buffer;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.rules.Rule;
 import org.gpulrp.rules.ZBox;

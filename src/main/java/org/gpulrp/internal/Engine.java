@@ -145,8 +145,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Average pooling as a depthwise convolution with weights 1 / (kH kW), explained with the epsilon formula. */
-    private LinearStep averagePool(String name, org.gpulrp.backend.PoolGeometry p) {
-        org.gpulrp.backend.ConvGeometry g = new org.gpulrp.backend.ConvGeometry(p.channels(), p.inH(), p.inW(),
+    private LinearStep averagePool(String name, org.gpulrp.model.PoolGeometry p) {
+        org.gpulrp.model.ConvGeometry g = new org.gpulrp.model.ConvGeometry(p.channels(), p.inH(), p.inW(),
                 p.channels(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padH(), p.padW(), 1, 1,
                 p.channels());
         float[] w = new float[g.weightSize()];
@@ -161,7 +161,7 @@ public final class Engine implements AutoCloseable {
      * ({@code layer_map_base}: BatchNorm gets Pass), whatever rule the composite names.
      */
     private LinearStep batchNorm(String name, org.gpulrp.model.BatchNorm bn) {
-        org.gpulrp.backend.ConvGeometry g = new org.gpulrp.backend.ConvGeometry(bn.channels(), bn.height(),
+        org.gpulrp.model.ConvGeometry g = new org.gpulrp.model.ConvGeometry(bn.channels(), bn.height(),
                 bn.width(), bn.channels(), 1, 1, 1, 1, 0, 0, 1, 1, bn.channels());
         return new ConvStep(be, name, g, bn.foldedWeight(), bn.foldedBias(), new org.gpulrp.rules.Epsilon());
     }

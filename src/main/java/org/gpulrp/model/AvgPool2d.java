@@ -1,7 +1,6 @@
 package org.gpulrp.model;
 
 import org.gpulrp.ShapeMismatchException;
-import org.gpulrp.backend.PoolGeometry;
 
 /**
  * Average pooling with PyTorch's defaults (floor mode, padding counted in the divisor: every window divides by

@@ -3,7 +3,6 @@ package org.gpulrp.model;
 import java.util.Arrays;
 import org.gpulrp.InvalidInputException;
 import org.gpulrp.ShapeMismatchException;
-import org.gpulrp.backend.ConvGeometry;
 
 /**
  * 2-D convolution over NCHW samples as PyTorch's {@code Conv2d} computes it (stride, padding, dilation, groups); the

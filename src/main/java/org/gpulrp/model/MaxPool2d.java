@@ -1,7 +1,6 @@
 package org.gpulrp.model;
 
 import org.gpulrp.ShapeMismatchException;
-import org.gpulrp.backend.PoolGeometry;
 
 /** Max pooling (PyTorch floor mode); LRP sends each window's relevance to its first maximum. */
 public record MaxPool2d(PoolGeometry geometry) implements Layer {

@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Set;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.ShapeMismatchException;
-import org.gpulrp.backend.ConvGeometry;
-import org.gpulrp.backend.PoolGeometry;
 
 /**
  * An immutable network: a graph of named {@link Node}s kept in topological order. Today every node has one input

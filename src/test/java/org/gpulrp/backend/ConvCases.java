@@ -2,6 +2,8 @@ package org.gpulrp.backend;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 
 /**
  * The convolution and pooling shapes every conv test runs: strides 1-3, padding 0-3, dilation 1-3, groups 1, 2,

@@ -14,6 +14,8 @@ import org.gpulrp.backend.opencl.OpenClBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 
 /**
  * The convolution and pooling primitives against float64 formulas written here from PyTorch's definitions: conv

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.gpulrp.InvalidArgumentException;
 import org.junit.jupiter.api.Test;
+import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 
 /** {@link ConvGeometry} and {@link PoolGeometry}: PyTorch's output sizes and the validation errors. */
 class GeometryTest {

@@ -9,7 +9,7 @@ import java.util.Random;
 import org.gpulrp.BackendChoice;
 import org.gpulrp.GpuLrp;
 import org.gpulrp.Target;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.BatchNorm;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.Dense;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.gpulrp.InvalidArgumentException;
-import org.gpulrp.model.Flops;
+import org.gpulrp.backend.Flops;
 import org.gpulrp.model.Network;
 import org.gpulrp.rules.Epsilon;
 import org.gpulrp.rules.ZBox;

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.gpulrp.Tensor;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.io.Npy;
 import org.gpulrp.io.onnx.OnnxImporter;
 import org.gpulrp.io.torch.StateDict;

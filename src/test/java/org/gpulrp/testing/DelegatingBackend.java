@@ -3,8 +3,8 @@ package org.gpulrp.testing;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
-import org.gpulrp.backend.ConvGeometry;
-import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 
 /** A backend that passes every primitive to another one; tests override the calls they watch or change. */
 public abstract class DelegatingBackend implements Backend {

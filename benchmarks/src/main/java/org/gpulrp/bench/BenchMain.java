@@ -7,7 +7,7 @@ import java.util.Locale;
 import org.gpulrp.BackendChoice;
 import org.gpulrp.Explainer;
 import org.gpulrp.GpuLrp;
-import org.gpulrp.model.Flops;
+import org.gpulrp.backend.Flops;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;

@@ -13,9 +13,9 @@ import org.gpulrp.GpuLrp;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.backend.Backend;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.backend.Op;
-import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.model.Network;
 

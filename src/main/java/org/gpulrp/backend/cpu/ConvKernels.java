@@ -1,6 +1,6 @@
 package org.gpulrp.backend.cpu;
 
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 
 /**
  * The CPU path's convolution primitives over a range of batch rows {@code [r0, r1)}, as the

@@ -14,8 +14,8 @@ import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
-import org.gpulrp.backend.ConvGeometry;
-import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 
 /**
  * The CPU path: Vector API kernels where the {@code jdk.incubator.vector} module is enabled, else scalar

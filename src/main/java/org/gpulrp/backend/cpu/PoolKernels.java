@@ -1,6 +1,6 @@
 package org.gpulrp.backend.cpu;
 
-import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.model.PoolGeometry;
 
 /**
  * Max pooling and its relevance routing over batch rows {@code [r0, r1)}. Plain loops: both are comparisons and

@@ -1,6 +1,6 @@
 package org.gpulrp.backend.cpu;
 
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 
 /**
  * Convolution primitives as plain {@code Math.fma} loops, one output at a time: the readable statement of the

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.gpulrp.DeviceException;
 import org.gpulrp.InvalidArgumentException;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.backend.Op;
 import org.gpulrp.backend.Op.Direction;
 import org.gpulrp.backend.Op.Family;

@@ -11,7 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.gpulrp.LrpException;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.io.onnx.MappingState.Pending;
 import org.gpulrp.io.onnx.OnnxModel.NodeDef;
 import org.gpulrp.io.onnx.OnnxModel.TensorDef;

@@ -10,7 +10,7 @@ import static org.gpulrp.io.onnx.NodeAttrs.symmetricPads;
 import java.util.Arrays;
 import java.util.Set;
 import org.gpulrp.LrpException;
-import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.io.onnx.OnnxModel.NodeDef;
 import org.gpulrp.model.AvgPool2d;
 import org.gpulrp.model.MaxPool2d;

@@ -14,7 +14,7 @@ import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.InvalidInputException;
 import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.io.ModelFormatException;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.canonize.Canonizers;
 import org.gpulrp.io.Npy;
 import org.gpulrp.model.BatchNorm;

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.gpulrp.InvalidArgumentException;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.backend.Op;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.testing.OpenClTestSupport;

@@ -8,9 +8,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.gpulrp.backend.ConvCases;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.backend.Op;
-import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.backend.cpu.CpuBackend;
 
 /**

@@ -13,9 +13,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.Buffer;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.backend.Op;
-import org.gpulrp.backend.PoolGeometry;
+import org.gpulrp.model.PoolGeometry;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,6 +1,9 @@
-package org.gpulrp.model;
+package org.gpulrp.backend;
 
-import org.gpulrp.backend.Op;
+import org.gpulrp.model.Conv2d;
+import org.gpulrp.model.Dense;
+import org.gpulrp.model.Network;
+import org.gpulrp.model.Node;
 
 /**
  * The effective work of one explained sample, the one count that {@code gpulrp bench} and the JMH suite report

@@ -1,4 +1,4 @@
-package org.gpulrp.backend;
+package org.gpulrp.model;
 
 import org.gpulrp.InvalidArgumentException;
 
