@@ -1,0 +1,188 @@
+/*
+ * conv_pixels.cl: the pixel-lane backprojections for CPU devices (PoCL, conv.variant=vector), the same bits as the
+ * reference kernels of conv_simple.cl, whose header states the math; geometry and walks: conv_walk.h.
+ *   *_px     backprojections onto fewer input channels (the first layer) with unit column stride: 16 consecutive
+ *            input columns in float16 lanes x CONV_VEC_PIX rows per work-item (the channel-lane kernels of
+ *            conv_vector.cl would fill few lanes there).
+ * Tuning parameter (#ifndef default below, overridden by the host's #define): CONV_VEC_PIX 8.
+ */
+#pragma OPENCL FP_CONTRACT OFF
+
+#include "lrp_common.h"
+#include "conv_walk.h"
+
+#ifndef CONV_VEC_PIX
+#define CONV_VEC_PIX 8
+#endif
+
+/* ================================================================ vector, pixel lanes: few input channels
+ *
+ * The backprojection onto few input channels per group (the first layer: 1 or 3) fills few channel lanes, so these
+ * kernels put 16 consecutive input columns in the lanes instead, for unit column stride (ow = iw + PW - kw*DW
+ * walks the upper gradient's row contiguously): a work-item computes input channel ci, rows ih0 .. ih0 +
+ * CONV_VEC_PIX - 1, columns iw0 .. iw0 + 15. A lane whose tap falls outside the output row keeps its chain as it
+ * is (a lane blend, never an fma with 0); lanes past W are never stored.
+ * Global (ceil(H / CONV_VEC_PIX) * ceil(W / 16) rounded up to the local size, C, B).
+ */
+
+/*
+ * The upper gradient row at columns owb .. owb+15. Lanes outside [0, OW) are masked out by the caller: they read
+ * the neighbouring elements where all 16 lie inside the buffer (abs: the first one's index in it, of total), else a
+ * clamped column of the row.
+ */
+LRP_INLINE float16 conv_row16(const __global float* restrict row, const int owb, const int OW, const int full,
+                              const int abs, const int total)
+{
+    if (full || (abs >= 0 && abs + 16 <= total)) {
+        return vload16(0, row + owb);
+    }
+    float t[16];
+    for (int l = 0; l < 16; l++) {
+        t[l] = row[clamp(owb + l, 0, OW - 1)];
+    }
+    return vload16(0, t);
+}
+
+/*
+ * The chains of one work-item. mode 0: a0 = w.g (conv_back); 1: a0 = u.hp, a1 = v.hp (conv_back_signed without
+ * hn); 2: a0 = u.hp then v.hn per tap, a1 = v.hp then u.hn; 3: a0, a1, a2 = w.g, wpos.g, wneg.g (conv_back_zbox).
+ */
+LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1, const __global float* restrict g2,
+                               const __global float* restrict w0, const __global float* restrict w1,
+                               const __global float* restrict w2, float16* a0, float16* a1, float16* a2,
+                               const int ih0, const int tw0, const int cl, const int cin, const int cout,
+                               const int KH, const int KW, const int SH, const int PH, const int DH, const int DW,
+                               const int OH, const int OW, const int gbase, const int total)
+{
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int ocl = 0; ocl < cout; ocl++) {
+        const int go = ocl * (OH * OW);
+        const int wo = (ocl * cin + cl) * (KH * KW);
+        for (int i = 0; i < KH; i++) {
+            for (int j = 0; j < KW; j++) {
+                const int wk = wo + i * KW + j;
+                const float16 wa = (float16)(w0[wk]);
+                const float16 wb = mode != 0 ? (float16)(w1[wk]) : wa;
+                const float16 wc = mode == 3 ? (float16)(w2[wk]) : wa;
+                const int owb = tw0 - j * DW;
+                const int full = owb >= 0 && owb + 16 <= OW;
+                const int16 owv = (int16)(owb) + lane;
+                const int16 valid = (owv >= 0) & (owv < (int16)(OW));
+                #pragma unroll
+                for (int r = 0; r < CONV_VEC_PIX; r++) {
+                    const int th = ih0 + r + PH - i * DH;
+                    if (th < 0 || th % SH != 0 || th / SH >= OH) {
+                        continue;
+                    }
+                    const int at = go + th / SH * OW;
+                    const float16 p = conv_row16(g1 + at, owb, OW, full, gbase + at + owb, total);
+                    if (mode == 0) {
+                        a0[r] = full ? fma(wa, p, a0[r]) : select(a0[r], fma(wa, p, a0[r]), valid);
+                    } else if (mode == 1 || mode == 2) {
+                        float16 c1 = fma(wa, p, a0[r]);
+                        float16 c2 = fma(wb, p, a1[r]);
+                        if (mode == 2) {
+                            const float16 n = conv_row16(g2 + at, owb, OW, full, gbase + at + owb, total);
+                            c1 = fma(wb, n, c1);
+                            c2 = fma(wa, n, c2);
+                        }
+                        a0[r] = full ? c1 : select(a0[r], c1, valid);
+                        a1[r] = full ? c2 : select(a1[r], c2, valid);
+                    } else {
+                        const float16 c0 = fma(wa, p, a0[r]);
+                        const float16 cp = fma(wb, p, a1[r]);
+                        const float16 cm = fma(wc, p, a2[r]);
+                        a0[r] = full ? c0 : select(a0[r], c0, valid);
+                        a1[r] = full ? cp : select(a1[r], cp, valid);
+                        a2[r] = full ? cm : select(a2[r], cm, valid);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#define CONV_PX_TILE \
+    CONV_OUT_DIMS; \
+    const int OHW = OH * OW; \
+    const int HW = H * W; \
+    const int ncb = (W + 15) / 16; \
+    const int t = get_global_id(0); \
+    const int ci = get_global_id(1); \
+    const int b = get_global_id(2); \
+    if (t >= (H + CONV_VEC_PIX - 1) / CONV_VEC_PIX * ncb || b >= rows) { \
+        return; \
+    } \
+    const int ih0 = t / ncb * CONV_VEC_PIX; \
+    const int iw0 = t % ncb * 16; \
+    const int cin = C / G; \
+    const int cout = OC / G; \
+    const int grp = ci / cin; \
+    const int cl = ci - grp * cin; \
+    const int gg = b * (OC * OHW) + grp * cout * OHW; \
+    const int wg = grp * cout * cin * (KH * KW); \
+    const int nr = min(CONV_VEC_PIX, H - ih0); \
+    const int nc = min(16, W - iw0); \
+    float16 a0[CONV_VEC_PIX]; \
+    float16 a1[CONV_VEC_PIX]; \
+    float16 a2[CONV_VEC_PIX]; \
+    _Pragma("unroll") \
+    for (int r = 0; r < CONV_VEC_PIX; r++) { \
+        a0[r] = (float16)(0.0f); \
+        a1[r] = (float16)(0.0f); \
+        a2[r] = (float16)(0.0f); \
+    }
+
+/* Stores a tile's valid outputs through per-lane scalar code: out(e, l, r) with e the element index. */
+#define CONV_PX_STORE(STORE) \
+    for (int q = 0; q < nr; q++) { \
+        float t0[16]; \
+        float t1[16]; \
+        float t2[16]; \
+        vstore16(a0[q], 0, t0); \
+        vstore16(a1[q], 0, t1); \
+        vstore16(a2[q], 0, t2); \
+        for (int l = 0; l < nc; l++) { \
+            const int e = ci * HW + (ih0 + q) * W + iw0 + l; \
+            const int o = b * (C * HW) + e; \
+            STORE \
+        } \
+    }
+
+__kernel void conv_back_px(__global const float* restrict g, __global const float* restrict w,
+                           __global const float* restrict x, const int has_x, __global float* restrict r,
+                           const int rows, CONV_GEOMETRY)
+{
+    CONV_PX_TILE;
+    conv_px_chains(0, g + gg, g, w + wg, w, w, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH, PH, DH, DW, OH,
+                   OW, gg, rows * OC * OHW);
+    CONV_PX_STORE(r[o] = has_x ? x[o] * t0[l] : t0[l];)
+}
+
+__kernel void conv_back_signed_px(__global const float* restrict hp, __global const float* restrict hn,
+                                  const int has_n, __global const float* restrict u, __global const float* restrict v,
+                                  __global const float* restrict x, __global float* restrict r, const int rows,
+                                  CONV_GEOMETRY)
+{
+    CONV_PX_TILE;
+    if (has_n) {
+        conv_px_chains(2, hp + gg, hn + gg, u + wg, v + wg, u, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH,
+                       PH, DH, DW, OH, OW, gg, rows * OC * OHW);
+    } else {
+        conv_px_chains(1, hp + gg, hp, u + wg, v + wg, u, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH, PH,
+                       DH, DW, OH, OW, gg, rows * OC * OHW);
+    }
+    CONV_PX_STORE(r[o] = x[o] * (x[o] > 0.0f ? t0[l] : t1[l]);)
+}
+
+__kernel void conv_back_zbox_px(__global const float* restrict g, __global const float* restrict w,
+                                __global const float* restrict wpos, __global const float* restrict wneg,
+                                __global const float* restrict x, __global const float* restrict low,
+                                __global const float* restrict high, __global float* restrict r, const int rows,
+                                CONV_GEOMETRY)
+{
+    CONV_PX_TILE;
+    conv_px_chains(3, g + gg, g, w + wg, wpos + wg, wneg + wg, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH,
+                   PH, DH, DW, OH, OW, gg, rows * OC * OHW);
+    CONV_PX_STORE(r[o] = (x[o] * t0[l] - low[e] * t1[l]) - high[e] * t2[l];)
+}
