@@ -216,25 +216,29 @@ final class ChannelBackward {
      * time.
      */
     private void blockedSingles(int go, int grp, int y0, int y1, int t0, int wb) {
-        int rf = cols.rowFloats();
         int[] singles = cols.singles();
-        int so = cols.tiles().length * 16 * L;
         for (int j = 0; j < singles.length; j++) {
-            int xq = singles[j];
-            for (int y = y0; y < y1; y++) {
-                int k = grp * hi + y;
-                int u1 = Math.min(tt.sn[k][xq], t0 + KC);
-                int ao = (y - y0) * rf + so + j * 4 * L;
-                if (g.strideH() == 1 && y + 3 < y1 && tt.full(k, 4)) {
-                    if (t0 < u1) {
-                        plain4x4(hp, ub4, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0,
-                                u1, wb, acc, ao, L, rf);
-                    }
-                    y += 3;
-                } else if (t0 < u1) {
-                    plain1x4(hp, ub4, go + tt.sshift[k][xq], tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc,
-                            ao);
+            blockedSingle(go, grp, y0, y1, t0, wb, j);
+        }
+    }
+
+    /** As {@link #blockedSingles} for the {@code j}-th single column. */
+    private void blockedSingle(int go, int grp, int y0, int y1, int t0, int wb, int j) {
+        int rf = cols.rowFloats();
+        int so = cols.tiles().length * 16 * L;
+        int xq = cols.singles()[j];
+        for (int y = y0; y < y1; y++) {
+            int k = grp * hi + y;
+            int u1 = Math.min(tt.sn[k][xq], t0 + KC);
+            int ao = (y - y0) * rf + so + j * 4 * L;
+            if (g.strideH() == 1 && y + 3 < y1 && tt.full(k, 4)) {
+                if (t0 < u1) {
+                    plain4x4(hp, ub4, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb,
+                            acc, ao, L, rf);
                 }
+                y += 3;
+            } else if (t0 < u1) {
+                plain1x4(hp, ub4, go + tt.sshift[k][xq], tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc, ao);
             }
         }
     }

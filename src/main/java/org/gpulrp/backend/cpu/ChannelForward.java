@@ -226,26 +226,31 @@ final class ChannelForward {
      * tile (their tables are the same taps shifted by strideH input rows), the rest one pixel at a time.
      */
     private void blockedSingles(int xo, int grp, int y0, int y1, int t0, int wb) {
+        int[] singles = cols.singles();
+        for (int j = 0; j < singles.length; j++) {
+            blockedSingle(xo, grp, y0, y1, t0, wb, j);
+        }
+    }
+
+    /** As {@link #blockedSingles} for the {@code j}-th single column. */
+    private void blockedSingle(int xo, int grp, int y0, int y1, int t0, int wb, int j) {
         int sw = g.strideW();
         int rf = cols.rowFloats();
-        int[] singles = cols.singles();
         int so = cols.tiles().length * 16 * L;
-        for (int j = 0; j < singles.length; j++) {
-            int xq = singles[j];
-            for (int y = y0; y < y1; y++) {
-                int k = grp * oh + y;
-                int xb = xo + xq * sw - g.padW() + tt.sshift[k][xq];
-                int u1 = Math.min(tt.sn[k][xq], t0 + KC);
-                int ao = (y - y0) * rf + so + j * 4 * L;
-                if (y + 3 < y1 && tt.full(k, 4)) {
-                    if (t0 < u1) {
-                        plain4x4(x, up4, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb,
-                                acc, ao, L, rf);
-                    }
-                    y += 3;
-                } else if (t0 < u1) {
-                    plain1x4(x, up4, xb, tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc, ao);
+        int xq = cols.singles()[j];
+        for (int y = y0; y < y1; y++) {
+            int k = grp * oh + y;
+            int xb = xo + xq * sw - g.padW() + tt.sshift[k][xq];
+            int u1 = Math.min(tt.sn[k][xq], t0 + KC);
+            int ao = (y - y0) * rf + so + j * 4 * L;
+            if (y + 3 < y1 && tt.full(k, 4)) {
+                if (t0 < u1) {
+                    plain4x4(x, up4, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc, ao,
+                            L, rf);
                 }
+                y += 3;
+            } else if (t0 < u1) {
+                plain1x4(x, up4, xb, tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc, ao);
             }
         }
     }

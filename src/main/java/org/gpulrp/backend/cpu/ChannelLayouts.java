@@ -57,8 +57,8 @@ final class ChannelLayouts {
     }
 
     /**
-     * The offset to add to a {@link ChannelTaps.RowTables#w4} entry of group {@code grp} to address channel block {@code c0}
-     * (a multiple of 4L) in a {@link #blocks4} layout.
+     * The offset to add to a {@link ChannelTaps.RowTables#w4} entry of group {@code grp} to address channel block
+     * {@code c0} (a multiple of 4L) in a {@link #blocks4} layout.
      */
     static int block4Base(int grp, int c0, int taps, int channels) {
         int nb = channels / (4 * L);
