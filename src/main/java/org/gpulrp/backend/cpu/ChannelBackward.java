@@ -13,7 +13,7 @@ import static org.gpulrp.backend.cpu.ChannelKernels.plain4x4;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.backend.cpu.ChannelTaps.Cols;
 import org.gpulrp.backend.cpu.ChannelTaps.RowTables;
 

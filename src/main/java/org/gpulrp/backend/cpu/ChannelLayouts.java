@@ -1,7 +1,7 @@
 package org.gpulrp.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 
 /**
  * The weight layouts of {@link ChannelConv}, where a tap's channels are contiguous so that one vector load reads L

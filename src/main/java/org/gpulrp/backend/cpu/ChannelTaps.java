@@ -1,7 +1,7 @@
 package org.gpulrp.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import org.gpulrp.backend.ConvGeometry;
+import org.gpulrp.model.ConvGeometry;
 
 /**
  * The tap tables of {@link ChannelConv}: which taps reach a pixel, in the contract's order, as input (or relevance)
