@@ -96,16 +96,25 @@ final class GoldenFixtures {
 
     /** Non-blank, non-comment lines split on whitespace, each checked to have {@code columns} fields. */
     static List<String[]> table(String name, int columns) {
+        return table(resource(name), columns);
+    }
+
+    /**
+     * The rows of a whitespace-separated table file (blank lines and {@code #} comments skipped), each of
+     * {@code columns} fields.
+     */
+    static List<String[]> table(Path file, int columns) {
         List<String[]> rows = new ArrayList<>();
         try {
-            for (String line : Files.readAllLines(resource(name), StandardCharsets.UTF_8)) {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 String t = line.strip();
                 if (t.isEmpty() || t.startsWith("#")) {
                     continue;
                 }
                 String[] f = t.split("\\s+");
                 if (f.length != columns) {
-                    throw new IllegalStateException(name + ": expected " + columns + " columns in: " + line);
+                    throw new IllegalStateException(file.getFileName() + ": expected " + columns + " columns in: "
+                            + line);
                 }
                 rows.add(f);
             }

@@ -4,12 +4,8 @@ package org.gpulrp.golden;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -132,23 +128,7 @@ final class ZennitGolden {
     }
 
     private static List<String[]> table(String name, int columns) {
-        List<String[]> rows = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(resource(name), StandardCharsets.UTF_8)) {
-                String t = line.strip();
-                if (t.isEmpty() || t.startsWith("#")) {
-                    continue;
-                }
-                String[] f = t.split("\\s+");
-                if (f.length != columns) {
-                    throw new IllegalStateException("zennit/" + name + ": expected " + columns + " fields: " + line);
-                }
-                rows.add(f);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return rows;
+        return GoldenFixtures.table(resource(name), columns);
     }
 
     static synchronized Map<String, Model> models() {
