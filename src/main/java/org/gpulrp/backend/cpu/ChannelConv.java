@@ -38,8 +38,8 @@ final class ChannelConv {
      * Forward: {@code out = chain + bias}; with {@code v} given, the sign-split pair ({@code outP} from u where x > 0
      * else v, {@code outN} the other way), else the plain map with {@code u} as the weight.
      */
-    static void forward(float[] x, ConvWeights u, ConvWeights v, float[] biasP, float[] biasN, float[] outP, float[] outN,
-                        int r0, int r1, ConvGeometry g) {
+    static void forward(float[] x, ConvWeights u, ConvWeights v, float[] biasP, float[] biasN, float[] outP,
+                        float[] outN, int r0, int r1, ConvGeometry g) {
         new ChannelForward(x, u, v, biasP, biasN, outP, outN, g).samples(r0, r1);
     }
 
