@@ -4,8 +4,9 @@
  *   *_vec    channels in float16 lanes x CONV_VEC_PIX pixels per work-item, CONV_VEC_OCV float16 blocks per
  *            work-item in the one-chain kernels (conv_fwd_vec, conv_signed_p_vec: conv_signed without outN,
  *            conv_zbox_vec, conv_back_vec) and in conv_back_signed_vec (with CONV_PIX2 pixels, so the register
- *            tile stays the same), one in the others; the weights are first re-arranged by conv_arrange into a
- *            scratch buffer so one tap's channels are contiguous; pixel tiles whose taps all fall inside the input
+ *            tile stays the same), one in the others; the weights are read as conv_arrange arranged them, so one
+ *            tap's channels are contiguous (once per prepared weight combination, kept on the device with the
+ *            weights; per call only for weights nobody prepared); pixel tiles whose taps all fall inside the input
  *            run without bounds checks. Used where a group has at least conv.vec.min channels (output channels
  *            forward, input channels backward).
  *   The pixel-lane backprojections (*_px, for few input channels) are in conv_pixels.cl.
@@ -22,8 +23,9 @@
  * kernels over output channels of one group and output pixels (flattened oh*OW + ow), the backward kernels over
  * input channels of one group and input pixels. Each lane of each pixel is one output with its own chain, in the
  * simple kernels' order; a tap outside the input is skipped for the whole vector of that pixel (every lane shares
- * the pixel). The weights are first arranged by conv_arrange into a scratch buffer so that the 16 channels of one
- * tap are contiguous; lanes past the group's channel count read zero weights and are never stored.
+ * the pixel). The weights are read arranged by conv_arrange (Backend.prepareConv: once, kept with the weights) so
+ * that the 16 channels of one tap are contiguous; lanes past the group's channel count read zero weights and are
+ * never stored.
  * Global (ceil(pixels / CONV_VEC_PIX) rounded up to the local size, G * ceil(channels per group / 16), B).
  */
 #ifndef CONV_VEC_PIX
@@ -220,7 +222,7 @@ LRP_INLINE void conv_signed_chains(const __global float* restrict xg, const __gl
     }
 }
 
-/* ut, vt: u and v arranged (forward), at offsets 0 and vt_off of one scratch buffer. */
+/* ut, vt: u and v arranged (forward), at offsets 0 and vt_off of one buffer. */
 __kernel void conv_signed_vec(__global const float* restrict x, __global const float* restrict wt,
                               const int vt_off, __global const float* restrict biasP, const int has_bp,
                               __global const float* restrict biasN, const int has_bn,
@@ -503,7 +505,7 @@ LRP_INLINE void conv_back_signed_chains(const __global float* restrict hps, cons
     }
 }
 
-/* ut, vt: u and v arranged (backward), at offsets 0 and vt_off of one scratch buffer. */
+/* ut, vt: u and v arranged (backward), at offsets 0 and vt_off of one buffer. */
 __kernel void conv_back_signed_vec(__global const float* restrict hp, __global const float* restrict hn,
                                    const int has_n, __global const float* restrict wt, const int vt_off,
                                    __global const float* restrict x, __global float* restrict r, const int rows,
@@ -590,7 +592,7 @@ LRP_INLINE void conv_back_zbox_chains(const __global float* restrict gs, const _
     }
 }
 
-/* wt: w, wpos, wneg arranged (backward), at offsets 0, arr and 2*arr of one scratch buffer. */
+/* wt: w, wpos, wneg arranged (backward), at offsets 0, arr and 2*arr of one buffer. */
 __kernel void conv_back_zbox_vec(__global const float* restrict g, __global const float* restrict wt,
                                  const int arr, __global const float* restrict x, __global const float* restrict low,
                                  __global const float* restrict high, __global float* restrict r, const int rows,

@@ -180,6 +180,36 @@ public interface Backend extends AutoCloseable {
     void convBackprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low, Buffer high,
                              Buffer r, int rows, ConvGeometry geometry);
 
+    /**
+     * Prepares weight buffers for a convolution primitive they will be passed to for the rest of their life: the
+     * explainer calls it once per combination, at build time, right after it made the buffers (docs/DESIGN.md section
+     * 4.1, "prepared weights"). {@code weights} are the primitive's weight arguments in its order ({@code op}'s
+     * {@link Op#weightArguments()} of them: {@code w}; {@code u, v}; {@code w, wpos, wneg}) and {@code g} its
+     * geometry. The backend may attach to the buffers the layouts its kernels read for that call (packed strips on
+     * the CPU, arranged device copies on OpenCL), which it releases when a buffer is closed; the buffers are then
+     * sealed: a later {@link #write} to one, or its use as a primitive's output, fails. A call with buffers nobody
+     * prepared gives the same bits (its layouts are derived for that call). Preparing again is harmless. The default
+     * prepares nothing.
+     *
+     * @throws InvalidArgumentException where {@code op} is not a convolution primitive or the weights do not match it
+     */
+    default void prepareConv(Op op, ConvGeometry g, Buffer... weights) {
+        checkPrepareConv(op, g, weights);
+    }
+
+    /** Checks {@link #prepareConv}'s arguments that do not depend on the backend. */
+    static void checkPrepareConv(Op op, ConvGeometry g, Buffer... weights) {
+        InvalidArgumentException.check(op != null && op.family() == Op.Family.CONV, "op",
+                "must be a convolution primitive, got " + op);
+        InvalidArgumentException.check(g != null, "g", "must not be null");
+        InvalidArgumentException.check(weights != null && weights.length == op.weightArguments(), "weights",
+                op + " takes " + op.weightArguments() + " weight arrays, got "
+                + (weights == null ? "none" : weights.length));
+        for (int k = 0; k < weights.length; k++) {
+            InvalidArgumentException.check(weights[k] != null, "weights", "weight " + k + " is null");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ pooling
 
     /**

@@ -192,6 +192,14 @@ public enum Op {
     }
 
     /**
+     * The weight arrays a call takes (dense and convolution primitives; 0 for the others), in the order of the
+     * {@link Backend} method's arguments: what {@link Backend#prepareConv} is given.
+     */
+    public int weightArguments() {
+        return family == Family.DENSE || family == Family.CONV ? touched.weights() : 0;
+    }
+
+    /**
      * The op whose kernels run this one where a kernel variant has none of its own: {@link #CONV_SIGNED} for
      * {@link #CONV_SIGNED_P} (only the vector variant has {@code conv_signed_p_vec}), the op itself otherwise.
      */

@@ -42,6 +42,8 @@ final class BoxPlan extends LinearPlan {
         wPos = step.keep(step.be.allocate(n));
         wNeg = step.keep(step.be.allocate(n));
         step.be.splitSign(step.w, wPos, wNeg, n);
+        step.prepareWeights(LinearStep.Use.FORWARD_ZBOX, step.wt);
+        step.prepareWeights(LinearStep.Use.BACKPROJECT_ZBOX, step.w, wPos, wNeg);
         low = step.keep(step.be.upload(step.expandBounds(rule, true)));
         high = step.keep(step.be.upload(step.expandBounds(rule, false)));
         if (step.rawBias) {

@@ -3,6 +3,7 @@ package org.gpulrp.internal;
 import java.util.Arrays;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.Op;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.rules.Rule;
@@ -15,6 +16,8 @@ import org.gpulrp.rules.ZBox;
  */
 final class ConvStep extends LinearStep {
     private final ConvGeometry g;
+    /** The geometry of {@link #backprojectStacked}: the outputs doubled. */
+    private final ConvGeometry stacked;
 
     /** @param rawBias the bias enters every modified forward pass unchanged (Zennit's merged-BatchNorm bias) */
     ConvStep(Backend be, String name, Conv2d layer, Rule rule, boolean rawBias) {
@@ -30,6 +33,8 @@ final class ConvStep extends LinearStep {
                      boolean rawBias) {
         super(be, name, g.inSize(), g.outSize(), rule, g.inChannels(), rawBias);
         this.g = g;
+        this.stacked = new ConvGeometry(g.inChannels(), g.inH(), g.inW(), 2 * g.outChannels(), g.kernelH(),
+                g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), 1);
         prepare(weight, bias);
     }
 
@@ -40,9 +45,22 @@ final class ConvStep extends LinearStep {
 
     @Override
     protected void backprojectStacked(Buffer gr, Buffer wStacked, Buffer x, Buffer r, int rows) {
-        ConvGeometry g2 = new ConvGeometry(g.inChannels(), g.inH(), g.inW(), 2 * g.outChannels(), g.kernelH(),
-                g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), 1);
-        be.convBackproject(gr, wStacked, x, r, rows, g2);
+        be.convBackproject(gr, wStacked, x, r, rows, stacked);
+    }
+
+    /** The backend prepares the weights for the conv primitive each use runs (its layouts, its arranged copies). */
+    @Override
+    protected void prepareWeights(Use use, Buffer... weights) {
+        switch (use) {
+            case FORWARD -> be.prepareConv(Op.CONV, g, weights);
+            case FORWARD_SIGNED -> be.prepareConv(Op.CONV_SIGNED, g, weights);
+            case FORWARD_SIGNED_P -> be.prepareConv(Op.CONV_SIGNED_P, g, weights);
+            case FORWARD_ZBOX -> be.prepareConv(Op.CONV_ZBOX, g, weights);
+            case BACKPROJECT -> be.prepareConv(Op.CONV_BACKPROJECT, g, weights);
+            case BACKPROJECT_SIGNED -> be.prepareConv(Op.CONV_BACKPROJECT_SIGNED, g, weights);
+            case BACKPROJECT_ZBOX -> be.prepareConv(Op.CONV_BACKPROJECT_ZBOX, g, weights);
+            case BACKPROJECT_STACKED -> be.prepareConv(Op.CONV_BACKPROJECT, stacked, weights);
+        }
     }
 
     @Override

@@ -4,7 +4,7 @@ import org.gpulrp.backend.Buffer;
 
 /**
  * LRP-epsilon (LRP-0 with epsilon 0): the denominator is the layer's own forward output {@code z}, so nothing is
- * prepared; {@code g = R / stab(z)}, {@code R_in = x * (W g)}.
+ * derived (the weight is prepared for the backprojection); {@code g = R / stab(z)}, {@code R_in = x * (W g)}.
  */
 final class EpsilonPlan extends LinearPlan {
 
@@ -14,6 +14,7 @@ final class EpsilonPlan extends LinearPlan {
 
     @Override
     void prepare(LinearStep step, float[] wf, float[] bf) {
+        step.prepareWeights(LinearStep.Use.BACKPROJECT, step.w);
     }
 
     @Override

@@ -51,6 +51,7 @@ final class FixedDenominatorPlan extends LinearPlan {
         Buffer[] f = step.fixedDenominators(wf, denominatorBias(step, bf), square);
         weight = step.keep(f[0]);
         denominator = step.keep(f[1]);
+        step.prepareWeights(LinearStep.Use.BACKPROJECT, weight);
     }
 
     @Override

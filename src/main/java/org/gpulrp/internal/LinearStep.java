@@ -48,6 +48,7 @@ abstract class LinearStep {
     protected final void prepare(float[] wf, float[] bf) {
         try {
             uploadWeights(wf);
+            prepareWeights(Use.FORWARD, wt);
             this.bias = keep(be.upload(bf));
             plan.prepare(this, wf, bf);
         } catch (RuntimeException e) {
@@ -58,6 +59,38 @@ abstract class LinearStep {
 
     /** Sets {@link #w} and {@link #wt} (through {@link #keep}). */
     protected abstract void uploadWeights(float[] wf);
+
+    /**
+     * The step's maps a weight buffer (or a pair or triple of them, in the map's argument order) is passed to: what
+     * {@link #prepareWeights} prepares it for.
+     */
+    enum Use {
+        /** {@link #forwardMap}. */
+        FORWARD,
+        /** {@link #forwardSigned} with both outputs. */
+        FORWARD_SIGNED,
+        /** {@link #forwardSigned} without the negative output. */
+        FORWARD_SIGNED_P,
+        /** {@link #forwardZBox}. */
+        FORWARD_ZBOX,
+        /** {@link #backprojectMap}. */
+        BACKPROJECT,
+        /** {@link #backprojectSignedMap}. */
+        BACKPROJECT_SIGNED,
+        /** {@link #backprojectZBoxMap}: {@code (w, wpos, wneg)}. */
+        BACKPROJECT_ZBOX,
+        /** {@link #backprojectStacked}. */
+        BACKPROJECT_STACKED
+    }
+
+    /**
+     * Asks the backend, once, at build time, to prepare {@code weights} for {@code use} (docs/DESIGN.md section 4.1,
+     * "prepared weights"): the step and its plan call it right after they made the buffers, for every map they will
+     * pass them to. The backend keeps the layouts with the buffers (closed with the step, through {@link #keep}) and
+     * seals them. Dense layers read their weights as uploaded: nothing to prepare.
+     */
+    protected void prepareWeights(Use use, Buffer... weights) {
+    }
 
     /** Same-layout variants: {@code wt} is {@code w} for convolutions, so one derivation serves both. */
     final boolean sharedLayout() {

@@ -140,6 +140,26 @@ final class SignSplitPlan extends LinearPlan {
             step.be.copyRows(wp, n, 0, wStacked, 2 * n, 0, n, 1);
             step.be.copyRows(wn, n, 0, wStacked, 2 * n, n, n, 1);
         }
+        prepareWeights(step);
+    }
+
+    /**
+     * Prepares the weights for the maps the relevance pass now takes (the path is decided here, at build time;
+     * preparing a path again, when tests switch back and forth, adds nothing).
+     */
+    private void prepareWeights(LinearStep step) {
+        if (plusShortcut) {
+            step.prepareWeights(LinearStep.Use.FORWARD, wpForward);
+            step.prepareWeights(LinearStep.Use.BACKPROJECT, wp);
+        } else if (stackShortcut) {
+            step.prepareWeights(LinearStep.Use.FORWARD, wpForward);
+            step.prepareWeights(LinearStep.Use.FORWARD, wnForward);
+            step.prepareWeights(LinearStep.Use.BACKPROJECT_STACKED, wStacked);
+        } else {
+            step.prepareWeights(twoSided ? LinearStep.Use.FORWARD_SIGNED : LinearStep.Use.FORWARD_SIGNED_P,
+                    wpForward, wnForward);
+            step.prepareWeights(LinearStep.Use.BACKPROJECT_SIGNED, wp, wn);
+        }
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.gpulrp.testing;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.Op;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.PoolGeometry;
 
@@ -37,6 +38,11 @@ public abstract class DelegatingBackend implements Backend {
     @Override
     public void read(Buffer src, float[] dst, int dstOff, int length) {
         inner.read(src, dst, dstOff, length);
+    }
+
+    @Override
+    public void prepareConv(Op op, ConvGeometry g, Buffer... weights) {
+        inner.prepareConv(op, g, weights);
     }
 
     @Override

@@ -49,7 +49,7 @@ final class ChannelBackward {
     private final float[] acc;
     private final float[] ub4;
 
-    ChannelBackward(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, ConvGeometry g) {
+    ChannelBackward(float[] hp, float[] hn, ConvWeights u, ConvWeights v, float[] x, float[] r, ConvGeometry g) {
         this.hp = hp;
         this.hn = hn;
         this.x = x;
@@ -68,6 +68,19 @@ final class ChannelBackward {
         cols = Cols.of(wi, xq -> ChannelTaps.interiorBackward(xq, g));
         acc = tt.size > KC ? new float[ChannelConv.blockRows(wi) * cols.rowFloats()] : null;
         ub4 = acc != null && vb == null ? ChannelLayouts.backwardLayout4(u, g) : null;
+    }
+
+    /**
+     * Makes the layouts a call with weights {@code u} (and {@code v}, for the sign-split pair) reads, as the
+     * constructor asks for them: what {@link CpuBackend#prepareConv} keeps with the buffers.
+     */
+    static void prepare(ConvWeights u, ConvWeights v, ConvGeometry g) {
+        ChannelLayouts.backwardLayout(u, g);
+        if (v != null) {
+            ChannelLayouts.backwardLayout(v, g);
+        } else if (g.outChannels() / g.groups() * g.kernelH() * g.kernelW() > KC) {
+            ChannelLayouts.backwardLayout4(u, g); // the constructor's tt.size > KC
+        }
     }
 
     /** Samples {@code [r0, r1)} in chunks whose relevances stay in cache, channel blocks inside. */

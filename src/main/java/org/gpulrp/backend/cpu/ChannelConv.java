@@ -7,8 +7,8 @@ import org.gpulrp.model.ConvGeometry;
 /**
  * Convolution kernels with the vector lanes over channels: the forward map keeps L output channels of one output
  * pixel per accumulator, the backprojection L input channels of one input pixel, four pixels at a time. The weights
- * are read in packed layouts where a tap's L channels are contiguous, made once per weight array and kept while the
- * array is unchanged ({@link Packs}). Every output is still one fma chain in the contract's order, (input channel,
+ * are read in packed layouts where a tap's L channels are contiguous, prepared once with the weight buffer or made
+ * for the call ({@link ConvWeights}). Every output is still one fma chain in the contract's order, (input channel,
  * kernel row, kernel column) forward and (output channel, kernel row, kernel column) backward, with taps in the
  * padding skipped. Used where a group's channel count is a multiple of L.
  *
@@ -38,8 +38,8 @@ final class ChannelConv {
      * Forward: {@code out = chain + bias}; with {@code v} given, the sign-split pair ({@code outP} from u where x > 0
      * else v, {@code outN} the other way), else the plain map with {@code u} as the weight.
      */
-    static void forward(float[] x, float[] u, float[] v, float[] biasP, float[] biasN, float[] outP, float[] outN,
-                        int r0, int r1, ConvGeometry g) {
+    static void forward(float[] x, ConvWeights u, ConvWeights v, float[] biasP, float[] biasN, float[] outP,
+                        float[] outN, int r0, int r1, ConvGeometry g) {
         new ChannelForward(x, u, v, biasP, biasN, outP, outN, g).samples(r0, r1);
     }
 
@@ -47,7 +47,7 @@ final class ChannelConv {
      * Backprojection: the plain map ({@code v == null}: {@code c = chain(u, hp)}, {@code r = x == null ? c : x c})
      * or the sign-split one ({@code c1 = u hp [+ v hn]}, {@code c2 = v hp [+ u hn]}, {@code r = x (x > 0 ? c1 : c2)}).
      */
-    static void backward(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0, int r1,
+    static void backward(float[] hp, float[] hn, ConvWeights u, ConvWeights v, float[] x, float[] r, int r0, int r1,
                          ConvGeometry g) {
         new ChannelBackward(hp, hn, u, v, x, r, g).samples(r0, r1);
     }

@@ -49,7 +49,7 @@ final class ChannelForward {
     private final float[] acc;
     private final float[] up4;
 
-    ChannelForward(float[] x, float[] u, float[] v, float[] biasP, float[] biasN, float[] outP, float[] outN,
+    ChannelForward(float[] x, ConvWeights u, ConvWeights v, float[] biasP, float[] biasN, float[] outP, float[] outN,
                    ConvGeometry g) {
         this.x = x;
         this.biasP = biasP;
@@ -70,6 +70,19 @@ final class ChannelForward {
         cols = Cols.of(ow, xq -> ChannelTaps.interiorForward(xq, g));
         acc = tt.size > KC ? new float[ChannelConv.blockRows(ow) * cols.rowFloats()] : null;
         up4 = acc != null && vp == null ? ChannelLayouts.forwardLayout4(u, g) : null;
+    }
+
+    /**
+     * Makes the layouts a call with weights {@code u} (and {@code v}, for the sign-split pair) reads, as the
+     * constructor asks for them: what {@link CpuBackend#prepareConv} keeps with the buffers.
+     */
+    static void prepare(ConvWeights u, ConvWeights v, ConvGeometry g) {
+        ChannelLayouts.forwardLayout(u, g);
+        if (v != null) {
+            ChannelLayouts.forwardLayout(v, g);
+        } else if (g.inChannels() / g.groups() * g.kernelH() * g.kernelW() > KC) {
+            ChannelLayouts.forwardLayout4(u, g); // the constructor's tt.size > KC
+        }
     }
 
     /**

@@ -7,7 +7,8 @@ import org.gpulrp.model.ConvGeometry;
  * The weight layouts of {@link ChannelConv}, where a tap's channels are contiguous so that one vector load reads L
  * of them: the forward layout ({@code [group][tap][output channel]}), the backprojection layout
  * ({@code [group][output channel, kernel row, kernel column][input channel]}), and their K-blocked forms in blocks of
- * four vectors. Each is made once per weight array and kept while the array is unchanged ({@link Packs}).
+ * four vectors. Each is read from the weights' prepared layouts, or made once for the call where the buffer was not
+ * prepared ({@link ConvWeights}).
  */
 final class ChannelLayouts {
     private static final int L = FloatVector.SPECIES_PREFERRED.length();
@@ -15,14 +16,14 @@ final class ChannelLayouts {
     private ChannelLayouts() {
     }
 
-    /** The forward layout of {@code w}, packed once while {@code w} is unchanged ({@link Packs}). */
-    static float[] forwardLayout(float[] w, ConvGeometry g) {
-        return Packs.get(w, java.util.List.of("channel-forward", g), () -> packForward(w, g));
+    /** The forward layout of {@code w}. */
+    static float[] forwardLayout(ConvWeights w, ConvGeometry g) {
+        return w.layout(java.util.List.of("channel-forward", g), () -> packForward(w.data, g));
     }
 
-    /** The backprojection layout of {@code w}, packed once while {@code w} is unchanged ({@link Packs}). */
-    static float[] backwardLayout(float[] w, ConvGeometry g) {
-        return Packs.get(w, java.util.List.of("channel-backward", g), () -> packBackward(w, g));
+    /** The backprojection layout of {@code w}. */
+    static float[] backwardLayout(ConvWeights w, ConvGeometry g) {
+        return w.layout(java.util.List.of("channel-backward", g), () -> packBackward(w.data, g));
     }
 
     /**
@@ -30,14 +31,14 @@ final class ChannelLayouts {
      * contiguous (the plain layout strides a block's taps by all the group's channels: 2 KiB apart at 512 channels,
      * which the prefetcher and the TLB followed poorly). Whole blocks only.
      */
-    static float[] forwardLayout4(float[] w, ConvGeometry g) {
-        return Packs.get(w, java.util.List.of("channel-forward-4", g), () -> blocks4(forwardLayout(w, g),
+    static float[] forwardLayout4(ConvWeights w, ConvGeometry g) {
+        return w.layout(java.util.List.of("channel-forward-4", g), () -> blocks4(forwardLayout(w, g),
                 g.groups(), g.inChannels() / g.groups() * g.kernelH() * g.kernelW(), g.outChannels() / g.groups()));
     }
 
     /** As {@link #forwardLayout4} for the backprojection: {@code [group][block of 4L input channels][tap][4L]}. */
-    static float[] backwardLayout4(float[] w, ConvGeometry g) {
-        return Packs.get(w, java.util.List.of("channel-backward-4", g), () -> blocks4(backwardLayout(w, g),
+    static float[] backwardLayout4(ConvWeights w, ConvGeometry g) {
+        return w.layout(java.util.List.of("channel-backward-4", g), () -> blocks4(backwardLayout(w, g),
                 g.groups(), g.outChannels() / g.groups() * g.kernelH() * g.kernelW(), g.inChannels() / g.groups()));
     }
 

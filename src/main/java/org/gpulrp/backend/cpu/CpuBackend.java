@@ -14,6 +14,7 @@ import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.Op;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.PoolGeometry;
 
@@ -105,11 +106,47 @@ public final class CpuBackend implements Backend {
         return b == null ? null : ((CpuBuffer) b).data;
     }
 
-    /** Marks arrays about to be written: layouts derived from them ({@link Packs}) are dropped. */
-    private static void writes(float[]... outs) {
-        for (float[] o : outs) {
-            Packs.invalidate(o);
+    /**
+     * Checks that buffers about to be written (by {@code write} or as a primitive's output) are not sealed: a
+     * prepared buffer's layouts ({@link #prepareConv}) must stay those of its contents.
+     */
+    private static void writes(Buffer... outs) {
+        for (Buffer o : outs) {
+            if (o instanceof CpuBuffer c && c.sealed()) {
+                throw new InvalidArgumentException("output", "the buffer is a prepared weight buffer (sealed by "
+                        + "prepareConv): it cannot be written");
+            }
         }
+    }
+
+    /**
+     * Makes, once, the packed layouts the convolution kernels read for {@code op}, {@code g} and these weights (none
+     * for the scalar kernels, nor for geometries the channel-lane kernels do not run), keeps them with the buffers
+     * until they are closed, and seals the buffers.
+     */
+    @Override
+    public void prepareConv(Op op, ConvGeometry g, Buffer... weights) {
+        checkOpen();
+        Backend.checkPrepareConv(op, g, weights);
+        ConvWeights[] ws = new ConvWeights[weights.length];
+        for (int k = 0; k < ws.length; k++) {
+            need(weights[k], "weights", g.weightSize());
+            ws[k] = ConvWeights.of((CpuBuffer) weights[k]);
+        }
+        conv.prepare(op, g, ws);
+        for (int k = 0; k < ws.length; k++) {
+            ((CpuBuffer) weights[k]).prepare(ws[k].made());
+        }
+    }
+
+    /** A convolution call's view of weight buffer {@code b} (named {@code name}), checked as {@link #need} does. */
+    private static ConvWeights cw(Buffer b, String name, ConvGeometry g) {
+        need(b, name, g.weightSize());
+        return ConvWeights.of((CpuBuffer) b);
+    }
+
+    private static ConvWeights cw(Buffer w, ConvGeometry g) {
+        return cw(w, "w", g);
     }
 
     @Override
@@ -127,7 +164,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void write(Buffer dst, float[] src, int srcOff, int length) {
         checkOpen();
-        writes(a(dst));
+        writes(dst);
         System.arraycopy(src, srcOff, a(dst), 0, length);
     }
 
@@ -213,7 +250,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void linear(Buffer x, Buffer wt, Buffer bias, Buffer z, int rows, int in, int out) {
         float[] xa = a(x), wa = a(wt), ba = a(bias), za = a(z);
-        writes(za);
+        writes(z);
         parallelRowsOrColumns(rows, out, in, (r0, r1, c0, c1) -> kernels.linear(xa, wa, ba, za, r0, r1, in, out, c0,
                 c1));
     }
@@ -222,7 +259,7 @@ public final class CpuBackend implements Backend {
     public void linearSigned(Buffer x, Buffer ut, Buffer vt, Buffer biasP, Buffer biasN, Buffer outP, Buffer outN,
                              int rows, int in, int out) {
         float[] xa = a(x), ua = a(ut), va = a(vt), bp = a(biasP), bn = a(biasN), op = a(outP), on = a(outN);
-        writes(op, on);
+        writes(outP, outN);
         parallelRows(rows, 2L * in * out, (r0, r1) -> kernels.linearSigned(xa, ua, va, bp, bn, op, on, r0, r1, in,
                 out));
     }
@@ -230,14 +267,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void linearZBox(Buffer x, Buffer wt, Buffer low, Buffer high, Buffer d, int rows, int in, int out) {
         float[] xa = a(x), wa = a(wt), lo = a(low), hi = a(high), da = a(d);
-        writes(da);
+        writes(d);
         parallelRows(rows, (long) in * out, (r0, r1) -> kernels.linearZBox(xa, wa, lo, hi, da, r0, r1, in, out));
     }
 
     @Override
     public void relu(Buffer in, Buffer out, int length) {
         float[] s = a(in), d = a(out);
-        writes(d);
+        writes(out);
         parallelRows(length, 1, (k0, k1) -> kernels.relu(s, d, k0, k1));
     }
 
@@ -245,7 +282,7 @@ public final class CpuBackend implements Backend {
     public void splitSign(Buffer w, Buffer pos, Buffer neg, int length) {
         checkOpen();
         float[] s = a(w), p = a(pos), n = a(neg);
-        writes(p, n);
+        writes(pos, neg);
         for (int k = 0; k < length; k++) {
             float v = s[k];
             p[k] = v > 0 ? v : 0f;
@@ -257,7 +294,7 @@ public final class CpuBackend implements Backend {
     public void gammaWeights(Buffer w, float gamma, Buffer wp, Buffer wn, int length) {
         checkOpen();
         float[] s = a(w), p = a(wp), n = a(wn);
-        writes(p, n);
+        writes(wp, wn);
         for (int k = 0; k < length; k++) {
             float v = s[k];
             p[k] = v > 0 ? Math.fma(gamma, v, v) : v;
@@ -268,7 +305,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void normalize(Buffer r, Buffer d, int dRowStride, float eps, Buffer g, int rows, int out) {
         float[] ra = a(r), da = a(d), ga = a(g);
-        writes(ga);
+        writes(g);
         parallelRows(rows, out, (r0, r1) -> kernels.normalize(ra, da, dRowStride, eps, ga, r0, r1, out));
     }
 
@@ -276,7 +313,7 @@ public final class CpuBackend implements Backend {
     public void normalizeSigned(Buffer r, Buffer z, Buffer p, Buffer n, float eps, float scaleP, float scaleN,
                                 boolean gammaMask, Buffer hp, Buffer hn, int rows, int out) {
         float[] ra = a(r), za = a(z), pa = a(p), na = a(n), hpa = a(hp), hna = a(hn);
-        writes(hpa, hna);
+        writes(hp, hn);
         parallelRows(rows, out, (r0, r1) -> kernels.normalizeSigned(ra, za, pa, na, eps, scaleP, scaleN, gammaMask,
                 hpa, hna, r0 * out, r1 * out));
     }
@@ -284,7 +321,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void backproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, int out, int in) {
         float[] ga = a(g), wa = a(w), xa = a(x), ra = a(r);
-        writes(ra);
+        writes(r);
         parallelRowsOrColumns(rows, in, out, (r0, r1, c0, c1) -> kernels.backproject(ga, wa, xa, ra, r0, r1, out, in,
                 c0, c1));
     }
@@ -293,7 +330,7 @@ public final class CpuBackend implements Backend {
     public void backprojectSigned(Buffer hp, Buffer hn, Buffer u, Buffer v, Buffer x, Buffer r, int rows, int out,
                                   int in) {
         float[] hpa = a(hp), hna = a(hn), ua = a(u), va = a(v), xa = a(x), ra = a(r);
-        writes(ra);
+        writes(r);
         parallelRows(rows, 4L * in * out, (r0, r1) -> kernels.backprojectSigned(hpa, hna, ua, va, xa, ra, r0, r1,
                 out, in));
     }
@@ -302,7 +339,7 @@ public final class CpuBackend implements Backend {
     public void backprojectZBox(Buffer g, Buffer w, Buffer wpos, Buffer wneg, Buffer x, Buffer low, Buffer high,
                                 Buffer r, int rows, int out, int in) {
         float[] ga = a(g), wa = a(w), pa = a(wpos), na = a(wneg), xa = a(x), lo = a(low), hi = a(high), ra = a(r);
-        writes(ra);
+        writes(r);
         parallelRows(rows, 3L * in * out, (r0, r1) -> kernels.backprojectZBox(ga, wa, pa, na, xa, lo, hi, ra, r0,
                 r1, out, in));
     }
@@ -333,10 +370,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv(Buffer x, Buffer w, Buffer bias, Buffer z, int rows, ConvGeometry g) {
         rowsOk(rows);
-        float[] xa = need(x, "x", (long) rows * g.inSize()), wa = need(w, "w", g.weightSize());
+        float[] xa = need(x, "x", (long) rows * g.inSize());
+        ConvWeights cw = cw(w, g);
         float[] ba = opt(bias, "bias", g.outChannels()), za = need(z, "z", (long) rows * g.outSize());
-        writes(za);
-        parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.conv(xa, wa, ba, za, r0, r1, g));
+        writes(z);
+        parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.conv(xa, cw, ba, za, r0, r1, g));
     }
 
     @Override
@@ -344,11 +382,12 @@ public final class CpuBackend implements Backend {
                            int rows, ConvGeometry g) {
         rowsOk(rows);
         long o = (long) rows * g.outSize();
-        float[] xa = need(x, "x", (long) rows * g.inSize()), ua = need(u, "u", g.weightSize());
-        float[] va = need(v, "v", g.weightSize()), bp = opt(biasP, "biasP", g.outChannels());
+        float[] xa = need(x, "x", (long) rows * g.inSize());
+        ConvWeights cu = cw(u, "u", g), cv = cw(v, "v", g);
+        float[] bp = opt(biasP, "biasP", g.outChannels());
         float[] bn = opt(biasN, "biasN", g.outChannels()), op = need(outP, "outP", o), on = opt(outN, "outN", o);
-        writes(op, on);
-        parallelRows(rows, 2L * g.outSize() * g.taps(), (r0, r1) -> conv.convSigned(xa, ua, va, bp, bn, op, on, r0,
+        writes(outP, outN);
+        parallelRows(rows, 2L * g.outSize() * g.taps(), (r0, r1) -> conv.convSigned(xa, cu, cv, bp, bn, op, on, r0,
                 r1, g));
     }
 
@@ -358,7 +397,7 @@ public final class CpuBackend implements Backend {
         float[] xa = need(x, "x", (long) rows * g.inSize()), wa = need(w, "w", g.weightSize());
         float[] lo = need(low, "low", g.inSize()), hi = need(high, "high", g.inSize());
         float[] da = need(d, "d", (long) rows * g.outSize());
-        writes(da);
+        writes(d);
         parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.convZBox(xa, wa, lo, hi, da, r0, r1, g));
     }
 
@@ -366,10 +405,11 @@ public final class CpuBackend implements Backend {
     public void convBackproject(Buffer gr, Buffer w, Buffer x, Buffer r, int rows, ConvGeometry g) {
         rowsOk(rows);
         long in = (long) rows * g.inSize();
-        float[] ga = need(gr, "g", (long) rows * g.outSize()), wa = need(w, "w", g.weightSize());
+        float[] ga = need(gr, "g", (long) rows * g.outSize());
+        ConvWeights cw = cw(w, g);
         float[] xa = opt(x, "x", in), ra = need(r, "r", in);
-        writes(ra);
-        parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.convBackproject(ga, wa, xa, ra, r0, r1,
+        writes(r);
+        parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.convBackproject(ga, cw, xa, ra, r0, r1,
                 g));
     }
 
@@ -379,10 +419,11 @@ public final class CpuBackend implements Backend {
         rowsOk(rows);
         long in = (long) rows * g.inSize();
         long out = (long) rows * g.outSize();
-        float[] hpa = need(hp, "hp", out), hna = opt(hn, "hn", out), ua = need(u, "u", g.weightSize());
-        float[] va = need(v, "v", g.weightSize()), xa = need(x, "x", in), ra = need(r, "r", in);
-        writes(ra);
-        parallelRows(rows, 4L * g.outSize() * g.taps(), (r0, r1) -> conv.convBackprojectSigned(hpa, hna, ua, va, xa,
+        float[] hpa = need(hp, "hp", out), hna = opt(hn, "hn", out);
+        ConvWeights cu = cw(u, "u", g), cv = cw(v, "v", g);
+        float[] xa = need(x, "x", in), ra = need(r, "r", in);
+        writes(r);
+        parallelRows(rows, 4L * g.outSize() * g.taps(), (r0, r1) -> conv.convBackprojectSigned(hpa, hna, cu, cv, xa,
                 ra, r0, r1, g));
     }
 
@@ -395,7 +436,7 @@ public final class CpuBackend implements Backend {
         float[] pa = need(wpos, "wpos", g.weightSize()), na = need(wneg, "wneg", g.weightSize());
         float[] xa = need(x, "x", in), lo = need(low, "low", g.inSize()), hi = need(high, "high", g.inSize());
         float[] ra = need(r, "r", in);
-        writes(ra);
+        writes(r);
         parallelRows(rows, 3L * g.outSize() * g.taps(), (r0, r1) -> conv.convBackprojectZBox(ga, wa, pa, na, xa, lo,
                 hi, ra, r0, r1, g));
     }
@@ -405,7 +446,7 @@ public final class CpuBackend implements Backend {
         rowsOk(rows);
         long out = (long) rows * p.outSize();
         float[] xa = need(x, "x", (long) rows * p.inSize()), ya = need(y, "y", out), aa = need(arg, "arg", out);
-        writes(ya, aa);
+        writes(y, arg);
         parallelRows(rows, (long) p.outSize() * p.kernelH() * p.kernelW(),
                 (r0, r1) -> PoolKernels.maxPool(xa, ya, aa, r0, r1, p));
     }
@@ -415,7 +456,7 @@ public final class CpuBackend implements Backend {
         rowsOk(rows);
         long out = (long) rows * p.outSize();
         float[] ra = need(r, "r", out), aa = need(arg, "arg", out), ia = need(rIn, "rIn", (long) rows * p.inSize());
-        writes(ia);
+        writes(rIn);
         parallelRows(rows, p.inSize() + p.outSize(), (r0, r1) -> PoolKernels.maxPoolRoute(ra, aa, ia, r0, r1, p));
     }
 
@@ -423,7 +464,7 @@ public final class CpuBackend implements Backend {
     public void add(Buffer a, Buffer b, Buffer out, int n) {
         InvalidArgumentException.check(n >= 0, "n", "must be >= 0, got " + n);
         float[] x = need(a, "a", n), y = need(b, "b", n), o = need(out, "out", n);
-        writes(o);
+        writes(out);
         parallelRows(n, 1, (k0, k1) -> {
             for (int k = k0; k < k1; k++) {
                 o[k] = x[k] + y[k];
@@ -435,7 +476,7 @@ public final class CpuBackend implements Backend {
     public void mul(Buffer a, Buffer b, Buffer out, int n) {
         InvalidArgumentException.check(n >= 0, "n", "must be >= 0, got " + n);
         float[] x = need(a, "a", n), y = need(b, "b", n), o = need(out, "out", n);
-        writes(o);
+        writes(out);
         parallelRows(n, 1, (k0, k1) -> {
             for (int k = k0; k < k1; k++) {
                 o[k] = x[k] * y[k];
@@ -453,7 +494,7 @@ public final class CpuBackend implements Backend {
         }
         float[] s = need(src, "src", (long) (rows - 1) * srcWidth + srcOffset + width);
         float[] d = need(dst, "dst", (long) (rows - 1) * dstWidth + dstOffset + width);
-        writes(d);
+        writes(dst);
         checkOpen();
         for (int b = 0; b < rows; b++) {
             System.arraycopy(s, b * srcWidth + srcOffset, d, b * dstWidth + dstOffset, width);

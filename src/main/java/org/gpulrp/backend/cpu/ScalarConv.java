@@ -261,7 +261,8 @@ final class ScalarConv implements ConvKernels {
     // ------------------------------------------------------------------------------------------------ whole rows
 
     @Override
-    public void conv(float[] x, float[] w, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
+    public void conv(float[] x, ConvWeights wts, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
+        float[] w = wts.data;
         int oh = g.outH();
         int ow = g.outW();
         for (int b = r0; b < r1; b++) {
@@ -277,8 +278,10 @@ final class ScalarConv implements ConvKernels {
     }
 
     @Override
-    public void convSigned(float[] x, float[] u, float[] v, float[] biasP, float[] biasN, float[] outP,
+    public void convSigned(float[] x, ConvWeights uw, ConvWeights vw, float[] biasP, float[] biasN, float[] outP,
                            float[] outN, int r0, int r1, ConvGeometry g) {
+        float[] u = uw.data;
+        float[] v = vw.data;
         int oh = g.outH();
         int ow = g.outW();
         float[] pn = new float[2];
@@ -316,7 +319,8 @@ final class ScalarConv implements ConvKernels {
     }
 
     @Override
-    public void convBackproject(float[] gr, float[] w, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
+    public void convBackproject(float[] gr, ConvWeights wts, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
+        float[] w = wts.data;
         for (int b = r0; b < r1; b++) {
             int o = b * g.inSize();
             for (int ci = 0; ci < g.inChannels(); ci++) {
@@ -331,8 +335,10 @@ final class ScalarConv implements ConvKernels {
     }
 
     @Override
-    public void convBackprojectSigned(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0,
-                                      int r1, ConvGeometry g) {
+    public void convBackprojectSigned(float[] hp, float[] hn, ConvWeights uw, ConvWeights vw, float[] x, float[] r,
+                                      int r0, int r1, ConvGeometry g) {
+        float[] u = uw.data;
+        float[] v = vw.data;
         float[] c12 = new float[2];
         for (int b = r0; b < r1; b++) {
             int o = b * g.inSize();

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.gpulrp.backend.Op;
 import org.gpulrp.model.ConvGeometry;
 
 /**
@@ -72,12 +73,32 @@ final class VectorConv implements ConvKernels {
         return acc;
     }
 
+    /** The packed layouts {@link ChannelConv} reads for {@code op} where it applies; the other kernels read none. */
     @Override
-    public void conv(float[] x, float[] w, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
+    public void prepare(Op op, ConvGeometry g, ConvWeights[] ws) {
+        switch (op) {
+            case CONV, CONV_SIGNED, CONV_SIGNED_P -> {
+                if (ChannelConv.forward(g)) {
+                    ChannelForward.prepare(ws[0], ws.length > 1 ? ws[1] : null, g);
+                }
+            }
+            case CONV_BACKPROJECT, CONV_BACKPROJECT_SIGNED -> {
+                if (ChannelConv.backward(g)) {
+                    ChannelBackward.prepare(ws[0], ws.length > 1 ? ws[1] : null, g);
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    @Override
+    public void conv(float[] x, ConvWeights wts, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
         if (ChannelConv.forward(g)) {
-            ChannelConv.forward(x, w, null, bias, null, z, null, r0, r1, g);
+            ChannelConv.forward(x, wts, null, bias, null, z, null, r0, r1, g);
             return;
         }
+        float[] w = wts.data;
         int oh = g.outH();
         int ow = g.outW();
         int[] sp = new int[2];
@@ -105,12 +126,14 @@ final class VectorConv implements ConvKernels {
     }
 
     @Override
-    public void convSigned(float[] x, float[] u, float[] v, float[] biasP, float[] biasN, float[] outP,
+    public void convSigned(float[] x, ConvWeights uw, ConvWeights vw, float[] biasP, float[] biasN, float[] outP,
                            float[] outN, int r0, int r1, ConvGeometry g) {
         if (ChannelConv.forward(g)) {
-            ChannelConv.forward(x, u, v, biasP, biasN, outP, outN, r0, r1, g);
+            ChannelConv.forward(x, uw, vw, biasP, biasN, outP, outN, r0, r1, g);
             return;
         }
+        float[] u = uw.data;
+        float[] v = vw.data;
         int oh = g.outH();
         int ow = g.outW();
         int[] sp = new int[2];
@@ -378,11 +401,12 @@ final class VectorConv implements ConvKernels {
     }
 
     @Override
-    public void convBackproject(float[] gr, float[] w, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
+    public void convBackproject(float[] gr, ConvWeights wts, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
         if (ChannelConv.backward(g)) {
-            ChannelConv.backward(gr, null, w, null, x, r, r0, r1, g);
+            ChannelConv.backward(gr, null, wts, null, x, r, r0, r1, g);
             return;
         }
+        float[] w = wts.data;
         if (SpatialConv.applies(g)) {
             SpatialConv.backward(gr, null, w, null, x, r, r0, r1, g);
             return;
@@ -414,12 +438,14 @@ final class VectorConv implements ConvKernels {
     }
 
     @Override
-    public void convBackprojectSigned(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0,
-                                      int r1, ConvGeometry g) {
+    public void convBackprojectSigned(float[] hp, float[] hn, ConvWeights uw, ConvWeights vw, float[] x, float[] r,
+                                      int r0, int r1, ConvGeometry g) {
         if (ChannelConv.backward(g)) {
-            ChannelConv.backward(hp, hn, u, v, x, r, r0, r1, g);
+            ChannelConv.backward(hp, hn, uw, vw, x, r, r0, r1, g);
             return;
         }
+        float[] u = uw.data;
+        float[] v = vw.data;
         if (SpatialConv.applies(g)) {
             SpatialConv.backward(hp, hn, u, v, x, r, r0, r1, g);
             return;

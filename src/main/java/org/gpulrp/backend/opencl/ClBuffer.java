@@ -1,14 +1,25 @@
 package org.gpulrp.backend.opencl;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.model.ConvGeometry;
 import org.jocl.cl_mem;
 
-/** Device memory for {@code length} floats, owned by the {@link OpenClBackend} that made it. */
+/**
+ * Device memory for {@code length} floats, owned by the {@link OpenClBackend} that made it; once prepared for a
+ * convolution ({@link OpenClBackend#prepareConv}) also the device copies of it arranged for the VECTOR conv kernels,
+ * released with it, and sealed (not written again).
+ */
 final class ClBuffer implements Buffer {
     final OpenClBackend owner;
     private final int length;
     /** The OpenCL object; null once released (by {@link #close()} or by the owner's close). */
     cl_mem mem;
+    /** Set by {@link OpenClBackend#prepareConv}: the contents no longer change. */
+    boolean sealed;
+    /** The arranged copies this buffer is part of (guarded by the owner's lock). */
+    final List<Arranged> arranged = new ArrayList<>(0);
 
     ClBuffer(OpenClBackend owner, cl_mem mem, int length) {
         this.owner = owner;
@@ -21,7 +32,7 @@ final class ClBuffer implements Buffer {
         return length;
     }
 
-    /** Releases the device memory; idempotent, never throws. */
+    /** Releases the device memory and the arranged copies it is part of; idempotent, never throws. */
     @Override
     public void close() {
         owner.release(this);
@@ -29,6 +40,39 @@ final class ClBuffer implements Buffer {
 
     @Override
     public String toString() {
-        return "ClBuffer[" + length + " floats" + (mem == null ? ", closed" : "") + "]";
+        return "ClBuffer[" + length + " floats" + (sealed ? ", sealed" : "") + (mem == null ? ", closed" : "") + "]";
+    }
+
+    /**
+     * Weight buffers {@code ws} arranged one after another, for the channel lanes of the VECTOR conv kernels of one
+     * direction and geometry ({@code conv_arrange} in kernels/conv_vector.cl): what a conv primitive taking exactly
+     * these weights, in this order, reads instead of arranging them per call. Kept by each of {@code ws}; released
+     * when the first of them is closed.
+     */
+    static final class Arranged {
+        final boolean back;
+        final ConvGeometry g;
+        final ClBuffer[] ws;
+        cl_mem mem;
+
+        Arranged(boolean back, ConvGeometry g, ClBuffer[] ws, cl_mem mem) {
+            this.back = back;
+            this.g = g;
+            this.ws = ws;
+            this.mem = mem;
+        }
+
+        /** Whether this is the arrangement of {@code ws} for a call of direction {@code back} and geometry g. */
+        boolean of(boolean back, ConvGeometry g, ClBuffer... ws) {
+            if (this.back != back || this.ws.length != ws.length || !this.g.equals(g)) {
+                return false;
+            }
+            for (int k = 0; k < ws.length; k++) {
+                if (this.ws[k] != ws[k]) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 }

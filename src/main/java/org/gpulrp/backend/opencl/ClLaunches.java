@@ -46,7 +46,7 @@ final class ClLaunches {
     private final Map<Op, Launch> convLaunches = new EnumMap<>(Op.class);
     /** VECTOR: the backprojections' pixel-lane kernels, for few input channels per group and unit column stride. */
     private final Map<Op, Launch> convPixelLaunches = new EnumMap<>(Op.class);
-    /** VECTOR conv variant: the kernel that re-arranges weights for channel lanes. */
+    /** VECTOR conv variant: the kernel that arranges weights for channel lanes (once per prepared weights). */
     private Launch arrange;
     /** The ops whose tiled kernel did not fit a full work-group here (they run their simple kernel). */
     private final List<String> fellBack = new ArrayList<>();
@@ -245,23 +245,33 @@ final class ClLaunches {
                 : g.outChannels() / g.groups();
     }
 
+    /** Whether conv op {@code op} runs a VECTOR kernel for {@code g}, which reads its weights arranged. */
+    boolean arranges(Op op, ConvGeometry g) {
+        return choose(op, g).shape() == Shape.CONV_VECTOR;
+    }
+
     /**
-     * Runs conv op {@code op} with {@code args} (without the geometry). Where its VECTOR kernel runs, the
-     * {@code n} weight arguments from {@code first} are first re-arranged into one scratch buffer (followed by its
-     * per-weight stride when {@code n > 1}), released after the launch.
+     * Runs conv op {@code op} with {@code args} (without the geometry). Where its VECTOR kernel runs, it reads the
+     * {@code n} weight arguments from {@code first} arranged for its channel lanes, in one buffer (followed by the
+     * per-weight stride when {@code n > 1}): {@code prepared} where the weights were prepared together
+     * ({@link OpenClBackend#prepareConv}); else they are arranged into a scratch buffer for this call alone, released
+     * after the launch.
      */
-    void conv(Op op, ConvGeometry g, int rows, Object[] args, int first, int n) {
+    void conv(Op op, ConvGeometry g, int rows, Object[] args, int first, int n, cl_mem prepared) {
         Launch l = choose(op, g);
         if (l.shape() != Shape.CONV_VECTOR) {
             convRun(l, op, g, rows, concat(args, geometry(g)));
             return;
         }
         boolean back = op.direction() == Direction.BACKPROJECTION;
-        cl_mem[] ws = new cl_mem[n];
-        for (int k = 0; k < n; k++) {
-            ws[k] = (cl_mem) args[first + k];
+        cl_mem wt = prepared;
+        if (wt == null) {
+            cl_mem[] ws = new cl_mem[n];
+            for (int k = 0; k < n; k++) {
+                ws[k] = (cl_mem) args[first + k];
+            }
+            wt = arrange(back, g, ws);
         }
-        cl_mem wt = arrange(back, g, ws);
         try {
             List<Object> v = new ArrayList<>(Arrays.asList(args).subList(0, first));
             v.add(wt);
@@ -271,7 +281,9 @@ final class ClLaunches {
             v.addAll(Arrays.asList(args).subList(first + n, args.length));
             convRun(l, op, g, rows, concat(v.toArray(), geometry(g)));
         } finally {
-            ClContext.releaseMem(wt);
+            if (wt != prepared) {
+                ClContext.releaseMem(wt);
+            }
         }
     }
 
@@ -285,18 +297,19 @@ final class ClLaunches {
     }
 
     /**
-     * A scratch buffer holding the weight arrays {@code ws}, one after another, arranged for the VECTOR conv kernels'
-     * channel lanes. The caller releases it after enqueueing its kernel (OpenCL keeps it until that kernel ran).
+     * A new buffer holding the weight arrays {@code ws}, one after another, arranged for the VECTOR conv kernels'
+     * channel lanes. The caller releases it (a per-call scratch after enqueueing its kernel: OpenCL keeps it until
+     * that kernel ran; a prepared one with its weights).
      */
-    private cl_mem arrange(boolean back, ConvGeometry g, cl_mem... ws) {
+    cl_mem arrange(boolean back, ConvGeometry g, cl_mem... ws) {
         int size = arrangedSize(back, g);
         long bytes = 4L * size * ws.length;
         if (bytes > maxAllocBytes) {
-            throw new DeviceException("the convolution's re-arranged weights (" + (bytes >> 20) + " MiB) exceed the "
+            throw new DeviceException("the convolution's arranged weights (" + (bytes >> 20) + " MiB) exceed the "
                     + "largest allocation device '" + cl.deviceName + "' allows; set the tuning key "
                     + "conv.variant=simple", cl.deviceName, CL.CL_INVALID_BUFFER_SIZE, null);
         }
-        cl_mem m = cl.createBuffer(bytes, null, "clCreateBuffer(conv scratch, " + size * (long) ws.length
+        cl_mem m = cl.createBuffer(bytes, null, "clCreateBuffer(arranged conv weights, " + size * (long) ws.length
                 + " floats)");
         try {
             for (int k = 0; k < ws.length; k++) {

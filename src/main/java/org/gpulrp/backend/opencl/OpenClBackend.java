@@ -311,16 +311,30 @@ public final class OpenClBackend implements Backend {
         if (b.mem == null) {
             return;
         }
+        releaseArranged(b);
         ClContext.releaseMem(b.mem);
         b.mem = null;
         live.remove(b);
+    }
+
+    /** Releases the arranged copies {@code b} is part of, and drops them from their other weights. */
+    private static void releaseArranged(ClBuffer b) {
+        for (ClBuffer.Arranged a : List.copyOf(b.arranged)) {
+            if (a.mem != null) {
+                ClContext.releaseMem(a.mem);
+                a.mem = null;
+            }
+            for (ClBuffer w : a.ws) {
+                w.arranged.remove(a);
+            }
+        }
     }
 
     @Override
     public synchronized void write(Buffer dst, float[] src, int srcOff, int length) {
         checkOpen();
         checkRange(src, srcOff, length, "src");
-        cl_mem d = buf(dst, "dst", length);
+        cl_mem d = out(dst, "dst", length);
         if (length == 0) {
             return;
         }
@@ -367,7 +381,7 @@ public final class OpenClBackend implements Backend {
         checkOpen();
         dims(rows, in, out);
         Object[] args = {buf(x, "x", (long) rows * in), buf(wt, "wt", (long) in * out), opt(bias, "bias", out),
-            flag(bias), buf(z, "z", (long) rows * out), rows, in, out};
+            flag(bias), out(z, "z", (long) rows * out), rows, in, out};
         launches.dense(Op.LINEAR, rows, out, args);
     }
 
@@ -380,13 +394,13 @@ public final class OpenClBackend implements Backend {
         Object ub = buf(ut, "ut", (long) in * out);
         Object vb = buf(vt, "vt", (long) in * out);
         Object bp = opt(biasP, "biasP", out);
-        Object op = buf(outP, "outP", (long) rows * out);
+        Object op = out(outP, "outP", (long) rows * out);
         if (outN == null) {
             launches.dense(Op.LINEAR_SIGNED_P, rows, out,
                     new Object[] {xb, ub, vb, bp, flag(biasP), op, rows, in, out});
         } else {
             Object bn = opt(biasN, "biasN", out);
-            Object on = buf(outN, "outN", (long) rows * out);
+            Object on = out(outN, "outN", (long) rows * out);
             launches.dense(Op.LINEAR_SIGNED, rows, out, new Object[] {xb, ub, vb, bp, flag(biasP), bn, flag(biasN),
                 op, on, rows, in, out});
         }
@@ -398,7 +412,7 @@ public final class OpenClBackend implements Backend {
         checkOpen();
         dims(rows, in, out);
         launches.dense(Op.LINEAR_ZBOX, rows, out, new Object[] {buf(x, "x", (long) rows * in),
-            buf(wt, "wt", (long) in * out), buf(low, "low", in), buf(high, "high", in), buf(d, "d", (long) rows * out),
+            buf(wt, "wt", (long) in * out), buf(low, "low", in), buf(high, "high", in), out(d, "d", (long) rows * out),
             rows, in, out});
     }
 
@@ -407,7 +421,7 @@ public final class OpenClBackend implements Backend {
         checkOpen();
         dims(rows, in, out);
         launches.dense(Op.BACKPROJECT, rows, in, new Object[] {buf(g, "g", (long) rows * out),
-            buf(w, "w", (long) out * in), opt(x, "x", (long) rows * in), flag(x), buf(r, "r", (long) rows * in), rows,
+            buf(w, "w", (long) out * in), opt(x, "x", (long) rows * in), flag(x), out(r, "r", (long) rows * in), rows,
             out, in});
     }
 
@@ -420,7 +434,7 @@ public final class OpenClBackend implements Backend {
         Object ub = buf(u, "u", (long) out * in);
         Object vb = buf(v, "v", (long) out * in);
         Object xb = buf(x, "x", (long) rows * in);
-        Object rb = buf(r, "r", (long) rows * in);
+        Object rb = out(r, "r", (long) rows * in);
         if (hn == null) {
             launches.dense(Op.BACKPROJECT_SIGNED_P, rows, in, new Object[] {pb, ub, vb, xb, rb, rows, out, in});
         } else {
@@ -437,7 +451,7 @@ public final class OpenClBackend implements Backend {
         long wl = (long) out * in;
         launches.dense(Op.BACKPROJECT_ZBOX, rows, in, new Object[] {buf(g, "g", (long) rows * out), buf(w, "w", wl),
             buf(wpos, "wpos", wl), buf(wneg, "wneg", wl), buf(x, "x", (long) rows * in), buf(low, "low", in),
-            buf(high, "high", in), buf(r, "r", (long) rows * in), rows, out, in});
+            buf(high, "high", in), out(r, "r", (long) rows * in), rows, out, in});
     }
 
     // ------------------------------------------------------------------------------------------------ elementwise
@@ -446,23 +460,23 @@ public final class OpenClBackend implements Backend {
     public synchronized void relu(Buffer in, Buffer out, int length) {
         checkOpen();
         count(length, "length");
-        launches.elementwise(Op.RELU, length, new Object[] {buf(in, "in", length), buf(out, "out", length), length});
+        launches.elementwise(Op.RELU, length, new Object[] {buf(in, "in", length), out(out, "out", length), length});
     }
 
     @Override
     public synchronized void splitSign(Buffer w, Buffer pos, Buffer neg, int length) {
         checkOpen();
         count(length, "length");
-        launches.elementwise(Op.SPLIT_SIGN, length, new Object[] {buf(w, "w", length), buf(pos, "pos", length),
-            buf(neg, "neg", length), length});
+        launches.elementwise(Op.SPLIT_SIGN, length, new Object[] {buf(w, "w", length), out(pos, "pos", length),
+            out(neg, "neg", length), length});
     }
 
     @Override
     public synchronized void gammaWeights(Buffer w, float gamma, Buffer wp, Buffer wn, int length) {
         checkOpen();
         count(length, "length");
-        launches.elementwise(Op.GAMMA_WEIGHTS, length, new Object[] {buf(w, "w", length), gamma, buf(wp, "wp", length),
-            buf(wn, "wn", length), length});
+        launches.elementwise(Op.GAMMA_WEIGHTS, length, new Object[] {buf(w, "w", length), gamma, out(wp, "wp", length),
+            out(wn, "wn", length), length});
     }
 
     @Override
@@ -474,7 +488,7 @@ public final class OpenClBackend implements Backend {
         long n = (long) rows * out;
         long dNeed = rows == 0 || out == 0 ? 0 : (long) (rows - 1) * dRowStride + out;
         launches.elementwise(Op.NORMALIZE, n, new Object[] {buf(r, "r", n), buf(d, "d", dNeed), dRowStride, eps,
-            buf(g, "g", n), rows, out});
+            out(g, "g", n), rows, out});
     }
 
     @Override
@@ -487,9 +501,9 @@ public final class OpenClBackend implements Backend {
         long len = (long) rows * out;
         Object zb = gammaMask ? buf(z, "z", len) : opt(z, "z", 0);
         Object nb = opt(n, "n", len);
-        Object hnb = n == null ? opt(hn, "hn", 0) : buf(hn, "hn", len);
+        Object hnb = n == null ? opt(hn, "hn", 0) : out(hn, "hn", len);
         launches.elementwise(Op.NORMALIZE_SIGNED, len, new Object[] {buf(r, "r", len), zb, buf(p, "p", len), nb,
-            flag(n), eps, scaleP, scaleN, gammaMask ? 1 : 0, buf(hp, "hp", len), hnb, (int) len});
+            flag(n), eps, scaleP, scaleN, gammaMask ? 1 : 0, out(hp, "hp", len), hnb, (int) len});
     }
 
     // ------------------------------------------------------------------------------------------------ conv, pool
@@ -511,8 +525,8 @@ public final class OpenClBackend implements Backend {
         count(rows, "rows");
         geometryOk(g, "g");
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
-            opt(bias, "bias", g.outChannels()), flag(bias), buf(z, "z", (long) rows * g.outSize()), rows};
-        launches.conv(Op.CONV, g, rows, args, 1, 1);
+            opt(bias, "bias", g.outChannels()), flag(bias), out(z, "z", (long) rows * g.outSize()), rows};
+        launches.conv(Op.CONV, g, rows, args, 1, 1, arranged(false, g, w));
     }
 
     @Override
@@ -524,10 +538,11 @@ public final class OpenClBackend implements Backend {
         long o = (long) rows * g.outSize();
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(u, "u", g.weightSize()),
             buf(v, "v", g.weightSize()), opt(biasP, "biasP", g.outChannels()), flag(biasP),
-            opt(biasN, "biasN", g.outChannels()), flag(biasN), buf(outP, "outP", o), opt(outN, "outN", o),
+            opt(biasN, "biasN", g.outChannels()), flag(biasN), out(outP, "outP", o), optOut(outN, "outN", o),
             flag(outN), rows};
         // Without outN, one chain per output: the vector variant has a kernel with wider channel blocks.
-        launches.conv(outN == null ? Op.CONV_SIGNED_P : Op.CONV_SIGNED, g, rows, args, 1, 2);
+        launches.conv(outN == null ? Op.CONV_SIGNED_P : Op.CONV_SIGNED, g, rows, args, 1, 2,
+                arranged(false, g, u, v));
     }
 
     @Override
@@ -537,9 +552,9 @@ public final class OpenClBackend implements Backend {
         count(rows, "rows");
         geometryOk(g, "g");
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
-            buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), buf(d, "d", (long) rows * g.outSize()),
+            buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), out(d, "d", (long) rows * g.outSize()),
             rows};
-        launches.conv(Op.CONV_ZBOX, g, rows, args, 1, 1);
+        launches.conv(Op.CONV_ZBOX, g, rows, args, 1, 1, arranged(false, g, w));
     }
 
     @Override
@@ -549,8 +564,8 @@ public final class OpenClBackend implements Backend {
         geometryOk(g, "g");
         long in = (long) rows * g.inSize();
         Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), opt(x, "x", in),
-            flag(x), buf(r, "r", in), rows};
-        launches.conv(Op.CONV_BACKPROJECT, g, rows, args, 1, 1);
+            flag(x), out(r, "r", in), rows};
+        launches.conv(Op.CONV_BACKPROJECT, g, rows, args, 1, 1, arranged(true, g, w));
     }
 
     @Override
@@ -562,8 +577,8 @@ public final class OpenClBackend implements Backend {
         long in = (long) rows * g.inSize();
         long out = (long) rows * g.outSize();
         Object[] args = {buf(hp, "hp", out), opt(hn, "hn", out), flag(hn), buf(u, "u", g.weightSize()),
-            buf(v, "v", g.weightSize()), buf(x, "x", in), buf(r, "r", in), rows};
-        launches.conv(Op.CONV_BACKPROJECT_SIGNED, g, rows, args, 3, 2);
+            buf(v, "v", g.weightSize()), buf(x, "x", in), out(r, "r", in), rows};
+        launches.conv(Op.CONV_BACKPROJECT_SIGNED, g, rows, args, 3, 2, arranged(true, g, u, v));
     }
 
     @Override
@@ -575,8 +590,57 @@ public final class OpenClBackend implements Backend {
         long in = (long) rows * g.inSize();
         Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()),
             buf(wpos, "wpos", g.weightSize()), buf(wneg, "wneg", g.weightSize()), buf(x, "x", in),
-            buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), buf(r, "r", in), rows};
-        launches.conv(Op.CONV_BACKPROJECT_ZBOX, g, rows, args, 1, 3);
+            buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), out(r, "r", in), rows};
+        launches.conv(Op.CONV_BACKPROJECT_ZBOX, g, rows, args, 1, 3,
+                arranged(true, g, w, wpos, wneg));
+    }
+
+    /**
+     * Arranges the weights, where {@code op} runs a VECTOR kernel for {@code g}, into one device buffer kept with
+     * them (per distinct combination: the kernels of the several-weight ops read all their weights from one buffer
+     * with a stride, so {@code (u, v)} and {@code (w, wpos, wneg)} are arranged together, as the call will pass
+     * them), and seals them. Preparing the same combination, direction and geometry again adds nothing.
+     */
+    @Override
+    public synchronized void prepareConv(Op op, ConvGeometry g, Buffer... weights) {
+        checkOpen();
+        Backend.checkPrepareConv(op, g, weights);
+        ClBuffer[] ws = new ClBuffer[weights.length];
+        cl_mem[] mems = new cl_mem[weights.length];
+        for (int k = 0; k < ws.length; k++) {
+            mems[k] = buf(weights[k], "weights", g.weightSize());
+            ws[k] = (ClBuffer) weights[k];
+        }
+        boolean back = op.direction() == Op.Direction.BACKPROJECTION;
+        if (launches.arranges(op, g) && arranged(back, g, weights) == null) {
+            ClBuffer.Arranged a = new ClBuffer.Arranged(back, g, ws, launches.arrange(back, g, mems));
+            for (ClBuffer w : ws) {
+                if (!w.arranged.contains(a)) {
+                    w.arranged.add(a);
+                }
+            }
+        }
+        for (ClBuffer w : ws) {
+            w.sealed = true;
+        }
+    }
+
+    /** The arranged copy prepared for exactly these weights, direction and geometry, or null. */
+    private cl_mem arranged(boolean back, ConvGeometry g, Buffer... weights) {
+        ClBuffer first = (ClBuffer) weights[0];
+        if (first.arranged.isEmpty()) {
+            return null;
+        }
+        ClBuffer[] ws = new ClBuffer[weights.length];
+        for (int k = 0; k < ws.length; k++) {
+            ws[k] = (ClBuffer) weights[k];
+        }
+        for (ClBuffer.Arranged a : first.arranged) {
+            if (a.of(back, g, ws)) {
+                return a.mem;
+            }
+        }
+        return null;
     }
 
     @Override
@@ -585,7 +649,7 @@ public final class OpenClBackend implements Backend {
         count(rows, "rows");
         geometryOk(p, "p");
         long out = (long) rows * p.outSize();
-        Object[] args = {buf(x, "x", (long) rows * p.inSize()), buf(y, "y", out), buf(arg, "arg", out), rows};
+        Object[] args = {buf(x, "x", (long) rows * p.inSize()), out(y, "y", out), out(arg, "arg", out), rows};
         launches.perSample(Op.MAX_POOL, p.outSize(), rows, ClLaunches.concat(args, geometry(p)));
     }
 
@@ -595,7 +659,7 @@ public final class OpenClBackend implements Backend {
         count(rows, "rows");
         geometryOk(p, "p");
         long out = (long) rows * p.outSize();
-        Object[] args = {buf(r, "r", out), buf(arg, "arg", out), buf(rIn, "rIn", (long) rows * p.inSize()), rows};
+        Object[] args = {buf(r, "r", out), buf(arg, "arg", out), out(rIn, "rIn", (long) rows * p.inSize()), rows};
         launches.perSample(Op.MAX_POOL_ROUTE, p.inSize(), rows, ClLaunches.concat(args, geometry(p)));
     }
 
@@ -603,14 +667,14 @@ public final class OpenClBackend implements Backend {
     public synchronized void add(Buffer a, Buffer b, Buffer out, int n) {
         checkOpen();
         count(n, "n");
-        launches.elementwise(Op.ADD, n, new Object[] {buf(a, "a", n), buf(b, "b", n), buf(out, "out", n), n});
+        launches.elementwise(Op.ADD, n, new Object[] {buf(a, "a", n), buf(b, "b", n), out(out, "out", n), n});
     }
 
     @Override
     public synchronized void mul(Buffer a, Buffer b, Buffer out, int n) {
         checkOpen();
         count(n, "n");
-        launches.elementwise(Op.MUL, n, new Object[] {buf(a, "a", n), buf(b, "b", n), buf(out, "out", n), n});
+        launches.elementwise(Op.MUL, n, new Object[] {buf(a, "a", n), buf(b, "b", n), out(out, "out", n), n});
     }
 
     @Override
@@ -622,7 +686,7 @@ public final class OpenClBackend implements Backend {
             return;
         }
         Object[] args = {buf(src, "src", (long) (rows - 1) * srcWidth + srcOffset + width), srcWidth, srcOffset,
-            buf(dst, "dst", (long) (rows - 1) * dstWidth + dstOffset + width), dstWidth, dstOffset, width, rows};
+            out(dst, "dst", (long) (rows - 1) * dstWidth + dstOffset + width), dstWidth, dstOffset, width, rows};
         launches.perSample(Op.COPY_ROWS, width, rows, args);
     }
 
@@ -655,6 +719,21 @@ public final class OpenClBackend implements Backend {
     /** As {@link #buf}, or the dummy buffer where {@code b} is null (the kernel reads a flag instead). */
     private cl_mem opt(Buffer b, String name, long need) {
         return b == null ? dummy : mem(b, name, need);
+    }
+
+    /** As {@link #buf} for a buffer about to be written: refuses a sealed one (a prepared weight buffer). */
+    private cl_mem out(Buffer b, String name, long need) {
+        cl_mem m = buf(b, name, need);
+        if (((ClBuffer) b).sealed) {
+            throw new InvalidArgumentException(name, "is a prepared weight buffer (sealed by prepareConv): it cannot "
+                    + "be written");
+        }
+        return m;
+    }
+
+    /** As {@link #out}, or the dummy buffer where {@code b} is null. */
+    private cl_mem optOut(Buffer b, String name, long need) {
+        return b == null ? dummy : out(b, name, need);
     }
 
     private static int flag(Buffer b) {
@@ -690,6 +769,7 @@ public final class OpenClBackend implements Backend {
 
     private void releaseAll() {
         for (ClBuffer b : new ArrayList<>(live)) {
+            releaseArranged(b);
             ClContext.releaseMem(b.mem);
             b.mem = null;
         }
@@ -703,6 +783,22 @@ public final class OpenClBackend implements Backend {
         }
         if (cl != null) {
             cl.release();
+        }
+    }
+
+    /** For tests: the arranged copies kept with weight buffer {@code w} ({@link #prepareConv}). */
+    synchronized int arrangedCopies(Buffer w) {
+        return ((ClBuffer) w).arranged.size();
+    }
+
+    /** For tests: fills the arranged copies kept with {@code w} with {@code value}, to show that calls read them. */
+    synchronized void fillArranged(Buffer w, float value) {
+        for (ClBuffer.Arranged a : ((ClBuffer) w).arranged) {
+            long[] size = new long[1];
+            CL.clGetMemObjectInfo(a.mem, CL.CL_MEM_SIZE, org.jocl.Sizeof.size_t, Pointer.to(size), null);
+            float[] fill = new float[(int) (size[0] / 4)];
+            java.util.Arrays.fill(fill, value);
+            CL.clEnqueueWriteBuffer(cl.queue(), a.mem, CL_TRUE, 0, size[0], Pointer.to(fill), 0, null, null);
         }
     }
 

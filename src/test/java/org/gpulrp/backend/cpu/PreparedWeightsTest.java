@@ -1,0 +1,165 @@
+package org.gpulrp.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.Op;
+import org.gpulrp.model.ConvGeometry;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Prepared convolution weights on the CPU ({@link CpuBackend#prepareConv}): the calls read the layouts kept with the
+ * buffer, give the same bits as unprepared buffers (whose layouts are made per call and not kept), the prepared buffer
+ * refuses writes, and closing it drops its layouts.
+ */
+class PreparedWeightsTest {
+    /** Long tap tables (64 x 3 x 3 > ChannelConv.KC: the K-blocked layouts), short ones, and no channel lanes. */
+    private static final ConvGeometry LONG = ConvGeometry.of(64, 6, 9, 64, 3, 1, 1);
+    private static final ConvGeometry SHORT = ConvGeometry.of(32, 5, 7, 32, 3, 1, 1);
+    private static final ConvGeometry FEW = ConvGeometry.of(3, 8, 8, 5, 3, 1, 1);
+    private static final int ROWS = 3;
+
+    private static float[] read(Backend be, Buffer b) {
+        float[] out = new float[b.length()];
+        be.read(b, out, 0, out.length);
+        return out;
+    }
+
+    private static void assertSameBits(float[] e, float[] a, String what) {
+        assertEquals(e.length, a.length, what);
+        for (int k = 0; k < e.length; k++) {
+            assertEquals(Float.floatToRawIntBits(e[k]), Float.floatToRawIntBits(a[k]), what + " at " + k);
+        }
+    }
+
+    /** Every conv map that reads packed layouts, through {@code u} (and {@code v}); outputs concatenated. */
+    private static float[] all(Backend be, ConvGeometry g, float[] xf, float[] uf, float[] vf, boolean prepare) {
+        Buffer x = be.upload(xf);
+        Buffer u = be.upload(uf);
+        Buffer v = be.upload(vf);
+        Buffer hp = be.allocate(ROWS * g.outSize());
+        if (prepare) {
+            be.prepareConv(Op.CONV, g, u);
+            be.prepareConv(Op.CONV_SIGNED, g, u, v);
+            be.prepareConv(Op.CONV_SIGNED_P, g, u, v);
+            be.prepareConv(Op.CONV_BACKPROJECT, g, u);
+            be.prepareConv(Op.CONV_BACKPROJECT_SIGNED, g, u, v);
+        }
+        Buffer z = be.allocate(ROWS * g.outSize());
+        Buffer n = be.allocate(ROWS * g.outSize());
+        Buffer p1 = be.allocate(ROWS * g.outSize());
+        Buffer r1 = be.allocate(ROWS * g.inSize());
+        Buffer r2 = be.allocate(ROWS * g.inSize());
+        Buffer r3 = be.allocate(ROWS * g.inSize());
+        be.conv(x, u, null, z, ROWS, g);
+        be.convSigned(x, u, v, null, null, hp, n, ROWS, g);
+        be.convSigned(x, u, v, null, null, p1, null, ROWS, g);
+        be.convBackproject(z, u, x, r1, ROWS, g);
+        be.convBackprojectSigned(hp, n, u, v, x, r2, ROWS, g);
+        be.convBackprojectSigned(hp, null, u, v, x, r3, ROWS, g);
+        float[][] parts = {read(be, z), read(be, hp), read(be, n), read(be, p1), read(be, r1), read(be, r2),
+            read(be, r3)};
+        int len = 0;
+        for (float[] p : parts) {
+            len += p.length;
+        }
+        float[] out = new float[len];
+        int o = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        return out;
+    }
+
+    @Test
+    void preparedAndUnpreparedWeightsGiveTheSameBits() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (ConvGeometry g : new ConvGeometry[] {LONG, SHORT, FEW}) {
+            float[] x = VectorKernelsTest.data(rnd, ROWS * g.inSize());
+            float[] u = VectorKernelsTest.data(rnd, g.weightSize());
+            float[] v = VectorKernelsTest.data(rnd, g.weightSize());
+            try (CpuBackend prepared = new CpuBackend(CpuBackend.Kernels.VECTOR, 2);
+                 CpuBackend plain = new CpuBackend(CpuBackend.Kernels.VECTOR, 2);
+                 CpuBackend scalar = new CpuBackend(CpuBackend.Kernels.SCALAR, 1)) {
+                float[] e = all(scalar, g, x, u, v, false);
+                assertSameBits(e, all(plain, g, x, u, v, false), g + " unprepared");
+                assertSameBits(e, all(prepared, g, x, u, v, true), g + " prepared");
+                assertSameBits(e, all(scalar, g, x, u, v, true), g + " prepared, scalar kernels");
+            }
+        }
+    }
+
+    @Test
+    void callsReadThePreparedLayoutsAndUnpreparedBuffersKeepNone() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        for (ConvGeometry g : new ConvGeometry[] {LONG, SHORT}) {
+            try (CpuBackend be = new CpuBackend(CpuBackend.Kernels.VECTOR, 2)) {
+                Buffer x = be.upload(VectorKernelsTest.data(rnd, ROWS * g.inSize()));
+                Buffer w = be.upload(VectorKernelsTest.data(rnd, g.weightSize()));
+                Buffer z = be.allocate(ROWS * g.outSize());
+                Buffer r = be.allocate(ROWS * g.inSize());
+                be.conv(x, w, null, z, ROWS, g);
+                be.convBackproject(z, w, x, r, ROWS, g);
+                assertTrue(((CpuBuffer) w).layouts().isEmpty(), "an unprepared buffer keeps no layouts");
+                assertFalse(((CpuBuffer) w).sealed());
+
+                be.prepareConv(Op.CONV, g, w);
+                be.prepareConv(Op.CONV_BACKPROJECT, g, w);
+                // LONG: the forward and backprojection layouts and their K-blocked forms; SHORT: the plain two.
+                assertEquals(g == LONG ? 4 : 2, ((CpuBuffer) w).layouts().size(), g.toString());
+                // The calls read the kept layouts: zeroed, they give zeros although the weights are not.
+                ((CpuBuffer) w).layouts().values().forEach(p -> java.util.Arrays.fill(p, 0f));
+                be.conv(x, w, null, z, ROWS, g);
+                for (float f : read(be, z)) {
+                    assertEquals(0f, Math.abs(f), "forward reads the prepared layout");
+                }
+                be.write(z, VectorKernelsTest.data(rnd, z.length()), 0, z.length());
+                be.convBackproject(z, w, x, r, ROWS, g);
+                for (float f : read(be, r)) {
+                    assertEquals(0f, Math.abs(f), "backprojection reads the prepared layout");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPreparedBufferIsSealedAndClosingDropsItsLayouts() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        try (CpuBackend be = new CpuBackend(CpuBackend.Kernels.VECTOR, 2)) {
+            float[] wf = VectorKernelsTest.data(rnd, SHORT.weightSize());
+            Buffer w = be.upload(wf);
+            Buffer other = be.upload(wf);
+            be.prepareConv(Op.CONV_SIGNED, SHORT, w, other);
+            assertTrue(((CpuBuffer) w).sealed() && ((CpuBuffer) other).sealed(), "both weights are sealed");
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                    () -> be.write(w, wf, 0, wf.length));
+            assertTrue(e.getMessage().contains("prepareConv"), e.getMessage());
+            assertThrows(InvalidArgumentException.class,
+                    () -> be.splitSign(be.upload(wf), w, be.allocate(wf.length), wf.length));
+            assertThrows(InvalidArgumentException.class, () -> be.conv(be.upload(new float[ROWS * SHORT.inSize()]),
+                    other, null, w, 1, ConvGeometry.of(32, 5, 7, 1, 1, 1, 0)));
+            assertFalse(((CpuBuffer) w).layouts().isEmpty());
+            w.close();
+            assertTrue(((CpuBuffer) w).layouts().isEmpty(), "closing drops the layouts");
+        }
+    }
+
+    @Test
+    void prepareChecksItsArguments() {
+        try (CpuBackend be = new CpuBackend(CpuBackend.Kernels.VECTOR, 1)) {
+            Buffer w = be.allocate(SHORT.weightSize());
+            assertThrows(InvalidArgumentException.class, () -> be.prepareConv(Op.LINEAR, SHORT, w));
+            assertThrows(InvalidArgumentException.class, () -> be.prepareConv(Op.CONV_SIGNED, SHORT, w));
+            assertThrows(InvalidArgumentException.class, () -> be.prepareConv(Op.CONV, SHORT, (Buffer) null));
+            assertThrows(org.gpulrp.ShapeMismatchException.class,
+                    () -> be.prepareConv(Op.CONV, LONG, w));
+        }
+    }
+}
