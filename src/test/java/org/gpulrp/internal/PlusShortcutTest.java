@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class PlusShortcutTest {
 
-    private static float[] randn(SplittableRandom r, int n, double scale) {
+    static float[] randn(SplittableRandom r, int n, double scale) {
         float[] a = new float[n];
         for (int k = 0; k < n; k++) {
             a[k] = (float) (r.nextGaussian() * scale);
@@ -32,9 +32,10 @@ class PlusShortcutTest {
 
     /**
      * Nodes: 0 conv1 (network input), 1 relu, 2 maxpool, 3 conv2 (after relu+pool), 4 conv3 (after a plain conv),
-     * 5 relu, 6 avgpool, 7 flatten, 8 fc (after relu, avgpool, flatten).
+     * 5 relu, 6 avgpool, 7 flatten, 8 fc (after relu, avgpool, flatten). Also the network of
+     * {@link PreparedWeightsUseTest}.
      */
-    private static Network net() {
+    static Network net() {
         SplittableRandom r = new SplittableRandom(5);
         Network.Builder b = Network.builder("shortcut", 2, 8, 8);
         b.conv2d("conv1", 16, 3, 1, 1, randn(r, 16 * 2 * 9, 0.4), randn(r, 16, 0.1)).relu("relu1");

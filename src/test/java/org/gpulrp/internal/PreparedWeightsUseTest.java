@@ -114,33 +114,11 @@ class PreparedWeightsUseTest {
         }
     }
 
-    private static float[] randn(SplittableRandom r, int n, double scale) {
-        float[] a = new float[n];
-        for (int k = 0; k < n; k++) {
-            a[k] = (float) (r.nextGaussian() * scale);
-        }
-        return a;
-    }
-
-    /** Convolutions after the input, after relu+pool (shortcuts), after a plain conv, an average pool and a dense. */
-    private static Network net() {
-        SplittableRandom r = new SplittableRandom(5);
-        Network.Builder b = Network.builder("prepared", 2, 8, 8);
-        b.conv2d("conv1", 16, 3, 1, 1, randn(r, 16 * 2 * 9, 0.4), randn(r, 16, 0.1)).relu("relu1");
-        b.maxPool2d("pool1", 2, 2);
-        b.conv2d("conv2", 16, 3, 1, 1, randn(r, 16 * 16 * 9, 0.2), randn(r, 16, 0.1));
-        b.conv2d("conv3", 16, 3, 1, 1, randn(r, 16 * 16 * 9, 0.2), randn(r, 16, 0.1)).relu("relu3");
-        b.avgPool2d("pool3", 2, 2).flatten("flat");
-        int features = b.shapeOf("flat")[0];
-        b.dense("fc", 5, randn(r, 5 * features, 0.3), randn(r, 5, 0.1));
-        return b.build();
-    }
-
     @Test
     void everyConvCallTakesWeightsPreparedForIt() {
-        Network n = net();
+        Network n = PlusShortcutTest.net();
         int rows = 3;
-        float[] x = randn(new SplittableRandom(9), rows * n.inputSize(), 1.0);
+        float[] x = PlusShortcutTest.randn(new SplittableRandom(9), rows * n.inputSize(), 1.0);
         Rule[] rules = {new Epsilon(), new ZPlus(), new AlphaBeta(1, 0), new AlphaBeta(2, 1), new Gamma(0.25f),
             new ZBox(-3f, 3f), new WSquare(), new Flat()};
         for (Rule rule : rules) {
