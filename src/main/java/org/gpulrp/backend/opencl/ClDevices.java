@@ -24,7 +24,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.gpulrp.DeviceException;
+import org.gpulrp.LrpException;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -44,6 +46,31 @@ final class ClDevices {
     }
 
     private ClDevices() {
+    }
+
+    /** Why no OpenCL device can be used (no loader, no platform, no device), or empty where one can. */
+    static Optional<String> unavailableReason() {
+        try {
+            enumerate();
+            return Optional.empty();
+        } catch (LrpException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    /** Every device on every platform; empty where there is no OpenCL platform at all. */
+    static List<DeviceDescription> descriptions() {
+        List<DeviceDescription> out = new ArrayList<>();
+        try {
+            for (Found f : enumerate()) {
+                out.add(f.description());
+            }
+        } catch (DeviceException e) {
+            if (!e.getMessage().startsWith(ClErrors.NO_PLATFORM)) {
+                throw e;
+            }
+        }
+        return List.copyOf(out);
     }
 
     /**

@@ -13,7 +13,6 @@ import java.util.Set;
 import org.gpulrp.ClosedException;
 import org.gpulrp.DeviceException;
 import org.gpulrp.InvalidArgumentException;
-import org.gpulrp.LrpException;
 import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
@@ -75,7 +74,6 @@ public final class OpenClBackend implements Backend {
     private cl_mem dummy;
     private volatile boolean closed;
 
-
     /** Opens the default device (a GPU where there is one), or the one {@value #DEVICE_PROPERTY} names. */
     public static OpenClBackend open() {
         return open(null, Variant.AUTO);
@@ -106,7 +104,11 @@ public final class OpenClBackend implements Backend {
      */
     public static OpenClBackend open(String deviceNameOrNull, Map<String, String> tuningOverrides) {
         String name = deviceNameOrNull != null ? deviceNameOrNull : System.getProperty(DEVICE_PROPERTY);
-        ClDevices.Found found = ClDevices.select(name);
+        return open(ClDevices.select(name), tuningOverrides);
+    }
+
+    /** A backend on {@code found} with the table's tuning for it and {@code tuningOverrides} on top. */
+    private static OpenClBackend open(ClDevices.Found found, Map<String, String> tuningOverrides) {
         DeviceDescription d = found.description();
         return new OpenClBackend(found, KernelTuning.resolve(d.type(), d.platform() + " " + d.name(),
                 tuningOverrides));
@@ -124,9 +126,7 @@ public final class OpenClBackend implements Backend {
         try {
             for (ClDevices.Found f : ClDevices.enumerate()) {
                 if (f.description().exact()) {
-                    DeviceDescription d = f.description();
-                    out.add(new OpenClBackend(f, KernelTuning.resolve(d.type(), d.platform() + " " + d.name(),
-                            Map.of())));
+                    out.add(open(f, Map.of()));
                 } else {
                     skipped.add(f.description().name());
                 }
@@ -149,27 +149,12 @@ public final class OpenClBackend implements Backend {
 
     /** Why no OpenCL device can be used (no loader, no platform, no device), or empty where one can. */
     public static Optional<String> unavailableReason() {
-        try {
-            ClDevices.enumerate();
-            return Optional.empty();
-        } catch (LrpException e) {
-            return Optional.of(e.getMessage());
-        }
+        return ClDevices.unavailableReason();
     }
 
     /** Every OpenCL device on every platform; empty where there is no OpenCL (see {@link #unavailableReason()}). */
     public static List<DeviceDescription> listDevices() {
-        List<DeviceDescription> out = new ArrayList<>();
-        try {
-            for (ClDevices.Found f : ClDevices.enumerate()) {
-                out.add(f.description());
-            }
-        } catch (DeviceException e) {
-            if (!e.getMessage().startsWith(ClErrors.NO_PLATFORM)) {
-                throw e;
-            }
-        }
-        return List.copyOf(out);
+        return ClDevices.descriptions();
     }
 
     private OpenClBackend(ClDevices.Found found, KernelTuning requested) {
