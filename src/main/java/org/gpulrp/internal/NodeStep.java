@@ -1,0 +1,342 @@
+package org.gpulrp.internal;
+
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.Buffer;
+import org.gpulrp.model.Activation;
+import org.gpulrp.model.Add;
+import org.gpulrp.model.AvgPool2d;
+import org.gpulrp.model.BatchNorm;
+import org.gpulrp.model.Concat;
+import org.gpulrp.model.Conv2d;
+import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.Dense;
+import org.gpulrp.model.Identity;
+import org.gpulrp.model.Layer;
+import org.gpulrp.model.MaxPool2d;
+import org.gpulrp.model.Node;
+import org.gpulrp.model.PoolGeometry;
+import org.gpulrp.rules.Epsilon;
+import org.gpulrp.rules.Pass;
+import org.gpulrp.rules.Rule;
+
+/**
+ * One node of the {@link Engine}'s graph, prepared: its forward pass and its relevance pass on the backend's
+ * primitives, reading and writing the {@link Flow} by its own node index. One implementation per kind of layer,
+ * chosen once by {@link #of}; the engine's loops only call them in order (docs/DESIGN.md section 5.2).
+ */
+sealed interface NodeStep {
+
+    /**
+     * The step for {@code node} under {@code rule}, or the refusal of a rule the layer cannot take.
+     *
+     * <p>One chain over the sealed {@link Layer} (and {@link org.gpulrp.model.Merge}), an {@code if} chain for the
+     * reason {@link LinearPlan#forRule} gives; {@code NodeStepTest} checks that every permitted layer type has an
+     * arm.
+     */
+    static NodeStep of(Backend be, Node node, Rule rule, boolean zennitBias) {
+        Layer layer = node.layer();
+        String name = node.name();
+        if (layer instanceof Dense d) {
+            return new Linear(new DenseStep(be, name, d, rule));
+        } else if (layer instanceof Conv2d c) {
+            return new Linear(new ConvStep(be, name, c, rule, zennitBias));
+        } else if (layer instanceof AvgPool2d ap) {
+            return new Linear(averagePool(be, name, ap.geometry()));
+        } else if (layer instanceof BatchNorm bn) {
+            return new Norm(batchNorm(be, name, bn));
+        } else if (layer instanceof MaxPool2d mp) {
+            return new MaxPool(mp.geometry());
+        } else if (layer instanceof Add) {
+            return new Sum();
+        } else if (layer instanceof Concat) {
+            return new Join();
+        }
+        if (!(rule instanceof Pass)) {
+            throw new InvalidArgumentException("composite", "layer '" + name + "' (" + node.kind()
+                    + ") can only take the pass rule, not " + rule.describe());
+        }
+        if (layer instanceof Activation a) {
+            return new Elementwise(a.function());
+        } else if (layer instanceof Identity) {
+            return new Through();
+        }
+        throw new IllegalStateException("no step for layer " + layer.getClass().getName()
+                + ": add its arm to NodeStep.of");
+    }
+
+    /** Average pooling as a depthwise convolution with weights 1 / (kH kW), explained with the epsilon formula. */
+    private static LinearStep averagePool(Backend be, String name, PoolGeometry p) {
+        ConvGeometry g = new ConvGeometry(p.channels(), p.inH(), p.inW(), p.channels(), p.kernelH(), p.kernelW(),
+                p.strideH(), p.strideW(), p.padH(), p.padW(), 1, 1, p.channels());
+        float[] w = new float[g.weightSize()];
+        java.util.Arrays.fill(w, 1f / (p.kernelH() * p.kernelW()));
+        return new ConvStep(be, name, g, w, new float[p.channels()], new Epsilon());
+    }
+
+    /**
+     * A standalone batch norm (one not folded into a linear layer) as a depthwise 1x1 convolution with weight
+     * {@code s = gamma / sqrt(var + eps)} and bias {@code beta - mean * s}, for the forward pass only.
+     */
+    private static LinearStep batchNorm(Backend be, String name, BatchNorm bn) {
+        ConvGeometry g = new ConvGeometry(bn.channels(), bn.height(), bn.width(), bn.channels(), 1, 1, 1, 1, 0, 0,
+                1, 1, bn.channels());
+        return new ConvStep(be, name, g, bn.foldedWeight(), bn.foldedBias(), new Epsilon());
+    }
+
+    /** Node k's forward pass over {@code rows} rows. */
+    void forward(Flow f, int k, int rows);
+
+    /**
+     * Node k's relevance pass: from its output's relevance (complete when its turn comes) to each of its inputs,
+     * through {@link Flow#sendTo} and {@link Flow#sent}.
+     */
+    void backward(Flow f, int k, int rows);
+
+    /** The linear step inside, for the rule's shortcuts and its weights; null for steps without weights. */
+    default LinearStep linear() {
+        return null;
+    }
+
+    /** Whether the node's output is its input's buffer (the node does nothing to values). */
+    default boolean aliasesInput() {
+        return false;
+    }
+
+    /** Whether relevance passes unchanged to the single input, so that the two may share one buffer. */
+    default boolean sharesRelevance() {
+        return false;
+    }
+
+    /** Allocates the step's own per-batch buffers from the flow (which owns them). */
+    default void allocate(Flow f, int k) {
+    }
+
+    /** Releases what the step put on the backend at build time. */
+    default void close() {
+    }
+
+    /** Copies node k's output relevance down to its single input, unless the two share a buffer. */
+    private static void passDown(Flow f, int k, int rows) {
+        Buffer r = f.outputRelevance(k);
+        Buffer to = f.sendTo(k, 0);
+        if (to != r) {
+            int w = f.inputWidth(k, 0);
+            f.be.copyRows(r, w, 0, to, w, 0, w, rows);
+        }
+        f.sent(k, 0, rows);
+    }
+
+    /** A dense layer, a convolution or an average pooling: its linear map and its rule's relevance pass. */
+    final class Linear implements NodeStep {
+        private final LinearStep step;
+
+        Linear(LinearStep step) {
+            this.step = step;
+        }
+
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            step.forward(f.input(k, 0), f.output(k), rows);
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            step.backward(f.input(k, 0), f.output(k), f.outputRelevance(k), f.sendTo(k, 0), f.scratch, rows);
+            if (f.health() != null) {
+                step.stabilizerShare(f.output(k), f.scratch, rows, f.health().stabilizer[k], f.row0());
+            }
+            f.sent(k, 0, rows);
+        }
+
+        @Override
+        public LinearStep linear() {
+            return step;
+        }
+
+        @Override
+        public void close() {
+            step.close();
+        }
+    }
+
+    /**
+     * A standalone batch norm: its affine map forward; relevance passes through it unchanged, as Zennit's
+     * composites do for a BatchNorm its canonizer did not merge ({@code layer_map_base}: BatchNorm gets Pass),
+     * whatever rule the composite names.
+     */
+    final class Norm implements NodeStep {
+        private final LinearStep step;
+
+        Norm(LinearStep step) {
+            this.step = step;
+        }
+
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            step.forward(f.input(k, 0), f.output(k), rows);
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            passDown(f, k, rows);
+        }
+
+        @Override
+        public LinearStep linear() {
+            return step;
+        }
+
+        @Override
+        public void close() {
+            step.close();
+        }
+    }
+
+    /**
+     * An activation: ReLU on the backend, sigmoid and softmax on the host in Java on every backend (so that all
+     * paths share their bits); relevance passes unchanged.
+     */
+    final class Elementwise implements NodeStep {
+        private final Activation.Function function;
+
+        Elementwise(Activation.Function function) {
+            this.function = function;
+        }
+
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            int width = f.plan.width(k + 1);
+            int count = rows * width;
+            Buffer x = f.input(k, 0);
+            switch (function) {
+                case RELU -> f.be.relu(x, f.output(k), count);
+                case SIGMOID, SOFTMAX -> {
+                    float[] h = new float[count];
+                    f.be.read(x, h, 0, count);
+                    if (function == Activation.Function.SIGMOID) {
+                        HostMath.sigmoid(h, h, count);
+                    } else {
+                        HostMath.softmax(h, h, rows, width);
+                    }
+                    f.be.write(f.output(k), h, 0, count);
+                }
+                default -> throw new IllegalStateException("unhandled activation " + function);
+            }
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            passDown(f, k, rows);
+        }
+
+        @Override
+        public boolean sharesRelevance() {
+            return true;
+        }
+    }
+
+    /** An identity (flatten, dropout at inference): no values of its own, relevance unchanged. */
+    final class Through implements NodeStep {
+        @Override
+        public void forward(Flow f, int k, int rows) {
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            passDown(f, k, rows);
+        }
+
+        @Override
+        public boolean aliasesInput() {
+            return true;
+        }
+
+        @Override
+        public boolean sharesRelevance() {
+            return true;
+        }
+    }
+
+    /** Max pooling: the forward pass records each window's arg-max, the relevance goes to it (winner takes all). */
+    final class MaxPool implements NodeStep {
+        private final PoolGeometry geometry;
+        private Buffer arg;
+
+        MaxPool(PoolGeometry geometry) {
+            this.geometry = geometry;
+        }
+
+        @Override
+        public void allocate(Flow f, int k) {
+            arg = f.batch(f.plan.width(k + 1));
+        }
+
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            f.be.maxPool(f.input(k, 0), f.output(k), arg, rows, geometry);
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            f.be.maxPoolRoute(f.outputRelevance(k), arg, f.sendTo(k, 0), rows, geometry);
+            f.sent(k, 0, rows);
+        }
+    }
+
+    /**
+     * A residual addition: summed in input order, each add rounded ({@code ((a + b) + c) ...}); relevance split in
+     * proportion to each input's contribution, the stabilized epsilon rule on the sum's own map.
+     */
+    final class Sum implements NodeStep {
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            int count = rows * f.plan.width(k + 1);
+            f.be.add(f.input(k, 0), f.input(k, 1), f.output(k), count);
+            for (int i = 2; i < f.inputs(k); i++) {
+                f.be.add(f.output(k), f.input(k, i), f.output(k), count);
+            }
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            int w = f.plan.width(k + 1);
+            Buffer g = f.scratch.signal;
+            f.be.normalize(f.outputRelevance(k), f.output(k), w, Rule.DEFAULT_EPSILON, g, rows, w);
+            if (f.health() != null) {
+                Health.addStabilizer(f.be, g, f.output(k), w, rows, w, Rule.DEFAULT_EPSILON,
+                        f.health().stabilizer[k], f.row0());
+            }
+            for (int i = 0; i < f.inputs(k); i++) {
+                f.be.mul(f.input(k, i), g, f.sendTo(k, i), rows * w);
+                f.sent(k, i, rows);
+            }
+        }
+    }
+
+    /** A concatenation along the features: values and relevance move by position. */
+    final class Join implements NodeStep {
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            int w = f.plan.width(k + 1);
+            int offset = 0;
+            for (int i = 0; i < f.inputs(k); i++) {
+                int wi = f.inputWidth(k, i);
+                f.be.copyRows(f.input(k, i), wi, 0, f.output(k), w, offset, wi, rows);
+                offset += wi;
+            }
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            int w = f.plan.width(k + 1);
+            int offset = 0;
+            for (int i = 0; i < f.inputs(k); i++) {
+                int wi = f.inputWidth(k, i);
+                f.be.copyRows(f.outputRelevance(k), w, offset, f.sendTo(k, i), wi, 0, wi, rows);
+                f.sent(k, i, rows);
+                offset += wi;
+            }
+        }
+    }
+}
