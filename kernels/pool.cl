@@ -1,8 +1,9 @@
 /*
  * pool.cl: 2-D max pooling over NCHW samples and its relevance routing (maxPool, maxPoolRoute).
  *
- * Geometry (PyTorch's MaxPool2d, floor mode, no dilation): input [C, H, W], output [C, OH, OW] with
- * OH = (H + 2 PH - KH) / SH + 1 (OW likewise); window (oh, ow) covers ih = oh SH - PH + kh, iw = ow SW - PW + kw.
+ * Geometry (PyTorch's MaxPool2d, no dilation): input [C, H, W], output [C, OH, OW], OH and OW given by the host:
+ * OH = (H + 2 PH - KH) / SH + 1 in floor mode, one more in ceil mode where the last window starts inside the input
+ * (OW likewise); window (oh, ow) covers ih = oh SH - PH + kh, iw = ow SW - PW + kw, taps outside the input skipped.
  *
  * Math:
  *   max_pool:       y[b,c,oh,ow] = the window's maximum in scan order (kh, then kw, ascending), the FIRST one on
@@ -22,13 +23,11 @@
 #include "lrp_common.h"
 
 #define POOL_GEOMETRY const int C, const int H, const int W, const int KH, const int KW, const int SH, \
-    const int SW, const int PH, const int PW
+    const int SW, const int PH, const int PW, const int OH, const int OW
 
 __kernel void max_pool(__global const float* restrict x, __global float* restrict y, __global float* restrict arg,
                        const int rows, POOL_GEOMETRY)
 {
-    const int OH = (H + 2 * PH - KH) / SH + 1;
-    const int OW = (W + 2 * PW - KW) / SW + 1;
     const int o = get_global_id(0);
     const int b = get_global_id(1);
     if (o >= C * OH * OW || b >= rows) {
@@ -66,8 +65,6 @@ __kernel void max_pool(__global const float* restrict x, __global float* restric
 __kernel void max_pool_route(__global const float* restrict r, __global const float* restrict arg,
                              __global float* restrict rIn, const int rows, POOL_GEOMETRY)
 {
-    const int OH = (H + 2 * PH - KH) / SH + 1;
-    const int OW = (W + 2 * PW - KW) / SW + 1;
     const int e = get_global_id(0);
     const int b = get_global_id(1);
     if (e >= C * H * W || b >= rows) {

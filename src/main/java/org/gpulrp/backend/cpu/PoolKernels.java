@@ -20,7 +20,7 @@ final class PoolKernels {
         int w = p.inW();
         int oh = p.outH();
         int ow = p.outW();
-        if (p.kernelH() == 2 && p.kernelW() == 2 && p.padH() == 0 && p.padW() == 0) {
+        if (p.kernelH() == 2 && p.kernelW() == 2 && p.windowsInside()) {
             maxPool2x2(x, y, arg, r0, r1, p);
             return;
         }

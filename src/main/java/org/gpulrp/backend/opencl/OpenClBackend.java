@@ -495,7 +495,7 @@ public final class OpenClBackend implements Backend {
 
     private static Object[] geometry(PoolGeometry p) {
         return new Object[] {p.channels(), p.inH(), p.inW(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW(),
-            p.padH(), p.padW()};
+            p.padH(), p.padW(), p.outH(), p.outW()};
     }
 
     private static void geometryOk(Object g, String name) {
