@@ -4,7 +4,7 @@ package org.gpulrp.model;
  * One operation of a network. Layers are immutable values; a {@link Node} gives a layer its name and its place in
  * the graph. A new kind of layer joins as a new permitted type (docs/DESIGN.md section 5.2 lists the other files).
  */
-public sealed interface Layer permits Dense, Conv2d, MaxPool2d, AvgPool2d, BatchNorm, Activation, Identity, Slice,
+public sealed interface Layer permits Dense, Conv2d, MaxPool2d, AvgPool2d, BatchNorm, Activation, Identity, Slice, Scale,
         Permute, Merge {
 
     LayerKind kind();

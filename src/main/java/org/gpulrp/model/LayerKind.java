@@ -7,13 +7,17 @@ public enum LayerKind {
     /** 2-D convolution (PyTorch {@code nn.Conv2d}, ONNX {@code Conv}). */
     CONV,
     /**
-     * Pooling: max pooling routes relevance to each window's arg-max; average pooling uses the epsilon formula on its
-     * own linear map. Composites do not assign rules to pooling.
+     * Pooling and other fixed maps without learned parameters: max pooling routes relevance to each window's arg-max;
+     * average pooling and constant scaling use the epsilon formula on their own linear map. Composites do not assign
+     * rules to them.
      */
     POOL,
     /** Elementwise activations; LRP passes relevance through them unchanged. */
     ACTIVATION,
-    /** Layers that do nothing to values (Identity, Dropout at inference). */
+    /**
+     * Layers that move values without changing them: Identity (flatten, Dropout at inference), slices and
+     * permutations. Relevance moves back by position.
+     */
     IDENTITY,
     /**
      * Layers that join branches: residual additions (relevance split in proportion to each branch's contribution,
