@@ -1,0 +1,633 @@
+#!/usr/bin/python3
+"""Which torchvision architectures gpulrp loads and explains, and how close it comes to Zennit on each (outside CI).
+
+Oracle: Zennit, the reference LRP library for PyTorch, commit 6b0bbdf (the source tree in ../shared/oracles/zennit,
+LGPL-3.0; used as a library, nothing copied). Get it with `pip install zennit` or put its source on PYTHONPATH:
+
+    PYTHONPATH=../shared/oracles/zennit/src /usr/bin/python3 scripts/torchvision_zoo.py \
+        [--models alexnet,resnet18] [--composite epsilon-plus] [--zennit-canonical] [--out zoo.md]
+
+Needs Debian's python3-torch, python3-torchvision, python3-sklearn and python3-pil (scikit-learn ships the two sample
+photographs used as inputs) and the gpulrp jar (`bin/gpulrp` builds it). Under about 15 minutes for all seventeen
+models on 2 cores; run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` where those are set.
+
+Each model runs in a child process of its own with a time limit (`--timeout`), and every gpulrp call has one too
+(`--step-timeout`); a failure or a timeout is a row of the table, never the end of the run. Per model:
+  1. builds it as a user would, `torchvision.models.<name>(weights=None)` (its default initialization; nothing else
+     is passed), and, seeded, gives every BatchNorm random statistics and affine parameters, as
+     compare_zennit_fullsize.py does, so that the folded biases are not zero; eval mode;
+  2. exports it with torch.onnx.export (opset 17, input `input`, output `logits`, dynamic batch; the exporter folds
+     BatchNorm into the convolutions) from a seeded random input of the model's size (299 px for inception_v3,
+     224 otherwise);
+  3. `gpulrp info --model`: loads or not (with the one-line refusal);
+  4. the two photographs through torchvision's ImageNet recipe at the model's size (shorter side to size * 256/224,
+     centre crop, mean/std) as one .npy, so that gpulrp reads exactly what Zennit gets; the target is each image's
+     arg-max in torch;
+  5. `gpulrp explain` on the CPU backend with the composite, initial relevance output (the CLI's default);
+  6. Zennit in float64 (and float32, for Zennit's own rounding gap) with the same composite and its canonizers:
+     the BatchNorm merge (ResNetCanonizer for ResNets, VGGCanonizer for VGG, SequentialMergeBatchNorm otherwise),
+     initial relevance output * onehot(target);
+  7. per image, max|R_gpulrp - R_zennit| / max|R_zennit| and the Pearson correlation of the two heatmaps (relevance
+     summed over the colour channels); the table shows the worse of the two images.
+
+Zennit's merge leaves the bias it gives a bias-free convolution outside its rules (Zennit issue 193, README "gpulrp
+and Zennit"), so a model whose merged convolutions are bias-free is explained with `--conv-bias zennit` for the
+plain comparison. SequentialMergeBatchNorm pairs modules in registration order; where that differs from the order of
+the forward pass (DenseNet: a dense layer's last convolution and the next layer's first BatchNorm, which in fact reads
+the concatenation), the BatchNorms are merged by name into the convolutions a traced forward pass shows they follow.
+
+`--zennit-canonical` adds a second comparison, against Zennit made to compute gpulrp's own semantics where a
+torchvision forward uses functional operations Zennit cannot hook: residual additions go through `zennit.layer.Sum`
+(Norm rule), functional average pools and means become pooling modules (Norm rule), squeeze-and-excitation products
+pass relevance as gpulrp does (see GATE below), and every merged bias-free convolution gets a registered zero bias, so
+that Zennit's rules modify the merged bias as gpulrp's default `--conv-bias rule` does.
+
+Prints a Markdown table (also written to `--out`) with the date, machine, JDK, torch and the command; progress goes
+to stderr.
+"""
+import argparse
+import copy
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torchvision
+import zennit
+import zennit.composites as zc
+from PIL import Image
+from sklearn.datasets import load_sample_images
+from torchvision.models import densenet, efficientnet, inception, mnasnet, mobilenetv2, mobilenetv3, regnet
+from torchvision.models import shufflenetv2
+from torchvision.ops.misc import SqueezeExcitation
+from zennit.attribution import Gradient
+from zennit.canonizers import AttributeCanonizer, NamedMergeBatchNorm, SequentialMergeBatchNorm
+from zennit.core import collect_leaves
+from zennit.layer import Sum
+from zennit.torchvision import ResNetBasicBlockCanonizer, ResNetBottleneckCanonizer, ResNetCanonizer, VGGCanonizer
+from zennit.types import BatchNorm, Linear
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GPULRP = os.path.join(ROOT, "bin", "gpulrp")
+
+MODELS = ["alexnet", "vgg11_bn", "resnet18", "resnet50", "densenet121", "squeezenet1_1", "googlenet", "inception_v3",
+          "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2_x1_0", "mnasnet0_5",
+          "regnet_y_400mf", "convnext_tiny", "vit_b_16", "swin_t"]
+SIZE = {"inception_v3": 299}
+COMPOSITES = ["epsilon-plus", "epsilon-alpha2-beta1", "epsilon-plus-flat", "epsilon-alpha2-beta1-flat"]
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+
+GAPS = {
+    "densenet121": "the forward ends in functional F.relu and F.adaptive_avg_pool2d: Zennit applies their gradient "
+                   "(relevance spread evenly over the 7x7 positions), gpulrp the Norm rule (in proportion to the "
+                   "activations)",
+    "inception_v3": "the pool branches of InceptionA/C/E use functional F.avg_pool2d: gradient in Zennit, Norm rule "
+                    "in gpulrp",
+    "mobilenet_v2": "residual additions are functional (x + f(x)): Zennit passes the whole relevance to both summands "
+                    "(the gradient of a sum), gpulrp splits it in proportion (Norm rule)",
+    "mobilenet_v3_small": "functional residual additions (as mobilenet_v2); the squeeze-and-excitation products "
+                          "scale * x are functional too, but there gpulrp's default (`--products gradient`) is "
+                          "Zennit's answer",
+    "efficientnet_b0": "functional residual additions (as mobilenet_v2; squeeze-and-excitation as mobilenet_v3_small)",
+    "mnasnet0_5": "functional residual additions (as mobilenet_v2) and the global pool x.mean([2, 3]): gradient in "
+                  "Zennit, Norm rule in gpulrp",
+    "shufflenet_v2_x1_0": "the global pool is x.mean([2, 3]): gradient in Zennit, Norm rule in gpulrp",
+    "regnet_y_400mf": "functional residual additions (as mobilenet_v2; squeeze-and-excitation as "
+                      "mobilenet_v3_small)",
+}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The model, its input and the export
+
+
+def build(name):
+    """torchvision's model with its default initialization, seeded random BatchNorm statistics, eval mode."""
+    torch.manual_seed(20261206)
+    m = getattr(torchvision.models, name)(weights=None)
+    g = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                c = mod.num_features
+                mod.running_mean.copy_(torch.rand(c, generator=g) * 0.4 - 0.2)
+                mod.running_var.copy_(torch.rand(c, generator=g) * 0.5 + 0.75)
+                mod.weight.copy_(torch.rand(c, generator=g) * 0.5 + 0.75)
+                mod.bias.copy_(torch.rand(c, generator=g) * 0.2 - 0.1)
+    return m.eval()
+
+
+def photos(size):
+    """scikit-learn's two sample photographs, shorter side to size * 256/224 (bilinear), centre crop, ImageNet
+    mean/std: [2, 3, size, size] float32."""
+    mean, std = np.array(MEAN, dtype=np.float32), np.array(STD, dtype=np.float32)
+    out = []
+    for img in load_sample_images().images:
+        im = Image.fromarray(img)
+        s = round(size * 256 / 224) / min(im.size)
+        im = im.resize((round(im.size[0] * s), round(im.size[1] * s)), Image.BILINEAR)
+        left, top = (im.size[0] - size) // 2, (im.size[1] - size) // 2
+        a = np.asarray(im.crop((left, top, left + size, top + size)), dtype=np.float32) / 255
+        out.append(((a - mean) / std).transpose(2, 0, 1))
+    return np.stack(out).astype(np.float32)
+
+
+def export(m, size, path):
+    x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(11))
+    torch.onnx.export(m, x, path, opset_version=17, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# gpulrp through its command line
+
+
+def cli(args, timeout):
+    """Runs bin/gpulrp; returns (ok, seconds, stdout, the last 'gpulrp: ...' line or the last stderr line)."""
+    t = time.monotonic()
+    try:
+        p = subprocess.run([GPULRP] + args, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, time.monotonic() - t, "", "timed out after %d s" % timeout
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip() and not ln.startswith("WARNING: Using incubator")]
+    said = [ln for ln in lines if ln.startswith("gpulrp:")]
+    line = (said or lines or ["exit code %d" % p.returncode])[-1]
+    return p.returncode == 0, time.monotonic() - t, p.stdout, line
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Zennit: the BatchNorm merge, the canonizers, the reference relevance
+
+
+def bn_pairs(m, x):
+    """(traced, sequential): the (linear module name, BatchNorm name) pairs where the BatchNorm reads exactly the
+    linear module's output in a forward pass, and the pairs SequentialMergeBatchNorm would take (adjacent leaves in
+    registration order) among the BatchNorms the forward pass uses (GoogLeNet's and Inception's auxiliary classifiers
+    do not run in eval mode)."""
+    made, traced, ran, hooks = {}, [], set(), []
+    for name, mod in m.named_modules():
+        if isinstance(mod, Linear):
+            hooks.append(mod.register_forward_hook(
+                lambda mod, inp, out, name=name: made.__setitem__(id(out), (name, out))))
+        elif isinstance(mod, BatchNorm):
+            def before(mod, inp, name=name):
+                ran.add(name)
+                src = made.get(id(inp[0]))
+                if src is not None and src[1] is inp[0]:
+                    traced.append((src[0], name))
+            hooks.append(mod.register_forward_pre_hook(before))
+    with torch.no_grad():
+        m(torch.from_numpy(x[:1]))
+    for h in hooks:
+        h.remove()
+    names = {mod: name for name, mod in m.named_modules()}
+    leaves = list(collect_leaves(m))
+    sequential = [(names[a], names[b]) for a, b in zip(leaves, leaves[1:])
+                  if isinstance(a, Linear) and isinstance(b, BatchNorm) and names[b] in ran]
+    return traced, sequential
+
+
+def merge_canonizers(name, traced, sequential):
+    """Zennit's canonizers for the model as a user would pick them, with the BatchNorm merge by name where
+    SequentialMergeBatchNorm's pairs are not the forward pass's."""
+    same = sorted(traced) == sorted(sequential)
+    if name.startswith("resnet"):
+        return lambda: ([ResNetCanonizer()] if same else
+                        [NamedMergeBatchNorm([([a], b) for a, b in traced]), ResNetBottleneckCanonizer(),
+                         ResNetBasicBlockCanonizer()])
+    if same:
+        return lambda: [VGGCanonizer() if name.startswith("vgg") else SequentialMergeBatchNorm()]
+    return lambda: [NamedMergeBatchNorm([([a], b) for a, b in traced])]
+
+
+def canonical_canonizers(products):
+    """Canonizers that make Zennit compute gpulrp's semantics for the functional operations of torchvision's
+    forwards (see the module docstring). Each overrides `forward` on the instances of one class, as Zennit's own
+    ResNet canonizers do, and adds the modules it routes through, which the composite then hooks."""
+
+    def add(self, a, b):
+        return self.canonizer_sum(torch.stack([a, b], dim=-1))
+
+    def pooled(self, x):
+        return torch.flatten(self.canonizer_pool(x), 1)
+
+    # residual blocks: block(x) + x through a Sum module
+    def mobilenet_v2_block(self, x):
+        return add(self, x, self.conv(x)) if self.use_res_connect else self.conv(x)
+
+    def mobilenet_v3_block(self, x):
+        return add(self, x, self.block(x)) if self.use_res_connect else self.block(x)
+
+    def efficientnet_block(self, x):
+        return add(self, x, self.stochastic_depth(self.block(x))) if self.use_res_connect else self.block(x)
+
+    def mnasnet_block(self, x):
+        return add(self, x, self.layers(x)) if self.apply_residual else self.layers(x)
+
+    def regnet_block(self, x):
+        return self.activation(add(self, x if self.proj is None else self.proj(x), self.f(x)))
+
+    # x.mean([2, 3]) as a pooling module
+    def mnasnet_net(self, x):
+        return self.classifier(pooled(self, self.layers(x)))
+
+    def shufflenet_net(self, x):
+        for part in (self.conv1, self.maxpool, self.stage2, self.stage3, self.stage4, self.conv5):
+            x = part(x)
+        return self.fc(pooled(self, x))
+
+    def gate(self, x):
+        return ZennitGate.apply(self._scale(x), x)
+
+    def forward_with(fn, **modules):
+        return lambda name, mod: dict(forward=fn.__get__(mod), **{k: f() for k, f in modules.items()})
+
+    def pool():
+        return torch.nn.AdaptiveAvgPool2d(1)
+
+    overrides = [
+        (mobilenetv2.InvertedResidual, forward_with(mobilenet_v2_block, canonizer_sum=Sum)),
+        (mobilenetv3.InvertedResidual, forward_with(mobilenet_v3_block, canonizer_sum=Sum)),
+        (efficientnet.MBConv, forward_with(efficientnet_block, canonizer_sum=Sum)),
+        (mnasnet._InvertedResidual, forward_with(mnasnet_block, canonizer_sum=Sum)),
+        (regnet.ResBottleneckBlock, forward_with(regnet_block, canonizer_sum=Sum)),
+        (mnasnet.MNASNet, forward_with(mnasnet_net, canonizer_pool=pool)),
+        (shufflenetv2.ShuffleNetV2, forward_with(shufflenet_net, canonizer_pool=pool)),
+        # functional calls inside forwards that are long enough not to be rewritten: the module's `F` is swapped
+        # during the call for one that sends these functions to modules of the instance
+        (densenet.DenseNet, functional_modules(densenet, relu=torch.nn.ReLU, adaptive_avg_pool2d=pool)),
+        (inception.InceptionA, functional_modules(inception, avg_pool2d=lambda: torch.nn.AvgPool2d(3, 1, 1))),
+        (inception.InceptionC, functional_modules(inception, avg_pool2d=lambda: torch.nn.AvgPool2d(3, 1, 1))),
+        (inception.InceptionE, functional_modules(inception, avg_pool2d=lambda: torch.nn.AvgPool2d(3, 1, 1))),
+    ]
+    if products == "constant-gate":
+        overrides.append((SqueezeExcitation, forward_with(gate)))
+    return lambda: [AttributeCanonizer(lambda name, mod, cls=cls, make=make: make(name, mod)
+                                       if type(mod) is cls else None) for cls, make in overrides]
+
+
+def functional_modules(pymodule, **factories):
+    """An attribute map for AttributeCanonizer: while the instance's forward runs, its calls `F.<fn>(x, ...)` (F as
+    the Python module `pymodule` names torch.nn.functional) go to a module of the instance, one per function and
+    each called once per forward, built with the arguments the torchvision forward passes."""
+    class Routed:
+        def __init__(self, routes):
+            self.routes = routes
+
+        def __getattr__(self, fn):
+            return self.routes.get(fn) or getattr(torch.nn.functional, fn)
+
+    def attributes(name, mod):
+        original = type(mod).forward
+        modules = {"canonizer_" + fn: make() for fn, make in factories.items()}
+
+        def forward(self, *args, **kwargs):
+            pymodule.F = Routed({fn: lambda x, *a, fn=fn, **k: getattr(self, "canonizer_" + fn)(x)
+                                 for fn in factories})
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                pymodule.F = torch.nn.functional
+        return dict(forward=forward.__get__(mod), **modules)
+    return attributes
+
+
+class ZennitGate(torch.autograd.Function):
+    """z = gate * x, whose backward carries relevance (Zennit passes relevance through operations it does not hook as
+    if it were a gradient): x gets all of z's relevance, the gate none."""
+
+    @staticmethod
+    def forward(ctx, gate, x):
+        ctx.gate_shape = gate.shape
+        return gate * x
+
+    @staticmethod
+    def backward(ctx, relevance):
+        return relevance.new_zeros(ctx.gate_shape), relevance
+
+
+def zennit_relevance(m, x, targets, composite, canonizers, dtype):
+    m = copy.deepcopy(m).to(dtype)
+    xt = torch.from_numpy(x).to(dtype)
+    onehot = torch.nn.functional.one_hot(torch.from_numpy(targets), 1000).to(dtype)
+    with Gradient(model=m, composite=composite(canonizers=canonizers())) as attr:
+        _, rel = attr(xt, lambda out: out * onehot)
+    return rel.detach().numpy().astype(np.float64)
+
+
+def with_registered_biases(m, linears):
+    """The same function, each named linear module without a bias given a registered zero bias parameter."""
+    m = copy.deepcopy(m)
+    mods = dict(m.named_modules())
+    for name in linears:
+        mod = mods[name]
+        if mod.bias is None:
+            mod.bias = torch.nn.Parameter(torch.zeros(mod.weight.shape[0]))
+    return m
+
+
+def compare(g, z):
+    """Worse image's max|g - z| / max|z| and heatmap correlation, and both sums."""
+    diffs, medians, corrs = [], [], []
+    for gi, zi in zip(g, z):
+        diffs.append(float(np.abs(gi - zi).max() / np.abs(zi).max()))
+        medians.append(float(np.median(np.abs(gi - zi)) / np.abs(zi).max()))
+        corrs.append(float(np.corrcoef(gi.sum(0).ravel(), zi.sum(0).ravel())[0, 1]))
+    return dict(max_diff=max(diffs), median_diff=max(medians), corr=min(corrs), sums_gpulrp=[float(s) for s in g.sum((1, 2, 3))],
+                sums_zennit=[float(s) for s in z.sum((1, 2, 3))])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# One model, in a child process
+
+
+def worker(name, work, opts):
+    """Runs every step for one model, writing what it has after each step to work/<name>.json."""
+    torch.set_num_threads(2)
+    res = dict(model=name, size=SIZE.get(name, 224))
+    out = os.path.join(work, name + ".json")
+
+    def save():
+        with open(out + ".tmp", "w") as f:
+            json.dump(res, f)
+        os.replace(out + ".tmp", out)
+
+    def step(key, fn):
+        t = time.monotonic()
+        try:
+            value = fn()
+            res[key] = dict(ok=True, s=time.monotonic() - t, **(value or {}))
+        except Exception as e:  # a failed step is a result
+            res[key] = dict(ok=False, s=time.monotonic() - t, line=("%s: %s" % (type(e).__name__, e)).split("\n")[0])
+        save()
+        return res[key]["ok"]
+
+    save()
+    onnx = os.path.join(work, name + ".onnx")
+    m = build(name)
+    if not step("export", lambda: export(m, res["size"], onnx)):
+        return
+
+    ok, s, stdout, line = cli(["info", "--model", onnx], opts.step_timeout)
+    head = stdout.splitlines()[0] if stdout else ""
+    res["info"] = dict(ok=ok, s=s, line=line if not ok else head)
+    save()
+    if not ok:
+        return
+
+    x = photos(res["size"])
+    xfile, tfile = os.path.join(work, "x.npy"), os.path.join(work, "t.npy")
+    np.save(xfile, x)
+    with torch.no_grad():
+        targets = m(torch.from_numpy(x)).argmax(1).numpy().astype(np.int64)
+    np.save(tfile, targets)
+    res["targets"] = targets.tolist()
+
+    traced, sequential = bn_pairs(m, x)
+    merged = [a for a, _ in traced]
+    mods = dict(m.named_modules())
+    bias_free = any(mods[a].bias is None for a in merged)
+    res["bn_merge"] = dict(pairs=len(traced), sequential_agrees=sorted(traced) == sorted(sequential))
+    plain_bias = res["conv_bias"] = "zennit" if bias_free else "rule"
+    if plain_bias == "zennit":  # convolutions with a bias of their own, which Zennit's rules modify
+        res["own_bias_convs"] = sum(1 for n, mod in mods.items() if isinstance(mod, torch.nn.Conv2d)
+                                    and mod.bias is not None and n not in merged)
+    res["gates"] = sum(1 for mod in mods.values() if isinstance(mod, SqueezeExcitation))
+
+    relevance = {}
+
+    def explain(conv_bias):
+        rfile = os.path.join(work, "r_%s.npy" % conv_bias)
+        ok, s, _, line = cli(["explain", "--model", onnx, "--input", xfile, "--target", tfile, "--out", rfile,
+                              "--backend", "cpu", "--composite", opts.composite, "--conv-bias", conv_bias]
+                             + (["--products", opts.products] if opts.products != "gradient" else []),
+                             opts.step_timeout)
+        res["explain_" + conv_bias] = dict(ok=ok, s=s, line=line)
+        if ok:
+            relevance[conv_bias] = np.load(rfile).astype(np.float64)
+            os.remove(rfile)
+        save()
+        return ok
+
+    ok = explain(plain_bias)
+    if ok and opts.zennit_canonical and plain_bias != "rule":
+        explain("rule")
+    os.remove(onnx)
+    if not ok:
+        return
+
+    composite = {"epsilon-plus": zc.EpsilonPlus, "epsilon-alpha2-beta1": zc.EpsilonAlpha2Beta1,
+                 "epsilon-plus-flat": zc.EpsilonPlusFlat,
+                 "epsilon-alpha2-beta1-flat": zc.EpsilonAlpha2Beta1Flat}[opts.composite]
+    merge = merge_canonizers(name, traced, sequential)
+
+    def reference(model, canonizers, g):
+        t = time.monotonic()
+        z32 = zennit_relevance(model, x, targets, composite, canonizers, torch.float32)
+        s32 = time.monotonic() - t
+        z64 = zennit_relevance(model, x, targets, composite, canonizers, torch.float64)
+        gap = max(float(np.abs(a - b).max() / np.abs(b).max()) for a, b in zip(z32, z64))
+        return dict(zennit_s=s32, gap32=gap, **compare(g, z64))
+
+    step("zennit", lambda: reference(m, merge, relevance[plain_bias]))
+    if opts.zennit_canonical and "rule" in relevance:
+        canon = canonical_canonizers(opts.products)
+        step("canonical", lambda: reference(with_registered_biases(m, merged), lambda: merge() + canon(),
+                                            relevance["rule"]))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The run and the table
+
+
+def run_one(name, work, opts):
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", name, "--work", work, "--composite", opts.composite,
+           "--products", opts.products, "--step-timeout", str(opts.step_timeout)]
+    cmd += ["--zennit-canonical"] if opts.zennit_canonical else []
+    t = time.monotonic()
+    p = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = p.communicate(timeout=opts.timeout)
+        failure = None if p.returncode == 0 else (err.strip().splitlines() or ["exit code %d" % p.returncode])[-1]
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)  # the worker's own session: it and the gpulrp it may be running
+        p.wait()
+        failure = "timed out after %d s" % opts.timeout
+    path = os.path.join(work, name + ".json")
+    res = json.load(open(path)) if os.path.exists(path) else dict(model=name)
+    res["total_s"] = time.monotonic() - t
+    if failure:
+        res["failure"] = failure
+    for f in os.listdir(work):
+        if f.startswith(name + ".onnx") or f.endswith(".npy"):
+            os.remove(os.path.join(work, f))
+    return res
+
+
+def cell(text):
+    return text.replace("|", "\\|")
+
+
+def short(line):
+    """A gpulrp refusal without the list of supported operators and the temporary file's path."""
+    return re.sub(r" \(in /[^)]*\)$", "", line.split("; supported:")[0])
+
+
+def yes_no(step):
+    if step is None:
+        return "-"
+    return "yes" if step["ok"] else "no: `%s`" % cell(short(step["line"]))
+
+
+def row(res, opts):
+    canonical = opts.zennit_canonical
+    failure = res.get("failure")
+    export_step = res.get("export")
+    if export_step is not None and not export_step["ok"]:
+        loads = "no (export failed): `%s`" % cell(export_step["line"])
+    else:
+        loads = yes_no(res.get("info"))
+    explain = res.get("explain_%s" % res.get("conv_bias"))
+    explains = yes_no(explain) if res.get("info", {}).get("ok") else "-"
+    if failure and explain is None and res.get("info", {}).get("ok"):
+        explains = "no: `%s`" % cell(failure)
+    z = res.get("zennit")
+    cols = [res["model"], str(res.get("size", SIZE.get(res["model"], 224))), loads, explains,
+            "%.1f" % explain["s"] if explain and explain["ok"] else "-",
+            "%.1f" % z["zennit_s"] if z and z["ok"] else "-",
+            res["conv_bias"] if explain and explain["ok"] else "-"]
+    variants = [z] + ([res.get("canonical")] if canonical else [])
+    for v in variants:
+        if v is None:
+            cols += ["-", "-"]
+        elif not v["ok"]:
+            cols += ["Zennit failed: `%s`" % cell(v["line"]), "-"]
+        else:
+            cols += ["%.2e" % v["max_diff"], "%.4f" % v["corr"]]
+    cols.append("%.2e" % z["gap32"] if z and z["ok"] else "-")
+    cols.append(", ".join(tag for tag, _ in remarks(res, opts)))
+    return "| " + " | ".join(cols) + " |"
+
+
+def remarks(res, opts):
+    """(tag, sentence) for what makes this model's numbers what they are, beyond float32 rounding."""
+    out = []
+    if res.get("zennit"):
+        if res["model"] in GAPS:
+            out.append(("functional ops", GAPS[res["model"]]))
+        if not res["bn_merge"]["sequential_agrees"]:
+            out.append(("merge by name", "SequentialMergeBatchNorm pairs modules in registration order, which here "
+                        "is not the forward pass's (DenseNet: each dense layer's last convolution with the next "
+                        "layer's first BatchNorm, which reads the concatenation; it stops with a shape error), so "
+                        "Zennit's BatchNorms were merged by name (NamedMergeBatchNorm) into the modules a traced "
+                        "forward pass shows they follow"))
+        if res.get("own_bias_convs"):
+            out.append(("own biases", "`--conv-bias zennit` also keeps the biases of the %d convolutions that have "
+                        "their own (the squeeze-and-excitation layers) out of the rules, where Zennit's rules modify "
+                        "them; the canonical comparison has no such difference" % res["own_bias_convs"]))
+        if opts.products == "constant-gate" and res.get("gates"):
+            out.append(("gates", "with `--products constant-gate` gpulrp gives the gated activation all of the "
+                        "relevance of the %d squeeze-and-excitation products; plain Zennit applies the product's "
+                        "gradient" % res["gates"]))
+    if res.get("failure"):
+        out.append(("stopped", res["failure"]))
+    return out
+
+
+def environment(argv):
+    cpu = next((ln.split(":", 1)[1].strip() for ln in subprocess.run(["lscpu"], capture_output=True, text=True)
+                .stdout.splitlines() if ln.startswith("Model name")), platform.processor())
+    jdk = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip()
+    return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                machine="%s, %d CPUs" % (cpu, os.cpu_count()), jdk=jdk, torch=torch.__version__,
+                torchvision=torchvision.__version__, zennit=os.path.dirname(zennit.__file__), gpulrp=commit,
+                command=" ".join(shlex.quote(a) for a in ["scripts/torchvision_zoo.py"] + argv))
+
+
+def table(results, opts, env, seconds):
+    canonical = opts.zennit_canonical
+    lines = ["gpulrp %s against Zennit (%s), composite `%s`%s, 2 photographs per model, gpulrp on its CPU "
+             "backend (float32), Zennit in float64." % (env["gpulrp"], env["zennit"], opts.composite,
+                                                        ", `--products %s`" % opts.products
+                                                        if opts.products != "gradient" else ""),
+             "",
+             "- date: %s; machine: %s; %s; torch %s, torchvision %s; %d models in %.0f s"
+             % (env["date"], env["machine"], env["jdk"], env["torch"], env["torchvision"], len(results), seconds),
+             "- command: `%s`" % env["command"],
+             ""]
+    head = ["model", "px", "loads", "explains", "gpulrp s", "Zennit s", "`--conv-bias`",
+            "max \\|diff\\| / max \\|R\\|", "heatmap corr"]
+    if canonical:
+        head += ["canonical: max \\|diff\\|", "canonical: corr"]
+    head += ["Zennit f32 gap", "notes"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += [row(r, opts) for r in results]
+    notes = [(r["model"], remarks(r, opts)) for r in results]
+    if any(said for _, said in notes):
+        lines += ["", "Notes (what plain Zennit computes differently, by construction):"]
+        lines += ["- %s: %s." % (m, "; ".join("%s: %s" % pair for pair in said)) for m, said in notes if said]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated torchvision names (default: all 17)")
+    ap.add_argument("--composite", default="epsilon-plus", choices=COMPOSITES)
+    ap.add_argument("--products", default="gradient", choices=["gradient", "constant-gate"],
+                    help="gpulrp's --products (only passed when not the default, gradient)")
+    ap.add_argument("--zennit-canonical", action="store_true",
+                    help="also compare against Zennit canonized to gpulrp's semantics (module docstring)")
+    ap.add_argument("--out", help="also write the Markdown table to this file")
+    ap.add_argument("--json", help="also write every result, step by step, to this file")
+    ap.add_argument("--timeout", type=int, default=1200, help="seconds per model (default 1200)")
+    ap.add_argument("--step-timeout", type=int, default=600, help="seconds per gpulrp call (default 600)")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    opts = ap.parse_args(argv)
+    if opts.worker:
+        worker(opts.worker, opts.work, opts)
+        return
+    names = [n for n in opts.models.split(",") if n]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        ap.error("unknown models: %s (choose from %s)" % (", ".join(unknown), ", ".join(MODELS)))
+    env = environment(argv)
+    results, t = [], time.monotonic()
+    work = tempfile.mkdtemp(prefix="gpulrp-zoo-")
+    try:
+        for name in names:
+            log("%s ..." % name)
+            res = run_one(name, work, opts)
+            results.append(res)
+            log("%s (%.0f s)" % (row(res, opts), res["total_s"]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = table(results, opts, env, time.monotonic() - t)
+    sys.stdout.write(text)
+    if opts.out:
+        with open(opts.out, "w") as f:
+            f.write(text)
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump(dict(env, results=results), f, indent=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
