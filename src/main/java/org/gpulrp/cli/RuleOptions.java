@@ -1,6 +1,7 @@
 package org.gpulrp.cli;
 
 import java.util.Arrays;
+import java.util.List;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.Composites;
 import org.gpulrp.composite.ConvBias;
@@ -129,27 +130,31 @@ final class RuleOptions {
     }
 
     /** {@code rule} or {@code zennit}. */
+    /** Reads an enum by its {@code spelling()}, naming the valid spellings when none matches. */
+    private static <E extends Enum<E>> E bySpelling(Class<E> type, String v, java.util.function.Function<E, String>
+            spelling, String what) {
+        List<String> valid = new java.util.ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            if (spelling.apply(e).equals(v.strip())) {
+                return e;
+            }
+            valid.add(spelling.apply(e));
+        }
+        throw new TypeConversionException("'" + v + "' is not " + what + " (valid: " + String.join(", ", valid)
+                + ")");
+    }
+
     static final class ConvBiasName implements ITypeConverter<ConvBias> {
         @Override
         public ConvBias convert(String v) {
-            for (ConvBias b : ConvBias.values()) {
-                if (b.spelling().equals(v.strip())) {
-                    return b;
-                }
-            }
-            throw new TypeConversionException("'" + v + "' is not a convolution bias mode (valid: rule, zennit)");
+            return bySpelling(ConvBias.class, v, ConvBias::spelling, "a convolution bias mode");
         }
     }
 
     static final class ProductsName implements ITypeConverter<Products> {
         @Override
         public Products convert(String v) {
-            for (Products p : Products.values()) {
-                if (p.spelling().equals(v.strip())) {
-                    return p;
-                }
-            }
-            throw new TypeConversionException("'" + v + "' is not a products mode (valid: gradient, constant-gate)");
+            return bySpelling(Products.class, v, Products::spelling, "a products mode");
         }
     }
 }

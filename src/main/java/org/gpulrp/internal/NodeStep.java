@@ -142,17 +142,34 @@ sealed interface NodeStep {
         f.sent(k, 0, rows);
     }
 
-    /** A dense layer, a convolution or an average pooling: its linear map and its rule's relevance pass. */
-    final class Linear implements NodeStep {
-        private final LinearStep step;
+    /** A node whose forward pass is a prepared linear map (it owns the {@link LinearStep} and closes it). */
+    abstract sealed class Weighted implements NodeStep {
+        final LinearStep step;
 
-        Linear(LinearStep step) {
+        Weighted(LinearStep step) {
             this.step = step;
         }
 
         @Override
-        public void forward(Flow f, int k, int rows) {
+        public final void forward(Flow f, int k, int rows) {
             step.forward(f.input(k, 0), f.output(k), rows);
+        }
+
+        @Override
+        public final LinearStep linear() {
+            return step;
+        }
+
+        @Override
+        public final void close() {
+            step.close();
+        }
+    }
+
+    /** A dense layer, a convolution or an average pooling: its linear map and its rule's relevance pass. */
+    final class Linear extends Weighted {
+        Linear(LinearStep step) {
+            super(step);
         }
 
         @Override
@@ -163,16 +180,6 @@ sealed interface NodeStep {
             }
             f.sent(k, 0, rows);
         }
-
-        @Override
-        public LinearStep linear() {
-            return step;
-        }
-
-        @Override
-        public void close() {
-            step.close();
-        }
     }
 
     /**
@@ -180,31 +187,14 @@ sealed interface NodeStep {
      * composites do for a BatchNorm its canonizer did not merge ({@code layer_map_base}: BatchNorm gets Pass),
      * whatever rule the composite names.
      */
-    final class Norm implements NodeStep {
-        private final LinearStep step;
-
+    final class Norm extends Weighted {
         Norm(LinearStep step) {
-            this.step = step;
-        }
-
-        @Override
-        public void forward(Flow f, int k, int rows) {
-            step.forward(f.input(k, 0), f.output(k), rows);
+            super(step);
         }
 
         @Override
         public void backward(Flow f, int k, int rows) {
             passDown(f, k, rows);
-        }
-
-        @Override
-        public LinearStep linear() {
-            return step;
-        }
-
-        @Override
-        public void close() {
-            step.close();
         }
     }
 

@@ -39,16 +39,13 @@ import org.junit.jupiter.api.Test;
 class GatedGraphTest {
     private static final double EPS = 1e-6;
 
-    private static float[] randn(SplittableRandom r, int n, double scale) {
-        float[] a = new float[n];
-        for (int k = 0; k < n; k++) {
-            a[k] = (float) (r.nextGaussian() * scale);
-        }
-        return a;
+    private static Dense dense(SplittableRandom r, int in, int out) {
+        return new Dense(in, out, GraphNetworkTest.randn(r, in * out, Math.sqrt(2.0 / in)),
+                GraphNetworkTest.randn(r, out, 0.3));
     }
 
-    private static Dense dense(SplittableRandom r, int in, int out) {
-        return new Dense(in, out, randn(r, in * out, Math.sqrt(2.0 / in)), randn(r, out, 0.3));
+    private static float[] randn(SplittableRandom r, int n, double scale) {
+        return GraphNetworkTest.randn(r, n, scale);
     }
 
     /** A gate over 4 channels of 3 positions, a self-product, a slice, a shuffle, a scale and every new activation. */
