@@ -134,8 +134,11 @@ final class PoolMapper {
         }
         Arrays.sort(norm);
         if (rank != 4 || !Arrays.equals(norm, new long[] {2, 3})) {
+            boolean last = norm.length == 1 && rank > 0 && norm[0] == rank - 1;
             throw w.fail("averages over axes " + Arrays.toString(axes) + " of a rank-" + (rank < 0 ? "unknown" : rank)
-                    + " input; gpulrp supports ReduceMean over height and width ([2, 3]) of [N, C, H, W] only");
+                    + " input; gpulrp supports ReduceMean over height and width ([2, 3]) of [N, C, H, W] only"
+                    + (last ? " (a mean over the last axis is how LayerNorm exports before opset 17; LayerNorm is "
+                    + "not supported)" : ""));
         }
         int[] s = ctx.image(w);
         global(ctx, n, w, k, s);
