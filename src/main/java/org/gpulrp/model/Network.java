@@ -228,10 +228,21 @@ public final class Network {
                     channels += s[0];
                 }
                 return new int[] {channels, first[1], first[2]};
+            } else if (layer instanceof Slice sl) {
+                int plane = first.length == 3 ? first[1] * first[2] : 0;
+                return plane > 0 && sl.start() % plane == 0 && sl.length() % plane == 0
+                        ? new int[] {sl.length() / plane, first[1], first[2]} : new int[] {outSize};
             } else if (layer instanceof Dense || layer instanceof Concat) {
                 return new int[] {outSize};
             }
-            return first.clone();
+            // Same-size layers keep the shape; a slice of whole channels keeps height and width.
+            if (product(first) == outSize) {
+                return first.clone();
+            }
+            if (first.length == 3 && outSize % (first[1] * first[2]) == 0) {
+                return new int[] {outSize / (first[1] * first[2]), first[1], first[2]};
+            }
+            return new int[] {outSize};
         }
 
         /** Appends a layer under a unique name, reading the previous node's output (the network input first). */
