@@ -89,22 +89,22 @@ MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 
 GAPS = {
-    "densenet121": "the forward ends in functional F.relu and F.adaptive_avg_pool2d: Zennit applies their gradient "
-                   "(relevance spread evenly over the 7x7 positions), gpulrp the Norm rule (in proportion to the "
-                   "activations)",
-    "inception_v3": "the pool branches of InceptionA/C/E use functional F.avg_pool2d: gradient in Zennit, Norm rule "
-                    "in gpulrp",
-    "mobilenet_v2": "residual additions are functional (x + f(x)): Zennit passes the whole relevance to both summands "
-                    "(the gradient of a sum), gpulrp splits it in proportion (Norm rule)",
-    "mobilenet_v3_small": "functional residual additions (as mobilenet_v2); the squeeze-and-excitation products "
-                          "scale * x are functional too, but there gpulrp's default (`--products gradient`) is "
-                          "Zennit's answer",
-    "efficientnet_b0": "functional residual additions (as mobilenet_v2; squeeze-and-excitation as mobilenet_v3_small)",
-    "mnasnet0_5": "functional residual additions (as mobilenet_v2) and the global pool x.mean([2, 3]): gradient in "
-                  "Zennit, Norm rule in gpulrp",
-    "shufflenet_v2_x1_0": "the global pool is x.mean([2, 3]): gradient in Zennit, Norm rule in gpulrp",
-    "regnet_y_400mf": "functional residual additions (as mobilenet_v2; squeeze-and-excitation as "
-                      "mobilenet_v3_small)",
+    "densenet121": "the forward ends in F.relu and F.adaptive_avg_pool2d, not modules: Zennit applies their gradient "
+                   "(the pooled relevance spread evenly over the 7x7 positions), gpulrp the Norm rule (in proportion "
+                   "to the activations)",
+    "inception_v3": "the pool branches of InceptionA/C/E call F.avg_pool2d: its gradient in Zennit, the Norm rule in "
+                    "gpulrp",
+    "mobilenet_v2": "the residual additions x + f(x) are not modules: Zennit passes the whole relevance to both "
+                    "summands (the gradient of a sum, so it doubles at each block), gpulrp splits it in proportion "
+                    "(Norm rule)",
+    "mobilenet_v3_small": "residual additions as in mobilenet_v2; the squeeze-and-excitation products scale * x are "
+                          "not modules either, but there gpulrp's default (`--products gradient`) computes what "
+                          "Zennit does",
+    "efficientnet_b0": "residual additions as in mobilenet_v2, squeeze-and-excitation as in mobilenet_v3_small",
+    "mnasnet0_5": "residual additions as in mobilenet_v2, and the global pool is x.mean([2, 3]): its gradient in "
+                  "Zennit, the Norm rule in gpulrp",
+    "shufflenet_v2_x1_0": "the global pool is x.mean([2, 3]): its gradient in Zennit, the Norm rule in gpulrp",
+    "regnet_y_400mf": "residual additions as in mobilenet_v2, squeeze-and-excitation as in mobilenet_v3_small",
 }
 
 
@@ -441,8 +441,8 @@ def worker(name, work, opts):
         z32 = zennit_relevance(model, x, targets, composite, canonizers, torch.float32)
         s32 = time.monotonic() - t
         z64 = zennit_relevance(model, x, targets, composite, canonizers, torch.float64)
-        gap = max(float(np.abs(a - b).max() / np.abs(b).max()) for a, b in zip(z32, z64))
-        return dict(zennit_s=s32, gap32=gap, **compare(g, z64))
+        own = compare(z32, z64)
+        return dict(zennit_s=s32, gap32=own["max_diff"], corr32=own["corr"], **compare(g, z64))
 
     step("zennit", lambda: reference(m, merge, relevance[plain_bias]))
     if opts.zennit_canonical and "rule" in relevance:
@@ -511,15 +511,13 @@ def row(res, opts):
             "%.1f" % explain["s"] if explain and explain["ok"] else "-",
             "%.1f" % z["zennit_s"] if z and z["ok"] else "-",
             res["conv_bias"] if explain and explain["ok"] else "-"]
-    variants = [z] + ([res.get("canonical")] if canonical else [])
-    for v in variants:
+    for v in [z] + ([res.get("canonical")] if canonical else []):
         if v is None:
             cols += ["-", "-"]
         elif not v["ok"]:
             cols += ["Zennit failed: `%s`" % cell(v["line"]), "-"]
         else:
-            cols += ["%.2e" % v["max_diff"], "%.4f" % v["corr"]]
-    cols.append("%.2e" % z["gap32"] if z and z["ok"] else "-")
+            cols += ["%.2e / %.4f" % (v["max_diff"], v["corr"]), "%.2e / %.4f" % (v["gap32"], v["corr32"])]
     cols.append(", ".join(tag for tag, _ in remarks(res, opts)))
     return "| " + " | ".join(cols) + " |"
 
@@ -557,7 +555,8 @@ def environment(argv):
                             text=True).stdout.strip()
     return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 machine="%s, %d CPUs" % (cpu, os.cpu_count()), jdk=jdk, torch=torch.__version__,
-                torchvision=torchvision.__version__, zennit=os.path.dirname(zennit.__file__), gpulrp=commit,
+                torchvision=torchvision.__version__, gpulrp=commit,
+                zennit=os.path.relpath(os.path.dirname(os.path.dirname(zennit.__file__)), ROOT),
                 command=" ".join(shlex.quote(a) for a in ["scripts/torchvision_zoo.py"] + argv))
 
 
@@ -571,17 +570,20 @@ def table(results, opts, env, seconds):
              "- date: %s; machine: %s; %s; torch %s, torchvision %s; %d models in %.0f s"
              % (env["date"], env["machine"], env["jdk"], env["torch"], env["torchvision"], len(results), seconds),
              "- command: `%s`" % env["command"],
+             "- cells `max / corr`: max\\|R_a - R_b\\| / max\\|R_b\\| and the correlation of the two heatmaps (relevance "
+             "summed over the channels), the worse of the two images; `vs`: gpulrp against Zennit's float64 result; "
+             "`f32 vs f64`: Zennit's own float32 result against it, the size of float32 rounding on that model",
              ""]
-    head = ["model", "px", "loads", "explains", "gpulrp s", "Zennit s", "`--conv-bias`",
-            "max \\|diff\\| / max \\|R\\|", "heatmap corr"]
+    head = ["model", "px", "loads", "explains", "gpulrp s", "Zennit f32 s", "`--conv-bias`", "vs Zennit",
+            "Zennit f32 vs f64"]
     if canonical:
-        head += ["canonical: max \\|diff\\|", "canonical: corr"]
-    head += ["Zennit f32 gap", "notes"]
+        head += ["vs canonical Zennit", "canonical f32 vs f64"]
+    head += ["notes"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += [row(r, opts) for r in results]
     notes = [(r["model"], remarks(r, opts)) for r in results]
     if any(said for _, said in notes):
-        lines += ["", "Notes (what plain Zennit computes differently, by construction):"]
+        lines += ["", "Notes (where plain Zennit computes something else, by construction):"]
         lines += ["- %s: %s." % (m, "; ".join("%s: %s" % pair for pair in said)) for m, said in notes if said]
     return "\n".join(lines) + "\n"
 
