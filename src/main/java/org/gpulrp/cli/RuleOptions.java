@@ -1,9 +1,11 @@
 package org.gpulrp.cli;
 
 import java.util.Arrays;
+import java.util.List;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.Composites;
 import org.gpulrp.composite.ConvBias;
+import org.gpulrp.composite.Products;
 import org.gpulrp.io.image.Preprocess;
 import org.gpulrp.rules.Rule;
 import org.gpulrp.rules.ZBox;
@@ -17,7 +19,8 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * The rule options every command that explains takes (mixed in with {@code @Mixin}): {@code --composite} or
- * {@code --rule} (one of them; picocli enforces it), {@code --first-rule} on top, and {@code --conv-bias}. A
+ * {@code --rule} (one of them; picocli enforces it), {@code --first-rule} on top, {@code --conv-bias} and
+ * {@code --products}. A
  * {@code zbox} or {@code epsilon-gamma-box} written without bounds gets them from the input preprocessing
  * ({@link #composite(Preprocess)}).
  */
@@ -40,6 +43,13 @@ final class RuleOptions {
                     + "convolutions built with bias=False whose BatchNorm it merged (torchvision ResNets); use it to "
                     + "reproduce Zennit's numbers on such models.")
     private ConvBias convBias = ConvBias.RULE;
+
+    @Option(names = "--products", paramLabel = "gradient|constant-gate", converter = ProductsName.class,
+            defaultValue = "gradient", description = "How relevance crosses a product of two activations (a "
+                    + "squeeze-and-excitation gate). gradient (default): the relevance times the product's gradient, "
+                    + "Zennit's answer for an operation without a rule (not conserving). constant-gate: the gate is "
+                    + "a constant and all relevance goes to the gated activation (CP-LRP; conserving).")
+    private Products products = Products.GRADIENT;
 
     /** {@code --composite NAME[:params]} or {@code --rule NAME[:params]}. */
     static final class Choice {
@@ -89,7 +99,7 @@ final class RuleOptions {
         if (firstRule != null) {
             c = c.withFirst(firstRule.resolve(box));
         }
-        return c.withConvBias(convBias);
+        return c.withConvBias(convBias).withProducts(products);
     }
 
     /** The ZBox whose bounds are the preprocessing's {@link Preprocess#inputRange() input range}. */
@@ -120,15 +130,31 @@ final class RuleOptions {
     }
 
     /** {@code rule} or {@code zennit}. */
+    /** Reads an enum by its {@code spelling()}, naming the valid spellings when none matches. */
+    private static <E extends Enum<E>> E bySpelling(Class<E> type, String v, java.util.function.Function<E, String>
+            spelling, String what) {
+        List<String> valid = new java.util.ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            if (spelling.apply(e).equals(v.strip())) {
+                return e;
+            }
+            valid.add(spelling.apply(e));
+        }
+        throw new TypeConversionException("'" + v + "' is not " + what + " (valid: " + String.join(", ", valid)
+                + ")");
+    }
+
     static final class ConvBiasName implements ITypeConverter<ConvBias> {
         @Override
         public ConvBias convert(String v) {
-            for (ConvBias b : ConvBias.values()) {
-                if (b.spelling().equals(v.strip())) {
-                    return b;
-                }
-            }
-            throw new TypeConversionException("'" + v + "' is not a convolution bias mode (valid: rule, zennit)");
+            return bySpelling(ConvBias.class, v, ConvBias::spelling, "a convolution bias mode");
+        }
+    }
+
+    static final class ProductsName implements ITypeConverter<Products> {
+        @Override
+        public Products convert(String v) {
+            return bySpelling(Products.class, v, Products::spelling, "a products mode");
         }
     }
 }

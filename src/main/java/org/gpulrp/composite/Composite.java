@@ -28,18 +28,20 @@ public final class Composite {
     private final List<Entry> entries;
     private final Rule fallback;
     private final ConvBias convBias;
+    private final Products products;
 
-    private Composite(String name, List<Entry> entries, Rule fallback, ConvBias convBias) {
+    private Composite(String name, List<Entry> entries, Rule fallback, ConvBias convBias, Products products) {
         this.name = name;
         this.entries = List.copyOf(entries);
         this.fallback = fallback;
         this.convBias = convBias;
+        this.products = products;
     }
 
     /** An empty composite: every linear layer gets {@code fallback}. */
     public static Composite of(String name, Rule fallback) {
         InvalidArgumentException.check(fallback != null, "fallback", "must not be null");
-        return new Composite(name, List.of(), fallback, ConvBias.RULE);
+        return new Composite(name, List.of(), fallback, ConvBias.RULE, Products.GRADIENT);
     }
 
     /** The same rule on every linear layer. */
@@ -64,14 +66,14 @@ public final class Composite {
         List<Entry> e = new ArrayList<>();
         e.add(new Entry(matcher, rule));
         e.addAll(entries);
-        return new Composite(name, e, fallback, convBias);
+        return new Composite(name, e, fallback, convBias, products);
     }
 
     /** Appends an entry after the existing ones (lower precedence); for building presets. */
     public Composite thenWith(LayerMatcher matcher, Rule rule) {
         List<Entry> e = new ArrayList<>(entries);
         e.add(new Entry(matcher, rule));
-        return new Composite(name, e, fallback, convBias);
+        return new Composite(name, e, fallback, convBias, products);
     }
 
     public Composite withName(String layerName, Rule rule) {
@@ -92,7 +94,7 @@ public final class Composite {
     }
 
     public Composite named(String newName) {
-        return new Composite(newName, entries, fallback, convBias);
+        return new Composite(newName, entries, fallback, convBias, products);
     }
 
     /** How the rules of this composite treat the biases of convolutions (see {@link ConvBias}). */
@@ -103,7 +105,18 @@ public final class Composite {
     /** The same composite with the given treatment of convolution biases. */
     public Composite withConvBias(ConvBias mode) {
         InvalidArgumentException.check(mode != null, "convBias", "must not be null");
-        return new Composite(name, entries, fallback, mode);
+        return new Composite(name, entries, fallback, mode, products);
+    }
+
+    /** How relevance crosses products of two activations (see {@link Products}). */
+    public Products products() {
+        return products;
+    }
+
+    /** The same composite with the given treatment of products of two activations. */
+    public Composite withProducts(Products mode) {
+        InvalidArgumentException.check(mode != null, "products", "must not be null");
+        return new Composite(name, entries, fallback, convBias, mode);
     }
 
     /** The rule of every node of {@code network}, in node (forward) order: the one place rules are assigned. */
@@ -133,6 +146,9 @@ public final class Composite {
         sb.append("otherwise ").append(fallback.describe());
         if (convBias != ConvBias.RULE) {
             sb.append("; convolution biases ").append(convBias.spelling());
+        }
+        if (products != Products.GRADIENT) {
+            sb.append("; products ").append(products.spelling());
         }
         return sb.append("]").toString();
     }

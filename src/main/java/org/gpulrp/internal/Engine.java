@@ -7,7 +7,6 @@ import org.gpulrp.InitialRelevance;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.composite.Composite;
-import org.gpulrp.composite.ConvBias;
 import org.gpulrp.model.Network;
 import org.gpulrp.model.Node;
 import org.gpulrp.rules.Rule;
@@ -53,9 +52,8 @@ public final class Engine implements AutoCloseable {
         try {
             List<Rule> assigned = composite.rules(network);
             this.rules = assigned.toArray(new Rule[0]);
-            boolean zennitBias = composite.convBias() == ConvBias.ZENNIT;
             for (int k = 0; k < n; k++) {
-                steps[k] = NodeStep.of(be, plan.nodes.get(k), rules[k], zennitBias);
+                steps[k] = NodeStep.of(be, plan.nodes.get(k), rules[k], composite);
             }
             plusShortcuts(true);
             flow = new Flow(be, plan, steps, this.capacity);

@@ -75,18 +75,20 @@ final class GraphPlan {
 
     /**
      * Which outputs are non-negative by construction, decided from the graph alone: a ReLU's output
-     * ({@code x > 0 ? x : 0}, never -0), and max pooling, average pooling, identities (flatten, dropout), additions
-     * and concatenations whose inputs all are. The network input is not. Indexed by output number.
+     * ({@code x > 0 ? x : 0}, never -0; likewise ReLU6 and hard sigmoid), and max pooling, average pooling,
+     * identities (flatten, dropout), slices, permutations, additions, concatenations and products whose inputs all
+     * are. The network input is not. Indexed by output number.
      */
     boolean[] nonNegativeOutputs() {
         boolean[] nonNeg = new boolean[nodes.size() + 1];
         for (int k = 0; k < nodes.size(); k++) {
             org.gpulrp.model.Layer layer = nodes.get(k).layer();
             if (layer instanceof Activation a) {
-                nonNeg[k + 1] = a.function() == Activation.Function.RELU;
+                nonNeg[k + 1] = a.function().nonNegative();
             } else if (layer instanceof org.gpulrp.model.MaxPool2d || layer instanceof org.gpulrp.model.AvgPool2d
                     || layer instanceof org.gpulrp.model.Identity || layer instanceof org.gpulrp.model.Add
-                    || layer instanceof org.gpulrp.model.Concat) {
+                    || layer instanceof org.gpulrp.model.Concat || layer instanceof org.gpulrp.model.Slice
+                    || layer instanceof org.gpulrp.model.Permute || layer instanceof org.gpulrp.model.Multiply) {
                 boolean all = true;
                 for (int o : src[k]) {
                     all &= nonNeg[o];
@@ -123,7 +125,7 @@ final class GraphPlan {
             return last;
         }
         int k = last;
-        while (nodes.get(k).kind() == LayerKind.IDENTITY && src[k][0] > 0) {
+        while (nodes.get(k).layer() instanceof org.gpulrp.model.Identity && src[k][0] > 0) {
             k = src[k][0] - 1;
         }
         return nodes.get(k).kind() == LayerKind.ACTIVATION && src[k][0] > 0 ? src[k][0] - 1 : last;

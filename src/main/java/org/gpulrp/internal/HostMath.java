@@ -33,4 +33,50 @@ public final class HostMath {
             }
         }
     }
+
+    /**
+     * Evaluates a host activation over {@code rows} rows of {@code cols} values (every function but ReLU, which runs
+     * on the backend). The piecewise-linear ones follow PyTorch's formulas: {@code relu6 = min(max(x, 0), 6)},
+     * {@code hardsigmoid = min(max(x + 3, 0), 6) / 6}, {@code hardswish = x * min(max(x + 3, 0), 6) / 6}; SiLU is
+     * {@code x * sigmoid(x)} in double, rounded once.
+     */
+    public static void activation(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int rows,
+                                  int cols) {
+        int n = rows * cols;
+        switch (f) {
+            case SIGMOID -> sigmoid(in, out, n);
+            case SOFTMAX -> softmax(in, out, rows, cols);
+            case RELU6 -> {
+                for (int k = 0; k < n; k++) {
+                    out[k] = clamp(in[k], 6f);
+                }
+            }
+            case HARDSIGMOID -> {
+                for (int k = 0; k < n; k++) {
+                    out[k] = clamp(in[k] + 3f, 6f) / 6f;
+                }
+            }
+            case HARDSWISH -> {
+                for (int k = 0; k < n; k++) {
+                    out[k] = in[k] * clamp(in[k] + 3f, 6f) / 6f;
+                }
+            }
+            case SILU -> {
+                for (int k = 0; k < n; k++) {
+                    double x = in[k];
+                    out[k] = (float) (x / (1.0 + StrictMath.exp(-x)));
+                }
+            }
+            case RELU -> {
+                for (int k = 0; k < n; k++) {
+                    out[k] = in[k] > 0 ? in[k] : 0f;
+                }
+            }
+        }
+    }
+
+    /** {@code min(max(x, 0), hi)}, never -0. */
+    private static float clamp(float x, float hi) {
+        return x > 0 ? (x < hi ? x : hi) : 0f;
+    }
 }

@@ -11,10 +11,17 @@ import org.gpulrp.model.Concat;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.Dense;
+import org.gpulrp.composite.Composite;
+import org.gpulrp.composite.ConvBias;
+import org.gpulrp.composite.Products;
 import org.gpulrp.model.Identity;
 import org.gpulrp.model.Layer;
 import org.gpulrp.model.MaxPool2d;
+import org.gpulrp.model.Multiply;
 import org.gpulrp.model.Node;
+import org.gpulrp.model.Permute;
+import org.gpulrp.model.Scale;
+import org.gpulrp.model.Slice;
 import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.rules.Epsilon;
 import org.gpulrp.rules.Pass;
@@ -34,13 +41,13 @@ sealed interface NodeStep {
      * reason {@link LinearPlan#forRule} gives; {@code NodeStepTest} checks that every permitted layer type has an
      * arm.
      */
-    static NodeStep of(Backend be, Node node, Rule rule, boolean zennitBias) {
+    static NodeStep of(Backend be, Node node, Rule rule, Composite composite) {
         Layer layer = node.layer();
         String name = node.name();
         if (layer instanceof Dense d) {
             return new Linear(new DenseStep(be, name, d, rule));
         } else if (layer instanceof Conv2d c) {
-            return new Linear(new ConvStep(be, name, c, rule, zennitBias));
+            return new Linear(new ConvStep(be, name, c, rule, composite.convBias() == ConvBias.ZENNIT));
         } else if (layer instanceof AvgPool2d ap) {
             return new Linear(averagePool(be, name, ap.geometry()));
         } else if (layer instanceof BatchNorm bn) {
@@ -51,6 +58,10 @@ sealed interface NodeStep {
             return new Sum();
         } else if (layer instanceof Concat) {
             return new Join();
+        } else if (layer instanceof Multiply m) {
+            return new Product(m.spatial(), composite.products());
+        } else if (layer instanceof Scale sc) {
+            return new Scaled(sc.perFeature(node.outputSize()));
         }
         if (!(rule instanceof Pass)) {
             throw new InvalidArgumentException("composite", "layer '" + name + "' (" + node.kind()
@@ -60,6 +71,10 @@ sealed interface NodeStep {
             return new Elementwise(a.function());
         } else if (layer instanceof Identity) {
             return new Through();
+        } else if (layer instanceof Slice sl) {
+            return new Cut(sl.start(), sl.length());
+        } else if (layer instanceof Permute p) {
+            return new Reorder(p.runs());
         }
         throw new IllegalStateException("no step for layer " + layer.getClass().getName()
                 + ": add its arm to NodeStep.of");
@@ -127,17 +142,34 @@ sealed interface NodeStep {
         f.sent(k, 0, rows);
     }
 
-    /** A dense layer, a convolution or an average pooling: its linear map and its rule's relevance pass. */
-    final class Linear implements NodeStep {
-        private final LinearStep step;
+    /** A node whose forward pass is a prepared linear map (it owns the {@link LinearStep} and closes it). */
+    abstract sealed class Weighted implements NodeStep {
+        final LinearStep step;
 
-        Linear(LinearStep step) {
+        Weighted(LinearStep step) {
             this.step = step;
         }
 
         @Override
-        public void forward(Flow f, int k, int rows) {
+        public final void forward(Flow f, int k, int rows) {
             step.forward(f.input(k, 0), f.output(k), rows);
+        }
+
+        @Override
+        public final LinearStep linear() {
+            return step;
+        }
+
+        @Override
+        public final void close() {
+            step.close();
+        }
+    }
+
+    /** A dense layer, a convolution or an average pooling: its linear map and its rule's relevance pass. */
+    final class Linear extends Weighted {
+        Linear(LinearStep step) {
+            super(step);
         }
 
         @Override
@@ -148,16 +180,6 @@ sealed interface NodeStep {
             }
             f.sent(k, 0, rows);
         }
-
-        @Override
-        public LinearStep linear() {
-            return step;
-        }
-
-        @Override
-        public void close() {
-            step.close();
-        }
     }
 
     /**
@@ -165,37 +187,20 @@ sealed interface NodeStep {
      * composites do for a BatchNorm its canonizer did not merge ({@code layer_map_base}: BatchNorm gets Pass),
      * whatever rule the composite names.
      */
-    final class Norm implements NodeStep {
-        private final LinearStep step;
-
+    final class Norm extends Weighted {
         Norm(LinearStep step) {
-            this.step = step;
-        }
-
-        @Override
-        public void forward(Flow f, int k, int rows) {
-            step.forward(f.input(k, 0), f.output(k), rows);
+            super(step);
         }
 
         @Override
         public void backward(Flow f, int k, int rows) {
             passDown(f, k, rows);
         }
-
-        @Override
-        public LinearStep linear() {
-            return step;
-        }
-
-        @Override
-        public void close() {
-            step.close();
-        }
     }
 
     /**
-     * An activation: ReLU on the backend, sigmoid and softmax on the host in Java on every backend (so that all
-     * paths share their bits); relevance passes unchanged.
+     * An activation: ReLU on the backend, the others on the host in Java on every backend (so that all paths share
+     * their bits; {@link HostMath#activation}); relevance passes unchanged.
      */
     final class Elementwise implements NodeStep {
         private final Activation.Function function;
@@ -209,19 +214,13 @@ sealed interface NodeStep {
             int width = f.plan.width(k + 1);
             int count = rows * width;
             Buffer x = f.input(k, 0);
-            switch (function) {
-                case RELU -> f.be.relu(x, f.output(k), count);
-                case SIGMOID, SOFTMAX -> {
-                    float[] h = new float[count];
-                    f.be.read(x, h, 0, count);
-                    if (function == Activation.Function.SIGMOID) {
-                        HostMath.sigmoid(h, h, count);
-                    } else {
-                        HostMath.softmax(h, h, rows, width);
-                    }
-                    f.be.write(f.output(k), h, 0, count);
-                }
-                default -> throw new IllegalStateException("unhandled activation " + function);
+            if (function == Activation.Function.RELU) {
+                f.be.relu(x, f.output(k), count);
+            } else {
+                float[] h = new float[count];
+                f.be.read(x, h, 0, count);
+                HostMath.activation(function, h, h, rows, width);
+                f.be.write(f.output(k), h, 0, count);
             }
         }
 
@@ -338,5 +337,166 @@ sealed interface NodeStep {
                 offset += wi;
             }
         }
+    }
+
+    /**
+     * A product of two activations, {@code z = a * g}, {@code g} broadcast over {@code spatial} positions of each
+     * channel of {@code a}; on the host on every backend. Relevance by {@link Products}: the gradient applied to the
+     * message ({@code R_a = R g}, {@code R_g = sum R a}, in double over the positions, ascending) or a constant gate
+     * ({@code R_a = R}, {@code R_g = 0}).
+     */
+    final class Product implements NodeStep {
+        private final int spatial;
+        private final Products mode;
+
+        Product(int spatial, Products mode) {
+            this.spatial = spatial;
+            this.mode = mode;
+        }
+
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            int w = f.plan.width(k + 1);
+            float[] a = read(f, f.input(k, 0), rows * w);
+            float[] g = read(f, f.input(k, 1), rows * f.inputWidth(k, 1));
+            for (int i = 0; i < a.length; i++) {
+                a[i] = a[i] * g[i / spatial];
+            }
+            f.be.write(f.output(k), a, 0, a.length);
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            int w = f.plan.width(k + 1);
+            int c = f.inputWidth(k, 1);
+            Buffer r = f.outputRelevance(k);
+            if (mode == Products.CONSTANT_GATE) {
+                f.be.copyRows(r, w, 0, f.sendTo(k, 0), w, 0, w, rows);
+                f.sent(k, 0, rows);
+                f.be.write(f.sendTo(k, 1), new float[rows * c], 0, rows * c);
+                f.sent(k, 1, rows);
+                return;
+            }
+            float[] rel = read(f, r, rows * w);
+            float[] a = read(f, f.input(k, 0), rows * w);
+            float[] g = read(f, f.input(k, 1), rows * c);
+            float[] rg = new float[rows * c];
+            for (int q = 0; q < rows * c; q++) {
+                double sum = 0;
+                for (int i = q * spatial; i < (q + 1) * spatial; i++) {
+                    sum += (double) rel[i] * a[i];
+                    a[i] = rel[i] * g[q];
+                }
+                rg[q] = (float) sum;
+            }
+            f.be.write(f.sendTo(k, 0), a, 0, a.length);
+            f.sent(k, 0, rows);
+            f.be.write(f.sendTo(k, 1), rg, 0, rg.length);
+            f.sent(k, 1, rows);
+        }
+    }
+
+    /**
+     * Constant factors per feature, {@code z = x s}, on the host on every backend; relevance by the epsilon formula
+     * on this diagonal map, {@code R_x = x (s g)} with {@code g = R / stab(z)} (docs/DESIGN.md section 2.1).
+     */
+    final class Scaled implements NodeStep {
+        private final float[] factors;
+
+        Scaled(float[] factors) {
+            this.factors = factors;
+        }
+
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            int w = factors.length;
+            float[] x = read(f, f.input(k, 0), rows * w);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = x[i] * factors[i % w];
+            }
+            f.be.write(f.output(k), x, 0, x.length);
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            int w = factors.length;
+            float eps = Rule.DEFAULT_EPSILON;
+            float[] rel = read(f, f.outputRelevance(k), rows * w);
+            float[] z = read(f, f.output(k), rows * w);
+            float[] x = read(f, f.input(k, 0), rows * w);
+            for (int i = 0; i < x.length; i++) {
+                float d = z[i] + (z[i] >= 0 ? eps : -eps);
+                float g = d == 0 ? 0f : rel[i] / d;
+                rel[i] = g;
+                x[i] = x[i] * (factors[i % w] * g);
+            }
+            if (f.health() != null) {
+                f.be.write(f.scratch.signal, rel, 0, rel.length);
+                Health.addStabilizer(f.be, f.scratch.signal, f.output(k), w, rows, w, eps,
+                        f.health().stabilizer[k], f.row0());
+            }
+            f.be.write(f.sendTo(k, 0), x, 0, x.length);
+            f.sent(k, 0, rows);
+        }
+    }
+
+    /** A range of features, {@code z = x[start, start + length)}; relevance back by position, zero elsewhere. */
+    final class Cut implements NodeStep {
+        private final int start;
+        private final int length;
+
+        Cut(int start, int length) {
+            this.start = start;
+            this.length = length;
+        }
+
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            f.be.copyRows(f.input(k, 0), f.inputWidth(k, 0), start, f.output(k), length, 0, length, rows);
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            int w = f.inputWidth(k, 0);
+            Buffer to = f.sendTo(k, 0);
+            f.be.write(to, new float[rows * w], 0, rows * w);
+            f.be.copyRows(f.outputRelevance(k), length, 0, to, w, start, length, rows);
+            f.sent(k, 0, rows);
+        }
+    }
+
+    /** A permutation of the features, moved as runs of contiguous features ({@link Permute#runs}). */
+    final class Reorder implements NodeStep {
+        /** {@code {outStart, inStart, length}} per run. */
+        private final int[][] runs;
+
+        Reorder(int[][] runs) {
+            this.runs = runs;
+        }
+
+        @Override
+        public void forward(Flow f, int k, int rows) {
+            int w = f.inputWidth(k, 0);
+            for (int[] run : runs) {
+                f.be.copyRows(f.input(k, 0), w, run[1], f.output(k), w, run[0], run[2], rows);
+            }
+        }
+
+        @Override
+        public void backward(Flow f, int k, int rows) {
+            int w = f.inputWidth(k, 0);
+            Buffer to = f.sendTo(k, 0);
+            for (int[] run : runs) {
+                f.be.copyRows(f.outputRelevance(k), w, run[0], to, w, run[1], run[2], rows);
+            }
+            f.sent(k, 0, rows);
+        }
+    }
+
+    /** The first {@code count} values of a buffer, on the host. */
+    private static float[] read(Flow f, Buffer b, int count) {
+        float[] h = new float[count];
+        f.be.read(b, h, 0, count);
+        return h;
     }
 }

@@ -231,7 +231,14 @@ public final class Network {
             } else if (layer instanceof Dense || layer instanceof Concat) {
                 return new int[] {outSize};
             }
-            return first.clone();
+            // Same-size layers keep the shape; a slice of whole channels keeps height and width.
+            if (product(first) == outSize) {
+                return first.clone();
+            }
+            if (first.length == 3 && outSize % (first[1] * first[2]) == 0) {
+                return new int[] {outSize / (first[1] * first[2]), first[1], first[2]};
+            }
+            return new int[] {outSize};
         }
 
         /** Appends a layer under a unique name, reading the previous node's output (the network input first). */

@@ -74,6 +74,11 @@ public final class ConvCases {
         {3, 7, 9, 2, 2, 2, 2, 0, 0, 2},
         {4, 9, 7, 2, 2, 1, 1, 0, 0, 2},
         {2, 8, 11, 2, 2, 3, 2, 0, 0, 3},
+        // Ceil mode (an 11th entry 1): windows past the edge (GoogLeNet's 3x3 stride 2), the 2x2 window on odd
+        // sizes (not the straight-line kernel then), and a last window PyTorch drops (it would start in the padding).
+        {16, 13, 13, 3, 3, 2, 2, 0, 0, 2, 1},
+        {3, 7, 9, 2, 2, 2, 2, 0, 0, 2, 1},
+        {2, 5, 6, 2, 2, 2, 2, 1, 1, 3, 1},
     };
 
     private ConvCases() {
@@ -107,7 +112,8 @@ public final class ConvCases {
     public static List<Pool> pool() {
         List<Pool> out = new ArrayList<>();
         for (int[] c : POOL) {
-            out.add(new Pool(new PoolGeometry(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]), c[9]));
+            out.add(new Pool(new PoolGeometry(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
+                    c.length > 10 && c[10] == 1), c[9]));
         }
         return out;
     }

@@ -35,6 +35,12 @@ class GeometryTest {
         assertEquals(112, ConvGeometry.of(3, 224, 224, 64, 7, 2, 3).outH());
         assertEquals(56, PoolGeometry.of(64, 112, 112, 3, 2, 1).outW());
         assertEquals(3, PoolGeometry.of(1, 7, 7, 2, 2, 0).outH());
+        // Ceil mode as PyTorch computes it: rounded up, and a last window that would start in the padding dropped.
+        assertEquals(56, new PoolGeometry(1, 112, 112, 3, 3, 2, 2, 0, 0, true).outH());
+        assertEquals(55, new PoolGeometry(1, 112, 112, 3, 3, 2, 2, 0, 0, false).outH());
+        assertEquals(4, new PoolGeometry(1, 6, 6, 3, 3, 2, 2, 1, 1, true).outW());
+        assertEquals(3, new PoolGeometry(1, 5, 5, 2, 2, 2, 2, 1, 1, true).outW());
+        assertEquals(3, new PoolGeometry(1, 5, 5, 2, 2, 2, 2, 1, 1, false).outW());
     }
 
     @Test

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class GraphNetworkTest {
     private static final double EPS = 1e-6;
 
-    private static float[] randn(SplittableRandom r, int n, double scale) {
+    static float[] randn(SplittableRandom r, int n, double scale) {
         float[] a = new float[n];
         for (int k = 0; k < n; k++) {
             a[k] = (float) (r.nextGaussian() * scale);

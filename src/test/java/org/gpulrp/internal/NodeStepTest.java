@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.cpu.CpuBackend;
+import org.gpulrp.composite.Composite;
 import org.gpulrp.model.Activation;
 import org.gpulrp.model.Add;
 import org.gpulrp.model.AvgPool2d;
@@ -25,6 +26,10 @@ import org.gpulrp.model.Dense;
 import org.gpulrp.model.Identity;
 import org.gpulrp.model.Layer;
 import org.gpulrp.model.MaxPool2d;
+import org.gpulrp.model.Multiply;
+import org.gpulrp.model.Permute;
+import org.gpulrp.model.Scale;
+import org.gpulrp.model.Slice;
 import org.gpulrp.model.Node;
 import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.rules.Epsilon;
@@ -38,6 +43,7 @@ import org.junit.jupiter.api.Test;
  * an arm in {@code of} fails this test.
  */
 class NodeStepTest {
+    private static final Composite COMPOSITE = Composite.uniform(new Epsilon());
     private static final PoolGeometry POOL = new PoolGeometry(2, 4, 4, 2, 2, 2, 2, 0, 0);
     /** One node of every concrete layer type, the rule the engine gives it, and the step it must get. */
     private static final Map<Class<?>, Object[]> SAMPLES = new LinkedHashMap<>();
@@ -60,6 +66,10 @@ class NodeStepTest {
         sample(new Identity(), 5, 5, new Pass(), NodeStep.Through.class);
         sample(new Add(), 5, 5, new Pass(), NodeStep.Sum.class);
         sample(new Concat(), 10, 10, new Pass(), NodeStep.Join.class);
+        sample(new Multiply(5), 10, 10, new Pass(), NodeStep.Product.class);
+        sample(new Scale(new float[] {2f}), 5, 5, new Pass(), NodeStep.Scaled.class);
+        sample(new Slice(1, 3), 5, 3, new Pass(), NodeStep.Cut.class);
+        sample(new Permute(new int[] {1, 0}), 2, 2, new Pass(), NodeStep.Reorder.class);
     }
 
     /** The concrete types that may implement {@link Layer}, through sealed sub-interfaces such as Merge. */
@@ -83,7 +93,7 @@ class NodeStepTest {
                 + "NodeStep.of");
         try (CpuBackend be = new CpuBackend()) {
             for (Object[] s : SAMPLES.values()) {
-                NodeStep step = NodeStep.of(be, (Node) s[0], (Rule) s[1], false);
+                NodeStep step = NodeStep.of(be, (Node) s[0], (Rule) s[1], COMPOSITE);
                 try {
                     assertInstanceOf((Class<?>) s[2], step, ((Node) s[0]).layer().toString());
                     assertEquals(step instanceof NodeStep.Linear || step instanceof NodeStep.Norm,
@@ -96,16 +106,16 @@ class NodeStepTest {
     }
 
     @Test
-    void layersWithoutWeightsRefuseAnLrpRuleButPoolingAndMergesIgnoreIt() {
+    void layersWithoutWeightsRefuseAnLrpRuleButPoolingScalesAndMergesIgnoreIt() {
         try (CpuBackend be = new CpuBackend()) {
-            for (Class<?> type : List.of(Activation.class, Identity.class)) {
+            for (Class<?> type : List.of(Activation.class, Identity.class, Slice.class, Permute.class)) {
                 Node node = (Node) SAMPLES.get(type)[0];
                 InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
-                        () -> NodeStep.of(be, node, new Epsilon(), false));
+                        () -> NodeStep.of(be, node, new Epsilon(), COMPOSITE));
                 assertTrue(e.getMessage().contains("can only take the pass rule"), e.getMessage());
             }
-            for (Class<?> type : List.of(MaxPool2d.class, Add.class, Concat.class)) {
-                NodeStep step = NodeStep.of(be, (Node) SAMPLES.get(type)[0], new Epsilon(), false);
+            for (Class<?> type : List.of(MaxPool2d.class, Add.class, Concat.class, Multiply.class, Scale.class)) {
+                NodeStep step = NodeStep.of(be, (Node) SAMPLES.get(type)[0], new Epsilon(), COMPOSITE);
                 assertInstanceOf((Class<?>) SAMPLES.get(type)[2], step);
             }
         }
