@@ -80,9 +80,9 @@ The SE convolutions (fc1, fc2) are convolutions to Zennit, so they get the compo
   products          gradient for every case; the SE models (mobilenet_v3, efficientnet, regnet_y) again with
                     constant-gate (conv_bias rule, init output).
 
-Each case is computed in float64 (kept, stored as float32) and float32; gap = max |R32 - R64| over three float32
-runs: the model as it is (as make_zennit_golden.py), with the inputs nudged by one float32 step, and with every
-parameter nudged by one step. The nudged runs are there because a single float32 run can land close to float64 by
+Each case is computed in float64 (kept, stored as float32) and float32; gap = max |R32 - R64| over eight float32
+runs: the model as it is (as make_zennit_golden.py), three with the inputs nudged by one float32 step, and four with
+every parameter nudged by one step (random directions, seeded per case). The nudged runs are there because a single float32 run can land close to float64 by
 luck: with conv_bias zennit the unmodified merged biases make AlphaBeta denominators nearly cancel (condition numbers
 sum|terms| / |denominator| of several thousand in inception_a's branch5x5_2), so the float32 error is heavy-tailed,
 and gpulrp's summation order draws another sample of it. A case with gap > 1e-2 max|R64| is skipped as
@@ -589,17 +589,24 @@ def ulp_nudged(t, generator):
     return torch.nextafter(t, torch.where(up, inf, -inf))
 
 
+NUDGED_INPUTS = 3
+NUDGED_PARAMETERS = 4
+
+
 def float32_gap(model, x, targets, kind, spec, init, canonizers, r64, seed):
-    """Zennit's float32 error on a case: max |R32 - R64| over three float32 runs, the model as it is, with the inputs
-    nudged by one float32 step and with every parameter nudged by one step (seeded). One run alone can land close to
-    float64 by luck where denominators nearly cancel (the rounding errors there are heavy-tailed); the nudged runs
-    sample the float32 noise any implementation with another summation order sees."""
+    """Zennit's float32 error on a case: max |R32 - R64| over 1 + NUDGED_INPUTS + NUDGED_PARAMETERS float32 runs: the
+    model as it is, with the inputs nudged by one float32 step, and with every parameter nudged by one step (seeded).
+    One run alone can land close to float64 by luck where denominators nearly cancel (the rounding errors there are
+    heavy-tailed); the nudged runs sample the float32 noise that any implementation with another summation order
+    sees."""
     g = torch.Generator().manual_seed(seed)
-    nudged = copy.deepcopy(model)
-    with torch.no_grad():
-        for p in nudged.parameters():
-            p.copy_(ulp_nudged(p, g))
-    runs = [(model, x), (model, ulp_nudged(x, g)), (nudged, x)]
+    runs = [(model, x)] + [(model, ulp_nudged(x, g)) for _ in range(NUDGED_INPUTS)]
+    for _ in range(NUDGED_PARAMETERS):
+        nudged = copy.deepcopy(model)
+        with torch.no_grad():
+            for p in nudged.parameters():
+                p.copy_(ulp_nudged(p, g))
+        runs.append((nudged, x))
     gap = 0.0
     for m, xin in runs:
         _, r32 = zennit(m, xin, targets, kind, spec, init, canonizers(), torch.float32)
@@ -765,7 +772,7 @@ def main():
 
     header = ["# Zennit golden cases for CNN families (scripts/make_zennit_cnn_golden.py; Zennit commit 6b0bbdf)",
               "# model onnx conv_bias products kind spec init index gap max|R64|",
-              "# gap = max|R32 - R64| of Zennit in float32 vs float64 (max over the plain run and runs with inputs or"
+              "# gap = max|R32 - R64| of Zennit in float32 vs float64 (max over the plain run and 7 runs with inputs or"
               " parameters nudged by one float32 step); tests allow 4 gap + 1e-4 max|R64|",
               f"# skipped as ill-conditioned (gap > {ILL_CONDITIONED:g} max|R64|): {len(skipped)}"]
     header += ["#   " + s for s in skipped]
