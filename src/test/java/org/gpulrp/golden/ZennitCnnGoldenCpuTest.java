@@ -138,7 +138,11 @@ class ZennitCnnGoldenCpuTest {
         }
     }
 
-    /** As for the ResNets: conv_bias zennit and rule differ on a sign-split rule, on every bias-free model. */
+    /**
+     * As for the ResNets: conv_bias zennit and rule differ on a sign-split rule, on every bias-free model, by more
+     * than 10 x either tolerance (the zennit cases' tolerances are wide where the unmodified biases make denominators
+     * nearly cancel: mnasnet's is 2 % of max|R|, the difference 100 %).
+     */
     @Test
     void convBiasModesGiveDifferentGoldens() {
         for (String model : BIAS_FREE) {
@@ -146,8 +150,8 @@ class ZennitCnnGoldenCpuTest {
             Case rule = find(model, "rule", "gradient", "epsilon-alpha2-beta1");
             double diff = ZennitGolden.maxAbsDiff(zennit.expected(), rule.expected());
             double tol = Math.max(zennit.tolerance(), rule.tolerance());
-            assertTrue(diff > 100 * tol, String.format(Locale.ROOT, "%s epsilon-alpha2-beta1: conv_bias zennit vs"
-                    + " rule goldens differ by %.4g, expected > 100 x tolerance %.4g", model, diff, tol));
+            assertTrue(diff > 10 * tol, String.format(Locale.ROOT, "%s epsilon-alpha2-beta1: conv_bias zennit vs"
+                    + " rule goldens differ by %.4g, expected > 10 x tolerance %.4g", model, diff, tol));
         }
     }
 
