@@ -82,11 +82,11 @@ The SE convolutions (fc1, fc2) are convolutions to Zennit, so they get the compo
 
 Each case is computed in float64 (kept, stored as float32) and float32; gap = max |R32 - R64| over eight float32
 runs: the model as it is (as make_zennit_golden.py), three with the inputs nudged by one float32 step, and four with
-every parameter nudged by one step (random directions, seeded per case). The nudged runs are there because a single float32 run can land close to float64 by
-luck: with conv_bias zennit the unmodified merged biases make AlphaBeta denominators nearly cancel (condition numbers
-sum|terms| / |denominator| of several thousand in inception_a's branch5x5_2), so the float32 error is heavy-tailed,
-and gpulrp's summation order draws another sample of it. A case with gap > 1e-2 max|R64| is skipped as
-ill-conditioned (listed in the manifest header). Checks before writing: the
+every parameter nudged by one step (random directions, seeded per case). The nudged runs are there because a single
+float32 run can land close to float64 by luck: with conv_bias zennit the unmodified merged biases make AlphaBeta
+denominators nearly cancel (condition numbers sum|terms| / |denominator| of several thousand in inception_a's
+branch5x5_2), so the float32 error is heavy-tailed, and gpulrp's summation order draws another sample of it. A case
+with gap > 1e-2 max|R64| is skipped as ill-conditioned (listed in the manifest header). Checks before writing: the
 canonized forward equals the original; reruns give the same bits; relevance is linear in the initial relevance
 (onehot = logit / z_t); conservation on a bias-free copy (all biases, BatchNorm means and shifts zero) under the
 epsilon rule with stabilizers 1e-12: sum of input relevance = score to 1e-6 (products=constant-gate on the SE

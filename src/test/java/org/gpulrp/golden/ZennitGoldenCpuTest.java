@@ -67,8 +67,8 @@ class ZennitGoldenCpuTest {
     }
 
     private static Case find(String model, String bias, String spec) {
-        return ZennitGolden.ZENNIT.cases().stream().filter(c -> c.model().equals(model) && c.onnx().equals(model + ".onnx")
-                && c.convBias().equals(bias) && c.kind().equals("composite") && c.spec().equals(spec)
+        return ZennitGolden.ZENNIT.cases().stream().filter(c -> c.model().equals(model)
+                && c.onnx().equals(model + ".onnx") && c.convBias().equals(bias) && c.kind().equals("composite") && c.spec().equals(spec)
                 && c.init().equals("output")).findFirst().orElseThrow();
     }
 
