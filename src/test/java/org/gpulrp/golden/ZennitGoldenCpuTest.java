@@ -68,8 +68,8 @@ class ZennitGoldenCpuTest {
 
     private static Case find(String model, String bias, String spec) {
         return ZennitGolden.ZENNIT.cases().stream().filter(c -> c.model().equals(model)
-                && c.onnx().equals(model + ".onnx") && c.convBias().equals(bias) && c.kind().equals("composite") && c.spec().equals(spec)
-                && c.init().equals("output")).findFirst().orElseThrow();
+                && c.onnx().equals(model + ".onnx") && c.convBias().equals(bias) && c.kind().equals("composite")
+                && c.spec().equals(spec) && c.init().equals("output")).findFirst().orElseThrow();
     }
 
     @AfterAll
