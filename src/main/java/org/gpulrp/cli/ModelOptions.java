@@ -17,8 +17,9 @@ import picocli.CommandLine.TypeConversionException;
 final class ModelOptions {
     @Option(names = "--model", paramLabel = "FILE.onnx", required = true, converter = OnnxFile.class,
             description = "The model as ONNX (Gemm/MatMul+Add, Conv, MaxPool, AveragePool, GlobalAveragePool, "
-                    + "BatchNormalization, Add, Concat, Pad, Relu, Sigmoid, Softmax, Flatten, Reshape, Identity, "
-                    + "Dropout).")
+                    + "ReduceMean, BatchNormalization, Add, Concat, Mul, Div, Split, Slice, Transpose, Pad, Relu, "
+                    + "Clip, Sigmoid, HardSigmoid, HardSwish, Softmax, Flatten, Reshape, Identity, Dropout, and the "
+                    + "shape computations feeding Reshape).")
     private Path model;
 
     @ArgGroup(exclusive = false)

@@ -228,6 +228,10 @@ public final class Network {
                     channels += s[0];
                 }
                 return new int[] {channels, first[1], first[2]};
+            } else if (layer instanceof Slice sl) {
+                int plane = first.length == 3 ? first[1] * first[2] : 0;
+                return plane > 0 && sl.start() % plane == 0 && sl.length() % plane == 0
+                        ? new int[] {sl.length() / plane, first[1], first[2]} : new int[] {outSize};
             } else if (layer instanceof Dense || layer instanceof Concat) {
                 return new int[] {outSize};
             }

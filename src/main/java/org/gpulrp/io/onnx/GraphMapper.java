@@ -29,9 +29,15 @@ import org.gpulrp.model.Network;
  */
 final class GraphMapper {
     static final String SUPPORTED = "Gemm, MatMul (+ Add as its bias), Conv, MaxPool, AveragePool, "
-            + "GlobalAveragePool, BatchNormalization, Add, Concat, Pad (into a Conv), Relu, Sigmoid, Softmax, "
-            + "Flatten, Reshape (constant shape or [batch, -1] computed by Shape/Gather/Unsqueeze/Concat), Identity, "
-            + "Dropout";
+            + "GlobalAveragePool, ReduceMean (over height and width), BatchNormalization, Add, Concat, Mul (products, "
+            + "gates, x * Sigmoid(x), by a constant), Div (by a constant), Split and Slice (along channels), "
+            + "Transpose (keeping the batch axis), Pad (into a Conv or AveragePool), Relu, Clip (0..6 or 0..inf), "
+            + "Sigmoid, HardSigmoid, HardSwish, Softmax, Flatten, Reshape (keeping the batch axis), Identity, "
+            + "Dropout, and shape computations (Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, Add, Sub, "
+            + "Mul, Div, ConstantOfShape, ...) evaluated while importing";
+
+    /** Operators whose first input need not be a graph value (they find theirs among their inputs). */
+    private static final Set<String> MULTI_INPUT = Set.of("Add", "Concat", "Mul", "Div", "Sub");
 
     private final MappingState ctx;
 
@@ -52,6 +58,9 @@ final class GraphMapper {
         List<NodeDef> nodes = ctx.graph.nodes();
         for (int k = 0; k < nodes.size(); k++) {
             NodeDef n = nodes.get(k);
+            for (String out : n.outputs()) {
+                ctx.producers.put(out, n);
+            }
             for (String in : n.inputs()) {
                 if (!in.isEmpty()) {
                     ctx.uses.merge(in, 1, Integer::sum);
@@ -191,19 +200,18 @@ final class GraphMapper {
         if (n.inputs().isEmpty() || n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) {
             throw w.fail("has no input or no output");
         }
-        String in = n.inputs().get(0);
-        if (op.equals("Gather") || op.equals("Unsqueeze")
-                || (op.equals("Concat") && ShapeMapper.readsShapeValue(ctx, n))) {
-            ShapeMapper.shapeOp(ctx, n, w);
+        if (ShapeGraph.handles(ctx, n)) {
+            ShapeGraph.eval(ctx, n, w);
             return 1;
         }
+        String in = n.inputs().get(0);
         Pending pad = ctx.pads.get(in);
-        if (pad != null && !op.equals("Conv")) {
+        if (pad != null && !op.equals("Conv") && !op.equals("AveragePool")) {
             throw pad.where().fail("its output feeds " + op + " node '" + w.node() + "'; gpulrp supports a Pad "
-                    + "only when a Conv reads it (the padding is merged into the convolution)");
+                    + "only when a Conv or an AveragePool reads it (the padding is merged into it)");
         }
         Value v = pad != null ? ctx.values.get(pad.source()) : ctx.values.get(in);
-        if (v == null && !op.equals("Add") && !op.equals("Concat")) {
+        if (v == null && !MULTI_INPUT.contains(op)) {
             throw w.fail("reads '" + in + "', which is neither the graph input nor the output of an earlier node "
                     + "(nodes must be in topological order)");
         }
@@ -215,17 +223,26 @@ final class GraphMapper {
             case "Gemm" -> LinearMapper.gemm(ctx, n, w, k);
             case "MatMul" -> consumed = LinearMapper.matMul(ctx, nodes, k, w);
             case "Conv" -> LinearMapper.conv(ctx, n, w, k, pad);
-            case "MaxPool", "AveragePool", "GlobalAveragePool" -> PoolMapper.pool(ctx, n, w, k);
+            case "MaxPool", "AveragePool", "GlobalAveragePool" -> PoolMapper.pool(ctx, n, w, k, pad);
+            case "ReduceMean" -> PoolMapper.reduceMean(ctx, n, w, k);
             case "BatchNormalization" -> NormMapper.batchNorm(ctx, n, w, k);
             case "Add" -> MergeMapper.add(ctx, n, w, k);
             case "Concat" -> MergeMapper.concat(ctx, n, w, k);
             case "Pad" -> ShapeMapper.pad(ctx, n, w);
             case "Relu" -> ActivationMapper.activation(ctx, n, w, k, Activation.Function.RELU);
             case "Sigmoid" -> ActivationMapper.activation(ctx, n, w, k, Activation.Function.SIGMOID);
+            case "HardSwish" -> ActivationMapper.activation(ctx, n, w, k, Activation.Function.HARDSWISH);
+            case "HardSigmoid" -> ActivationMapper.hardSigmoid(ctx, n, w, k);
+            case "Clip" -> ActivationMapper.clip(ctx, n, w, k);
+            case "Mul", "Div" -> ProductMapper.product(ctx, n, w, k);
+            case "Transpose" -> LayoutMapper.transpose(ctx, n, w, k);
+            case "Split" -> LayoutMapper.split(ctx, n, w, k);
+            case "Slice" -> LayoutMapper.slice(ctx, n, w, k);
+            case "Sub" -> throw w.fail("subtracts graph values; gpulrp evaluates Sub only on shapes computed while "
+                    + "importing");
             case "Softmax" -> ActivationMapper.softmax(ctx, n, w, k);
             case "Flatten" -> ShapeMapper.flatten(ctx, n, w, k);
             case "Reshape" -> ShapeMapper.reshape(ctx, n, w, k);
-            case "Shape" -> ShapeMapper.shape(ctx, n, w);
             case "Identity" -> ShapeMapper.passThrough(ctx, n, w, k, Set.of(), 1);
             case "Dropout" -> ShapeMapper.dropout(ctx, n, w, k);
             default -> throw new IllegalStateException(op); // checkSupported let through only the cases above
@@ -240,11 +257,17 @@ final class GraphMapper {
         switch (op) {
             case "Gemm", "MatMul", "Relu", "Sigmoid", "Softmax", "Flatten", "Reshape", "Identity", "Dropout",
                  "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Add", "Concat",
-                 "Pad", "Shape", "Gather", "Unsqueeze" -> {
+                 "Pad", "ReduceMean", "Clip", "HardSigmoid", "HardSwish", "Mul", "Div", "Sub", "Transpose", "Split",
+                 "Slice" -> {
                 return;
             }
-            default -> throw w.fail("operator not supported; supported: " + SUPPORTED
-                    + " (simplify the export, e.g. with onnx-simplifier, or ask for the operator)");
+            default -> {
+                if (ShapeGraph.SHAPE_ONLY.contains(op)) {
+                    return;
+                }
+                throw w.fail("operator not supported; supported: " + SUPPORTED
+                        + " (simplify the export, e.g. with onnx-simplifier, or ask for the operator)");
+            }
         }
     }
 

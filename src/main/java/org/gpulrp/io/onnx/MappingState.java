@@ -12,7 +12,7 @@ import org.gpulrp.io.ModelFormatException;
 import org.gpulrp.io.onnx.OnnxModel.Graph;
 import org.gpulrp.io.onnx.OnnxModel.NodeDef;
 import org.gpulrp.io.onnx.OnnxModel.TensorDef;
-import org.gpulrp.io.onnx.ShapeMapper.ShapeValue;
+import org.gpulrp.io.onnx.ShapeGraph.ShapeValue;
 import org.gpulrp.model.Layer;
 
 /**
@@ -53,6 +53,8 @@ final class MappingState {
     final Map<String, Value> values = new HashMap<>();
     final Map<String, Pending> pads = new HashMap<>();
     final Map<String, ShapeValue> shapeValues = new HashMap<>();
+    /** The node defining each ONNX value, for the fusions that look one node back (x * Sigmoid(x)). */
+    final Map<String, NodeDef> producers = new HashMap<>();
     /** The network node the node being imported reads. */
     String source;
     /** The ONNX value the node being imported defines (null: none, e.g. a Pad waiting for its Conv). */
@@ -122,6 +124,20 @@ final class MappingState {
 
     void addSteps(NodeDef n, Where w, int k, Layer layer, List<Value> vs) {
         steps.add(new Step(layerName(n, k), w, layer, vs.stream().map(Value::node).toArray(String[]::new)));
+    }
+
+    /** Removes the layer of the given name (a step another node absorbed, e.g. the Sigmoid of x * Sigmoid(x)). */
+    void removeStep(String name) {
+        steps.removeIf(s -> s.name().equals(name));
+    }
+
+    /** The graph value named {@code name} (null when it is not one), refusing the output of a pending Pad. */
+    Value value(String name, Where w) {
+        if (pads.containsKey(name)) {
+            throw w.fail("reads the output of a Pad; gpulrp supports a Pad only right before a Conv or an "
+                    + "AveragePool");
+        }
+        return values.get(name);
     }
 
     /** The input as an image {@code [C, H, W]}, or an error saying the operator needs one. */

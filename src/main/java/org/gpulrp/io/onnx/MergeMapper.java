@@ -11,8 +11,12 @@ import org.gpulrp.io.onnx.MappingState.Value;
 import org.gpulrp.io.onnx.OnnxModel.NodeDef;
 import org.gpulrp.model.Add;
 import org.gpulrp.model.Concat;
+import org.gpulrp.model.Identity;
 
-/** Maps the merges of branches: Add of graph values (a residual addition) and Concat along channels or features. */
+/**
+ * Maps the merges of branches: Add of graph values (a residual addition) and Concat along channels or features (of
+ * one input: an Identity).
+ */
 final class MergeMapper {
     private MergeMapper() {
     }
@@ -56,6 +60,18 @@ final class MergeMapper {
 
     static void concat(MappingState ctx, NodeDef n, Where w, int k) {
         allowOnly(n, w, Set.of("axis"));
+        if (n.inputs().size() == 1) {
+            // torchvision's DenseNet concatenates a list of one feature map: the value itself
+            Value v = ctx.value(n.inputs().get(0), w);
+            if (v == null) {
+                throw w.fail("reads '" + n.inputs().get(0) + "', which is neither the graph input nor the output of "
+                        + "an earlier node (nodes must be in topological order)");
+            }
+            ctx.source = v.node();
+            ctx.features = v.shape();
+            ctx.addStep(ctx.layerName(n, k), w, new Identity());
+            return;
+        }
         List<Value> vs = mergeInputs(ctx, n, w);
         long axis = intAttr(n, w, "axis", 1);
         long[] first = vs.get(0).shape();

@@ -13,12 +13,17 @@ import org.gpulrp.model.Network;
  * Reads ONNX models (opset 9 and later) into a {@link Network}.
  *
  * <p>Supported: graphs (branches, residual additions, concatenations) of Gemm, MatMul (fused with a following Add as
- * its bias), Conv (a Pad before it folded in), MaxPool, AveragePool, GlobalAveragePool, BatchNormalization (folded
- * into the convolution or dense layer before it where it can be), Add, Concat, Relu, Sigmoid, Softmax (over the
- * features), Flatten (axis 1), Reshape to a constant {@code [batch, features]} shape or to {@code [batch, -1]}
- * computed by Shape/Gather/Unsqueeze/Concat (as {@code x.view(x.size(0), -1)} exports; evaluated while importing,
- * the batch kept symbolic), Identity and Dropout (inference: pass-through; Flatten, Reshape, Identity and Dropout
- * become {@link org.gpulrp.model.Identity} layers); {@code GraphMapper.SUPPORTED} is the list the errors quote.
+ * its bias), Conv (a Pad before it folded in), MaxPool (floor or ceil mode), AveragePool (a Pad before it folded in;
+ * {@code count_include_pad=0} corrected by a {@link org.gpulrp.model.Scale}), GlobalAveragePool, ReduceMean over
+ * height and width, BatchNormalization (folded into the convolution or dense layer before it where it can be), Add,
+ * Concat, Mul (x * Sigmoid(x) and x * HardSigmoid(x) fused into SiLU and hard swish, squeeze-and-excitation gates
+ * and equal shapes as {@link org.gpulrp.model.Multiply}, constants as {@link org.gpulrp.model.Scale}), Div by a
+ * constant, Split and Slice along channels ({@link org.gpulrp.model.Slice}), Transpose keeping the batch axis
+ * ({@link org.gpulrp.model.Permute}), Relu, Clip (ReLU6 or ReLU), Sigmoid, HardSigmoid, HardSwish, Softmax (over the
+ * features), Flatten (axis 1), Reshape keeping the batch axis (to {@code [batch, features]} an Identity layer, to a
+ * higher rank a view without a layer), Identity and Dropout (inference: pass-through). The integer subgraphs that
+ * compute shapes (Shape, Gather, Unsqueeze, Concat, Div, ...) are evaluated while importing, the batch kept
+ * symbolic; {@code GraphMapper.SUPPORTED} is the list the errors quote.
  * Initializers may be FLOAT, DOUBLE or FLOAT16 (converted to float32), as {@code raw_data}, typed fields or external
  * data files. The batch dimension may be symbolic or fixed.
  *

@@ -8,9 +8,11 @@
  * deduplicated tensors) into initializers.
  *
  * <p>{@code GraphMapper} drives the mapping (the graph input and output, the node order, the dispatch by operator);
- * one mapper per operator family does the rest: {@code LinearMapper} (Gemm, MatMul + Add, Conv), {@code PoolMapper},
- * {@code NormMapper} (BatchNormalization), {@code ShapeMapper} (Flatten, Reshape, the shape computations, Identity,
- * Dropout, Pad), {@code MergeMapper} (Add, Concat) and {@code ActivationMapper}. They share the import in progress
- * ({@code MappingState}) and read attributes through {@code NodeAttrs}.
+ * one mapper per operator family does the rest: {@code LinearMapper} (Gemm, MatMul + Add, Conv), {@code PoolMapper}
+ * (MaxPool, AveragePool, GlobalAveragePool, ReduceMean), {@code NormMapper} (BatchNormalization), {@code ShapeMapper}
+ * (Flatten, Reshape, Identity, Dropout, Pad), {@code LayoutMapper} (Transpose, Split, Slice), {@code MergeMapper}
+ * (Add, Concat), {@code ProductMapper} (Mul, Div) and {@code ActivationMapper}. The integer subgraphs that compute
+ * shapes are evaluated by {@code ShapeGraph} (with {@code ShapeArithmetic}), the batch size carried as a marker. They
+ * share the import in progress ({@code MappingState}) and read attributes through {@code NodeAttrs}.
  */
 package org.gpulrp.io.onnx;

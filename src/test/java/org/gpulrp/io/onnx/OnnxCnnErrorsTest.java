@@ -55,12 +55,22 @@ class OnnxCnnErrorsTest {
 
     @Test
     void poolingOutsideTheSupportedModesIsRefused() {
-        OnnxWriter ceil = new OnnxWriter().input("x", "N", 1, 4, 4).output("y").node("MaxPool", "p", List.of("x"),
-                List.of("y"), attrInts("kernel_shape", 2, 2), attrInt("ceil_mode", 1));
-        nodeError(ceil, "p", "MaxPool", "ceil_mode=1");
-        OnnxWriter exclude = new OnnxWriter().input("x", "N", 1, 4, 4).output("y").node("AveragePool", "p",
-                List.of("x"), List.of("y"), attrInts("kernel_shape", 3, 3), attrInts("pads", 1, 1, 1, 1));
-        nodeError(exclude, "p", "AveragePool", "count_include_pad=0");
+        // ceil mode: MaxPool takes it (a window more here: 5x5 by 2x2 windows of stride 2 gives 3x3)
+        OnnxWriter ceil = new OnnxWriter().input("x", "N", 1, 5, 5).output("y").node("MaxPool", "p", List.of("x"),
+                List.of("y"), attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2), attrInt("ceil_mode", 1));
+        assertEquals(9, load(ceil).outputSize());
+        // AveragePool only where ceil mode adds no window (the clipped window's divisor would differ)
+        OnnxWriter avgCeil = new OnnxWriter().input("x", "N", 1, 5, 5).output("y").node("AveragePool", "p",
+                List.of("x"), List.of("y"), attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2),
+                attrInt("ceil_mode", 1));
+        nodeError(avgCeil, "p", "AveragePool", "ceil mode");
+        OnnxWriter avgCeilSame = new OnnxWriter().input("x", "N", 1, 4, 4).output("y").node("AveragePool", "p",
+                List.of("x"), List.of("y"), attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2),
+                attrInt("ceil_mode", 1));
+        assertEquals(4, load(avgCeilSame).outputSize());
+        OnnxWriter dilated = new OnnxWriter().input("x", "N", 1, 5, 5).output("y").node("MaxPool", "p",
+                List.of("x"), List.of("y"), attrInts("kernel_shape", 2, 2), attrInts("dilations", 2, 2));
+        nodeError(dilated, "p", "MaxPool", "dilations [2, 2]");
         OnnxWriter include = new OnnxWriter().input("x", "N", 1, 4, 4).output("y").node("AveragePool", "p",
                 List.of("x"), List.of("y"), attrInts("kernel_shape", 3, 3), attrInts("pads", 1, 1, 1, 1),
                 attrInt("count_include_pad", 1));
@@ -82,7 +92,7 @@ class OnnxCnnErrorsTest {
         nodeError(reflect, "pad", "Pad", "mode 'reflect'");
         OnnxWriter notConv = new OnnxWriter().input("x", "N", 1, 4, 4).output("y").node("Pad", "pad", List.of("x"),
                 List.of("p"), attrInts("pads", 0, 0, 1, 1, 0, 0, 1, 1)).node("Relu", "r", List.of("p"), List.of("y"));
-        nodeError(notConv, "pad", "Pad", "only when a Conv reads it");
+        nodeError(notConv, "pad", "Pad", "only when a Conv or an AveragePool reads it");
     }
 
     @Test
