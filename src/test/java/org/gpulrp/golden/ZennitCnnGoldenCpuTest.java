@@ -16,9 +16,7 @@ import java.util.stream.Stream;
 import org.gpulrp.Explanation;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.golden.ZennitGolden.Case;
-import org.gpulrp.io.ModelFormatException;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -61,25 +59,9 @@ class ZennitCnnGoldenCpuTest {
         return ZennitGolden.CNN.cases().stream();
     }
 
-    /**
-     * Loads the case's ONNX file, or skips loudly while the importer rejects it (the importer support for these
-     * families is issue 14's other half, on its own branch); any other failure fails the test. To be removed when
-     * the importer lands: from then on every file must load.
-     */
-    static void importedOrSkip(Case c) {
-        try {
-            c.suite().network(c.onnx());
-        } catch (ModelFormatException e) {
-            String msg = "the ONNX importer cannot load " + c.onnx() + " yet: " + e.getMessage();
-            System.err.println("[gpulrp tests] SKIPPING " + c + ": " + msg);
-            Assumptions.abort("SKIPPED: " + msg);
-        }
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void cpuMatchesZennit(Case c) {
-        importedOrSkip(c);
         Explanation got = ZennitGolden.explainCpu(c, cpu);
         double err = ZennitGolden.maxAbsDiff(got.relevance().toArray(), c.expected());
         REPORT.put(String.format(Locale.ROOT, "%-80s", c), String.format(Locale.ROOT,

@@ -48,7 +48,6 @@ class ZennitCnnGoldenOpenClTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void openClMatchesZennitAndCpuBits(Case c) {
-        ZennitCnnGoldenCpuTest.importedOrSkip(c);
         String what = c + " [OpenCL]";
         Explanation cl = ZennitGolden.explain(c, ZennitGolden.explainer(c).backend(device));
         ZennitGolden.assertMatchesZennit(what, c, cl);
