@@ -36,7 +36,7 @@ class ZennitGoldenCpuTest {
     }
 
     static Stream<Case> cases() {
-        return ZennitGolden.cases().stream();
+        return ZennitGolden.ZENNIT.cases().stream();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -67,9 +67,9 @@ class ZennitGoldenCpuTest {
     }
 
     private static Case find(String model, String bias, String spec) {
-        return ZennitGolden.cases().stream().filter(c -> c.model().equals(model) && c.onnx().equals(model + ".onnx")
-                && c.convBias().equals(bias) && c.kind().equals("composite") && c.spec().equals(spec)
-                && c.init().equals("output")).findFirst().orElseThrow();
+        return ZennitGolden.ZENNIT.cases().stream().filter(c -> c.model().equals(model)
+                && c.onnx().equals(model + ".onnx") && c.convBias().equals(bias) && c.kind().equals("composite")
+                && c.spec().equals(spec) && c.init().equals("output")).findFirst().orElseThrow();
     }
 
     @AfterAll

@@ -43,7 +43,7 @@ class ZennitGoldenOpenClTest {
     }
 
     static Stream<Case> cases() {
-        return ZennitGolden.cases().stream();
+        return ZennitGolden.ZENNIT.cases().stream();
     }
 
     @ParameterizedTest(name = "{0}")
