@@ -5,7 +5,8 @@ Oracle: Zennit, the reference LRP library for PyTorch, commit 6b0bbdf (the sourc
 LGPL-3.0; used as a library, nothing copied). Get it with `pip install zennit` or put its source on PYTHONPATH:
 
     PYTHONPATH=../shared/oracles/zennit/src /usr/bin/python3 scripts/torchvision_zoo.py \
-        [--models alexnet,resnet18] [--composite epsilon-plus] [--zennit-canonical] [--out zoo.md]
+        [--models alexnet,resnet18] [--composite epsilon-plus] [--products gradient|constant-gate] \
+        [--zennit-canonical] [--out zoo.md] [--json zoo.json] [--timeout 1200] [--step-timeout 600]
 
 Needs Debian's python3-torch, python3-torchvision, python3-sklearn and python3-pil (scikit-learn ships the two sample
 photographs used as inputs) and the gpulrp jar (`bin/gpulrp` builds it). Under about 15 minutes for all seventeen
@@ -32,15 +33,18 @@ Each model runs in a child process of its own with a time limit (`--timeout`), a
 
 Zennit's merge leaves the bias it gives a bias-free convolution outside its rules (Zennit issue 193, README "gpulrp
 and Zennit"), so a model whose merged convolutions are bias-free is explained with `--conv-bias zennit` for the
-plain comparison. SequentialMergeBatchNorm pairs modules in registration order; where that differs from the order of
-the forward pass (DenseNet: a dense layer's last convolution and the next layer's first BatchNorm, which in fact reads
-the concatenation), the BatchNorms are merged by name into the convolutions a traced forward pass shows they follow.
+plain comparison (which then also keeps the own biases of squeeze-and-excitation convolutions out of the rules, where
+Zennit's rules modify them; the table's notes say so). Where the user's canonizer changes the forward pass
+(SequentialMergeBatchNorm on DenseNet, which pairs modules in registration order and stops with a shape error), the
+BatchNorms are merged by name into the convolutions a traced forward pass shows they feed.
 
 `--zennit-canonical` adds a second comparison, against Zennit made to compute gpulrp's own semantics where a
-torchvision forward uses functional operations Zennit cannot hook: residual additions go through `zennit.layer.Sum`
-(Norm rule), functional average pools and means become pooling modules (Norm rule), squeeze-and-excitation products
-pass relevance as gpulrp does (see GATE below), and every merged bias-free convolution gets a registered zero bias, so
-that Zennit's rules modify the merged bias as gpulrp's default `--conv-bias rule` does.
+torchvision forward uses operations Zennit does not hook (it differentiates through them): residual additions go
+through `zennit.layer.Sum` (Norm rule), functional ReLUs, average pools and means become modules (Pass, Norm), with
+`--products constant-gate` squeeze-and-excitation products give the gated activation all of the relevance, and every
+bias-free convolution gets a registered zero bias, so that Zennit's rules modify the merged bias as gpulrp's default
+`--conv-bias rule` does. These are make_zennit_cnn_golden.py's canonizers (written there for narrow versions of the
+same blocks), plus FullSizeCanonizer for what the full-size models add.
 
 Prints a Markdown table (also written to `--out`) with the date, machine, JDK, torch and the command; progress goes
 to stderr.
@@ -67,15 +71,13 @@ import zennit
 import zennit.composites as zc
 from PIL import Image
 from sklearn.datasets import load_sample_images
-from torchvision.models import densenet, efficientnet, inception, mnasnet, mobilenetv2, mobilenetv3, regnet
-from torchvision.models import shufflenetv2
+from torchvision.models import inception, mnasnet, mobilenetv2, shufflenetv2
 from torchvision.ops.misc import SqueezeExcitation
 from zennit.attribution import Gradient
-from zennit.canonizers import AttributeCanonizer, NamedMergeBatchNorm, SequentialMergeBatchNorm
-from zennit.core import collect_leaves
-from zennit.layer import Sum
+from zennit.canonizers import AttributeCanonizer, SequentialMergeBatchNorm
 from zennit.torchvision import ResNetBasicBlockCanonizer, ResNetBottleneckCanonizer, ResNetCanonizer, VGGCanonizer
-from zennit.types import BatchNorm, Linear
+
+import make_zennit_cnn_golden as golden  # its canonizers for torchvision's CNN blocks (beside this script)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GPULRP = os.path.join(ROOT, "bin", "gpulrp")
@@ -96,7 +98,8 @@ GAPS = {
                     "gpulrp",
     "mobilenet_v2": "the residual additions x + f(x) are not modules: Zennit passes the whole relevance to both "
                     "summands (the gradient of a sum, so it doubles at each block), gpulrp splits it in proportion "
-                    "(Norm rule)",
+                    "(Norm rule); the global pool is nn.functional.adaptive_avg_pool2d: its gradient in Zennit, the "
+                    "Norm rule in gpulrp",
     "mobilenet_v3_small": "residual additions as in mobilenet_v2; the squeeze-and-excitation products scale * x are "
                           "not modules either, but there gpulrp's default (`--products gradient`) computes what "
                           "Zennit does",
@@ -174,151 +177,92 @@ def cli(args, timeout):
 # Zennit: the BatchNorm merge, the canonizers, the reference relevance
 
 
-def bn_pairs(m, x):
-    """(traced, sequential): the (linear module name, BatchNorm name) pairs where the BatchNorm reads exactly the
-    linear module's output in a forward pass, and the pairs SequentialMergeBatchNorm would take (adjacent leaves in
-    registration order) among the BatchNorms the forward pass uses (GoogLeNet's and Inception's auxiliary classifiers
-    do not run in eval mode)."""
-    made, traced, ran, hooks = {}, [], set(), []
-    for name, mod in m.named_modules():
-        if isinstance(mod, Linear):
-            hooks.append(mod.register_forward_hook(
-                lambda mod, inp, out, name=name: made.__setitem__(id(out), (name, out))))
-        elif isinstance(mod, BatchNorm):
-            def before(mod, inp, name=name):
-                ran.add(name)
-                src = made.get(id(inp[0]))
-                if src is not None and src[1] is inp[0]:
-                    traced.append((src[0], name))
-            hooks.append(mod.register_forward_pre_hook(before))
+def merge_canonizers(name, m, x, pairs):
+    """(canonizers, why): Zennit's canonizers for the model as a user would pick them (ResNetCanonizer, VGGCanonizer,
+    else SequentialMergeBatchNorm), or, where those do not keep the forward pass (DenseNet), the BatchNorm merge by
+    the pairs a traced forward pass finds, with the reason."""
+    user = ResNetCanonizer if name.startswith("resnet") else VGGCanonizer if name.startswith("vgg") else \
+        SequentialMergeBatchNorm
+    why = forward_changed(m, x, user())
+    if why is None:
+        return (lambda: [user()]), None
+    blocks = [ResNetBottleneckCanonizer(), ResNetBasicBlockCanonizer()] if name.startswith("resnet") else []
+    return (lambda: [golden.graph_merge_batchnorm(pairs)] + blocks), "%s: %s" % (user.__name__, why)
+
+
+def forward_changed(m, x, canonizer):
+    """None if the canonizer leaves the float64 forward pass as it is, else what went wrong."""
+    m = copy.deepcopy(m).double()
+    xt = torch.from_numpy(x).double()
     with torch.no_grad():
-        m(torch.from_numpy(x[:1]))
-    for h in hooks:
+        want = m(xt)
+        try:
+            handles = canonizer.apply(m)
+            got = m(xt)
+        except Exception as e:  # a canonizer that does not fit the model
+            return ("%s: %s" % (type(e).__name__, e)).split("\n")[0]
+    for h in reversed(handles):
         h.remove()
-    names = {mod: name for name, mod in m.named_modules()}
-    leaves = list(collect_leaves(m))
-    sequential = [(names[a], names[b]) for a, b in zip(leaves, leaves[1:])
-                  if isinstance(a, Linear) and isinstance(b, BatchNorm) and names[b] in ran]
-    return traced, sequential
+    gap = float((got - want).abs().max() / want.abs().max())
+    return None if gap < 1e-9 else "changes the forward pass by %.1e of max|logit|" % gap
 
 
-def merge_canonizers(name, traced, sequential):
-    """Zennit's canonizers for the model as a user would pick them, with the BatchNorm merge by name where
-    SequentialMergeBatchNorm's pairs are not the forward pass's."""
-    same = sorted(traced) == sorted(sequential)
-    if name.startswith("resnet"):
-        return lambda: ([ResNetCanonizer()] if same else
-                        [NamedMergeBatchNorm([([a], b) for a, b in traced]), ResNetBottleneckCanonizer(),
-                         ResNetBasicBlockCanonizer()])
-    if same:
-        return lambda: [VGGCanonizer() if name.startswith("vgg") else SequentialMergeBatchNorm()]
-    return lambda: [NamedMergeBatchNorm([([a], b) for a, b in traced])]
+class FullSizeCanonizer(AttributeCanonizer):
+    """What make_zennit_cnn_golden.py's canonizers leave out on the full-size models: the functional global pools of
+    MobileNetV2 (nn.functional.adaptive_avg_pool2d), ShuffleNetV2 and MNASNet (x.mean([2, 3])) as an
+    AdaptiveAvgPool2d module, and the F.avg_pool2d(3, 1, padding 1) of InceptionC and InceptionE as an AvgPool2d
+    module (their F is swapped during the call for one that sends avg_pool2d to it), so that Zennit gives them Norm."""
+
+    def __init__(self):
+        super().__init__(self._attribute_map)
+
+    @staticmethod
+    def _attribute_map(name, module):
+        pool = {"canonizer_avgpool": torch.nn.AdaptiveAvgPool2d((1, 1))}
+        if isinstance(module, mobilenetv2.MobileNetV2):
+            return dict(forward=FullSizeCanonizer._head(module, "features", "classifier"), **pool)
+        if isinstance(module, mnasnet.MNASNet):
+            return dict(forward=FullSizeCanonizer._head(module, "layers", "classifier"), **pool)
+        if isinstance(module, shufflenetv2.ShuffleNetV2):
+            return dict(forward=FullSizeCanonizer._head(module, "conv1 maxpool stage2 stage3 stage4 conv5", "fc"),
+                        **pool)
+        if isinstance(module, (inception.InceptionC, inception.InceptionE)):
+            return {"forward": FullSizeCanonizer._avg_pool_as_module(module),
+                    "canonizer_avgpool": torch.nn.AvgPool2d(kernel_size=3, stride=1, padding=1)}
+        return None
+
+    @staticmethod
+    def _head(module, body, classifier):
+        def forward(self, x):
+            for part in body.split():
+                x = getattr(self, part)(x)
+            return getattr(self, classifier)(torch.flatten(self.canonizer_avgpool(x), 1))
+        return forward.__get__(module)
+
+    @staticmethod
+    def _avg_pool_as_module(module):
+        original = type(module).forward
+
+        class Routed:
+            def __getattr__(self, fn):
+                return getattr(torch.nn.functional, fn)
+
+        def forward(self, x):
+            routed = Routed()
+            routed.avg_pool2d = lambda t, **kwargs: self.canonizer_avgpool(t)
+            inception.F = routed
+            try:
+                return original(self, x)
+            finally:
+                inception.F = torch.nn.functional
+        return forward.__get__(module)
 
 
 def canonical_canonizers(products):
-    """Canonizers that make Zennit compute gpulrp's semantics for the functional operations of torchvision's
-    forwards (see the module docstring). Each overrides `forward` on the instances of one class, as Zennit's own
-    ResNet canonizers do, and adds the modules it routes through, which the composite then hooks."""
-
-    def add(self, a, b):
-        return self.canonizer_sum(torch.stack([a, b], dim=-1))
-
-    def pooled(self, x):
-        return torch.flatten(self.canonizer_pool(x), 1)
-
-    # residual blocks: block(x) + x through a Sum module
-    def mobilenet_v2_block(self, x):
-        return add(self, x, self.conv(x)) if self.use_res_connect else self.conv(x)
-
-    def mobilenet_v3_block(self, x):
-        return add(self, x, self.block(x)) if self.use_res_connect else self.block(x)
-
-    def efficientnet_block(self, x):
-        return add(self, x, self.stochastic_depth(self.block(x))) if self.use_res_connect else self.block(x)
-
-    def mnasnet_block(self, x):
-        return add(self, x, self.layers(x)) if self.apply_residual else self.layers(x)
-
-    def regnet_block(self, x):
-        return self.activation(add(self, x if self.proj is None else self.proj(x), self.f(x)))
-
-    # x.mean([2, 3]) as a pooling module
-    def mnasnet_net(self, x):
-        return self.classifier(pooled(self, self.layers(x)))
-
-    def shufflenet_net(self, x):
-        for part in (self.conv1, self.maxpool, self.stage2, self.stage3, self.stage4, self.conv5):
-            x = part(x)
-        return self.fc(pooled(self, x))
-
-    def gate(self, x):
-        return ZennitGate.apply(self._scale(x), x)
-
-    def forward_with(fn, **modules):
-        return lambda name, mod: dict(forward=fn.__get__(mod), **{k: f() for k, f in modules.items()})
-
-    def pool():
-        return torch.nn.AdaptiveAvgPool2d(1)
-
-    overrides = [
-        (mobilenetv2.InvertedResidual, forward_with(mobilenet_v2_block, canonizer_sum=Sum)),
-        (mobilenetv3.InvertedResidual, forward_with(mobilenet_v3_block, canonizer_sum=Sum)),
-        (efficientnet.MBConv, forward_with(efficientnet_block, canonizer_sum=Sum)),
-        (mnasnet._InvertedResidual, forward_with(mnasnet_block, canonizer_sum=Sum)),
-        (regnet.ResBottleneckBlock, forward_with(regnet_block, canonizer_sum=Sum)),
-        (mnasnet.MNASNet, forward_with(mnasnet_net, canonizer_pool=pool)),
-        (shufflenetv2.ShuffleNetV2, forward_with(shufflenet_net, canonizer_pool=pool)),
-        # functional calls inside forwards that are long enough not to be rewritten: the module's `F` is swapped
-        # during the call for one that sends these functions to modules of the instance
-        (densenet.DenseNet, functional_modules(densenet, relu=torch.nn.ReLU, adaptive_avg_pool2d=pool)),
-        (inception.InceptionA, functional_modules(inception, avg_pool2d=lambda: torch.nn.AvgPool2d(3, 1, 1))),
-        (inception.InceptionC, functional_modules(inception, avg_pool2d=lambda: torch.nn.AvgPool2d(3, 1, 1))),
-        (inception.InceptionE, functional_modules(inception, avg_pool2d=lambda: torch.nn.AvgPool2d(3, 1, 1))),
-    ]
-    if products == "constant-gate":
-        overrides.append((SqueezeExcitation, forward_with(gate)))
-    return lambda: [AttributeCanonizer(lambda name, mod, cls=cls, make=make: make(name, mod)
-                                       if type(mod) is cls else None) for cls, make in overrides]
-
-
-def functional_modules(pymodule, **factories):
-    """An attribute map for AttributeCanonizer: while the instance's forward runs, its calls `F.<fn>(x, ...)` (F as
-    the Python module `pymodule` names torch.nn.functional) go to a module of the instance, one per function and
-    each called once per forward, built with the arguments the torchvision forward passes."""
-    class Routed:
-        def __init__(self, routes):
-            self.routes = routes
-
-        def __getattr__(self, fn):
-            return self.routes.get(fn) or getattr(torch.nn.functional, fn)
-
-    def attributes(name, mod):
-        original = type(mod).forward
-        modules = {"canonizer_" + fn: make() for fn, make in factories.items()}
-
-        def forward(self, *args, **kwargs):
-            pymodule.F = Routed({fn: lambda x, *a, fn=fn, **k: getattr(self, "canonizer_" + fn)(x)
-                                 for fn in factories})
-            try:
-                return original(self, *args, **kwargs)
-            finally:
-                pymodule.F = torch.nn.functional
-        return dict(forward=forward.__get__(mod), **modules)
-    return attributes
-
-
-class ZennitGate(torch.autograd.Function):
-    """z = gate * x, whose backward carries relevance (Zennit passes relevance through operations it does not hook as
-    if it were a gradient): x gets all of z's relevance, the gate none."""
-
-    @staticmethod
-    def forward(ctx, gate, x):
-        ctx.gate_shape = gate.shape
-        return gate * x
-
-    @staticmethod
-    def backward(ctx, relevance):
-        return relevance.new_zeros(ctx.gate_shape), relevance
+    """Canonizers that make Zennit compute gpulrp's semantics where torchvision's forwards use functional operations
+    (make_zennit_cnn_golden.py's, and FullSizeCanonizer), to go after the BatchNorm merge."""
+    out = [golden.ResidualSumCanonizer(), golden.FunctionalOpsCanonizer(), FullSizeCanonizer()]
+    return out + ([golden.ConstantGateCanonizer()] if products == "constant-gate" else [])
 
 
 def zennit_relevance(m, x, targets, composite, canonizers, dtype):
@@ -328,17 +272,6 @@ def zennit_relevance(m, x, targets, composite, canonizers, dtype):
     with Gradient(model=m, composite=composite(canonizers=canonizers())) as attr:
         _, rel = attr(xt, lambda out: out * onehot)
     return rel.detach().numpy().astype(np.float64)
-
-
-def with_registered_biases(m, linears):
-    """The same function, each named linear module without a bias given a registered zero bias parameter."""
-    m = copy.deepcopy(m)
-    mods = dict(m.named_modules())
-    for name in linears:
-        mod = mods[name]
-        if mod.bias is None:
-            mod.bias = torch.nn.Parameter(torch.zeros(mod.weight.shape[0]))
-    return m
 
 
 def compare(g, z):
@@ -398,16 +331,15 @@ def worker(name, work, opts):
     np.save(tfile, targets)
     res["targets"] = targets.tolist()
 
-    traced, sequential = bn_pairs(m, x)
-    merged = [a for a, _ in traced]
-    mods = dict(m.named_modules())
-    bias_free = any(mods[a].bias is None for a in merged)
-    res["bn_merge"] = dict(pairs=len(traced), sequential_agrees=sorted(traced) == sorted(sequential))
-    plain_bias = res["conv_bias"] = "zennit" if bias_free else "rule"
+    pairs = golden.conv_batchnorm_pairs(m, torch.from_numpy(x))
+    merged = {c[0] for c, _ in pairs}
+    convs = {n: mod for n, mod in m.named_modules() if isinstance(mod, torch.nn.Conv2d)}
+    plain_bias = res["conv_bias"] = "zennit" if any(convs[n].bias is None for n in merged) else "rule"
     if plain_bias == "zennit":  # convolutions with a bias of their own, which Zennit's rules modify
-        res["own_bias_convs"] = sum(1 for n, mod in mods.items() if isinstance(mod, torch.nn.Conv2d)
-                                    and mod.bias is not None and n not in merged)
-    res["gates"] = sum(1 for mod in mods.values() if isinstance(mod, SqueezeExcitation))
+        res["own_bias_convs"] = sum(1 for n, mod in convs.items() if mod.bias is not None and n not in merged)
+    res["gates"] = sum(1 for mod in m.modules() if isinstance(mod, SqueezeExcitation))
+    merge, res["merge_by_name"] = merge_canonizers(name, m, x, pairs)
+    save()
 
     relevance = {}
 
@@ -434,7 +366,6 @@ def worker(name, work, opts):
     composite = {"epsilon-plus": zc.EpsilonPlus, "epsilon-alpha2-beta1": zc.EpsilonAlpha2Beta1,
                  "epsilon-plus-flat": zc.EpsilonPlusFlat,
                  "epsilon-alpha2-beta1-flat": zc.EpsilonAlpha2Beta1Flat}[opts.composite]
-    merge = merge_canonizers(name, traced, sequential)
 
     def reference(model, canonizers, g):
         t = time.monotonic()
@@ -447,7 +378,7 @@ def worker(name, work, opts):
     step("zennit", lambda: reference(m, merge, relevance[plain_bias]))
     if opts.zennit_canonical and "rule" in relevance:
         canon = canonical_canonizers(opts.products)
-        step("canonical", lambda: reference(with_registered_biases(m, merged), lambda: merge() + canon(),
+        step("canonical", lambda: reference(golden.with_zero_conv_biases(m), lambda: merge() + canon(),
                                             relevance["rule"]))
 
 
@@ -528,12 +459,12 @@ def remarks(res, opts):
     if res.get("zennit"):
         if res["model"] in GAPS:
             out.append(("functional ops", GAPS[res["model"]]))
-        if not res["bn_merge"]["sequential_agrees"]:
-            out.append(("merge by name", "SequentialMergeBatchNorm pairs modules in registration order, which here "
-                        "is not the forward pass's (DenseNet: each dense layer's last convolution with the next "
-                        "layer's first BatchNorm, which reads the concatenation; it stops with a shape error), so "
-                        "Zennit's BatchNorms were merged by name (NamedMergeBatchNorm) into the modules a traced "
-                        "forward pass shows they follow"))
+        if res.get("merge_by_name"):
+            out.append(("merge by name", "%s; it pairs modules in registration order, which here is not the forward "
+                        "pass's (DenseNet: a dense layer's last convolution with the next layer's first BatchNorm, "
+                        "which reads the concatenation), so Zennit's BatchNorms were merged by name "
+                        "(NamedMergeBatchNorm) into the convolutions a traced forward pass shows they follow"
+                        % res["merge_by_name"]))
         if res.get("own_bias_convs"):
             out.append(("own biases", "`--conv-bias zennit` also keeps the biases of the %d convolutions that have "
                         "their own (the squeeze-and-excitation layers) out of the rules, where Zennit's rules modify "
