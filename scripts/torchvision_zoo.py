@@ -377,9 +377,8 @@ def worker(name, work, opts):
 
     step("zennit", lambda: reference(m, merge, relevance[plain_bias]))
     if opts.zennit_canonical and "rule" in relevance:
-        canon = canonical_canonizers(opts.products)
-        step("canonical", lambda: reference(golden.with_zero_conv_biases(m), lambda: merge() + canon(),
-                                            relevance["rule"]))
+        step("canonical", lambda: reference(golden.with_zero_conv_biases(m),
+                                            lambda: merge() + canonical_canonizers(opts.products), relevance["rule"]))
 
 
 # ----------------------------------------------------------------------------------------------------------------
