@@ -281,8 +281,8 @@ def compare(g, z):
         diffs.append(float(np.abs(gi - zi).max() / np.abs(zi).max()))
         medians.append(float(np.median(np.abs(gi - zi)) / np.abs(zi).max()))
         corrs.append(float(np.corrcoef(gi.sum(0).ravel(), zi.sum(0).ravel())[0, 1]))
-    return dict(max_diff=max(diffs), median_diff=max(medians), corr=min(corrs), sums_gpulrp=[float(s) for s in g.sum((1, 2, 3))],
-                sums_zennit=[float(s) for s in z.sum((1, 2, 3))])
+    return dict(max_diff=max(diffs), median_diff=max(medians), corr=min(corrs),
+                sums_gpulrp=[float(s) for s in g.sum((1, 2, 3))], sums_zennit=[float(s) for s in z.sum((1, 2, 3))])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -312,9 +312,11 @@ def worker(name, work, opts):
 
     save()
     onnx = os.path.join(work, name + ".onnx")
-    m = build(name)
-    if not step("export", lambda: export(m, res["size"], onnx)):
+    built = []
+    if not step("build", lambda: built.append(build(name))) or \
+            not step("export", lambda: export(built[0], res["size"], onnx)):
         return
+    m = built[0]
 
     ok, s, stdout, line = cli(["info", "--model", onnx], opts.step_timeout)
     head = stdout.splitlines()[0] if stdout else ""
@@ -427,9 +429,11 @@ def yes_no(step):
 def row(res, opts):
     canonical = opts.zennit_canonical
     failure = res.get("failure")
-    export_step = res.get("export")
-    if export_step is not None and not export_step["ok"]:
-        loads = "no (export failed): `%s`" % cell(export_step["line"])
+    before = [k for k in ("build", "export") if k in res and not res[k]["ok"]]
+    if before:
+        loads = "no (%s failed): `%s`" % (before[0], cell(res[before[0]]["line"]))
+    elif "info" not in res and failure:
+        loads = "no: `%s`" % cell(failure)
     else:
         loads = yes_no(res.get("info"))
     explain = res.get("explain_%s" % res.get("conv_bias"))
@@ -500,9 +504,9 @@ def table(results, opts, env, seconds):
              "- date: %s; machine: %s; %s; torch %s, torchvision %s; %d models in %.0f s"
              % (env["date"], env["machine"], env["jdk"], env["torch"], env["torchvision"], len(results), seconds),
              "- command: `%s`" % env["command"],
-             "- cells `max / corr`: max\\|R_a - R_b\\| / max\\|R_b\\| and the correlation of the two heatmaps (relevance "
-             "summed over the channels), the worse of the two images; `vs`: gpulrp against Zennit's float64 result; "
-             "`f32 vs f64`: Zennit's own float32 result against it, the size of float32 rounding on that model",
+             "- cells `max / corr`: max\\|R_a - R_b\\| / max\\|R_b\\| and the correlation of the two heatmaps "
+             "(relevance summed over the channels), the worse of the two images; `vs`: gpulrp against Zennit's float64 "
+             "result; `f32 vs f64`: Zennit's own float32 result against it, the size of float32 rounding there",
              ""]
     head = ["model", "px", "loads", "explains", "gpulrp s", "Zennit f32 s", "`--conv-bias`", "vs Zennit",
             "Zennit f32 vs f64"]
