@@ -119,6 +119,10 @@ from zennit.layer import Sum
 from zennit.rules import Epsilon, ZPlus, AlphaBeta, Gamma, WSquare, Flat
 from zennit.types import Convolution, Linear as AnyLinear
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The BatchNorm/bias randomization, the bias-free-convolution copy and the ImageNet bounds of the first suite.
+from make_zennit_golden import channel_bounds, randomize, with_zero_conv_biases  # noqa: E402
+
 # torchvision's model modules (`from torchvision.models import googlenet` would give the function of that name)
 densenet, efficientnet, googlenet, inception, mnasnet, mobilenetv2, mobilenetv3, regnet, shufflenetv2, squeezenet = (
     import_module("torchvision.models." + n) for n in ("densenet", "efficientnet", "googlenet", "inception", "mnasnet",
@@ -292,32 +296,6 @@ MODELS = [
     ("regnet_y", RegNetYSmall, 29, True),
     ("mnasnet", MnasNetSmall, 30, False),
 ]
-
-
-def randomize(model, seed):
-    """Random BatchNorm statistics and affine parameters, random biases (weights keep torch's default init)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                n = m.num_features
-                m.running_mean.copy_(torch.rand(n, generator=g) - 0.5)
-                m.running_var.copy_(torch.rand(n, generator=g) * 1.5 + 0.5)
-                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
-                m.bias.copy_((torch.rand(n, generator=g) - 0.5) * 0.4)
-            elif isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None:
-                m.bias.copy_((torch.rand(m.bias.shape, generator=g) - 0.5) * 0.2)
-    return model.eval()
-
-
-def with_zero_conv_biases(model):
-    """A copy whose bias-free convolutions got a registered zero bias (same function; Zennit then modifies the merged
-    bias as the rule says)."""
-    m = copy.deepcopy(model)
-    for mod in m.modules():
-        if isinstance(mod, nn.Conv2d) and mod.bias is None:
-            mod.bias = nn.Parameter(torch.zeros(mod.out_channels, dtype=mod.weight.dtype))
-    return m
 
 
 def all_convs_bias_free(model):
@@ -521,12 +499,6 @@ def reference_canonizers(pairs, products, functional=True):
 
 
 # ---- composites --------------------------------------------------------------------------------------------------
-
-def channel_bounds():
-    low = torch.tensor([(0 - m) / s for m, s in zip(MEAN, STD)]).view(1, 3, 1, 1)
-    high = torch.tensor([(1 - m) / s for m, s in zip(MEAN, STD)]).view(1, 3, 1, 1)
-    return low, high
-
 
 def composite(spec, canonizers, dtype):
     if spec == "epsilon":

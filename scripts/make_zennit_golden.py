@@ -159,7 +159,7 @@ def with_zero_conv_biases(model):
     m = copy.deepcopy(model)
     for mod in m.modules():
         if isinstance(mod, nn.Conv2d) and mod.bias is None:
-            mod.bias = nn.Parameter(torch.zeros(mod.out_channels))
+            mod.bias = nn.Parameter(torch.zeros(mod.out_channels, dtype=mod.weight.dtype))
     return m
 
 

@@ -1,4 +1,5 @@
-// Zennit's own relevances on OpenCL: within the tolerance of the float64 reference and bit for bit the CPU path.
+// Zennit's own relevances on OpenCL (both suites): within the tolerance of the float64 reference and bit for bit the
+// CPU path.
 package org.gpulrp.golden;
 
 import java.util.stream.Stream;
@@ -13,10 +14,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every case of {@code zennit/manifest.txt} on the default OpenCL device: within
- * {@code 4 gap + 1e-4 max|R_zennit64|} of Zennit's float64 relevance (as {@link ZennitGoldenCpuTest}), and the same
- * bits ({@code Float.floatToRawIntBits}) as the CPU path for the relevance and the outputs (the CPU results of
- * {@link ZennitGoldenCpuTest} where it ran first in this JVM, else computed here). Skipped loudly where no
+ * Every case of {@code zennit/manifest.txt} and {@code zennit-cnn/manifest.txt} on the default OpenCL device: the
+ * forward pass and the relevance within the tolerances of {@link ZennitGoldenCpuTest} and
+ * {@link ZennitCnnGoldenCpuTest}, and the same bits ({@code Float.floatToRawIntBits}) as the CPU path for the
+ * relevance and the outputs (the CPU results of those tests where they ran first in this JVM, else computed here). Skipped loudly where no
  * OpenCL platform exists (failed under CI=true).
  */
 class ZennitGoldenOpenClTest {
@@ -43,7 +44,7 @@ class ZennitGoldenOpenClTest {
     }
 
     static Stream<Case> cases() {
-        return ZennitGolden.ZENNIT.cases().stream();
+        return Stream.concat(ZennitGolden.ZENNIT.cases().stream(), ZennitGolden.CNN.cases().stream());
     }
 
     @ParameterizedTest(name = "{0}")
