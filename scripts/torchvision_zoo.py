@@ -78,6 +78,7 @@ from zennit.canonizers import AttributeCanonizer, SequentialMergeBatchNorm
 from zennit.torchvision import ResNetBasicBlockCanonizer, ResNetBottleneckCanonizer, ResNetCanonizer, VGGCanonizer
 
 import make_zennit_cnn_golden as golden  # its canonizers for torchvision's CNN blocks (beside this script)
+from make_zennit_golden import with_zero_conv_biases
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GPULRP = os.path.join(ROOT, "bin", "gpulrp")
@@ -379,7 +380,7 @@ def worker(name, work, opts):
 
     step("zennit", lambda: reference(m, merge, relevance[plain_bias]))
     if opts.zennit_canonical and "rule" in relevance:
-        step("canonical", lambda: reference(golden.with_zero_conv_biases(m),
+        step("canonical", lambda: reference(with_zero_conv_biases(m),
                                             lambda: merge() + canonical_canonizers(opts.products), relevance["rule"]))
 
 
