@@ -402,7 +402,10 @@ def run_one(name, work, opts):
         p.wait()
         failure = "timed out after %d s" % opts.timeout
     path = os.path.join(work, name + ".json")
-    res = json.load(open(path)) if os.path.exists(path) else dict(model=name)
+    res = dict(model=name)
+    if os.path.exists(path):
+        with open(path) as f:
+            res = json.load(f)
     res["total_s"] = time.monotonic() - t
     if failure:
         res["failure"] = failure
