@@ -9,7 +9,7 @@ LGPL-3.0; used as a library, nothing copied). Get it with `pip install zennit` o
         [--zennit-canonical] [--out zoo.md] [--json zoo.json] [--timeout 1200] [--step-timeout 600]
 
 Needs Debian's python3-torch, python3-torchvision, python3-sklearn and python3-pil (scikit-learn ships the two sample
-photographs used as inputs) and the gpulrp jar (`bin/gpulrp` builds it). Under about 15 minutes for all seventeen
+photographs used as inputs) and the gpulrp jar (`bin/gpulrp` builds it). About 10 minutes for all seventeen
 models on 2 cores; run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` where those are set.
 
 Each model runs in a child process of its own with a time limit (`--timeout`), and every gpulrp call has one too
