@@ -67,11 +67,7 @@ public final class HostMath {
                     out[k] = (float) (x / (1.0 + StrictMath.exp(-x)));
                 }
             }
-            case RELU -> {
-                for (int k = 0; k < n; k++) {
-                    out[k] = in[k] > 0 ? in[k] : 0f;
-                }
-            }
+            case RELU -> throw new IllegalArgumentException("ReLU runs on the backend (Backend.relu), not on the host");
         }
     }
 

@@ -422,10 +422,10 @@ sealed interface NodeStep {
             int w = factors.length;
             float eps = Rule.DEFAULT_EPSILON;
             float[] rel = read(f, f.outputRelevance(k), rows * w);
-            float[] z = read(f, f.output(k), rows * w);
             float[] x = read(f, f.input(k, 0), rows * w);
             for (int i = 0; i < x.length; i++) {
-                float d = z[i] + (z[i] >= 0 ? eps : -eps);
+                float z = x[i] * factors[i % w];  // the forward output, recomputed bit for bit instead of read back
+                float d = z + (z >= 0 ? eps : -eps);
                 float g = d == 0 ? 0f : rel[i] / d;
                 rel[i] = g;
                 x[i] = x[i] * (factors[i % w] * g);

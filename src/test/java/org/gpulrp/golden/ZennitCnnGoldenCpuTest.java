@@ -8,12 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.gpulrp.Explanation;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.golden.ZennitGolden.Case;
 import org.junit.jupiter.api.AfterAll;
@@ -62,12 +60,7 @@ class ZennitCnnGoldenCpuTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void cpuMatchesZennit(Case c) {
-        Explanation got = ZennitGolden.explainCpu(c, cpu);
-        double err = ZennitGolden.maxAbsDiff(got.relevance().toArray(), c.expected());
-        REPORT.put(String.format(Locale.ROOT, "%-80s", c), String.format(Locale.ROOT,
-                "gap/max %.2e  err/max %.2e  err/allowed %.3f", c.gap() / c.maxAbs(), err / c.maxAbs(),
-                err / c.tolerance()));
-        ZennitGolden.assertMatchesZennit(c + " [CPU]", c, got);
+        ZennitGolden.checkOnCpu(c, cpu, REPORT, 80);
     }
 
     /** The fixtures cover what issue 14 asks for; an emptied or truncated manifest fails here. */
@@ -147,8 +140,6 @@ class ZennitCnnGoldenCpuTest {
     @AfterAll
     static void report() {
         cpu.close();
-        StringBuilder sb = new StringBuilder("[ZennitCnnGoldenCpuTest] per case (max over the case):\n");
-        new TreeMap<>(REPORT).forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
-        System.out.print(sb);
+        ZennitGolden.printReport("ZennitCnnGoldenCpuTest", REPORT);
     }
 }

@@ -302,4 +302,24 @@ final class ZennitGolden {
                     what, err, c.gap(), c.maxAbs(), tol, err / tol, worst, want[worst], g[worst]));
         }
     }
+
+    /**
+     * Explains one case on the CPU, asserts it matches Zennit, and records its errors in {@code report} (keyed by the
+     * case, left-aligned to {@code width}) for {@link #printReport}.
+     */
+    static void checkOnCpu(Case c, org.gpulrp.backend.cpu.CpuBackend cpu, Map<String, String> report, int width) {
+        Explanation got = explainCpu(c, cpu);
+        double err = maxAbsDiff(got.relevance().toArray(), c.expected());
+        report.put(String.format(Locale.ROOT, "%-" + width + "s", c), String.format(Locale.ROOT,
+                "gap/max %.2e  err/max %.2e  err/allowed %.3f", c.gap() / c.maxAbs(), err / c.maxAbs(),
+                err / c.tolerance()));
+        assertMatchesZennit(c + " [CPU]", c, got);
+    }
+
+    /** Prints the per-case errors {@link #checkOnCpu} recorded, sorted by case, under the test's name. */
+    static void printReport(String test, Map<String, String> report) {
+        StringBuilder sb = new StringBuilder("[" + test + "] per case (max over the case):\n");
+        new java.util.TreeMap<>(report).forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
+        System.out.print(sb);
+    }
 }

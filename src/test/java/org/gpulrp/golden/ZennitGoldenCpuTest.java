@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
-import org.gpulrp.Explanation;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.golden.ZennitGolden.Case;
 import org.junit.jupiter.api.AfterAll;
@@ -42,12 +40,7 @@ class ZennitGoldenCpuTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void cpuMatchesZennit(Case c) {
-        Explanation got = ZennitGolden.explainCpu(c, cpu);
-        double err = ZennitGolden.maxAbsDiff(got.relevance().toArray(), c.expected());
-        REPORT.put(String.format(Locale.ROOT, "%-70s", c), String.format(Locale.ROOT,
-                "gap/max %.2e  err/max %.2e  err/allowed %.3f", c.gap() / c.maxAbs(), err / c.maxAbs(),
-                err / c.tolerance()));
-        ZennitGolden.assertMatchesZennit(c + " [CPU]", c, got);
+        ZennitGolden.checkOnCpu(c, cpu, REPORT, 70);
     }
 
     /**
@@ -75,8 +68,6 @@ class ZennitGoldenCpuTest {
     @AfterAll
     static void report() {
         cpu.close();
-        StringBuilder sb = new StringBuilder("[ZennitGoldenCpuTest] per case (max over the case):\n");
-        new TreeMap<>(REPORT).forEach((k, v) -> sb.append(k).append(' ').append(v).append('\n'));
-        System.out.print(sb);
+        ZennitGolden.printReport("ZennitGoldenCpuTest", REPORT);
     }
 }

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -38,15 +35,11 @@ class OnnxOpsFixturesTest {
     static final Path DIR = Path.of("src/test/resources/onnx-ops");
 
     static List<String> files() {
-        try (Stream<String> lines = Files.lines(DIR.resolve("models.txt"))) {
-            return lines.map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TorchvisionOnnxTest.listed(DIR);
     }
 
     static String model(String file) {
-        return file.substring(0, file.indexOf('-'));
+        return TorchvisionOnnxTest.model(file);
     }
 
     static Tensor inputs(String model) {

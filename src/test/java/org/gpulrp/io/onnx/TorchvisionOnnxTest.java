@@ -36,7 +36,12 @@ class TorchvisionOnnxTest {
 
     /** The ONNX files of models.txt. */
     static List<String> files() {
-        try (Stream<String> lines = Files.lines(DIR.resolve("models.txt"))) {
+        return listed(DIR);
+    }
+
+    /** The ONNX files listed in {@code dir/models.txt} (blank lines and # comments skipped). */
+    static List<String> listed(Path dir) {
+        try (Stream<String> lines = Files.lines(dir.resolve("models.txt"))) {
             return lines.map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
