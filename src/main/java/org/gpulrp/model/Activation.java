@@ -19,7 +19,15 @@ public record Activation(Function function) implements Layer {
         /** {@code x * hardsigmoid(x)} (ONNX {@code HardSwish}, or {@code x * HardSigmoid(x)} before opset 14). */
         HARDSWISH,
         /** {@code x * sigmoid(x)} (PyTorch's SiLU, exported as {@code x * Sigmoid(x)}). */
-        SILU;
+        SILU,
+        /** {@code x * (1 + erf(x / sqrt 2)) / 2} (PyTorch's default GELU; ONNX {@code Div, Erf, Add, Mul, Mul}). */
+        GELU,
+        /**
+         * {@code x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2} (GELU's tanh form, GPT-2's {@code gelu_new}).
+         */
+        GELU_TANH,
+        /** {@code tanh(x)}. */
+        TANH;
 
         /** Whether every output is >= 0 and never -0 for any input (ReLU, ReLU6, hard sigmoid). */
         public boolean nonNegative() {

@@ -10,6 +10,7 @@ import org.gpulrp.ShapeMismatchException;
  * in and never handed out, so a layer cannot change after it is built.
  */
 public final class Dense implements Layer {
+    private final int positions;
     private final int in;
     private final int out;
     private final float[] weight;
@@ -22,6 +23,21 @@ public final class Dense implements Layer {
      * @param bias   length {@code out}, or null for no bias (zeros)
      */
     public Dense(int in, int out, float[] weight, float[] bias) {
+        this(1, in, out, weight, bias);
+    }
+
+    /**
+     * The same map applied at each of {@code positions} positions of a sample (a transformer's token-wise linear
+     * layer, ONNX {@code MatMul} by a 2-D weight on a {@code [batch, positions, in]} input): the sample is
+     * {@code [positions, in]} row-major and the output {@code [positions, out]}.
+     *
+     * @param positions positions per sample sharing the weights, >= 1 (1 for an ordinary dense layer)
+     */
+    public Dense(int positions, int in, int out, float[] weight, float[] bias) {
+        if (positions <= 0) {
+            throw new ShapeMismatchException("dense layer positions", "positions > 0", "positions=" + positions);
+        }
+        this.positions = positions;
         if (in <= 0 || out <= 0) {
             throw new ShapeMismatchException("dense layer size", "in > 0 and out > 0", "in=" + in + ", out=" + out);
         }
@@ -62,6 +78,11 @@ public final class Dense implements Layer {
         }
     }
 
+    /** Positions per sample that share the weights (1 for an ordinary dense layer). */
+    public int positions() {
+        return positions;
+    }
+
     public int in() {
         return in;
     }
@@ -87,15 +108,16 @@ public final class Dense implements Layer {
 
     @Override
     public int outputSize(int inputSize) {
-        if (inputSize != in) {
-            throw new ShapeMismatchException("dense layer input", in + " features", inputSize + " features");
+        if (inputSize != (long) positions * in) {
+            throw new ShapeMismatchException("dense layer input", positions == 1 ? in + " features"
+                    : positions + " x " + in + " features", inputSize + " features");
         }
-        return out;
+        return positions * out;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Dense d && d.in == in && d.out == out && Arrays.equals(d.weight, weight)
+        return o instanceof Dense d && d.positions == positions && d.in == in && d.out == out && Arrays.equals(d.weight, weight)
                 && Arrays.equals(d.bias, bias);
     }
 
@@ -106,6 +128,7 @@ public final class Dense implements Layer {
 
     @Override
     public String toString() {
-        return "Dense(" + in + " -> " + out + ")";
+        return positions == 1 ? "Dense(" + in + " -> " + out + ")"
+                : "Dense(" + positions + " x " + in + " -> " + out + ")";
     }
 }

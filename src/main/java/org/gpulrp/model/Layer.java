@@ -5,7 +5,7 @@ package org.gpulrp.model;
  * the graph. A new kind of layer joins as a new permitted type (docs/DESIGN.md section 5.2 lists the other files).
  */
 public sealed interface Layer permits Dense, Conv2d, MaxPool2d, AvgPool2d, BatchNorm, Activation, Identity, Slice, Scale,
-        Permute, Merge {
+        Permute, Merge, LayerNorm, Softmax, Index, Offset, Embedding {
 
     LayerKind kind();
 

@@ -23,7 +23,14 @@ public enum LayerKind {
      * Layers that join branches: residual additions (relevance split in proportion to each branch's contribution,
      * the stabilized "Norm" rule) and concatenations (relevance split by position).
      */
-    MERGE;
+    MERGE,
+    /**
+     * Layer and RMS normalization: the normalizer is a constant, the centering is explained by the epsilon rule, the
+     * scale passes relevance, the shift absorbs its share (AttnLRP). Composites do not assign rules to them.
+     */
+    NORM,
+    /** Table lookups (token embeddings): relevance stops there, summed over each token's row. */
+    EMBEDDING;
 
     /** True for layers that carry weights and get an LRP rule. */
     public boolean isLinear() {

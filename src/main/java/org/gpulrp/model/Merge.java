@@ -3,7 +3,7 @@ package org.gpulrp.model;
 import java.util.List;
 
 /** A layer that joins two or more branches of the graph. */
-public sealed interface Merge extends Layer permits Add, Concat, Multiply {
+public sealed interface Merge extends Layer permits Add, Concat, Multiply, MatMul {
 
     @Override
     default LayerKind kind() {

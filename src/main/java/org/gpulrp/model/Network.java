@@ -20,9 +20,11 @@ public final class Network {
     private final int inputSize;
     private final int[] inputShape;
     private final List<Node> nodes;
+    private final TokenInput tokens;
 
-    private Network(String name, int[] inputShape, List<Node> nodes) {
+    private Network(String name, int[] inputShape, List<Node> nodes, TokenInput tokens) {
         this.name = name;
+        this.tokens = tokens;
         this.inputShape = inputShape.clone();
         this.inputSize = product(inputShape);
         this.nodes = List.copyOf(nodes);
@@ -44,6 +46,11 @@ public final class Network {
         return new Builder(name, new int[] {inputFeatures});
     }
 
+    /** A network whose samples have the given shape (for example {@code [blocks, length]} for a token model). */
+    public static Builder builder(String name, int[] inputShape) {
+        return new Builder(name, inputShape);
+    }
+
     /** A network whose samples are images {@code [channels, height, width]} (NCHW batches). */
     public static Builder builder(String name, int channels, int height, int width) {
         return new Builder(name, new int[] {channels, height, width});
@@ -56,6 +63,11 @@ public final class Network {
 
     public String name() {
         return name;
+    }
+
+    /** How a token model packs its inputs into a sample, or null for a network with one float input. */
+    public TokenInput tokens() {
+        return tokens;
     }
 
     /** Features per input sample. */
@@ -125,7 +137,7 @@ public final class Network {
         if (k == 0 || nodes.get(k).kind() != LayerKind.ACTIVATION) {
             return this;
         }
-        return new Network(name, inputShape, nodes.subList(0, k));
+        return new Network(name, inputShape, nodes.subList(0, k), tokens);
     }
 
     @Override
@@ -144,6 +156,7 @@ public final class Network {
         private final int[] inputShape;
         private final List<Node> nodes = new ArrayList<>();
         private final Set<String> names = new HashSet<>();
+        private TokenInput tokens;
         /** Each node's output shape: {@code [features]} or {@code [channels, height, width]}. */
         private final java.util.Map<String, int[]> shapes = new java.util.HashMap<>();
 
@@ -339,11 +352,20 @@ public final class Network {
             return add(nodeName, new Identity());
         }
 
+        /** Marks the network as a token model whose samples pack its inputs as {@code tokens} says. */
+        public Builder tokens(TokenInput tokens) {
+            InvalidArgumentException.check(tokens == null || tokens.sampleSize() == inputSize, "tokens", "packs "
+                    + (tokens == null ? 0 : tokens.sampleSize()) + " values per sample, the network input has "
+                    + inputSize);
+            this.tokens = tokens;
+            return this;
+        }
+
         public Network build() {
             if (nodes.isEmpty()) {
                 throw new InvalidArgumentException("network", "has no layers");
             }
-            return new Network(name, inputShape, nodes);
+            return new Network(name, inputShape, nodes, tokens);
         }
     }
 }
