@@ -8,7 +8,7 @@ import org.gpulrp.ShapeMismatchException;
  * A table lookup (PyTorch {@code nn.Embedding}, ONNX {@code Gather} from a 2-D initializer): each of the
  * {@code positions} input features is a token id (an integer stored as a float, exact below 2^24) and becomes its
  * row of the table, {@code [positions] -> [positions, hidden]}. Relevance stops here: an id's relevance is the sum
- * over the hidden dimension of the relevance at its row (docs/DESIGN.md section 2.6). An id outside
+ * over the hidden dimension of the relevance at its row (docs/DESIGN.md section 2.9). An id outside
  * {@code 0 .. vocab - 1} or not an integer is an input error naming the sample and position.
  */
 public final class Embedding implements Layer {

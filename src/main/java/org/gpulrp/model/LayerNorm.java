@@ -8,7 +8,7 @@ import org.gpulrp.ShapeMismatchException;
  * Layer normalization over the last axis of a {@code [positions, hidden]} sample (PyTorch {@code nn.LayerNorm},
  * ONNX {@code LayerNormalization} or its decomposed chain):
  * {@code y = (x - mean(x)) / sqrt(var(x) + eps) * gamma + beta}; with {@code rms}, RMSNorm (Llama):
- * {@code y = x / sqrt(mean(x^2) + eps) * gamma} and no shift. LRP (AttnLRP, docs/DESIGN.md section 2.6): the
+ * {@code y = x / sqrt(mean(x^2) + eps) * gamma} and no shift. LRP (AttnLRP, docs/DESIGN.md section 2.9): the
  * normalizer is a constant, the centering is explained by the epsilon rule, {@code gamma} passes relevance unchanged
  * and {@code beta} absorbs its share.
  */

@@ -9,7 +9,7 @@ import org.gpulrp.ShapeMismatchException;
  * {@code b [batch, k, n]} gives {@code z [batch, m, n]}, row-major (attention's {@code Q K^T} and {@code A V}; the
  * transposes before it are {@link Index} nodes). The first input is {@code a}. Relevance follows the composite's
  * attention mode: the epsilon rule on the products then half to each operand (AttnLRP's uniform rule), or all of it
- * to the operand that is not attention weights (CP-LRP). docs/DESIGN.md section 2.6.
+ * to the operand that is not attention weights (CP-LRP). docs/DESIGN.md section 2.9.
  *
  * @param batch matrices per sample, >= 1 (attention heads)
  * @param m     rows of {@code a}

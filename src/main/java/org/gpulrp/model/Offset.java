@@ -7,7 +7,7 @@ import org.gpulrp.InvalidArgumentException;
  * Addition of constants to each sample, {@code z[i] = x[i] + c[i]} ({@code c} one value per feature, or one for
  * all): ONNX {@code Add} or {@code Sub} of a constant, a learned position embedding, a class token placed by an
  * {@link Index}, the {@code 1 - mask} of an attention mask. Explained by the epsilon rule on the identity map with
- * the constant as its bias, which absorbs its share (docs/DESIGN.md section 2.6).
+ * the constant as its bias, which absorbs its share (docs/DESIGN.md section 2.9).
  */
 public final class Offset implements Layer {
     private final float[] values;

@@ -6,7 +6,7 @@ import org.gpulrp.InvalidArgumentException;
  * Softmax over each consecutive run of {@code length} features (the last axis: attention scores
  * {@code [heads, queries, keys]} with {@code length = keys}). Evaluated on the host for every backend. Its relevance
  * follows the composite's attention mode: AttnLRP's {@code R_x = x (R - s sum R)} per row, or none (CP-LRP: the
- * attention weights are constants). docs/DESIGN.md section 2.6.
+ * attention weights are constants). docs/DESIGN.md section 2.9.
  *
  * @param length features per softmax row, >= 1
  */

@@ -8,7 +8,7 @@ import org.gpulrp.InvalidArgumentException;
  * {@code token_type_ids} where the model has them) packed one after another into one float sample of
  * {@code blocks.size() x length} values, ids as exact floats. The network's input relevance has the same layout: the
  * first block is the token relevance; the token-type block holds the token-type embeddings' share; the mask block
- * gets none. docs/DESIGN.md section 2.6.
+ * gets none. docs/DESIGN.md section 2.9.
  *
  * @param length  the sequence length the network was built for (the padded length)
  * @param blocks  the packed inputs in order, each one of {@link #IDS}, {@link #MASK}, {@link #TYPES}; the first is
