@@ -28,25 +28,32 @@ import org.gpulrp.model.Network;
  * ({@link Canonizers#foldBatchNorm}). Anything unsupported stops with an error naming the node.
  */
 final class GraphMapper {
-    static final String SUPPORTED = "Gemm, MatMul (+ Add as its bias), Conv, MaxPool, AveragePool, "
-            + "GlobalAveragePool, ReduceMean (over height and width), BatchNormalization, Add, Concat, Mul (products, "
-            + "gates, x * Sigmoid(x), by a constant), Div (by a constant), Split and Slice (along channels), "
-            + "Transpose (keeping the batch axis), Pad (into a Conv or AveragePool), Relu, Clip (0..6 or 0..inf), "
-            + "Sigmoid, HardSigmoid, HardSwish, Softmax, Flatten, Reshape (keeping the batch axis), Identity, "
-            + "Dropout, and shape computations (Shape, Gather, Unsqueeze, Squeeze, Concat, Slice, Cast, Add, Sub, "
-            + "Mul, Div, ConstantOfShape, ...) evaluated while importing";
+    static final String SUPPORTED = "Gemm, MatMul (by a constant weight, + Add as its bias, token-wise on "
+            + "[batch, T, in]; or of two graph values, batched), Conv, MaxPool, AveragePool, GlobalAveragePool, "
+            + "ReduceMean (over height and width), BatchNormalization, LayerNormalization, RMSNormalization, Add, "
+            + "Sub, Mul, Div (of graph values, broadcast, or with constants), Neg, Concat, Split, Slice, Gather, "
+            + "Transpose, Reshape, Flatten, Unsqueeze, Squeeze, Expand (each sample's axes; the batch may merge with "
+            + "others), Cast, Pad (into a Conv or AveragePool), Relu, Clip (0..6, 0..inf, or provably nothing), "
+            + "Sigmoid, Tanh, HardSigmoid, HardSwish, Gelu (and its erf and tanh chains), Softmax, Identity, Dropout, "
+            + "token inputs (input_ids, attention_mask, token_type_ids: Gather from a table is an embedding), and "
+            + "every node of constants (Shape, Gather, Range, Trilu, Where, MatMul, Cos, ...) evaluated while "
+            + "importing";
 
     /** Operators whose first input need not be a graph value (they find theirs among their inputs). */
-    private static final Set<String> MULTI_INPUT = Set.of("Add", "Concat", "Mul", "Div", "Sub");
+    private static final Set<String> MULTI_INPUT = Set.of("Add", "Concat", "Mul", "Div", "Sub", "Gather", "MatMul");
+    /** Operators that read {@code [batch, ...]} values only (the image layers). */
+    private static final Set<String> BATCH_FIRST = Set.of("Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
+            "ReduceMean", "BatchNormalization", "Pad", "Flatten");
 
     private final MappingState ctx;
 
-    private GraphMapper(Graph graph, String file, Path baseDir, long opset) {
+    private GraphMapper(Graph graph, String file, Path baseDir, long opset, ImportOptions options) {
         this.ctx = new MappingState(graph, file, baseDir, opset);
+        ctx.options = options;
     }
 
-    static Network map(Graph graph, String file, Path baseDir, long opset) {
-        return new GraphMapper(graph, file, baseDir, opset).map();
+    static Network map(Graph graph, String file, Path baseDir, long opset, ImportOptions options) {
+        return new GraphMapper(graph, file, baseDir, opset, options).map();
     }
 
     private Network map() {
@@ -64,6 +71,7 @@ final class GraphMapper {
             for (String in : n.inputs()) {
                 if (!in.isEmpty()) {
                     ctx.uses.merge(in, 1, Integer::sum);
+                    ctx.consumers.computeIfAbsent(in, x -> new ArrayList<>()).add(n);
                 }
             }
             if (n.opType().equals("Constant")) {
@@ -83,7 +91,9 @@ final class GraphMapper {
             throw ctx.fileError("cannot tell the number of input features: the graph input has no shape and no "
                     + "Gemm/MatMul weight gives it");
         }
-        Network.Builder b = ctx.inputShape != null && ctx.inputShape.length == 3
+        Network.Builder b = ctx.blocks != null
+                ? Network.builder(networkName(), new int[] {(int) ctx.inputShape[0], (int) ctx.inputShape[1]})
+                : ctx.inputShape != null && ctx.inputShape.length == 3
                 ? Network.builder(networkName(), (int) ctx.inputShape[0], (int) ctx.inputShape[1],
                         (int) ctx.inputShape[2])
                 : Network.builder(networkName(), ctx.inputSize);
@@ -93,6 +103,9 @@ final class GraphMapper {
             } catch (LrpException e) {
                 throw s.where().fail(e.getMessage());
             }
+        }
+        if (ctx.blocks != null) {
+            b.tokens(TokenInputs.tokenInput(ctx));
         }
         return Canonizers.foldBatchNorm(b.build());
     }
@@ -110,6 +123,10 @@ final class GraphMapper {
             if (!ctx.constants.containsKey(v.name())) {
                 real.add(v);
             }
+        }
+        if (TokenInputs.tokenModel(real)) {
+            TokenInputs.read(ctx, real);
+            return;
         }
         if (real.size() != 1) {
             throw ctx.fileError("the graph has " + real.size() + " inputs "
@@ -157,6 +174,15 @@ final class GraphMapper {
     }
 
     private void finish() {
+        LayoutMapper.joinGathers(ctx);
+        if (ctx.blocks != null) {
+            for (String block : ctx.blocks) {
+                String node = ctx.values.get(block).node();
+                if (ctx.steps.stream().noneMatch(s -> Arrays.asList(s.inputs()).contains(node))) {
+                    ctx.removeStep(node); // a token input only the shape computations read
+                }
+            }
+        }
         if (ctx.steps.isEmpty()) {
             throw ctx.fileError("the graph has no layers gpulrp can explain");
         }
@@ -182,6 +208,10 @@ final class GraphMapper {
                     + "'); gpulrp explains the output of the graph's last layer (remove dead branches or put the "
                     + "output's node last)");
         }
+        if (v.shape() != null && !v.standard()) {
+            throw ctx.fileError("graph output '" + out + "' has the shape " + ShapeGraph.text(v.onnxDims())
+                    + "; gpulrp explains outputs with the batch axis first, alone");
+        }
     }
 
     /** Imports node k (and, for MatMul, a following Add); returns how many nodes it consumed. */
@@ -195,6 +225,11 @@ final class GraphMapper {
         }
         if (op.equals("Constant")) {
             return 1; // registered in the first pass
+        }
+        String absorbedBy = n.outputs().isEmpty() ? null : ctx.absorbed.get(n.outputs().get(0));
+        if (absorbedBy != null) {
+            ctx.values.put(n.outputs().get(0), ctx.values.get(absorbedBy)); // mapped with the node before it
+            return 1;
         }
         checkSupported(op, w);
         if (n.inputs().isEmpty() || n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) {
@@ -215,13 +250,40 @@ final class GraphMapper {
             throw w.fail("reads '" + in + "', which is neither the graph input nor the output of an earlier node "
                     + "(nodes must be in topological order)");
         }
+        if (v != null && v.shape() != null && !v.standard() && BATCH_FIRST.contains(op)) {
+            throw w.fail("reads a value of shape " + ShapeGraph.text(v.onnxDims()) + "; gpulrp maps " + op
+                    + " on values with the batch axis first, alone");
+        }
+        ctx.current = v;
         ctx.features = v == null ? null : v.shape();
         ctx.source = v == null ? null : v.node();
         ctx.produced = n.outputs().get(0);
+        ctx.result = null;
         int consumed = 1;
         switch (op) {
             case "Gemm" -> LinearMapper.gemm(ctx, n, w, k);
-            case "MatMul" -> consumed = LinearMapper.matMul(ctx, nodes, k, w);
+            case "MatMul" -> {
+                if (AttentionMapper.ofValues(ctx, n)) {
+                    AttentionMapper.matMul(ctx, n, w, k);
+                } else {
+                    consumed = LinearMapper.matMul(ctx, nodes, k, w);
+                }
+            }
+            case "Gather" -> {
+                if (v == null) {
+                    TokenInputs.embedding(ctx, n, w, k);
+                } else {
+                    LayoutMapper.gather(ctx, n, w, k);
+                }
+            }
+            case "Unsqueeze", "Squeeze" -> LayoutMapper.squeeze(ctx, n, w, op.equals("Unsqueeze"));
+            case "Expand" -> LayoutMapper.expand(ctx, n, w, k);
+            case "Neg" -> AffineMapper.neg(ctx, n, w, k);
+            case "Cast" -> AffineMapper.cast(ctx, n, w);
+            case "Tanh" -> ActivationMapper.activation(ctx, n, w, k, Activation.Function.TANH);
+            case "Gelu" -> ActivationMapper.gelu(ctx, n, w, k);
+            case "LayerNormalization" -> NormMapper.layerNorm(ctx, n, w, k, false);
+            case "RMSNormalization" -> NormMapper.layerNorm(ctx, n, w, k, true);
             case "Conv" -> LinearMapper.conv(ctx, n, w, k, pad);
             case "MaxPool", "AveragePool", "GlobalAveragePool" -> PoolMapper.pool(ctx, n, w, k, pad);
             case "ReduceMean" -> PoolMapper.reduceMean(ctx, n, w, k);
@@ -238,8 +300,7 @@ final class GraphMapper {
             case "Transpose" -> LayoutMapper.transpose(ctx, n, w, k);
             case "Split" -> LayoutMapper.split(ctx, n, w, k);
             case "Slice" -> LayoutMapper.slice(ctx, n, w, k);
-            case "Sub" -> throw w.fail("subtracts graph values; gpulrp evaluates Sub only on shapes computed while "
-                    + "importing");
+            case "Sub" -> AffineMapper.sub(ctx, n, w, k);
             case "Softmax" -> ActivationMapper.softmax(ctx, n, w, k);
             case "Flatten" -> ShapeMapper.flatten(ctx, n, w, k);
             case "Reshape" -> ShapeMapper.reshape(ctx, n, w, k);
@@ -248,7 +309,16 @@ final class GraphMapper {
             default -> throw new IllegalStateException(op); // checkSupported let through only the cases above
         }
         if (ctx.produced != null) {
-            ctx.values.put(ctx.produced, new Value(ctx.steps.get(ctx.steps.size() - 1).name(), ctx.features));
+            String last = ctx.steps.get(ctx.steps.size() - 1).name();
+            Value out;
+            if (ctx.result != null) {
+                out = ctx.result.node() == null ? ctx.result.named(last) : ctx.result;
+            } else if (v != null && v.shape() != null && !v.standard() && ctx.features == v.shape()) {
+                out = v.to(last, v.shape()); // an elementwise layer keeps the batch layout
+            } else {
+                out = new Value(last, ctx.features);
+            }
+            ctx.values.put(ctx.produced, out);
         }
         return consumed;
     }
@@ -258,7 +328,8 @@ final class GraphMapper {
             case "Gemm", "MatMul", "Relu", "Sigmoid", "Softmax", "Flatten", "Reshape", "Identity", "Dropout",
                  "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Add", "Concat",
                  "Pad", "ReduceMean", "Clip", "HardSigmoid", "HardSwish", "Mul", "Div", "Sub", "Transpose", "Split",
-                 "Slice" -> {
+                 "Slice", "Gather", "Unsqueeze", "Squeeze", "Expand", "Neg", "Cast", "Tanh", "Gelu",
+                 "LayerNormalization", "RMSNormalization" -> {
                 return;
             }
             default -> {

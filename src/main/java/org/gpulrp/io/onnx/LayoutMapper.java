@@ -7,99 +7,173 @@ import static org.gpulrp.io.onnx.NodeAttrs.intAttr;
 import java.util.Arrays;
 import java.util.Set;
 import org.gpulrp.LrpException;
+import org.gpulrp.io.onnx.MappingState.Step;
 import org.gpulrp.io.onnx.MappingState.Value;
-import org.gpulrp.io.onnx.OnnxModel.Attribute;
 import org.gpulrp.io.onnx.OnnxModel.NodeDef;
+import org.gpulrp.io.onnx.ShapeGraph.ShapeValue;
+import org.gpulrp.model.Index;
+import org.gpulrp.model.Layer;
 import org.gpulrp.model.Permute;
 import org.gpulrp.model.Slice;
 
 /**
- * Maps the operators that take apart or reorder each sample's features: Split and Slice along the channel axis (one
- * {@link Slice} per used output) and Transpose keeping the batch axis first ({@link Permute}; with the Reshapes
- * around it, a channel shuffle).
+ * Maps the operators that take apart or reorder each sample's values, on any axis but the batch: Transpose (a
+ * {@link Permute}; one that only moves the batch axis moves nothing), Split and Slice (a {@link Slice} where the part
+ * is one contiguous run of each sample's values, as a range of channels, else an {@link Index}), Gather with
+ * constant indices ({@code x[:, 0]}), Unsqueeze and Squeeze (views, no layer) and Expand (an {@link Index} that reads
+ * values more than once). Each works on {@link Value#perSample()}, so values whose batch is merged with other axes
+ * (attention's {@code [S, B * heads, d]}) are rearranged too.
  */
 final class LayoutMapper {
     private LayoutMapper() {
     }
 
-    /** Transpose with the batch axis kept first: a permutation of each sample's features (none when the identity). */
+    /**
+     * Defines {@code out} as {@code in}'s values taken at {@code index} (-1: zero): no layer when nothing moves,
+     * else the narrowest layer that does it, named {@code name}. Bounds of {@code in} travel along.
+     */
+    static Value rearrange(MappingState ctx, Where w, String name, Value in, int[] index, Value out) {
+        long n = in.size();
+        float[] lo = null;
+        float[] hi = null;
+        if (in.lo() != null) {
+            lo = new float[index.length];
+            hi = new float[index.length];
+            for (int i = 0; i < index.length; i++) {
+                lo[i] = index[i] < 0 ? 0 : in.lo()[index[i]];
+                hi[i] = index[i] < 0 ? 0 : in.hi()[index[i]];
+            }
+        }
+        if (index.length == n && IndexMaps.identity(index)) {
+            return new Value(in.node(), out.shape(), out.batchAxis(), out.outer(), out.inner(), in.integer(), lo, hi);
+        }
+        Layer layer;
+        try {
+            if (IndexMaps.contiguous(index)) {
+                layer = new Slice(index[0], index.length);
+            } else if (IndexMaps.permutation(index, (int) n)) {
+                layer = new Permute(index);
+            } else {
+                layer = new Index((int) n, index);
+            }
+        } catch (LrpException e) {
+            throw w.fail(e.getMessage());
+        }
+        ctx.steps.add(new Step(name, w, layer, new String[] {in.node()}));
+        return new Value(name, out.shape(), out.batchAxis(), out.outer(), out.inner(), in.integer(), lo, hi);
+    }
+
+    /**
+     * Joins each gather layer that reads an {@link Index} read by nothing else (or an Index that reads such a layer)
+     * into one: a head split's Slice and Transpose become one Index. The values and, relevance moving back by
+     * position, the explanation are the same; one layer fewer.
+     */
+    static void joinGathers(MappingState ctx) {
+        for (int i = 0; i < ctx.steps.size(); i++) {
+            Step s = ctx.steps.get(i);
+            int[] outer = gatherIndex(s.layer());
+            Step p = outer == null || s.inputs().length != 1 ? null : step(ctx, s.inputs()[0]);
+            int[] inner = p == null ? null : gatherIndex(p.layer());
+            if (inner == null || !(s.layer() instanceof Index || p.layer() instanceof Index) || readers(ctx,
+                    p.name()) != 1 || p.inputs().length != 1) {
+                continue;
+            }
+            int[] joined = new int[outer.length];
+            for (int o = 0; o < joined.length; o++) {
+                joined[o] = outer[o] < 0 ? -1 : inner[outer[o]];
+            }
+            int n = p.layer() instanceof Index x ? x.inputSize() : p.layer() instanceof Permute q ? q.index().length
+                    : -1;
+            if (n < 0) {
+                continue; // a Slice does not know its input's size; leave it
+            }
+            Layer layer = IndexMaps.contiguous(joined) ? new Slice(joined[0], joined.length)
+                    : IndexMaps.permutation(joined, n) ? new Permute(joined) : new Index(n, joined);
+            ctx.steps.set(i, new Step(s.name(), s.where(), layer, p.inputs()));
+            ctx.steps.remove(p);
+            i = -1; // the list changed: start over (chains are short)
+        }
+    }
+
+    private static int[] gatherIndex(Layer l) {
+        if (l instanceof Index x) {
+            return x.index();
+        } else if (l instanceof Permute p) {
+            return p.index();
+        } else if (l instanceof Slice s) {
+            int[] index = new int[s.length()];
+            for (int i = 0; i < index.length; i++) {
+                index[i] = s.start() + i;
+            }
+            return index;
+        }
+        return null;
+    }
+
+    private static Step step(MappingState ctx, String name) {
+        for (Step s : ctx.steps) {
+            if (s.name().equals(name)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private static int readers(MappingState ctx, String name) {
+        int r = 0;
+        for (Step s : ctx.steps) {
+            for (String in : s.inputs()) {
+                r += in.equals(name) ? 1 : 0;
+            }
+        }
+        return r;
+    }
+
+    /** Records the node's output value (a view or a new layer's output); nothing for GraphMapper to add. */
+    private static void define(MappingState ctx, NodeDef n, Value v) {
+        ctx.values.put(n.outputs().get(0), v);
+        ctx.produced = null;
+    }
+
+    private static Value known(MappingState ctx, Where w) {
+        if (ctx.current == null || ctx.current.shape() == null) {
+            throw w.fail("reads a value of unknown shape; give the graph input a fixed [N, C, H, W] shape");
+        }
+        return ctx.current;
+    }
+
+    /** Transpose of any axes; the batch axis may move (its merged axes move with it). */
     static void transpose(MappingState ctx, NodeDef n, Where w, int k) {
         allowOnly(n, w, Set.of("perm"));
         NodeAttrs.singleInput(n, w, 1);
-        long[] s = known(ctx, w);
-        int rank = s.length + 1;
-        Attribute a = attr(n, "perm");
-        long[] perm = a == null || a.ints() == null ? null : a.ints();
-        if (perm == null) {
-            perm = new long[rank];
-            for (int i = 0; i < rank; i++) {
-                perm[i] = rank - 1 - i;
+        Value v = known(ctx, w);
+        int rank = v.shape().length + 1;
+        int[] perm = ShapeLayout.perm(n, w, rank);
+        long[] dims = v.onnxDims();
+        int[] samplePerm = new int[rank + 1];
+        long[] shape = new long[rank - 1];
+        int batchAxis = -1;
+        for (int j = 0, s = 0, o = 0; j < rank; j++) {
+            if (perm[j] == v.batchAxis()) {
+                batchAxis = j;
+                samplePerm[s++] = v.batchAxis();
+                samplePerm[s++] = v.batchAxis() + 1;
+            } else {
+                samplePerm[s++] = v.sampleAxis(perm[j]);
+                shape[o++] = dims[perm[j]];
             }
         }
-        boolean valid = perm.length == rank;
-        boolean[] seen = new boolean[rank];
-        for (int i = 0; valid && i < rank; i++) {
-            valid = perm[i] >= 0 && perm[i] < rank && !seen[(int) perm[i]];
-            if (valid) {
-                seen[(int) perm[i]] = true;
-            }
-        }
-        if (!valid) {
-            throw w.fail("perm " + Arrays.toString(perm) + " is not a permutation of the " + rank + " axes");
-        }
-        if (perm[0] != 0) {
-            throw w.fail("perm " + Arrays.toString(perm) + " moves the batch axis; gpulrp transposes the axes of "
-                    + "each sample only (perm[0] = 0)");
-        }
-        long total = MappingState.product(s);
-        if (total > Integer.MAX_VALUE - 8) {
-            throw w.fail("transposes " + total + " features per sample; too many");
-        }
-        long[] out = new long[s.length];
-        long[] stride = new long[s.length];
-        long st = 1;
-        for (int j = s.length - 1; j >= 0; j--) {
-            stride[j] = st;
-            st *= s[j];
-        }
-        long[] srcStride = new long[s.length];
-        boolean identity = true;
-        for (int i = 0; i < s.length; i++) {
-            int src = (int) perm[i + 1] - 1;
-            out[i] = s[src];
-            srcStride[i] = stride[src];
-            identity &= src == i;
-        }
-        if (identity || total == 1) {
-            ctx.values.put(n.outputs().get(0), new Value(ctx.source, out)); // nothing moves
-            ctx.produced = null;
-            return;
-        }
-        int[] index = new int[(int) total];
-        long[] coord = new long[s.length];
-        long from = 0;
-        for (int o = 0; o < index.length; o++) {
-            index[o] = (int) from;
-            for (int j = s.length - 1; j >= 0; j--) {
-                coord[j]++;
-                from += srcStride[j];
-                if (coord[j] < out[j]) {
-                    break;
-                }
-                from -= coord[j] * srcStride[j];
-                coord[j] = 0;
-            }
-        }
-        ctx.addStep(ctx.layerName(n, k), w, new Permute(index));
-        ctx.features = out;
+        Value out = new Value(null, shape, batchAxis, v.outer(), v.inner(), false, null, null);
+        define(ctx, n, rearrange(ctx, w, ctx.layerName(n, k), v, IndexMaps.transpose(v.perSample(), samplePerm),
+                out));
     }
 
-    /** Split along one axis: a Slice layer per output that something reads. */
+    /** Split along one axis: a layer per output that something reads. */
     static void split(MappingState ctx, NodeDef n, Where w, int k) {
         allowOnly(n, w, Set.of("axis", "split", "num_outputs"));
-        long[] s = known(ctx, w);
-        int axis = axis(intAttr(n, w, "axis", 0), s, w);
-        long dim = s[axis - 1];
+        Value v = known(ctx, w);
+        int axis = dataAxis(v, intAttr(n, w, "axis", 0), w, "splits");
+        long dim = v.onnxDims()[axis];
         int parts = n.outputs().size();
         long[] sizes;
         if (n.inputs().size() > 1 && !n.inputs().get(1).isEmpty()) {
@@ -131,138 +205,160 @@ final class LayoutMapper {
             String out = n.outputs().get(i);
             if (!out.isEmpty() && ctx.uses.getOrDefault(out, 0) > 0) {
                 String name = i == 0 ? base : ctx.unique(base + "." + i);
-                long[] shape = slice(ctx, w, name, s, axis, at, sizes[i]);
-                ctx.values.put(out, new Value(name, shape));
+                ctx.values.put(out, range(ctx, w, name, v, axis, at, 1, sizes[i]));
             }
             at += sizes[i];
         }
         ctx.produced = null;
     }
 
-    /** Slice with step 1 along one axis of each sample (other axes, and the batch axis, taken whole). */
+    /** Slice along any axes but the batch, any steps. */
     static void slice(MappingState ctx, NodeDef n, Where w, int k) {
         allowOnly(n, w, Set.of("starts", "ends", "axes"));
-        long[] s = known(ctx, w);
-        int rank = s.length + 1;
-        long[] starts;
-        long[] ends;
-        long[] axes = null;
-        long[] steps = null;
-        if (n.inputs().size() >= 3) {
-            starts = ShapeGraph.in(ctx, n, w, 1, "starts").v();
-            ends = ShapeGraph.in(ctx, n, w, 2, "ends").v();
-            if (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty()) {
-                axes = ShapeGraph.in(ctx, n, w, 3, "axes").v();
-            }
-            if (n.inputs().size() > 4 && !n.inputs().get(4).isEmpty()) {
-                steps = ShapeGraph.in(ctx, n, w, 4, "steps").v();
-            }
-        } else {
-            Attribute sa = attr(n, "starts");
-            Attribute ea = attr(n, "ends");
-            if (sa == null || ea == null || sa.ints() == null || ea.ints() == null) {
-                throw w.fail("needs starts and ends");
-            }
-            starts = sa.ints();
-            ends = ea.ints();
-            axes = attr(n, "axes") == null ? null : attr(n, "axes").ints();
-        }
-        if (ends.length != starts.length || (axes != null && axes.length != starts.length)
-                || (steps != null && steps.length != starts.length)) {
-            throw w.fail("starts, ends, axes and steps differ in length");
-        }
-        int sliced = -1;
-        long start = 0;
-        long length = 0;
-        for (int i = 0; i < starts.length; i++) {
-            long ax = axes == null ? i : axes[i];
-            long step = steps == null ? 1 : steps[i];
-            if (ShapeGraph.marker(starts[i]) || ShapeGraph.marker(ends[i]) || ShapeGraph.marker(step)) {
-                throw w.fail("has a start, end or step that depends on the batch size");
-            }
-            int a = (int) (ax < 0 ? ax + rank : ax);
-            if (a < 0 || a >= rank) {
-                throw w.fail("axis " + ax + " is out of range for rank " + rank);
-            }
-            if (a == 0) {
-                if (starts[i] != 0 || ends[i] < Integer.MAX_VALUE || step != 1) {
-                    throw w.fail("slices the batch axis; gpulrp slices the features of each sample only");
-                }
+        Value v = known(ctx, w);
+        long[][] spec = ShapeLayout.sliceSpec(ctx, n, w, v.onnxDims());
+        long[] l = v.perSample();
+        long[] start = new long[l.length];
+        long[] step = new long[l.length];
+        long[] count = l.clone();
+        Arrays.fill(step, 1);
+        long[] shape = v.shape().clone();
+        for (int a = 0; a < spec.length; a++) {
+            if (a == v.batchAxis()) {
                 continue;
             }
-            long len = s[a - 1];
-            long[] r = ShapeGraph.clampSlice(starts[i], ends[i], step, len);
-            if (r[0] == 0 && r[1] == len && step == 1) {
-                continue; // the whole axis
+            if (spec[a][2] <= 0) {
+                throw w.fail("takes an empty range of axis " + a + "; gpulrp takes at least one element");
             }
-            if (step != 1 || sliced >= 0) {
-                throw w.fail("slices with step " + step + (sliced >= 0 ? " along more than one axis" : "")
-                        + "; gpulrp takes a contiguous range along one axis (step 1)");
-            }
-            sliced = a;
-            start = r[0];
-            length = r[1] - r[0];
+            int s = v.sampleAxis(a);
+            start[s] = spec[a][0];
+            step[s] = spec[a][1];
+            count[s] = spec[a][2];
+            shape[a < v.batchAxis() ? a : a - 1] = spec[a][2];
         }
-        if (sliced < 0) {
-            ctx.values.put(n.outputs().get(0), new Value(ctx.source, s)); // the whole tensor
-            ctx.produced = null;
-            return;
-        }
-        String name = ctx.layerName(n, k);
-        ctx.features = slice(ctx, w, name, s, axis(sliced, s, w), start, length);
+        define(ctx, n, rearrange(ctx, w, ctx.layerName(n, k), v, IndexMaps.slice(l, start, step, count),
+                v.to(null, shape)));
     }
 
-    /** Adds the Slice layer of range [at, at + len) along {@code axis} (1-based over the sample); its shape. */
-    private static long[] slice(MappingState ctx, Where w, String name, long[] s, int axis, long at, long len) {
+    /** The part [at, at + len) (in steps of {@code step}) of ONNX axis {@code axis}, as a layer named name. */
+    private static Value range(MappingState ctx, Where w, String name, Value v, int axis, long at, long step,
+                               long len) {
         if (len <= 0) {
             throw w.fail("takes an empty range of axis " + axis + "; gpulrp takes at least one element");
         }
-        long inner = 1;
-        for (int j = axis; j < s.length; j++) {
-            inner *= s[j];
-        }
-        long[] out = s.clone();
-        out[axis - 1] = len;
-        try {
-            ctx.addStep(name, w, new Slice(Math.toIntExact(at * inner), Math.toIntExact(len * inner)));
-        } catch (LrpException | ArithmeticException e) {
-            throw w.fail(e.getMessage());
-        }
-        return out;
+        long[] l = v.perSample();
+        long[] start = new long[l.length];
+        long[] steps = new long[l.length];
+        Arrays.fill(steps, 1);
+        long[] count = l.clone();
+        int s = v.sampleAxis(axis);
+        start[s] = at;
+        steps[s] = step;
+        count[s] = len;
+        long[] shape = v.shape().clone();
+        shape[axis < v.batchAxis() ? axis : axis - 1] = len;
+        return rearrange(ctx, w, name, v, IndexMaps.slice(l, start, steps, count), v.to(null, shape));
     }
 
-    /**
-     * The axis (1-based over the sample; the batch is 0) along which a range of features is contiguous: every axis
-     * before it must have size 1 (the channel axis of NCHW, or the feature axis of [N, F]).
-     */
-    private static int axis(long ax, long[] s, Where w) {
-        int rank = s.length + 1;
-        long a = ax < 0 ? ax + rank : ax;
-        if (a < 1 || a >= rank) {
-            throw w.fail("axis " + ax + " is not supported on a rank-" + rank + " input; gpulrp splits and slices "
-                    + "the axes of each sample (axis 1, the channels, for NCHW), not the batch");
+    /** An axis of the value's ONNX shape that is not the batch axis. */
+    static int dataAxis(Value v, long axis, Where w, String what) {
+        int rank = v.shape().length + 1;
+        long a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) {
+            throw w.fail("axis " + axis + " is out of range for a rank-" + rank + " input");
         }
-        for (int j = 0; j < a - 1; j++) {
-            if (s[j] != 1) {
-                throw w.fail("axis " + ax + " of shape [batch, " + joined(s) + "] is not supported; gpulrp splits "
-                        + "and slices along the channel axis (axis 1), where each part is one contiguous range");
-            }
+        if (a == v.batchAxis()) {
+            throw w.fail(what + " the batch axis (axis " + axis + "); gpulrp " + what + " the axes of each sample, "
+                    + "not the batch");
         }
         return (int) a;
     }
 
-    private static String joined(long[] s) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length; i++) {
-            b.append(i > 0 ? ", " : "").append(s[i]);
-        }
-        return b.toString();
+    /** Gather with constant indices along an axis of each sample ({@code x[:, 0]}, a row of a table). */
+    static void gather(MappingState ctx, NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of("axis"));
+        Value v = known(ctx, w);
+        int axis = dataAxis(v, intAttr(n, w, "axis", 0), w, "gathers along");
+        ShapeValue idx = ShapeGraph.in(ctx, n, w, 1, "indices");
+        long len = v.onnxDims()[axis];
+        long[] iv = ShapeLayout.indices(idx.v(), len, w, null);
+        long[] l = v.perSample();
+        int s = v.sampleAxis(axis);
+        int[] index = IndexMaps.gather(l, s, iv, idx.dims());
+        long[] shape = IndexMaps.gathered(v.shape(), axis < v.batchAxis() ? axis : axis - 1, idx.dims());
+        int batchAxis = axis < v.batchAxis() ? v.batchAxis() + idx.dims().length - 1 : v.batchAxis();
+        Value out = new Value(null, shape, batchAxis, v.outer(), v.inner(), false, null, null);
+        define(ctx, n, rearrange(ctx, w, ctx.layerName(n, k), v, index, out));
     }
 
-    private static long[] known(MappingState ctx, Where w) {
-        if (ctx.features == null) {
-            throw w.fail("reads a value of unknown shape; give the graph input a fixed [N, C, H, W] shape");
+    /** Unsqueeze and Squeeze of a network value: the same values under another shape (no layer). */
+    static void squeeze(MappingState ctx, NodeDef n, Where w, boolean unsqueeze) {
+        allowOnly(n, w, Set.of("axes"));
+        Value v = known(ctx, w);
+        long[] dims = v.onnxDims();
+        long[] out = ShapeLayout.squeezeDims(ctx, n, w, dims, unsqueeze);
+        int batchAxis = -1;
+        int kept = 0;
+        for (int j = 0; j < out.length; j++) {
+            if (ShapeGraph.marker(out[j])) {
+                batchAxis = j;
+                kept++;
+            }
         }
-        return ctx.features;
+        if (kept != 1) {
+            throw w.fail("removes the batch axis; gpulrp keeps the batch");
+        }
+        long[] shape = new long[out.length - 1];
+        for (int j = 0, o = 0; j < out.length; j++) {
+            if (j != batchAxis) {
+                shape[o++] = out[j];
+            }
+        }
+        define(ctx, n, new Value(v.node(), shape, batchAxis, v.outer(), v.inner(), v.integer(), v.lo(), v.hi()));
+    }
+
+    /** Expand of a network value: an {@link Index} that repeats values along the broadcast axes. */
+    static void expand(MappingState ctx, NodeDef n, Where w, int k) {
+        allowOnly(n, w, Set.of());
+        Value v = known(ctx, w);
+        long[] to = ShapeGraph.in(ctx, n, w, 1, "shape").v();
+        define(ctx, n, broadcast(ctx, w, ctx.layerName(n, k), v, to));
+    }
+
+    /**
+     * {@code v} broadcast (numpy rules) to the ONNX shape {@code to}, whose batch axis must line up with v's (the
+     * size there may be a marker, or 1 where v's batch axis is); an Index repeats the values, none when v has that
+     * shape already.
+     */
+    static Value broadcast(MappingState ctx, Where w, String name, Value v, long[] to) {
+        long[] dims = v.onnxDims();
+        int rank = Math.max(dims.length, to.length);
+        int off = rank - dims.length;
+        long[] out = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            long x = i >= off ? dims[i - off] : 1;
+            long y = i >= rank - to.length ? to[i - (rank - to.length)] : 1;
+            boolean batch = i - off == v.batchAxis();
+            if (batch ? y != 1 && y != x && y != -1 : ShapeGraph.marker(y) || (x != y && x != 1 && y != 1)) {
+                throw w.fail("broadcasts " + ShapeGraph.text(dims) + " to " + ShapeGraph.text(to) + "; gpulrp "
+                        + "broadcasts each sample's values, the batch axis kept in place");
+            }
+            out[i] = batch || y == 1 ? x : y;
+        }
+        long[] inL = v.perSample();
+        long[] outL = new long[rank + 1];
+        long[] shape = new long[rank - 1];
+        int batchAxis = v.batchAxis() + off;
+        for (int i = 0, o = 0; i < rank; i++) {
+            if (i == batchAxis) {
+                outL[i] = v.outer();
+                outL[i + 1] = v.inner();
+            } else {
+                outL[i < batchAxis ? i : i + 1] = out[i];
+                shape[o++] = out[i];
+            }
+        }
+        Value target = new Value(null, shape, batchAxis, v.outer(), v.inner(), false, null, null);
+        return rearrange(ctx, w, name, v, IndexMaps.broadcast(inL, outL), target);
     }
 }

@@ -18,7 +18,10 @@ import org.gpulrp.io.onnx.OnnxModel.TensorDef;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.Dense;
 
-/** Maps the linear ONNX operators: Gemm, MatMul (with the Add of a constant bias that follows it) and Conv. */
+/**
+ * Maps the linear ONNX operators: Gemm, MatMul by a constant weight (with the Add of a constant bias that follows
+ * it; token-wise on a {@code [batch, T, in]} input) and Conv.
+ */
 final class LinearMapper {
     private LinearMapper() {
     }
@@ -95,24 +98,45 @@ final class LinearMapper {
         return consumed;
     }
 
+    /**
+     * A dense layer on the last axis of the value read: {@code [batch, in]}, or token-wise ({@link Dense} with
+     * {@code positions}) on {@code [batch, T, in]}, on attention's {@code [S, B, E]} or on GPT-2's {@code [B * T, E]}
+     * (a Gemm after {@code x.view(-1, E)}); the output keeps the input's batch layout.
+     */
     static void dense(MappingState ctx, NodeDef n, Where w, int k, String weightName, int in, int out,
                       float[] weight, float[] bias) {
-        ctx.requireFlat(w);
-        if (ctx.features != null && ctx.features[0] != in) {
+        MappingState.Value v = ctx.current;
+        boolean gemm = n.opType().equals("Gemm");
+        if (gemm || v == null || v.shape() == null) {
+            ctx.requireFlat(w);
+        }
+        if (v != null && v.shape() != null && v.batchAxis() == v.shape().length) {
+            throw w.fail("multiplies along the batch axis; gpulrp applies a dense layer to the last axis of each "
+                    + "sample");
+        }
+        long[] s = ctx.features;
+        if (s != null && s[s.length - 1] != in) {
             throw w.fail("weight '" + weightName + "' takes " + in + " input features but the node receives "
-                    + ctx.features[0]);
+                    + s[s.length - 1]);
         }
         if (ctx.inputSize < 0) {
             ctx.inputSize = in;
         }
+        int positions = v == null || v.shape() == null ? 1 : (int) (v.size() / in);
         Dense layer;
         try {
-            layer = new Dense(in, out, weight, bias);
+            layer = new Dense(positions, in, out, weight, bias);
         } catch (LrpException e) {
             throw w.fail("weight '" + weightName + "': " + e.getMessage());
         }
-        ctx.addStep(ctx.weightLayerName(weightName, n, k), w, layer);
-        ctx.features = new long[] {out};
+        String name = ctx.weightLayerName(weightName, n, k);
+        ctx.addStep(name, w, layer);
+        long[] shape = s == null ? new long[] {out} : s.clone();
+        shape[shape.length - 1] = out;
+        ctx.features = shape;
+        if (v != null && v.shape() != null && !v.standard()) {
+            ctx.result = v.to(name, shape);
+        }
     }
 
     static void conv(MappingState ctx, NodeDef n, Where w, int k, Pending pad) {

@@ -26,10 +26,68 @@ final class MappingState {
     }
 
     /**
-     * An ONNX value: the network node producing it ({@link org.gpulrp.model.Network#INPUT} for the input) and its
-     * per-sample shape.
+     * An ONNX value: the network node producing it ({@link org.gpulrp.model.Network#INPUT} for the input), its shape
+     * without the batch axis, and where the batch is. The ONNX tensor has the batch axis at {@code batchAxis}, of
+     * size {@code outer * batch * inner} (the batch merged with other axes, as attention exports it: {@code [S, B *
+     * heads, d]} has inner = heads, {@code [S * B, E]} outer = S); {@code shape} is the other axes. One sample's
+     * values are, row-major, {@link #perSample()}: {@code shape} with {@code [outer, inner]} at {@code batchAxis}.
+     * Values that are the same for every sample flow through the network like any other. {@code integer}: token ids
+     * or a mask before its Cast; {@code lo}/{@code hi}: per-feature bounds of the values when the graph proves them
+     * (a mask and what is computed from it), else null.
      */
-    record Value(String node, long[] shape) {
+    record Value(String node, long[] shape, int batchAxis, long outer, long inner, boolean integer, float[] lo,
+                 float[] hi) {
+        Value(String node, long[] shape) {
+            this(node, shape, 0, 1, 1, false, null, null);
+        }
+
+        /** The batch on axis 0, alone ({@code [batch, ...]}), as every layer except the layout ones expects. */
+        boolean standard() {
+            return batchAxis == 0 && outer == 1 && inner == 1;
+        }
+
+        /** The ONNX shape with the batch axis as a marker of its size ({@link ShapeGraph#batchTimes}). */
+        long[] onnxDims() {
+            long[] out = new long[shape.length + 1];
+            System.arraycopy(shape, 0, out, 0, batchAxis);
+            out[batchAxis] = ShapeGraph.batchTimes(outer * inner);
+            System.arraycopy(shape, batchAxis, out, batchAxis + 1, shape.length - batchAxis);
+            return out;
+        }
+
+        /** One sample's values as a row-major tensor: {@code shape} with {@code [outer, inner]} at the batch axis. */
+        long[] perSample() {
+            long[] out = new long[shape.length + 2];
+            System.arraycopy(shape, 0, out, 0, batchAxis);
+            out[batchAxis] = outer;
+            out[batchAxis + 1] = inner;
+            System.arraycopy(shape, batchAxis, out, batchAxis + 2, shape.length - batchAxis);
+            return out;
+        }
+
+        /** The axis of {@link #perSample()} that ONNX axis {@code a} (not the batch axis) is. */
+        int sampleAxis(int a) {
+            return a < batchAxis ? a : a + 1;
+        }
+
+        /** Values per sample. */
+        long size() {
+            return product(shape) * outer * inner;
+        }
+
+        /** Another node's output with this value's batch layout and the given other axes (no type, no bounds). */
+        Value to(String newNode, long[] newShape) {
+            return new Value(newNode, newShape, batchAxis, outer, inner, false, null, null);
+        }
+
+        /** The same value as the output of another node. */
+        Value named(String newNode) {
+            return new Value(newNode, shape, batchAxis, outer, inner, integer, lo, hi);
+        }
+
+        Value bounded(float[] newLo, float[] newHi) {
+            return new Value(node, shape, batchAxis, outer, inner, integer, newLo, newHi);
+        }
     }
 
     /** A zero Pad waiting to be merged into the Conv that reads it. */
@@ -53,8 +111,24 @@ final class MappingState {
     final Map<String, Value> values = new HashMap<>();
     final Map<String, Pending> pads = new HashMap<>();
     final Map<String, ShapeValue> shapeValues = new HashMap<>();
+    /** Constants expanded over the batch by an Expand (the same for every sample). */
+    final Set<String> batchBroadcast = new HashSet<>();
+    /** The nodes reading each ONNX value, for the mappers that look one node ahead (an Add followed by a Clip). */
+    final Map<String, List<NodeDef>> consumers = new HashMap<>();
+    /** ONNX values already defined by a node that looked ahead (the Clip an Add absorbed): its output's value. */
+    final Map<String, String> absorbed = new HashMap<>();
+    /** The options of this import (the sequence length of a token model). */
+    ImportOptions options = ImportOptions.defaults();
+    /** A token model's packed inputs in order ({@link org.gpulrp.model.TokenInput}'s blocks), else null. */
+    List<String> blocks;
+    /** The rows of the embedding that reads a token model's ids (0 until it is mapped). */
+    int vocab;
     /** The node defining each ONNX value, for the fusions that look one node back (x * Sigmoid(x)). */
     final Map<String, NodeDef> producers = new HashMap<>();
+    /** The value the node being imported reads first (its input 0), with its batch layout. */
+    Value current;
+    /** The output value a mapper defines with a batch layout of its own (null: {@code [batch, features]}). */
+    Value result;
     /** The network node the node being imported reads. */
     String source;
     /** The ONNX value the node being imported defines (null: none, e.g. a Pad waiting for its Conv). */
@@ -102,9 +176,16 @@ final class MappingState {
         return candidate;
     }
 
+    /**
+     * {@code <prefix>} for a weight named {@code <prefix>.weight}; else, for a node in a PyTorch scope
+     * ({@code /encoder/layer.0/query/MatMul} reading {@code onnx::MatMul_390}), the scope; else the node's name.
+     */
     String weightLayerName(String weightName, NodeDef n, int k) {
-        return weightName.endsWith(".weight") && weightName.length() > ".weight".length()
-                ? unique(sanitize(weightName.substring(0, weightName.length() - ".weight".length()), n, k))
+        if (weightName.endsWith(".weight") && weightName.length() > ".weight".length()) {
+            return unique(sanitize(weightName.substring(0, weightName.length() - ".weight".length()), n, k));
+        }
+        int slash = n.name().lastIndexOf('/');
+        return slash > 0 && !weightName.contains(".") ? unique(sanitize(n.name().substring(0, slash), n, k))
                 : layerName(n, k);
     }
 

@@ -24,6 +24,17 @@ import org.gpulrp.model.Network;
  * higher rank a view without a layer), Identity and Dropout (inference: pass-through). The integer subgraphs that
  * compute shapes (Shape, Gather, Unsqueeze, Concat, Div, ...) are evaluated while importing, the batch kept
  * symbolic; {@code GraphMapper.SUPPORTED} is the list the errors quote.
+ *
+ * <p>Transformers (BERT-style encoders, GPT-2 and Llama-style decoders, torchvision's ViT, as {@code torch.onnx.export}
+ * writes them at opsets 14 to 17): MatMul by a weight on {@code [batch, T, in]} is a token-wise
+ * {@link org.gpulrp.model.Dense}; MatMul of two values a batched {@link org.gpulrp.model.MatMul}; Transpose, Reshape,
+ * Split, Slice, Gather, Expand and Concat on any axis but the batch rearrange each sample's values
+ * ({@link org.gpulrp.model.Index}); LayerNorm, RMSNorm and GELU (exported whole or as their elementary chains) map to
+ * one layer each; every node whose inputs are constants once the sequence length is fixed (position ids and
+ * embeddings, the causal mask, rotary tables) is evaluated while importing. A token model's inputs
+ * ({@code input_ids}, {@code attention_mask}, {@code token_type_ids}, int64) are packed into one float sample
+ * ({@link org.gpulrp.model.TokenInput}, {@link Network#tokens()}); its sequence length comes from
+ * {@link ImportOptions} when the export leaves it symbolic.
  * Initializers may be FLOAT, DOUBLE or FLOAT16 (converted to float32), as {@code raw_data}, typed fields or external
  * data files. The batch dimension may be symbolic or fixed.
  *
@@ -50,6 +61,19 @@ public final class OnnxImporter {
      * @throws UncheckedIOException when the file cannot be read
      */
     public static Network load(Path file) {
+        return load(file, ImportOptions.defaults());
+    }
+
+    /**
+     * Reads an ONNX model file with options: a token model (inputs {@code input_ids}, {@code attention_mask},
+     * {@code token_type_ids}) whose sequence length the export leaves symbolic is built for
+     * {@code options.sequenceLength()} (its {@link Network#tokens()} says how a sample packs the inputs).
+     *
+     * @throws ModelFormatException when the file is not ONNX or uses something not supported, or a token model's
+     *                              sequence length is neither fixed by the export nor given
+     * @throws UncheckedIOException when the file cannot be read
+     */
+    public static Network load(Path file, ImportOptions options) {
         byte[] bytes;
         try {
             if (Files.size(file) > Integer.MAX_VALUE - 8) {
@@ -61,7 +85,7 @@ public final class OnnxImporter {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
         Path dir = file.toAbsolutePath().getParent();
-        return load(bytes, file.toString(), dir);
+        return load(bytes, file.toString(), dir, options);
     }
 
     /**
@@ -74,6 +98,14 @@ public final class OnnxImporter {
      * @throws ModelFormatException when the bytes are not ONNX or use something not supported
      */
     public static Network load(byte[] model, String name, Path baseDir) {
+        return load(model, name, baseDir, ImportOptions.defaults());
+    }
+
+    /** Same, with options (see {@link #load(Path, ImportOptions)}). */
+    public static Network load(byte[] model, String name, Path baseDir, ImportOptions options) {
+        if (options == null) {
+            throw new org.gpulrp.InvalidArgumentException("options", "must not be null");
+        }
         if (model == null) {
             throw new org.gpulrp.InvalidArgumentException("model", "must not be null");
         }
@@ -83,7 +115,8 @@ public final class OnnxImporter {
             throw new ModelFormatException(file + ": not an ONNX model: " + (m.graph() == null ? "it has no graph"
                     : "it has no IR version") + " (the file is corrupt, truncated, or not ONNX)");
         }
-        return GraphMapper.map(InitializerAliases.resolve(m.graph()), file, baseDir, opset(m, file));
+        return GraphMapper.map(PatternFusion.rewrite(InitializerAliases.resolve(m.graph())), file, baseDir,
+                opset(m, file), options);
     }
 
     /** The default-domain opset; older than {@link #MIN_OPSET} is refused. */

@@ -5,18 +5,17 @@ import static org.gpulrp.io.onnx.NodeAttrs.allowOnly;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import org.gpulrp.LrpException;
 import org.gpulrp.io.onnx.MappingState.Value;
 import org.gpulrp.io.onnx.OnnxModel.NodeDef;
 import org.gpulrp.io.onnx.OnnxModel.TensorDef;
 import org.gpulrp.model.Activation;
 import org.gpulrp.model.Multiply;
-import org.gpulrp.model.Scale;
 
 /**
  * Maps Mul and Div on graph values: {@code x * Sigmoid(x)} (SiLU) and {@code x * HardSigmoid(x)} (hard swish before
- * opset 14) fused into one activation; the product of two activations (a squeeze-and-excitation gate, or equal
- * shapes) as {@link Multiply}; a product with (or a division by) a constant as {@link Scale}.
+ * opset 14) fused into one activation; the product of two activations (a squeeze-and-excitation gate, or shapes that
+ * broadcast to one) as {@link Multiply}; a product with (or a division by) a constant as a
+ * {@link org.gpulrp.model.Scale} ({@link AffineMapper}).
  */
 final class ProductMapper {
     private ProductMapper() {
@@ -51,21 +50,7 @@ final class ProductMapper {
         }
         Value data = va != null ? va : vb;
         TensorDef c = ctx.constantInput(n, w, va != null ? 1 : 0, div ? "divisor" : "factor");
-        float[] f = factors(ctx, c, data.shape(), w);
-        if (div) {
-            for (int i = 0; i < f.length; i++) {
-                f[i] = 1f / f[i];
-            }
-        }
-        Scale layer;
-        try {
-            layer = new Scale(f);
-        } catch (LrpException e) {
-            throw w.fail("constant '" + c.name() + "'" + (div ? " (as 1/divisor)" : "") + ": " + e.getMessage());
-        }
-        ctx.source = data.node();
-        ctx.features = data.shape();
-        ctx.addStep(ctx.layerName(n, k), w, layer);
+        AffineMapper.scale(ctx, n, w, k, data, c, div);
     }
 
     /**
@@ -85,80 +70,68 @@ final class ProductMapper {
         }
         ctx.source = vx.node();
         ctx.features = vx.shape();
-        ctx.addStep(ctx.layerName(n, k), w, new Activation(p.opType().equals("Sigmoid") ? Activation.Function.SILU
+        String name = ctx.layerName(n, k);
+        ctx.addStep(name, w, new Activation(p.opType().equals("Sigmoid") ? Activation.Function.SILU
                 : Activation.Function.HARDSWISH));
+        ctx.result = vx.to(name, vx.shape());
         return true;
     }
 
-    /** Two activations: equal shapes, or a feature map [C, H, W] and a per-channel gate [C, 1, 1] or [C]. */
+    /**
+     * Two activations: a feature map [C, H, W] and a per-channel gate [C, 1, 1] or [C] (squeeze-and-excitation), or
+     * values that broadcast to one shape ({@link Multiply} of spatial 1, the smaller one repeated by an Index first).
+     * The second input of a Multiply is its gate: where only the first ONNX operand is an activation's output (a
+     * gated MLP's {@code act(gate_proj(x)) * up_proj(x)}), the operands are swapped.
+     */
     private static void gate(MappingState ctx, NodeDef n, Where w, int k, Value a, Value b) {
         long[] sa = a.shape();
         long[] sb = b.shape();
         if (sa == null || sb == null) {
             throw w.fail("multiplies values of unknown shape; give the graph input a fixed shape");
         }
-        if (Arrays.equals(sa, sb)) {
-            ctx.addSteps(n, w, k, new Multiply(1), List.of(a, b));
-            ctx.features = sa;
-            return;
+        if (a.standard() && b.standard() && !Arrays.equals(sa, sb)) {
+            Value map = isGate(sb, sa) ? a : isGate(sa, sb) ? b : null;
+            if (map != null) {
+                Value gate = map == a ? b : a;
+                ctx.addSteps(n, w, k, new Multiply((int) (map.shape()[1] * map.shape()[2])), List.of(map, gate));
+                ctx.features = map.shape();
+                return;
+            }
         }
-        Value map = isGate(sb, sa) ? a : isGate(sa, sb) ? b : null;
-        if (map == null) {
-            throw w.fail("multiplies shapes " + Arrays.toString(sa) + " and " + Arrays.toString(sb) + "; gpulrp "
-                    + "multiplies equal shapes, or a feature map [C, H, W] by a per-channel gate [C, 1, 1] (as "
-                    + "squeeze-and-excitation does)");
+        String name = ctx.layerName(n, k);
+        List<Value> vs;
+        try {
+            vs = MergeMapper.broadcastAll(ctx, w, name, List.of(a, b), "multiplies");
+        } catch (org.gpulrp.io.ModelFormatException e) {
+            throw w.fail("multiplies shapes " + text(a) + " and " + text(b) + "; gpulrp multiplies shapes that broadcast to one, or a feature map [C, H, W] "
+                    + "by a per-channel gate [C, 1, 1] (as squeeze-and-excitation does)");
         }
-        Value gate = map == a ? b : a;
-        ctx.addSteps(n, w, k, new Multiply((int) (map.shape()[1] * map.shape()[2])), List.of(map, gate));
-        ctx.features = map.shape();
+        if (activation(ctx, vs.get(0)) && !activation(ctx, vs.get(1))) {
+            vs = List.of(vs.get(1), vs.get(0));
+        }
+        ctx.steps.add(new MappingState.Step(name, w, new Multiply(1), new String[] {vs.get(0).node(),
+                vs.get(1).node()}));
+        ctx.features = vs.get(0).shape();
+        ctx.result = vs.get(0).to(name, vs.get(0).shape());
+    }
+
+    private static String text(Value v) {
+        return v.standard() ? Arrays.toString(v.shape()) : ShapeGraph.text(v.onnxDims());
+    }
+
+    /** Whether the value is the output of an activation layer. */
+    private static boolean activation(MappingState ctx, Value v) {
+        for (MappingState.Step s : ctx.steps) {
+            if (s.name().equals(v.node())) {
+                return s.layer() instanceof Activation;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code g} is a per-channel gate of the feature map {@code map}. */
     private static boolean isGate(long[] g, long[] map) {
         return map.length == 3 && ((g.length == 3 && g[0] == map[0] && g[1] == 1 && g[2] == 1)
                 || (g.length == 1 && g[0] == map[0]));
-    }
-
-    /**
-     * A constant broadcast (numpy rules) over one sample of the given shape: a single factor when it holds one value,
-     * else one factor per feature in the sample's (NCHW) order. Its batch axis, if it has one, must be 1.
-     */
-    static float[] factors(MappingState ctx, TensorDef c, long[] shape, Where w) {
-        long[] d = c.dims();
-        float[] v = TensorData.floats(c, w, ctx.baseDir);
-        if (v.length == 1) {
-            return v;
-        }
-        String bad = "constant '" + c.name() + "' has shape " + Arrays.toString(d) + ", which does not broadcast "
-                + "over one sample of shape " + (shape == null ? "unknown" : Arrays.toString(shape)) + " (per "
-                + "feature, per channel [C, 1, 1] or a single value)";
-        if (shape == null || d.length > shape.length + 1) {
-            throw w.fail(bad);
-        }
-        int off = shape.length + 1 - d.length; // full-rank axis of d[0]
-        for (int i = 0; i < d.length; i++) {
-            int axis = off + i;
-            if (axis == 0 ? d[i] != 1 : d[i] != 1 && d[i] != shape[axis - 1]) {
-                throw w.fail(bad);
-            }
-        }
-        long total = MappingState.product(shape);
-        if (total > Integer.MAX_VALUE - 8) {
-            throw w.fail(bad);
-        }
-        float[] out = new float[(int) total];
-        int[] coord = new int[shape.length];
-        for (int o = 0; o < out.length; o++) {
-            int idx = 0;
-            for (int i = 0; i < d.length; i++) {
-                int axis = off + i;
-                idx = (int) (idx * d[i] + (axis == 0 || d[i] == 1 ? 0 : coord[axis - 1]));
-            }
-            out[o] = v[idx];
-            for (int j = shape.length - 1; j >= 0 && ++coord[j] == shape[j]; j--) {
-                coord[j] = 0;
-            }
-        }
-        return out;
     }
 }

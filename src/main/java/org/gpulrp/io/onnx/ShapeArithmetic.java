@@ -6,15 +6,18 @@ import static org.gpulrp.io.onnx.ShapeGraph.in;
 import static org.gpulrp.io.onnx.ShapeGraph.marker;
 import static org.gpulrp.io.onnx.ShapeGraph.text;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import org.gpulrp.io.onnx.OnnxModel.NodeDef;
 import org.gpulrp.io.onnx.ShapeGraph.ShapeValue;
 
 /**
  * The elementwise part of {@link ShapeGraph}: arithmetic, comparisons and logic with numpy broadcasting, Where,
- * Range and the unary functions, on integers (the batch markers passed on only unchanged) or floats (NaN where a value
- * depends on the batch). Integer division truncates, as ONNX runtimes do for int64.
+ * Range, MatMul and the unary functions, on integers (a batch marker passed on unchanged, or multiplied and divided
+ * by known factors) or floats (NaN where a value depends on the batch; float32 results rounded to float32). Integer
+ * division truncates, as ONNX runtimes do for int64.
  */
 final class ShapeArithmetic {
     private ShapeArithmetic() {
@@ -34,6 +37,7 @@ final class ShapeArithmetic {
             throw w.fail("produces too many values (or has delta 0)");
         }
         boolean real = s.real() || l.real() || d.real();
+        boolean f32 = s.f32() || l.f32() || d.f32();
         long[] oi = new long[(int) count];
         double[] or = new double[(int) count];
         for (int i = 0; i < count; i++) {
@@ -41,7 +45,7 @@ final class ShapeArithmetic {
             oi[i] = (long) or[i];
         }
         long[] dims = {(long) count};
-        return real ? new ShapeValue(null, or, dims) : new ShapeValue(oi, null, dims);
+        return real ? ShapeValue.real(or, dims, f32) : new ShapeValue(oi, null, dims);
     }
 
     static ShapeValue where(MappingState ctx, NodeDef n, Where w) {
@@ -54,26 +58,30 @@ final class ShapeArithmetic {
         long[] cv = c.v();
         long[] oi = new long[size];
         double[] or = new double[size];
+        int[] ic = IndexMaps.broadcast(c.dims(), dims);
+        int[] ia = IndexMaps.broadcast(a.dims(), dims);
+        int[] ib = IndexMaps.broadcast(b.dims(), dims);
         for (int i = 0; i < size; i++) {
-            long ci = cv[index(c, dims, i)];
+            long ci = cv[ic[i]];
             if (marker(ci)) {
                 oi[i] = DYNAMIC;
                 or[i] = Double.NaN;
                 continue;
             }
             ShapeValue pick = ci != 0 ? a : b;
-            int j = index(pick, dims, i);
+            int j = ci != 0 ? ia[i] : ib[i];
             if (real) {
                 or[i] = pick.d()[j];
             } else {
                 oi[i] = pick.ints()[j];
             }
         }
-        return real ? new ShapeValue(null, or, dims) : new ShapeValue(oi, null, dims);
+        return real ? ShapeValue.real(or, dims, a.f32() || b.f32()) : new ShapeValue(oi, null, dims);
     }
 
     static ShapeValue unary(ShapeValue x, String op) {
-        if (!x.real() && !op.equals("Sqrt")) {
+        boolean integral = Set.of("Neg", "Abs", "Not", "Floor", "Ceil").contains(op);
+        if (!x.real() && integral) {
             long[] v = x.ints();
             long[] out = new long[v.length];
             for (int i = 0; i < v.length; i++) {
@@ -95,10 +103,67 @@ final class ShapeArithmetic {
                 case "Sqrt" -> Math.sqrt(v[i]);
                 case "Neg" -> -v[i];
                 case "Abs" -> Math.abs(v[i]);
+                case "Cos" -> StrictMath.cos(v[i]);
+                case "Sin" -> StrictMath.sin(v[i]);
+                case "Tanh" -> StrictMath.tanh(v[i]);
+                case "Exp" -> StrictMath.exp(v[i]);
+                case "Log" -> StrictMath.log(v[i]);
+                case "Reciprocal" -> 1 / v[i];
                 default -> v[i] == 0 ? 1 : 0; // Not
             };
         }
-        return new ShapeValue(null, out, x.dims());
+        return ShapeValue.real(out, x.dims(), x.f32());
+    }
+
+    /**
+     * MatMul of constants with numpy's rules (a 1-D operand is a row or column; leading dims broadcast), each
+     * product summed in double and rounded once.
+     */
+    static ShapeValue matMul(MappingState ctx, NodeDef n, Where w) {
+        NodeAttrs.allowOnly(n, w, Set.of());
+        ShapeValue a = in(ctx, n, w, 0, "A");
+        ShapeValue b = in(ctx, n, w, 1, "B");
+        long[] da = a.dims().length == 1 ? new long[] {1, a.dims()[0]} : a.dims();
+        long[] db = b.dims().length == 1 ? new long[] {b.dims()[0], 1} : b.dims();
+        if (a.scalar() || b.scalar() || da[da.length - 1] != db[db.length - 2]) {
+            throw w.fail("multiplies shapes " + text(a.dims()) + " and " + text(b.dims()));
+        }
+        long m = da[da.length - 2];
+        long k = da[da.length - 1];
+        long nn = db[db.length - 1];
+        long[] lead = broadcastDims(Arrays.copyOf(da, da.length - 2), Arrays.copyOf(db, db.length - 2), w);
+        long[] full = Arrays.copyOf(lead, lead.length + 2);
+        full[lead.length] = m;
+        full[lead.length + 1] = nn;
+        int[] ia = IndexMaps.broadcast(Arrays.copyOf(da, da.length - 2), lead);
+        int[] ib = IndexMaps.broadcast(Arrays.copyOf(db, db.length - 2), lead);
+        int size = (int) product(full, w);
+        double[] x = a.d();
+        double[] y = b.d();
+        double[] out = new double[size];
+        int o = 0;
+        for (int l = 0; l < ia.length; l++) {
+            for (long i = 0; i < m; i++) {
+                for (long j = 0; j < nn; j++) {
+                    double acc = 0;
+                    for (long t = 0; t < k; t++) {
+                        acc += x[(int) ((ia[l] * m + i) * k + t)] * y[(int) ((ib[l] * k + t) * nn + j)];
+                    }
+                    out[o++] = acc;
+                }
+            }
+        }
+        long[] dims = full;
+        if (a.dims().length == 1 || b.dims().length == 1) {
+            List<Long> keep = new ArrayList<>();
+            for (int j = 0; j < full.length; j++) {
+                if (!(a.dims().length == 1 && j == full.length - 2) && !(b.dims().length == 1 && j == full.length - 1)) {
+                    keep.add(full[j]);
+                }
+            }
+            dims = keep.stream().mapToLong(Long::longValue).toArray();
+        }
+        return ShapeValue.real(out, dims, a.f32() || b.f32());
     }
 
     /** Elementwise arithmetic, comparison and logic with numpy broadcasting; integer division truncates (as ONNX). */
@@ -115,12 +180,16 @@ final class ShapeArithmetic {
         boolean real = (a.real() || b.real()) && !compare;
         long[] oi = new long[size];
         double[] or = new double[size];
+        int[] iav = IndexMaps.broadcast(a.dims(), dims);
+        int[] ibv = IndexMaps.broadcast(b.dims(), dims);
+        double[] ad = a.d();
+        double[] bd = b.d();
         for (int i = 0; i < size; i++) {
-            int ia = index(a, dims, i);
-            int ib = index(b, dims, i);
+            int ia = iav[i];
+            int ib = ibv[i];
             if (a.real() || b.real()) {
-                double x = a.d()[ia];
-                double y = b.d()[ib];
+                double x = ad[ia];
+                double y = bd[ib];
                 double r = realOp(op, x, y);
                 if (real) {
                     or[i] = r;
@@ -131,7 +200,7 @@ final class ShapeArithmetic {
                 oi[i] = intOp(op, a.ints()[ia], b.ints()[ib], w);
             }
         }
-        return real ? new ShapeValue(null, or, dims) : new ShapeValue(oi, null, dims);
+        return real ? ShapeValue.real(or, dims, a.f32() || b.f32()) : new ShapeValue(oi, null, dims);
     }
 
     private static double realOp(String op, double x, double y) {
@@ -143,6 +212,7 @@ final class ShapeArithmetic {
             case "Mod" -> x % y;
             case "Max" -> Math.max(x, y);
             case "Min" -> Math.min(x, y);
+            case "Pow" -> StrictMath.pow(x, y);
             default -> Double.isNaN(x) || Double.isNaN(y) ? Double.NaN : switch (op) {
                 case "Equal" -> x == y ? 1 : 0;
                 case "Less" -> x < y ? 1 : 0;
@@ -154,17 +224,14 @@ final class ShapeArithmetic {
         };
     }
 
-    /** Integer arithmetic; a marker survives only being passed on (times 1, plus 0, divided by 1). */
+    /**
+     * Integer arithmetic. A batch marker survives being passed on (times 1, plus 0, divided by 1) and being
+     * multiplied or divided (exactly) by a positive known factor; compared with a number below 1 it is known (the
+     * batch size is at least 1); anything else on it is {@link ShapeGraph#DYNAMIC}.
+     */
     private static long intOp(String op, long x, long y, Where w) {
         if (marker(x) || marker(y)) {
-            if (marker(x) && !marker(y) && ((op.equals("Mul") || op.equals("Div")) && y == 1
-                    || (op.equals("Add") || op.equals("Sub")) && y == 0)) {
-                return x;
-            }
-            if (marker(y) && !marker(x) && (op.equals("Mul") && x == 1 || op.equals("Add") && x == 0)) {
-                return y;
-            }
-            return DYNAMIC;
+            return markerOp(op, x, y);
         }
         return switch (op) {
             case "Add" -> x + y;
@@ -184,8 +251,36 @@ final class ShapeArithmetic {
             case "And" -> x != 0 && y != 0 ? 1 : 0;
             case "Or" -> x != 0 || y != 0 ? 1 : 0;
             case "Xor" -> (x != 0) != (y != 0) ? 1 : 0;
+            case "Pow" -> (long) Math.pow(x, y);
             default -> throw w.fail("is not evaluated on shapes"); // not reached: handles() lists the operators
         };
+    }
+
+    private static long markerOp(String op, long x, long y) {
+        long kx = ShapeGraph.batchFactor(x);
+        long ky = ShapeGraph.batchFactor(y);
+        if (kx > 0 && !marker(y)) {
+            return switch (op) {
+                case "Mul" -> y == 1 ? x : y > 0 ? ShapeGraph.batchTimes(kx * y) : DYNAMIC;
+                case "Div" -> y == 1 ? x : y > 0 && kx % y == 0 ? ShapeGraph.batchTimes(kx / y) : DYNAMIC;
+                case "Add", "Sub" -> y == 0 ? x : DYNAMIC;
+                case "Equal" -> y < 1 ? 0 : DYNAMIC;
+                case "Greater" -> y < 1 ? 1 : DYNAMIC;
+                case "Less" -> y < 1 ? 0 : DYNAMIC;
+                default -> DYNAMIC;
+            };
+        }
+        if (ky > 0 && !marker(x)) {
+            return switch (op) {
+                case "Mul" -> x == 1 ? y : x > 0 ? ShapeGraph.batchTimes(ky * x) : DYNAMIC;
+                case "Add" -> x == 0 ? y : DYNAMIC;
+                case "Equal" -> x < 1 ? 0 : DYNAMIC;
+                case "Less" -> x < 1 ? 1 : DYNAMIC;
+                case "Greater" -> x < 1 ? 0 : DYNAMIC;
+                default -> DYNAMIC;
+            };
+        }
+        return DYNAMIC;
     }
 
     /** Numpy broadcasting of two dims lists. */
@@ -201,23 +296,6 @@ final class ShapeArithmetic {
             out[i] = x == 1 ? y : x;
         }
         return out;
-    }
-
-    /** The flat index into {@code v} of output element {@code i} of the broadcast {@code dims}. */
-    private static int index(ShapeValue v, long[] dims, int i) {
-        long[] d = v.dims();
-        int off = dims.length - d.length;
-        int idx = 0;
-        int rest = i;
-        long[] coord = new long[dims.length];
-        for (int k = dims.length - 1; k >= 0; k--) {
-            coord[k] = rest % dims[k];
-            rest /= (int) dims[k];
-        }
-        for (int k = 0; k < d.length; k++) {
-            idx = (int) (idx * d[k] + (d[k] == 1 ? 0 : coord[k + off]));
-        }
-        return idx;
     }
 
     static long product(long[] dims, Where w) {

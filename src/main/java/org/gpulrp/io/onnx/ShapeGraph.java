@@ -3,45 +3,84 @@ package org.gpulrp.io.onnx;
 import static org.gpulrp.io.onnx.NodeAttrs.attr;
 import static org.gpulrp.io.onnx.NodeAttrs.intAttr;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Set;
 import org.gpulrp.io.onnx.OnnxModel.Attribute;
 import org.gpulrp.io.onnx.OnnxModel.NodeDef;
 import org.gpulrp.io.onnx.OnnxModel.TensorDef;
 
 /**
- * Evaluates, while importing, the small integer (and occasionally float) subgraphs that compute the shape arguments
- * of Reshape and friends: with a dynamic batch axis and without constant folding, {@code x.view(n, g, c / g, h, w)}
- * exports as Shape, Gather, Div, Unsqueeze, Concat and more. The batch size is carried as the marker {@link #BATCH};
- * a value computed from it other than by passing it on (e.g. {@code batch * 2}) becomes {@link #DYNAMIC}, which a
- * Reshape refuses. Such nodes produce no layers. A result that holds no marker also becomes a constant, so that the
- * layer mappers read it like an initializer.
+ * Evaluates, while importing, every node whose inputs are all constants: the small integer subgraphs that compute
+ * the shape arguments of Reshape and friends (with a dynamic batch axis and without constant folding,
+ * {@code x.view(n, g, c / g, h, w)} exports as Shape, Gather, Div, Unsqueeze, Concat and more), and the float
+ * constants a transformer computes once its sequence length is fixed (position ids and their embeddings, the causal
+ * mask's Trilu, rotary cos/sin tables). Float tensors are rounded to float32 after every operation, as an ONNX
+ * runtime computes them (DOUBLE ones stay double). The batch size is carried as the marker {@link #BATCH}, a known
+ * multiple of it ({@code batch * 4}, as attention's head split exports) as {@link #batchTimes}; a value computed
+ * from it in another way (e.g. {@code batch - 1}) becomes {@link #DYNAMIC}, which a Reshape refuses. Such nodes
+ * produce no layers. A result that holds no marker also becomes a constant, so that the layer mappers read it like
+ * an initializer. The tensor operations are in {@link ShapeLayout}, the arithmetic in {@link ShapeArithmetic}.
  */
 final class ShapeGraph {
     /** Marks the batch size inside a computed shape. */
     static final long BATCH = Long.MIN_VALUE;
     /** Marks a value that depends on the batch size in another way. */
     static final long DYNAMIC = Long.MIN_VALUE + 1;
+    /** Largest multiple of the batch size a marker carries. */
+    private static final long MAX_FACTOR = 1L << 40;
     /** Largest tensor evaluated here (shape computations are small; anything bigger is not one). */
     static final int MAX_ELEMENTS = 1 << 22;
 
-    /** Operators evaluated on shapes only. */
-    static final Set<String> SHAPE_ONLY = Set.of("Shape", "Gather", "Unsqueeze", "Squeeze", "Cast",
-            "ConstantOfShape", "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Equal", "Less", "Greater", "Not", "And",
-            "Or", "Xor", "Where", "Mod", "Max", "Min", "Range", "Size");
-    /** Operators evaluated here when no input is a value flowing through the network. */
+    /** Operators evaluated here only (on shapes and constants; a network value among their inputs is an error). */
+    static final Set<String> SHAPE_ONLY = Set.of("Shape", "ConstantOfShape", "Floor", "Ceil", "Sqrt", "Abs",
+            "Equal", "Less", "Greater", "Not", "And", "Or", "Xor", "Where", "Mod", "Max", "Min", "Range", "Size",
+            "Trilu", "Cos", "Sin", "Exp", "Log", "Reciprocal", "Pow");
+    /** Operators evaluated here when no input is a value flowing through the network (else a layer mapper's). */
     static final Set<String> SHAPE_OR_DATA = Set.of("Concat", "Slice", "Div", "Mul", "Add", "Sub", "Reshape",
-            "Transpose", "Identity");
+            "Transpose", "Identity", "Gather", "Unsqueeze", "Squeeze", "Cast", "Neg", "Expand", "MatMul", "Tanh");
 
     /**
      * An integer tensor ({@code reals == null}) or a float one ({@code ints == null}, NaN where it depends on the
-     * batch) of the given dims, row-major.
+     * batch) of the given dims, row-major; {@code f32}: a FLOAT tensor, whose values are float32 numbers.
      */
-    record ShapeValue(long[] ints, double[] reals, long[] dims) {
+    record ShapeValue(long[] ints, double[] reals, long[] dims, boolean f32) {
+        ShapeValue(long[] ints, double[] reals, long[] dims) {
+            this(ints, reals, dims, false);
+        }
+
         static ShapeValue list(long[] v) {
             return new ShapeValue(v, null, new long[] {v.length});
+        }
+
+        /** A float tensor, each value rounded to float32 when {@code f32}. */
+        static ShapeValue real(double[] v, long[] dims, boolean f32) {
+            if (f32) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) v[i];
+                }
+            }
+            return new ShapeValue(null, v, dims, f32);
+        }
+
+        /** The same values with other dims (or, for a float tensor, the same type). */
+        ShapeValue reshaped(long[] newDims) {
+            return new ShapeValue(ints, reals, newDims, f32);
+        }
+
+        /** Element {@code index[i]} (or 0 where it is -1) of this tensor at each position, as a tensor of dims. */
+        ShapeValue pick(int[] index, long[] newDims) {
+            if (real()) {
+                double[] out = new double[index.length];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = index[i] < 0 ? 0 : reals[index[i]];
+                }
+                return new ShapeValue(null, out, newDims, f32);
+            }
+            long[] out = new long[index.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = index[i] < 0 ? 0 : ints[index[i]];
+            }
+            return new ShapeValue(out, null, newDims);
         }
 
         boolean scalar() {
@@ -91,7 +130,17 @@ final class ShapeGraph {
     }
 
     static boolean marker(long x) {
-        return x == BATCH || x == DYNAMIC;
+        return x <= Long.MIN_VALUE + 1 + MAX_FACTOR;
+    }
+
+    /** The marker of {@code k} times the batch size ({@link #BATCH} for 1; {@link #DYNAMIC} when too large). */
+    static long batchTimes(long k) {
+        return k == 1 ? BATCH : k >= 2 && k <= MAX_FACTOR ? Long.MIN_VALUE + 1 + k : DYNAMIC;
+    }
+
+    /** The k of a marker of {@code k} times the batch size, or 0 for anything else. */
+    static long batchFactor(long x) {
+        return x == BATCH ? 1 : x != DYNAMIC && marker(x) ? x - Long.MIN_VALUE - 1 : 0;
     }
 
     /** Whether this node is a shape computation: a shape-only operator, or one that reads no network value. */
@@ -141,21 +190,25 @@ final class ShapeGraph {
                 yield new ShapeValue(new long[] {dynamic ? DYNAMIC : ShapeArithmetic.product(s, w)}, null, new long[0]);
             }
             case "Identity" -> in(ctx, n, w, 0, "input");
-            case "Gather" -> gather(ctx, n, w);
-            case "Unsqueeze", "Squeeze" -> squeeze(ctx, n, w, op.equals("Unsqueeze"));
-            case "Concat" -> concat(ctx, n, w);
-            case "Slice" -> slice(ctx, n, w);
+            case "Gather" -> ShapeLayout.gather(ctx, n, w);
+            case "Unsqueeze", "Squeeze" -> ShapeLayout.squeeze(ctx, n, w, op.equals("Unsqueeze"));
+            case "Concat" -> ShapeLayout.concat(ctx, n, w);
+            case "Slice" -> ShapeLayout.slice(ctx, n, w);
             case "Cast" -> cast(ctx, n, w);
             case "ConstantOfShape" -> constantOfShape(ctx, n, w);
             case "Reshape" -> {
                 ShapeValue data = in(ctx, n, w, 0, "data");
                 long[] to = in(ctx, n, w, 1, "shape").v();
-                yield new ShapeValue(data.ints(), data.reals(), reshapeDims(data, to, w));
+                yield data.reshaped(ShapeLayout.reshapeDims(data, to, w));
             }
-            case "Transpose" -> transpose(ctx, n, w);
+            case "Transpose" -> ShapeLayout.transpose(ctx, n, w);
+            case "Expand" -> ShapeLayout.expand(ctx, n, w);
+            case "Trilu" -> ShapeLayout.trilu(ctx, n, w);
             case "Range" -> ShapeArithmetic.range(ctx, n, w);
             case "Where" -> ShapeArithmetic.where(ctx, n, w);
-            case "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Not" -> ShapeArithmetic.unary(in(ctx, n, w, 0, "input"), op);
+            case "MatMul" -> ShapeArithmetic.matMul(ctx, n, w);
+            case "Floor", "Ceil", "Sqrt", "Neg", "Abs", "Not", "Cos", "Sin", "Tanh", "Exp", "Log", "Reciprocal" ->
+                    ShapeArithmetic.unary(in(ctx, n, w, 0, "input"), op);
             default -> ShapeArithmetic.binary(ctx, n, w, op);
         };
     }
@@ -190,7 +243,7 @@ final class ShapeGraph {
             for (int i = 0; i < f.length; i++) {
                 d[i] = type == OnnxModel.DOUBLE && t.doubleData().length == f.length ? t.doubleData()[i] : f[i];
             }
-            return new ShapeValue(null, d, t.dims());
+            return new ShapeValue(null, d, t.dims(), type != OnnxModel.DOUBLE);
         }
         if (type == 9 && !t.isExternal()) { // BOOL
             long[] b = new long[count];
@@ -230,218 +283,9 @@ final class ShapeGraph {
                 throw w.fail("reads a value of unknown shape; give the graph input a fixed [N, C, H, W] or [N, F] "
                         + "shape");
             }
-            long[] full = new long[v.shape().length + 1];
-            full[0] = BATCH;
-            System.arraycopy(v.shape(), 0, full, 1, v.shape().length);
-            return ShapeValue.list(full);
+            return ShapeValue.list(v.onnxDims());
         }
         return ShapeValue.list(in(ctx, n, w, 0, "input").dims().clone());
-    }
-
-    private static ShapeValue gather(MappingState ctx, NodeDef n, Where w) {
-        NodeAttrs.allowOnly(n, w, Set.of("axis"));
-        if (n.inputs().size() != 2) {
-            throw w.fail("needs 2 inputs (data, indices), has " + n.inputs().size());
-        }
-        ShapeValue data = in(ctx, n, w, 0, "data");
-        long axis = intAttr(n, w, "axis", 0);
-        if (axis != 0 && !(axis == -1 && data.dims().length == 1)) {
-            throw w.fail("axis=" + axis + " is not supported; gpulrp evaluates Gather on a shape list (axis 0)");
-        }
-        ShapeValue idx = in(ctx, n, w, 1, "indices");
-        if (data.dims().length != 1) {
-            throw w.fail("gathers from a " + (data.scalar() ? "scalar" : "rank-" + data.dims().length + " tensor")
-                    + "; the data must be a list");
-        }
-        int len = data.size();
-        long[] iv = idx.v();
-        long[] outI = new long[iv.length];
-        double[] outR = new double[iv.length];
-        for (int i = 0; i < iv.length; i++) {
-            long j = iv[i] < 0 && !marker(iv[i]) ? iv[i] + len : iv[i];
-            if (marker(iv[i]) || j < 0 || j >= len) {
-                throw w.fail("index " + text(new long[] {iv[i]}) + " is out of range for " + text(data.v()));
-            }
-            if (data.real()) {
-                outR[i] = data.reals()[(int) j];
-            } else {
-                outI[i] = data.ints()[(int) j];
-            }
-        }
-        return data.real() ? new ShapeValue(null, outR, idx.dims()) : new ShapeValue(outI, null, idx.dims());
-    }
-
-    /** Unsqueeze inserts dims of size 1; Squeeze removes them (all, or those listed). */
-    private static ShapeValue squeeze(MappingState ctx, NodeDef n, Where w, boolean unsqueeze) {
-        NodeAttrs.allowOnly(n, w, Set.of("axes"));
-        ShapeValue data = in(ctx, n, w, 0, "data");
-        long[] axes = null;
-        if (n.inputs().size() > 1 && !n.inputs().get(1).isEmpty()) {
-            axes = in(ctx, n, w, 1, "axes").v();
-        } else {
-            Attribute a = attr(n, "axes");
-            if (a != null && a.ints() != null) {
-                axes = a.ints();
-            }
-        }
-        long[] d = data.dims();
-        List<Long> out = new ArrayList<>();
-        if (unsqueeze) {
-            if (axes == null || axes.length == 0) {
-                throw w.fail("has no axes");
-            }
-            int rank = d.length + axes.length;
-            boolean[] inserted = new boolean[rank];
-            for (long a : axes) {
-                long x = a < 0 ? a + rank : a;
-                if (x < 0 || x >= rank || inserted[(int) x]) {
-                    throw w.fail("axes " + Arrays.toString(axes) + " do not fit a rank-" + d.length + " input");
-                }
-                inserted[(int) x] = true;
-            }
-            for (int i = 0, j = 0; i < rank; i++) {
-                out.add(inserted[i] ? 1L : d[j++]);
-            }
-        } else {
-            boolean[] drop = new boolean[d.length];
-            if (axes == null) {
-                for (int i = 0; i < d.length; i++) {
-                    drop[i] = d[i] == 1;
-                }
-            } else {
-                for (long a : axes) {
-                    long x = a < 0 ? a + d.length : a;
-                    if (x < 0 || x >= d.length || d[(int) x] != 1) {
-                        throw w.fail("axes " + Arrays.toString(axes) + " do not name dims of size 1 of "
-                                + Arrays.toString(d));
-                    }
-                    drop[(int) x] = true;
-                }
-            }
-            for (int i = 0; i < d.length; i++) {
-                if (!drop[i]) {
-                    out.add(d[i]);
-                }
-            }
-        }
-        return new ShapeValue(data.ints(), data.reals(), out.stream().mapToLong(Long::longValue).toArray());
-    }
-
-    private static ShapeValue concat(MappingState ctx, NodeDef n, Where w) {
-        NodeAttrs.allowOnly(n, w, Set.of("axis"));
-        long axis = intAttr(n, w, "axis", 0);
-        if (axis != 0 && axis != -1) {
-            throw w.fail("axis=" + axis + " on shape lists is not supported (axis 0)");
-        }
-        List<ShapeValue> parts = new ArrayList<>();
-        boolean real = false;
-        int total = 0;
-        for (int i = 0; i < n.inputs().size(); i++) {
-            ShapeValue p = in(ctx, n, w, i, "input " + i);
-            if (p.dims().length != 1) {
-                throw w.fail("concatenates a " + (p.scalar() ? "scalar" : "rank-" + p.dims().length + " tensor")
-                        + "; gpulrp evaluates Concat on lists (Concat needs lists)");
-            }
-            real |= p.real();
-            total += p.size();
-            parts.add(p);
-        }
-        long[] outI = new long[total];
-        double[] outR = new double[total];
-        int at = 0;
-        for (ShapeValue p : parts) {
-            if (real) {
-                System.arraycopy(p.d(), 0, outR, at, p.size());
-            } else {
-                System.arraycopy(p.ints(), 0, outI, at, p.size());
-            }
-            at += p.size();
-        }
-        return real ? new ShapeValue(null, outR, new long[] {total}) : new ShapeValue(outI, null, new long[] {total});
-    }
-
-    private static ShapeValue slice(MappingState ctx, NodeDef n, Where w) {
-        NodeAttrs.allowOnly(n, w, Set.of("starts", "ends", "axes"));
-        ShapeValue data = in(ctx, n, w, 0, "data");
-        if (data.dims().length != 1) {
-            throw w.fail("slices a " + (data.scalar() ? "scalar" : "rank-" + data.dims().length + " tensor")
-                    + "; gpulrp evaluates Slice on shape lists");
-        }
-        long[] r = sliceArgs(ctx, n, w, 1, data.size());
-        List<Integer> picked = new ArrayList<>();
-        for (long i = r[0]; r[2] > 0 ? i < r[1] : i > r[1]; i += r[2]) {
-            picked.add((int) i);
-        }
-        long[] outI = new long[picked.size()];
-        double[] outR = new double[picked.size()];
-        for (int i = 0; i < picked.size(); i++) {
-            if (data.real()) {
-                outR[i] = data.reals()[picked.get(i)];
-            } else {
-                outI[i] = data.ints()[picked.get(i)];
-            }
-        }
-        long[] dims = {picked.size()};
-        return data.real() ? new ShapeValue(null, outR, dims) : new ShapeValue(outI, null, dims);
-    }
-
-    /**
-     * Slice arguments of a single-axis slice of a list of {@code len} values, as ONNX clamps them: {@code {start,
-     * end, step}}.
-     */
-    static long[] sliceArgs(MappingState ctx, NodeDef n, Where w, int rank, long len) {
-        long[] starts;
-        long[] ends;
-        long[] axes = null;
-        long[] steps = null;
-        if (n.inputs().size() >= 3) {
-            starts = in(ctx, n, w, 1, "starts").v();
-            ends = in(ctx, n, w, 2, "ends").v();
-            if (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty()) {
-                axes = in(ctx, n, w, 3, "axes").v();
-            }
-            if (n.inputs().size() > 4 && !n.inputs().get(4).isEmpty()) {
-                steps = in(ctx, n, w, 4, "steps").v();
-            }
-        } else {
-            Attribute s = attr(n, "starts");
-            Attribute e = attr(n, "ends");
-            if (s == null || e == null || s.ints() == null || e.ints() == null) {
-                throw w.fail("needs starts and ends");
-            }
-            starts = s.ints();
-            ends = e.ints();
-            Attribute a = attr(n, "axes");
-            axes = a == null ? null : a.ints();
-        }
-        if (starts.length != 1 || ends.length != 1 || (axes != null && axes.length != 1)
-                || (steps != null && steps.length != 1)) {
-            throw w.fail("slices " + starts.length + " axes; gpulrp evaluates Slice along one axis of a list");
-        }
-        long axis = axes == null ? 0 : axes[0];
-        if ((axis < 0 ? axis + rank : axis) != 0) {
-            throw w.fail("slices axis " + axis + " of a list; gpulrp evaluates Slice of lists along axis 0");
-        }
-        long step = steps == null ? 1 : steps[0];
-        if (step == 0 || marker(step) || marker(starts[0]) || marker(ends[0])) {
-            throw w.fail("has step " + text(new long[] {step}) + ", start " + text(starts) + ", end " + text(ends)
-                    + "; they must be known, the step non-zero");
-        }
-        return clampSlice(starts[0], ends[0], step, len);
-    }
-
-    /** ONNX's clamping of one axis' start and end: {@code {start, end, step}} ready for a loop. */
-    static long[] clampSlice(long start, long end, long step, long len) {
-        long s = start < 0 ? start + len : start;
-        long e = end < 0 ? end + len : end;
-        if (step > 0) {
-            s = Math.max(0, Math.min(s, len));
-            e = Math.max(0, Math.min(e, len));
-        } else {
-            s = Math.max(-1, Math.min(s, len - 1));
-            e = Math.max(-1, Math.min(e, len - 1));
-        }
-        return new long[] {s, e, step};
     }
 
     private static ShapeValue cast(MappingState ctx, NodeDef n, Where w) {
@@ -450,7 +294,8 @@ final class ShapeGraph {
         ShapeValue x = in(ctx, n, w, 0, "input");
         long to = intAttr(n, w, "to", 0);
         return switch ((int) to) {
-            case OnnxModel.FLOAT, OnnxModel.DOUBLE, OnnxModel.FLOAT16 -> new ShapeValue(null, x.d(), x.dims());
+            case OnnxModel.FLOAT, OnnxModel.FLOAT16 -> ShapeValue.real(x.d().clone(), x.dims(), true);
+            case OnnxModel.DOUBLE -> new ShapeValue(null, x.d(), x.dims());
             case 2, 3, 4, 5, OnnxModel.INT32, OnnxModel.INT64, 12, 13 -> new ShapeValue(x.v(), null, x.dims());
             case 9 -> {
                 long[] v = x.v();
@@ -481,6 +326,7 @@ final class ShapeGraph {
         }
         Attribute a = attr(n, "value");
         boolean real = true;
+        boolean f32 = true;
         double fill = 0;
         if (a != null && a.t() != null) {
             TensorDef t = a.t();
@@ -492,81 +338,26 @@ final class ShapeGraph {
             } else {
                 float[] v = TensorData.floats(t, w, ctx.baseDir);
                 fill = v.length == 0 ? 0 : v[0];
+                f32 = type != OnnxModel.DOUBLE;
             }
         }
         if (real) {
             double[] out = new double[(int) count];
             Arrays.fill(out, fill);
-            return new ShapeValue(null, out, dims.clone());
+            return new ShapeValue(null, out, dims.clone(), f32);
         }
         long[] out = new long[(int) count];
         Arrays.fill(out, (long) fill);
         return new ShapeValue(out, null, dims.clone());
     }
 
-    /** The dims a Reshape gives {@code data}: 0 copies (when the rank allows), -1 takes the rest. */
-    private static long[] reshapeDims(ShapeValue data, long[] to, Where w) {
-        long total = data.size();
-        long known = 1;
-        int free = -1;
-        long[] out = to.clone();
-        for (int i = 0; i < out.length; i++) {
-            if (out[i] == 0 && i < data.dims().length) {
-                out[i] = data.dims()[i];
-            }
-            if (out[i] == -1 && free < 0) {
-                free = i;
-            } else if (out[i] < 0 || marker(out[i])) {
-                throw w.fail("reshapes a shape list to " + text(to) + "; the target must be known");
-            } else {
-                known *= out[i];
-            }
-        }
-        if (free >= 0) {
-            out[free] = known == 0 ? 0 : total / known;
-        }
-        if (ShapeArithmetic.product(out, w) != total) {
-            throw w.fail("reshapes " + total + " values to " + text(to));
-        }
-        return out;
-    }
-
-    private static ShapeValue transpose(MappingState ctx, NodeDef n, Where w) {
-        NodeAttrs.allowOnly(n, w, Set.of("perm"));
-        ShapeValue x = in(ctx, n, w, 0, "data");
-        long[] d = x.dims();
-        if (d.length > 2) {
-            throw w.fail("transposes a rank-" + d.length + " shape tensor; gpulrp evaluates rank 2 at most");
-        }
-        Attribute p = attr(n, "perm");
-        boolean swap = d.length == 2 && (p == null || p.ints() == null
-                || Arrays.equals(p.ints(), new long[] {1, 0}));
-        if (!swap) {
-            return x;
-        }
-        int rows = (int) d[0];
-        int cols = (int) d[1];
-        long[] vi = x.v();
-        double[] vr = x.d();
-        long[] oi = new long[vi.length];
-        double[] or = new double[vr.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                oi[c * rows + r] = vi[r * cols + c];
-                or[c * rows + r] = vr[r * cols + c];
-            }
-        }
-        long[] dims = {cols, rows};
-        return x.real() ? new ShapeValue(null, or, dims) : new ShapeValue(oi, null, dims);
-    }
-
-
     /** A shape for messages, the batch shown as "batch" and other batch-dependent values as "dynamic". */
     static String text(long[] shape) {
         StringBuilder b = new StringBuilder("[");
         for (int i = 0; i < shape.length; i++) {
-            b.append(i > 0 ? ", " : "").append(shape[i] == BATCH ? "batch" : shape[i] == DYNAMIC ? "dynamic"
-                    : Long.toString(shape[i]));
+            long k = batchFactor(shape[i]);
+            b.append(i > 0 ? ", " : "").append(k == 1 ? "batch" : k > 1 ? "batch*" + k
+                    : shape[i] == DYNAMIC ? "dynamic" : Long.toString(shape[i]));
         }
         return b.append(']').toString();
     }

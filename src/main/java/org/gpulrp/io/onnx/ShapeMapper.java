@@ -42,9 +42,12 @@ final class ShapeMapper {
     }
 
     /**
-     * Reshape keeping the batch axis first ({@code -1}, {@code 0}, the fixed batch or the computed batch marker):
-     * to {@code [batch, features]} an Identity layer (as before), to a higher rank no layer at all (the values stay
-     * where they are; only their logical per-sample shape changes, which a Transpose after it reads).
+     * Reshape that keeps each sample's values together. The target's batch axis is its batch marker (the batch, or
+     * a known multiple of it), a 0 copying the input's batch axis, the fixed batch size first, or a -1 first; its
+     * size may merge the batch with other axes as long as every sample keeps its own values (the product of the axes
+     * before the batch stays the same), which is what attention's head splits and GPT-2's {@code x.view(-1, n)}
+     * export. To {@code [batch, features]} an Identity layer (as before); otherwise no layer at all (the values stay
+     * where they are; only their logical shape changes, which a Transpose or a token-wise layer after it reads).
      */
     static void reshape(MappingState ctx, NodeDef n, Where w, int k) {
         allowOnly(n, w, Set.of("allowzero"));
@@ -56,62 +59,107 @@ final class ShapeMapper {
         long[] shape = computed != null ? computed.v()
                 : TensorData.longs(ctx.constantInput(n, w, 1, "shape"), w, ctx.baseDir);
         String bad = "reshapes to " + ShapeGraph.text(shape) + "; gpulrp supports only a shape that keeps [batch, "
-                + "features] (the batch axis first and unchanged), e.g. [-1, N], [0, N], [batch, -1] or [batch, C, "
-                + "H, W]";
+                + "features] (the batch axis first and unchanged, or merged with other axes so that each sample keeps "
+                + "its values), e.g. [-1, N], [0, N], [batch, -1] or [batch, C, H, W]";
+        Value v = ctx.current;
+        if (v == null || v.shape() == null) {
+            reshapeUnknown(ctx, n, w, k, shape, allowZero, bad);
+            return;
+        }
+        long[] in = v.onnxDims();
+        long[] t = shape.clone();
+        int batch = -1;
+        long factor = 0;
+        for (int i = 0; i < t.length; i++) {
+            if (t[i] == 0 && !allowZero && i < in.length) {
+                t[i] = in[i];
+            }
+            if (ShapeGraph.marker(t[i])) {
+                if (ShapeGraph.batchFactor(t[i]) == 0 || batch >= 0) {
+                    throw w.fail(bad);
+                }
+                batch = i;
+                factor = ShapeGraph.batchFactor(t[i]);
+            }
+        }
+        if (batch < 0 && t.length > 0 && (t[0] == -1 || (t[0] > 0 && t[0] == ctx.fixedBatch))) {
+            batch = 0;
+            factor = t[0] == -1 ? -1 : 1;
+        }
+        if (batch < 0 || t.length < 2) {
+            throw w.fail(bad);
+        }
+        long have = v.size();
+        long known = 1;
+        int free = -1;
+        for (int i = 0; i < t.length; i++) {
+            if (i == batch) {
+                continue;
+            }
+            if (t[i] == -1 && free < 0 && factor > 0) {
+                free = i;
+            } else if (t[i] <= 0) {
+                throw w.fail(bad);
+            } else {
+                known = MappingState.product(new long[] {known, t[i]});
+            }
+        }
+        long need = factor > 0 ? factor * known : known;
+        if (have % need != 0 || (free < 0 && factor > 0 && have != need)) {
+            throw w.fail("reshapes " + have + " features per sample into " + (factor > 0 ? ShapeGraph.text(shape)
+                    : Long.toString(known)) + "; the feature count must stay the same");
+        }
+        if (free >= 0) {
+            t[free] = have / need;
+        } else if (factor < 0) {
+            factor = have / known;
+        }
+        long before = v.outer();
+        for (int j = 0; j < v.batchAxis(); j++) {
+            before *= in[j];
+        }
+        long prefix = 1;
+        for (int j = 0; j < batch; j++) {
+            prefix *= t[j];
+        }
+        if (before % prefix != 0 || factor % (before / prefix) != 0) {
+            throw w.fail(bad);
+        }
+        long outer = before / prefix;
+        long[] dims = new long[t.length - 1];
+        for (int j = 0, o = 0; j < t.length; j++) {
+            if (j != batch) {
+                dims[o++] = t[j];
+            }
+        }
+        Value out = new Value(v.node(), dims, batch, outer, factor / outer, v.integer(), v.lo(), v.hi());
+        if (out.standard() && dims.length == 1) {
+            ctx.features = dims;
+            ctx.addStep(ctx.layerName(n, k), w, new Identity());
+            return; // GraphMapper defines the output, as for every layer
+        }
+        ctx.values.put(n.outputs().get(0), out); // a view: no layer
+        ctx.produced = null;
+    }
+
+    /** Reshape of an input without a shape: only to {@code [batch, features]}, which tells the feature count. */
+    private static void reshapeUnknown(MappingState ctx, NodeDef n, Where w, int k, long[] shape, boolean allowZero,
+                                       String bad) {
         long b = shape.length == 0 ? 1 : shape[0];
         boolean batchKept = b == -1 || b == ShapeGraph.BATCH || (b == 0 && !allowZero)
                 || (b > 0 && b == ctx.fixedBatch);
-        if (shape.length < 2 || !batchKept) {
+        if (shape.length != 2 || !batchKept) {
+            throw w.fail(shape.length > 2 && batchKept ? "reshapes a value of unknown shape to rank " + shape.length
+                    + "; give the graph input a fixed [N, C, H, W] shape" : bad);
+        }
+        long f = shape[1];
+        if (f <= 0 || ShapeGraph.marker(f)) {
             throw w.fail(bad);
-        }
-        long[] in = ctx.features;
-        long[] out = new long[shape.length - 1];
-        int free = -1;
-        long known = 1;
-        for (int i = 1; i < shape.length; i++) {
-            long x = shape[i];
-            if (x == 0 && !allowZero) {
-                if (in == null || i - 1 >= in.length) {
-                    throw w.fail(bad);
-                }
-                x = in[i - 1];
-            }
-            if (x == -1 && b != -1 && free < 0) {
-                free = i - 1;
-                continue;
-            }
-            if (x <= 0) {
-                throw w.fail(bad);
-            }
-            out[i - 1] = x;
-            known = MappingState.product(new long[] {known, x});
-        }
-        long have = in == null ? -1 : MappingState.product(in);
-        if (free >= 0) {
-            if (have < 0 || have % known != 0) {
-                throw w.fail(have < 0 ? bad : "reshapes " + have + " features per sample into " + ShapeGraph.text(
-                        shape) + "; the feature count must stay the same");
-            }
-            out[free] = have / known;
-        }
-        long f = MappingState.product(out);
-        if (have > 0 && f != have) {
-            throw w.fail("reshapes " + have + " features per sample into " + f + "; the feature count must stay the "
-                    + "same");
-        }
-        if (out.length > 1) {
-            if (in == null) {
-                throw w.fail("reshapes a value of unknown shape to rank " + shape.length + "; give the graph input a "
-                        + "fixed [N, C, H, W] shape");
-            }
-            ctx.values.put(n.outputs().get(0), new Value(ctx.source, out)); // a view: no layer
-            ctx.produced = null;
-            return;
         }
         if (ctx.inputSize < 0 && f <= Integer.MAX_VALUE - 8) {
             ctx.inputSize = (int) f; // no input shape: the reshape tells the feature count
         }
-        ctx.features = out;
+        ctx.features = new long[] {f};
         ctx.addStep(ctx.layerName(n, k), w, new Identity());
     }
 

@@ -4,6 +4,7 @@ import static org.gpulrp.io.onnx.OnnxOperatorsTest.load;
 import static org.gpulrp.io.onnx.OnnxWriter.attrInt;
 import static org.gpulrp.io.onnx.OnnxWriter.attrInts;
 import static org.gpulrp.io.onnx.OnnxWriter.attrString;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,7 @@ import org.gpulrp.io.ModelFormatException;
 import org.gpulrp.io.onnx.OnnxWriter.Enc;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.Network;
+import org.gpulrp.model.Permute;
 import org.junit.jupiter.api.Test;
 
 /** CNN operators outside what gpulrp computes stop the import with an error naming the node. */
@@ -96,11 +98,17 @@ class OnnxCnnErrorsTest {
     }
 
     @Test
-    void concatOnOtherAxesIsRefused() {
-        OnnxWriter w = new OnnxWriter().input("x", "N", 1, 4, 4).output("y")
+    void concatOnOtherAxesIsAConcatThenAPermute() {
+        OnnxWriter w = new OnnxWriter().input("x", "N", 1, 2, 2).output("y")
                 .node("Relu", "a", List.of("x"), List.of("a"))
-                .node("Relu", "b", List.of("x"), List.of("b"))
-                .node("Concat", "cat", List.of("a", "b"), List.of("y"), attrInt("axis", 2));
-        nodeError(w, "cat", "Concat", "axis=2");
+                .node("Sigmoid", "b", List.of("x"), List.of("b"))
+                .node("Concat", "cat", List.of("a", "b"), List.of("y"), attrInt("axis", 3));
+        Network net = load(w);
+        // [a00 a01 a10 a11 | b00 b01 b10 b11] -> rows [a00 a01 b00 b01], [a10 a11 b10 b11]
+        assertArrayEquals(new int[] {0, 1, 4, 5, 2, 3, 6, 7}, ((Permute) net.node("cat.order").layer()).index());
+        nodeError(new OnnxWriter().input("x", "N", 1, 2, 2).output("y")
+                .node("Relu", "a", List.of("x"), List.of("a"))
+                .node("Concat", "cat", List.of("a", "x"), List.of("y"), attrInt("axis", 0)), "cat", "Concat",
+                "axis=0", "not the batch");
     }
 }

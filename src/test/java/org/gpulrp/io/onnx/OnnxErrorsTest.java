@@ -57,7 +57,7 @@ class OnnxErrorsTest {
         nodeError(w, "conv1", "Conv", "needs inputs X, W");
         nodeError(fc().output("y").node("ConvTranspose", "ct", List.of("h"), List.of("y")), "ct", "ConvTranspose",
                 "operator not supported", "Conv");
-        nodeError(fc().output("y").node("Tanh", "t", List.of("h"), List.of("y")), "t", "Tanh",
+        nodeError(fc().output("y").node("Elu", "t", List.of("h"), List.of("y")), "t", "Elu",
                 "operator not supported", "Relu");
         nodeError(fc().output("y").node("Relu", "r", "com.example", List.of("h"), List.of("y")), "r", "Relu",
                 "domain 'com.example'");
@@ -128,10 +128,10 @@ class OnnxErrorsTest {
                 .node("Relu", "r1", List.of("h"), List.of("a"));
         nodeError(unordered, "s", "Sigmoid", "reads 'a'", "topological order");
         OnnxWriter constantAdd = fc().output("y")
-                .floats("c", new long[] {2}, new float[] {1, 2}, Enc.RAW)
+                .floats("c", new long[] {3}, new float[] {1, 2, 3}, Enc.RAW)
                 .node("Relu", "r1", List.of("h"), List.of("a"))
                 .node("Add", "add", List.of("a", "c"), List.of("y"));
-        nodeError(constantAdd, "add", "Add", "adds constant 'c'");
+        nodeError(constantAdd, "add", "Add", "constant 'c' has shape [3]", "does not broadcast");
         OnnxWriter broadcast = new OnnxWriter().input("x", "N", 3)
                 .floats("fc.weight", new long[] {2, 3}, W, Enc.RAW).output("y")
                 .node("Gemm", "g", List.of("x", "fc.weight"), List.of("h"), attrInt("transB", 1))

@@ -110,14 +110,17 @@ class OnnxShapeChainTest {
     }
 
     @Test
-    void gatherOrUnsqueezeOnNetworkValuesIsRefused() {
+    void gatherAlongTheBatchOrAnOutputWithoutItFirstIsRefused() {
         OnnxWriter w = new OnnxWriter().input("x", "N", 8).output("y")
                 .init(longTensor("idx", new long[] {0, 1}, true))
                 .node("Gather", "/emb", List.of("x", "idx"), List.of("y"), attrInt("axis", 0));
-        nodeError(w, "/emb", "Gather", "reads the graph value 'x'", "only on shapes");
+        nodeError(w, "/emb", "Gather", "gathers along the batch axis", "not the batch");
+        // an Unsqueeze of a network value is a view; the batch must be first again at the output
         OnnxWriter u = new OnnxWriter().opset(11).input("x", "N", 8).output("y")
-                .node("Unsqueeze", "/u", List.of("x"), List.of("y"), attrInts("axes", 0));
-        nodeError(u, "/u", "Unsqueeze", "only on shapes");
+                .node("Unsqueeze", "/u", List.of("x"), List.of("u"), attrInts("axes", 0))
+                .node("Relu", "/r", List.of("u"), List.of("y"));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> load(u));
+        assertTrue(e.getMessage().contains("[1, batch, 8]"), e.getMessage());
     }
 
     @Test

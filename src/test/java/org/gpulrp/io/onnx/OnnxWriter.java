@@ -28,12 +28,18 @@ final class OnnxWriter {
 
     /** Graph input; dims are Integer (dim_value) or String (dim_param); no dims at all means no shape. */
     OnnxWriter input(String name, Object... dims) {
-        inputs.add(valueInfo(name, dims));
+        inputs.add(valueInfo(name, 1, dims));
+        return this;
+    }
+
+    /** Graph input of a TensorProto element type ({@code OnnxModel.INT64} for token ids). */
+    OnnxWriter typedInput(String name, int elemType, Object... dims) {
+        inputs.add(valueInfo(name, elemType, dims));
         return this;
     }
 
     OnnxWriter output(String name) {
-        outputs.add(valueInfo(name, (Object[]) null));
+        outputs.add(valueInfo(name, 1, (Object[]) null));
         return this;
     }
 
@@ -210,9 +216,9 @@ final class OnnxWriter {
         return t;
     }
 
-    private static byte[] valueInfo(String name, Object[] dims) {
+    private static byte[] valueInfo(String name, int elemType, Object[] dims) {
         Msg v = new Msg().string(1, name);
-        Msg tensorType = new Msg().varint(1, 1);
+        Msg tensorType = new Msg().varint(1, elemType);
         if (dims != null && dims.length > 0) {
             Msg shape = new Msg();
             for (Object d : dims) {

@@ -85,7 +85,11 @@ class ShapeGraphTest {
         assertArrayEquals(new long[] {BATCH}, v(eval("Mul", List.of(b, scalar(1)))), "batch * 1 is the batch");
         assertArrayEquals(new long[] {BATCH}, v(eval("Div", List.of(b, scalar(1)))));
         assertArrayEquals(new long[] {BATCH}, v(eval("Add", List.of(scalar(0), b))));
-        assertArrayEquals(new long[] {DYNAMIC}, v(eval("Mul", List.of(b, scalar(2)))), "batch * 2 is dynamic");
+        String twice = eval("Mul", List.of(b, scalar(2)));
+        assertArrayEquals(new long[] {ShapeGraph.batchTimes(2)}, v(twice), "batch * 2 is a known multiple");
+        assertArrayEquals(new long[] {BATCH}, v(eval("Div", List.of(twice, scalar(2)))), "and back");
+        assertArrayEquals(new long[] {DYNAMIC}, v(eval("Div", List.of(twice, scalar(4)))), "not exactly");
+        assertArrayEquals(new long[] {0}, v(eval("Equal", List.of(b, scalar(-1)))), "the batch is never -1");
         assertArrayEquals(new long[] {DYNAMIC}, v(eval("Sub", List.of(b, scalar(1)))));
         // opset 15 slicing of Shape, and negative Gather indices
         assertArrayEquals(new long[] {8, 4}, v(eval("Shape", List.of("x"), integer("start", 1), integer("end", -1))));
