@@ -103,7 +103,8 @@ final class ProductMapper {
         try {
             vs = MergeMapper.broadcastAll(ctx, w, name, List.of(a, b), "multiplies");
         } catch (org.gpulrp.io.ModelFormatException e) {
-            throw w.fail("multiplies shapes " + text(a) + " and " + text(b) + "; gpulrp multiplies shapes that broadcast to one, or a feature map [C, H, W] "
+            throw w.fail("multiplies shapes " + text(a) + " and " + text(b) + "; gpulrp multiplies shapes that "
+                    + "broadcast to one, or a feature map [C, H, W] "
                     + "by a per-channel gate [C, 1, 1] (as squeeze-and-excitation does)");
         }
         if (activation(ctx, vs.get(0)) && !activation(ctx, vs.get(1))) {

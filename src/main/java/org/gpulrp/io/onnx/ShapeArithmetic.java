@@ -157,7 +157,9 @@ final class ShapeArithmetic {
         if (a.dims().length == 1 || b.dims().length == 1) {
             List<Long> keep = new ArrayList<>();
             for (int j = 0; j < full.length; j++) {
-                if (!(a.dims().length == 1 && j == full.length - 2) && !(b.dims().length == 1 && j == full.length - 1)) {
+                boolean rowOfA = a.dims().length == 1 && j == full.length - 2;
+                boolean columnOfB = b.dims().length == 1 && j == full.length - 1;
+                if (!rowOfA && !columnOfB) {
                     keep.add(full[j]);
                 }
             }

@@ -28,13 +28,15 @@ final class ShapeGraph {
     static final long DYNAMIC = Long.MIN_VALUE + 1;
     /** Largest multiple of the batch size a marker carries. */
     private static final long MAX_FACTOR = 1L << 40;
+    /** What a constant integer below it (an exporter's "minus infinity", as a slice end) is read as. */
+    static final long NEGATIVE_INFINITY = -(1L << 62);
     /** Largest tensor evaluated here (shape computations are small; anything bigger is not one). */
     static final int MAX_ELEMENTS = 1 << 22;
 
     /** Operators evaluated here only (on shapes and constants; a network value among their inputs is an error). */
     static final Set<String> SHAPE_ONLY = Set.of("Shape", "ConstantOfShape", "Floor", "Ceil", "Sqrt", "Abs",
             "Equal", "Less", "Greater", "Not", "And", "Or", "Xor", "Where", "Mod", "Max", "Min", "Range", "Size",
-            "Trilu", "Cos", "Sin", "Exp", "Log", "Reciprocal", "Pow");
+            "Trilu", "Cos", "Sin", "Exp", "Log", "Reciprocal", "Pow", "ScatterND");
     /** Operators evaluated here when no input is a value flowing through the network (else a layer mapper's). */
     static final Set<String> SHAPE_OR_DATA = Set.of("Concat", "Slice", "Div", "Mul", "Add", "Sub", "Reshape",
             "Transpose", "Identity", "Gather", "Unsqueeze", "Squeeze", "Cast", "Neg", "Expand", "MatMul", "Tanh");
@@ -204,6 +206,7 @@ final class ShapeGraph {
             case "Transpose" -> ShapeLayout.transpose(ctx, n, w);
             case "Expand" -> ShapeLayout.expand(ctx, n, w);
             case "Trilu" -> ShapeLayout.trilu(ctx, n, w);
+            case "ScatterND" -> ShapeLayout.scatterND(ctx, n, w);
             case "Range" -> ShapeArithmetic.range(ctx, n, w);
             case "Where" -> ShapeArithmetic.where(ctx, n, w);
             case "MatMul" -> ShapeArithmetic.matMul(ctx, n, w);
@@ -235,7 +238,12 @@ final class ShapeGraph {
         }
         int type = t.dataType();
         if (type == OnnxModel.INT64 || type == OnnxModel.INT32) {
-            return new ShapeValue(TensorData.longs(t, w, ctx.baseDir), null, t.dims());
+            long[] ints = TensorData.longs(t, w, ctx.baseDir);
+            for (int i = 0; i < ints.length; i++) {
+                // exporters write -(2^63 - 1) as a slice's "minus infinity": never read a constant as a marker
+                ints[i] = Math.max(ints[i], NEGATIVE_INFINITY);
+            }
+            return new ShapeValue(ints, null, t.dims());
         }
         if (type == OnnxModel.FLOAT || type == OnnxModel.DOUBLE || type == OnnxModel.FLOAT16) {
             float[] f = TensorData.floats(t, w, ctx.baseDir);

@@ -381,4 +381,63 @@ final class ShapeLayout {
         }
         return x.pick(index, d);
     }
+
+    /** ScatterND without reduction: rows of the updates written over the data at the indexed places. */
+    static ShapeValue scatterND(MappingState ctx, NodeDef n, Where w) {
+        NodeAttrs.allowOnly(n, w, Set.of("reduction"));
+        if (!NodeAttrs.stringAttr(n, "reduction", "none").equals("none")) {
+            throw w.fail("reduction '" + NodeAttrs.stringAttr(n, "reduction", "") + "' is not supported (none)");
+        }
+        ShapeValue data = in(ctx, n, w, 0, "data");
+        ShapeValue idx = in(ctx, n, w, 1, "indices");
+        ShapeValue updates = in(ctx, n, w, 2, "updates");
+        long[] d = data.dims();
+        long[] id = idx.dims();
+        int k = id.length == 0 ? 0 : (int) id[id.length - 1];
+        if (id.length == 0 || k > d.length || data.real() != updates.real()) {
+            throw w.fail("scatters indices of shape " + text(id) + " into " + text(d));
+        }
+        long[] strides = IndexMaps.strides(d);
+        long slice = d.length == k ? 1 : strides[k - 1];
+        int rows = idx.size() / Math.max(k, 1);
+        if ((long) rows * slice != updates.size()) {
+            throw w.fail("scatters " + updates.size() + " values for " + rows + " rows of " + slice);
+        }
+        int[] index = new int[data.size()];
+        for (int o = 0; o < index.length; o++) {
+            index[o] = o;
+        }
+        long[] iv = idx.v();
+        for (int r = 0; r < rows; r++) {
+            long at = 0;
+            for (int j = 0; j < k; j++) {
+                long x = iv[r * k + j];
+                x = x < 0 ? x + d[j] : x;
+                if (marker(iv[r * k + j]) || x < 0 || x >= d[j]) {
+                    throw w.fail("index " + iv[r * k + j] + " is out of range for an axis of " + d[j]);
+                }
+                at += x * strides[j];
+            }
+            for (long e = 0; e < slice; e++) {
+                index[(int) (at + e)] = data.size() + (int) (r * slice + e);
+            }
+        }
+        ShapeValue stacked = data.real()
+                ? new ShapeValue(null, concat(data.reals(), updates.reals()), new long[] {data.size() + updates.size()},
+                        data.f32())
+                : new ShapeValue(concat(data.ints(), updates.ints()), null, new long[] {data.size() + updates.size()});
+        return stacked.pick(index, d);
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }

@@ -168,12 +168,15 @@ final class ShapeMapper {
         if (n.inputs().size() > 3) {
             throw w.fail("has " + n.inputs().size() + " inputs; Dropout takes data, ratio and training_mode");
         }
+        boolean noRatio = true;
         if (n.inputs().size() > 1 && !n.inputs().get(1).isEmpty()) {
-            ctx.constantInput(n, w, 1, "ratio");
+            float[] ratio = TensorData.floats(ctx.constantInput(n, w, 1, "ratio"), w, ctx.baseDir);
+            noRatio = ratio.length == 1 && ratio[0] == 0f;
         }
         if (n.inputs().size() > 2 && !n.inputs().get(2).isEmpty()) {
             TensorDef mode = ctx.constantInput(n, w, 2, "training_mode");
-            if (!TensorData.allZero(mode, w)) {
+            // F.dropout(x, p=0.0) with its default training=True (torchvision's Swin attention) is the identity
+            if (!TensorData.allZero(mode, w) && !noRatio) {
                 throw w.fail("training_mode is true; gpulrp explains inference, where Dropout passes values "
                         + "through (export the model in eval mode)");
             }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.gpulrp.model.Activation;
 import org.gpulrp.model.Add;
+import org.gpulrp.model.AvgPool2d;
 import org.gpulrp.model.Concat;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.ConvGeometry;
@@ -21,6 +22,7 @@ import org.gpulrp.model.Network;
 import org.gpulrp.model.Node;
 import org.gpulrp.model.Offset;
 import org.gpulrp.model.Permute;
+import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.model.Scale;
 import org.gpulrp.model.Slice;
 import org.gpulrp.model.Softmax;
@@ -56,6 +58,8 @@ final class Float64Forward {
             return dense(d, x);
         } else if (l instanceof Conv2d c) {
             return conv(c, x);
+        } else if (l instanceof AvgPool2d p) {
+            return avgPool(p.geometry(), x);
         } else if (l instanceof Activation a) {
             return activation(a.function(), x);
         } else if (l instanceof Identity) {
@@ -160,6 +164,31 @@ final class Float64Forward {
                         }
                     }
                     z[(o * oh + y) * ow + xx] = acc;
+                }
+            }
+        }
+        return z;
+    }
+
+    /** Average pooling as a depthwise convolution of weight 1 / (kH kW), padding taps skipped. */
+    private static double[] avgPool(PoolGeometry g, double[] x) {
+        int oh = g.outH();
+        int ow = g.outW();
+        double[] z = new double[g.channels() * oh * ow];
+        for (int c = 0; c < g.channels(); c++) {
+            for (int y = 0; y < oh; y++) {
+                for (int xx = 0; xx < ow; xx++) {
+                    double acc = 0;
+                    for (int ky = 0; ky < g.kernelH(); ky++) {
+                        for (int kx = 0; kx < g.kernelW(); kx++) {
+                            int iy = y * g.strideH() - g.padH() + ky;
+                            int ix = xx * g.strideW() - g.padW() + kx;
+                            if (iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW()) {
+                                acc += x[(c * g.inH() + iy) * g.inW() + ix];
+                            }
+                        }
+                    }
+                    z[(c * oh + y) * ow + xx] = acc / (g.kernelH() * g.kernelW());
                 }
             }
         }

@@ -105,6 +105,18 @@ class OnnxErrorsTest {
     }
 
     @Test
+    void dropoutInTrainingModeIsRefusedUnlessItsRatioIsZero() {
+        OnnxWriter zero = fc().output("y").floats("p", new long[0], new float[] {0}, Enc.RAW)
+                .init(OnnxWriter.boolScalar("t", true))
+                .node("Dropout", "d", List.of("h", "p", "t"), List.of("y"));
+        assertEquals(List.of("fc", "d"), OnnxOperatorsTest.names(load(zero)), "F.dropout(x, p=0.0) as Swin calls it");
+        OnnxWriter half = fc().output("y").floats("p", new long[0], new float[] {0.5f}, Enc.RAW)
+                .init(OnnxWriter.boolScalar("t", true))
+                .node("Dropout", "d", List.of("h", "p", "t"), List.of("y"));
+        nodeError(half, "d", "Dropout", "training_mode is true");
+    }
+
+    @Test
     void dropoutWithAUsedMaskIsRefused() {
         OnnxWriter w = fc().output("y")
                 .node("Dropout", "d", List.of("h"), List.of("a", "mask"))

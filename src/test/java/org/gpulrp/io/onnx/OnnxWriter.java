@@ -179,6 +179,11 @@ final class OnnxWriter {
     }
 
     /** A rank-0 INT64 tensor (a scalar, as torch's exporter writes Gather indices). */
+    /** A BOOL scalar in raw_data. */
+    static byte[] boolScalar(String name, boolean v) {
+        return new Msg().varint(2, 9).string(8, name).bytes(9, new byte[] {(byte) (v ? 1 : 0)}).bytes();
+    }
+
     static byte[] longScalar(String name, long v) {
         ByteBuffer b = le(8);
         b.putLong(v);

@@ -173,6 +173,20 @@ class ShapeGraphTest {
     }
 
     @Test
+    void constantsOfAnyRankAreGatheredScatteredAndSliced() {
+        String m = constant(new long[] {2, 3}, 1, 2, 3, 4, 5, 6);
+        assertArrayEquals(new long[] {3, 6}, v(eval("Gather", List.of(m, scalar(2)), integer("axis", 1))));
+        assertArrayEquals(new long[] {1, 4, 2, 5, 3, 6}, v(eval("Transpose", List.of(m))));
+        assertArrayEquals(new long[] {1, 2, 3, 0, 5, 6}, v(eval("Trilu", List.of(m))));
+        String rows = eval("ScatterND", List.of(m, constant(new long[] {1, 1}, 1),
+                constant(new long[] {1, 3}, 7, 8, 9)));
+        assertArrayEquals(new long[] {1, 2, 3, 7, 8, 9}, v(rows));
+        // an exporter's -(2^63 - 1) end reverses an axis to its start, and is no batch marker
+        String reversed = eval("Slice", List.of(m, list(-1), list(Long.MIN_VALUE + 1), list(1), list(-1)));
+        assertArrayEquals(new long[] {3, 2, 1, 6, 5, 4}, v(reversed));
+    }
+
+    @Test
     void markersReadAsText() {
         assertEquals("[batch, dynamic, 3]", ShapeGraph.text(new long[] {BATCH, DYNAMIC, 3}));
         List<Long> none = new ArrayList<>();
