@@ -18,7 +18,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the JMH suite and prints one table: time per batch, samples/s, effective GFLOP/s, and OpenCL/CPU ratio.
  * Arguments: {@code suite} for every case (dense and convolutional), {@code cnn} for the convolutional cases only
- * (default: the dense ones), {@code name=v1,v2} to restrict a parameter (e.g. {@code model=cnn}), {@code -quick}
+ * (default: the dense ones), {@code transformers} for the transformer cases ({@code suite} runs them only when
+ * {@code model=} names them: they take minutes), {@code name=v1,v2} to restrict a parameter (e.g. {@code model=cnn}), {@code -quick}
  * for a short smoke run, {@code -peer FILE.tsv} to add the peer's numbers written by
  * {@code benchmarks/peer/peer_lrp.py --out FILE.tsv} (ratios per model and composite), or a JMH include regex.
  */
@@ -56,6 +57,8 @@ public final class BenchMain {
                 suite = true;
             } else if (a.equals("cnn")) {
                 include = CnnBenchmark.class.getSimpleName();
+            } else if (a.equals("transformers")) {
+                include = TransformerBenchmark.class.getSimpleName();
             } else if (a.contains("=")) {
                 params.put(a.substring(0, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
             } else {
@@ -69,6 +72,7 @@ public final class BenchMain {
                     : List.of("sample", "mlp", "cnn", "vgg16");
             List<String> dense = wanted.stream().filter(m -> m.equals("sample") || m.equals("mlp")).toList();
             List<String> conv = wanted.stream().filter(m -> m.equals("cnn") || m.equals("vgg16")).toList();
+            List<String> tx = wanted.stream().filter(Models::transformer).toList();
             if (!dense.isEmpty()) {
                 params.put("model", String.join(",", dense));
                 results.addAll(run(ExplainBenchmark.class.getSimpleName(), params, quick));
@@ -76,6 +80,10 @@ public final class BenchMain {
             if (!conv.isEmpty()) {
                 params.put("model", String.join(",", conv));
                 results.addAll(run(CnnBenchmark.class.getSimpleName(), params, quick));
+            }
+            if (!tx.isEmpty()) {
+                params.put("model", String.join(",", tx));
+                results.addAll(run(TransformerBenchmark.class.getSimpleName(), params, quick));
             }
         } else {
             results.addAll(run(include, params, quick));
