@@ -65,6 +65,9 @@ public final class BenchMain {
                 include = a;
             }
         }
+        int cpus = Runtime.getRuntime().availableProcessors();
+        double peak = FmaPeak.measure(cpus);
+        System.out.printf(Locale.ROOT, "FMA peak measured before the cases: %.0f GFLOP/s on %d threads%n", peak, cpus);
         List<RunResult> results = new ArrayList<>();
         if (suite) {
             // The two classes share the parameter names, so each runs alone with its own models.
@@ -102,11 +105,13 @@ public final class BenchMain {
             double gflops = sps * Flops.perSample(Models.network(model)) / 1e9;
             rows.add(new String[] {model, String.valueOf(batch), comp, be,
                 String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", ms, st.getMin(), st.getMax()),
-                String.format(Locale.ROOT, sps < 100 ? "%,.3f" : "%,.0f", sps), String.format(Locale.ROOT, "%.1f", gflops)});
+                String.format(Locale.ROOT, sps < 100 ? "%,.3f" : "%,.0f", sps), String.format(Locale.ROOT, "%.1f", gflops),
+                String.format(Locale.ROOT, "%.0f %%", 100 * gflops / peak)});
         }
         System.out.println();
-        System.out.println("| model | batch | composite | backend | ms/batch, median (min-max) | samples/s | GFLOP/s |");
-        System.out.println("|---|---|---|---|---|---|---|");
+        System.out.println("| model | batch | composite | backend | ms/batch, median (min-max) | samples/s | GFLOP/s "
+                + "| of the FMA peak |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
         for (String[] r : rows) {
             System.out.println("| " + String.join(" | ", r) + " |");
         }
@@ -134,6 +139,8 @@ public final class BenchMain {
         if (peerFile != null) {
             Peer.printComparison(peerFile, rows);
         }
+        System.out.printf(Locale.ROOT, "FMA peak (Java FMA loop, same run): %.0f GFLOP/s before the cases, %.0f after%n",
+                peak, FmaPeak.measure(cpus));
         System.out.println("JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
                 + ", " + Runtime.getRuntime().availableProcessors() + " CPUs");
     }
