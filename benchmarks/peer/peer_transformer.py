@@ -4,12 +4,12 @@
 LXT ("LRP eXplains Transformers", ../shared/oracles/lxt) explains a transformer with one forward and one backward
 pass in its Gradient*Input form: its rule functions (`identity_rule_implicit` on the nonlinearities, `divide_gradient`
 on the attention's query, key and value (AttnLRP) or `stop_gradient` on query and key (CP-LRP), the LayerNorm's
-normalizer stopped) are loaded from LXT's own `lxt/efficient/rules.py` (fixture and benchmark time only; nothing of
-LXT is copied into the project) and applied through the hook points of `scripts/transformer_models.py`. Relevance is
-the input embedding times its gradient, summed over the hidden dimension. Same shapes and batch sizes as the JMH
-suite: `bert-base` (12 layers, hidden 768, 12 heads, inner 3072, 128 tokens, batch 32) and `vit-b16` (torchvision's
-`vit_b_16`, 224 px, batch 8; CP-LRP only, LXT's choice for torchvision's ViT: its `nn.MultiheadAttention` has no
-place for the AttnLRP division), random weights, float32.
+normalizer stopped) are loaded from LXT's own `lxt/efficient/rules.py` and placed as LXT's patches place them by
+`scripts/transformer_lrp_reference.py` (`LxtOps`, `FunctionalVit`: torchvision's ViT forward with q, k, v as
+separate linear maps, so both composites apply), which the golden fixtures check against LXT's own patches. The
+relevance is the input embedding times its gradient. Same shapes and batch sizes as the JMH suite: `bert-base` (12
+layers, hidden 768, 12 heads, inner 3072, 128 tokens, batch 32) and `vit-b16` (torchvision's `vit_b_16`, 224 px,
+batch 8), random weights, float32.
 
 Best settings for the peer (/work/shared DESIGN section 6): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this
 process (benchmarks/run does it), 2 threads in torch and OpenBLAS, the OpenBLAS kernel printed, both OMP_WAIT_POLICY
@@ -20,7 +20,6 @@ Usage: /usr/bin/python3 benchmarks/peer/peer_transformer.py [--models bert-base,
 Writes rows in peer_lrp.py's TSV format (model, batch, peer, composite, samples/s, ms).
 """
 import argparse
-import importlib.util
 import os
 import statistics
 import subprocess
@@ -34,80 +33,24 @@ BATCH = {"bert-base": 32, "vit-b16": 8}
 SEQ = 128
 
 
-def lxt_rules():
-    path = os.path.join(ROOT, "..", "shared", "oracles", "lxt", "lxt", "efficient", "rules.py")
-    spec = importlib.util.spec_from_file_location("lxt_rules", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def lxt_ops(tm, rules, composite):
-    """transformer_models' hook points as LXT's patches set them for `composite` (attnlrp or cp-lrp)."""
-    cp = composite == "cp-lrp"
-
-    class LxtOps(tm.Ops):
-        explicit_norm = True
-
-        def nonlinear(self, fn, x):
-            return rules.identity_rule_implicit(fn, x)
-
-        def stop(self, x):
-            return rules.stop_gradient(x)
-
-        def attention_inputs(self, q, k, v):
-            if cp:
-                return rules.stop_gradient(q), rules.stop_gradient(k), v
-            return rules.divide_gradient(q, 4), rules.divide_gradient(k, 4), rules.divide_gradient(v, 2)
-
-        def gate(self, g):
-            return rules.stop_gradient(g) if cp else g
-
-        def product(self, z):
-            return z if cp else rules.divide_gradient(z, 2)
-
-    return LxtOps()
-
-
-def patch_vit_cp(model, rules):
-    """LXT's CP-LRP patches on torchvision's ViT (lxt/efficient/models/vit_torch.py), applied per instance."""
-    import torch
-
-    for m in model.modules():
-        if isinstance(m, torch.nn.GELU):
-            m.forward = (lambda f: lambda x: rules.identity_rule_implicit(f, x))(m.forward)
-        elif isinstance(m, torch.nn.LayerNorm):
-            def ln(x, m=m):
-                mean = x.mean(dim=-1, keepdim=True)
-                std = (((x - mean) ** 2).mean(dim=-1, keepdim=True) + m.eps).sqrt()
-                return (x - mean) / rules.stop_gradient(std) * m.weight + m.bias
-            m.forward = ln
-        elif isinstance(m, torch.nn.MultiheadAttention):
-            m.forward = (lambda f: lambda q, k, v, *a, **kw: f(rules.stop_gradient(q), rules.stop_gradient(k), v,
-                                                               *a, **kw))(m.forward)
-
-
 def case(model_name, composite, reps):
     """(samples/s, median ms, min ms, max ms) of one explanation per batch: forward, backward, input x gradient."""
     import torch
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     import transformer_models as tm
+    from transformer_lrp_reference import FunctionalVit, LxtOps, load_lxt
 
     torch.manual_seed(0)
-    rules = lxt_rules()
+    tm.use_ops(LxtOps(load_lxt(), composite))
     batch = BATCH[model_name]
     if model_name == "bert-base":
         model = tm.Bert(vocab=30522, hidden=768, layers=12, heads=12, inner=3072, max_positions=512, classes=2)
-        tm.use_ops(lxt_ops(tm, rules, composite))
         ids = torch.randint(1, 30522, (batch, SEQ), generator=torch.Generator().manual_seed(7))
         args = (ids, torch.ones_like(ids), torch.zeros_like(ids))
         embedding = model.bert.embeddings.word_embeddings
     else:
-        if composite != "cp-lrp":
-            return None
         from torchvision.models import vit_b_16
-        model = vit_b_16(weights=None)
-        patch_vit_cp(model, rules)
+        model = FunctionalVit(vit_b_16(weights=None))
         args = (torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(7)),)
         embedding = model.conv_proj
     model.eval()
