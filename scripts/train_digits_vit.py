@@ -15,18 +15,16 @@ Run with Debian's interpreter (python3-torch 1.13, python3-torchvision 0.14, pyt
 Seeded: split (stratified), initialization and batch order; one thread, deterministic algorithms.
 """
 import os
-import random
 import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import transformer_models as tm  # noqa: E402
-from train_digits_cnn import onnx_summary, write_png_grey8  # noqa: E402
+from train_digits_cnn import onnx_summary, seed_everything, train, write_png_grey8  # noqa: E402
 
 SEED = 42
 TEST_FRACTION = 0.2
@@ -43,11 +41,7 @@ IMAGE_DIR = os.path.join(OUT_DIR, "images")
 
 
 def main():
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    seed_everything(SEED)
 
     data = load_digits()
     levels = np.asarray(data.images, dtype=np.float64)  # [1797, 8, 8], 0..16
@@ -65,21 +59,7 @@ def main():
     steps = EPOCHS * ((len(yt) + BATCH_SIZE - 1) // BATCH_SIZE)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LEARNING_RATE, total_steps=steps)
     gen = torch.Generator().manual_seed(SEED)
-    for epoch in range(EPOCHS):
-        model.train()
-        order = torch.randperm(len(yt), generator=gen)
-        total = 0.0
-        for s in range(0, len(order), BATCH_SIZE):
-            b = order[s:s + BATCH_SIZE]
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xt[b]), yt[b])
-            loss.backward()
-            opt.step()
-            schedule.step()
-            total += loss.item() * len(b)
-        if (epoch + 1) % 10 == 0:
-            print(f"epoch {epoch + 1:3d}  mean loss {total / len(order):.4f}")
-    model.eval()
+    train(model, opt, xt, yt, EPOCHS, BATCH_SIZE, gen, every=10, digits=4, schedule=schedule)
     with torch.no_grad():
         pred_train = model(xt).argmax(1).numpy()
         logits = model(xs).numpy()

@@ -25,7 +25,6 @@ times; TemplateProcessing `[CLS] $A [SEP]` (pairs `[CLS] $A [SEP] $B:1 [SEP]:1`)
 import collections
 import json
 import os
-import random
 import re
 import sys
 import unicodedata
@@ -36,6 +35,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import transformer_models as tm  # noqa: E402
+from train_digits_cnn import seed_everything  # noqa: E402
 
 SEED = 15
 FORTUNES = "/usr/share/games/fortunes"
@@ -255,11 +255,7 @@ def accuracy(model, encoded, labels, rows):
 
 
 def main():
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    seed_everything(SEED)
 
     texts, labels = [], []
     for k, name in enumerate(LABELS):
