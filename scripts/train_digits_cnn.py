@@ -64,12 +64,32 @@ class DigitsCNN(nn.Module):
         return self.fc2(x)  # logits: no softmax in the model
 
 
-def seed_everything():
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
+def seed_everything(seed=SEED):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
+
+
+def train(model, optimizer, x, y, epochs, batch_size, gen, every, digits=6, schedule=None):
+    """Mini-batch cross-entropy training in a seeded order; the mean loss printed every `every` epochs."""
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(len(y), generator=gen)
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            b = order[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x[b]), y[b])
+            loss.backward()
+            optimizer.step()
+            if schedule is not None:
+                schedule.step()
+            total += loss.item() * len(b)
+        if (epoch + 1) % every == 0:
+            print(f"epoch {epoch + 1:3d}  mean loss {total / len(order):.{digits}f}")
+    model.eval()
 
 
 def write_png_grey8(path, pixels):
@@ -166,20 +186,7 @@ def main():
     model = DigitsCNN()
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     gen = torch.Generator().manual_seed(SEED)
-    model.train()
-    for epoch in range(EPOCHS):
-        order = torch.randperm(len(yt_train), generator=gen)
-        total = 0.0
-        for start in range(0, len(order), BATCH_SIZE):
-            b = order[start:start + BATCH_SIZE]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(xt_train[b]), yt_train[b])
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(b)
-        if (epoch + 1) % 5 == 0:
-            print(f"epoch {epoch + 1:3d}  mean loss {total / len(order):.6f}")
-    model.eval()
+    train(model, optimizer, xt_train, yt_train, EPOCHS, BATCH_SIZE, gen, every=5)
 
     with torch.no_grad():
         pred_train = model(xt_train).argmax(1).numpy()

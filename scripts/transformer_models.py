@@ -461,6 +461,20 @@ def randomize_norms(model, generator):
                     m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=generator))
 
 
+def randomize_vit_zeros(model, generator):
+    """Gives the parameters that torchvision's VisionTransformer initializes to zero random values: the
+    classification head (weight and bias zero: every logit would be exactly 0, the arg-max a tie and every relevance
+    0), the class token, and the biases of the patch embedding and of the attention's input and output projections
+    (zero) and of the MLP (std 1e-6), so that the fixture's logits and its bias handling are not trivial."""
+    with torch.no_grad():
+        head = model.heads.head
+        head.weight.copy_(torch.randn(head.weight.shape, generator=generator) / math.sqrt(head.in_features))
+        model.class_token.copy_(0.02 * torch.randn(model.class_token.shape, generator=generator))
+        for name, p in model.named_parameters():
+            if name.endswith("bias") and not name.endswith(("ln_1.bias", "ln_2.bias", "ln.bias")):
+                p.copy_(0.1 * torch.randn(p.shape, generator=generator))
+
+
 def token_batch(vocab, lengths, seq, generator, type_vocab=0):
     """Random ids for texts of the given lengths, right-padded with id 0 to `seq`: (input_ids, attention_mask[,
     token_type_ids]) as int64 [len(lengths), seq]; token types 0 on the first half of each text, 1 after."""
@@ -490,11 +504,14 @@ FIXTURE_SEQ = 8
 
 def fixture(name):
     """The import/golden fixture model `name` (bert, gpt2, llama, vit), deterministic: the same weights in every
-    script that calls this (default initialization under a fixed seed, then random norm scales and shifts)."""
+    script that calls this (default initialization under a fixed seed, then random norm scales and shifts; for vit
+    also a random head, class token and biases, which torchvision initializes to zero)."""
     seed = {"bert": 1, "gpt2": 2, "llama": 3, "vit": 4}[name]
     torch.manual_seed(seed)
     model = {"bert": Bert, "gpt2": Gpt2, "llama": Llama, "vit": vit}[name]()
     randomize_norms(model, torch.Generator().manual_seed(100 + seed))
+    if name == "vit":
+        randomize_vit_zeros(model, torch.Generator().manual_seed(300 + seed))
     return model.eval()
 
 

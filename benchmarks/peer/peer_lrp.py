@@ -269,6 +269,8 @@ def main():
         rows.append(("sgemm-4096x1024x1024", "-", "numpy-openblas", "-", f"{median:.1f}", f"{best:.1f}"))
         print(f"numpy/OpenBLAS sgemm 4096x1024x1024: {median:.1f} GFLOP/s median, {best:.1f} best", flush=True)
         for model in a.models.split(","):
+            if model not in BATCH:
+                continue  # a transformer case: benchmarks/peer/peer_transformer.py
             layers, shape = build(model)
             batch = BATCH[model]
             x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(7))

@@ -1,7 +1,6 @@
 package org.gpulrp;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -291,13 +290,9 @@ final class LaneScheduler implements AutoCloseable {
     }
 
     private static Target slice(Target t, int rows, int off, int n) {
-        if (t instanceof Target.PerSample p) {
-            int[] all = p.indices();
-            InvalidArgumentException.check(all.length == rows, "target", "got " + all.length
-                    + " per-sample indices for a batch of " + rows);
-            return new Target.PerSample(Arrays.copyOfRange(all, off, off + n));
-        }
-        return t;
+        InvalidArgumentException.check(t.samples() < 0 || t.samples() == rows, "target", "got " + t.samples()
+                + " per-sample targets for a batch of " + rows);
+        return t.rows(off, n);
     }
 
     /**

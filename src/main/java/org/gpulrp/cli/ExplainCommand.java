@@ -42,34 +42,38 @@ import picocli.CommandLine.Spec;
 /** {@code gpulrp explain}: relevances for a batch from files or images, written to files and heatmaps. */
 @Command(name = "explain", synopsisHeading = "usage: ", sortOptions = false,
         description = {"Explain a batch of inputs with LRP and write the input relevance (shaped like the input).",
-            "With images (--input IMAGE|DIR), also draw one heatmap per image (--heatmap DIR)."})
+            "With images (--input IMAGE|DIR), also draw one heatmap per image (--heatmap DIR).",
+            "With a token model (--text, --input TEXTS.txt|IDS.npy), write the token relevance [batch, seq] and "
+                + "show the texts coloured by it (--html FILE, and on a terminal)."})
 final class ExplainCommand implements Callable<Integer> {
     @Spec
-    private CommandSpec spec;
+    CommandSpec spec;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
-    private ModelOptions model;
+    ModelOptions model;
 
-    @Option(names = "--input", paramLabel = "FILE.npy|.csv|IMAGE|DIR", required = true,
+    @Option(names = "--input", paramLabel = "FILE.npy|.csv|.txt|IMAGE|DIR",
             description = "The samples: .npy [batch, features...], .csv (one row per sample, optional header), an "
-                    + "image (.png, .jpg) or a folder of images (read in file-name order; see the image options).")
-    private Path input;
+                    + "image (.png, .jpg) or a folder of images (read in file-name order; see the image options); "
+                    + "for token models texts (.txt, one per line) or token ids (.npy, integers [batch, seq]).")
+    Path input;
 
     @Option(names = "--out", paramLabel = "FILE.npy|.csv", converter = Converters.DataFile.class,
-            description = "Where the input relevance goes: .npy in the input's shape ([N, C, H, W] for images), or "
-                    + ".csv (with the input's header when it had one; one row per image). Required unless the "
-                    + "input is images with --heatmap.")
-    private Path out;
+            description = "Where the input relevance goes: .npy in the input's shape ([N, C, H, W] for images, "
+                    + "[batch, seq] for token models, 0 on padding), or .csv (with the input's header when it had "
+                    + "one; one row per image or text). Required unless the input is images with --heatmap, or "
+                    + "texts.")
+    Path out;
 
     @Option(names = "--target", paramLabel = "argmax|INDEX|FILE.npy", defaultValue = "argmax",
             description = "The class explained: each sample's arg-max (default), one class index, or a .npy file "
-                    + "with one class index per sample.")
-    private String target;
+                    + "with one class index per sample. (Language models: --position, --target-token.)")
+    String target;
 
     @Option(names = "--init", paramLabel = "output|onehot|logit", converter = Converters.Init.class,
             defaultValue = "output", description = "Initial relevance: the output at the target (default), 1 at "
                     + "the target, or the logit (the model without its final sigmoid/softmax).")
-    private InitialRelevance init;
+    InitialRelevance init;
 
     @Mixin
     private RuleOptions rules;
@@ -83,7 +87,7 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Option(names = "--layers", paramLabel = "DIR",
             description = "Also write each layer's relevance (at its output) as DIR/<layer>.npy.")
-    private Path layers;
+    Path layers;
 
     @Option(names = "--batch-size", paramLabel = "N", converter = Converters.Positive.class,
             description = "Samples per device pass (larger inputs are split; the results are the same).")
@@ -93,11 +97,14 @@ final class ExplainCommand implements Callable<Integer> {
             + "even when stderr is not a terminal.")
     private boolean progress;
 
-    @Option(names = "--quiet", description = "No progress line and no summary line.")
-    private boolean quiet;
+    @Option(names = "--quiet", description = "No progress line and no summary line (and no texts on stdout).")
+    boolean quiet;
 
     @Mixin
-    private ImageOptions image;
+    ImageOptions image;
+
+    @Mixin
+    TextOptions text;
 
     /** The rules, resolved once the preprocessing is known. */
     private Composite composite;
@@ -105,9 +112,38 @@ final class ExplainCommand implements Callable<Integer> {
     @Mixin
     private CommonOptions common;
 
+    /** Where token models come from. */
+    private final TokenModel tokenModels;
+
+    ExplainCommand() {
+        this(TokenModel.ONNX);
+    }
+
+    /** With token models loaded by {@code tokenModels} (tests build them in memory). */
+    ExplainCommand(TokenModel tokenModels) {
+        this.tokenModels = tokenModels;
+    }
+
+    /** Whether stdout is a terminal (and stdin: the JVM's own test), where texts are shown in colour. */
+    static boolean terminal() {
+        return System.console() != null;
+    }
+
     @Override
     public Integer call() {
+        if (input == null && text.texts == null) {
+            throw new ParameterException(spec.commandLine(), "give --input (or, for a token model, --text)");
+        }
         Target fixed = parseTarget();
+        if (text.firstGiven() != null || TextInputs.isTextFile(input)) {
+            composite = rules.composite(null);
+            return new TextRun(this).run(null);
+        }
+        Network ids = idsModel();
+        if (ids != null && ids.tokens() != null) {
+            composite = rules.composite(null);
+            return new TextRun(this).run(ids);
+        }
         boolean images = ImageInputs.isImageInput(input);
         Preprocess preprocess = checkOptions(images);
         Preprocess boundsFrom = images ? preprocess : InfoCommand.normalization(spec, image.normalization);
@@ -135,12 +171,12 @@ final class ExplainCommand implements Callable<Integer> {
             ModelOptions.requireFile(input, "--input");
             Npy.Header h = Failures.naming(input, () -> Npy.header(input));
             if (NpyStreams.streamable(h)) {
-                return streamed(fixed, h, err, t0);
+                return streamed(ids != null ? ids : model.load(), fixed, h, err, t0);
             }
         }
         Images.Batch batch = images ? Images.read(ImageInputs.list(input, image.heatmap != null,
                 image.grid != null), preprocess) : null;
-        Network net = model.load();
+        Network net = ids != null ? ids : model.load();
         if (images) {
             ImageInputs.check(batch, preprocess, net.inputShape());
         }
@@ -154,12 +190,7 @@ final class ExplainCommand implements Callable<Integer> {
         try (Explainer ex = b.build()) {
             t1 = System.nanoTime();
             e = ex.explain(in.tensor(), t);
-            if (common.verbose) {
-                StringBuilder r = new StringBuilder();
-                ex.rules().forEach((node, rule) -> r.append(r.length() == 0 ? "" : ", ").append(node).append('=')
-                        .append(rule.describe()));
-                err.println("gpulrp: composite " + ex.composite().name() + " (" + r + ")");
-            }
+            printRules(ex);
         }
         long t2 = System.nanoTime();
         // Everything computed (heatmaps drawn too): only now touch the output files.
@@ -171,9 +202,7 @@ final class ExplainCommand implements Callable<Integer> {
         }
         layerFiles.forEach((f, r) -> Npy.write(f, r.toArray(), r.shape()));
         heatmaps.forEach((f, img) -> Heatmaps.writePng(img, f));
-        if (common.verbose && !e.backend().note().isEmpty()) {
-            err.println("gpulrp: note: " + e.backend().note());
-        }
+        note(e);
         List<String> wrote = new ArrayList<>();
         if (out != null) {
             wrote.add(out.toString());
@@ -190,7 +219,50 @@ final class ExplainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Explainer.Builder builder(Network net) {
+    /**
+     * With an ONNX model and a {@code .npy} input of integers ({@code [batch, seq]}): the model loaded for that
+     * sequence length, which is a token model or, where its {@code tokens()} is null, an ordinary one taking those
+     * numbers as features; null for every other input.
+     */
+    private Network idsModel() {
+        if (model.isOnnx() && input != null && DataFiles.format(input) == DataFiles.Format.NPY
+                && Files.isRegularFile(input)) {
+            Npy.Header h = Failures.naming(input, () -> Npy.header(input));
+            if (TextInputs.looksLikeIds(h)) {
+                return model.loadTokens(h.shape()[h.shape().length - 1], tokenModels);
+            }
+        }
+        return null;
+    }
+
+    /** With --verbose, the rule of every node. */
+    void printRules(Explainer ex) {
+        if (common.verbose) {
+            StringBuilder r = new StringBuilder();
+            ex.rules().forEach((node, rule) -> r.append(r.length() == 0 ? "" : ", ").append(node).append('=')
+                    .append(rule.describe()));
+            spec.commandLine().getErr().println("gpulrp: composite " + ex.composite().name() + " (" + r + ")");
+        }
+    }
+
+    /** With --verbose, the backend's note, if any. */
+    void note(Explanation e) {
+        if (common.verbose && !e.backend().note().isEmpty()) {
+            spec.commandLine().getErr().println("gpulrp: note: " + e.backend().note());
+        }
+    }
+
+    /** The composite's name, as the explainer reports it. */
+    String compositeName() {
+        return composite.name();
+    }
+
+    /** The model for token sequences of {@code length}. */
+    Network loadTokens(int length) {
+        return model.loadTokens(length, tokenModels);
+    }
+
+    Explainer.Builder builder(Network net) {
         Explainer.Builder b = GpuLrp.explainer(net).composite(composite).initialRelevance(init)
                 .backend(backend).keepLayerRelevances(layers != null);
         if (device != null) {
@@ -202,7 +274,7 @@ final class ExplainCommand implements Callable<Integer> {
         return b;
     }
 
-    private void summary(PrintWriter err, long samples, String what, BackendInfo be, long t0, long t1, long t2,
+    void summary(PrintWriter err, long samples, String what, BackendInfo be, long t0, long t1, long t2,
                          String wrote) {
         if (quiet) {
             return;
@@ -216,8 +288,7 @@ final class ExplainCommand implements Callable<Integer> {
      * A .npy input explained into a .npy output chunk by chunk, so files larger than the heap never load whole; the
      * output appears only when every sample is done.
      */
-    private Integer streamed(Target fixed, Npy.Header h, PrintWriter err, long t0) {
-        Network net = model.load();
+    private Integer streamed(Network net, Target fixed, Npy.Header h, PrintWriter err, long t0) {
         int[] s = h.shape();
         long rows = s.length == 1 ? 1 : s.length == 0 ? 0 : s[0];
         Target t = fixed != null ? fixed : DataFiles.targets(Path.of(target), (int) Math.min(Integer.MAX_VALUE, rows));
@@ -226,12 +297,7 @@ final class ExplainCommand implements Callable<Integer> {
         long t1;
         try (Explainer ex = builder(net).build()) {
             t1 = System.nanoTime();
-            if (common.verbose) {
-                StringBuilder rs = new StringBuilder();
-                ex.rules().forEach((node, rule) -> rs.append(rs.length() == 0 ? "" : ", ").append(node).append('=')
-                        .append(rule.describe()));
-                err.println("gpulrp: composite " + ex.composite().name() + " (" + rs + ")");
-            }
+            printRules(ex);
             try {
                 r = NpyStreams.explain(ex, input, out, t, line == null ? NpyStreams.Progress.NONE : line);
             } finally {
@@ -282,7 +348,7 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     /** The fixed target, or null when {@code --target} names a file (read once the batch size is known). */
-    private Target parseTarget() {
+    Target parseTarget() {
         String v = target.strip();
         if (v.equalsIgnoreCase("argmax")) {
             return Target.argmax();
@@ -308,7 +374,7 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     /** The folder's files, one per node, created folder included; names made safe and unique. */
-    private Map<Path, Tensor> layerFiles(Explanation e) {
+    Map<Path, Tensor> layerFiles(Explanation e) {
         try {
             Files.createDirectories(layers);
         } catch (IOException x) {

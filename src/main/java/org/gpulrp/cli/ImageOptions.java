@@ -59,7 +59,11 @@ final class ImageOptions {
      * {@code --std} are not counted (they also give the derived ZBox bounds).
      */
     String firstImageOption(boolean normalizationToo) {
-        String h = firstHeatmapOption();
+        return firstImageOption(normalizationToo, true);
+    }
+
+    private String firstImageOption(boolean normalizationToo, boolean paletteToo) {
+        String h = firstHeatmapOption(paletteToo);
         if (h != null) {
             return h;
         }
@@ -79,9 +83,21 @@ final class ImageOptions {
         return heatmap != null ? "--heatmap" : null;
     }
 
+    /**
+     * The first option given that text inputs cannot use, or null: all of them but {@code --palette}, which colours
+     * the token heatmaps too.
+     */
+    String firstNonTextOption() {
+        return firstImageOption(true, false);
+    }
+
     /** The first option given that only matters for heatmaps, or null. */
     String firstHeatmapOption() {
-        if (palette != null) {
+        return firstHeatmapOption(true);
+    }
+
+    private String firstHeatmapOption(boolean paletteToo) {
+        if (paletteToo && palette != null) {
             return "--palette";
         }
         if (blend != null) {

@@ -49,9 +49,14 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the command with {@code args}, printing to {@code out} and {@code err}; returns the exit code. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, CommandLine.defaultFactory());
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream)}, with the commands made by {@code factory}. */
+    static int run(String[] args, PrintStream out, PrintStream err, CommandLine.IFactory factory) {
         PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
-        CommandLine cmd = new CommandLine(new Main()).setOut(o).setErr(e)
+        CommandLine cmd = new CommandLine(new Main(), factory).setOut(o).setErr(e)
                 .setExecutionExceptionHandler((ex, c, parsed) -> {
                     c.getErr().println("gpulrp: " + Failures.oneLine(ex));
                     if (verbose(parsed)) {

@@ -85,6 +85,24 @@ final class ModelOptions {
         return Failures.naming(f, () -> model != null ? OnnxImporter.load(f) : torch.arch.bind(StateDict.read(f)));
     }
 
+    /** Whether the model is an ONNX file (token models come only from ONNX). */
+    boolean isOnnx() {
+        return model != null;
+    }
+
+    /**
+     * Loads the model for token sequences of {@code length} (the padded batch) with {@code loader}; errors name the
+     * file. A PyTorch state dict is refused: token models come from ONNX.
+     */
+    Network loadTokens(int length, TokenModel loader) {
+        if (model == null) {
+            throw new LrpException("--weights " + torch.weights + ": token inputs need the model as ONNX (--model "
+                    + "FILE.onnx)");
+        }
+        requireFile(model, "--model");
+        return Failures.naming(model, () -> loader.load(model, length));
+    }
+
     /** Fails with one clear line when an input file is missing or is a directory. */
     static void requireFile(Path f, String option) {
         if (!Files.exists(f)) {

@@ -97,14 +97,13 @@ public final class NpyStreams {
             throw new FormatException(in + ": shape " + Arrays.toString(shape) + " has " + per + " values per sample "
                     + "but the model takes " + features + " (shape [batch, " + features + "])");
         }
-        if (target instanceof Target.PerSample p && p.indices().length != rows) {
-            throw new InvalidArgumentException("target", "got " + p.indices().length + " per-sample indices for "
+        if (target.samples() >= 0 && target.samples() != rows) {
+            throw new InvalidArgumentException("target", "got " + target.samples() + " per-sample targets for "
                     + rows + " samples in " + in);
         }
         if (!(target instanceof Target.Argmax)) {
             // class indices checked against the model's outputs before any work starts
-            target.resolve(null, target instanceof Target.PerSample ? (int) rows : 1,
-                    explainer.network().outputSize());
+            target.resolve(null, target.samples() >= 0 ? (int) rows : 1, explainer.network().outputSize());
         }
         // One mapping per chunk: at most 2 GiB of file bytes (and of output bytes, as float32).
         int mappable = (Integer.MAX_VALUE - 8) / (features * Math.max(h.width(), Float.BYTES));
@@ -121,10 +120,8 @@ public final class NpyStreams {
                 }
                 writeFully(dst, ByteBuffer.wrap(Npy.headerBytes(Npy.DType.FLOAT32, dims)));
                 Chunks chunks = new Chunks(src, h, rows, features, chunk);
-                int[] perSample = target instanceof Target.PerSample p ? p.indices() : null;
-                Iterator<Explanation> results = explainer.explainStream(chunks, (first, n) -> perSample == null
-                        ? target : Target.perSample(Arrays.copyOfRange(perSample, (int) first, (int) first + n)),
-                        WINDOW);
+                Iterator<Explanation> results = explainer.explainStream(chunks, (first, n) -> target.rows(
+                        (int) first, n), WINDOW);
                 ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(chunk, features) * Float.BYTES)
                         .order(ByteOrder.LITTLE_ENDIAN);
                 long done = 0;

@@ -260,9 +260,9 @@ class ImageExplainTest {
         String m = failsWritingNothing(MODEL, mixed, "--grayscale");
         assertTrue(m.contains("b.png") && m.contains("not an image"), m);
 
-        Path text = Files.writeString(dir.resolve("notes.txt"), "hello");
+        Path text = Files.writeString(dir.resolve("notes.dat"), "hello");
         m = failsWritingNothing(MODEL, text, "--grayscale");
-        assertTrue(m.contains("notes.txt") && m.contains("not an image"), m);
+        assertTrue(m.contains("notes.dat") && m.contains("not an image"), m);
 
         Path empty = Files.createDirectories(dir.resolve("empty"));
         Files.writeString(empty.resolve("readme.md"), "no images here");

@@ -27,7 +27,7 @@ public abstract class BaseExplain {
         BackendChoice choice = backend.equals("cpu") ? BackendChoice.CPU : BackendChoice.OPENCL;
         // The library's default chunking (what users get): passes of 4096 rows keep a small network's buffers in cache.
         explainer = GpuLrp.explainer(net).composite(Models.composite(composite)).backend(choice).build();
-        int rows = Math.min(512, batch);
+        int rows = Models.checkRows(model);
         Tensor slice = new Tensor(Arrays.copyOf(inputs.toArray(), rows * net.inputSize()), rows, net.inputSize());
         BackendChoice other = choice == BackendChoice.CPU ? BackendChoice.OPENCL : BackendChoice.CPU;
         try (Explainer o = GpuLrp.explainer(net).composite(Models.composite(composite)).backend(other).build()) {

@@ -18,7 +18,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs the JMH suite and prints one table: time per batch, samples/s, effective GFLOP/s, and OpenCL/CPU ratio.
  * Arguments: {@code suite} for every case (dense and convolutional), {@code cnn} for the convolutional cases only
- * (default: the dense ones), {@code name=v1,v2} to restrict a parameter (e.g. {@code model=cnn}), {@code -quick}
+ * (default: the dense ones), {@code transformers} for the transformer cases ({@code suite} runs them only when
+ * {@code model=} names them: they take minutes), {@code name=v1,v2} to restrict a parameter (e.g. {@code model=cnn}), {@code -quick}
  * for a short smoke run, {@code -peer FILE.tsv} to add the peer's numbers written by
  * {@code benchmarks/peer/peer_lrp.py --out FILE.tsv} (ratios per model and composite), or a JMH include regex.
  */
@@ -56,12 +57,17 @@ public final class BenchMain {
                 suite = true;
             } else if (a.equals("cnn")) {
                 include = CnnBenchmark.class.getSimpleName();
+            } else if (a.equals("transformers")) {
+                include = TransformerBenchmark.class.getSimpleName();
             } else if (a.contains("=")) {
                 params.put(a.substring(0, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
             } else {
                 include = a;
             }
         }
+        int cpus = Runtime.getRuntime().availableProcessors();
+        double peak = FmaPeak.measure(cpus);
+        System.out.printf(Locale.ROOT, "FMA peak measured before the cases: %.0f GFLOP/s on %d threads%n", peak, cpus);
         List<RunResult> results = new ArrayList<>();
         if (suite) {
             // The two classes share the parameter names, so each runs alone with its own models.
@@ -69,6 +75,7 @@ public final class BenchMain {
                     : List.of("sample", "mlp", "cnn", "vgg16");
             List<String> dense = wanted.stream().filter(m -> m.equals("sample") || m.equals("mlp")).toList();
             List<String> conv = wanted.stream().filter(m -> m.equals("cnn") || m.equals("vgg16")).toList();
+            List<String> tx = wanted.stream().filter(Models::transformer).toList();
             if (!dense.isEmpty()) {
                 params.put("model", String.join(",", dense));
                 results.addAll(run(ExplainBenchmark.class.getSimpleName(), params, quick));
@@ -76,6 +83,10 @@ public final class BenchMain {
             if (!conv.isEmpty()) {
                 params.put("model", String.join(",", conv));
                 results.addAll(run(CnnBenchmark.class.getSimpleName(), params, quick));
+            }
+            if (!tx.isEmpty()) {
+                params.put("model", String.join(",", tx));
+                results.addAll(run(TransformerBenchmark.class.getSimpleName(), params, quick));
             }
         } else {
             results.addAll(run(include, params, quick));
@@ -94,11 +105,13 @@ public final class BenchMain {
             double gflops = sps * Flops.perSample(Models.network(model)) / 1e9;
             rows.add(new String[] {model, String.valueOf(batch), comp, be,
                 String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", ms, st.getMin(), st.getMax()),
-                String.format(Locale.ROOT, sps < 100 ? "%,.3f" : "%,.0f", sps), String.format(Locale.ROOT, "%.1f", gflops)});
+                String.format(Locale.ROOT, sps < 100 ? "%,.3f" : "%,.0f", sps), String.format(Locale.ROOT, "%.1f", gflops),
+                String.format(Locale.ROOT, "%.0f %%", 100 * gflops / peak)});
         }
         System.out.println();
-        System.out.println("| model | batch | composite | backend | ms/batch, median (min-max) | samples/s | GFLOP/s |");
-        System.out.println("|---|---|---|---|---|---|---|");
+        System.out.println("| model | batch | composite | backend | ms/batch, median (min-max) | samples/s | GFLOP/s "
+                + "| of the FMA peak |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
         for (String[] r : rows) {
             System.out.println("| " + String.join(" | ", r) + " |");
         }
@@ -126,6 +139,8 @@ public final class BenchMain {
         if (peerFile != null) {
             Peer.printComparison(peerFile, rows);
         }
+        System.out.printf(Locale.ROOT, "FMA peak (Java FMA loop, same run): %.0f GFLOP/s before the cases, %.0f after%n",
+                peak, FmaPeak.measure(cpus));
         System.out.println("JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
                 + ", " + Runtime.getRuntime().availableProcessors() + " CPUs");
     }

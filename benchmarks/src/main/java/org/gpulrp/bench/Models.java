@@ -24,7 +24,8 @@ final class Models {
         return switch (model) {
             case "sample" -> 65536;
             case "cnn" -> 1024;
-            case "vgg16" -> 8;
+            case "vgg16", "vit-b16" -> 8;
+            case "bert-base" -> 32;
             default -> 4096;
         };
     }
@@ -38,7 +39,20 @@ final class Models {
         };
     }
 
+    /** Whether the model is one of {@link TransformerModels}'. */
+    static boolean transformer(String model) {
+        return model.equals("bert-base") || model.equals("vit-b16");
+    }
+
+    /** Rows on which setup checks that the CPU path and OpenCL agree bit for bit (a few for the transformers). */
+    static int checkRows(String model) {
+        return transformer(model) ? 1 : Math.min(512, batch(model));
+    }
+
     static Network network(String model) {
+        if (transformer(model)) {
+            return TransformerModels.network(model);
+        }
         if (model.equals("cnn") || model.equals("vgg16")) {
             return convNet(model);
         }
@@ -120,6 +134,9 @@ final class Models {
     }
 
     static float[] inputs(String model, int rows) {
+        if (transformer(model)) {
+            return TransformerModels.inputs(network(model), rows);
+        }
         int in = inputSize(model);
         SplittableRandom rnd = new SplittableRandom(7);
         float[] x = new float[rows * in];

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""The peer for the transformer cases of benchmarks/run: AttnLRP / CP-LRP in PyTorch as LXT computes them.
+
+LXT ("LRP eXplains Transformers", ../shared/oracles/lxt) explains a transformer with one forward and one backward
+pass in its Gradient*Input form: its rule functions (`identity_rule_implicit` on the nonlinearities, `divide_gradient`
+on the attention's query, key and value (AttnLRP) or `stop_gradient` on query and key (CP-LRP), the LayerNorm's
+normalizer stopped) are loaded from LXT's own `lxt/efficient/rules.py` and placed as LXT's patches place them by
+`scripts/transformer_lrp_reference.py` (`LxtOps`, `FunctionalVit`: torchvision's ViT forward with q, k, v as
+separate linear maps, so both composites apply), which the golden fixtures check against LXT's own patches. The
+relevance is the input embedding times its gradient. Same shapes and batch sizes as the JMH suite: `bert-base` (12
+layers, hidden 768, 12 heads, inner 3072, 128 tokens, batch 32) and `vit-b16` (torchvision's `vit_b_16`, 224 px,
+batch 8), random weights, float32.
+
+Best settings for the peer (/work/shared DESIGN section 6): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this
+process (benchmarks/run does it), 2 threads in torch and OpenBLAS, the OpenBLAS kernel printed, both OMP_WAIT_POLICY
+settings tried (one child process each) and the faster kept, median of --reps repetitions after a warm-up.
+
+Usage: /usr/bin/python3 benchmarks/peer/peer_transformer.py [--models bert-base,vit-b16]
+           [--composites attnlrp,cp-lrp] [--reps 5] [--out FILE.tsv]
+Writes rows in peer_lrp.py's TSV format (model, batch, peer, composite, samples/s, ms).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+THREADS = 2
+BATCH = {"bert-base": 32, "vit-b16": 8}
+SEQ = 128
+
+
+def case(model_name, composite, reps):
+    """(samples/s, median ms, min ms, max ms) of one explanation per batch: forward, backward, input x gradient."""
+    import torch
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import transformer_models as tm
+    from transformer_lrp_reference import FunctionalVit, LxtOps, load_lxt
+
+    torch.manual_seed(0)
+    tm.use_ops(LxtOps(load_lxt(), composite))
+    batch = BATCH[model_name]
+    if model_name == "bert-base":
+        model = tm.Bert(vocab=30522, hidden=768, layers=12, heads=12, inner=3072, max_positions=512, classes=2)
+        ids = torch.randint(1, 30522, (batch, SEQ), generator=torch.Generator().manual_seed(7))
+        args = (ids, torch.ones_like(ids), torch.zeros_like(ids))
+        embedding = model.bert.embeddings.word_embeddings
+    else:
+        from torchvision.models import vit_b_16
+        model = FunctionalVit(vit_b_16(weights=None))
+        args = (torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(7)),)
+        embedding = model.conv_proj
+    model.eval()
+    captured = {}
+
+    def keep(_module, _inputs, output):
+        output.retain_grad()
+        captured["x"] = output
+
+    embedding.register_forward_hook(keep)
+
+    def explain():
+        out = model(*args)
+        target = out.argmax(dim=1)
+        score = out.gather(1, target[:, None]).sum()
+        score.backward()
+        x = captured["x"]
+        return (x * x.grad).sum(dim=-1 if model_name == "bert-base" else 1)
+
+    explain()
+    times = []
+    for _ in range(reps):
+        model.zero_grad(set_to_none=True)
+        t0 = time.perf_counter()
+        explain()
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    return batch / med, med * 1e3, min(times) * 1e3, max(times) * 1e3
+
+
+def child(models, composites, reps):
+    """Runs in a process with one OMP_WAIT_POLICY; prints one TSV row per case on stdout."""
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    torch.set_num_threads(THREADS)
+    with threadpool_limits(limits=THREADS):
+        kernels = {i.get("internal_api"): i.get("architecture") for i in threadpool_info()}
+        print(f"# OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, thread pools: {kernels}", file=sys.stderr)
+        for m in models:
+            for c in composites:
+                r = case(m, c, reps)
+                if r is not None:
+                    print(f"{m}\t{BATCH[m]}\t{c}\t{r[0]:.4f}\t{r[1]:.1f}\t{r[2]:.1f}\t{r[3]:.1f}", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", default="bert-base,vit-b16")
+    ap.add_argument("--composites", default="attnlrp,cp-lrp")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    models = [m for m in a.models.split(",") if m in BATCH]
+    composites = a.composites.split(",")
+    if a.child:
+        child(models, composites, a.reps)
+        return
+    best = {}
+    for policy in ("PASSIVE", "ACTIVE"):
+        env = dict(os.environ, OMP_WAIT_POLICY=policy, OMP_NUM_THREADS=str(THREADS))
+        for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            env.pop(var, None)
+        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "--models", ",".join(models),
+                              "--composites", ",".join(composites), "--reps", str(a.reps)],
+                             env=env, check=True, capture_output=True, text=True)
+        sys.stderr.write("".join(l + "\n" for l in out.stderr.splitlines() if l.startswith("#")))
+        for line in out.stdout.splitlines():
+            m, b, c, sps, med, lo, hi = line.split("\t")
+            print(f"{m} batch {b} {c} peer ({policy}): {float(sps):.3f} samples/s, median {med} ms "
+                  f"({lo}-{hi})", flush=True)
+            if (m, c) not in best or float(sps) > float(best[(m, c)][3]):
+                best[(m, c)] = (m, b, c, sps, med, policy)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write("model\tbatch\tpeer\tcomposite\tsamples_per_s_or_gflops\tms_or_best\n")
+            for m, b, c, sps, med, policy in best.values():
+                f.write(f"{m}\t{b}\ttorch-autograd-lrp\t{c}\t{sps}\t{med}\n")
+
+
+if __name__ == "__main__":
+    main()

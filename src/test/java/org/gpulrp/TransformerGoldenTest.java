@@ -1,0 +1,181 @@
+// The transformer fixtures' relevances against the float64 reference of scripts/transformer_lrp_reference.py.
+package org.gpulrp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.gpulrp.composite.Composites;
+import org.gpulrp.io.Npy;
+import org.gpulrp.io.onnx.ImportOptions;
+import org.gpulrp.io.onnx.OnnxImporter;
+import org.gpulrp.model.Network;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * DRAFT (issue 15), disabled until the transformer engine steps and the ONNX importer have landed; written against
+ * {@link org.gpulrp.model.TokenInput}'s packed layout and the importer's fixtures
+ * ({@code transformers/MODEL-o17.onnx}, scripts/make_transformer_fixtures.py). Every case of
+ * {@code transformers/golden/manifest.txt} (scripts/make_transformer_golden.py): the model imported from ONNX,
+ * explained with the case's composite (attnlrp, cp-lrp, attnlrp-vit) for the stored targets, on the automatically
+ * chosen backend. Checks: the explained logits against the reference's, the token relevance (block {@code
+ * input_ids}), BERT's token-type share (block {@code token_type_ids}) and ViT's pixel relevance against the golden
+ * arrays within {@code 4 gap + 1e-4 max|R|} (as the Zennit golden tests: gap is the reference's own change under
+ * 1e-7 relative noise on every parameter), and exactly zero relevance at padded positions and in the mask block.
+ *
+ * <p>Assumption to confirm with the engine: an LM's output is {@code [seq, vocab]} per sample, row-major, so the
+ * target "token t at position p" is the flat output index {@code p * vocab + t}.
+ */
+@Disabled("draft: enable when the transformer engine and importer (issue 15) have landed")
+class TransformerGoldenTest {
+    private static final String DIR = "/transformers/golden/";
+
+    /** One manifest line. */
+    record Case(String model, String composite, String relevance, String types, String targets, String logits,
+                double gap, double maxAbs) {
+        @Override
+        public String toString() {
+            return model + " " + composite;
+        }
+
+        double tolerance() {
+            return 4 * gap + 1e-4 * maxAbs;
+        }
+    }
+
+    static List<Case> cases() {
+        List<Case> out = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(resource(DIR + "manifest.txt"))) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                String[] f = line.trim().split("\\s+");
+                out.add(new Case(f[0], f[1], f[2], f[3], f[4], f[5], Double.parseDouble(f[6]),
+                        Double.parseDouble(f[7])));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void matchesReference(Case c) {
+        Network network = OnnxImporter.load(resource("/transformers/" + c.model() + "-o17.onnx"),
+                ImportOptions.defaults().withSequenceLength(8));
+        boolean vit = c.model().equals("vit");
+        float[][] rows = vit ? rows(golden("vit-input.npy")) : packed(c.model());
+        int n = rows.length;
+        Npy.Array targets = golden(c.targets());
+        int[] flat = new int[n];
+        for (int b = 0; b < n; b++) {
+            flat[b] = targets.shape().length == 1 ? (int) targets.data()[b]
+                    : (int) targets.data()[2 * b] * vocab(c.model()) + (int) targets.data()[2 * b + 1];
+        }
+        Explanation e = GpuLrp.explain(network, rows, Target.perSample(flat), Composites.byName(c.composite()));
+
+        float[] logits = golden(c.logits()).data();
+        for (int b = 0; b < n; b++) {
+            assertEquals(logits[b], e.scores()[b], 1e-4 * Math.abs(logits[b]) + 1e-5, c + ": logit of sample " + b);
+        }
+        float[] got = e.relevance().toArray();
+        if (vit) {
+            check(c, "pixels", golden(c.relevance()).data(), got, 0, got.length / n, got.length / n);
+            return;
+        }
+        int seq = golden(c.relevance()).shape()[1];
+        int blocks = got.length / n / seq;
+        check(c, "tokens", golden(c.relevance()).data(), got, 0, seq, blocks * seq);
+        if (!c.types().equals("-")) {
+            check(c, "token types", golden(c.types()).data(), got, 2 * seq, seq, blocks * seq);
+        }
+        float[] mask = golden(c.model() + "-attention_mask.npy").data();
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < blocks * seq; k++) {
+                boolean maskBlock = k >= seq && k < 2 * seq;
+                boolean padded = mask[b * seq + k % seq] == 0;
+                if (maskBlock || padded) {
+                    assertEquals(0f, Math.abs(got[b * blocks * seq + k]), 0f, c + ": sample " + b + " index " + k
+                            + (maskBlock ? " (mask block)" : " (padded position)"));
+                }
+            }
+        }
+    }
+
+    /** Compares the golden [n, width] array with the width values at offset of each of got's n rows of stride. */
+    private static void check(Case c, String what, float[] expected, float[] got, int offset, int width,
+                              int stride) {
+        int n = expected.length / width;
+        double worst = 0;
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < width; k++) {
+                worst = Math.max(worst, Math.abs((double) got[b * stride + offset + k] - expected[b * width + k]));
+            }
+        }
+        assertTrue(worst <= c.tolerance(), String.format(Locale.ROOT, "%s %s: max |R - R_ref| = %.3g > allowed %.3g "
+                + "(gap %.3g, max|R| %.3g)", c, what, worst, c.tolerance(), c.gap(), c.maxAbs()));
+    }
+
+    /** TokenInput's packed sample: input_ids, then attention_mask, then token_type_ids where the model has them. */
+    private static float[][] packed(String model) {
+        List<float[]> blocks = new ArrayList<>();
+        for (String name : new String[] {"input_ids", "attention_mask", "token_type_ids"}) {
+            if (!name.equals("token_type_ids") || model.equals("bert")) {
+                blocks.add(golden(model + "-" + name + ".npy").data());
+            }
+        }
+        int seq = golden(model + "-input_ids.npy").shape()[1];
+        int n = blocks.get(0).length / seq;
+        float[][] rows = new float[n][blocks.size() * seq];
+        for (int b = 0; b < n; b++) {
+            for (int j = 0; j < blocks.size(); j++) {
+                System.arraycopy(blocks.get(j), b * seq, rows[b], j * seq, seq);
+            }
+        }
+        return rows;
+    }
+
+    private static float[][] rows(Npy.Array a) {
+        int n = a.shape()[0];
+        int width = a.data().length / n;
+        float[][] rows = new float[n][];
+        for (int b = 0; b < n; b++) {
+            rows[b] = Arrays.copyOfRange(a.data(), b * width, (b + 1) * width);
+        }
+        return rows;
+    }
+
+    private static int vocab(String model) {
+        return golden(model + "-outputs.npy").shape()[2];
+    }
+
+    private static Npy.Array golden(String file) {
+        return Npy.read(resource(DIR + file));
+    }
+
+    private static Path resource(String name) {
+        URL url = TransformerGoldenTest.class.getResource(name);
+        if (url == null) {
+            throw new IllegalStateException("missing test resource " + name
+                    + "; regenerate with scripts/make_transformer_golden.py (or make_transformer_fixtures.py)");
+        }
+        try {
+            return Path.of(url.toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
