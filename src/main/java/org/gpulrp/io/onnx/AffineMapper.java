@@ -99,12 +99,7 @@ final class AffineMapper {
     static void offset(MappingState ctx, NodeDef n, Where w, int k, Value v, TensorDef c, boolean negate) {
         String name = ctx.layerName(n, k);
         Aligned a = align(ctx, w, name, v, c);
-        float[] add = a.constants().clone();
-        if (negate) {
-            for (int i = 0; i < add.length; i++) {
-                add[i] = -add[i];
-            }
-        }
+        float[] add = negate ? each(a.constants(), x -> -x) : a.constants();
         Value in = a.value();
         float[][] bounds = shifted(in, add);
         if (bounds != null && !finite(bounds)) {
@@ -118,13 +113,16 @@ final class AffineMapper {
     static void scale(MappingState ctx, NodeDef n, Where w, int k, Value v, TensorDef c, boolean reciprocal) {
         String name = ctx.layerName(n, k);
         Aligned a = align(ctx, w, name, v, c);
-        float[] f = a.constants().clone();
-        if (reciprocal) {
-            for (int i = 0; i < f.length; i++) {
-                f[i] = 1f / f[i];
-            }
-        }
+        float[] f = reciprocal ? each(a.constants(), x -> 1f / x) : a.constants();
         emit(ctx, w, name, a.value(), scaleLayer(w, c, f, reciprocal), scaled(a.value(), f));
+    }
+
+    private static float[] each(float[] v, java.util.function.UnaryOperator<Float> f) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = f.apply(v[i]);
+        }
+        return out;
     }
 
     /** Sub with a constant: {@code x - c} (an Offset of -c) or {@code c - x}; two graph values are refused. */
@@ -196,32 +194,26 @@ final class AffineMapper {
 
     /** The output bounds of adding {@code add} (float32), or null when the input has none. */
     private static float[][] shifted(Value v, float[] add) {
-        if (v.lo() == null) {
-            return null;
-        }
-        float[] lo = new float[v.lo().length];
-        float[] hi = new float[lo.length];
-        for (int i = 0; i < lo.length; i++) {
-            float c = add[add.length == 1 ? 0 : i];
-            lo[i] = v.lo()[i] + c;
-            hi[i] = v.hi()[i] + c;
-        }
-        return new float[][] {lo, hi};
+        return bounds(v, add, false);
     }
 
     /** The output bounds of multiplying by {@code f} (float32), or null when the input has none. */
     private static float[][] scaled(Value v, float[] f) {
+        return bounds(v, f, true);
+    }
+
+    private static float[][] bounds(Value v, float[] c, boolean times) {
         if (v.lo() == null) {
             return null;
         }
         float[] lo = new float[v.lo().length];
         float[] hi = new float[lo.length];
         for (int i = 0; i < lo.length; i++) {
-            float s = f[f.length == 1 ? 0 : i];
-            float a = v.lo()[i] * s;
-            float b = v.hi()[i] * s;
-            lo[i] = s < 0 ? b : a;
-            hi[i] = s < 0 ? a : b;
+            float k = c[c.length == 1 ? 0 : i];
+            float a = times ? v.lo()[i] * k : v.lo()[i] + k;
+            float b = times ? v.hi()[i] * k : v.hi()[i] + k;
+            lo[i] = times && k < 0 ? b : a;
+            hi[i] = times && k < 0 ? a : b;
         }
         return new float[][] {lo, hi};
     }

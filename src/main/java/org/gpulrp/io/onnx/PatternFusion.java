@@ -148,22 +148,9 @@ final class PatternFusion {
         }
         List<NodeDef> chain = new ArrayList<>(subs);
         chain.addAll(List.of(r1, square, r2, add, sqrt, div));
-        String out = div.outputs().get(0);
-        String gamma = "";
-        String beta = "";
-        NodeDef mul = only(out, "Mul");
-        if (mul != null && vector(other(mul, out))) {
-            gamma = other(mul, out);
-            chain.add(mul);
-            out = mul.outputs().get(0);
-            NodeDef shift = only(out, "Add");
-            if (shift != null && vector(other(shift, out))) {
-                beta = other(shift, out);
-                chain.add(shift);
-                out = shift.outputs().get(0);
-            }
-        }
-        fuse(chain, "LayerNormalization", List.of(x, gamma, beta), out, List.of(axis(),
+        String gamma = vectorStep(chain, "Mul");
+        String beta = gamma.isEmpty() ? "" : vectorStep(chain, "Add");
+        fuse(chain, "LayerNormalization", List.of(x, gamma, beta), end(chain), List.of(axis(),
                 new Attribute("epsilon", OnnxModel.ATTR_FLOAT, (float) (double) eps, null, null, null, null, null)));
     }
 
@@ -189,13 +176,8 @@ final class PatternFusion {
         String weight = "";
         String out;
         if (is(inv, "Div") && inv.inputs().get(0).equals(x)) {
-            out = inv.outputs().get(0);
-            NodeDef mul = only(out, "Mul");
-            if (mul != null && vector(other(mul, out))) {
-                weight = other(mul, out);
-                chain.add(mul);
-                out = mul.outputs().get(0);
-            }
+            weight = vectorStep(chain, "Mul");
+            out = end(chain);
         } else if ((is(inv, "Div") && isScalar(inv.inputs().get(0), 1)) || is(inv, "Reciprocal")) {
             String rec = inv.outputs().get(0);
             NodeDef top = null;
@@ -418,6 +400,24 @@ final class PatternFusion {
             axes = longs(constants.get(n.inputs().get(1)));
         }
         return keep != 0 && axes != null && axes.length == 1 && axes[0] == -1;
+    }
+
+    /**
+     * Extends the chain by the node of type {@code op} that alone reads its end, when that node's other operand is a
+     * constant vector (a norm's scale or shift); the vector's name, or "" when there is no such node.
+     */
+    private String vectorStep(List<NodeDef> chain, String op) {
+        String out = end(chain);
+        NodeDef n = only(out, op);
+        if (n == null || !vector(other(n, out))) {
+            return "";
+        }
+        chain.add(n);
+        return other(n, out);
+    }
+
+    private static String end(List<NodeDef> chain) {
+        return chain.get(chain.size() - 1).outputs().get(0);
     }
 
     /** The single reader of {@code v} when it is a node of type {@code op} and v has no other use. */

@@ -115,26 +115,25 @@ class OnnxTransformerImportTest {
 
     @TestFactory
     Stream<DynamicTest> everyFixtureHasTheLayersOfItsArchitecture() {
-        return TransformerFixtures.files().stream().flatMap(f -> Stream.of(8, 12).map(t ->
-                DynamicTest.dynamicTest(f + " T=" + t, () -> {
-                    String m = TransformerFixtures.model(f);
-                    Network net = TransformerFixtures.load(f, t);
-                    int rows = m.equals("vit") ? 17 : t;
-                    assertEquals(expected(m), census(net, rows), f + " T=" + t);
-                    TokenInput tokens = net.tokens();
-                    if (m.equals("vit")) {
-                        assertNull(tokens);
-                        assertArrayEquals(new int[] {3, 32, 32}, net.inputShape());
-                        assertEquals(10, net.outputSize());
-                        return;
-                    }
-                    List<String> blocks = m.equals("bert")
-                            ? List.of(TokenInput.IDS, TokenInput.MASK, TokenInput.TYPES)
-                            : List.of(TokenInput.IDS, TokenInput.MASK);
-                    assertEquals(new TokenInput(t, blocks, m.equals("bert") ? 120 : 96), tokens);
-                    assertArrayEquals(new int[] {blocks.size(), t}, net.inputShape());
-                    assertEquals(m.equals("bert") ? 3 : t * 96, net.outputSize());
-                })));
+        return TransformerFixtures.eachFixture((f, t) -> {
+            String m = TransformerFixtures.model(f);
+            Network net = TransformerFixtures.load(f, t);
+            int rows = m.equals("vit") ? 17 : t;
+            assertEquals(expected(m), census(net, rows), f + " T=" + t);
+            TokenInput tokens = net.tokens();
+            if (m.equals("vit")) {
+                assertNull(tokens);
+                assertArrayEquals(new int[] {3, 32, 32}, net.inputShape());
+                assertEquals(10, net.outputSize());
+                return;
+            }
+            List<String> blocks = m.equals("bert")
+                    ? List.of(TokenInput.IDS, TokenInput.MASK, TokenInput.TYPES)
+                    : List.of(TokenInput.IDS, TokenInput.MASK);
+            assertEquals(new TokenInput(t, blocks, m.equals("bert") ? 120 : 96), tokens);
+            assertArrayEquals(new int[] {blocks.size(), t}, net.inputShape());
+            assertEquals(m.equals("bert") ? 3 : t * 96, net.outputSize());
+        });
     }
 
     @Test

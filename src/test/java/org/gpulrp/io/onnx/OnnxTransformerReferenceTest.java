@@ -16,21 +16,20 @@ class OnnxTransformerReferenceTest {
 
     @TestFactory
     Stream<DynamicTest> everyFixtureComputesTorchsLogits() {
-        return TransformerFixtures.files().stream().flatMap(f -> Stream.of(8, 12).map(t ->
-                DynamicTest.dynamicTest(f + " T=" + t, () -> {
-                    String m = TransformerFixtures.model(f);
-                    Network net = TransformerFixtures.load(f, t);
-                    float[][] x = TransformerFixtures.inputs(m, net);
-                    float[][] want = TransformerFixtures.logits(m);
-                    assertEquals(want.length, x.length, f);
-                    for (int b = 0; b < x.length; b++) {
-                        double[] in = new double[x[b].length];
-                        for (int i = 0; i < in.length; i++) {
-                            in[i] = x[b][i];
-                        }
-                        double[] y = Float64Forward.forward(net, in);
-                        TransformerFixtures.assertClose(f + " T=" + t + " sample " + b, want[b], y);
-                    }
-                })));
+        return TransformerFixtures.eachFixture((f, t) -> {
+            String m = TransformerFixtures.model(f);
+            Network net = TransformerFixtures.load(f, t);
+            float[][] x = TransformerFixtures.inputs(m, net);
+            float[][] want = TransformerFixtures.logits(m);
+            assertEquals(want.length, x.length, f);
+            for (int b = 0; b < x.length; b++) {
+                double[] in = new double[x[b].length];
+                for (int i = 0; i < in.length; i++) {
+                    in[i] = x[b][i];
+                }
+                double[] y = Float64Forward.forward(net, in);
+                TransformerFixtures.assertClose(f + " T=" + t + " sample " + b, want[b], y);
+            }
+        });
     }
 }

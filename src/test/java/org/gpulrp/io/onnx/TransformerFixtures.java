@@ -2,14 +2,15 @@ package org.gpulrp.io.onnx;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.gpulrp.io.Npy;
 import org.gpulrp.model.Network;
 import org.gpulrp.model.TokenInput;
+import org.junit.jupiter.api.DynamicTest;
 
 /**
  * The exports of {@code scripts/make_transformer_fixtures.py} in {@code src/test/resources/transformers}: BERT, GPT-2,
@@ -45,13 +46,7 @@ final class TransformerFixtures {
     static float[][] inputs(String model, Network net) {
         TokenInput t = net.tokens();
         if (t == null) {
-            Npy.Array a = Npy.read(DIR.resolve(model + "_input.npy"));
-            int per = a.data().length / a.shape()[0];
-            float[][] out = new float[a.shape()[0]][per];
-            for (int b = 0; b < out.length; b++) {
-                System.arraycopy(a.data(), b * per, out[b], 0, per);
-            }
-            return out;
+            return rows(Npy.read(DIR.resolve(model + "_input.npy")));
         }
         float[][] out = null;
         for (String block : t.blocks()) {
@@ -70,7 +65,11 @@ final class TransformerFixtures {
 
     /** torch's logits, per sample. */
     static float[][] logits(String model) {
-        Npy.Array a = Npy.read(DIR.resolve(model + "_logits.npy"));
+        return rows(Npy.read(DIR.resolve(model + "_logits.npy")));
+    }
+
+    /** An array's rows along its first axis. */
+    private static float[][] rows(Npy.Array a) {
         int per = a.data().length / a.shape()[0];
         float[][] out = new float[a.shape()[0]][per];
         for (int b = 0; b < out.length; b++) {
@@ -97,7 +96,15 @@ final class TransformerFixtures {
         }
     }
 
-    static boolean exists() {
-        return Files.isRegularFile(DIR.resolve("models.txt"));
+    /** One dynamic test per fixture file and sequence length (8, the exported texts' padding, and 12). */
+    static Stream<DynamicTest> eachFixture(FixtureCheck check) {
+        return files().stream().flatMap(f -> Stream.of(SEQ, 12).map(t ->
+                DynamicTest.dynamicTest(f + " T=" + t, () -> check.run(f, t))));
+    }
+
+    /** A check of one fixture file at one sequence length. */
+    @FunctionalInterface
+    interface FixtureCheck {
+        void run(String file, int length) throws Exception;
     }
 }
