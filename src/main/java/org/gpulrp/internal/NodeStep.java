@@ -342,8 +342,10 @@ sealed interface NodeStep {
     /**
      * A product of two activations, {@code z = a * g}, {@code g} broadcast over {@code spatial} positions of each
      * channel of {@code a}; on the host on every backend. Relevance by {@link Products}: the gradient applied to the
-     * message ({@code R_a = R g}, {@code R_g = sum R a}, in double over the positions, ascending) or a constant gate
-     * ({@code R_a = R}, {@code R_g = 0}).
+     * message ({@code R_a = R g}, {@code R_g = sum R a}, in double over the positions, ascending), a constant gate
+     * ({@code R_a = R}, {@code R_g = 0}) or the uniform rule ({@code R_a = h}, {@code R_g = sum h} with
+     * {@code h = z R / (2 stab(z))} in double; the sum starts from its first term, so with {@code spatial = 1}
+     * {@code R_g} is {@code R_a} bit for bit).
      */
     final class Product implements NodeStep {
         private final int spatial;
@@ -381,7 +383,20 @@ sealed interface NodeStep {
             float[] a = read(f, f.input(k, 0), rows * w);
             float[] g = read(f, f.input(k, 1), rows * c);
             float[] rg = new float[rows * c];
-            for (int q = 0; q < rows * c; q++) {
+            if (mode == Products.UNIFORM) {
+                uniform(f, k, rows, w, rel, a, g, rg);
+            } else {
+                gradient(rel, a, g, rg, rows * c);
+            }
+            f.be.write(f.sendTo(k, 0), a, 0, a.length);
+            f.sent(k, 0, rows);
+            f.be.write(f.sendTo(k, 1), rg, 0, rg.length);
+            f.sent(k, 1, rows);
+        }
+
+        /** {@code R_a = R g} into {@code a}, {@code R_g = sum R a} into {@code rg}. */
+        private void gradient(float[] rel, float[] a, float[] g, float[] rg, int gates) {
+            for (int q = 0; q < gates; q++) {
                 double sum = 0;
                 for (int i = q * spatial; i < (q + 1) * spatial; i++) {
                     sum += (double) rel[i] * a[i];
@@ -389,10 +404,28 @@ sealed interface NodeStep {
                 }
                 rg[q] = (float) sum;
             }
-            f.be.write(f.sendTo(k, 0), a, 0, a.length);
-            f.sent(k, 0, rows);
-            f.be.write(f.sendTo(k, 1), rg, 0, rg.length);
-            f.sent(k, 1, rows);
+        }
+
+        /** The uniform rule: {@code R_a = h} into {@code a}, {@code R_g = sum h} into {@code rg}; the stabilizer's share. */
+        private void uniform(Flow f, int k, int rows, int w, float[] rel, float[] a, float[] g, float[] rg) {
+            double eps = Rule.DEFAULT_EPSILON;
+            double[] share = new double[rows];
+            for (int q = 0; q < rows * (w / spatial); q++) {
+                double sum = 0;
+                for (int i = q * spatial; i < (q + 1) * spatial; i++) {
+                    float z = a[i] * g[q];   // the forward output, recomputed bit for bit
+                    double d = z + (z >= 0 ? eps : -eps);
+                    double t = d == 0 ? 0.0 : rel[i] / d;
+                    double h = 0.5 * z * t;
+                    sum = i == q * spatial ? h : sum + h;
+                    share[i / w] += eps * t * (z >= 0 ? 1 : -1);
+                    a[i] = (float) h;
+                }
+                rg[q] = (float) sum;
+            }
+            if (f.health() != null) {
+                Health.add(f.health().stabilizer[k], share, f.row0());
+            }
         }
     }
 
