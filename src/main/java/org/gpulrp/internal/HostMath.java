@@ -9,9 +9,7 @@ public final class HostMath {
     }
 
     public static void sigmoid(float[] in, float[] out, int length) {
-        for (int k = 0; k < length; k++) {
-            out[k] = (float) (1.0 / (1.0 + StrictMath.exp(-(double) in[k])));
-        }
+        elementwise(org.gpulrp.model.Activation.Function.SIGMOID, in, out, 0, length);
     }
 
     /** Softmax over each row of {@code cols} values, max-shifted, summed in ascending order in double. */
@@ -47,47 +45,59 @@ public final class HostMath {
      */
     public static void activation(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int rows,
                                   int cols) {
-        int n = rows * cols;
+        if (f == org.gpulrp.model.Activation.Function.SOFTMAX) {
+            softmax(in, out, rows, cols);
+        } else {
+            elementwise(f, in, out, 0, rows * cols);
+        }
+    }
+
+    /** An elementwise activation (any but softmax and ReLU) on {@code [from, to)}. */
+    static void elementwise(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int from, int to) {
         switch (f) {
-            case SIGMOID -> sigmoid(in, out, n);
-            case SOFTMAX -> softmax(in, out, rows, cols);
+            case SIGMOID -> {
+                for (int k = from; k < to; k++) {
+                    out[k] = (float) (1.0 / (1.0 + StrictMath.exp(-(double) in[k])));
+                }
+            }
             case RELU6 -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     out[k] = clamp(in[k], 6f);
                 }
             }
             case HARDSIGMOID -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     out[k] = clamp(in[k] + 3f, 6f) / 6f;
                 }
             }
             case HARDSWISH -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     out[k] = in[k] * clamp(in[k] + 3f, 6f) / 6f;
                 }
             }
             case SILU -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     double x = in[k];
                     out[k] = (float) (x / (1.0 + StrictMath.exp(-x)));
                 }
             }
             case GELU -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     out[k] = (float) gelu(in[k]);
                 }
             }
             case GELU_TANH -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     double x = in[k];
                     out[k] = (float) (0.5 * x * (1.0 + StrictMath.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))));
                 }
             }
             case TANH -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     out[k] = (float) StrictMath.tanh(in[k]);
                 }
             }
+            case SOFTMAX -> throw new IllegalArgumentException("softmax works on rows: activation(...)");
             case RELU -> throw new IllegalArgumentException("ReLU runs on the backend (Backend.relu), not on the host");
         }
     }
