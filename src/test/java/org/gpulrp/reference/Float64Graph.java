@@ -135,37 +135,11 @@ public final class Float64Graph {
                 }
             }
         } else if (layer instanceof Softmax sm) {
-            int l = sm.length();
-            for (int o = 0; o < x.length; o += l) {
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < l; j++) {
-                    max = Math.max(max, x[o + j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < l; j++) {
-                    y[o + j] = Math.exp(x[o + j] - max);
-                    sum += y[o + j];
-                }
-                for (int j = 0; j < l; j++) {
-                    y[o + j] /= sum;
-                }
+            for (int o = 0; o < x.length; o += sm.length()) {
+                softmax(x, y, o, sm.length());
             }
         } else if (layer instanceof MatMul mm) {
-            double[] b = ins[1];
-            int m = mm.m();
-            int k = mm.k();
-            int nn = mm.n();
-            for (int h = 0; h < mm.batch(); h++) {
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < nn; j++) {
-                        double s = 0;
-                        for (int q = 0; q < k; q++) {
-                            s += x[(h * m + i) * k + q] * b[(h * k + q) * nn + j];
-                        }
-                        y[(h * m + i) * nn + j] = s;
-                    }
-                }
-            }
+            forEachProduct(mm, (ia, ib, o) -> y[o] += x[ia] * ins[1][ib]);
         } else if (layer instanceof Index ix) {
             int[] index = ix.index();
             for (int i = 0; i < index.length; i++) {
@@ -192,18 +166,7 @@ public final class Float64Graph {
                 y[i] = activation(a.function(), x[i]);
             }
             if (a.function() == Activation.Function.SOFTMAX) {
-                double max = Double.NEGATIVE_INFINITY;
-                for (double v : x) {
-                    max = Math.max(max, v);
-                }
-                double sum = 0;
-                for (int i = 0; i < x.length; i++) {
-                    y[i] = Math.exp(x[i] - max);
-                    sum += y[i];
-                }
-                for (int i = 0; i < x.length; i++) {
-                    y[i] /= sum;
-                }
+                softmax(x, y, 0, x.length);
             }
         } else if (layer instanceof Add) {
             for (double[] in : ins) {
@@ -252,13 +215,31 @@ public final class Float64Graph {
         int in = g.inSize();
         float[] w = new float[g.outSize() * in];
         float[] b = new float[g.outSize()];
+        forEachTap(g, (o, i, k) -> w[o * in + i] = wf[k]);
+        for (int o = 0; o < b.length; o++) {
+            b[o] = bf[o / (g.outH() * g.outW())];
+        }
+        return new Dense(in, g.outSize(), w, b);
+    }
+
+    /** One tap of a convolution: output feature {@code out} reads input feature {@code in} through weight {@code w}. */
+    @FunctionalInterface
+    public interface Tap {
+        void accept(int out, int in, int w);
+    }
+
+    /**
+     * Every tap of a convolution as PyTorch defines it (taps that fall in the padding left out), output features in
+     * order: output {@code (oc, oh, ow)} reads input {@code (ci, ih, iw)} with {@code ih = oh strideH - padH +
+     * kh dilationH} (iw likewise), ci in oc's group, through {@code weight[oc, ci_local, kh, kw]}.
+     */
+    public static void forEachTap(ConvGeometry g, Tap tap) {
         int cinG = g.inChannels() / g.groups();
         int coutG = g.outChannels() / g.groups();
         for (int oc = 0; oc < g.outChannels(); oc++) {
             for (int oh = 0; oh < g.outH(); oh++) {
                 for (int ow = 0; ow < g.outW(); ow++) {
                     int o = (oc * g.outH() + oh) * g.outW() + ow;
-                    b[o] = bf[oc];
                     for (int cl = 0; cl < cinG; cl++) {
                         int ci = oc / coutG * cinG + cl;
                         for (int kh = 0; kh < g.kernelH(); kh++) {
@@ -266,8 +247,8 @@ public final class Float64Graph {
                                 int ih = oh * g.strideH() - g.padH() + kh * g.dilationH();
                                 int iw = ow * g.strideW() - g.padW() + kw * g.dilationW();
                                 if (ih >= 0 && ih < g.inH() && iw >= 0 && iw < g.inW()) {
-                                    w[o * in + (ci * g.inH() + ih) * g.inW() + iw] =
-                                            wf[((oc * cinG + cl) * g.kernelH() + kh) * g.kernelW() + kw];
+                                    tap.accept(o, (ci * g.inH() + ih) * g.inW() + iw,
+                                            ((oc * cinG + cl) * g.kernelH() + kh) * g.kernelW() + kw);
                                 }
                             }
                         }
@@ -275,7 +256,6 @@ public final class Float64Graph {
                 }
             }
         }
-        return new Dense(in, g.outSize(), w, b);
     }
 
     /** An elementwise activation (the whole-sample softmax is done by the caller). */
@@ -327,6 +307,22 @@ public final class Float64Graph {
             f = a + (n / 2.0) / f;
         }
         return Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+    }
+
+    /** The softmax of {@code x[o .. o + l)} into {@code y}. */
+    private static void softmax(double[] x, double[] y, int o, int l) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < l; j++) {
+            max = Math.max(max, x[o + j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < l; j++) {
+            y[o + j] = Math.exp(x[o + j] - max);
+            sum += y[o + j];
+        }
+        for (int j = 0; j < l; j++) {
+            y[o + j] /= sum;
+        }
     }
 
     private static double mean(double[] v) {
@@ -470,24 +466,36 @@ public final class Float64Graph {
         }
         double[] ra = new double[a.length];
         double[] rb = new double[b.length];
+        double fa = wa;
+        double fb = wb;
+        forEachProduct(mm, (ia, ib, o) -> {
+            double share = a[ia] * b[ib] * r[o] / stab(z[o]);
+            ra[ia] += fa * share;
+            rb[ib] += fb * share;
+        });
+        return new double[][] {ra, rb};
+    }
+
+    /** One product {@code a[ia] b[ib]} of a matrix product, a term of its output {@code o}. */
+    @FunctionalInterface
+    private interface Product {
+        void accept(int ia, int ib, int o);
+    }
+
+    /** Every product {@code a_ik b_kj} of a batched matrix product, with its operands' and its output's indices. */
+    private static void forEachProduct(MatMul mm, Product p) {
         int m = mm.m();
         int k = mm.k();
-        int nn = mm.n();
+        int n = mm.n();
         for (int h = 0; h < mm.batch(); h++) {
             for (int i = 0; i < m; i++) {
-                for (int j = 0; j < nn; j++) {
-                    int o = (h * m + i) * nn + j;
+                for (int j = 0; j < n; j++) {
                     for (int q = 0; q < k; q++) {
-                        int ia = (h * m + i) * k + q;
-                        int ib = (h * k + q) * nn + j;
-                        double share = a[ia] * b[ib] * r[o] / stab(z[o]);
-                        ra[ia] += wa * share;
-                        rb[ib] += wb * share;
+                        p.accept((h * m + i) * k + q, (h * k + q) * n + j, (h * m + i) * n + j);
                     }
                 }
             }
         }
-        return new double[][] {ra, rb};
     }
 
     /** Whether a node's output is a softmax's, looking back through nodes that only move or scale one input. */
