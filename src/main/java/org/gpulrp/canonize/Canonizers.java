@@ -63,9 +63,7 @@ public final class Canonizers {
         if (dropped.isEmpty()) {
             return network;
         }
-        int[] shape = network.inputShape();
-        Network.Builder b = shape.length == 3 ? Network.builder(network.name(), shape[0], shape[1], shape[2])
-                : Network.builder(network.name(), network.inputSize());
+        Network.Builder b = Network.builder(network.name(), network.inputShape()).tokens(network.tokens());
         for (Node n : nodes) {
             if (dropped.contains(n.name())) {
                 continue;
@@ -101,7 +99,8 @@ public final class Canonizers {
             return new Conv2d(g, w, bias);
         }
         if (linear instanceof Dense d) {
-            if (d.out() != bn.channels() || bn.height() != 1 || bn.width() != 1) {
+            // A token-wise dense layer (positions > 1) is not folded: a batch norm's channels are not its features.
+            if (d.positions() != 1 || d.out() != bn.channels() || bn.height() != 1 || bn.width() != 1) {
                 return null;
             }
             float[] w = d.weight();

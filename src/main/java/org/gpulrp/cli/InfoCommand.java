@@ -47,7 +47,7 @@ final class InfoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "model: %s (%s): %d inputs -> %d outputs, %d layers, %,d parameters%n", net.name(),
                 model.file(), net.inputSize(), net.outputSize(), net.nodes().size(), net.parameterCount());
-        out.println("composite: " + c.name());
+        out.println("composite: " + c.name() + modes(c));
         int w = "layer".length();
         for (Node n : net.nodes()) {
             w = Math.max(w, n.name().length());
@@ -75,6 +75,18 @@ final class InfoCommand implements Callable<Integer> {
         } catch (InvalidArgumentException x) {
             throw new ParameterException(spec.commandLine(), "--" + x.getMessage());
         }
+    }
+
+    /** The composite's products and attention modes where not the defaults, e.g. {@code " (products uniform)"}. */
+    static String modes(Composite c) {
+        List<String> m = new java.util.ArrayList<>();
+        if (c.products() != org.gpulrp.composite.Products.GRADIENT) {
+            m.add("products " + c.products().spelling());
+        }
+        if (c.attention() != org.gpulrp.composite.Attention.ATTNLRP) {
+            m.add("attention " + c.attention().spelling());
+        }
+        return m.isEmpty() ? "" : " (" + String.join("; ", m) + ")";
     }
 
     /** The rule each node gets, in forward order, as the explainer assigns them. */

@@ -2,6 +2,7 @@ package org.gpulrp.cli;
 
 import java.util.Arrays;
 import java.util.List;
+import org.gpulrp.composite.Attention;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.Composites;
 import org.gpulrp.composite.ConvBias;
@@ -44,12 +45,21 @@ final class RuleOptions {
                     + "reproduce Zennit's numbers on such models.")
     private ConvBias convBias = ConvBias.RULE;
 
-    @Option(names = "--products", paramLabel = "gradient|constant-gate", converter = ProductsName.class,
-            defaultValue = "gradient", description = "How relevance crosses a product of two activations (a "
-                    + "squeeze-and-excitation gate). gradient (default): the relevance times the product's gradient, "
-                    + "Zennit's answer for an operation without a rule (not conserving). constant-gate: the gate is "
-                    + "a constant and all relevance goes to the gated activation (CP-LRP; conserving).")
-    private Products products = Products.GRADIENT;
+    @Option(names = "--products", paramLabel = "gradient|constant-gate|uniform", converter = ProductsName.class,
+            description = "How relevance crosses a product of two activations (a squeeze-and-excitation gate, a "
+                    + "gated MLP), over the composite's choice. gradient (the default of every composite but "
+                    + "attnlrp, cp-lrp and attnlrp-vit): the relevance times the product's gradient, Zennit's answer "
+                    + "for an operation without a rule (not conserving). constant-gate (cp-lrp's): the gate is a "
+                    + "constant and all relevance goes to the gated activation (conserving). uniform (attnlrp's): "
+                    + "half of the epsilon-stabilized relevance to each factor.")
+    private Products products;
+
+    @Option(names = "--attention", paramLabel = "attnlrp|cp-lrp", converter = AttentionName.class,
+            description = "How relevance crosses a transformer's attention, over the composite's choice. attnlrp "
+                    + "(the default of every composite but cp-lrp and attnlrp-vit): the softmax by input times "
+                    + "gradient, matrix products half to each operand. cp-lrp: the attention weights are constants, "
+                    + "so the softmax passes nothing and all relevance goes to the values.")
+    private Attention attention;
 
     /** {@code --composite NAME[:params]} or {@code --rule NAME[:params]}. */
     static final class Choice {
@@ -99,7 +109,11 @@ final class RuleOptions {
         if (firstRule != null) {
             c = c.withFirst(firstRule.resolve(box));
         }
-        return c.withConvBias(convBias).withProducts(products);
+        c = c.withConvBias(convBias);
+        if (products != null) {
+            c = c.withProducts(products);
+        }
+        return attention == null ? c : c.withAttention(attention);
     }
 
     /** The ZBox whose bounds are the preprocessing's {@link Preprocess#inputRange() input range}. */
@@ -155,6 +169,13 @@ final class RuleOptions {
         @Override
         public Products convert(String v) {
             return bySpelling(Products.class, v, Products::spelling, "a products mode");
+        }
+    }
+
+    static final class AttentionName implements ITypeConverter<Attention> {
+        @Override
+        public Attention convert(String v) {
+            return bySpelling(Attention.class, v, Attention::spelling, "an attention mode");
         }
     }
 }

@@ -10,9 +10,10 @@ import org.gpulrp.rules.Rule;
 /**
  * Assigns a rule to each layer: entries are tried in order and the first match wins; every layer that is not dense
  * or a convolution gets {@link Pass} (the engine treats pooling and additions on its own terms, docs/DESIGN.md
- * section 2.5). Composites are immutable: the {@code with...} methods return a new composite whose new entry takes
- * precedence over the existing ones. A linear layer that no entry matches gets the fallback rule given to
- * {@link #of} (Epsilon in the presets, LRP-0 in {@code montavon-2019}).
+ * section 2.5, and products, normalizations and attention by the composite's {@link Products} and
+ * {@link Attention} modes, section 2.9). Composites are immutable: the {@code with...} methods return a new
+ * composite whose new entry takes precedence over the existing ones. A linear layer that no entry matches gets the
+ * fallback rule given to {@link #of} (Epsilon in the presets, LRP-0 in {@code montavon-2019}).
  */
 public final class Composite {
 
@@ -29,19 +30,22 @@ public final class Composite {
     private final Rule fallback;
     private final ConvBias convBias;
     private final Products products;
+    private final Attention attention;
 
-    private Composite(String name, List<Entry> entries, Rule fallback, ConvBias convBias, Products products) {
+    private Composite(String name, List<Entry> entries, Rule fallback, ConvBias convBias, Products products,
+                      Attention attention) {
         this.name = name;
         this.entries = List.copyOf(entries);
         this.fallback = fallback;
         this.convBias = convBias;
         this.products = products;
+        this.attention = attention;
     }
 
     /** An empty composite: every linear layer gets {@code fallback}. */
     public static Composite of(String name, Rule fallback) {
         InvalidArgumentException.check(fallback != null, "fallback", "must not be null");
-        return new Composite(name, List.of(), fallback, ConvBias.RULE, Products.GRADIENT);
+        return new Composite(name, List.of(), fallback, ConvBias.RULE, Products.GRADIENT, Attention.ATTNLRP);
     }
 
     /** The same rule on every linear layer. */
@@ -66,14 +70,14 @@ public final class Composite {
         List<Entry> e = new ArrayList<>();
         e.add(new Entry(matcher, rule));
         e.addAll(entries);
-        return new Composite(name, e, fallback, convBias, products);
+        return new Composite(name, e, fallback, convBias, products, attention);
     }
 
     /** Appends an entry after the existing ones (lower precedence); for building presets. */
     public Composite thenWith(LayerMatcher matcher, Rule rule) {
         List<Entry> e = new ArrayList<>(entries);
         e.add(new Entry(matcher, rule));
-        return new Composite(name, e, fallback, convBias, products);
+        return new Composite(name, e, fallback, convBias, products, attention);
     }
 
     public Composite withName(String layerName, Rule rule) {
@@ -94,7 +98,7 @@ public final class Composite {
     }
 
     public Composite named(String newName) {
-        return new Composite(newName, entries, fallback, convBias, products);
+        return new Composite(newName, entries, fallback, convBias, products, attention);
     }
 
     /** How the rules of this composite treat the biases of convolutions (see {@link ConvBias}). */
@@ -105,7 +109,7 @@ public final class Composite {
     /** The same composite with the given treatment of convolution biases. */
     public Composite withConvBias(ConvBias mode) {
         InvalidArgumentException.check(mode != null, "convBias", "must not be null");
-        return new Composite(name, entries, fallback, mode, products);
+        return new Composite(name, entries, fallback, mode, products, attention);
     }
 
     /** How relevance crosses products of two activations (see {@link Products}). */
@@ -116,7 +120,18 @@ public final class Composite {
     /** The same composite with the given treatment of products of two activations. */
     public Composite withProducts(Products mode) {
         InvalidArgumentException.check(mode != null, "products", "must not be null");
-        return new Composite(name, entries, fallback, convBias, mode);
+        return new Composite(name, entries, fallback, convBias, mode, attention);
+    }
+
+    /** How relevance crosses attention, its softmax and its matrix products (see {@link Attention}). */
+    public Attention attention() {
+        return attention;
+    }
+
+    /** The same composite with the given treatment of attention (default {@link Attention#ATTNLRP}). */
+    public Composite withAttention(Attention mode) {
+        InvalidArgumentException.check(mode != null, "attention", "must not be null");
+        return new Composite(name, entries, fallback, convBias, products, mode);
     }
 
     /** The rule of every node of {@code network}, in node (forward) order: the one place rules are assigned. */
@@ -149,6 +164,9 @@ public final class Composite {
         }
         if (products != Products.GRADIENT) {
             sb.append("; products ").append(products.spelling());
+        }
+        if (attention != Attention.ATTNLRP) {
+            sb.append("; attention ").append(attention.spelling());
         }
         return sb.append("]").toString();
     }

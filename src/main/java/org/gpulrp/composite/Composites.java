@@ -92,6 +92,40 @@ public final class Composites {
         return montavon2019(low, high, Gamma.DEFAULT_GAMMA, 0.25f);
     }
 
+    /**
+     * AttnLRP (Achtibat et al. 2024) for transformers: Epsilon on every linear layer, {@link Products#UNIFORM} on
+     * elementwise products, {@link Attention#ATTNLRP} through softmax and matrix products; layer norms treat their
+     * normalizer as a constant in every composite (docs/DESIGN.md section 2.9).
+     */
+    public static Composite attnLrp() {
+        return Composite.of("attnlrp", new Epsilon()).withProducts(Products.UNIFORM)
+                .withAttention(Attention.ATTNLRP);
+    }
+
+    /**
+     * CP-LRP (Ali et al. 2022): Epsilon on every linear layer, the attention weights and the gates of elementwise
+     * products are constants ({@link Attention#CP_LRP}, {@link Products#CONSTANT_GATE}).
+     */
+    public static Composite cpLrp() {
+        return Composite.of("cp-lrp", new Epsilon()).withProducts(Products.CONSTANT_GATE)
+                .withAttention(Attention.CP_LRP);
+    }
+
+    /**
+     * AttnLRP's recipe for vision transformers: Gamma(gamma) on every linear layer (the patch embedding's
+     * convolution included), the attention weights constants inside attention ({@link Attention#CP_LRP}),
+     * {@link Products#UNIFORM} on elementwise products.
+     */
+    public static Composite attnLrpVit(float gamma) {
+        return Composite.of("attnlrp-vit", new Gamma(gamma)).withProducts(Products.UNIFORM)
+                .withAttention(Attention.CP_LRP);
+    }
+
+    /** {@link #attnLrpVit(float)} with gamma 0.25. */
+    public static Composite attnLrpVit() {
+        return attnLrpVit(Gamma.DEFAULT_GAMMA);
+    }
+
     private static Composite convolutions(String name, org.gpulrp.rules.Rule convRule) {
         return Composite.of(name, new Epsilon()).thenWith(LayerMatcher.kind(LayerKind.CONV), convRule);
     }

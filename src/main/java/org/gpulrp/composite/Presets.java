@@ -29,12 +29,14 @@ public final class Presets {
             + "zbox[:LOW,HIGH | :L1:L2:..,H1:H2:..], wsquare, flat";
     /** The composite names with their parameters. */
     public static final String COMPOSITES = "epsilon-plus, epsilon-alpha2-beta1, epsilon-plus-flat, "
-            + "epsilon-alpha2-beta1-flat, epsilon-gamma-box[:LOW,HIGH[,GAMMA] | :L1:L2:..,H1:H2:..[,GAMMA]]";
+            + "epsilon-alpha2-beta1-flat, epsilon-gamma-box[:LOW,HIGH[,GAMMA] | :L1:L2:..,H1:H2:..[,GAMMA]], "
+            + "attnlrp, cp-lrp, attnlrp-vit[:GAMMA]";
     /** The rule names of {@link #RULES} and the composite names of {@link #COMPOSITES}, bare. */
     private static final Set<String> RULE_NAMES = Set.of("epsilon", "zplus", "alpha-beta", "gamma", "zbox",
             "wsquare", "flat");
     private static final Set<String> COMPOSITE_NAMES = Set.of("epsilon-plus", "epsilon-alpha2-beta1",
-            "epsilon-plus-flat", "epsilon-alpha2-beta1-flat", "epsilon-gamma-box");
+            "epsilon-plus-flat", "epsilon-alpha2-beta1-flat", "epsilon-gamma-box", "attnlrp", "cp-lrp",
+            "attnlrp-vit");
     /** How the ZBox bounds are written, for error messages. */
     static final String BOUNDS = "LOW,HIGH (one bound for all inputs), L1:L2:..,H1:H2:.. (one per channel), or "
             + "nothing (the bounds come from the input preprocessing)";
@@ -105,6 +107,10 @@ public final class Presets {
                     yield ready(s, s.params.size() == 2 ? Composites.epsilonGammaBox(s.box())
                             : Composites.epsilonGammaBox(s.box(), s.p(2)));
                 }
+                case "attnlrp" -> ready(s, none(s, Composites.attnLrp()));
+                case "cp-lrp" -> ready(s, none(s, Composites.cpLrp()));
+                case "attnlrp-vit" -> ready(s, s.count("composite", 0, 1) == 0 ? Composites.attnLrpVit()
+                        : Composites.attnLrpVit(s.p(0)));
                 default -> throw new InvalidArgumentException("composite", "unknown composite '" + s.name
                         + "'; valid composites: " + COMPOSITES);
             };

@@ -7,11 +7,15 @@ import org.gpulrp.model.Dense;
 import org.gpulrp.rules.Rule;
 import org.gpulrp.rules.ZBox;
 
-/** A dense layer: W [out,in] for the backprojection, its transpose Wt [in,out] for the forward map. */
+/**
+ * A dense layer: W [out,in] for the backprojection, its transpose Wt [in,out] for the forward map. A token-wise
+ * layer ({@link Dense#positions()} &gt; 1) runs every primitive over {@code rows * positions} rows of width in / out:
+ * each position is explained as a sample of its own would be (docs/DESIGN.md section 2.9).
+ */
 final class DenseStep extends LinearStep {
 
     DenseStep(Backend be, String name, Dense layer, Rule rule) {
-        super(be, name, layer.in(), layer.out(), rule, layer.in(), false);
+        super(be, name, layer.positions(), layer.in(), layer.out(), rule, layer.in(), false);
         prepare(layer.weight(), layer.bias());
     }
 

@@ -53,7 +53,7 @@ public final class Engine implements AutoCloseable {
             List<Rule> assigned = composite.rules(network);
             this.rules = assigned.toArray(new Rule[0]);
             for (int k = 0; k < n; k++) {
-                steps[k] = NodeStep.of(be, plan.nodes.get(k), rules[k], composite);
+                steps[k] = NodeStep.of(be, plan.nodes.get(k), rules[k], composite, plan.attentionInputs(k));
             }
             plusShortcuts(true);
             flow = new Flow(be, plan, steps, this.capacity);
@@ -87,6 +87,15 @@ public final class Engine implements AutoCloseable {
             LinearStep d = steps[k].linear();
             if (d != null) {
                 d.inputNonNegative(enabled && nonNeg[plan.src[k][0]]);
+            }
+        }
+    }
+
+    /** Makes every gather run on the host instead of moving runs with {@code copyRows} (for tests: same bits). */
+    void gathersOnHost() {
+        for (int k = 0; k < steps.length; k++) {
+            if (steps[k] instanceof NodeStep.Gather) {
+                steps[k] = new NodeStep.Gather((org.gpulrp.model.Index) plan.nodes.get(k).layer(), 0);
             }
         }
     }
@@ -136,6 +145,7 @@ public final class Engine implements AutoCloseable {
             checkFinite(x, row0, rows, in);
         }
         be.write(flow.values(0), x, row0 * in, rows * in);
+        flow.beginForward(row0);
         for (int k = 0; k < steps.length; k++) {
             steps[k].forward(flow, k, rows);
         }

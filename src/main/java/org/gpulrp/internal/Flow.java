@@ -124,6 +124,11 @@ final class Flow {
         return rel[k + 1];
     }
 
+    /** Starts a forward pass over the chunk whose first row is {@code row0} (steps name samples by it). */
+    void beginForward(int row0) {
+        this.row0 = row0;
+    }
+
     /** Starts a relevance pass over the chunk whose first row is {@code row0}. */
     void beginBackward(Engine.Batch out, int row0) {
         this.out = out;

@@ -47,14 +47,25 @@ public final class Health {
     static void addStabilizer(org.gpulrp.backend.Backend be, org.gpulrp.backend.Buffer g,
                               org.gpulrp.backend.Buffer d, int stride, int rows, int width, double eps,
                               double[] into, int row0) {
+        addStabilizer(be, g, d, stride, rows, width, width, eps, into, row0);
+    }
+
+    /**
+     * As above, where a shared denominator ({@code stride = 0}) has {@code period} values that repeat along the
+     * row (a token-wise dense layer's fixed denominator: one per output feature, the same at every position).
+     */
+    static void addStabilizer(org.gpulrp.backend.Backend be, org.gpulrp.backend.Buffer g,
+                              org.gpulrp.backend.Buffer d, int stride, int rows, int width, int period, double eps,
+                              double[] into, int row0) {
         float[] gh = new float[rows * width];
-        float[] dh = new float[stride == 0 ? width : rows * width];
+        float[] dh = new float[stride == 0 ? period : rows * width];
         be.read(g, gh, 0, gh.length);
         be.read(d, dh, 0, dh.length);
         for (int b = 0; b < rows; b++) {
             double sum = 0;
             for (int j = 0; j < width; j++) {
-                sum += (double) gh[b * width + j] * (dh[b * stride + j] >= 0 ? 1 : -1);
+                float dj = stride == 0 ? dh[j % period] : dh[b * stride + j];
+                sum += (double) gh[b * width + j] * (dj >= 0 ? 1 : -1);
             }
             into[row0 + b] += eps * sum;
         }

@@ -9,28 +9,30 @@ public final class HostMath {
     }
 
     public static void sigmoid(float[] in, float[] out, int length) {
-        for (int k = 0; k < length; k++) {
-            out[k] = (float) (1.0 / (1.0 + StrictMath.exp(-(double) in[k])));
-        }
+        elementwise(org.gpulrp.model.Activation.Function.SIGMOID, in, out, 0, length);
     }
 
     /** Softmax over each row of {@code cols} values, max-shifted, summed in ascending order in double. */
     public static void softmax(float[] in, float[] out, int rows, int cols) {
         double[] e = new double[cols];
         for (int b = 0; b < rows; b++) {
-            int o = b * cols;
-            float max = in[o];
-            for (int j = 1; j < cols; j++) {
-                max = in[o + j] > max ? in[o + j] : max;
-            }
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                e[j] = StrictMath.exp((double) in[o + j] - max);
-                sum += e[j];
-            }
-            for (int j = 0; j < cols; j++) {
-                out[o + j] = (float) (e[j] / sum);
-            }
+            softmaxRow(in, out, b * cols, cols, e);
+        }
+    }
+
+    /** The softmax of the row of {@code cols} values at {@code o}; {@code e} is room for {@code cols} doubles. */
+    static void softmaxRow(float[] in, float[] out, int o, int cols, double[] e) {
+        float max = in[o];
+        for (int j = 1; j < cols; j++) {
+            max = in[o + j] > max ? in[o + j] : max;
+        }
+        double sum = 0;
+        for (int j = 0; j < cols; j++) {
+            e[j] = StrictMath.exp((double) in[o + j] - max);
+            sum += e[j];
+        }
+        for (int j = 0; j < cols; j++) {
+            out[o + j] = (float) (e[j] / sum);
         }
     }
 
@@ -38,37 +40,77 @@ public final class HostMath {
      * Evaluates a host activation over {@code rows} rows of {@code cols} values (every function but ReLU, which runs
      * on the backend). The piecewise-linear ones follow PyTorch's formulas: {@code relu6 = min(max(x, 0), 6)},
      * {@code hardsigmoid = min(max(x + 3, 0), 6) / 6}, {@code hardswish = x * min(max(x + 3, 0), 6) / 6}; SiLU is
-     * {@code x * sigmoid(x)} in double, rounded once.
+     * {@code x * sigmoid(x)}, GELU {@code x (1 + erf(x / sqrt 2)) / 2} (see {@link #gelu}), its tanh form
+     * {@code x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2} and tanh, each in double, rounded once.
      */
     public static void activation(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int rows,
                                   int cols) {
-        int n = rows * cols;
+        if (f == org.gpulrp.model.Activation.Function.SOFTMAX) {
+            softmax(in, out, rows, cols);
+        } else {
+            elementwise(f, in, out, 0, rows * cols);
+        }
+    }
+
+    /** An elementwise activation (any but softmax and ReLU) on {@code [from, to)}. */
+    static void elementwise(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int from, int to) {
         switch (f) {
-            case SIGMOID -> sigmoid(in, out, n);
-            case SOFTMAX -> softmax(in, out, rows, cols);
+            case SIGMOID -> {
+                for (int k = from; k < to; k++) {
+                    out[k] = (float) (1.0 / (1.0 + StrictMath.exp(-(double) in[k])));
+                }
+            }
             case RELU6 -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     out[k] = clamp(in[k], 6f);
                 }
             }
             case HARDSIGMOID -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     out[k] = clamp(in[k] + 3f, 6f) / 6f;
                 }
             }
             case HARDSWISH -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     out[k] = in[k] * clamp(in[k] + 3f, 6f) / 6f;
                 }
             }
             case SILU -> {
-                for (int k = 0; k < n; k++) {
+                for (int k = from; k < to; k++) {
                     double x = in[k];
                     out[k] = (float) (x / (1.0 + StrictMath.exp(-x)));
                 }
             }
+            case GELU -> {
+                for (int k = from; k < to; k++) {
+                    out[k] = (float) gelu(in[k]);
+                }
+            }
+            case GELU_TANH -> {
+                for (int k = from; k < to; k++) {
+                    double x = in[k];
+                    out[k] = (float) (0.5 * x * (1.0 + StrictMath.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))));
+                }
+            }
+            case TANH -> {
+                for (int k = from; k < to; k++) {
+                    out[k] = (float) StrictMath.tanh(in[k]);
+                }
+            }
+            case SOFTMAX -> throw new IllegalArgumentException("softmax works on rows: activation(...)");
             case RELU -> throw new IllegalArgumentException("ReLU runs on the backend (Backend.relu), not on the host");
         }
+    }
+
+    private static final double SQRT_2_OVER_PI = 0.7978845608028654;   // sqrt(2 / pi)
+    private static final double SQRT_HALF = 0.7071067811865476;         // 1 / sqrt(2)
+
+    /**
+     * GELU in double, {@code x (1 + erf(x / sqrt 2)) / 2}, evaluated as {@code x erfc(-x / sqrt 2) / 2} (the same
+     * function; {@code 1 + erf(t)} loses every digit to cancellation for large negative t, erfc does not).
+     */
+    static double gelu(double x) {
+        return 0.5 * x * Erf.erfc(-x * SQRT_HALF);
     }
 
     /** {@code min(max(x, 0), hi)}, never -0. */

@@ -88,14 +88,16 @@ abstract class LinearPlan {
     }
 
     /**
-     * Relevance from the step's output ({@code r}, [rows,out]) to its input ({@code rIn}, [rows,in]); {@code x} is
-     * the step's input, {@code z} its forward output. Leaves in {@code s} what {@link #stabilizerShare} reads.
+     * Relevance from the step's output ({@code r}, [rows,out]) to its input ({@code rIn}, [rows,in]) over
+     * {@code rows} rows of the map (samples times the step's positions); {@code x} is the step's input, {@code z}
+     * its forward output. Leaves in {@code s} what {@link #stabilizerShare} reads.
      */
     abstract void backward(LinearStep step, Buffer x, Buffer z, Buffer r, Buffer rIn, LinearStep.Scratch s,
                            int rows);
 
     /**
-     * After {@link #backward}: the relevance the stabilizer absorbed, per sample, added into {@code into[row]}. With
+     * After {@link #backward}, over {@code rows} samples (not map rows): the relevance the stabilizer absorbed, per
+     * sample, added into {@code into[row]}. With
      * {@code g = R / stab(D)} the layer passes down {@code sum_j g_j (D_j - bias term_j)} and so absorbs
      * {@code sum_j g_j bias term_j} (the biases) plus {@code eps * sum_j g_j s(D_j)} (the stabilizer), which is
      * what this returns, summed in double over j ascending. Two-sided rules add the same term of the negative side
@@ -104,9 +106,15 @@ abstract class LinearPlan {
     abstract void stabilizerShare(LinearStep step, Buffer z, LinearStep.Scratch s, int rows, double[] into,
                                   int row0);
 
-    /** The share of one normalized signal against its denominator ({@code stride} 0: one value per feature). */
+    /**
+     * The share of one normalized signal against its denominator, per sample of {@code rows}: {@code stride} is
+     * {@code step.out} for a denominator per map row, 0 for one row shared by all (one value per output feature). A
+     * sample's {@code positions} map rows are contiguous, so its share is summed over all of them.
+     */
     final void addStabilizer(LinearStep step, Buffer signal, Buffer denominator, int stride, int rows,
                              double[] into, int row0) {
-        Health.addStabilizer(step.be, signal, denominator, stride, rows, step.out, eps, into, row0);
+        int width = step.positions * step.out;
+        Health.addStabilizer(step.be, signal, denominator, stride == 0 ? 0 : width, rows, width, step.out, eps,
+                into, row0);
     }
 }

@@ -17,9 +17,14 @@ import org.gpulrp.rules.ZBox;
  */
 abstract class LinearStep {
     final String name;
-    /** Features per sample in and out. */
+    /**
+     * Features per row of the map in and out; a sample is {@link #positions} such rows (a token-wise dense layer),
+     * so a pass over {@code rows} samples runs the map's primitives over {@code rows * positions} rows.
+     */
     final int in;
     final int out;
+    /** Rows of the map per sample: 1, or a token-wise dense layer's positions. */
+    final int positions;
     protected final Backend be;
     private final List<Buffer> owned = new ArrayList<>();
     private final LinearPlan plan;
@@ -36,8 +41,14 @@ abstract class LinearStep {
 
     /** Chooses the rule's plan, refusing before anything is allocated a rule that cannot run on this layer. */
     LinearStep(Backend be, String name, int in, int out, Rule rule, int channels, boolean rawBias) {
+        this(be, name, 1, in, out, rule, channels, rawBias);
+    }
+
+    /** As above, for a map applied at {@code positions} rows of each sample. */
+    LinearStep(Backend be, String name, int positions, int in, int out, Rule rule, int channels, boolean rawBias) {
         this.be = be;
         this.name = name;
+        this.positions = positions;
         this.in = in;
         this.out = out;
         this.rawBias = rawBias;
@@ -161,20 +172,25 @@ abstract class LinearStep {
         return plan.plusShortcut();
     }
 
-    /** Forward: the layer's linear map with its bias. */
+    /** Forward over {@code rows} samples: the layer's linear map with its bias at each of their positions. */
     void forward(Buffer x, Buffer z, int rows) {
-        forwardMap(x, wt, bias, z, rows);
+        forwardMap(x, wt, bias, z, rows * positions);
     }
 
     /**
-     * Relevance from this layer's output ({@code r}, [rows,out]) to its input ({@code rIn}, [rows,in]); {@code x}
-     * is the layer's input, {@code z} its forward output; {@code s} holds the per-batch scratch buffers.
+     * Relevance from this layer's output ({@code r}, [rows,positions*out]) to its input ({@code rIn},
+     * [rows,positions*in]) over {@code rows} samples; {@code x} is the layer's input, {@code z} its forward output;
+     * {@code s} holds the per-batch scratch buffers. The plan sees the map's rows ({@code rows * positions}): every
+     * rule acts on each position as on a sample of its own.
      */
     void backward(Buffer x, Buffer z, Buffer r, Buffer rIn, Scratch s, int rows) {
-        plan.backward(this, x, z, r, rIn, s, rows);
+        plan.backward(this, x, z, r, rIn, s, rows * positions);
     }
 
-    /** After {@link #backward}: the relevance the stabilizer absorbed; see {@link LinearPlan#stabilizerShare}. */
+    /**
+     * After {@link #backward}, over the same {@code rows} samples: the relevance the stabilizer absorbed, per sample
+     * (summed over its positions); see {@link LinearPlan#stabilizerShare}.
+     */
     void stabilizerShare(Buffer z, Scratch s, int rows, double[] into, int row0) {
         plan.stabilizerShare(this, z, s, rows, into, row0);
     }

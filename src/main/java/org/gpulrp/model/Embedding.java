@@ -33,7 +33,9 @@ public final class Embedding implements Layer {
                     table == null ? "null" : table.length + " values");
         }
         for (int i = 0; i < table.length; i++) {
-            InvalidArgumentException.check(Float.isFinite(table[i]), "table", "entry " + i + " is " + table[i]);
+            if (!Float.isFinite(table[i])) {   // the message only on failure: a table can be large
+                throw new InvalidArgumentException("table", "entry " + i + " is " + table[i]);
+            }
         }
         this.positions = positions;
         this.vocab = vocab;

@@ -23,8 +23,10 @@ public final class Index implements Layer {
         InvalidArgumentException.check(index != null && index.length > 0, "index", "must not be empty");
         for (int i = 0; i < index.length; i++) {
             int v = index[i];
-            InvalidArgumentException.check(v >= -1 && v < inputSize, "index", "entry " + i + " is " + v
-                    + "; must be -1 or in 0.." + (inputSize - 1));
+            if (!(v >= -1 && v < inputSize)) {   // the message only on failure: an index can be long
+                throw new InvalidArgumentException("index", "entry " + i + " is " + v + "; must be -1 or in 0.."
+                        + (inputSize - 1));
+            }
         }
         this.inputSize = inputSize;
         this.index = index.clone();

@@ -16,8 +16,10 @@ public final class Offset implements Layer {
     public Offset(float[] values) {
         InvalidArgumentException.check(values != null && values.length > 0, "values", "must not be empty");
         for (int i = 0; i < values.length; i++) {
-            InvalidArgumentException.check(Float.isFinite(values[i]), "values", "entry " + i + " is " + values[i]
-                    + "; an offset needs finite constants");
+            if (!Float.isFinite(values[i])) {   // the message only on failure: a mask can be large
+                throw new InvalidArgumentException("values", "entry " + i + " is " + values[i]
+                        + "; an offset needs finite constants");
+            }
         }
         this.values = values.clone();
     }

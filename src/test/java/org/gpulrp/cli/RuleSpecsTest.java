@@ -71,11 +71,17 @@ class RuleSpecsTest {
         assertEquals(new ZBox(-1, 1), box2.ruleFor(conv0));
         assertEquals(new Gamma(0.5f), box2.ruleFor(conv1));
         assertEquals(new Flat(), RuleSpecs.composite("epsilon-plus-flat").ruleFor(dense(0, 3)));
+        // The transformer composites: Epsilon on dense layers, Gamma for vision transformers.
+        assertEquals(new Epsilon(), RuleSpecs.composite("attnlrp").ruleFor(dense(0, 3)));
+        assertEquals(new Epsilon(), RuleSpecs.composite("cp-lrp").ruleFor(dense(2, 3)));
+        assertEquals(new Gamma(0.25f), RuleSpecs.composite("attnlrp-vit").ruleFor(conv0));
+        assertEquals(new Gamma(0.3f), RuleSpecs.composite("attnlrp-vit:0.3").ruleFor(dense(2, 3)));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"epsilon", "zplus", "epsilon-plus:1", "epsilon-gamma-box", "epsilon-gamma-box:1",
-        "epsilon-gamma-box:1,2,3,4", "epsilon-gamma-box:2,1", "epsilon-gamma-box:a,b", "eps-plus"})
+        "epsilon-gamma-box:1,2,3,4", "epsilon-gamma-box:2,1", "epsilon-gamma-box:a,b", "eps-plus", "attnlrp:0.1",
+        "cp-lrp:1", "attnlrp-vit:x", "attnlrp-vit:-0.5", "attnlrp-vit:1,2", "attnlrp-bert"})
     void badCompositesNameTheValidChoices(String spec) {
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> RuleSpecs.composite(spec));
         assertTrue(e.getMessage().contains(RuleSpecs.COMPOSITES), e.getMessage());

@@ -46,6 +46,28 @@ class ZBoxBoundsCliTest {
     }
 
     @Test
+    void productsAndAttentionOverrideTheCompositesModes() {
+        CliRun r = CliRun.of("info", "--model", VGG, "--composite", "cp-lrp");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("composite: cp-lrp (products constant-gate; attention cp-lrp)\n"), r.out());
+        r = CliRun.of("info", "--model", VGG, "--composite", "cp-lrp", "--products", "uniform", "--attention",
+                "attnlrp");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("composite: cp-lrp (products uniform)\n"), r.out());
+        r = CliRun.of("info", "--model", VGG, "--composite", "epsilon-plus", "--attention", "cp-lrp");
+        assertTrue(r.out().contains("composite: epsilon-plus (attention cp-lrp)\n"), r.out());
+        r = CliRun.of("info", "--model", VGG, "--composite", "attnlrp-vit:0.5");
+        assertTrue(r.out().contains("composite: attnlrp-vit (products uniform; attention cp-lrp)\n"), r.out());
+        assertTrue(r.out().contains("gamma(0.5"), r.out());
+        r = CliRun.of("info", "--model", VGG, "--attention", "cp");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("attnlrp, cp-lrp"), r.err());
+        r = CliRun.of("info", "--model", VGG, "--products", "half");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("gradient, constant-gate, uniform"), r.err());
+    }
+
+    @Test
     void withoutPreprocessingTheBoundsCannotBeDerived() {
         CliRun r = CliRun.of("info", "--model", VGG, "--composite", "epsilon-gamma-box");
         assertEquals(2, r.code(), r.toString());

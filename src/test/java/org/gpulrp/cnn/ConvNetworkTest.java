@@ -13,6 +13,7 @@ import org.gpulrp.GpuLrp;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.reference.Float64Graph;
 import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.backend.opencl.OpenClBackend;
 import org.gpulrp.composite.Composite;
@@ -141,36 +142,17 @@ class ConvNetworkTest {
         }
 
         static Map conv(ConvGeometry g, float[] wf, float[] bf) {
-            int in = g.inSize();
             int out = g.outSize();
-            double[][] w = new double[out][in];
-            boolean[][] c = new boolean[out][in];
+            double[][] w = new double[out][g.inSize()];
+            boolean[][] c = new boolean[out][g.inSize()];
             double[] b = new double[out];
-            int cinG = g.inChannels() / g.groups();
-            int coutG = g.outChannels() / g.groups();
-            for (int oc = 0; oc < g.outChannels(); oc++) {
-                for (int oh = 0; oh < g.outH(); oh++) {
-                    for (int ow = 0; ow < g.outW(); ow++) {
-                        int o = (oc * g.outH() + oh) * g.outW() + ow;
-                        b[o] = bf == null ? 0 : bf[oc];
-                        for (int cl = 0; cl < cinG; cl++) {
-                            int ci = oc / coutG * cinG + cl;
-                            for (int kh = 0; kh < g.kernelH(); kh++) {
-                                for (int kw = 0; kw < g.kernelW(); kw++) {
-                                    int ih = oh * g.strideH() - g.padH() + kh * g.dilationH();
-                                    int iw = ow * g.strideW() - g.padW() + kw * g.dilationW();
-                                    if (ih < 0 || ih >= g.inH() || iw < 0 || iw >= g.inW()) {
-                                        continue;
-                                    }
-                                    int i = (ci * g.inH() + ih) * g.inW() + iw;
-                                    w[o][i] = wf[((oc * cinG + cl) * g.kernelH() + kh) * g.kernelW() + kw];
-                                    c[o][i] = true;
-                                }
-                            }
-                        }
-                    }
-                }
+            for (int o = 0; o < out; o++) {
+                b[o] = bf == null ? 0 : bf[o / (g.outH() * g.outW())];
             }
+            Float64Graph.forEachTap(g, (o, i, k) -> {
+                w[o][i] = wf[k];
+                c[o][i] = true;
+            });
             return new Map(w, c, b);
         }
 

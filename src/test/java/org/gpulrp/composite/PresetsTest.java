@@ -8,6 +8,8 @@ import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.Flops;
 import org.gpulrp.model.Network;
 import org.gpulrp.rules.Epsilon;
+import org.gpulrp.rules.Gamma;
+import org.gpulrp.rules.Pass;
 import org.gpulrp.rules.ZBox;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +49,40 @@ class PresetsTest {
                 () -> Presets.parseCompositeOrRule("lrp-zero"));
         assertTrue(e.getMessage().contains(Presets.COMPOSITES) && e.getMessage().contains(Presets.RULES),
                 e.getMessage());
+    }
+
+    @Test
+    void transformerCompositesByName() {
+        Network net = net();
+        Composite attn = Composites.byName("attnlrp");
+        assertEquals(Composites.epsilon().rules(net), attn.rules(net));
+        assertEquals(Products.UNIFORM, attn.products());
+        assertEquals(Attention.ATTNLRP, attn.attention());
+        Composite cp = Composites.byName("cp-lrp");
+        assertEquals(Composites.epsilon().rules(net), cp.rules(net));
+        assertEquals(Products.CONSTANT_GATE, cp.products());
+        assertEquals(Attention.CP_LRP, cp.attention());
+        Composite vit = Composites.byName("attnlrp-vit");
+        assertEquals(java.util.List.of(new Gamma(0.25f), new Pass(), new Gamma(0.25f), new Pass(), new Gamma(0.25f)),
+                vit.rules(net), "Gamma on every linear layer, the convolutions included");
+        assertEquals(Products.UNIFORM, vit.products());
+        assertEquals(Attention.CP_LRP, vit.attention());
+        assertEquals(new Gamma(0.5f), Composites.byName("attnlrp-vit:0.5").rules(net).get(4));
+        assertEquals(Composites.attnLrpVit(0.5f).toString(), Composites.byName("attnlrp-vit:0.5").toString());
+        // Parsed through the composite-or-rule entry too; the existing presets keep their modes.
+        assertEquals(Attention.CP_LRP, Presets.parseCompositeOrRule("cp-lrp").resolve(null).attention());
+        assertEquals(Attention.ATTNLRP, Composites.epsilonPlus().attention());
+        assertEquals(Products.GRADIENT, Composites.epsilonPlus().products());
+        assertEquals(Attention.CP_LRP, Composites.epsilonPlus().withAttention(Attention.CP_LRP).attention());
+        assertTrue(cp.toString().contains("attention cp-lrp") && cp.toString().contains("products constant-gate"),
+                cp.toString());
+        for (String bad : new String[] {"attnlrp:1", "cp-lrp:0.1", "attnlrp-vit:-1", "attnlrp-vit:0.1,2",
+            "attn-lrp"}) {
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> Composites.byName(bad),
+                    bad);
+            assertTrue(e.getMessage().contains(Presets.COMPOSITES), e.getMessage());
+        }
+        assertTrue(Presets.COMPOSITES.contains("attnlrp, cp-lrp, attnlrp-vit[:GAMMA]"), Presets.COMPOSITES);
     }
 
     @Test

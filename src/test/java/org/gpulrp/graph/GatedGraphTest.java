@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The layers of gated and shuffled CNNs (squeeze-and-excitation products, ReLU6/hard-sigmoid/hard-swish/SiLU, slices,
  * permutations, constant scales), explained with Epsilon and checked against a float64 reference written here from
- * the formulas of docs/DESIGN.md section 2.5, under both {@link Products} modes, on both backends, bit for bit alike.
+ * the formulas of docs/DESIGN.md section 2.5, under every {@link Products} mode, on both backends, bit for bit alike.
  */
 class GatedGraphTest {
     private static final double EPS = 1e-6;
@@ -150,6 +150,9 @@ class GatedGraphTest {
                     if (mode == Products.GRADIENT) {
                         ri[i] = r[i] * g[i / m.spatial()];
                         rg[i / m.spatial()] += r[i] * a[i];
+                    } else if (mode == Products.UNIFORM) {
+                        ri[i] = z[i] * r[i] / stab(z[i]) / 2;
+                        rg[i / m.spatial()] += ri[i];
                     } else {
                         ri[i] = r[i];
                     }
@@ -226,6 +229,22 @@ class GatedGraphTest {
             assertEquals(0f, constant[k], "a constant gate receives no relevance");
         }
         assertTrue(g > 0, "the gradient mode sends relevance into the gate");
+        // Uniform: a product's relevance is conserved (up to the stabilizer; sl feeds only the square sq, both of
+        // its factors), and the gate gets its share.
+        Explanation u = explain(net, x, 3, Products.UNIFORM, null);
+        for (int b = 0; b < 3; b++) {
+            double in = sum(u.layerRelevance("sq").row(b));
+            assertEquals(in, sum(u.layerRelevance("sl").row(b)), 1e-4 * Math.abs(in), "sample " + b);
+            assertTrue(in != 0 && sum(u.layerRelevance("gate").row(b)) != 0, "sample " + b);
+        }
+    }
+
+    private static double sum(float[] a) {
+        double s = 0;
+        for (float v : a) {
+            s += v;
+        }
+        return s;
     }
 
     @Test

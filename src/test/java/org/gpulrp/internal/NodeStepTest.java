@@ -1,6 +1,8 @@
 package org.gpulrp.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.cpu.CpuBackend;
+import org.gpulrp.composite.Attention;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.model.Activation;
 import org.gpulrp.model.Add;
@@ -23,6 +26,12 @@ import org.gpulrp.model.Concat;
 import org.gpulrp.model.Conv2d;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.Dense;
+import org.gpulrp.model.Embedding;
+import org.gpulrp.model.Index;
+import org.gpulrp.model.LayerNorm;
+import org.gpulrp.model.MatMul;
+import org.gpulrp.model.Offset;
+import org.gpulrp.model.Softmax;
 import org.gpulrp.model.Identity;
 import org.gpulrp.model.Layer;
 import org.gpulrp.model.MaxPool2d;
@@ -70,6 +79,42 @@ class NodeStepTest {
         sample(new Scale(new float[] {2f}), 5, 5, new Pass(), NodeStep.Scaled.class);
         sample(new Slice(1, 3), 5, 3, new Pass(), NodeStep.Cut.class);
         sample(new Permute(new int[] {1, 0}), 2, 2, new Pass(), NodeStep.Reorder.class);
+        sample(new LayerNorm(2, 3, null, null, 1e-5f, false), 6, 6, new Pass(), NodeStep.Normalize.class);
+        sample(new Softmax(3), 6, 6, new Pass(), NodeStep.RowSoftmax.class);
+        sample(new MatMul(2, 3, 4, 5), 2 * 12 + 2 * 20, 30, new Pass(), NodeStep.MatrixProduct.class);
+        sample(new Index(4, new int[] {3, -1, 0, 0}), 4, 4, new Pass(), NodeStep.Gather.class);
+        sample(new Offset(new float[] {1f}), 5, 5, new Pass(), NodeStep.Shift.class);
+        sample(new Embedding(2, 3, 4, new float[12]), 2, 8, new Pass(), NodeStep.Lookup.class);
+    }
+
+    /**
+     * A matrix product's operands under each attention mode: half each (AttnLRP, and CP-LRP where neither or both
+     * are attention weights), or all to the operand that is not attention weights (CP-LRP).
+     */
+    @Test
+    void matrixProductsShareByTheAttentionMode() {
+        MatMul mm = new MatMul(1, 2, 2, 2);
+        boolean[][] inputs = {{false, false}, {true, false}, {false, true}, {true, true}};
+        double[][] cp = {{0.5, 0.5}, {0, 1}, {1, 0}, {0.5, 0.5}};
+        for (int i = 0; i < inputs.length; i++) {
+            assertArrayEquals(new double[] {0.5, 0.5}, new NodeStep.MatrixProduct(mm, Attention.ATTNLRP,
+                    inputs[i]).weights(), "attnlrp " + i);
+            assertArrayEquals(cp[i], new NodeStep.MatrixProduct(mm, Attention.CP_LRP, inputs[i]).weights(),
+                    "cp-lrp " + i);
+        }
+    }
+
+    /** A gather moves runs with copyRows only when it reads each feature at most once, in a few runs. */
+    @Test
+    void gathersCopyFewRunsAndGatherTheRestOnTheHost() {
+        assertTrue(new NodeStep.Gather(new Index(6, new int[] {2, 3, 4})).copiesRuns(), "a slice");
+        assertTrue(new NodeStep.Gather(new Index(6, new int[] {-1, -1, 0, 1, 4, 5})).copiesRuns(), "gaps, 2 runs");
+        assertFalse(new NodeStep.Gather(new Index(6, new int[] {0, 0, 1})).copiesRuns(), "a feature read twice");
+        int[] transpose = new int[2 * (NodeStep.Gather.MAX_RUNS + 1)];
+        for (int i = 0; i < transpose.length; i++) {
+            transpose[i] = i % 2 * (NodeStep.Gather.MAX_RUNS + 1) + i / 2;
+        }
+        assertFalse(new NodeStep.Gather(new Index(transpose.length, transpose)).copiesRuns(), "a transpose");
     }
 
     /** The concrete types that may implement {@link Layer}, through sealed sub-interfaces such as Merge. */
@@ -108,13 +153,15 @@ class NodeStepTest {
     @Test
     void layersWithoutWeightsRefuseAnLrpRuleButPoolingScalesAndMergesIgnoreIt() {
         try (CpuBackend be = new CpuBackend()) {
-            for (Class<?> type : List.of(Activation.class, Identity.class, Slice.class, Permute.class)) {
+            for (Class<?> type : List.of(Activation.class, Identity.class, Slice.class, Permute.class,
+                    Softmax.class, Index.class, Embedding.class)) {
                 Node node = (Node) SAMPLES.get(type)[0];
                 InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
                         () -> NodeStep.of(be, node, new Epsilon(), COMPOSITE));
                 assertTrue(e.getMessage().contains("can only take the pass rule"), e.getMessage());
             }
-            for (Class<?> type : List.of(MaxPool2d.class, Add.class, Concat.class, Multiply.class, Scale.class)) {
+            for (Class<?> type : List.of(MaxPool2d.class, Add.class, Concat.class, Multiply.class, Scale.class,
+                    LayerNorm.class, MatMul.class, Offset.class)) {
                 NodeStep step = NodeStep.of(be, (Node) SAMPLES.get(type)[0], new Epsilon(), COMPOSITE);
                 assertInstanceOf((Class<?>) SAMPLES.get(type)[2], step);
             }

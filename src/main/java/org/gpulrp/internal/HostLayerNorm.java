@@ -1,0 +1,126 @@
+package org.gpulrp.internal;
+
+import org.gpulrp.model.LayerNorm;
+
+/**
+ * Layer and RMS normalization and their relevance, on the host in double for every backend (docs/DESIGN.md section
+ * 2.9). Per position, over its {@code N = hidden} values, sums in ascending order:
+ * <ul>
+ *   <li>LayerNorm: {@code mean = sum x / N}, {@code var = sum (x - mean)^2 / N}, {@code sd = sqrt(var + eps_ln)},
+ *       {@code y = (x - mean) / sd * gamma + beta};</li>
+ *   <li>RMSNorm: {@code rms = sqrt(sum x^2 / N + eps_ln)}, {@code y = x / rms * gamma};</li>
+ * </ul>
+ * each {@code y} rounded to float once. Relevance (AttnLRP): the normalizer {@code sd} (or {@code rms}) is a
+ * constant, so the layer is the linear map {@code y = W x + beta} with {@code W_ji = gamma_j / sd (delta_ij - 1/N)},
+ * explained by the epsilon rule: {@code s_j = R_j / stab(y_j)},
+ * {@code R_x_i = x_i (gamma_i s_i - (1/N) sum_j gamma_j s_j) / sd}; RMSNorm {@code R_x_i = x_i gamma_i s_i / rms}.
+ */
+final class HostLayerNorm {
+    private final int positions;
+    private final int hidden;
+    private final double[] gamma;
+    private final double[] beta;
+    private final double epsilon;
+    private final boolean rms;
+
+    HostLayerNorm(LayerNorm layer) {
+        this.positions = layer.positions();
+        this.hidden = layer.hidden();
+        this.gamma = toDouble(layer.gamma());
+        this.beta = toDouble(layer.beta());
+        this.epsilon = layer.epsilon();
+        this.rms = layer.rms();
+    }
+
+    /** Normalizes {@code rows} samples of {@code x} into {@code y} (may be the same array). */
+    void forward(float[] x, float[] y, int rows) {
+        HostParallel.forEach(rows * positions, 4L * hidden, p -> {
+            int o = p * hidden;
+            double[] c = new double[hidden];
+            double scale = center(x, o, c);
+            for (int i = 0; i < hidden; i++) {
+                y[o + i] = output(c[i], scale, i);
+            }
+        });
+    }
+
+    /**
+     * Relevance from {@code r} at the outputs to {@code rx} at the inputs (may be {@code r}); the outputs are
+     * recomputed bit for bit from {@code x}.
+     *
+     * @param share null, or per sample the stabilizer's share {@code eps sum_j s_j sign(y_j)} over its positions
+     */
+    void relevance(float[] x, float[] r, float[] rx, int rows, double eps, double[] share) {
+        double[] perPosition = share == null ? null : new double[rows * positions];
+        HostParallel.forEach(rows * positions, 6L * hidden, p -> {
+            int o = p * hidden;
+            double[] c = new double[hidden];
+            double scale = center(x, o, c);
+            double[] s = c;   // the centered values are not needed once the outputs are known
+            double mean = 0;
+            double stabilizer = 0;
+            for (int j = 0; j < hidden; j++) {
+                double y = output(c[j], scale, j);
+                double d = y + (y >= 0 ? eps : -eps);
+                s[j] = d == 0 ? 0.0 : r[o + j] / d;
+                mean += gamma[j] * s[j];
+                stabilizer += s[j] * (y >= 0 ? 1 : -1);
+            }
+            mean = rms ? 0.0 : mean / hidden;
+            for (int i = 0; i < hidden; i++) {
+                rx[o + i] = (float) (x[o + i] * (gamma[i] * s[i] - mean) / scale);
+            }
+            if (perPosition != null) {
+                perPosition[p] = eps * stabilizer;
+            }
+        });
+        if (share != null) {
+            for (int b = 0; b < rows; b++) {
+                double sum = 0;
+                for (int t = 0; t < positions; t++) {
+                    sum += perPosition[b * positions + t];
+                }
+                share[b] = sum;
+            }
+        }
+    }
+
+    /**
+     * Fills {@code c} with the position's values centered ({@code x - mean}; for RMSNorm {@code x} itself) and
+     * returns the normalizer, {@code sd} or {@code rms}.
+     */
+    private double center(float[] x, int o, double[] c) {
+        double sum = 0;
+        if (rms) {
+            for (int i = 0; i < hidden; i++) {
+                c[i] = x[o + i];
+                sum += c[i] * c[i];
+            }
+            return Math.sqrt(sum / hidden + epsilon);
+        }
+        for (int i = 0; i < hidden; i++) {
+            sum += x[o + i];
+        }
+        double mean = sum / hidden;
+        double var = 0;
+        for (int i = 0; i < hidden; i++) {
+            c[i] = x[o + i] - mean;
+            var += c[i] * c[i];
+        }
+        return Math.sqrt(var / hidden + epsilon);
+    }
+
+    /** The output of feature i from its centered value, rounded to float. */
+    private float output(double centered, double scale, int i) {
+        double v = centered / scale * gamma[i];
+        return (float) (rms ? v : v + beta[i]);
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+}
