@@ -267,7 +267,9 @@ final class AffineMapper {
                                 float[][] bounds) {
         String out = n.outputs().get(0);
         List<NodeDef> readers = ctx.consumers.getOrDefault(out, List.of());
-        NodeDef clip = readers.size() == 1 && readers.get(0).opType().equals("Clip") ? readers.get(0) : null;
+        NodeDef clip = readers.size() == 1 && readers.get(0).opType().equals("Clip")
+                && !readers.get(0).outputs().isEmpty() && !readers.get(0).outputs().get(0).isEmpty() ? readers.get(0)
+                : null;
         float[] range = clip == null ? null
                 : ActivationMapper.clipBounds(ctx, clip, ctx.where(clip, ctx.graph.nodes().indexOf(clip)));
         float min = range == null ? Float.NaN : range[0];

@@ -284,11 +284,20 @@ final class LayoutMapper {
         long[] iv = ShapeLayout.indices(idx.v(), len, w, null);
         long[] l = v.perSample();
         int s = v.sampleAxis(axis);
-        int[] index = IndexMaps.gather(l, s, iv, idx.dims());
         long[] shape = IndexMaps.gathered(v.shape(), axis < v.batchAxis() ? axis : axis - 1, idx.dims());
         int batchAxis = axis < v.batchAxis() ? v.batchAxis() + idx.dims().length - 1 : v.batchAxis();
         Value out = new Value(null, shape, batchAxis, v.outer(), v.inner(), false, null, null);
+        perSample(out, w);
+        int[] index = IndexMaps.gather(l, s, iv, idx.dims());
         define(ctx, n, rearrange(ctx, w, ctx.layerName(n, k), v, index, out));
+    }
+
+    /** Refuses a value of more features per sample than an array holds. */
+    private static void perSample(Value v, Where w) {
+        if (v.size() > Integer.MAX_VALUE - 8 || v.size() < 0) {
+            throw w.fail("makes " + v.size() + " values per sample of shape " + ShapeGraph.text(v.onnxDims())
+                    + "; too many");
+        }
     }
 
     /** Unsqueeze and Squeeze of a network value: the same values under another shape (no layer). */
@@ -359,6 +368,7 @@ final class LayoutMapper {
             }
         }
         Value target = new Value(null, shape, batchAxis, v.outer(), v.inner(), false, null, null);
+        perSample(target, w);
         return rearrange(ctx, w, name, v, IndexMaps.broadcast(inL, outL), target);
     }
 }

@@ -80,19 +80,19 @@ final class PatternFusion {
     static Graph rewrite(Graph graph) {
         PatternFusion p = new PatternFusion(graph);
         for (NodeDef n : graph.nodes()) {
-            if (n.opType().equals("ReduceMean")) {
+            if (is(n, "ReduceMean")) {
                 p.layerNorm(n);
             }
         }
         for (NodeDef n : graph.nodes()) {
-            if (n.opType().equals("ReduceMean")) {
+            if (is(n, "ReduceMean")) {
                 p.rmsNorm(n);
             }
         }
         for (NodeDef n : graph.nodes()) {
-            if (n.opType().equals("Erf")) {
+            if (is(n, "Erf")) {
                 p.geluErf(n);
-            } else if (n.opType().equals("Tanh")) {
+            } else if (is(n, "Tanh")) {
                 p.geluTanh(n);
             }
         }
@@ -159,7 +159,8 @@ final class PatternFusion {
             return;
         }
         NodeDef sq = producers.get(r.inputs().get(0));
-        if (sq == null || used.contains(sq) || uses(sq.outputs().get(0)) != 1 || !square(sq, sq.inputs().get(0))) {
+        if (sq == null || used.contains(sq) || sq.inputs().isEmpty() || uses(sq.outputs().get(0)) != 1
+                || !square(sq, sq.inputs().get(0))) {
             return;
         }
         String x = sq.inputs().get(0);
@@ -372,8 +373,20 @@ final class PatternFusion {
         return rest.isEmpty();
     }
 
+    /**
+     * Whether {@code n} is a well-formed node of type {@code op}: standard domain, an output, and its inputs (two for
+     * the binary operators, one for the others, a ReduceMean's axes optional) all named. A malformed node is never part
+     * of a chain; the mappers then say what is wrong with it.
+     */
     private static boolean is(NodeDef n, String op) {
-        return n.opType().equals(op) && (n.domain().isEmpty() || n.domain().equals("ai.onnx"));
+        if (!n.opType().equals(op) || !(n.domain().isEmpty() || n.domain().equals("ai.onnx"))
+                || n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) {
+            return false;
+        }
+        int arity = Set.of("Add", "Sub", "Mul", "Div", "Pow").contains(op) ? 2 : 1;
+        boolean sized = op.equals("ReduceMean") ? n.inputs().size() == 1 || n.inputs().size() == 2
+                : n.inputs().size() == arity;
+        return sized && n.inputs().stream().limit(arity).noneMatch(String::isEmpty);
     }
 
     /** {@code Pow(d, 2)} or {@code Mul(d, d)}. */

@@ -36,8 +36,9 @@ final class ShapeLayout {
         int axis = axis(intAttr(n, w, "axis", 0), data.dims().length, w);
         ShapeValue idx = in(ctx, n, w, 1, "indices");
         long[] iv = indices(idx.v(), data.dims()[axis], w, data);
-        return data.pick(IndexMaps.gather(data.dims(), axis, iv, idx.dims()),
-                IndexMaps.gathered(data.dims(), axis, idx.dims()));
+        long[] out = IndexMaps.gathered(data.dims(), axis, idx.dims());
+        ShapeArithmetic.product(out, w);
+        return data.pick(IndexMaps.gather(data.dims(), axis, iv, idx.dims()), out);
     }
 
     /** Gather's indices made non-negative, or an error naming one out of range of {@code len}. */
@@ -169,6 +170,7 @@ final class ShapeLayout {
         }
         long[] out = parts.get(0).dims().clone();
         out[axis] = dims.stream().mapToLong(d -> d[axis]).sum();
+        ShapeArithmetic.product(out, w);
         ShapeValue stacked = real ? new ShapeValue(null, outR, new long[] {total}, f32)
                 : new ShapeValue(outI, null, new long[] {total});
         return stacked.pick(IndexMaps.concat(dims, axis), out);

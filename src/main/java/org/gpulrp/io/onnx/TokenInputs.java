@@ -131,6 +131,9 @@ final class TokenInputs {
     /** Gather of rows of a 2-D initializer by ids from a token block: an {@link Embedding}. */
     static void embedding(MappingState ctx, NodeDef n, Where w, int k) {
         NodeAttrs.allowOnly(n, w, Set.of("axis"));
+        if (n.inputs().size() != 2) {
+            throw w.fail("needs 2 inputs (data, indices), has " + n.inputs().size());
+        }
         if (NodeAttrs.intAttr(n, w, "axis", 0) != 0) {
             throw w.fail("gathers along axis " + NodeAttrs.intAttr(n, w, "axis", 0) + " of a constant by graph "
                     + "values; gpulrp maps a Gather of a table's rows (axis 0) by token ids as an embedding");

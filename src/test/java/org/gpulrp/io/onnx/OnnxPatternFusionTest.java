@@ -197,6 +197,22 @@ class OnnxPatternFusionTest {
                 .tokens(), "a lone Tanh is an activation");
     }
 
+    /** A malformed node (a fuzzed file's) is no part of a chain: the mappers refuse it with the usual line. */
+    @Test
+    void malformedNodesAreNoChain() {
+        OnnxWriter noOutput = graph()
+                .node("Div", "/act/Div", List.of("x", name((float) Math.sqrt(2))), List.of("d"))
+                .node("Erf", "/act/Erf", List.of("d"), List.of("e"))
+                .node("Add", "/act/Add", List.of("e", name(1)), List.of())
+                .node("Relu", "/r", List.of("x"), List.of("y"));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> load(noOutput));
+        assertEquals("Erf", e.opType(), e.getMessage());
+        OnnxWriter oneInput = graph()
+                .node("Pow", "/rms/Pow", List.of("x"), List.of("p"))
+                .node("ReduceMean", "/rms/ReduceMean", List.of("p"), List.of("y"), attrInts("axes", -1));
+        assertThrows(ModelFormatException.class, () -> load(oneInput));
+    }
+
     @Test
     void constantArithmeticMapsToScalesAndOffsets() {
         Network net = load(graph().init(floatTensor("k", new long[] {1, 1, H}, W, Enc.RAW))
