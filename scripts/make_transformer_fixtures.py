@@ -64,8 +64,9 @@ def main():
     with open(os.path.join(OUT, "models.txt"), "w") as out:
         out.write("# written by scripts/make_transformer_fixtures.py\n")
         out.write("\n".join(files) + "\n")
-    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
-    print("wrote %d files, %.0f kB, to %s" % (len(os.listdir(OUT)), total / 1024, os.path.normpath(OUT)))
+    ours = [f for f in os.listdir(OUT) if os.path.isfile(os.path.join(OUT, f))]
+    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in ours)
+    print("wrote %d files, %.0f kB, to %s" % (len(ours), total / 1024, os.path.normpath(OUT)))
 
 
 if __name__ == "__main__":
