@@ -1,5 +1,6 @@
 package org.gpulrp.io.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -75,6 +76,31 @@ final class TransformerFixtures {
         float[][] out = new float[a.shape()[0]][per];
         for (int b = 0; b < out.length; b++) {
             System.arraycopy(a.data(), b * per, out[b], 0, per);
+        }
+        return out;
+    }
+
+    /** Each sample's outputs against torch's logits ({@link #assertClose}). */
+    static void assertLogits(String what, String model, float[][] got) {
+        double[][] wide = new double[got.length][];
+        for (int b = 0; b < got.length; b++) {
+            wide[b] = widen(got[b]);
+        }
+        assertLogits(what, model, wide);
+    }
+
+    static void assertLogits(String what, String model, double[][] got) {
+        float[][] want = logits(model);
+        assertEquals(want.length, got.length, what + ": samples");
+        for (int b = 0; b < got.length; b++) {
+            assertClose(what + " sample " + b, want[b], got[b]);
+        }
+    }
+
+    static double[] widen(float[] x) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i];
         }
         return out;
     }
