@@ -136,22 +136,19 @@ final class ScalarConv implements ConvKernels {
         int ow = g.outW();
         int grp = ci / cin;
         int cl = ci - grp * cin;
+        int[] rt = new int[2 * kh];
+        int[] ct = new int[2 * kw];
+        int nr = rowTaps(g, ih, rt);
+        int nc = columnTaps(g, iw, ct);
         float c = 0f;
         for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
             int go = gb + oc * oh * ow;
             int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int th = ih + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int gro = go + th / g.strideH() * ow;
-                for (int j = 0; j < kw; j++) {
-                    int tw = iw + g.padW() - j * g.dilationW();
-                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
-                        continue;
-                    }
-                    c = Math.fma(w[wc + i * kw + j], gr[gro + tw / g.strideW()], c);
+            for (int a = 0; a < nr; a++) {
+                int gro = go + rt[2 * a + 1] * ow;
+                int wr = wc + rt[2 * a] * kw;
+                for (int e = 0; e < nc; e++) {
+                    c = Math.fma(w[wr + ct[2 * e]], gr[gro + ct[2 * e + 1]], c);
                 }
             }
         }
@@ -169,25 +166,22 @@ final class ScalarConv implements ConvKernels {
         int ow = g.outW();
         int grp = ci / cin;
         int cl = ci - grp * cin;
+        int[] rt = new int[2 * kh];
+        int[] ct = new int[2 * kw];
+        int nr = rowTaps(g, ih, rt);
+        int nc = columnTaps(g, iw, ct);
         float c1 = 0f;
         float c2 = 0f;
         for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
             int go = gb + oc * oh * ow;
             int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int th = ih + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int gro = go + th / g.strideH() * ow;
-                for (int j = 0; j < kw; j++) {
-                    int tw = iw + g.padW() - j * g.dilationW();
-                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
-                        continue;
-                    }
-                    int k = gro + tw / g.strideW();
-                    float uu = u[wc + i * kw + j];
-                    float vv = v[wc + i * kw + j];
+            for (int a = 0; a < nr; a++) {
+                int gro = go + rt[2 * a + 1] * ow;
+                int wr = wc + rt[2 * a] * kw;
+                for (int e = 0; e < nc; e++) {
+                    int k = gro + ct[2 * e + 1];
+                    float uu = u[wr + ct[2 * e]];
+                    float vv = v[wr + ct[2 * e]];
                     float gp = hp[k];
                     c1 = Math.fma(uu, gp, c1);
                     c2 = Math.fma(vv, gp, c2);
@@ -214,25 +208,22 @@ final class ScalarConv implements ConvKernels {
         int ow = g.outW();
         int grp = ci / cin;
         int cl = ci - grp * cin;
+        int[] rt = new int[2 * kh];
+        int[] ct = new int[2 * kw];
+        int nr = rowTaps(g, ih, rt);
+        int nc = columnTaps(g, iw, ct);
         float c0 = 0f;
         float cp = 0f;
         float cm = 0f;
         for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
             int go = gb + oc * oh * ow;
             int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int th = ih + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int gro = go + th / g.strideH() * ow;
-                for (int j = 0; j < kw; j++) {
-                    int tw = iw + g.padW() - j * g.dilationW();
-                    if (tw < 0 || tw % g.strideW() != 0 || tw / g.strideW() >= ow) {
-                        continue;
-                    }
-                    int wk = wc + i * kw + j;
-                    float gj = gr[gro + tw / g.strideW()];
+            for (int a = 0; a < nr; a++) {
+                int gro = go + rt[2 * a + 1] * ow;
+                int wr = wc + rt[2 * a] * kw;
+                for (int e = 0; e < nc; e++) {
+                    int wk = wr + ct[2 * e];
+                    float gj = gr[gro + ct[2 * e + 1]];
                     c0 = Math.fma(w[wk], gj, c0);
                     cp = Math.fma(wpos[wk], gj, cp);
                     cm = Math.fma(wneg[wk], gj, cm);
@@ -242,6 +233,34 @@ final class ScalarConv implements ConvKernels {
         c3[0] = c0;
         c3[1] = cp;
         c3[2] = cm;
+    }
+
+    /**
+     * The kernel rows that reach input row {@code ih}, in ascending order, as pairs {@code (kernel row, output row)}
+     * in {@code out}; returns how many. The backward chains loop over these instead of testing every tap (a
+     * patch-embedding convolution, kernel = stride = 16, has one of 256), in the same order, so the bits are those of
+     * the full scan.
+     */
+    static int rowTaps(ConvGeometry g, int ih, int[] out) {
+        return taps(ih + g.padH(), g.kernelH(), g.dilationH(), g.strideH(), g.outH(), out);
+    }
+
+    /** As {@link #rowTaps}, for the columns that reach input column {@code iw}. */
+    static int columnTaps(ConvGeometry g, int iw, int[] out) {
+        return taps(iw + g.padW(), g.kernelW(), g.dilationW(), g.strideW(), g.outW(), out);
+    }
+
+    private static int taps(int shifted, int k, int dilation, int stride, int outSize, int[] out) {
+        int n = 0;
+        for (int i = 0; i < k; i++) {
+            int t = shifted - i * dilation;
+            if (t >= 0 && t % stride == 0 && t / stride < outSize) {
+                out[2 * n] = i;
+                out[2 * n + 1] = t / stride;
+                n++;
+            }
+        }
+        return n;
     }
 
     // ------------------------------------------------------------------------------------------------ epilogues
