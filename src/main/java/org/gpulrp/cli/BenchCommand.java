@@ -14,6 +14,7 @@ import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.backend.Flops;
 import org.gpulrp.model.Network;
+import org.gpulrp.model.TokenInput;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -59,6 +60,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Timed seconds after the warm-up (default 5); at least one call is timed.")
     private double seconds;
 
+    @Option(names = "--seq-length", paramLabel = "T", converter = Converters.Positive.class,
+            description = "Token models (input_ids from ONNX): the sequence length to build the model for; the inputs "
+                    + "are then random ids in 1..vocab-1 with a full attention mask and token type 0.")
+    private Integer seqLength;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the random inputs.")
     private long seed;
 
@@ -72,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
                     + "86400");
         }
         Composite composite = rules.composite(InfoCommand.normalization(spec, normalization));
-        Network net = model.load();
+        Network net = seqLength == null ? model.load() : model.loadTokens(seqLength, TokenModel.ONNX);
         long floats = (long) batch * net.inputSize();
         if (floats > Integer.MAX_VALUE - 8) {
             throw new ParameterException(spec.commandLine(), "--batch " + batch + ": " + floats + " input values "
@@ -80,8 +86,22 @@ final class BenchCommand implements Callable<Integer> {
         }
         float[] x = new float[(int) floats];
         SplittableRandom rnd = new SplittableRandom(seed);
-        for (int k = 0; k < x.length; k++) {
-            x[k] = (float) gaussian(rnd);
+        TokenInput tokens = net.tokens();
+        if (tokens == null) {
+            for (int k = 0; k < x.length; k++) {
+                x[k] = (float) gaussian(rnd);
+            }
+        } else {
+            int n = tokens.sampleSize();
+            for (int r = 0; r < batch; r++) {
+                for (int p = 0; p < tokens.length(); p++) {
+                    x[r * n + tokens.offset(TokenInput.IDS) + p] = tokens.vocab() == 1 ? 0 : 1 + rnd.nextInt(
+                            tokens.vocab() - 1);
+                    if (tokens.offset(TokenInput.MASK) >= 0) {
+                        x[r * n + tokens.offset(TokenInput.MASK) + p] = 1f;
+                    }
+                }
+            }
         }
         int[] shape = new int[net.inputShape().length + 1];
         shape[0] = batch;

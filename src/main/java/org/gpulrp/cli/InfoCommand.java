@@ -16,6 +16,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -39,10 +40,14 @@ final class InfoCommand implements Callable<Integer> {
     @Mixin
     private CommonOptions common;
 
+    @Option(names = "--seq-length", paramLabel = "T", converter = Converters.Positive.class,
+            description = "Token models (input_ids from ONNX): the sequence length to build the model for.")
+    private Integer seqLength;
+
     @Override
     public Integer call() {
         Composite c = rules.composite(normalization(spec, normalization));
-        Network net = model.load();
+        Network net = seqLength == null ? model.load() : model.loadTokens(seqLength, TokenModel.ONNX);
         List<Rule> assigned = rules(net, c);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "model: %s (%s): %d inputs -> %d outputs, %d layers, %,d parameters%n", net.name(),

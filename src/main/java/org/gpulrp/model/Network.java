@@ -114,13 +114,22 @@ public final class Network {
         return c;
     }
 
-    /** Weights and biases of one node (dense and convolution layers; 0 for the others). */
+    /**
+     * Weights and biases of one node: dense and convolution layers, embedding tables, layer norms' scale and shift;
+     * 0 for the others (constants of offsets and scales are not counted).
+     */
     public static long parameterCount(Node n) {
         if (n.layer() instanceof Dense d) {
             return (long) d.in() * d.out() + d.out();
         }
         if (n.layer() instanceof Conv2d cv) {
             return (long) cv.geometry().weightSize() + cv.geometry().outChannels();
+        }
+        if (n.layer() instanceof Embedding e) {
+            return (long) e.vocab() * e.hidden();
+        }
+        if (n.layer() instanceof LayerNorm ln) {
+            return ln.rms() ? ln.hidden() : 2L * ln.hidden();
         }
         return 0;
     }

@@ -71,6 +71,36 @@ class BenchAndProgressTest {
     }
 
     @Test
+    void benchAndInfoBuildATokenModelForTheSequenceLengthAsked() {
+        String bert = "examples/text/fortune-bert.onnx";
+        CliRun none = CliRun.of("info", "--model", bert);
+        assertEquals(1, none.code(), none.toString());
+        assertTrue(none.err().contains("--seq-length T"), none.toString());
+        CliRun info = CliRun.of("info", "--model", bert, "--seq-length", "12", "--composite", "attnlrp");
+        assertEquals(0, info.code(), info.toString());
+        Network net = OnnxImporter.load(Path.of(bert), org.gpulrp.io.onnx.ImportOptions.defaults()
+                .withSequenceLength(12));
+        assertEquals(12, net.tokens().length());
+        long params = 0;
+        for (Node n : net.nodes()) {
+            if (n.layer() instanceof org.gpulrp.model.Embedding e) {
+                params += (long) e.vocab() * e.hidden();
+            }
+        }
+        assertTrue(params > 0 && net.parameterCount() > params, "embedding tables are counted: " + params);
+        assertTrue(info.out().contains(String.format(java.util.Locale.ROOT, "%,d parameters", net.parameterCount())),
+                info.toString());
+        CliRun r = CliRun.of("bench", "--model", bert, "--seq-length", "12", "--batch", "4", "--seconds", "0.2",
+                "--backend", "cpu", "--composite", "attnlrp");
+        assertEquals(0, r.code(), r.toString());
+        Map<String, String> f = fields(r.out());
+        assertEquals(org.gpulrp.backend.Flops.perSample(net), Double.parseDouble(f.get("flops per sample")), 0.5,
+                r.toString());
+        assertTrue(Double.parseDouble(f.get("samples/s")) > 0, r.toString());
+        assertEquals("attnlrp", f.get("composite"), r.toString());
+    }
+
+    @Test
     void benchRefusesBadArgumentsAsUsageErrors() {
         CliRun zero = CliRun.of("bench", "--model", CliRun.MODEL, "--batch", "8", "--seconds", "0");
         assertEquals(2, zero.code(), zero.toString());
