@@ -27,9 +27,13 @@ modules, and checked against them (float64, max |diff| printed and asserted). Th
   - Product of two activations (Llama's `act(gate) * up`): AttnLRP `R_gate = R_up = (z / stab(z)) R / 2`; CP-LRP the
     gate is a constant: `R_up = R`, `R_gate = 0`.
   - Addition of two activations (residuals, word + token-type embeddings): `R_k = x_k g`, `g = R / stab(z)`.
-  - Addition of a constant (position embeddings, the attention masks; the class token enters by a concatenation):
-    `R_x = x g`. Multiplication or division by a constant (1/sqrt(d), rotary cos/sin, the -1 of rotate_half):
-    `R_x = z g` with `z = x s`.
+  - Addition of a constant (position embeddings, the attention masks, the class token):
+    `R_x = x g`. The class token is ONNX's Concat with a constant as gpulrp imports it (docs/DESIGN.md 2.9: an Index
+    leaves room, an Offset adds the token there and 0 elsewhere): a zero slot by position, then an addition of the
+    constant over all positions, so the patches' relevance passes `x R / stab(x)` (the stabilizer's share where a
+    patch embedding is near 0) and the class slot keeps nothing.
+  - Multiplication or division by a constant (1/sqrt(d), rotary cos/sin, the -1 of rotate_half): `R_x = z g` with
+    `z = x s`.
   - Reshape, transpose, head split/merge, slices, concatenation, the class-token and first-token selection: by
     position (the adjoint of the permutation/selection, taken with torch.autograd on that op alone).
   - Embeddings: relevance stops at the lookup outputs; token relevance = sum over hidden at the word embedding; for
@@ -407,8 +411,12 @@ def vit_forward(t, p, images, layers=2, heads=4, patch=8):
         return v.reshape(n, (hh // patch) * (ww // patch), c * patch * patch)
 
     x = t.linear(t.route(patches, pixels), w.reshape(hidden, -1), p["conv_proj.bias"])
+    # the class token as gpulrp imports ONNX's Concat with a constant (docs/DESIGN.md 2.9, Gathers and Offsets): an
+    # Index leaves room (a zero slot) by position, then an Offset adds the token there and 0 at the patches, explained
+    # by the epsilon rule on the whole map: the patches pass x R / stab(x), the class slot (x = 0) keeps nothing
     cls = p["class_token"].expand(n, -1, -1)
-    x = t.route(lambda v: torch.cat([cls, v], dim=1), x)
+    x = t.route(lambda v: torch.cat([torch.zeros_like(cls), v], dim=1), x)
+    x = t.add_const(x, torch.cat([cls, torch.zeros_like(x.v[:, 1:])], dim=1))
     x = t.add_const(x, p["encoder.pos_embedding"])
     for i in range(layers):
         pre = f"encoder.layers.encoder_layer_{i}."
