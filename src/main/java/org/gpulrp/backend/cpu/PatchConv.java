@@ -11,15 +11,16 @@ import org.gpulrp.model.ConvGeometry;
  * reaches output {@code (ih / kh, q / kw)} through kernel entry {@code (ih % kh, q % kw)}, so its chain is
  * {@link ScalarConv#back}'s, one {@code fma} per output channel of the group in ascending order. Lanes run over
  * consecutive input columns of one row: per output row the gradient is expanded once so that column {@code q}
- * holds output column {@code q / kw}, and the weights are laid out once per call so that a vector reads each lane's
- * kernel column; the same chains, the same bits. The columns past the last whole vector of the covered width
- * {@code outW * kw}, and the rows and columns no output covers, run {@link ScalarConv}'s per-pixel code.
+ * holds output column {@code q / kw} (where the kernel's columns fill whole vectors, as a ViT's 16 do at 8 or 16
+ * lanes, each vector meets one output column and its gradient is broadcast instead), and the weights are laid out
+ * once per call so that a vector reads each lane's kernel column; the same chains, the same bits. The columns past
+ * the last whole vector of the covered width {@code outW * kw}, and the rows and columns no output covers, run
+ * {@link ScalarConv}'s per-pixel code. One vector's chains are kept in locals (no register tile held in an array,
+ * which would box the vectors).
  */
 final class PatchConv {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Register tile: this many vectors of one row's columns share each weight load. */
-    private static final int TILE = 4;
 
     private PatchConv() {
     }
@@ -49,18 +50,19 @@ final class PatchConv {
         int period = lcm(kw, L);
         float[] up = pattern(u, g, period);
         float[] vp = v == null ? null : pattern(v, g, period);
-        int rowLen = g.outChannels() * covered;
+        boolean direct = kw % L == 0;
+        int rowLen = direct ? 0 : g.outChannels() * covered;
         float[] ep = new float[rowLen];
         float[] en = hn == null ? null : new float[rowLen];
-        FloatVector[] c1 = new FloatVector[TILE];
-        FloatVector[] c2 = new FloatVector[TILE];
         float[] pair = new float[2];
         for (int b = r0; b < r1; b++) {
             int gb = b * g.outSize();
             for (int th = 0; th < oh; th++) {
-                expand(hp, gb, th, g, ep);
-                if (en != null) {
-                    expand(hn, gb, th, g, en);
+                if (!direct) {
+                    expand(hp, gb, th, g, ep);
+                    if (en != null) {
+                        expand(hn, gb, th, g, en);
+                    }
                 }
                 for (int ci = 0; ci < g.inChannels(); ci++) {
                     int grp = ci / cin;
@@ -69,18 +71,15 @@ final class PatchConv {
                         int ih = th * kh + i;
                         int o = b * g.inSize() + (ci * g.inH() + ih) * wi;
                         int pr = (cl * kh + i) * g.outChannels();
-                        int q = 0;
-                        while (q < vecEnd) {
-                            int n = Math.min(TILE, (vecEnd - q) / L);
-                            chains(up, vp, ep, en, pr, period, covered, grp * cout, (grp + 1) * cout, q, n, c1, c2);
-                            for (int t = 0; t < n; t++, q += L) {
-                                if (v == null) {
-                                    (x == null ? c1[t] : FloatVector.fromArray(S, x, o + q).mul(c1[t]))
-                                            .intoArray(r, o + q);
-                                } else {
-                                    FloatVector xv = FloatVector.fromArray(S, x, o + q);
-                                    xv.mul(c2[t].blend(c1[t], xv.compare(VectorOperators.GT, 0f))).intoArray(r, o + q);
-                                }
+                        int gt = gb + th * ow;
+                        for (int q = 0; q < vecEnd; q += L) {
+                            int wp = pr * period + q % period;
+                            if (direct) {
+                                vector(up, vp, hp, hn, gt + q / kw, oh * ow, true, wp, period, grp * cout,
+                                        (grp + 1) * cout, x, r, o + q);
+                            } else {
+                                vector(up, vp, ep, en, q, covered, false, wp, period, grp * cout, (grp + 1) * cout,
+                                        x, r, o + q);
                             }
                         }
                         scalarColumns(hp, hn, gb, u, v, x, r, o, g, ci, ih, vecEnd, pair);
@@ -96,33 +95,40 @@ final class PatchConv {
         }
     }
 
-    /** The chains of {@code n} vectors of columns from {@code q0}, over the output channels {@code oc0 .. oc1 - 1}. */
-    private static void chains(float[] up, float[] vp, float[] ep, float[] en, int pr, int period, int covered,
-                               int oc0, int oc1, int q0, int n, FloatVector[] c1, FloatVector[] c2) {
-        for (int t = 0; t < n; t++) {
-            c1[t] = FloatVector.zero(S);
-            c2[t] = c1[t];
-        }
+    /**
+     * One vector of an input row's columns: the chains over the output channels {@code oc0 .. oc1 - 1} ascending,
+     * each lane's weight at {@code wp + oc * period} of the pattern and its gradient at {@code g0 + oc * gStep} (one
+     * value for every lane where {@code broadcast}, else one per lane of the expanded row), then the epilogue at
+     * {@code r[at ..]}: {@code r = x * c1} ({@code c1} where x is null), or sign-split {@code r = x * (x > 0 ? c1 :
+     * c2)}.
+     */
+    private static void vector(float[] up, float[] vp, float[] gp, float[] gn, int g0, int gStep, boolean broadcast,
+                               int wp, int period, int oc0, int oc1, float[] x, float[] r, int at) {
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = c1;
         for (int oc = oc0; oc < oc1; oc++) {
-            int wp = (pr + oc) * period;
-            int go = oc * covered + q0;
-            for (int t = 0; t < n; t++) {
-                int pq = wp + (q0 + t * L) % period;
-                FloatVector uu = FloatVector.fromArray(S, up, pq);
-                FloatVector gp = FloatVector.fromArray(S, ep, go + t * L);
-                if (vp == null) {
-                    c1[t] = uu.fma(gp, c1[t]);
-                    continue;
-                }
-                FloatVector vv = FloatVector.fromArray(S, vp, pq);
-                c1[t] = uu.fma(gp, c1[t]);
-                c2[t] = vv.fma(gp, c2[t]);
-                if (en != null) {
-                    FloatVector gn = FloatVector.fromArray(S, en, go + t * L);
-                    c1[t] = vv.fma(gn, c1[t]);
-                    c2[t] = uu.fma(gn, c2[t]);
-                }
+            int pq = wp + oc * period;
+            int go = g0 + oc * gStep;
+            FloatVector uu = FloatVector.fromArray(S, up, pq);
+            FloatVector p = broadcast ? FloatVector.broadcast(S, gp[go]) : FloatVector.fromArray(S, gp, go);
+            if (vp == null) {
+                c1 = uu.fma(p, c1);
+                continue;
             }
+            FloatVector vv = FloatVector.fromArray(S, vp, pq);
+            c1 = uu.fma(p, c1);
+            c2 = vv.fma(p, c2);
+            if (gn != null) {
+                FloatVector n = broadcast ? FloatVector.broadcast(S, gn[go]) : FloatVector.fromArray(S, gn, go);
+                c1 = vv.fma(n, c1);
+                c2 = uu.fma(n, c2);
+            }
+        }
+        if (vp == null) {
+            (x == null ? c1 : FloatVector.fromArray(S, x, at).mul(c1)).intoArray(r, at);
+        } else {
+            FloatVector xv = FloatVector.fromArray(S, x, at);
+            xv.mul(c2.blend(c1, xv.compare(VectorOperators.GT, 0f))).intoArray(r, at);
         }
     }
 
