@@ -363,6 +363,7 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     const int np = min((NP), HW - p0); \
     const int ci0 = grp * cin + l0; \
     const int unit = SH == 1 && SW == 1; \
+    const int patch = KH == SH && KW == SW && PH == 0 && PW == 0 && DH == 1 && DW == 1; \
     int th0[NP]; \
     int tw0[NP]; \
     int interior = unit; \
@@ -399,13 +400,48 @@ LRP_INLINE int conv_back_tap(const int mode, const int th, const int tw, const i
 }
 
 /* The mode for conv_back_tap. */
-#define CONV_BACK_MODE (interior ? 0 : unit ? 1 : 2)
+#define CONV_BACK_MODE (interior ? 0 : unit ? 1 : patch ? 3 : 2)
+
+/*
+ * Mode 3, a patch convolution (kernel = stride, no padding, dilation 1): pixel (th, tw) meets exactly one output,
+ * (th / SH, tw / SW), through tap (th % SH, tw % SW), or none past the last whole patch. The chains visit that tap
+ * alone per output channel, ascending: the order and bits of mode 2, without testing the other taps.
+ */
+LRP_INLINE int conv_patch_tap(const int th, const int tw, const int SH, const int SW, const int OH, const int OW,
+                              int* at, int* tap)
+{
+    if (th / SH >= OH || tw / SW >= OW) {
+        return 0;
+    }
+    *at = th / SH * OW + tw / SW;
+    *tap = th % SH * SW + tw % SW;
+    return 1;
+}
 
 LRP_INLINE void conv_back_chains(const __global float* restrict gs, const __global float* restrict ws,
                                  float16* acc, const int* th0, const int* tw0, const int cout, const int KH,
                                  const int KW, const int SH, const int SW, const int DH, const int DW, const int OH,
                                  const int OW, const int lanes, const int mode)
 {
+    if (mode == 3) {
+        for (int ocl = 0; ocl < cout; ocl++) {
+            const __global float* go = gs + ocl * (OH * OW);
+            const __global float* wo = ws + ocl * (KH * KW) * lanes;
+            #pragma unroll
+            for (int k = 0; k < CONV_VEC_PIX; k++) {
+                int at;
+                int tap;
+                if (conv_patch_tap(th0[k], tw0[k], SH, SW, OH, OW, &at, &tap)) {
+                    const float16 gv = (float16)(go[at]);
+                    #pragma unroll
+                    for (int v = 0; v < CONV_VEC_OCV; v++) {
+                        acc[k * CONV_VEC_OCV + v] = fma(vload16(v, wo + tap * lanes), gv, acc[k * CONV_VEC_OCV + v]);
+                    }
+                }
+            }
+        }
+        return;
+    }
     for (int ocl = 0; ocl < cout; ocl++) {
         const __global float* go = gs + ocl * (OH * OW);
         const __global float* wo = ws + ocl * (KH * KW) * lanes;
@@ -447,6 +483,8 @@ __kernel void conv_back_vec(__global const float* restrict g, __global const flo
         conv_back_chains(g + gg, wt + wg, acc, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW, lanes, 0);
     } else if (mode == 1) {
         conv_back_chains(g + gg, wt + wg, acc, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW, lanes, 1);
+    } else if (mode == 3) {
+        conv_back_chains(g + gg, wt + wg, acc, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW, lanes, 3);
     } else {
         conv_back_chains(g + gg, wt + wg, acc, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW, lanes, 2);
     }
@@ -470,6 +508,34 @@ LRP_INLINE void conv_back_signed_chains(const __global float* restrict hps, cons
                                         const int DW, const int OH, const int OW, const int lanes, const int mode,
                                         const int with_n)
 {
+    if (mode == 3) {
+        for (int ocl = 0; ocl < cout; ocl++) {
+            const int go = ocl * (OH * OW);
+            const int wo = ocl * (KH * KW) * lanes;
+            #pragma unroll
+            for (int k = 0; k < CONV_PIX2; k++) {
+                int at;
+                int tap;
+                if (conv_patch_tap(th0[k], tw0[k], SH, SW, OH, OW, &at, &tap)) {
+                    const float16 p = (float16)(hps[go + at]);
+                    const float16 n = with_n ? (float16)(hns[go + at]) : p;
+                    #pragma unroll
+                    for (int v = 0; v < CONV_VEC_OCV; v++) {
+                        const float16 uv = vload16(v, us + wo + tap * lanes);
+                        const float16 vv = vload16(v, vs + wo + tap * lanes);
+                        const int a = k * CONV_VEC_OCV + v;
+                        c1[a] = fma(uv, p, c1[a]);
+                        c2[a] = fma(vv, p, c2[a]);
+                        if (with_n) {
+                            c1[a] = fma(vv, n, c1[a]);
+                            c2[a] = fma(uv, n, c2[a]);
+                        }
+                    }
+                }
+            }
+        }
+        return;
+    }
     for (int ocl = 0; ocl < cout; ocl++) {
         const int go = ocl * (OH * OW);
         const int wo = ocl * (KH * KW) * lanes;
@@ -529,6 +595,9 @@ __kernel void conv_back_signed_vec(__global const float* restrict hp, __global c
         } else if (mode == 1) {
             conv_back_signed_chains(hp + gg, hn + gg, us, vs, c1, c2, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW,
                                     lanes, 1, 1);
+        } else if (mode == 3) {
+            conv_back_signed_chains(hp + gg, hn + gg, us, vs, c1, c2, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW,
+                                    lanes, 3, 1);
         } else {
             conv_back_signed_chains(hp + gg, hn + gg, us, vs, c1, c2, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW,
                                     lanes, 2, 1);
@@ -540,6 +609,9 @@ __kernel void conv_back_signed_vec(__global const float* restrict hp, __global c
         } else if (mode == 1) {
             conv_back_signed_chains(hp + gg, hp, us, vs, c1, c2, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW,
                                     lanes, 1, 0);
+        } else if (mode == 3) {
+            conv_back_signed_chains(hp + gg, hp, us, vs, c1, c2, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW,
+                                    lanes, 3, 0);
         } else {
             conv_back_signed_chains(hp + gg, hp, us, vs, c1, c2, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW,
                                     lanes, 2, 0);

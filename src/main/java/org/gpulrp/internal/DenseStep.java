@@ -19,11 +19,19 @@ final class DenseStep extends LinearStep {
         prepare(layer.weight(), layer.bias());
     }
 
+    /** {@code t[c, r] = a[r, c]}, in square blocks so that both sides stay in cache (a copy: no arithmetic). */
     static float[] transpose(float[] a, int rows, int cols) {
         float[] t = new float[a.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = a[r * cols + c];
+        final int block = 32;
+        for (int r0 = 0; r0 < rows; r0 += block) {
+            int r1 = Math.min(rows, r0 + block);
+            for (int c0 = 0; c0 < cols; c0 += block) {
+                int c1 = Math.min(cols, c0 + block);
+                for (int r = r0; r < r1; r++) {
+                    for (int c = c0; c < c1; c++) {
+                        t[c * rows + r] = a[r * cols + c];
+                    }
+                }
             }
         }
         return t;

@@ -2,111 +2,105 @@ package org.gpulrp.internal;
 
 /**
  * The product of two activations, batched ({@link org.gpulrp.model.MatMul}: {@code a [units, m, k]} times
- * {@code b [units, k, n]}, a unit being one matrix of one sample), and its relevance, on the host in double for every
- * backend (docs/DESIGN.md section 2.9). Each output is one double sum in ascending order of its index, rounded to
- * float once; the loops run over contiguous rows (an {@code axpy} per term, which the JIT vectorizes without
- * changing any output's order) and the units run in parallel ({@link HostParallel}), so the bits do not depend on
- * the thread count.
+ * {@code b [units, k, n]}, a unit being one matrix of one sample), and its relevance, on the host in float32 for
+ * every backend (docs/DESIGN.md section 2.9). Every sum is one float {@code fma} chain in ascending order of its
+ * index starting from {@code +0.0f} (section 3, rule 1), computed by {@link #chains}: the Vector API form
+ * ({@link HostMatMulVector}, lanes over an output row's contiguous columns) where the module is enabled, else the
+ * plain {@code Math.fma} loop, with the same bits. The units run in parallel ({@link HostParallel}) and each output
+ * keeps its chain, so the bits depend neither on the thread count nor on the vector width.
  */
 final class HostMatMul {
+    /** Whether {@link #chains} runs the Vector API form (tests switch it off to compare). */
+    static volatile boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && !Boolean.getBoolean("gpulrp.noVector");
+
     private HostMatMul() {
     }
 
-    /** {@code z[u,i,j] = sum_k a[u,i,k] b[u,k,j]}, k ascending. */
+    /** {@code z[u,i,j] = chain_k fma(a[u,i,k], b[u,k,j])}, k ascending. */
     static void forward(float[] a, float[] b, float[] z, int units, int m, int k, int n) {
-        HostParallel.forEach(units, (long) m * k * n, u -> {
-            double[] bd = toDouble(b, u * k * n, k * n);
-            double[] acc = new double[n];
-            int ao = u * m * k;
-            int zo = u * m * n;
-            for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(acc, 0.0);
-                for (int kk = 0; kk < k; kk++) {
-                    double aik = a[ao + i * k + kk];
-                    int bo = kk * n;
-                    for (int j = 0; j < n; j++) {
-                        acc[j] += aik * bd[bo + j];
-                    }
-                }
-                for (int j = 0; j < n; j++) {
-                    z[zo + i * n + j] = (float) acc[j];
-                }
-            }
-        });
+        HostParallel.forEach(units, (long) m * k * n,
+                u -> chains(a, u * m * k, k, 1, b, u * k * n, z, u * m * n, m, k, n));
     }
 
     /**
-     * The epsilon rule on the products, then a share of each product to each operand: with
-     * {@code s[i,j] = r[i,j] / stab(z[i,j])} (0 where {@code stab} is 0), {@code ra[i,k] = wa a[i,k] sum_j b[k,j]
-     * s[i,j]} (j ascending) and {@code rb[k,j] = wb b[k,j] sum_i a[i,k] s[i,j]} (i ascending), each rounded once.
-     * {@code wa = wb = 1/2} is AttnLRP's uniform rule; CP-LRP gives 1 to one operand and 0 to the other. An operand
-     * whose weight is 0 is not computed ({@code ra} or {@code rb} may then be null).
+     * The epsilon rule on the products, then a share of each product to each operand, in float: with
+     * {@code s[i,j] = safeDiv(r[i,j], stab(z[i,j]))} ({@code stab(d) = d + (d >= 0 ? eps : -eps)}, as the
+     * backends' {@code normalize}), {@code ca[i,k] = chain_j fma(s[i,j], b[k,j])} (j ascending) and
+     * {@code cb[k,j] = chain_i fma(a[i,k], s[i,j])} (i ascending), the shares are {@code ra[i,k] = wa * (a[i,k] *
+     * ca[i,k])} and {@code rb[k,j] = wb * (b[k,j] * cb[k,j])}, each product rounded. {@code wa = wb = 1/2} is
+     * AttnLRP's uniform rule; CP-LRP gives 1 to one operand and 0 to the other. An operand whose weight is 0 is not
+     * computed ({@code ra} or {@code rb} may then be null).
      *
-     * @param share null, or per unit the stabilizer's share {@code eps sum_ij s[i,j] sign(z[i,j])}
+     * @param share null, or per unit the stabilizer's share {@code eps sum_ij s[i,j] sign(z[i,j])} (double,
+     *              ascending; a report, not a result)
      */
     static void relevance(float[] a, float[] b, float[] z, float[] r, float[] ra, float[] rb, int units, int m,
-                          int k, int n, double wa, double wb, double eps, double[] share) {
+                          int k, int n, float wa, float wb, float eps, double[] share) {
         HostParallel.forEach(units, 2L * m * k * n, u -> {
             int ao = u * m * k;
             int bo = u * k * n;
             int zo = u * m * n;
-            double[] s = new double[m * n];
+            float[] s = new float[m * n];
             double stabilizer = 0;
             for (int q = 0; q < m * n; q++) {
-                double zq = z[zo + q];
-                double d = zq + (zq >= 0 ? eps : -eps);
-                s[q] = d == 0 ? 0.0 : r[zo + q] / d;
-                stabilizer += s[q] * (zq >= 0 ? 1 : -1);
+                float zq = z[zo + q];
+                float d = zq + (zq >= 0 ? eps : -eps);
+                s[q] = d == 0 ? 0f : r[zo + q] / d;
+                stabilizer += zq >= 0 ? s[q] : -(double) s[q];
             }
             if (share != null) {
                 share[u] = eps * stabilizer;
             }
             if (wa != 0) {
-                double[] bt = new double[n * k];
+                float[] bt = new float[n * k];
                 for (int kk = 0; kk < k; kk++) {
                     for (int j = 0; j < n; j++) {
                         bt[j * k + kk] = b[bo + kk * n + j];
                     }
                 }
-                double[] acc = new double[k];
-                for (int i = 0; i < m; i++) {
-                    java.util.Arrays.fill(acc, 0.0);
-                    for (int j = 0; j < n; j++) {
-                        double sij = s[i * n + j];
-                        int to = j * k;
-                        for (int kk = 0; kk < k; kk++) {
-                            acc[kk] += sij * bt[to + kk];
-                        }
-                    }
-                    for (int kk = 0; kk < k; kk++) {
-                        ra[ao + i * k + kk] = (float) (wa * a[ao + i * k + kk] * acc[kk]);
-                    }
-                }
+                float[] c = new float[m * k];
+                chains(s, 0, n, 1, bt, 0, c, 0, m, n, k);
+                weigh(wa, a, ao, c, ra, m * k);
             }
             if (wb != 0) {
-                double[] acc = new double[k * n];
-                for (int i = 0; i < m; i++) {
-                    int so = i * n;
-                    for (int kk = 0; kk < k; kk++) {
-                        double aik = a[ao + i * k + kk];
-                        int to = kk * n;
-                        for (int j = 0; j < n; j++) {
-                            acc[to + j] += aik * s[so + j];
-                        }
-                    }
-                }
-                for (int q = 0; q < k * n; q++) {
-                    rb[bo + q] = (float) (wb * b[bo + q] * acc[q]);
-                }
+                float[] c = new float[k * n];
+                chains(a, ao, 1, k, s, 0, c, 0, k, m, n);
+                weigh(wb, b, bo, c, rb, k * n);
             }
         });
     }
 
-    private static double[] toDouble(float[] f, int from, int count) {
-        double[] d = new double[count];
-        for (int i = 0; i < count; i++) {
-            d[i] = f[from + i];
+    /** {@code out[o + q] = w * (x[o + q] * c[q])}. */
+    private static void weigh(float w, float[] x, int o, float[] c, float[] out, int count) {
+        for (int q = 0; q < count; q++) {
+            out[o + q] = w * (x[o + q] * c[q]);
         }
-        return d;
+    }
+
+    /**
+     * {@code c[co + p * q + j] = chain_t fma(x[xo + p * xRow + t * xStep], y[yo + t * q + j])} for
+     * {@code p < rows}, {@code j < q}, t ascending from {@code +0.0f} up to {@code terms}: a row-major {@code y}
+     * {@code [terms, q]}, and {@code x} read with any strides (so {@code a} or its transpose).
+     */
+    static void chains(float[] x, int xo, int xRow, int xStep, float[] y, int yo, float[] c, int co, int rows,
+                       int terms, int q) {
+        int j0 = vector ? HostMatMulVector.chains(x, xo, xRow, xStep, y, yo, c, co, rows, terms, q) : 0;
+        scalarChains(x, xo, xRow, xStep, y, yo, c, co, rows, terms, q, j0);
+    }
+
+    /** {@link #chains} for the columns {@code j0 .. q - 1}: the plain form, and the vector form's tail. */
+    static void scalarChains(float[] x, int xo, int xRow, int xStep, float[] y, int yo, float[] c, int co, int rows,
+                             int terms, int q, int j0) {
+        for (int p = 0; p < rows; p++) {
+            int xp = xo + p * xRow;
+            for (int j = j0; j < q; j++) {
+                float acc = 0f;
+                for (int t = 0; t < terms; t++) {
+                    acc = Math.fma(x[xp + t * xStep], y[yo + t * q + j], acc);
+                }
+                c[co + p * q + j] = acc;
+            }
+        }
     }
 }

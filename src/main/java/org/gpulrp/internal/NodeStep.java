@@ -690,8 +690,8 @@ sealed interface NodeStep {
             float[] rb = new float[rows * wb1];
             int units = rows * shape.batch();
             double[] share = f.health() == null ? null : new double[units];
-            HostMatMul.relevance(a, b, z, r, ra, rb, units, shape.m(), shape.k(), shape.n(), wa, wb,
-                    Rule.DEFAULT_EPSILON, share);
+            HostMatMul.relevance(a, b, z, r, ra, rb, units, shape.m(), shape.k(), shape.n(), (float) wa,
+                    (float) wb, Rule.DEFAULT_EPSILON, share);
             if (share != null) {
                 double[] perSample = new double[rows];
                 for (int u = 0; u < units; u++) {

@@ -8,7 +8,8 @@ import org.gpulrp.model.PoolGeometry;
 /**
  * The convolution and pooling shapes every conv test runs: strides 1-3, padding 0-3, dilation 1-3, groups 1, 2,
  * depthwise and channel multipliers, kernels 1x1 to 7x7 and non-square, odd sizes, channels around a vector width
- * (1, 3, 15, 16, 17), rows that leave vector interiors of several widths and none, batches 1-5.
+ * (1, 3, 15, 16, 17), rows that leave vector interiors of several widths and none, patch convolutions (kernel =
+ * stride), batches 1-5.
  */
 public final class ConvCases {
 
@@ -59,6 +60,14 @@ public final class ConvCases {
         // Few input channels, rows of four and more interior column vectors (the four-vector column-lane kernel).
         {3, 5, 100, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
         {2, 4, 90, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
+        // Patch convolutions (kernel = stride, no padding: a ViT's patch embedding, the CPU's PatchConv): kernel
+        // columns a divisor of the vector width, not one (period 48 at 16 lanes), rows and columns no patch
+        // covers, grouped, and a 224 x 224 image in 16 x 16 patches.
+        {3, 32, 32, 16, 8, 8, 8, 8, 0, 0, 1, 1, 1, 2},
+        {2, 13, 40, 5, 6, 6, 6, 6, 0, 0, 1, 1, 1, 2},
+        {3, 35, 37, 16, 8, 8, 8, 8, 0, 0, 1, 1, 1, 1},
+        {4, 8, 36, 6, 4, 4, 4, 4, 0, 0, 1, 1, 2, 2},
+        {3, 224, 224, 16, 16, 16, 16, 16, 0, 0, 1, 1, 1, 1},
     };
 
     /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */

@@ -13,7 +13,8 @@ import org.gpulrp.model.ConvGeometry;
  * {@link ScalarConv}'s. Vectors cover only the interior columns where every kernel column's tap is inside the
  * input (forward) or lands on an output (backward), and only where the horizontal stride is 1 (consecutive lanes
  * then read consecutive values); the border columns and strided convolutions run {@link ScalarConv}'s per-output
- * code. A kernel row outside the input is skipped for the whole vector, as it is for each lane.
+ * code, except the backprojections of patch convolutions (kernel equal to stride), which {@link PatchConv} runs.
+ * A kernel row outside the input is skipped for the whole vector, as it is for each lane.
  */
 final class VectorConv implements ConvKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -411,6 +412,10 @@ final class VectorConv implements ConvKernels {
             SpatialConv.backward(gr, null, w, null, x, r, r0, r1, g);
             return;
         }
+        if (PatchConv.applies(g)) {
+            PatchConv.backward(gr, null, w, null, x, r, r0, r1, g);
+            return;
+        }
         int[] sp = new int[2];
         backSpan(g, sp);
         int wi = g.inW();
@@ -448,6 +453,10 @@ final class VectorConv implements ConvKernels {
         float[] v = vw.data;
         if (SpatialConv.applies(g)) {
             SpatialConv.backward(hp, hn, u, v, x, r, r0, r1, g);
+            return;
+        }
+        if (PatchConv.applies(g)) {
+            PatchConv.backward(hp, hn, u, v, x, r, r0, r1, g);
             return;
         }
         int[] sp = new int[2];

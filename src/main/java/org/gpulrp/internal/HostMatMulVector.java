@@ -1,0 +1,98 @@
+package org.gpulrp.internal;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API form of {@link HostMatMul#chains}: lanes over an output row's columns, register tiles of 4 rows by
+ * 2 or 1 vectors, each lane one output's chain {@code acc = fma(broadcast(x[p, t]), y[t, j], acc)} in ascending t
+ * from {@code +0.0f}, the same bits as the scalar loop. Loaded only where the module is enabled.
+ */
+final class HostMatMulVector {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private HostMatMulVector() {
+    }
+
+    /** Computes the columns {@code 0 .. j0 - 1} of every row and returns {@code j0} (a multiple of the width). */
+    static int chains(float[] x, int xo, int xRow, int xStep, float[] y, int yo, float[] c, int co, int rows,
+                      int terms, int q) {
+        int p = 0;
+        for (; p + 4 <= rows; p += 4) {
+            int x0 = xo + p * xRow;
+            int x1 = x0 + xRow;
+            int x2 = x1 + xRow;
+            int x3 = x2 + xRow;
+            int j = 0;
+            for (; j + 2 * L <= q; j += 2 * L) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector b0 = a0;
+                FloatVector a1 = a0;
+                FloatVector b1 = a0;
+                FloatVector a2 = a0;
+                FloatVector b2 = a0;
+                FloatVector a3 = a0;
+                FloatVector b3 = a0;
+                for (int t = 0; t < terms; t++) {
+                    int yt = yo + t * q + j;
+                    FloatVector ya = FloatVector.fromArray(S, y, yt);
+                    FloatVector yb = FloatVector.fromArray(S, y, yt + L);
+                    int xt = t * xStep;
+                    FloatVector v = FloatVector.broadcast(S, x[x0 + xt]);
+                    a0 = v.fma(ya, a0);
+                    b0 = v.fma(yb, b0);
+                    v = FloatVector.broadcast(S, x[x1 + xt]);
+                    a1 = v.fma(ya, a1);
+                    b1 = v.fma(yb, b1);
+                    v = FloatVector.broadcast(S, x[x2 + xt]);
+                    a2 = v.fma(ya, a2);
+                    b2 = v.fma(yb, b2);
+                    v = FloatVector.broadcast(S, x[x3 + xt]);
+                    a3 = v.fma(ya, a3);
+                    b3 = v.fma(yb, b3);
+                }
+                int o = co + p * q + j;
+                a0.intoArray(c, o);
+                b0.intoArray(c, o + L);
+                a1.intoArray(c, o + q);
+                b1.intoArray(c, o + q + L);
+                a2.intoArray(c, o + 2 * q);
+                b2.intoArray(c, o + 2 * q + L);
+                a3.intoArray(c, o + 3 * q);
+                b3.intoArray(c, o + 3 * q + L);
+            }
+            for (; j + L <= q; j += L) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int t = 0; t < terms; t++) {
+                    FloatVector ya = FloatVector.fromArray(S, y, yo + t * q + j);
+                    int xt = t * xStep;
+                    a0 = FloatVector.broadcast(S, x[x0 + xt]).fma(ya, a0);
+                    a1 = FloatVector.broadcast(S, x[x1 + xt]).fma(ya, a1);
+                    a2 = FloatVector.broadcast(S, x[x2 + xt]).fma(ya, a2);
+                    a3 = FloatVector.broadcast(S, x[x3 + xt]).fma(ya, a3);
+                }
+                int o = co + p * q + j;
+                a0.intoArray(c, o);
+                a1.intoArray(c, o + q);
+                a2.intoArray(c, o + 2 * q);
+                a3.intoArray(c, o + 3 * q);
+            }
+        }
+        for (; p < rows; p++) {
+            int xp = xo + p * xRow;
+            for (int j = 0; j + L <= q; j += L) {
+                FloatVector a0 = FloatVector.zero(S);
+                for (int t = 0; t < terms; t++) {
+                    a0 = FloatVector.broadcast(S, x[xp + t * xStep]).fma(FloatVector.fromArray(S, y, yo + t * q + j),
+                            a0);
+                }
+                a0.intoArray(c, co + p * q + j);
+            }
+        }
+        return q - q % L;
+    }
+}
