@@ -123,8 +123,8 @@ final class TokenInputs {
         if (option <= 0) {
             throw ctx.fileError("a token model with a symbolic sequence length ('" + symbol + "'): load it with "
                     + "OnnxImporter.load(path, ImportOptions.defaults().withSequenceLength(T)), the padded length "
-                    + "T its inputs will have (on the command line, explain builds it for its padded texts, info and bench take "
-                    + "--seq-length T)");
+                    + "T its inputs will have (option sequenceLength; on the command line, explain builds it for its padded "
+                    + "texts, info and bench take --seq-length T)");
         }
         return option;
     }
