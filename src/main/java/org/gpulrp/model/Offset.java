@@ -1,8 +1,5 @@
 package org.gpulrp.model;
 
-import java.util.Arrays;
-import org.gpulrp.InvalidArgumentException;
-
 /**
  * Addition of constants to each sample, {@code z[i] = x[i] + c[i]} ({@code c} one value per feature, or one for
  * all): ONNX {@code Add} or {@code Sub} of a constant, a learned position embedding, a class token placed by an
@@ -10,33 +7,21 @@ import org.gpulrp.InvalidArgumentException;
  * the constant as its bias, which absorbs its share (docs/DESIGN.md section 2.9).
  */
 public final class Offset implements Layer {
-    private final float[] values;
+    private final FeatureConstants values;
 
     /** @param values one finite constant per feature, or a single one for every feature; copied */
     public Offset(float[] values) {
-        InvalidArgumentException.check(values != null && values.length > 0, "values", "must not be empty");
-        for (int i = 0; i < values.length; i++) {
-            if (!Float.isFinite(values[i])) {   // the message only on failure: a mask can be large
-                throw new InvalidArgumentException("values", "entry " + i + " is " + values[i]
-                        + "; an offset needs finite constants");
-            }
-        }
-        this.values = values.clone();
+        this.values = new FeatureConstants(values, "values", "offset", "constants");
     }
 
     /** The constants (a copy): one per feature, or a single one. */
     public float[] values() {
-        return values.clone();
+        return values.copy();
     }
 
     /** The constants expanded to {@code features} values. */
     public float[] perFeature(int features) {
-        if (values.length == features) {
-            return values.clone();
-        }
-        float[] out = new float[features];
-        Arrays.fill(out, values[0]);
-        return out;
+        return values.perFeature(features);
     }
 
     @Override
@@ -46,24 +31,21 @@ public final class Offset implements Layer {
 
     @Override
     public int outputSize(int inputSize) {
-        InvalidArgumentException.check(values.length == 1 || values.length == inputSize, "offset", "has "
-                + values.length + " constants for an input of " + inputSize + " features (need 1 or " + inputSize
-                + ")");
-        return inputSize;
+        return values.outputSize(inputSize);
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Offset s && Arrays.equals(values, s.values);
+        return o instanceof Offset other && values.sameAs(other.values);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(values);
+        return values.hash();
     }
 
     @Override
     public String toString() {
-        return values.length == 1 ? "Offset[" + values[0] + "]" : "Offset[" + values.length + " constants]";
+        return values.describe("Offset");
     }
 }

@@ -1,8 +1,5 @@
 package org.gpulrp.model;
 
-import java.util.Arrays;
-import org.gpulrp.InvalidArgumentException;
-
 /**
  * Multiplication of each sample by constants, {@code z[i] = x[i] * s[i]} ({@code s} one value per feature, or one
  * value for all): ONNX {@code Mul} or {@code Div} by a constant, and the divisor correction of an average pooling
@@ -10,31 +7,21 @@ import org.gpulrp.InvalidArgumentException;
  * relevance through up to the stabilizer's share), whatever rule the composite names.
  */
 public final class Scale implements Layer {
-    private final float[] factors;
+    private final FeatureConstants factors;
 
     /** @param factors one finite factor per feature, or a single one for every feature; copied */
     public Scale(float[] factors) {
-        InvalidArgumentException.check(factors != null && factors.length > 0, "factors", "must not be empty");
-        for (int i = 0; i < factors.length; i++) {
-            InvalidArgumentException.check(Float.isFinite(factors[i]), "factors", "entry " + i + " is "
-                    + factors[i] + "; a scale needs finite factors");
-        }
-        this.factors = factors.clone();
+        this.factors = new FeatureConstants(factors, "factors", "scale", "factors");
     }
 
     /** The factors (a copy): one per feature, or a single one. */
     public float[] factors() {
-        return factors.clone();
+        return factors.copy();
     }
 
     /** The factors expanded to {@code features} values. */
     public float[] perFeature(int features) {
-        if (factors.length == features) {
-            return factors.clone();
-        }
-        float[] out = new float[features];
-        Arrays.fill(out, factors[0]);
-        return out;
+        return factors.perFeature(features);
     }
 
     @Override
@@ -44,24 +31,21 @@ public final class Scale implements Layer {
 
     @Override
     public int outputSize(int inputSize) {
-        InvalidArgumentException.check(factors.length == 1 || factors.length == inputSize, "scale", "has "
-                + factors.length + " factors for an input of " + inputSize + " features (need 1 or " + inputSize
-                + ")");
-        return inputSize;
+        return factors.outputSize(inputSize);
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Scale s && Arrays.equals(factors, s.factors);
+        return o instanceof Scale other && factors.sameAs(other.factors);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(factors);
+        return factors.hash();
     }
 
     @Override
     public String toString() {
-        return factors.length == 1 ? "Scale[" + factors[0] + "]" : "Scale[" + factors.length + " factors]";
+        return factors.describe("Scale");
     }
 }
