@@ -76,17 +76,11 @@ class TransformerGoldenTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void matchesReference(Case c) {
-        Network network = OnnxImporter.load(resource("/transformers/" + c.model() + "-o17.onnx"),
-                ImportOptions.defaults().withSequenceLength(8));
+        Network network = network(c);
         boolean vit = c.model().equals("vit");
-        float[][] rows = vit ? rows(golden("vit-input.npy")) : packed(c.model());
+        float[][] rows = inputs(c);
         int n = rows.length;
-        Npy.Array targets = golden(c.targets());
-        int[] flat = new int[n];
-        for (int b = 0; b < n; b++) {
-            flat[b] = targets.shape().length == 1 ? (int) targets.data()[b]
-                    : (int) targets.data()[2 * b] * vocab(c.model()) + (int) targets.data()[2 * b + 1];
-        }
+        int[] flat = targets(c, n);
         Explanation e = GpuLrp.explain(network, rows, Target.perSample(flat), Composites.byName(c.composite()));
 
         float[] logits = golden(c.logits()).data();
@@ -128,19 +122,15 @@ class TransformerGoldenTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void importedGraphInFloat64MatchesReference(Case c) {
-        Network network = OnnxImporter.load(resource("/transformers/" + c.model() + "-o17.onnx"),
-                ImportOptions.defaults().withSequenceLength(8));
-        boolean vit = c.model().equals("vit");
-        float[][] rows = vit ? rows(golden("vit-input.npy")) : packed(c.model());
+        Network network = network(c);
+        float[][] rows = inputs(c);
         int n = rows.length;
-        Npy.Array targets = golden(c.targets());
+        int[] flat = targets(c, n);
         float[] expected = golden(c.relevance()).data();
         int width = expected.length / n;
         double worst = 0;
         for (int b = 0; b < n; b++) {
-            int flat = targets.shape().length == 1 ? (int) targets.data()[b]
-                    : (int) targets.data()[2 * b] * vocab(c.model()) + (int) targets.data()[2 * b + 1];
-            double[] r = Float64Graph.explain(network, Composites.byName(c.composite()), rows[b], flat).input();
+            double[] r = Float64Graph.explain(network, Composites.byName(c.composite()), rows[b], flat[b]).input();
             for (int k = 0; k < width; k++) {
                 worst = Math.max(worst, Math.abs(r[k] - expected[b * width + k]));
             }
@@ -150,6 +140,28 @@ class TransformerGoldenTest {
                 + "gap / 10 + 1e-7 max|R| = %.3g", c, worst, allowed));
         System.out.printf(Locale.ROOT, "[golden] %s float64 graph: max |R - R_ref| = %.3g (allowed %.3g)%n", c,
                 worst, allowed);
+    }
+
+    /** The case's model, imported for the fixtures' 8 positions. */
+    private static Network network(Case c) {
+        return OnnxImporter.load(resource("/transformers/" + c.model() + "-o17.onnx"),
+                ImportOptions.defaults().withSequenceLength(8));
+    }
+
+    /** The case's input rows: the images, or the packed token samples. */
+    private static float[][] inputs(Case c) {
+        return c.model().equals("vit") ? rows(golden("vit-input.npy")) : packed(c.model());
+    }
+
+    /** Each sample's output index: the class, or position * vocab + token for a language model. */
+    private static int[] targets(Case c, int n) {
+        Npy.Array targets = golden(c.targets());
+        int[] flat = new int[n];
+        for (int b = 0; b < n; b++) {
+            flat[b] = targets.shape().length == 1 ? (int) targets.data()[b]
+                    : (int) targets.data()[2 * b] * vocab(c.model()) + (int) targets.data()[2 * b + 1];
+        }
+        return flat;
     }
 
     /** Compares the golden [n, width] array with the width values at offset of each of got's n rows of stride. */

@@ -94,8 +94,8 @@ public final class Engine implements AutoCloseable {
     /** Makes every gather run on the host instead of moving runs with {@code copyRows} (for tests: same bits). */
     void gathersOnHost() {
         for (int k = 0; k < steps.length; k++) {
-            if (steps[k] instanceof NodeStep.Gather) {
-                steps[k] = new NodeStep.Gather((org.gpulrp.model.Index) plan.nodes.get(k).layer(), 0);
+            if (steps[k] instanceof TransformerSteps.Gather) {
+                steps[k] = new TransformerSteps.Gather((org.gpulrp.model.Index) plan.nodes.get(k).layer(), 0);
             }
         }
     }

@@ -99,6 +99,13 @@ final class Flow {
         return acts[k + 1];
     }
 
+    /** The first {@code count} values of a buffer, read to the host. */
+    float[] read(Buffer b, int count) {
+        float[] h = new float[count];
+        be.read(b, h, 0, count);
+        return h;
+    }
+
     /** The values of node k's i-th input. */
     Buffer input(int k, int i) {
         return acts[plan.src[k][i]];

@@ -79,12 +79,12 @@ class NodeStepTest {
         sample(new Scale(new float[] {2f}), 5, 5, new Pass(), NodeStep.Scaled.class);
         sample(new Slice(1, 3), 5, 3, new Pass(), NodeStep.Cut.class);
         sample(new Permute(new int[] {1, 0}), 2, 2, new Pass(), NodeStep.Reorder.class);
-        sample(new LayerNorm(2, 3, null, null, 1e-5f, false), 6, 6, new Pass(), NodeStep.Normalize.class);
-        sample(new Softmax(3), 6, 6, new Pass(), NodeStep.RowSoftmax.class);
-        sample(new MatMul(2, 3, 4, 5), 2 * 12 + 2 * 20, 30, new Pass(), NodeStep.MatrixProduct.class);
-        sample(new Index(4, new int[] {3, -1, 0, 0}), 4, 4, new Pass(), NodeStep.Gather.class);
-        sample(new Offset(new float[] {1f}), 5, 5, new Pass(), NodeStep.Shift.class);
-        sample(new Embedding(2, 3, 4, new float[12]), 2, 8, new Pass(), NodeStep.Lookup.class);
+        sample(new LayerNorm(2, 3, null, null, 1e-5f, false), 6, 6, new Pass(), TransformerSteps.Normalize.class);
+        sample(new Softmax(3), 6, 6, new Pass(), TransformerSteps.RowSoftmax.class);
+        sample(new MatMul(2, 3, 4, 5), 2 * 12 + 2 * 20, 30, new Pass(), TransformerSteps.MatrixProduct.class);
+        sample(new Index(4, new int[] {3, -1, 0, 0}), 4, 4, new Pass(), TransformerSteps.Gather.class);
+        sample(new Offset(new float[] {1f}), 5, 5, new Pass(), TransformerSteps.Shift.class);
+        sample(new Embedding(2, 3, 4, new float[12]), 2, 8, new Pass(), TransformerSteps.Lookup.class);
     }
 
     /**
@@ -97,9 +97,9 @@ class NodeStepTest {
         boolean[][] inputs = {{false, false}, {true, false}, {false, true}, {true, true}};
         double[][] cp = {{0.5, 0.5}, {0, 1}, {1, 0}, {0.5, 0.5}};
         for (int i = 0; i < inputs.length; i++) {
-            assertArrayEquals(new double[] {0.5, 0.5}, new NodeStep.MatrixProduct(mm, Attention.ATTNLRP,
+            assertArrayEquals(new double[] {0.5, 0.5}, new TransformerSteps.MatrixProduct(mm, Attention.ATTNLRP,
                     inputs[i]).weights(), "attnlrp " + i);
-            assertArrayEquals(cp[i], new NodeStep.MatrixProduct(mm, Attention.CP_LRP, inputs[i]).weights(),
+            assertArrayEquals(cp[i], new TransformerSteps.MatrixProduct(mm, Attention.CP_LRP, inputs[i]).weights(),
                     "cp-lrp " + i);
         }
     }
@@ -107,14 +107,14 @@ class NodeStepTest {
     /** A gather moves runs with copyRows only when it reads each feature at most once, in a few runs. */
     @Test
     void gathersCopyFewRunsAndGatherTheRestOnTheHost() {
-        assertTrue(new NodeStep.Gather(new Index(6, new int[] {2, 3, 4})).copiesRuns(), "a slice");
-        assertTrue(new NodeStep.Gather(new Index(6, new int[] {-1, -1, 0, 1, 4, 5})).copiesRuns(), "gaps, 2 runs");
-        assertFalse(new NodeStep.Gather(new Index(6, new int[] {0, 0, 1})).copiesRuns(), "a feature read twice");
-        int[] transpose = new int[2 * (NodeStep.Gather.MAX_RUNS + 1)];
+        assertTrue(new TransformerSteps.Gather(new Index(6, new int[] {2, 3, 4})).copiesRuns(), "a slice");
+        assertTrue(new TransformerSteps.Gather(new Index(6, new int[] {-1, -1, 0, 1, 4, 5})).copiesRuns(), "gaps, 2 runs");
+        assertFalse(new TransformerSteps.Gather(new Index(6, new int[] {0, 0, 1})).copiesRuns(), "a feature read twice");
+        int[] transpose = new int[2 * (TransformerSteps.Gather.MAX_RUNS + 1)];
         for (int i = 0; i < transpose.length; i++) {
-            transpose[i] = i % 2 * (NodeStep.Gather.MAX_RUNS + 1) + i / 2;
+            transpose[i] = i % 2 * (TransformerSteps.Gather.MAX_RUNS + 1) + i / 2;
         }
-        assertFalse(new NodeStep.Gather(new Index(transpose.length, transpose)).copiesRuns(), "a transpose");
+        assertFalse(new TransformerSteps.Gather(new Index(transpose.length, transpose)).copiesRuns(), "a transpose");
     }
 
     /** The concrete types that may implement {@link Layer}, through sealed sub-interfaces such as Merge. */

@@ -96,7 +96,7 @@ class TransformerPathsTest {
                 run(gaps, Composites.epsilon(), g, Engine::gathersOnHost));
         try (CpuBackend be = new CpuBackend();
              Engine e = new Engine(be, gaps, Composites.epsilon(), InitialRelevance.OUTPUT, 3, 1 << 20)) {
-            assertTrue(((NodeStep.Gather) stepOf(e, 1)).copiesRuns(), "the gather with gaps copies its runs");
+            assertTrue(((TransformerSteps.Gather) stepOf(e, 1)).copiesRuns(), "the gather with gaps copies its runs");
         }
     }
 
