@@ -11,7 +11,8 @@ relevance is the input embedding times its gradient. Same shapes and batch sizes
 layers, hidden 768, 12 heads, inner 3072, 128 tokens, batch 32) and `vit-b16` (torchvision's `vit_b_16`, 224 px,
 batch 8), random weights, float32.
 
-Best settings for the peer (/work/shared DESIGN section 6): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this
+Best settings for the peer (/work/shared DESIGN section 6): the model's parameters frozen (`requires_grad=False`, as
+LXT's documentation advises; GPULRP_PEER_WEIGHT_GRADS=1 keeps them, which costs the weight gradients' GEMMs), OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this
 process (benchmarks/run does it), 2 threads in torch and OpenBLAS, the OpenBLAS kernel printed, both OMP_WAIT_POLICY
 settings tried (one child process each) and the faster kept, median of --reps repetitions after a warm-up.
 
@@ -31,6 +32,8 @@ ROOT = os.path.join(HERE, "..", "..")
 THREADS = 2
 BATCH = {"bert-base": 32, "vit-b16": 8}
 SEQ = 128
+# Off for the peer's best setting; GPULRP_PEER_WEIGHT_GRADS=1 times what an unfrozen model pays (issue 15's first run).
+WEIGHT_GRADS = os.environ.get("GPULRP_PEER_WEIGHT_GRADS") == "1"
 
 
 def case(model_name, composite, reps):
@@ -54,11 +57,18 @@ def case(model_name, composite, reps):
         args = (torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(7)),)
         embedding = model.conv_proj
     model.eval()
+    if not WEIGHT_GRADS:
+        # LXT's advice (lxt/explicit/core.py): parameter gradients are not needed for the explanation, so they are
+        # switched off; the backward then computes only the activations' gradients, one GEMM per linear layer.
+        for param in model.parameters():
+            param.requires_grad_(False)
     captured = {}
 
     def keep(_module, _inputs, output):
-        output.retain_grad()
-        captured["x"] = output
+        # The embedding's output is the leaf the relevance is read at (LXT: inputs_embeds.requires_grad_()).
+        leaf = output.detach().requires_grad_()
+        captured["x"] = leaf
+        return leaf
 
     embedding.register_forward_hook(keep)
 

@@ -1,5 +1,9 @@
 package org.gpulrp.internal;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The error function and its complement in double precision (Java has neither), for GELU on the host.
  *
@@ -9,7 +13,7 @@ package org.gpulrp.internal;
  * Q(x^2)}; on {@code 0.5 < |x| <= 4} {@code erfc(x) = exp(-x^2) P(x) / Q(x)}; beyond, {@code erfc(x) = exp(-x^2) / x
  * (1 / sqrt(pi) - P(1/x^2) / (x^2 Q(1/x^2)))}. As in CALERF, {@code exp(-x^2)} is taken as
  * {@code exp(-y^2) exp(-(x - y)(x + y))} with {@code y} = x rounded down to a sixteenth, so the rounding error of
- * {@code x^2} is not magnified by the exponential. {@code StrictMath.exp} keeps the bits the same on every JVM.
+ * {@code x^2} is not magnified by the exponential. The exponentials are {@link VectorExp}'s, which keeps the bits the same on every JVM and in every lane.
  */
 final class Erf {
     private Erf() {
@@ -36,70 +40,80 @@ final class Erf {
     private static final double[] Q = {2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
         6.05183413124413191e-2, 2.33520497626869185e-3};
 
-    /** The error function, {@code 2 / sqrt(pi) * integral_0^x exp(-t^2) dt}. */
+    /** The error function, {@code 2 / sqrt(pi) * integral_0^x exp(-t^2) dt} (scalar, through the vector path). */
     static double erf(double x) {
         if (Double.isNaN(x)) {
             return x;
         }
+        DoubleVector v = DoubleVector.broadcast(S, Math.abs(x));
         double y = Math.abs(x);
-        if (y <= SMALL) {
-            return x * small(y);
-        }
-        double r = 1.0 - tail(y);     // erf(|x|) = 1 - erfc(|x|), no cancellation for |x| > 0.5
+        double r = y <= SMALL ? y * small(v).lane(0) : 1.0 - tail(v).lane(0);   // no cancellation for |x| > 0.5
         return x < 0 ? -r : r;
     }
 
-    /** The complementary error function, {@code 1 - erf(x)}, accurate in relative terms also where it is tiny. */
+    /** {@link #erfc(DoubleVector)} of one value (lane 0), the same bits as in any lane of a vector. */
     static double erfc(double x) {
-        if (Double.isNaN(x)) {
-            return x;
-        }
-        double y = Math.abs(x);
-        if (y <= SMALL) {
-            return 1.0 - x * small(y);
-        }
-        double t = tail(y);
-        return x < 0 ? 2.0 - t : t;
+        return erfc(DoubleVector.broadcast(S, x)).lane(0);
     }
 
-    /** {@code erf(y) / y} for {@code 0 <= y <= 0.5}. */
-    private static double small(double y) {
-        double z = y * y;
-        double num = A[4] * z;
-        double den = z;
+    /**
+     * The complementary error function, {@code 1 - erf(x)}, of every lane, accurate in relative terms also where it
+     * is tiny. Every lane evaluates all three ranges and keeps its own (no branches), so a value's bits do not
+     * depend on its neighbours; NaN stays NaN.
+     */
+    static DoubleVector erfc(DoubleVector x) {
+        DoubleVector y = x.abs();
+        DoubleVector t = tail(y);
+        t = t.blend(0.0, y.compare(VectorOperators.GE, UNDERFLOW));
+        t = t.blend(DoubleVector.broadcast(S, 2.0).sub(t), x.compare(VectorOperators.LT, 0.0));
+        DoubleVector near = DoubleVector.broadcast(S, 1.0).sub(x.mul(small(y)));
+        return t.blend(near, y.compare(VectorOperators.LE, SMALL));
+    }
+
+    private static final VectorSpecies<Double> S = VectorExp.S;
+
+    /** {@code erf(y) / y}, meant for {@code 0 <= y <= 0.5}. */
+    private static DoubleVector small(DoubleVector y) {
+        DoubleVector z = y.mul(y);
+        DoubleVector num = z.mul(A[4]);
+        DoubleVector den = z;
         for (int i = 0; i < 3; i++) {
-            num = (num + A[i]) * z;
-            den = (den + B[i]) * z;
+            num = num.add(A[i]).mul(z);
+            den = den.add(B[i]).mul(z);
         }
-        return (num + A[3]) / (den + B[3]);
+        return num.add(A[3]).div(den.add(B[3]));
     }
 
-    /** {@code erfc(y)} for {@code y > 0.5}. */
-    private static double tail(double y) {
-        if (y >= UNDERFLOW) {
-            return 0.0;
+    /** {@code erfc(y)}, meant for {@code 0.5 < y < UNDERFLOW}. */
+    private static DoubleVector tail(DoubleVector y0) {
+        DoubleVector y = y0.lanewise(VectorOperators.MIN, UNDERFLOW);
+        // 0.5 < y <= 4
+        DoubleVector num = y.mul(C[8]);
+        DoubleVector den = y;
+        for (int i = 0; i < 7; i++) {
+            num = num.add(C[i]).mul(y);
+            den = den.add(D[i]).mul(y);
         }
-        double ratio;
-        if (y <= MIDDLE) {
-            double num = C[8] * y;
-            double den = y;
-            for (int i = 0; i < 7; i++) {
-                num = (num + C[i]) * y;
-                den = (den + D[i]) * y;
-            }
-            ratio = (num + C[7]) / (den + D[7]);
-        } else {
-            double z = 1.0 / (y * y);
-            double num = P[5] * z;
-            double den = z;
-            for (int i = 0; i < 4; i++) {
-                num = (num + P[i]) * z;
-                den = (den + Q[i]) * z;
-            }
-            ratio = (ONE_OVER_SQRT_PI - z * (num + P[4]) / (den + Q[4])) / y;
+        DoubleVector middle = num.add(C[7]).div(den.add(D[7]));
+        // y > 4
+        DoubleVector z = DoubleVector.broadcast(S, 1.0).div(y.mul(y));
+        num = z.mul(P[5]);
+        den = z;
+        for (int i = 0; i < 4; i++) {
+            num = num.add(P[i]).mul(z);
+            den = den.add(Q[i]).mul(z);
         }
-        double ysq = Math.floor(y * 16.0) / 16.0;
-        double del = (y - ysq) * (y + ysq);
-        return StrictMath.exp(-ysq * ysq) * StrictMath.exp(-del) * ratio;
+        DoubleVector far = DoubleVector.broadcast(S, ONE_OVER_SQRT_PI).sub(z.mul(num.add(P[4])).div(den.add(Q[4])))
+                .div(y);
+        DoubleVector ratio = far.blend(middle, y.compare(VectorOperators.LE, MIDDLE));
+        // floor(y * 16) / 16: round to nearest by adding and subtracting 2^52, then step down where that rounded up
+        DoubleVector sixteen = y.mul(16.0);
+        DoubleVector rounded = sixteen.add(TWO_52).sub(TWO_52);
+        DoubleVector ysq = rounded.lanewise(VectorOperators.SUB, 1.0, rounded.compare(VectorOperators.GT, sixteen))
+                .mul(1.0 / 16.0);
+        DoubleVector del = y.sub(ysq).mul(y.add(ysq));
+        return VectorExp.exp(ysq.mul(ysq).neg()).mul(VectorExp.exp(del.neg())).mul(ratio);
     }
+
+    private static final double TWO_52 = 0x1p52;
 }

@@ -1,8 +1,11 @@
 package org.gpulrp.internal;
 
+import jdk.incubator.vector.DoubleVector;
+
 /**
  * Transcendental activations, evaluated once on the host for every backend so all paths share their bits
- * (docs/DESIGN.md section 3, rule 5). {@code StrictMath} keeps the bits the same on every JVM and CPU, too.
+ * (docs/DESIGN.md section 3, rule 5). {@code StrictMath} and {@link VectorExp} (IEEE operations only) keep the bits
+ * the same on every JVM and CPU, too.
  */
 public final class HostMath {
     private HostMath() {
@@ -14,21 +17,30 @@ public final class HostMath {
 
     /** Softmax over each row of {@code cols} values, max-shifted, summed in ascending order in double. */
     public static void softmax(float[] in, float[] out, int rows, int cols) {
-        double[] e = new double[cols];
+        double[] e = new double[paddedLength(cols)];
         for (int b = 0; b < rows; b++) {
             softmaxRow(in, out, b * cols, cols, e);
         }
     }
 
-    /** The softmax of the row of {@code cols} values at {@code o}; {@code e} is room for {@code cols} doubles. */
+    /**
+     * The softmax of the row of {@code cols} values at {@code o}; {@code e} is room for {@code cols} doubles rounded
+     * up to whole vectors. The exponentials are {@link VectorExp}'s, the sum runs in ascending order in double.
+     */
     static void softmaxRow(float[] in, float[] out, int o, int cols, double[] e) {
         float max = in[o];
         for (int j = 1; j < cols; j++) {
             max = in[o + j] > max ? in[o + j] : max;
         }
+        int padded = paddedLength(cols);
+        for (int j = 0; j < padded; j++) {
+            e[j] = j < cols ? (double) in[o + j] - max : 0.0;
+        }
+        for (int j = 0; j < padded; j += VectorExp.LANES) {
+            VectorExp.exp(DoubleVector.fromArray(VectorExp.S, e, j)).intoArray(e, j);
+        }
         double sum = 0;
         for (int j = 0; j < cols; j++) {
-            e[j] = StrictMath.exp((double) in[o + j] - max);
             sum += e[j];
         }
         for (int j = 0; j < cols; j++) {
@@ -36,11 +48,16 @@ public final class HostMath {
         }
     }
 
+    /** {@code n} rounded up to whole double vectors: the room {@link #softmaxRow} needs. */
+    static int paddedLength(int n) {
+        return (n + VectorExp.LANES - 1) / VectorExp.LANES * VectorExp.LANES;
+    }
+
     /**
      * Evaluates a host activation over {@code rows} rows of {@code cols} values (every function but ReLU, which runs
      * on the backend). The piecewise-linear ones follow PyTorch's formulas: {@code relu6 = min(max(x, 0), 6)},
      * {@code hardsigmoid = min(max(x + 3, 0), 6) / 6}, {@code hardswish = x * min(max(x + 3, 0), 6) / 6}; SiLU is
-     * {@code x * sigmoid(x)}, GELU {@code x (1 + erf(x / sqrt 2)) / 2} (see {@link #gelu}), its tanh form
+     * {@code x * sigmoid(x)}, GELU {@code x (1 + erf(x / sqrt 2)) / 2} (see {@link #vectorized}), its tanh form
      * {@code x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2} and tanh, each in double, rounded once.
      */
     public static void activation(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int rows,
@@ -55,11 +72,7 @@ public final class HostMath {
     /** An elementwise activation (any but softmax and ReLU) on {@code [from, to)}. */
     static void elementwise(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int from, int to) {
         switch (f) {
-            case SIGMOID -> {
-                for (int k = from; k < to; k++) {
-                    out[k] = (float) (1.0 / (1.0 + StrictMath.exp(-(double) in[k])));
-                }
-            }
+            case SIGMOID, SILU, GELU -> vectorized(f, in, out, from, to);
             case RELU6 -> {
                 for (int k = from; k < to; k++) {
                     out[k] = clamp(in[k], 6f);
@@ -73,17 +86,6 @@ public final class HostMath {
             case HARDSWISH -> {
                 for (int k = from; k < to; k++) {
                     out[k] = in[k] * clamp(in[k] + 3f, 6f) / 6f;
-                }
-            }
-            case SILU -> {
-                for (int k = from; k < to; k++) {
-                    double x = in[k];
-                    out[k] = (float) (x / (1.0 + StrictMath.exp(-x)));
-                }
-            }
-            case GELU -> {
-                for (int k = from; k < to; k++) {
-                    out[k] = (float) gelu(in[k]);
                 }
             }
             case GELU_TANH -> {
@@ -106,11 +108,32 @@ public final class HostMath {
     private static final double SQRT_HALF = 0.7071067811865476;         // 1 / sqrt(2)
 
     /**
-     * GELU in double, {@code x (1 + erf(x / sqrt 2)) / 2}, evaluated as {@code x erfc(-x / sqrt 2) / 2} (the same
-     * function; {@code 1 + erf(t)} loses every digit to cancellation for large negative t, erfc does not).
+     * Sigmoid {@code 1 / (1 + exp(-x))}, SiLU {@code x / (1 + exp(-x))} and GELU {@code x (1 + erf(x / sqrt 2)) / 2}
+     * in double on whole vectors, each value rounded once to float. GELU is evaluated as {@code x erfc(-x / sqrt 2)
+     * / 2} (the same function; {@code 1 + erf(t)} loses every digit to cancellation for large negative t, erfc does
+     * not). The last, partial vector is padded with zeros, so every value goes through the same lane arithmetic
+     * wherever it sits.
      */
-    static double gelu(double x) {
-        return 0.5 * x * Erf.erfc(-x * SQRT_HALF);
+    private static void vectorized(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int from,
+                                   int to) {
+        double[] v = new double[VectorExp.LANES];
+        for (int k = from; k < to; k += v.length) {
+            int n = Math.min(v.length, to - k);
+            for (int j = 0; j < v.length; j++) {
+                v[j] = j < n ? in[k + j] : 0.0;
+            }
+            DoubleVector x = DoubleVector.fromArray(VectorExp.S, v, 0);
+            DoubleVector y = switch (f) {
+                case SIGMOID -> DoubleVector.broadcast(VectorExp.S, 1.0).div(VectorExp.exp(x.neg()).add(1.0));
+                case SILU -> x.div(VectorExp.exp(x.neg()).add(1.0));
+                case GELU -> x.mul(0.5).mul(Erf.erfc(x.mul(-SQRT_HALF)));
+                default -> throw new IllegalArgumentException(f + " is not a vectorized activation");
+            };
+            y.intoArray(v, 0);
+            for (int j = 0; j < n; j++) {
+                out[k + j] = (float) v[j];
+            }
+        }
     }
 
     /** {@code min(max(x, 0), hi)}, never -0. */

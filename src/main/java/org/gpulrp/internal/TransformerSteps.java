@@ -72,7 +72,7 @@ final class TransformerSteps {
             int count = rows * f.plan.width(k + 1);
             float[] h = f.read(f.input(k, 0), count);
             HostParallel.forEach(count / length, 8L * length, q -> HostMath.softmaxRow(h, h, q * length, length,
-                    new double[length]));
+                    new double[HostMath.paddedLength(length)]));
             f.be.write(f.output(k), h, 0, count);
         }
 

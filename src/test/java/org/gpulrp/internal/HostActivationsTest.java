@@ -82,4 +82,54 @@ class HostActivationsTest {
         HostMath.activation(Activation.Function.GELU, new float[] {-8f}, y, 1, 1);
         assertEquals(-4.9767684594174555e-15, y[0], Math.ulp(4.98e-15f), "gelu(-8) = -8 Phi(-8)");
     }
+
+    @Test
+    void vectorExpIsWithinOneUlpOfStrictMath() {
+        SplittableRandom r = new SplittableRandom(7);
+        for (int k = 0; k < 200000; k++) {
+            double x = k < 100000 ? (r.nextDouble() - 0.5) * 1416 : (r.nextDouble() - 0.5) * 4;
+            double ref = StrictMath.exp(x);
+            assertEquals(ref, VectorExp.exp(x), Math.ulp(ref), "exp(" + x + ")");
+        }
+        assertEquals(1.0, VectorExp.exp(0.0));
+        assertEquals(1.0, VectorExp.exp(-0.0));
+        assertTrue(Double.isNaN(VectorExp.exp(Double.NaN)));
+        // Clamped to [-708, 709]: exp(-inf) is tiny but positive, and rounds to 0 in every float result.
+        assertTrue(VectorExp.exp(Double.NEGATIVE_INFINITY) < 1e-307 && (float) VectorExp.exp(-1000) == 0f);
+        assertTrue(VectorExp.exp(1000) > Float.MAX_VALUE);
+    }
+
+    @Test
+    void vectorMathGivesEveryLaneTheSameBits() {
+        // A value's result does not depend on its place in a vector or on its neighbours: each of 13 values (one
+        // partial vector included) alone, and within a run of other values, gives the same float.
+        float[] x = {-7.5f, -2f, -0.6f, -0.5f, -1e-3f, 0f, 0.25f, 0.5f, 0.7f, 3.9f, 4.1f, 30f, Float.NaN};
+        for (Activation.Function f : new Activation.Function[] {Activation.Function.GELU,
+            Activation.Function.SIGMOID, Activation.Function.SILU}) {
+            float[] all = new float[x.length];
+            HostMath.activation(f, x, all, 1, x.length);
+            for (int k = 0; k < x.length; k++) {
+                float[] one = new float[1];
+                HostMath.activation(f, new float[] {x[k]}, one, 1, 1);
+                assertEquals(Float.floatToRawIntBits(one[0]), Float.floatToRawIntBits(all[k]), f + "(" + x[k] + ")");
+                double ref = Float64Graph.activation(f, x[k]);
+                if (!Float.isNaN(x[k])) {
+                    assertEquals(ref, all[k], Math.ulp((float) ref) + 1e-44, f + "(" + x[k] + ")");
+                }
+            }
+        }
+        float[] row = new float[11];
+        float[] soft = new float[11];
+        for (int j = 0; j < row.length; j++) {
+            row[j] = j - 5.5f;
+        }
+        HostMath.softmax(row, soft, 1, row.length);
+        double sum = 0;
+        for (float v : row) {
+            sum += Math.exp(v);
+        }
+        for (int j = 0; j < row.length; j++) {
+            assertEquals(Math.exp(row[j]) / sum, soft[j], Math.ulp(soft[j]), "softmax[" + j + "]");
+        }
+    }
 }
