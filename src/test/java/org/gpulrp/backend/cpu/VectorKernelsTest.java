@@ -24,12 +24,14 @@ class VectorKernelsTest {
         }
         s.add(Arguments.of(6, 4096, 17));
         s.add(Arguments.of(2, 33, 4096));
-        // Four-vector strips with tap blocks (K > 256: chains continued across blocks), row blocks of 64 with
-        // 1-3 rows left over, and column tails of two vectors, one vector and fewer.
+        // Four-vector strips with tap blocks (K > 128: chains continued across blocks), row blocks of 60 with
+        // 6, 10 or 5 rows left over (six-row tiles with 1-5 rows left), and column tails of two vectors, one vector
+        // and fewer.
         s.add(Arguments.of(7, 700, 130));
         s.add(Arguments.of(3, 520, 200));
         s.add(Arguments.of(70, 257, 64));
         s.add(Arguments.of(66, 300, 147));
+        s.add(Arguments.of(125, 200, 64));
         return s.build();
     }
 
