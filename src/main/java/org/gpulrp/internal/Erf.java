@@ -1,6 +1,7 @@
 package org.gpulrp.internal;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -11,9 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * the error function", Math. Comp. 23 (1969), 631-637, with the coefficients of his published FORTRAN routine
  * CALERF (netlib specfun), accurate to about 1e-16 relative: on {@code |x| <= 0.5} {@code erf(x) = x P(x^2) /
  * Q(x^2)}; on {@code 0.5 < |x| <= 4} {@code erfc(x) = exp(-x^2) P(x) / Q(x)}; beyond, {@code erfc(x) = exp(-x^2) / x
- * (1 / sqrt(pi) - P(1/x^2) / (x^2 Q(1/x^2)))}. As in CALERF, {@code exp(-x^2)} is taken as
- * {@code exp(-y^2) exp(-(x - y)(x + y))} with {@code y} = x rounded down to a sixteenth, so the rounding error of
- * {@code x^2} is not magnified by the exponential. The exponentials are {@link VectorExp}'s, which keeps the bits the same on every JVM and in every lane.
+ * (1 / sqrt(pi) - P(1/x^2) / (x^2 Q(1/x^2)))}. {@code exp(-x^2)} is evaluated from
+ * the exact split of {@code x^2} into two doubles (see {@link #tail}), so the rounding error of {@code x^2} is not
+ * magnified by the exponential. The exponential is {@link VectorExp}'s, which keeps the bits the same on every JVM
+ * and in every lane.
  */
 final class Erf {
     private Erf() {
@@ -45,75 +47,145 @@ final class Erf {
         if (Double.isNaN(x)) {
             return x;
         }
-        DoubleVector v = DoubleVector.broadcast(S, Math.abs(x));
         double y = Math.abs(x);
-        double r = y <= SMALL ? y * small(v).lane(0) : 1.0 - tail(v).lane(0);   // no cancellation for |x| > 0.5
+        double r;
+        if (y <= SMALL) {
+            double[] v = new double[LANES];
+            v[0] = y;
+            small(v, v, LANES);
+            r = y * v[0];
+        } else {
+            r = 1.0 - erfc(y);    // no cancellation for |x| > 0.5
+        }
         return x < 0 ? -r : r;
     }
 
-    /** {@link #erfc(DoubleVector)} of one value (lane 0), the same bits as in any lane of a vector. */
+    /** {@link #erfc(double[], double[], int, double[], double[])} of one value, the same bits as in an array. */
     static double erfc(double x) {
-        return erfc(DoubleVector.broadcast(S, x)).lane(0);
+        double[] v = new double[LANES];
+        v[0] = x;
+        erfc(v, v, LANES, new double[LANES], new double[LANES]);
+        return v[0];
     }
 
     /**
-     * The complementary error function, {@code 1 - erf(x)}, of every lane, accurate in relative terms also where it
-     * is tiny. Every lane evaluates all three ranges and keeps its own (no branches), so a value's bits do not
-     * depend on its neighbours; NaN stays NaN.
+     * {@code out[j] = erfc(x[j])}, the complementary error function {@code 1 - erf(x)}, for {@code j < n}, a
+     * multiple of {@link VectorExp#LANES} ({@code tail} and {@code near}: room for n values each, the caller's so a
+     * loop over blocks allocates nothing), accurate in relative terms also where it is tiny; NaN stays NaN. Every
+     * value is computed in every range on whole vectors and keeps its own range's value, so its bits do not depend on
+     * its neighbours. The stages are separate loops over arrays (see {@link VectorExp#exp(double[], double[], int)}).
      */
-    static DoubleVector erfc(DoubleVector x) {
-        DoubleVector y = x.abs();
-        DoubleVector t = tail(y);
-        t = t.blend(0.0, y.compare(VectorOperators.GE, UNDERFLOW));
-        t = t.blend(DoubleVector.broadcast(S, 2.0).sub(t), x.compare(VectorOperators.LT, 0.0));
-        DoubleVector near = DoubleVector.broadcast(S, 1.0).sub(x.mul(small(y)));
-        return t.blend(near, y.compare(VectorOperators.LE, SMALL));
+    static void erfc(double[] x, double[] out, int n, double[] tail, double[] near) {
+        ratio(x, tail, n);
+        scaleByExp(x, tail, n, near);
+        small(x, near, n);
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector v = DoubleVector.fromArray(S, x, j);
+            DoubleVector t = DoubleVector.fromArray(S, tail, j);
+            t = t.blend(DoubleVector.broadcast(S, 2.0).sub(t), v.compare(VectorOperators.LT, 0.0));
+            DoubleVector c = DoubleVector.broadcast(S, 1.0).sub(v.mul(DoubleVector.fromArray(S, near, j)));
+            t.blend(c, v.abs().compare(VectorOperators.LE, SMALL)).intoArray(out, j);
+        }
     }
 
     private static final VectorSpecies<Double> S = VectorExp.S;
+    private static final int LANES = VectorExp.LANES;
+    // The polynomial loops below are written out: a vector carried around a short loop was boxed by C2 on Java 17.
 
-    /** {@code erf(y) / y}, meant for {@code 0 <= y <= 0.5}. */
-    private static DoubleVector small(DoubleVector y) {
-        DoubleVector z = y.mul(y);
-        DoubleVector num = z.mul(A[4]);
-        DoubleVector den = z;
-        for (int i = 0; i < 3; i++) {
-            num = num.add(A[i]).mul(z);
-            den = den.add(B[i]).mul(z);
+    /** {@code out = erf(y) / y} with {@code y = |x|}, meant for {@code |x| <= 0.5}. */
+    private static void small(double[] x, double[] out, int n) {
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector y = DoubleVector.fromArray(S, x, j).abs();
+            DoubleVector z = y.mul(y);
+            DoubleVector num = z.mul(A[4]);
+            DoubleVector den = z;
+            num = num.add(A[0]).mul(z);
+            den = den.add(B[0]).mul(z);
+            num = num.add(A[1]).mul(z);
+            den = den.add(B[1]).mul(z);
+            num = num.add(A[2]).mul(z);
+            den = den.add(B[2]).mul(z);
+            num.add(A[3]).div(den.add(B[3])).intoArray(out, j);
         }
-        return num.add(A[3]).div(den.add(B[3]));
     }
 
-    /** {@code erfc(y)}, meant for {@code 0.5 < y < UNDERFLOW}. */
-    private static DoubleVector tail(DoubleVector y0) {
-        DoubleVector y = y0.lanewise(VectorOperators.MIN, UNDERFLOW);
-        // 0.5 < y <= 4
-        DoubleVector num = y.mul(C[8]);
-        DoubleVector den = y;
-        for (int i = 0; i < 7; i++) {
-            num = num.add(C[i]).mul(y);
-            den = den.add(D[i]).mul(y);
+    /**
+     * {@code out = erfc(y) exp(y^2)} with {@code y = min(|x|, UNDERFLOW)}, for {@code y > 0.5}: the middle range's
+     * ratio up to 4, the far range's beyond (computed only for the vectors that hold such a value).
+     */
+    private static void ratio(double[] x, double[] out, int n) {
+        boolean anyFar = false;
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW);
+            DoubleVector num = y.mul(C[8]);
+            DoubleVector den = y;
+            num = num.add(C[0]).mul(y);
+            den = den.add(D[0]).mul(y);
+            num = num.add(C[1]).mul(y);
+            den = den.add(D[1]).mul(y);
+            num = num.add(C[2]).mul(y);
+            den = den.add(D[2]).mul(y);
+            num = num.add(C[3]).mul(y);
+            den = den.add(D[3]).mul(y);
+            num = num.add(C[4]).mul(y);
+            den = den.add(D[4]).mul(y);
+            num = num.add(C[5]).mul(y);
+            den = den.add(D[5]).mul(y);
+            num = num.add(C[6]).mul(y);
+            den = den.add(D[6]).mul(y);
+            num.add(C[7]).div(den.add(D[7])).intoArray(out, j);
+            anyFar |= y.compare(VectorOperators.GT, MIDDLE).anyTrue();
         }
-        DoubleVector middle = num.add(C[7]).div(den.add(D[7]));
-        // y > 4
-        DoubleVector z = DoubleVector.broadcast(S, 1.0).div(y.mul(y));
-        num = z.mul(P[5]);
-        den = z;
-        for (int i = 0; i < 4; i++) {
-            num = num.add(P[i]).mul(z);
-            den = den.add(Q[i]).mul(z);
+        if (anyFar) {
+            far(x, out, n);
         }
-        DoubleVector far = DoubleVector.broadcast(S, ONE_OVER_SQRT_PI).sub(z.mul(num.add(P[4])).div(den.add(Q[4])))
-                .div(y);
-        DoubleVector ratio = far.blend(middle, y.compare(VectorOperators.LE, MIDDLE));
-        // floor(y * 16) / 16: round to nearest by adding and subtracting 2^52, then step down where that rounded up
-        DoubleVector sixteen = y.mul(16.0);
-        DoubleVector rounded = sixteen.add(TWO_52).sub(TWO_52);
-        DoubleVector ysq = rounded.lanewise(VectorOperators.SUB, 1.0, rounded.compare(VectorOperators.GT, sixteen))
-                .mul(1.0 / 16.0);
-        DoubleVector del = y.sub(ysq).mul(y.add(ysq));
-        return VectorExp.exp(ysq.mul(ysq).neg()).mul(VectorExp.exp(del.neg())).mul(ratio);
     }
 
-    private static final double TWO_52 = 0x1p52;
+    /** Replaces {@code out} by the far range's ratio where {@code y > 4}. */
+    private static void far(double[] x, double[] out, int n) {
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW);
+            VectorMask<Double> isFar = y.compare(VectorOperators.GT, MIDDLE);
+            if (!isFar.anyTrue()) {
+                continue;
+            }
+            DoubleVector z = DoubleVector.broadcast(S, 1.0).div(y.mul(y));
+            DoubleVector num = z.mul(P[5]);
+            DoubleVector den = z;
+            num = num.add(P[0]).mul(z);
+            den = den.add(Q[0]).mul(z);
+            num = num.add(P[1]).mul(z);
+            den = den.add(Q[1]).mul(z);
+            num = num.add(P[2]).mul(z);
+            den = den.add(Q[2]).mul(z);
+            num = num.add(P[3]).mul(z);
+            den = den.add(Q[3]).mul(z);
+            DoubleVector r = DoubleVector.broadcast(S, ONE_OVER_SQRT_PI).sub(z.mul(num.add(P[4])).div(den.add(Q[4])))
+                    .div(y);
+            DoubleVector.fromArray(S, out, j).blend(r, isFar).intoArray(out, j);
+        }
+    }
+
+    /**
+     * {@code out *= exp(-y^2)}, 0 from {@code UNDERFLOW} on. {@code y^2} is split exactly into {@code hi + lo} (a
+     * fused multiply-add gives {@code lo}) and {@code exp(-y^2) = exp(-hi) (1 - lo)} to far below an ulp, so the
+     * rounding of {@code y^2} is not magnified by the exponential (CALERF does the same with a split at sixteenths
+     * and two exponentials).
+     */
+    private static void scaleByExp(double[] x, double[] out, int n, double[] e) {
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW);
+            y.mul(y).neg().intoArray(e, j);
+        }
+        VectorExp.exp(e, e, n);
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector y0 = DoubleVector.fromArray(S, x, j).abs();
+            DoubleVector y = y0.lanewise(VectorOperators.MIN, UNDERFLOW);
+            DoubleVector lo = y.fma(y, y.mul(y).neg());
+            DoubleVector ex = DoubleVector.fromArray(S, e, j);
+            ex = ex.neg().fma(lo, ex);
+            ex.mul(DoubleVector.fromArray(S, out, j)).blend(0.0, y0.compare(VectorOperators.GE, UNDERFLOW))
+                    .intoArray(out, j);
+        }
+    }
 }

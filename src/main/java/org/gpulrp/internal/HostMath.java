@@ -1,7 +1,5 @@
 package org.gpulrp.internal;
 
-import jdk.incubator.vector.DoubleVector;
-
 /**
  * Transcendental activations, evaluated once on the host for every backend so all paths share their bits
  * (docs/DESIGN.md section 3, rule 5). {@code StrictMath} and {@link VectorExp} (IEEE operations only) keep the bits
@@ -36,9 +34,7 @@ public final class HostMath {
         for (int j = 0; j < padded; j++) {
             e[j] = j < cols ? (double) in[o + j] - max : 0.0;
         }
-        for (int j = 0; j < padded; j += VectorExp.LANES) {
-            VectorExp.exp(DoubleVector.fromArray(VectorExp.S, e, j)).intoArray(e, j);
-        }
+        VectorExp.exp(e, e, padded);
         double sum = 0;
         for (int j = 0; j < cols; j++) {
             sum += e[j];
@@ -50,7 +46,7 @@ public final class HostMath {
 
     /** {@code n} rounded up to whole double vectors: the room {@link #softmaxRow} needs. */
     static int paddedLength(int n) {
-        return (n + VectorExp.LANES - 1) / VectorExp.LANES * VectorExp.LANES;
+        return VectorExp.padded(n);
     }
 
     /**
@@ -116,25 +112,43 @@ public final class HostMath {
      */
     private static void vectorized(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int from,
                                    int to) {
-        double[] v = new double[VectorExp.LANES];
-        for (int k = from; k < to; k += v.length) {
-            int n = Math.min(v.length, to - k);
-            for (int j = 0; j < v.length; j++) {
-                v[j] = j < n ? in[k + j] : 0.0;
+        int block = Math.min(BLOCK, VectorExp.padded(to - from));
+        double[] x = new double[block];
+        double[] y = new double[block];
+        double[] work1 = new double[block];
+        double[] work2 = new double[block];
+        for (int k = from; k < to; k += block) {
+            int n = Math.min(block, to - k);
+            for (int j = 0; j < block; j++) {
+                x[j] = j < n ? in[k + j] : 0.0;
             }
-            DoubleVector x = DoubleVector.fromArray(VectorExp.S, v, 0);
-            DoubleVector y = switch (f) {
-                case SIGMOID -> DoubleVector.broadcast(VectorExp.S, 1.0).div(VectorExp.exp(x.neg()).add(1.0));
-                case SILU -> x.div(VectorExp.exp(x.neg()).add(1.0));
-                case GELU -> x.mul(0.5).mul(Erf.erfc(x.mul(-SQRT_HALF)));
+            switch (f) {
+                case SIGMOID, SILU -> {
+                    for (int j = 0; j < block; j++) {
+                        y[j] = -x[j];
+                    }
+                    VectorExp.exp(y, y, block);
+                    for (int j = 0; j < n; j++) {
+                        out[k + j] = (float) ((f == org.gpulrp.model.Activation.Function.SIGMOID ? 1.0 : x[j])
+                                / (1.0 + y[j]));
+                    }
+                }
+                case GELU -> {
+                    for (int j = 0; j < block; j++) {
+                        y[j] = x[j] * -SQRT_HALF;
+                    }
+                    Erf.erfc(y, y, block, work1, work2);
+                    for (int j = 0; j < n; j++) {
+                        out[k + j] = (float) (x[j] * 0.5 * y[j]);
+                    }
+                }
                 default -> throw new IllegalArgumentException(f + " is not a vectorized activation");
-            };
-            y.intoArray(v, 0);
-            for (int j = 0; j < n; j++) {
-                out[k + j] = (float) v[j];
             }
         }
     }
+
+    /** Values per block of {@link #vectorized}: its arrays stay in L1. */
+    private static final int BLOCK = 512;
 
     /** {@code min(max(x, 0), hi)}, never -0. */
     private static float clamp(float x, float hi) {
