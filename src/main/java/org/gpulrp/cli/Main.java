@@ -21,7 +21,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * trace too with {@code --verbose}).
  */
 @Command(name = "gpulrp", synopsisHeading = "usage: ", sortOptions = false,
-        subcommands = {ExplainCommand.class, BenchCommand.class, InfoCommand.class, DevicesCommand.class},
+        subcommands = {ExplainCommand.class, EvaluateCommand.class, BenchCommand.class, InfoCommand.class, DevicesCommand.class},
         description = {"Layer-wise Relevance Propagation for ONNX and PyTorch models, on OpenCL or the CPU.",
             "Without a command: explain the built-in example (the article's sample model on held-out rows of the "
                 + "Wisconsin breast cancer data) and print the relevances."})
