@@ -67,6 +67,8 @@ final class EvaluationReport {
         Map<Path, Order> curveOrders = new LinkedHashMap<>();
         Set<String> used = new HashSet<>();
         XYSeriesCollection data = new XYSeriesCollection();
+        List<int[]> styles = new ArrayList<>();
+        int method = 0;
         for (Map.Entry<String, Evaluation.Result> e : results.entrySet()) {
             Evaluation.Result r = e.getValue();
             double abpc = r.abpc();
@@ -88,11 +90,13 @@ final class EvaluationReport {
                     s.add(k, m[k]);
                 }
                 data.addSeries(s);
+                styles.add(new int[] {method, o.ordinal()});
             }
+            method++;
         }
         String title = "Region perturbation: " + regions.describe() + ", baseline " + baseline.describe();
         byte[] png = plot == null ? null : png(ChartFactory.createXYLineChart(title, "regions removed (k)",
-                "mean score f(x(k))", data, PlotOrientation.VERTICAL, true, false, false));
+                "mean score f(x(k))", data, PlotOrientation.VERTICAL, true, false, false), styles);
         // Computed; now write.
         if (out != null) {
             createFolder();
@@ -120,12 +124,14 @@ final class EvaluationReport {
         StringBuilder table = new StringBuilder(head).append('\n');
         csv.append('\n');
         XYSeriesCollection data = new XYSeriesCollection();
+        List<int[]> styles = new ArrayList<>();
         for (int i = 0; i < labels.size(); i++) {
             XYSeries s = new XYSeries(labels.get(i));
             for (int k = 0; k < steps; k++) {
                 s.add(k, results.get(i).mean()[k]);
             }
             data.addSeries(s);
+            styles.add(new int[] {i, 0});
         }
         for (int k = 0; k < steps; k++) {
             String layer = k == 0 ? "(none)" : "+" + first.layers().get(k - 1);
@@ -140,7 +146,7 @@ final class EvaluationReport {
         }
         byte[] png = plot == null ? null : png(ChartFactory.createXYLineChart("Sanity check: cascading parameter "
                 + "randomization, top layer first", "layers randomized", "mean Spearman rank correlation of |R|",
-                data, PlotOrientation.VERTICAL, true, false, false));
+                data, PlotOrientation.VERTICAL, true, false, false), styles);
         if (out != null) {
             createFolder();
             AtomicFiles.write(out.resolve("sanity.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));
@@ -180,18 +186,23 @@ final class EvaluationReport {
         }
     }
 
-    /** The chart as PNG bytes: white background, thick lines, one colour per series (dashed after eight). */
-    static byte[] png(JFreeChart chart) {
+    /**
+     * The chart as PNG bytes: white background, thick lines; series k gets the colour of {@code styles[k][0]} (the
+     * composite) and the dash of {@code styles[k][1]} (the order: solid, dashed, dotted).
+     */
+    static byte[] png(JFreeChart chart, List<int[]> styles) {
         chart.setBackgroundPaint(Color.WHITE);
         XYPlot p = chart.getXYPlot();
         p.setBackgroundPaint(Color.WHITE);
         p.setDomainGridlinePaint(new Color(0xdddddd));
         p.setRangeGridlinePaint(new Color(0xdddddd));
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
-        for (int i = 0; i < p.getDataset().getSeriesCount(); i++) {
-            r.setSeriesPaint(i, COLOURS[i % COLOURS.length]);
-            r.setSeriesStroke(i, i < COLOURS.length ? new BasicStroke(2.2f) : new BasicStroke(2.2f,
-                    BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 5f}, 0f));
+        float[][] dashes = {null, {9f, 5f}, {2f, 4f}};
+        for (int i = 0; i < styles.size(); i++) {
+            r.setSeriesPaint(i, COLOURS[styles.get(i)[0] % COLOURS.length]);
+            float[] d = dashes[styles.get(i)[1] % dashes.length];
+            r.setSeriesStroke(i, d == null ? new BasicStroke(2.2f) : new BasicStroke(2.2f, BasicStroke.CAP_BUTT,
+                    BasicStroke.JOIN_MITER, 10f, d, 0f));
         }
         p.setRenderer(r);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
