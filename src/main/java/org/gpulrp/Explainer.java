@@ -184,9 +184,10 @@ public final class Explainer implements AutoCloseable {
     /**
      * The forward pass alone: each row's explained score, the model output at {@code targets[row]} (a flat output
      * index, as {@link Explanation#targets()} gives it; the logit with {@link InitialRelevance#LOGIT}), computed on
-     * this explainer's own lanes and backends, in the same chunks as {@link #explain}, the same bits on every backend (and, with
-     * {@code OUTPUT} or {@code LOGIT} initial relevance, the same bits as an explanation's {@link Explanation#scores()}). For scoring many perturbed copies of a batch
-     * (docs/DESIGN.md section 2.10); blocks until done, safe to call from many threads at once.
+     * this explainer's own lanes and backends, in the same chunks as {@link #explain}, the same bits on every
+     * backend (and, with {@code OUTPUT} or {@code LOGIT} initial relevance, the same bits as an explanation's
+     * {@link Explanation#scores()}). For scoring many perturbed copies of a batch (docs/DESIGN.md section 2.10);
+     * blocks until done, safe to call from many threads at once.
      */
     public float[] score(Tensor inputs, int[] targets) {
         return join(scoreAsync(inputs, targets));

@@ -7,9 +7,10 @@ import org.gpulrp.ShapeMismatchException;
 /**
  * What a removed region is replaced by (docs/DESIGN.md section 2.10): per sample, a full replacement input whose values
  * at a region's features take the place of the sample's own. {@code zeros}; {@code mean}, each feature's mean over the
- * data set given; {@code blur:SIGMA}, the sample blurred by a Gaussian of SIGMA pixels per channel; {@code noise[:SEED]},
- * uniform noise over the data set's value range; {@code value:V}, one constant. Token models replace a token's input
- * embedding by zeros instead ({@link ZeroEmbedding}), which is a {@code value} baseline of the zero row's id.
+ * data set given; {@code blur:SIGMA}, the sample blurred by a Gaussian of SIGMA pixels per channel;
+ * {@code noise[:SEED]}, uniform noise over the data set's value range; {@code value:V}, one constant. Token models
+ * replace a token's input embedding by zeros instead ({@link ZeroEmbedding}), which is a {@code value} baseline of
+ * the zero row's id.
  */
 public sealed interface Baseline {
     /**
