@@ -152,8 +152,13 @@ public final class Explainer implements AutoCloseable {
      * many threads at once.
      */
     public Explanation explain(Tensor inputs, Target target) {
+        return join(explainAsync(inputs, target));
+    }
+
+    /** Waits for a call, rethrowing its error as it was thrown. */
+    private static <T> T join(CompletableFuture<T> call) {
         try {
-            return explainAsync(inputs, target).join();
+            return call.join();
         } catch (CompletionException e) {
             Throwable c = e.getCause();
             if (c instanceof RuntimeException r) {
@@ -162,7 +167,7 @@ public final class Explainer implements AutoCloseable {
             if (c instanceof Error err) {
                 throw err;
             }
-            throw new LrpException("explain failed: " + c, c);
+            throw new LrpException("call failed: " + c, c);
         }
     }
 
@@ -174,6 +179,23 @@ public final class Explainer implements AutoCloseable {
      */
     public CompletableFuture<Explanation> explainAsync(Tensor inputs, Target target) {
         return lanes.submit(inputs, target);
+    }
+
+    /**
+     * The forward pass alone: each row's explained score, the model output at {@code targets[row]} (a flat output
+     * index, as {@link Explanation#targets()} gives it; the logit with {@link InitialRelevance#LOGIT}), computed on
+     * this explainer's own lanes and backends, in the same chunks as {@link #explain}, the same bits on every
+     * backend (and, with {@code OUTPUT} or {@code LOGIT} initial relevance, the same bits as an explanation's
+     * {@link Explanation#scores()}). For scoring many perturbed copies of a batch (docs/DESIGN.md section 2.10);
+     * blocks until done, safe to call from many threads at once.
+     */
+    public float[] score(Tensor inputs, int[] targets) {
+        return join(scoreAsync(inputs, targets));
+    }
+
+    /** As {@link #score}, returning at once; the future fails with the error {@link #score} would throw. */
+    public CompletableFuture<float[]> scoreAsync(Tensor inputs, int[] targets) {
+        return lanes.submitScores(inputs, targets);
     }
 
     /**

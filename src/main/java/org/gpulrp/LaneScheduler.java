@@ -97,14 +97,37 @@ final class LaneScheduler implements AutoCloseable {
         return m;
     }
 
-    /** Queues the chunks of one call; the future completes when the last one is done. */
+    /** Queues the chunks of one explain call; the future completes when the last one is done. */
     CompletableFuture<Explanation> submit(Tensor inputs, Target target) {
-        Call call;
+        ExplainCall call;
         try {
-            call = prepareCall(inputs, target);
+            checkCall(inputs, target);
+            call = new ExplainCall(inputs, target, chunkRows(inputs.rows()));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return queue(call);
+    }
+
+    /**
+     * Queues the chunks of one forward-only call: each row's explained score at its target (a flat output index),
+     * on the same lanes and in the same chunks as an explanation.
+     */
+    CompletableFuture<float[]> submitScores(Tensor inputs, int[] targets) {
+        ScoreCall call;
+        try {
+            checkCall(inputs, Target.argmax());
+            InvalidArgumentException.check(targets != null && targets.length == inputs.rows(), "targets",
+                    "needs one target per sample (" + inputs.rows() + "), got "
+                    + (targets == null ? "null" : targets.length));
+            call = new ScoreCall(inputs, targets.clone(), chunkRows(inputs.rows()));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return queue(call);
+    }
+
+    private <T> CompletableFuture<T> queue(Call<T> call) {
         synchronized (lock) {
             if (closed) {
                 return CompletableFuture.failedFuture(new ClosedException("explainer"));
@@ -116,7 +139,7 @@ final class LaneScheduler implements AutoCloseable {
         return call.future;
     }
 
-    private Call prepareCall(Tensor inputs, Target target) {
+    private void checkCall(Tensor inputs, Target target) {
         InvalidArgumentException.check(target != null, "target", "must not be null");
         InvalidArgumentException.check(inputs != null, "inputs", "must not be null");
         int rows = inputs.rows();
@@ -129,48 +152,57 @@ final class LaneScheduler implements AutoCloseable {
         if (!(target instanceof Target.Argmax)) {
             target.resolve(null, rows, network.outputSize()); // checks ranges and lengths before any work starts
         }
-        // Chunks no larger than a lane's buffers, as many as the lanes or a multiple (every lane gets the same
-        // number), all of about the same size: 8 rows on two lanes that take 3 rows a pass go 2+2+2+2, not 3+3+2,
-        // where one lane idles while the other runs the last chunk (VGG-16: 4.0 s instead of 3.2 s).
+    }
+
+    /**
+     * Rows per chunk: no larger than a lane's buffers, as many chunks as the lanes or a multiple (every lane gets the
+     * same number), all of about the same size: 8 rows on two lanes that take 3 rows a pass go 2+2+2+2, not 3+3+2,
+     * where one lane idles while the other runs the last chunk (VGG-16: 4.0 s instead of 3.2 s).
+     */
+    private int chunkRows(int rows) {
         int lanes = engines.size();
         int passes = (rows + rowsPerPass - 1) / rowsPerPass;
         passes = Math.min(rows, (passes + lanes - 1) / lanes * lanes);
-        int chunk = (rows + passes - 1) / passes;
-        return new Call(inputs, target, chunk);
+        return (rows + passes - 1) / passes;
     }
 
-    /** One explain call in flight: its inputs, its result arrays (chunks fill their own rows), its future. */
-    private final class Call {
+    /** One call in flight: its inputs, its result (chunks fill their own rows), its future. */
+    private abstract class Call<T> {
         final Tensor inputs;
         final float[] x;
-        final Target target;
         final int rows;
         final int chunk;
         final int chunks;
-        final Engine.Batch out;
-        final CompletableFuture<Explanation> future = new CompletableFuture<>();
+        final CompletableFuture<T> future = new CompletableFuture<>();
         final AtomicInteger remaining;
         /** The error of each failed chunk; the lowest is reported (the first bad sample of the batch). */
         final Throwable[] errors;
         volatile boolean failed;
+        /** The first device error a chunk of this call fell back from, or null. */
+        final java.util.concurrent.atomic.AtomicReference<String> fellBack =
+                new java.util.concurrent.atomic.AtomicReference<>();
 
-        Call(Tensor inputs, Target target, int chunk) {
+        Call(Tensor inputs, int chunk) {
             this.inputs = inputs;
             this.x = inputs.view();
-            this.target = target;
             this.rows = inputs.rows();
             this.chunk = chunk;
             this.chunks = (rows + chunk - 1) / chunk;
-            this.out = new Engine.Batch(engines.get(0), rows, keepLayers, health);
             this.remaining = new AtomicInteger(chunks);
             this.errors = new Throwable[chunks];
         }
+
+        /** Runs rows {@code [r0, r0 + n)} on engine {@code e}. */
+        abstract void rows(Engine e, int r0, int n);
+
+        /** The call's result once every chunk is done. */
+        abstract T result();
 
         void run(Engine e, int c) {
             int r0 = c * chunk;
             int n = Math.min(chunk, rows - r0);
             try {
-                e.run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes), out);
+                rows(e, r0, n);
             } catch (DeviceException d) {
                 if (!fallbackToCpu) {
                     throw d;
@@ -178,16 +210,12 @@ final class LaneScheduler implements AutoCloseable {
                 // Every backend gives the same bits, so the chunk's rows come out as the device would have made them.
                 Engine cpu = fallbackEngine();
                 synchronized (cpu) {
-                    cpu.run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes), out);
+                    rows(cpu, r0, n);
                 }
                 String why = d.getMessage() == null ? d.toString() : d.getMessage().lines().findFirst().orElse("");
                 fellBack.compareAndSet(null, why);
             }
         }
-
-        /** The first device error a chunk of this call fell back from, or null. */
-        final java.util.concurrent.atomic.AtomicReference<String> fellBack =
-                new java.util.concurrent.atomic.AtomicReference<>();
 
         /** Records chunk c's outcome; the last chunk to finish completes the future. */
         void done(int c, Throwable error) {
@@ -210,8 +238,48 @@ final class LaneScheduler implements AutoCloseable {
                 future.completeExceptionally(ex);
             }
         }
+    }
 
-        private Explanation result() {
+    /** A forward-only call: the explained score of each row at its given target. */
+    private final class ScoreCall extends Call<float[]> {
+        final int[] targets;
+        final float[] scores;
+
+        ScoreCall(Tensor inputs, int[] targets, int chunk) {
+            super(inputs, chunk);
+            this.targets = targets;
+            this.scores = new float[rows];
+        }
+
+        @Override
+        void rows(Engine e, int r0, int n) {
+            e.score(x, r0, n, targets, scores);
+        }
+
+        @Override
+        float[] result() {
+            return scores;
+        }
+    }
+
+    /** One explain call in flight. */
+    private final class ExplainCall extends Call<Explanation> {
+        final Target target;
+        final Engine.Batch out;
+
+        ExplainCall(Tensor inputs, Target target, int chunk) {
+            super(inputs, chunk);
+            this.target = target;
+            this.out = new Engine.Batch(engines.get(0), rows, keepLayers, health);
+        }
+
+        @Override
+        void rows(Engine e, int r0, int n) {
+            e.run(x, r0, n, (o, rr, classes) -> slice(target, rows, r0, rr).resolve(o, rr, classes), out);
+        }
+
+        @Override
+        Explanation result() {
             Map<String, Tensor> layerTensors = new LinkedHashMap<>();
             if (out.layers != null) {
                 for (Map.Entry<String, float[]> e : out.layers.entrySet()) {
@@ -239,10 +307,10 @@ final class LaneScheduler implements AutoCloseable {
 
     /** Chunk c of a call, queued for the next free lane. */
     private final class Chunk implements Runnable {
-        final Call call;
+        final Call<?> call;
         final int index;
 
-        Chunk(Call call, int index) {
+        Chunk(Call<?> call, int index) {
             this.call = call;
             this.index = index;
         }

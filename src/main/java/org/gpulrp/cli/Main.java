@@ -16,12 +16,13 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code gpulrp} command: {@code explain}, {@code bench}, {@code info}, {@code devices}, and without a subcommand the built-in
- * example. Exit codes: 0 success, 2 usage error (with the usage on stderr), 1 failure (one line on stderr, the stack
- * trace too with {@code --verbose}).
+ * The {@code gpulrp} command: {@code explain}, {@code evaluate}, {@code bench}, {@code info}, {@code devices}, and
+ * without a subcommand the built-in example. Exit codes: 0 success, 2 usage error (with the usage on stderr), 1
+ * failure (one line on stderr, the stack trace too with {@code --verbose}).
  */
 @Command(name = "gpulrp", synopsisHeading = "usage: ", sortOptions = false,
-        subcommands = {ExplainCommand.class, BenchCommand.class, InfoCommand.class, DevicesCommand.class},
+        subcommands = {ExplainCommand.class, EvaluateCommand.class, BenchCommand.class, InfoCommand.class,
+            DevicesCommand.class},
         description = {"Layer-wise Relevance Propagation for ONNX and PyTorch models, on OpenCL or the CPU.",
             "Without a command: explain the built-in example (the article's sample model on held-out rows of the "
                 + "Wisconsin breast cancer data) and print the relevances."})

@@ -135,20 +135,9 @@ public final class Engine implements AutoCloseable {
      * @param targetOf maps this chunk's network outputs ({@code [rows, outputs]}) to one class per row
      */
     public void run(float[] x, int row0, int rows, TargetResolver targetOf, Batch out) {
-        if (closed) {
-            throw new org.gpulrp.ClosedException("prepared model");
-        }
-        InvalidArgumentException.check(rows > 0 && rows <= capacity, "rows", "must be in 1.." + capacity);
+        forwardPass(x, row0, rows);
         Network network = plan.network;
         int in = network.inputSize();
-        if (rejectNonFinite) {
-            checkFinite(x, row0, rows, in);
-        }
-        be.write(flow.values(0), x, row0 * in, rows * in);
-        flow.beginForward(row0);
-        for (int k = 0; k < steps.length; k++) {
-            steps[k].forward(flow, k, rows);
-        }
         int outSize = network.outputSize();
         int last = steps.length - 1;
         be.read(flow.output(last), out.outputs, row0 * outSize, rows * outSize);
@@ -183,6 +172,44 @@ public final class Engine implements AutoCloseable {
                 sum += out.relevance[b * in + i];
             }
             out.sums[b] = sum;
+        }
+    }
+
+    /**
+     * The forward pass alone for rows {@code [row0, row0 + rows)} of {@code x}: writes each row's explained score,
+     * the value at the top of the relevance pass at {@code targets[row]} (the model output at the target; the logit
+     * with {@link InitialRelevance#LOGIT}), into {@code scores} at the same row. The same steps as {@link #run}, so
+     * the same bits as an explanation's scores, on every backend. docs/DESIGN.md section 2.10.
+     *
+     * @param targets one flat output index per row of the whole batch
+     */
+    public void score(float[] x, int row0, int rows, int[] targets, float[] scores) {
+        forwardPass(x, row0, rows);
+        int width = plan.width(plan.top + 1);
+        float[] top = new float[rows * width];
+        be.read(flow.output(plan.top), top, 0, top.length);
+        for (int b = 0; b < rows; b++) {
+            int t = targets[row0 + b];
+            InvalidArgumentException.check(t >= 0 && t < width, "targets", "sample " + (row0 + b) + " has target "
+                    + t + ", outside 0.." + (width - 1));
+            scores[row0 + b] = top[b * width + t];
+        }
+    }
+
+    /** Checks the rows, uploads them and runs every node's forward step. */
+    private void forwardPass(float[] x, int row0, int rows) {
+        if (closed) {
+            throw new org.gpulrp.ClosedException("prepared model");
+        }
+        InvalidArgumentException.check(rows > 0 && rows <= capacity, "rows", "must be in 1.." + capacity);
+        int in = plan.network.inputSize();
+        if (rejectNonFinite) {
+            checkFinite(x, row0, rows, in);
+        }
+        be.write(flow.values(0), x, row0 * in, rows * in);
+        flow.beginForward(row0);
+        for (int k = 0; k < steps.length; k++) {
+            steps[k].forward(flow, k, rows);
         }
     }
 

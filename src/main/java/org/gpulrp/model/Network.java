@@ -149,6 +149,26 @@ public final class Network {
         return new Network(name, inputShape, nodes.subList(0, k), tokens);
     }
 
+    /**
+     * This network with node {@code nodeName}'s layer replaced by {@code layer}, which must map the node's input size
+     * to its output size (e.g. the same layer with other weights, for the sanity check of docs/DESIGN.md section
+     * 2.10).
+     */
+    public Network withLayer(String nodeName, Layer layer) {
+        Node old = node(nodeName);
+        InvalidArgumentException.check(layer != null, "layer", "must not be null");
+        InvalidArgumentException.check(old.sources().size() == 1, "node", "'" + nodeName + "' merges several "
+                + "inputs; only a single-input layer can be replaced");
+        int out = layer.outputSize(old.inputSize());
+        if (out != old.outputSize()) {
+            throw new ShapeMismatchException("replacement of layer '" + nodeName + "'", old.outputSize()
+                    + " outputs", out + " outputs");
+        }
+        List<Node> copy = new ArrayList<>(nodes);
+        copy.set(nodes.indexOf(old), new Node(old.name(), layer, old.inputs(), old.inputSize(), old.outputSize()));
+        return new Network(name, inputShape, copy, tokens);
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder(name).append(" (input ").append(inputSize).append(")");

@@ -1,0 +1,135 @@
+package org.gpulrp.eval;
+
+import java.util.Arrays;
+import org.gpulrp.InvalidArgumentException;
+import org.gpulrp.ShapeMismatchException;
+import org.gpulrp.model.TokenInput;
+
+/**
+ * How a sample's features group into the regions that are removed together (docs/DESIGN.md section 2.10): one feature
+ * per region for tabular inputs ({@link #features}), a grid of non-overlapping P x P patches over all channels for
+ * images ({@link #patches}; the last row and column of patches are smaller where P does not divide the size), one
+ * token per region for token models ({@link #tokens}; the mask and token-type blocks belong to no region). A region's
+ * score is the sum of its features' relevance.
+ */
+public final class Regions {
+    /** Each feature's region, or -1 for a feature that is never replaced. */
+    private final int[] regionOf;
+    private final int count;
+    private final String description;
+
+    private Regions(int[] regionOf, int count, String description) {
+        this.regionOf = regionOf;
+        this.count = count;
+        this.description = description;
+    }
+
+    /** One region per feature of a sample of {@code features} values. */
+    public static Regions features(int features) {
+        InvalidArgumentException.check(features >= 1, "features", "must be >= 1, got " + features);
+        int[] r = new int[features];
+        for (int i = 0; i < features; i++) {
+            r[i] = i;
+        }
+        return new Regions(r, features, features + " features");
+    }
+
+    /**
+     * Patches of {@code patch x patch} pixels of an image {@code [channels, height, width]}, numbered row by row; a
+     * patch spans all channels. Where {@code patch} does not divide the height or width, the last patches of a row or
+     * column are smaller ({@code size % patch} pixels).
+     */
+    public static Regions patches(int[] imageShape, int patch) {
+        if (imageShape.length != 3) {
+            throw new ShapeMismatchException("input for image patches", "an image [channels, height, width]",
+                    Arrays.toString(imageShape));
+        }
+        int c = imageShape[0];
+        int h = imageShape[1];
+        int w = imageShape[2];
+        InvalidArgumentException.check(patch >= 1, "patch", "must be >= 1, got " + patch);
+        InvalidArgumentException.check(patch <= Math.min(h, w), "patch", patch + " is larger than the " + h + " x "
+                + w + " image; choose at most " + Math.min(h, w));
+        int across = (w + patch - 1) / patch;
+        int down = (h + patch - 1) / patch;
+        int[] r = new int[c * h * w];
+        for (int ch = 0; ch < c; ch++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    r[(ch * h + y) * w + x] = y / patch * across + x / patch;
+                }
+            }
+        }
+        return new Regions(r, across * down, down + " x " + across + " patches of " + patch + " x " + patch
+                + " pixels");
+    }
+
+    /** One region per token position of a token model's ids block; its other blocks are never replaced. */
+    public static Regions tokens(TokenInput layout) {
+        int[] r = new int[layout.sampleSize()];
+        Arrays.fill(r, -1);
+        int ids = layout.offset(TokenInput.IDS);
+        for (int p = 0; p < layout.length(); p++) {
+            r[ids + p] = p;
+        }
+        return new Regions(r, layout.length(), layout.length() + " tokens");
+    }
+
+    /** Features per sample. */
+    public int features() {
+        return regionOf.length;
+    }
+
+    /** How many regions a sample has. */
+    public int count() {
+        return count;
+    }
+
+    /** E.g. {@code 2 x 2 patches of 4 x 4 pixels}. */
+    public String describe() {
+        return description;
+    }
+
+    /** The region of feature {@code i}, or -1 when it is never replaced. */
+    public int regionOf(int i) {
+        return regionOf[i];
+    }
+
+    /**
+     * Each region's score for one sample: the sum of its relevance, in double, features in ascending order.
+     *
+     * @param relevance the relevance of all samples, {@code [samples, features]} row-major
+     */
+    public double[] scores(float[] relevance, int sample) {
+        double[] s = new double[count];
+        int off = sample * regionOf.length;
+        for (int i = 0; i < regionOf.length; i++) {
+            if (regionOf[i] >= 0) {
+                s[regionOf[i]] += relevance[off + i];
+            }
+        }
+        return s;
+    }
+
+    /** The features of each region, ascending. */
+    int[][] members() {
+        int[] n = new int[count];
+        for (int r : regionOf) {
+            if (r >= 0) {
+                n[r]++;
+            }
+        }
+        int[][] m = new int[count][];
+        for (int k = 0; k < count; k++) {
+            m[k] = new int[n[k]];
+            n[k] = 0;
+        }
+        for (int i = 0; i < regionOf.length; i++) {
+            int r = regionOf[i];
+            if (r >= 0) {
+                m[r][n[r]++] = i;
+            }
+        }
+        return m;
+    }
+}
