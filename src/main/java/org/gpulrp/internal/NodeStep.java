@@ -481,9 +481,11 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
         public void forward(Flow f, int k, int rows) {
             int w = factors.length;
             float[] x = f.read(f.input(k, 0), rows * w);
-            for (int i = 0; i < x.length; i++) {
-                x[i] = x[i] * factors[i % w];
-            }
+            HostParallel.forEach(rows, w, b -> {
+                for (int j = 0, i = b * w; j < w; j++, i++) {
+                    x[i] = x[i] * factors[j];
+                }
+            });
             f.be.write(f.output(k), x, 0, x.length);
         }
 
@@ -493,13 +495,15 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
             float eps = Rule.DEFAULT_EPSILON;
             float[] rel = f.read(f.outputRelevance(k), rows * w);
             float[] x = f.read(f.input(k, 0), rows * w);
-            for (int i = 0; i < x.length; i++) {
-                float z = x[i] * factors[i % w];  // the forward output, recomputed bit for bit instead of read back
-                float d = z + (z >= 0 ? eps : -eps);
-                float g = d == 0 ? 0f : rel[i] / d;
-                rel[i] = g;
-                x[i] = x[i] * (factors[i % w] * g);
-            }
+            HostParallel.forEach(rows, 4L * w, b -> {
+                for (int j = 0, i = b * w; j < w; j++, i++) {
+                    float z = x[i] * factors[j];  // the forward output, recomputed bit for bit instead of read back
+                    float d = z + (z >= 0 ? eps : -eps);
+                    float g = d == 0 ? 0f : rel[i] / d;
+                    rel[i] = g;
+                    x[i] = x[i] * (factors[j] * g);
+                }
+            });
             if (f.health() != null) {
                 f.be.write(f.scratch.signal, rel, 0, rel.length);
                 Health.addStabilizer(f.be, f.scratch.signal, f.output(k), w, rows, w, eps,

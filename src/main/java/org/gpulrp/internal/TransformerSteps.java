@@ -258,13 +258,13 @@ final class TransformerSteps {
             }
             float[] x = f.read(f.input(k, 0), rows * inputSize);
             float[] z = new float[rows * w];
-            for (int b = 0; b < rows; b++) {
+            HostParallel.forEach(rows, w, b -> {
                 int xo = b * inputSize;
                 int zo = b * w;
                 for (int i = 0; i < w; i++) {
                     z[zo + i] = index[i] < 0 ? 0f : x[xo + index[i]];
                 }
-            }
+            });
             f.be.write(f.output(k), z, 0, z.length);
         }
 
@@ -282,7 +282,7 @@ final class TransformerSteps {
             }
             float[] r = f.read(f.outputRelevance(k), rows * w);
             float[] rx = new float[rows * inputSize];
-            for (int b = 0; b < rows; b++) {
+            HostParallel.forEach(rows, w, b -> {
                 int ro = b * w;
                 int xo = b * inputSize;
                 for (int j = 0; j < inputSize; j++) {
@@ -301,7 +301,7 @@ final class TransformerSteps {
                     }
                     rx[xo + j] = (float) sum;
                 }
-            }
+            });
             f.be.write(to, rx, 0, rx.length);
             f.sent(k, 0, rows);
         }
