@@ -197,6 +197,15 @@ public interface Backend extends AutoCloseable {
         checkPrepareConv(op, g, weights);
     }
 
+    /**
+     * Prepares a dense weight buffer {@code m} that will be passed, for the rest of its life, as the [p, q] matrix of
+     * {@link #linear} ({@code wt}, [in, out]) or {@link #backproject} ({@code w}, [out, in]), as {@link #prepareConv}
+     * does for convolutions: the backend may keep a packed layout with it (the CPU path's four-vector strips) and
+     * seal it. The same bits either way. The default prepares nothing.
+     */
+    default void prepareDense(Buffer m, int p, int q) {
+    }
+
     /** Checks {@link #prepareConv}'s arguments that do not depend on the backend. */
     static void checkPrepareConv(Op op, ConvGeometry g, Buffer... weights) {
         InvalidArgumentException.check(op != null && op.family() == Op.Family.CONV, "op",

@@ -43,6 +43,21 @@ final class DenseStep extends LinearStep {
         wt = keep(be.upload(transpose(wf, out, in)));
     }
 
+    /**
+     * The plain maps' weights get the backend's packed layout ({@link Backend#prepareDense}): {@code wt} as
+     * [in, out] for the forward map, {@code w} as [out, in] (stacked: [2 out, in]) for the backprojection.
+     */
+    @Override
+    protected void prepareWeights(Use use, Buffer... weights) {
+        switch (use) {
+            case FORWARD -> be.prepareDense(weights[0], in, out);
+            case BACKPROJECT -> be.prepareDense(weights[0], out, in);
+            case BACKPROJECT_STACKED -> be.prepareDense(weights[0], 2 * out, in);
+            default -> {
+            }
+        }
+    }
+
     /** Computed on the host in a fixed order (one fma chain per output), shared by every backend. */
     @Override
     protected Buffer[] fixedDenominators(float[] wf, float[] denominatorBias, boolean square) {

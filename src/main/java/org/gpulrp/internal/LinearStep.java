@@ -98,7 +98,7 @@ abstract class LinearStep {
      * Asks the backend, once, at build time, to prepare {@code weights} for {@code use} (docs/DESIGN.md section 4.1,
      * "prepared weights"): the step and its plan call it right after they made the buffers, for every map they will
      * pass them to. The backend keeps the layouts with the buffers (closed with the step, through {@link #keep}) and
-     * seals them. Dense layers read their weights as uploaded: nothing to prepare.
+     * seals them. The default prepares nothing.
      */
     protected void prepareWeights(Use use, Buffer... weights) {
     }

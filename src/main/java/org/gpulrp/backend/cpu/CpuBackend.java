@@ -2,6 +2,7 @@ package org.gpulrp.backend.cpu;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -250,9 +251,32 @@ public final class CpuBackend implements Backend {
     @Override
     public void linear(Buffer x, Buffer wt, Buffer bias, Buffer z, int rows, int in, int out) {
         float[] xa = a(x), wa = a(wt), ba = a(bias), za = a(z);
+        float[] strips = strips(wt, in, out);
         writes(z);
-        parallelRowsOrColumns(rows, out, in, (r0, r1, c0, c1) -> kernels.linear(xa, wa, ba, za, r0, r1, in, out, c0,
-                c1));
+        parallelRowsOrColumns(rows, out, in, (r0, r1, c0, c1) -> kernels.linear(xa, wa, strips, ba, za, r0, r1, in,
+                out, c0, c1));
+    }
+
+    /** The key of a dense weight's packed strips ({@link CpuKernels#denseStrips}) read as [p, q]. */
+    private record DenseStrips(int p, int q) {
+    }
+
+    /**
+     * Packs, once, the strips the dense kernels read {@code m} in as a [p, q] matrix, keeps them with the buffer
+     * until it is closed, and seals it (docs/DESIGN.md section 4.1, "prepared weights"); a call with an unprepared
+     * buffer packs per call, with the same bits.
+     */
+    @Override
+    public void prepareDense(Buffer m, int p, int q) {
+        checkOpen();
+        need(m, "weights", (long) p * q);
+        float[] strips = kernels.denseStrips(a(m), p, q);
+        ((CpuBuffer) m).prepare(strips == null ? Map.of() : Map.of(new DenseStrips(p, q), strips));
+    }
+
+    /** {@code m}'s prepared strips as [p, q], or null. */
+    private static float[] strips(Buffer m, int p, int q) {
+        return ((CpuBuffer) m).layouts().get(new DenseStrips(p, q));
     }
 
     @Override
@@ -321,9 +345,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void backproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, int out, int in) {
         float[] ga = a(g), wa = a(w), xa = a(x), ra = a(r);
+        float[] strips = strips(w, out, in);
         writes(r);
-        parallelRowsOrColumns(rows, in, out, (r0, r1, c0, c1) -> kernels.backproject(ga, wa, xa, ra, r0, r1, out, in,
-                c0, c1));
+        parallelRowsOrColumns(rows, in, out, (r0, r1, c0, c1) -> kernels.backproject(ga, wa, strips, xa, ra, r0, r1,
+                out, in, c0, c1));
     }
 
     @Override

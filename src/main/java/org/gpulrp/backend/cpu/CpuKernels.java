@@ -18,6 +18,30 @@ interface CpuKernels {
     /** The forward map for rows {@code [r0,r1)} and output features {@code [c0,c1)}. */
     void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out, int c0, int c1);
 
+    /**
+     * {@link #linear} with {@code strips}: null, or {@link #denseStrips} of {@code wt} as [in, out], made once when
+     * the weights were prepared, so the call need not pack them (the same bits either way).
+     */
+    default void linear(float[] x, float[] wt, float[] strips, float[] bias, float[] z, int r0, int r1, int in,
+                        int out, int c0, int c1) {
+        linear(x, wt, bias, z, r0, r1, in, out, c0, c1);
+    }
+
+    /** {@link #backproject} with {@code strips} of {@code w} as [out, in] (see {@link #linear(float[], float[],
+     * float[], float[], float[], int, int, int, int, int, int)}). */
+    default void backproject(float[] g, float[] w, float[] strips, float[] x, float[] r, int r0, int r1, int out,
+                             int in, int c0, int c1) {
+        backproject(g, w, x, r, r0, r1, out, in, c0, c1);
+    }
+
+    /**
+     * The packed layout these kernels' dense maps read a [P, Q] matrix in, or null where they read it as it is (the
+     * scalar kernels).
+     */
+    default float[] denseStrips(float[] m, int p, int q) {
+        return null;
+    }
+
     void linearSigned(float[] x, float[] ut, float[] vt, float[] biasP, float[] biasN, float[] outP, float[] outN,
                       int r0, int r1, int in, int out);
 

@@ -99,25 +99,55 @@ final class VectorKernels implements CpuKernels {
     @Override
     public void linear(float[] x, float[] wt, float[] bias, float[] z, int r0, int r1, int in, int out, int c0,
                        int c1) {
-        product(x, wt, bias == null ? STORE : ADD_BIAS, bias, z, r0, r1, in, out, c0, c1);
+        linear(x, wt, null, bias, z, r0, r1, in, out, c0, c1);
+    }
+
+    @Override
+    public void linear(float[] x, float[] wt, float[] strips, float[] bias, float[] z, int r0, int r1, int in,
+                       int out, int c0, int c1) {
+        product(x, wt, strips, bias == null ? STORE : ADD_BIAS, bias, z, r0, r1, in, out, c0, c1);
     }
 
     @Override
     public void backproject(float[] g, float[] w, float[] x, float[] r, int r0, int r1, int out, int in, int c0,
                             int c1) {
-        product(g, w, x == null ? STORE : MUL_X, x, r, r0, r1, out, in, c0, c1);
+        backproject(g, w, null, x, r, r0, r1, out, in, c0, c1);
+    }
+
+    @Override
+    public void backproject(float[] g, float[] w, float[] strips, float[] x, float[] r, int r0, int r1, int out,
+                            int in, int c0, int c1) {
+        product(g, w, strips, x == null ? STORE : MUL_X, x, r, r0, r1, out, in, c0, c1);
+    }
+
+    /**
+     * The four-vector strips of m [P, Q] that {@link #product} reads, packed once: strip s (columns
+     * {@code [s 4L, (s+1) 4L)}, whole strips only) is the [P, 4L] block at {@code s * 4L * P}. The columns after the
+     * last whole strip are read from m itself.
+     */
+    @Override
+    public float[] denseStrips(float[] m, int p, int q) {
+        int w4 = 4 * L;
+        int whole = q / w4 * w4;
+        float[] strips = new float[p * whole];
+        for (int q0 = 0; q0 < whole; q0 += w4) {
+            for (int k = 0; k < p; k++) {
+                System.arraycopy(m, k * q + q0, strips, q0 * p + k * w4, w4);
+            }
+        }
+        return strips;
     }
 
     /**
      * {@code c[b,j] = epilogue(chain_k fma(a[b,k], m[k,j]))} for rows {@code [r0,r1)} and columns {@code [c0,c1)};
-     * a is [B,P], m is [P,Q]. Each column strip of m is first packed into a contiguous [P, strip] block, so the
+     * a is [B,P], m is [P,Q] ({@code strips}: null, or {@link #denseStrips} of m). Each column strip of m is first packed into a contiguous [P, strip] block, so the
      * micro-kernel streams it from cache instead of striding across pages (about 2.5x faster at Q = 1024). The tile
      * kernels store the bare chains; the epilogue (bias, or the product with x) is a separate pass over the strip
      * while it is still in cache, with the same rounded operations: the kernels call no helper with vector arguments,
      * which C2 on Java 17 did not always inline (it then boxed the accumulators and ran at half speed).
      */
-    private static void product(float[] a, float[] m, int mode, float[] e, float[] c, int r0, int r1, int p, int q,
-                                int c0, int c1) {
+    private static void product(float[] a, float[] m, float[] strips, int mode, float[] e, float[] c, int r0,
+                                int r1, int p, int q, int c0, int c1) {
         int q0 = c0;
         int w4 = 4 * L;
         if (c1 - c0 >= w4) {
@@ -125,12 +155,13 @@ final class VectorKernels implements CpuKernels {
             // every chain starts at +0.0; outputs never alias inputs) and the [KD, 4L] panel stays in L1/L2.
             // Few rows (a small batch through a wide layer): each weight is used by at most six rows, so the
             // strips are read where they are instead of packed first (packing tripled the weight traffic).
-            boolean direct = r1 - r0 <= 6;
-            float[] packed = direct ? m : new float[p * w4];
+            // Prepared strips (denseStrips, made once with the weights) are read in place.
+            boolean direct = strips == null && r1 - r0 <= 6;
+            float[] packed = strips != null ? strips : direct ? m : new float[p * w4];
             int ms = direct ? q : w4;
             for (; q0 + w4 <= c1; q0 += w4) {
-                int moff = direct ? q0 : 0;
-                if (!direct) {
+                int moff = strips != null ? q0 * p : direct ? q0 : 0;
+                if (strips == null && !direct) {
                     pack(m, packed, q0, w4, p, q);
                 }
                 for (int rb = r0; rb < r1; rb += RD) {
