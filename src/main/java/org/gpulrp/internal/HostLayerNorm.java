@@ -1,10 +1,13 @@
 package org.gpulrp.internal;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
+
 import org.gpulrp.model.LayerNorm;
 
 /**
  * Layer and RMS normalization and their relevance, on the host in double for every backend (docs/DESIGN.md section
- * 2.9). Per position, over its {@code N = hidden} values, sums in ascending order:
+ * 2.9). Per position, over its {@code N = hidden} values, sums in the fixed lane order of {@link #dot}:
  * <ul>
  *   <li>LayerNorm: {@code mean = sum x / N}, {@code var = sum (x - mean)^2 / N}, {@code sd = sqrt(var + eps_ln)},
  *       {@code y = (x - mean) / sd * gamma + beta};</li>
@@ -57,16 +60,15 @@ final class HostLayerNorm {
             double[] c = new double[hidden];
             double scale = center(x, o, c);
             double[] s = c;   // the centered values are not needed once the outputs are known
-            double mean = 0;
-            double stabilizer = 0;
+            double[] sign = new double[hidden];
             for (int j = 0; j < hidden; j++) {
                 double y = output(c[j], scale, j);
                 double d = y + (y >= 0 ? eps : -eps);
                 s[j] = d == 0 ? 0.0 : r[o + j] / d;
-                mean += gamma[j] * s[j];
-                stabilizer += s[j] * (y >= 0 ? 1 : -1);
+                sign[j] = y >= 0 ? 1 : -1;
             }
-            mean = rms ? 0.0 : mean / hidden;
+            double mean = rms ? 0.0 : dot(gamma, s, hidden) / hidden;
+            double stabilizer = dot(s, sign, hidden);
             for (int i = 0; i < hidden; i++) {
                 rx[o + i] = (float) (x[o + i] * (gamma[i] * s[i] - mean) / scale);
             }
@@ -90,24 +92,59 @@ final class HostLayerNorm {
      * returns the normalizer, {@code sd} or {@code rms}.
      */
     private double center(float[] x, int o, double[] c) {
-        double sum = 0;
+        for (int i = 0; i < hidden; i++) {
+            c[i] = x[o + i];
+        }
         if (rms) {
-            for (int i = 0; i < hidden; i++) {
-                c[i] = x[o + i];
-                sum += c[i] * c[i];
-            }
-            return Math.sqrt(sum / hidden + epsilon);
+            return Math.sqrt(dot(c, c, hidden) / hidden + epsilon);
         }
+        double mean = sum(c, hidden) / hidden;
         for (int i = 0; i < hidden; i++) {
-            sum += x[o + i];
+            c[i] = c[i] - mean;
         }
-        double mean = sum / hidden;
-        double var = 0;
-        for (int i = 0; i < hidden; i++) {
-            c[i] = x[o + i] - mean;
-            var += c[i] * c[i];
+        return Math.sqrt(dot(c, c, hidden) / hidden + epsilon);
+    }
+
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+    /**
+     * {@code sum_i a_i b_i} in a fixed order: lane-wise fused multiply-add chains over the whole vectors, the lanes
+     * then added in ascending order, then the remaining values in ascending order. The same bits on every CPU
+     * (IEEE operations only) and independent of what else is in the batch.
+     */
+    static double dot(double[] a, double[] b, int n) {
+        int whole = n - n % D.length();
+        DoubleVector acc = DoubleVector.zero(D);
+        for (int i = 0; i < whole; i += D.length()) {
+            acc = DoubleVector.fromArray(D, a, i).fma(DoubleVector.fromArray(D, b, i), acc);
         }
-        return Math.sqrt(var / hidden + epsilon);
+        double[] lanes = acc.toArray();
+        double total = 0;
+        for (double v : lanes) {
+            total += v;
+        }
+        for (int i = whole; i < n; i++) {
+            total = Math.fma(a[i], b[i], total);
+        }
+        return total;
+    }
+
+    /** {@code sum_i a_i} in the fixed order of {@link #dot}. */
+    static double sum(double[] a, int n) {
+        int whole = n - n % D.length();
+        DoubleVector acc = DoubleVector.zero(D);
+        for (int i = 0; i < whole; i += D.length()) {
+            acc = acc.add(DoubleVector.fromArray(D, a, i));
+        }
+        double[] lanes = acc.toArray();
+        double total = 0;
+        for (double v : lanes) {
+            total += v;
+        }
+        for (int i = whole; i < n; i++) {
+            total += a[i];
+        }
+        return total;
     }
 
     /** The output of feature i from its centered value, rounded to float. */
