@@ -9,6 +9,10 @@ composites as the JMH suite (random weights, He init, seeded; inputs N(0,1)).
 
 Also measured in the same run: the plain PyTorch forward pass (no_grad) and OpenBLAS sgemm through numpy.
 
+Best settings for the peer (/work/shared DESIGN section 6; policies.py): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+unset in the measuring process, the OpenBLAS kernel printed, both OMP_WAIT_POLICY settings run (one child process
+each) and the faster kept per case, median of --reps (default 5) after a warm-up.
+
 Usage: /usr/bin/python3 benchmarks/peer/peer_lrp.py [--models sample,mlp,cnn,vgg16]
            [--composites epsilon,epsilon-plus,epsilon-gamma-box] [--reps N] [--out FILE.tsv] [--check]
            [--export DIR]
@@ -27,6 +31,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
+
+import policies  # noqa: E402
 
 THREADS = 2
 EPS = 1e-6
@@ -248,49 +254,49 @@ def export(directory):
         np.save(os.path.join(directory, f"peer-{comp}.npy"), r.numpy())
 
 
+def measure(models, composites, reps):
+    """Runs in a child process with one OMP_WAIT_POLICY (policies.py): prints one result row per case."""
+    print(f"# OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, thread pools: {policies.kernels()}",
+          file=sys.stderr)
+    best, median = sgemm_gflops(reps)
+    policies.row("sgemm-4096x1024x1024", "-", "numpy-openblas", "-", median, best, "GFLOP/s: median; best")
+    for model in models:
+        if model not in BATCH:
+            continue  # a transformer case: benchmarks/peer/peer_transformer.py
+        layers, shape = build(model)
+        batch = BATCH[model]
+        x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(7))
+        n = reps if model != "sample" else 5 * reps
+        t = time_calls(lambda: forward(layers, x), n)
+        policies.row(model, batch, "torch-forward", "-", batch / statistics.median(t), statistics.median(t) * 1e3)
+        for comp in composites:
+            t = time_calls(lambda: explain(layers, x, comp), n)
+            policies.row(model, batch, "torch-autograd-lrp", comp, batch / statistics.median(t),
+                         statistics.median(t) * 1e3, f"median of {n}, {min(t) * 1e3:.1f}-{max(t) * 1e3:.1f} ms")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="sample,mlp,cnn,vgg16")
     ap.add_argument("--composites", default="epsilon,epsilon-plus,epsilon-gamma-box")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--out", default=None, help="write a TSV of the results here")
     ap.add_argument("--check", action="store_true", help="self-test the peer and exit")
     ap.add_argument("--export", metavar="DIR", help="write the CNN as ONNX, inputs and peer relevances, and exit")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if not (a.child or a.check or a.export):
+        policies.best_of_policies(__file__, ["--models", a.models, "--composites", a.composites,
+                                             "--reps", str(a.reps)], THREADS, a.out)
+        return
     torch.set_num_threads(THREADS)
     with threadpool_limits(limits=THREADS):
         if a.export:
             export(a.export)
-            return
-        if a.check:
+        elif a.check:
             sys.exit(0 if check() else 1)
-        rows = []
-        best, median = sgemm_gflops(5)
-        rows.append(("sgemm-4096x1024x1024", "-", "numpy-openblas", "-", f"{median:.1f}", f"{best:.1f}"))
-        print(f"numpy/OpenBLAS sgemm 4096x1024x1024: {median:.1f} GFLOP/s median, {best:.1f} best", flush=True)
-        for model in a.models.split(","):
-            if model not in BATCH:
-                continue  # a transformer case: benchmarks/peer/peer_transformer.py
-            layers, shape = build(model)
-            batch = BATCH[model]
-            x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(7))
-            reps = a.reps if model != "sample" else 5 * a.reps
-            t = time_calls(lambda: forward(layers, x), reps)
-            rows.append((model, str(batch), "torch-forward", "-", f"{batch / statistics.median(t):.4f}",
-                         f"{statistics.median(t) * 1e3:.2f}"))
-            print(f"{model} batch {batch} torch forward: {batch / statistics.median(t):,.3f} samples/s", flush=True)
-            for comp in a.composites.split(","):
-                t = time_calls(lambda: explain(layers, x, comp), reps)
-                sps = batch / statistics.median(t)
-                rows.append((model, str(batch), "torch-autograd-lrp", comp, f"{sps:.4f}",
-                             f"{statistics.median(t) * 1e3:.2f}"))
-                print(f"{model} batch {batch} {comp} peer LRP: {sps:,.3f} samples/s "
-                      f"(median of {reps}, {min(t) * 1e3:.1f}-{max(t) * 1e3:.1f} ms)", flush=True)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write("model\tbatch\tpeer\tcomposite\tsamples_per_s_or_gflops\tms_or_best\n")
-            for r in rows:
-                f.write("\t".join(r) + "\n")
+        else:
+            measure(a.models.split(","), a.composites.split(","), a.reps)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ Writes rows in peer_lrp.py's TSV format (model, batch, peer, composite, samples/
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
+
+import policies
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -92,19 +93,20 @@ def case(model_name, composite, reps):
 
 
 def child(models, composites, reps):
-    """Runs in a process with one OMP_WAIT_POLICY; prints one TSV row per case on stdout."""
+    """Runs in a process with one OMP_WAIT_POLICY; prints one result row per case (policies.row)."""
     import torch
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(THREADS)
     with threadpool_limits(limits=THREADS):
-        kernels = {i.get("internal_api"): i.get("architecture") for i in threadpool_info()}
-        print(f"# OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, thread pools: {kernels}", file=sys.stderr)
+        print(f"# OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, thread pools: {policies.kernels()}",
+              file=sys.stderr)
         for m in models:
             for c in composites:
                 r = case(m, c, reps)
                 if r is not None:
-                    print(f"{m}\t{BATCH[m]}\t{c}\t{r[0]:.4f}\t{r[1]:.1f}\t{r[2]:.1f}\t{r[3]:.1f}", flush=True)
+                    policies.row(m, BATCH[m], "torch-autograd-lrp", c, r[0], r[1],
+                                 f"median of {reps}, {r[2]:.1f}-{r[3]:.1f} ms")
 
 
 def main():
@@ -120,26 +122,8 @@ def main():
     if a.child:
         child(models, composites, a.reps)
         return
-    best = {}
-    for policy in ("PASSIVE", "ACTIVE"):
-        env = dict(os.environ, OMP_WAIT_POLICY=policy, OMP_NUM_THREADS=str(THREADS))
-        for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            env.pop(var, None)
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "--models", ",".join(models),
-                              "--composites", ",".join(composites), "--reps", str(a.reps)],
-                             env=env, check=True, capture_output=True, text=True)
-        sys.stderr.write("".join(l + "\n" for l in out.stderr.splitlines() if l.startswith("#")))
-        for line in out.stdout.splitlines():
-            m, b, c, sps, med, lo, hi = line.split("\t")
-            print(f"{m} batch {b} {c} peer ({policy}): {float(sps):.3f} samples/s, median {med} ms "
-                  f"({lo}-{hi})", flush=True)
-            if (m, c) not in best or float(sps) > float(best[(m, c)][3]):
-                best[(m, c)] = (m, b, c, sps, med, policy)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write("model\tbatch\tpeer\tcomposite\tsamples_per_s_or_gflops\tms_or_best\n")
-            for m, b, c, sps, med, policy in best.values():
-                f.write(f"{m}\t{b}\ttorch-autograd-lrp\t{c}\t{sps}\t{med}\n")
+    policies.best_of_policies(__file__, ["--models", ",".join(models), "--composites", ",".join(composites),
+                                         "--reps", str(a.reps)], THREADS, a.out)
 
 
 if __name__ == "__main__":
