@@ -56,7 +56,8 @@ public final class Explainer implements AutoCloseable {
                 primary = b.backend.info();
             } else {
                 Backends.Opened o = b.allDevices ? Backends.allExactDevices()
-                        : Backends.open(b.choice, b.device, b.cpuThreads);
+                        : Backends.open(b.choice, b.device, b.cpuThreads, ChunkSizing.oneCpuLane(network,
+                        b.cpuThreads, Runtime.getRuntime().maxMemory()));
                 laneBackends.addAll(o.backends());
                 opened.addAll(o.backends());
                 primary = o.info();

@@ -25,9 +25,19 @@ public final class Backends {
     }
 
     public static Opened open(BackendChoice choice, String device, int cpuThreads) {
+        return open(choice, device, cpuThreads, false);
+    }
+
+    /**
+     * As {@link #open(BackendChoice, String, int)}; {@code oneCpuLane}: where the CPU path runs, one lane with
+     * {@code cpuThreads} threads instead of one single-threaded lane per thread (each lane holds its own copy of the
+     * weights and their prepared layouts, which a large model cannot afford more than once).
+     */
+    public static Opened open(BackendChoice choice, String device, int cpuThreads, boolean oneCpuLane) {
+        String lanes = oneCpuLane && cpuThreads > 1 ? "one lane for the large model" : "";
         switch (choice) {
             case CPU:
-                return cpu(cpuThreads, "");
+                return cpu(cpuThreads, lanes, oneCpuLane);
             case OPENCL:
                 return single(OpenClBackend.open(device));
             case AUTO:
@@ -47,14 +57,15 @@ public final class Backends {
                             }
                         }
                         if (!other && !cpus.isEmpty()) {
-                            return cpu(cpuThreads, "OpenCL offers only CPU devices (" + String.join(", ", cpus)
-                                    + "); the CPU path runs instead (choose OPENCL or name a device to use them)");
+                            return cpu(cpuThreads, join("OpenCL offers only CPU devices (" + String.join(", ", cpus)
+                                    + "); the CPU path runs instead (choose OPENCL or name a device to use them)",
+                                    lanes), oneCpuLane);
                         }
                     }
                     return single(OpenClBackend.open(device));
                 } catch (DeviceException e) {
                     String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-                    return cpu(cpuThreads, "OpenCL unavailable (" + why + "); ran on the CPU");
+                    return cpu(cpuThreads, join("OpenCL unavailable (" + why + "); ran on the CPU", lanes), oneCpuLane);
                 }
         }
     }
@@ -76,7 +87,16 @@ public final class Backends {
         return new Opened(List.of(b), b.info());
     }
 
-    private static Opened cpu(int threads, String note) {
+    private static String join(String note, String more) {
+        return more.isEmpty() ? note : note + "; " + more;
+    }
+
+    private static Opened cpu(int threads, String note, boolean oneLane) {
+        if (oneLane && threads > 1) {
+            Backend b = new CpuBackend(CpuBackend.Kernels.AUTO, threads);
+            BackendInfo i = b.info();
+            return new Opened(List.of(b), new BackendInfo(i.kind(), i.device(), i.exact(), note));
+        }
         List<Backend> lanes = new ArrayList<>(threads);
         for (int t = 0; t < threads; t++) {
             lanes.add(new CpuBackend(CpuBackend.Kernels.AUTO, 1));

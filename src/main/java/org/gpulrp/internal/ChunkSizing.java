@@ -38,6 +38,21 @@ public final class ChunkSizing {
         return w;
     }
 
+    /**
+     * Whether the CPU path should run one lane with {@code threads} threads rather than one lane per thread: each
+     * lane keeps its own dense weights in three layouts (w, its transpose, the prepared strips), and one lane per
+     * thread would take more than a quarter of the heap for them. Speed and memory only: the bits are the same.
+     */
+    public static boolean oneCpuLane(Network network, int threads, long maxHeapBytes) {
+        long dense = 0;
+        for (Node n : network.nodes()) {
+            if (n.layer() instanceof org.gpulrp.model.Dense d) {
+                dense += (long) d.in() * d.out();
+            }
+        }
+        return threads > 1 && 3 * dense * Float.BYTES * threads > maxHeapBytes / 4;
+    }
+
     /** Floats of weights, counted four times (a rule keeps up to three variants beside the original). */
     static long weightFloats(Network network) {
         long f = 0;

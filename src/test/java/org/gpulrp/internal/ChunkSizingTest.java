@@ -1,6 +1,7 @@
 package org.gpulrp.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.gpulrp.InitialRelevance;
@@ -128,6 +129,17 @@ class ChunkSizingTest {
         b.sum("res2", "down", "ln1");
         b.add("ln2", new LayerNorm(t, h, null, null, 1e-12f, false), "res2");
         return b.build();
+    }
+
+    @Test
+    void aLargeModelRunsOneCpuLane() {
+        // One BERT-base block: 7.08 M dense weights, three layouts of 4 bytes per lane: 85 MB per lane.
+        Network block = bertBaseBlock();
+        long perLane = 3L * 4 * (4L * 768 * 768 + 2L * 768 * 3072);
+        assertTrue(ChunkSizing.oneCpuLane(block, 2, 4 * (2 * perLane) - 4));
+        assertFalse(ChunkSizing.oneCpuLane(block, 2, 4 * (2 * perLane)));
+        assertFalse(ChunkSizing.oneCpuLane(block, 1, 1), "one thread is one lane anyway");
+        assertFalse(ChunkSizing.oneCpuLane(NET, 16, 64L << 20), "a small model keeps a lane per thread");
     }
 
     @Test
