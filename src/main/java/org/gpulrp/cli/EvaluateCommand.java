@@ -183,7 +183,8 @@ final class EvaluateCommand implements Callable<Integer> {
                     }
                 }
                 finish(line);
-                report.perturbation(results, regions, base, quiet);
+                report.perturbation(results, regions.describe() + ", baseline " + (net.tokens() != null
+                        ? "zero embedding" : base.describe()), quiet);
             }
         } finally {
             finish(line);

@@ -80,7 +80,9 @@ public final class Regions {
         for (int p = 0; p < layout.length(); p++) {
             r[ids + p] = p;
         }
-        return new Regions(r, layout.length(), layout.length() + " tokens", layout.offset(TokenInput.MASK));
+        int mask = layout.offset(TokenInput.MASK);
+        return new Regions(r, layout.length(), mask < 0 ? layout.length() + " tokens"
+                : "real tokens (" + layout.length() + " positions)", mask);
     }
 
     /** Features per sample. */
