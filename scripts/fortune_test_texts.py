@@ -21,7 +21,8 @@ MIN_WORDS, MAX_WORDS = 12, 30
 
 
 def read_fortunes(name):
-    """train_text_classifier.read_fortunes: overstrikes resolved, whitespace collapsed, empty entries dropped."""
+    """The entries of one fortune file (also train_text_classifier's): overstrikes (char, backspace) resolved to the
+    character typed last, whitespace collapsed, empty entries dropped."""
     with open(os.path.join(FORTUNES, name), encoding="utf-8") as f:
         text = f.read()
     entries = []

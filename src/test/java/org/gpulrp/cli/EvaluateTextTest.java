@@ -1,7 +1,6 @@
 package org.gpulrp.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -9,7 +8,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.gpulrp.BackendChoice;
 import org.gpulrp.Explainer;
@@ -109,15 +107,8 @@ class EvaluateTextTest {
             {"--text", "a text", "--target", "-1"},
             {"--input", "examples/text/texts.txt", "--preprocess", "imagenet"},
         };
-        for (String[] extra : usage) {
-            List<String> args = new ArrayList<>(List.of("evaluate", "--model", MODEL, "--tokenizer", TOKENIZER,
-                    "--backend", "cpu", "--out", out.toString()));
-            args.addAll(List.of(extra));
-            CliRun r = CliRun.of(args.toArray(String[]::new));
-            assertEquals(2, r.code(), r.toString());
-            assertTrue(r.errLines().get(0).startsWith("gpulrp: "), r.toString());
-            assertFalse(Files.exists(out), String.join(" ", extra));
-        }
+        CliRun.assertUsageErrors(List.of("evaluate", "--model", MODEL, "--tokenizer", TOKENIZER, "--backend", "cpu",
+                "--out", out.toString()), usage, out);
         CliRun steps = CliRun.of("evaluate", "--model", MODEL, "--tokenizer", TOKENIZER, "--text", "a short text",
                 "--text", "a longer text than that one", "--steps", "6", "--backend", "cpu");
         assertTrue(steps.err().contains("--steps: 6 regions, but sample 0 (from 0) has 5 real tokens (padding is "
