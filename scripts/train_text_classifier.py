@@ -25,7 +25,6 @@ times; TemplateProcessing `[CLS] $A [SEP]` (pairs `[CLS] $A [SEP] $B:1 [SEP]:1`)
 import collections
 import json
 import os
-import re
 import sys
 import unicodedata
 
@@ -36,9 +35,9 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import transformer_models as tm  # noqa: E402
 from train_digits_cnn import seed_everything  # noqa: E402
+from fortune_test_texts import read_fortunes  # noqa: E402
 
 SEED = 15
-FORTUNES = "/usr/share/games/fortunes"
 LABELS = ["computers", "politics", "science"]
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.1
@@ -74,25 +73,7 @@ CHECK_TEXTS = [
 CHECK_PAIR = ("Is the kernel stable?", "Only on Tuesdays.")
 
 
-# ------------------------------------------------------------------ data
-
-def read_fortunes(name):
-    """The entries of one fortune file; overstrikes (char, backspace) resolved to the character typed last."""
-    with open(os.path.join(FORTUNES, name), encoding="utf-8") as f:
-        text = f.read()
-    entries = []
-    for e in re.split(r"^%$", text, flags=re.M):
-        while True:
-            resolved = re.sub(r"[^\x08]\x08", "", e)
-            if resolved == e:
-                break
-            e = resolved
-        e = e.replace("\x08", "")
-        e = " ".join(e.split())
-        if e:
-            entries.append(e)
-    return entries
-
+# ------------------------------------------------------------------ data: fortune_test_texts.read_fortunes
 
 # ------------------------------------------------------------------ tokenizer (HuggingFace's algorithms)
 

@@ -11,14 +11,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.gpulrp.BackendChoice;
 import org.gpulrp.Explainer;
-import org.gpulrp.GpuLrp;
-import org.gpulrp.InitialRelevance;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.LrpException;
-import org.gpulrp.Target;
-import org.gpulrp.Tensor;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.eval.Baseline;
 import org.gpulrp.eval.Evaluation;
@@ -26,7 +21,6 @@ import org.gpulrp.eval.Order;
 import org.gpulrp.eval.Regions;
 import org.gpulrp.eval.SanityCheck;
 import org.gpulrp.eval.ZeroEmbedding;
-import org.gpulrp.io.image.Images;
 import org.gpulrp.io.image.Preprocess;
 import org.gpulrp.model.Network;
 import picocli.CommandLine.ArgGroup;
@@ -55,14 +49,11 @@ final class EvaluateCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     ModelOptions model;
 
-    @Option(names = "--input", required = true, paramLabel = "FILE.npy|.csv|IMAGE|DIR",
-            description = "The samples: .npy, .csv, an image or a folder of images (see the image options), or a "
-                    + "token model's ids (.npy, integers [batch, seq]).")
+    @Option(names = "--input", paramLabel = "FILE.npy|.csv|.txt|IMAGE|DIR",
+            description = "The samples: .npy, .csv, an image or a folder of images (see the image options), or for a "
+                    + "token model texts (.txt, one per line, with --tokenizer) or token ids (.npy, integers "
+                    + "[batch, seq]; a sample's regions are its real tokens, not its padding).")
     Path input;
-
-    @Option(names = "--attention-mask", paramLabel = "MASK.npy", description = "With token ids: the attention "
-            + "mask (0 and 1, the ids' shape); default all ones.")
-    Path attentionMask;
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Methods methods;
@@ -79,20 +70,15 @@ final class EvaluateCommand implements Callable<Integer> {
         String rule;
     }
 
-    @Option(names = "--target", paramLabel = "argmax|INDEX|FILE.npy", defaultValue = "argmax",
-            description = "The class explained and scored, fixed from the unperturbed input: the arg-max "
-                    + "(default), one index, or a .npy of one index per sample.")
-    String target;
-
-    @Option(names = "--init", paramLabel = "output|logit", converter = Converters.Init.class, defaultValue = "output",
-            description = "The score followed: the output at the target (default) or the logit.")
-    InitialRelevance init;
+    @Mixin
+    TargetOptions targets;
 
     @Option(names = "--patch", paramLabel = "P", defaultValue = "8", description = "Images: regions are P x P "
             + "patches over all channels (default 8; edge patches are smaller where P does not divide the size).")
     int patch;
 
-    @Option(names = "--steps", paramLabel = "L", description = "Regions removed (default: all, at most 100).")
+    @Option(names = "--steps", paramLabel = "L", description = "Regions removed (default: all, at most 100; for "
+            + "token models at most the fewest real tokens of a sample).")
     Integer steps;
 
     @Option(names = "--baseline", paramLabel = "zeros|mean|blur:SIGMA|noise[:SEED]|value:V", defaultValue = "zeros",
@@ -120,16 +106,8 @@ final class EvaluateCommand implements Callable<Integer> {
             + "as a PNG.")
     Path plot;
 
-    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", converter = Converters.Backend.class,
-            defaultValue = "auto", description = "auto (default): OpenCL when a device exists, else the CPU.")
-    BackendChoice backend;
-
-    @Option(names = "--device", paramLabel = "NAME", description = "OpenCL device whose name contains NAME, or #N.")
-    String device;
-
-    @Option(names = "--batch-size", paramLabel = "N", converter = Converters.Positive.class,
-            description = "Samples per device pass (the results are the same).")
-    Integer batchSize;
+    @Mixin
+    EngineOptions engine;
 
     @Option(names = "--progress", description = "Show a progress line on stderr even when it is not a terminal.")
     boolean progress;
@@ -141,7 +119,22 @@ final class EvaluateCommand implements Callable<Integer> {
     ImageOptions image;
 
     @Mixin
+    TextOptions text;
+
+    @Mixin
     CommonOptions common;
+
+    /** Where token models come from. */
+    final TokenModel tokenModels;
+
+    EvaluateCommand() {
+        this(TokenModel.ONNX);
+    }
+
+    /** With token models loaded by {@code tokenModels} (tests build them in memory). */
+    EvaluateCommand(TokenModel tokenModels) {
+        this.tokenModels = tokenModels;
+    }
 
     /** One composite to evaluate: its label (as written) and the composite. */
     record Method(String label, Composite composite) {
@@ -152,7 +145,7 @@ final class EvaluateCommand implements Callable<Integer> {
         checkOptions();
         Baseline chosen = parse(() -> Baseline.parse(baseline));
         List<Order> orderList = parse(() -> orders.stream().map(Order::parse).distinct().toList());
-        boolean images = ImageInputs.isImageInput(input);
+        boolean images = input != null && ImageInputs.isImageInput(input);
         Preprocess preprocess = images ? parse(image::preprocess) : null;
         Preprocess boundsFrom = images ? preprocess : InfoCommand.normalization(spec, image.normalization);
         List<Method> list = methods(boundsFrom);
@@ -162,8 +155,12 @@ final class EvaluateCommand implements Callable<Integer> {
                 : net.inputShape().length == 3 ? Regions.patches(net.inputShape(), patch)
                 : Regions.features(net.inputSize()));
         Baseline base = net.tokens() != null ? ZeroEmbedding.baseline(net) : chosen;
-        int l = steps != null ? steps : Evaluation.defaultSteps(regions);
+        int l = steps != null ? steps : Evaluation.defaultSteps(regions, in.tensor());
         Evaluation.Settings settings = parse(() -> new Evaluation.Settings(regions, base, orderList, l, seed));
+        parse(() -> {
+            Evaluation.checkSteps(settings, in.tensor());
+            return settings;
+        });
         PrintWriter err = spec.commandLine().getErr();
         ProgressLine line = ProgressLine.wanted(progress, quiet) ? new ProgressLine(err, System::nanoTime) : null;
         EvaluationReport report = new EvaluationReport(out, plot, spec.commandLine().getOut());
@@ -186,7 +183,8 @@ final class EvaluateCommand implements Callable<Integer> {
                     }
                 }
                 finish(line);
-                report.perturbation(results, regions, base, quiet);
+                report.perturbation(results, regions.describe() + ", baseline " + (net.tokens() != null
+                        ? "zero embedding" : base.describe()), quiet);
             }
         } finally {
             finish(line);
@@ -219,6 +217,14 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     private void checkOptions() {
+        if (input == null && text.texts == null) {
+            throw new ParameterException(spec.commandLine(), "give --input (or, for a token model, --text)");
+        }
+        String shown = text.labels != null ? "--labels" : text.html != null ? "--html" : null;
+        if (shown != null) {
+            throw new ParameterException(spec.commandLine(), shown + " shows texts coloured by relevance, which "
+                    + "evaluate does not; use gpulrp explain");
+        }
         if (patch < 1) {
             throw new ParameterException(spec.commandLine(), "--patch must be >= 1, got " + patch);
         }
@@ -291,43 +297,6 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     Explainer.Builder builder(Network net, Composite c) {
-        Explainer.Builder b = GpuLrp.explainer(net).composite(c).initialRelevance(init).backend(backend);
-        if (device != null) {
-            b.device(device);
-        }
-        if (batchSize != null) {
-            b.chunkRows(batchSize);
-        }
-        return b;
-    }
-
-    /** The fixed target, or null for a file of per-sample targets. */
-    Target parseTarget() {
-        String v = target.strip();
-        if (v.equalsIgnoreCase("argmax")) {
-            return Target.argmax();
-        }
-        if (v.matches("\\d+")) {
-            return Target.classIndex(Integer.parseInt(v));
-        }
-        if (DataFiles.format(Path.of(v)) != DataFiles.Format.NPY) {
-            throw new ParameterException(spec.commandLine(), "--target '" + v + "': expected argmax, a class index "
-                    + "or a .npy file with one class index per sample");
-        }
-        return null;
-    }
-
-    /** Loads the images of {@code input}. */
-    Images.Batch images(Preprocess p) {
-        return Images.read(ImageInputs.list(input, false, false), p);
-    }
-
-    /** Tensors with the batch's first dimension and the model's sample shape. */
-    static Tensor shaped(Tensor t, Network net) {
-        int[] s = net.inputShape();
-        int[] shape = new int[s.length + 1];
-        shape[0] = t.rows();
-        System.arraycopy(s, 0, shape, 1, s.length);
-        return java.util.Arrays.equals(shape, t.shape()) ? t : new Tensor(t.toArray(), shape);
+        return engine.builder(net, c, targets.init);
     }
 }

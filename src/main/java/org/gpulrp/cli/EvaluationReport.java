@@ -16,10 +16,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.gpulrp.eval.Baseline;
 import org.gpulrp.eval.Evaluation;
 import org.gpulrp.eval.Order;
-import org.gpulrp.eval.Regions;
 import org.gpulrp.eval.SanityCheck;
 import org.gpulrp.io.AtomicFiles;
 import org.gpulrp.io.Npy;
@@ -60,7 +58,13 @@ final class EvaluationReport {
         return wrote.isEmpty() ? "" : " -> " + String.join(", ", wrote);
     }
 
-    void perturbation(Map<String, Evaluation.Result> results, Regions regions, Baseline baseline, boolean quiet) {
+    /**
+     * The table, the files and the plot of a region perturbation.
+     *
+     * @param setting the regions and the baseline, for the plot's title, e.g. {@code 2 x 2 patches of 4 x 4 pixels,
+     *                baseline zeros}
+     */
+    void perturbation(Map<String, Evaluation.Result> results, String setting, boolean quiet) {
         StringBuilder csv = new StringBuilder("composite,order,aopc,abpc,samples,steps\n");
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%-28s %-7s %10s %10s %8s %6s%n",
                 "composite", "order", "AOPC", "ABPC", "samples", "steps"));
@@ -95,7 +99,7 @@ final class EvaluationReport {
             }
             method++;
         }
-        String title = "Region perturbation: " + regions.describe() + ", baseline " + baseline.describe();
+        String title = "Region perturbation: " + setting;
         byte[] png = plot == null ? null : png(ChartFactory.createXYLineChart(title, "regions removed (k)",
                 "mean score f(x(k))", data, PlotOrientation.VERTICAL, true, false, false), styles);
         // Computed; now write.

@@ -14,11 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.gpulrp.BackendChoice;
 import org.gpulrp.Explainer;
 import org.gpulrp.Explanation;
-import org.gpulrp.GpuLrp;
-import org.gpulrp.InitialRelevance;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.LrpException;
 import org.gpulrp.Target;
@@ -65,33 +62,18 @@ final class ExplainCommand implements Callable<Integer> {
                     + "texts.")
     Path out;
 
-    @Option(names = "--target", paramLabel = "argmax|INDEX|FILE.npy", defaultValue = "argmax",
-            description = "The class explained: each sample's arg-max (default), one class index, or a .npy file "
-                    + "with one class index per sample. (Language models: --position, --target-token.)")
-    String target;
-
-    @Option(names = "--init", paramLabel = "output|onehot|logit", converter = Converters.Init.class,
-            defaultValue = "output", description = "Initial relevance: the output at the target (default), 1 at "
-                    + "the target, or the logit (the model without its final sigmoid/softmax).")
-    InitialRelevance init;
+    @Mixin
+    TargetOptions targets;
 
     @Mixin
     private RuleOptions rules;
 
-    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", converter = Converters.Backend.class,
-            defaultValue = "auto", description = "auto (default): OpenCL when a device exists, else the CPU.")
-    private BackendChoice backend;
-
-    @Option(names = "--device", paramLabel = "NAME", description = "OpenCL device whose name contains NAME, or #N for the N-th (from 0) as `gpulrp devices` lists them.")
-    private String device;
+    @Mixin
+    private EngineOptions engine;
 
     @Option(names = "--layers", paramLabel = "DIR",
             description = "Also write each layer's relevance (at its output) as DIR/<layer>.npy.")
     Path layers;
-
-    @Option(names = "--batch-size", paramLabel = "N", converter = Converters.Positive.class,
-            description = "Samples per device pass (larger inputs are split; the results are the same).")
-    private Integer batchSize;
 
     @Option(names = "--progress", description = "Show a progress line on stderr (samples, samples/s, time left) "
             + "even when stderr is not a terminal.")
@@ -134,12 +116,12 @@ final class ExplainCommand implements Callable<Integer> {
         if (input == null && text.texts == null) {
             throw new ParameterException(spec.commandLine(), "give --input (or, for a token model, --text)");
         }
-        Target fixed = parseTarget();
-        if (text.firstGiven() != null || TextInputs.isTextFile(input)) {
+        targets.fixed(); // a bad --target is a usage error before anything loads
+        if (TokenSamples.wanted(text, input)) {
             composite = rules.composite(null);
             return new TextRun(this).run(null);
         }
-        Network ids = idsModel();
+        Network ids = TokenSamples.idsModel(model, input, tokenModels);
         if (ids != null && ids.tokens() != null) {
             composite = rules.composite(null);
             return new TextRun(this).run(ids);
@@ -171,7 +153,7 @@ final class ExplainCommand implements Callable<Integer> {
             ModelOptions.requireFile(input, "--input");
             Npy.Header h = Failures.naming(input, () -> Npy.header(input));
             if (NpyStreams.streamable(h)) {
-                return streamed(ids != null ? ids : model.load(), fixed, h, err, t0);
+                return streamed(ids != null ? ids : model.load(), h, err, t0);
             }
         }
         Images.Batch batch = images ? Images.read(ImageInputs.list(input, image.heatmap != null,
@@ -183,7 +165,7 @@ final class ExplainCommand implements Callable<Integer> {
         DataFiles.Input in = images
                 ? new DataFiles.Input(input, batch.tensor(), batch.tensor().shape(), null)
                 : DataFiles.read(input, net.inputSize());
-        Target t = fixed != null ? fixed : DataFiles.targets(Path.of(target), in.tensor().rows());
+        Target t = targets.forRows(in.tensor().rows());
         Explainer.Builder b = builder(net);
         Explanation e;
         long t1;
@@ -219,22 +201,6 @@ final class ExplainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * With an ONNX model and a {@code .npy} input of integers ({@code [batch, seq]}): the model loaded for that
-     * sequence length, which is a token model or, where its {@code tokens()} is null, an ordinary one taking those
-     * numbers as features; null for every other input.
-     */
-    private Network idsModel() {
-        if (model.isOnnx() && input != null && DataFiles.format(input) == DataFiles.Format.NPY
-                && Files.isRegularFile(input)) {
-            Npy.Header h = Failures.naming(input, () -> Npy.header(input));
-            if (TextInputs.looksLikeIds(h)) {
-                return model.loadTokens(h.shape()[h.shape().length - 1], tokenModels);
-            }
-        }
-        return null;
-    }
-
     /** With --verbose, the rule of every node. */
     void printRules(Explainer ex) {
         if (common.verbose) {
@@ -257,21 +223,13 @@ final class ExplainCommand implements Callable<Integer> {
         return composite.name();
     }
 
-    /** The model for token sequences of {@code length}. */
-    Network loadTokens(int length) {
-        return model.loadTokens(length, tokenModels);
+    /** Where token models come from. */
+    TokenModel tokenModels() {
+        return tokenModels;
     }
 
     Explainer.Builder builder(Network net) {
-        Explainer.Builder b = GpuLrp.explainer(net).composite(composite).initialRelevance(init)
-                .backend(backend).keepLayerRelevances(layers != null);
-        if (device != null) {
-            b.device(device);
-        }
-        if (batchSize != null) {
-            b.chunkRows(batchSize);
-        }
-        return b;
+        return engine.builder(net, composite, targets.init).keepLayerRelevances(layers != null);
     }
 
     void summary(PrintWriter err, long samples, String what, BackendInfo be, long t0, long t1, long t2,
@@ -288,10 +246,10 @@ final class ExplainCommand implements Callable<Integer> {
      * A .npy input explained into a .npy output chunk by chunk, so files larger than the heap never load whole; the
      * output appears only when every sample is done.
      */
-    private Integer streamed(Network net, Target fixed, Npy.Header h, PrintWriter err, long t0) {
+    private Integer streamed(Network net, Npy.Header h, PrintWriter err, long t0) {
         int[] s = h.shape();
         long rows = s.length == 1 ? 1 : s.length == 0 ? 0 : s[0];
-        Target t = fixed != null ? fixed : DataFiles.targets(Path.of(target), (int) Math.min(Integer.MAX_VALUE, rows));
+        Target t = targets.forRows((int) Math.min(Integer.MAX_VALUE, rows));
         ProgressLine line = ProgressLine.wanted(progress, quiet) ? new ProgressLine(err, System::nanoTime) : null;
         NpyStreams.Result r;
         long t1;
@@ -345,32 +303,6 @@ final class ExplainCommand implements Callable<Integer> {
         } catch (InvalidArgumentException x) {
             throw new ParameterException(spec.commandLine(), "--" + x.getMessage());
         }
-    }
-
-    /** The fixed target, or null when {@code --target} names a file (read once the batch size is known). */
-    Target parseTarget() {
-        String v = target.strip();
-        if (v.equalsIgnoreCase("argmax")) {
-            return Target.argmax();
-        }
-        if (v.matches("[+-]?\\d+")) {
-            int k;
-            try {
-                k = Integer.parseInt(v);
-            } catch (NumberFormatException x) {
-                k = -1;
-            }
-            if (k < 0) {
-                throw new ParameterException(spec.commandLine(), "--target " + v + ": a class index must be "
-                        + "between 0 and the number of outputs - 1");
-            }
-            return Target.classIndex(k);
-        }
-        if (DataFiles.format(Path.of(v)) != DataFiles.Format.NPY) {
-            throw new ParameterException(spec.commandLine(), "--target '" + v + "': expected argmax, a class index "
-                    + "or a .npy file with one class index per sample");
-        }
-        return null;
     }
 
     /** The folder's files, one per node, created folder included; names made safe and unique. */

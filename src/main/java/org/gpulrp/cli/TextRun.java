@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,22 +50,13 @@ final class TextRun {
     int run(Network preloaded) {
         long t0 = System.nanoTime();
         checkOptions();
-        try (Tokenizer tokenizer = o.tokenizer == null ? null : loadTokenizer()) {
-            int limit = o.maxLength != null ? o.maxLength : tokenizer != null ? tokenizer.truncation() : 0;
-            String limitName = o.maxLength != null ? "--max-length" : "the tokenizer's max_length";
-            boolean texts = o.texts != null || TextInputs.isTextFile(cmd.input);
-            TextInputs.Batch in = texts
-                    ? TextInputs.encode(tokenizer, o.texts != null ? o.texts : TextInputs.readTexts(cmd.input), limit,
-                            limitName, err)
-                    : TextInputs.ids(cmd.input, o.attentionMask, tokenizer, o.maxLength != null ? o.maxLength : 0,
-                            err);
-            TokenBatch batch = in.tokens();
-            Network net = preloaded != null && preloaded.tokens() != null
-                    && preloaded.tokens().length() == batch.length() ? preloaded : cmd.loadTokens(batch.length());
-            TokenInput layout = tokenLayout(net, batch.length());
-            checkVocabulary(batch, layout, tokenizer);
-            boolean lm = net.outputSize() == (long) batch.length() * layout.vocab();
-            Target target = lm ? languageModelTarget(batch, layout.vocab(), tokenizer) : classifierTarget(batch);
+        try (TokenSamples s = TokenSamples.load(cmd.spec.commandLine(), o, cmd.input, cmd.model, cmd.tokenModels(),
+                preloaded, err)) {
+            TokenBatch batch = s.in.tokens();
+            Network net = s.network;
+            TokenInput layout = s.layout();
+            boolean lm = s.languageModel();
+            Target target = s.target(cmd.targets);
             List<String> labels = lm ? List.of() : labels(net.outputSize());
             Tensor packed = batch.pack(layout);
             Explanation e;
@@ -78,7 +68,7 @@ final class TextRun {
             }
             long t2 = System.nanoTime();
             float[] relevance = batch.tokenRelevance(e.relevance(), layout);
-            List<TextHeatmaps.Row> rows = rows(batch, in.pieces(), relevance, e, lm, layout.vocab(), tokenizer,
+            List<TextHeatmaps.Row> rows = rows(batch, s.in.pieces(), relevance, e, lm, layout.vocab(), s.tokenizer,
                     labels);
             // Everything computed: only now touch the output files.
             String page = o.html == null ? null : TextHeatmaps.html("gpulrp: token relevance", facts(net, e), rows,
@@ -106,33 +96,20 @@ final class TextRun {
                 out.flush();
             }
             cmd.note(e);
-            cmd.summary(err, e.batchSize(), texts ? (e.batchSize() == 1 ? "text" : "texts")
+            cmd.summary(err, e.batchSize(), s.texts ? (e.batchSize() == 1 ? "text" : "texts")
                     : (e.batchSize() == 1 ? "sequence" : "sequences"), e.backend(), t0, t1, t2,
                     wrote.isEmpty() ? "stdout" : String.join(", ", wrote));
             return 0;
         }
     }
 
+    /** Explain's own checks; the text options' are {@link TokenSamples#check}'s. */
     private void checkOptions() {
         String image = cmd.image.firstNonTextOption();
         if (image != null) {
             throw usage(image + " is an image option; token inputs take --palette only");
         }
-        boolean texts = o.texts != null || TextInputs.isTextFile(cmd.input);
-        if (o.texts != null && cmd.input != null) {
-            throw usage("give --text or --input, not both");
-        }
-        if (texts && o.tokenizer == null) {
-            throw usage((o.texts != null ? "--text" : "--input " + cmd.input) + " needs --tokenizer tokenizer.json "
-                    + "(the model's tokenizer)");
-        }
-        if (texts && o.attentionMask != null) {
-            throw usage("--attention-mask goes with --input IDS.npy; texts get their mask from the tokenizer");
-        }
-        if (!texts && (cmd.input == null || DataFiles.format(cmd.input) != DataFiles.Format.NPY)) {
-            throw usage("token models take --text, --input TEXTS.txt (one text per line) or --input IDS.npy, not "
-                    + cmd.input);
-        }
+        boolean texts = TokenSamples.check(cmd.spec.commandLine(), o, cmd.input);
         if (cmd.out != null && texts && DataFiles.format(cmd.out) == null) {
             throw usage("--out " + cmd.out + ": must end in .npy or .csv");
         }
@@ -144,109 +121,6 @@ final class TextRun {
         if (o.html != null && !String.valueOf(o.html.getFileName()).toLowerCase(Locale.ROOT).matches(".*\\.html?")) {
             throw usage("--html " + o.html + ": must end in .html");
         }
-    }
-
-    private Tokenizer loadTokenizer() {
-        ModelOptions.requireFile(o.tokenizer, "--tokenizer");
-        return Failures.naming(o.tokenizer, () -> Tokenizer.load(o.tokenizer));
-    }
-
-    /** The model's token layout; a float model given texts or a tokenizer is an error naming the options. */
-    private TokenInput tokenLayout(Network net, int length) {
-        TokenInput t = net.tokens();
-        if (t == null) {
-            String given = o.firstGiven();
-            throw new LrpException("--model " + cmd.model.file() + ": not a token model (it takes float inputs "
-                    + Arrays.toString(net.inputShape()) + ")" + (given != null ? "; " + given
-                    + " needs a model whose inputs are input_ids[, attention_mask, token_type_ids]" : ""));
-        }
-        if (t.length() != length) {
-            throw new LrpException("--model " + cmd.model.file() + ": built for sequences of " + t.length()
-                    + " tokens, but the batch is padded to " + length + (length > t.length() ? "; use --max-length "
-                    + t.length() : ""));
-        }
-        return t;
-    }
-
-    /** Every id must be a row of the model's embedding; the error names the text, the position and the token. */
-    private void checkVocabulary(TokenBatch batch, TokenInput layout, Tokenizer tokenizer) {
-        for (int b = 0; b < batch.size(); b++) {
-            for (int i = 0; i < batch.length(); i++) {
-                int id = batch.ids()[b][i];
-                if (id >= layout.vocab()) {
-                    String token = tokenizer == null ? null : tokenizer.token(id);
-                    throw new LrpException("text " + (b + 1) + ", position " + i + ": token id " + id
-                            + (token != null ? " ('" + token + "')" : "") + " is outside the model's vocabulary (0.."
-                            + (layout.vocab() - 1) + ")" + (tokenizer != null ? "; is " + o.tokenizer
-                            + " the model's tokenizer?" : ""));
-                }
-            }
-        }
-    }
-
-    private Target classifierTarget(TokenBatch batch) {
-        if (o.position != null || o.targetToken != null) {
-            throw usage((o.position != null ? "--position" : "--target-token") + " is for language models (an "
-                    + "output of [seq, vocab]); this model is a classifier: use --target");
-        }
-        Target fixed = cmd.parseTarget();
-        return fixed != null ? fixed : DataFiles.targets(Path.of(cmd.target), batch.size());
-    }
-
-    /** Per text: the position (its last real token, or --position) and the token (arg-max, or --target-token). */
-    private Target languageModelTarget(TokenBatch batch, int vocab, Tokenizer tokenizer) {
-        if (!cmd.target.strip().equalsIgnoreCase("argmax")) {
-            throw usage("--target is for classifiers; this model is a language model (an output of [seq, vocab]): "
-                    + "use --position and --target-token");
-        }
-        int token = o.targetToken == null ? -1 : targetToken(vocab, tokenizer);
-        int[] positions = new int[batch.size()];
-        int[] tokens = new int[batch.size()];
-        for (int b = 0; b < batch.size(); b++) {
-            int last = batch.lastReal(b);
-            int p = o.position == null ? last : o.position >= 0 ? o.position : last + 1 + o.position;
-            if (p < 0 || p > last) {
-                throw new LrpException("--position " + o.position + ": text " + (b + 1) + " has " + (last + 1)
-                        + " tokens (positions 0.." + last + ", or -1..-" + (last + 1) + " from its end)");
-            }
-            positions[b] = p;
-            tokens[b] = token;
-        }
-        return Target.atPositions(vocab, positions, tokens);
-    }
-
-    /** {@code --target-token}: an id below the vocabulary, or a text that is exactly one token. */
-    private int targetToken(int vocab, Tokenizer tokenizer) {
-        String v = o.targetToken;
-        if (v.strip().matches("\\d+")) {
-            int id;
-            try {
-                id = Integer.parseInt(v.strip());
-            } catch (NumberFormatException x) {
-                id = Integer.MAX_VALUE;
-            }
-            if (id >= vocab) {
-                throw usage("--target-token " + v + ": outside the model's vocabulary (0.." + (vocab - 1) + ")");
-            }
-            return id;
-        }
-        if (tokenizer == null) {
-            throw usage("--target-token '" + v + "' is a text: add --tokenizer to turn it into an id, or give the id");
-        }
-        int[] ids = tokenizer.idsOf(v);
-        if (ids.length != 1) {
-            List<String> toks = new ArrayList<>();
-            for (int id : ids) {
-                toks.add(String.valueOf(tokenizer.token(id)));
-            }
-            throw usage("--target-token '" + v + "' is " + ids.length + " tokens " + toks + ", not one; give a "
-                    + "single token or its id");
-        }
-        if (ids[0] >= vocab) {
-            throw usage("--target-token '" + v + "' is id " + ids[0] + ", outside the model's vocabulary (0.."
-                    + (vocab - 1) + ")");
-        }
-        return ids[0];
     }
 
     /** {@code --labels}: one class name per line, as many as the model has outputs. */
@@ -321,7 +195,7 @@ final class TextRun {
         return List.of("model " + cmd.model.file().getFileName() + " (" + net.name() + ")",
                 "composite " + cmd.compositeName(),
                 "backend " + e.backend().kind() + " [" + e.backend().device() + "]",
-                "initial relevance " + cmd.init.name().toLowerCase(Locale.ROOT));
+                "initial relevance " + cmd.targets.init.name().toLowerCase(Locale.ROOT));
     }
 
     /** {@code [batch, seq]} float32 .npy, or CSV with one row per text. */

@@ -67,6 +67,34 @@ public final class Evaluation {
     }
 
     /**
+     * L by default for these inputs: the fewest regions any sample has (for token models, the fewest real tokens:
+     * padding is no region), at most {@value #MAX_DEFAULT_STEPS}. All samples' curves share one L, so each sample's
+     * AOPC is the definition's with that L.
+     */
+    public static int defaultSteps(Regions regions, Tensor inputs) {
+        return Math.min(regions.fewest(inputs.toArray()), MAX_DEFAULT_STEPS);
+    }
+
+    /**
+     * Throws unless every sample of {@code inputs} has at least {@code settings.steps()} regions (token models: real
+     * tokens); the message names the first sample with fewer.
+     */
+    public static void checkSteps(Settings settings, Tensor inputs) {
+        float[] x = inputs.toArray();
+        int steps = settings.steps();
+        if (settings.regions().fewest(x) >= steps) {
+            return;
+        }
+        for (int b = 0; b < inputs.rows(); b++) {
+            int n = settings.regions().present(x, b).length;
+            if (n < steps) {
+                throw new InvalidArgumentException("steps", steps + " regions, but sample " + b + " (from 0) has "
+                        + n + " real tokens (padding is no region); choose at most " + settings.regions().fewest(x));
+            }
+        }
+    }
+
+    /**
      * The curves and their areas for one explanation method.
      *
      * @param curves per order, {@code [samples][L + 1]}: the score after k removals

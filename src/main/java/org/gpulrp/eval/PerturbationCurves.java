@@ -53,6 +53,7 @@ final class PerturbationCurves {
         this.sampleShape = Arrays.copyOfRange(s, 1, s.length);
         checkFinite(this.x, "input");
         checkFinite(this.relevance, "relevance");
+        Evaluation.checkSteps(settings, inputs);
     }
 
     private void checkFinite(float[] a, String what) {
@@ -78,7 +79,7 @@ final class PerturbationCurves {
             int[][] rank = new int[rows][];
             float[][] c = new float[rows][steps + 1];
             for (int b = 0; b < rows; b++) {
-                rank[b] = order.rank(settings.regions().scores(relevance, b), settings.seed(), b);
+                rank[b] = rank(order, b);
                 c[b][0] = f0[b];
             }
             float[] cur = x.clone();
@@ -106,6 +107,24 @@ final class PerturbationCurves {
             }
             curves.put(order, c);
         }
+    }
+
+    /**
+     * Sample {@code b}'s regions in removal order: the regions it has ({@link Regions#present}, for token models its
+     * real tokens) ranked by their scores; ties and the random stream as {@link Order#rank} has them.
+     */
+    private int[] rank(Order order, int b) {
+        int[] present = settings.regions().present(x, b);
+        double[] all = settings.regions().scores(relevance, b);
+        double[] s = new double[present.length];
+        for (int i = 0; i < present.length; i++) {
+            s[i] = all[present[i]];
+        }
+        int[] r = order.rank(s, settings.seed(), b);
+        for (int i = 0; i < r.length; i++) {
+            r[i] = present[r[i]];
+        }
+        return r;
     }
 
     /** The shape of {@code copies} stacked copies of the batch. */

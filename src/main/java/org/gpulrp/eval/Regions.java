@@ -9,7 +9,8 @@ import org.gpulrp.model.TokenInput;
  * How a sample's features group into the regions that are removed together (docs/DESIGN.md section 2.10): one feature
  * per region for tabular inputs ({@link #features}), a grid of non-overlapping P x P patches over all channels for
  * images ({@link #patches}; the last row and column of patches are smaller where P does not divide the size), one
- * token per region for token models ({@link #tokens}; the mask and token-type blocks belong to no region). A region's
+ * token per region for token models ({@link #tokens}; the mask and token-type blocks belong to no region, and a
+ * sample's regions are only its real tokens, the positions its attention mask keeps: {@link #present}). A region's
  * score is the sum of its features' relevance.
  */
 public final class Regions {
@@ -17,11 +18,14 @@ public final class Regions {
     private final int[] regionOf;
     private final int count;
     private final String description;
+    /** Where region p's attention-mask value lies in a sample ({@code maskAt + p}), or -1: every region is real. */
+    private final int maskAt;
 
-    private Regions(int[] regionOf, int count, String description) {
+    private Regions(int[] regionOf, int count, String description, int maskAt) {
         this.regionOf = regionOf;
         this.count = count;
         this.description = description;
+        this.maskAt = maskAt;
     }
 
     /** One region per feature of a sample of {@code features} values. */
@@ -31,7 +35,7 @@ public final class Regions {
         for (int i = 0; i < features; i++) {
             r[i] = i;
         }
-        return new Regions(r, features, features + " features");
+        return new Regions(r, features, features + " features", -1);
     }
 
     /**
@@ -61,10 +65,14 @@ public final class Regions {
             }
         }
         return new Regions(r, across * down, down + " x " + across + " patches of " + patch + " x " + patch
-                + " pixels");
+                + " pixels", -1);
     }
 
-    /** One region per token position of a token model's ids block; its other blocks are never replaced. */
+    /**
+     * One region per token position of a token model's ids block; its other blocks are never replaced. Where the
+     * layout has an attention mask, a sample's regions are its real tokens only (mask not 0, {@link #present}):
+     * padding is neither ranked nor replaced.
+     */
     public static Regions tokens(TokenInput layout) {
         int[] r = new int[layout.sampleSize()];
         Arrays.fill(r, -1);
@@ -72,7 +80,9 @@ public final class Regions {
         for (int p = 0; p < layout.length(); p++) {
             r[ids + p] = p;
         }
-        return new Regions(r, layout.length(), layout.length() + " tokens");
+        int mask = layout.offset(TokenInput.MASK);
+        return new Regions(r, layout.length(), mask < 0 ? layout.length() + " tokens"
+                : "real tokens (" + layout.length() + " positions)", mask);
     }
 
     /** Features per sample. */
@@ -80,9 +90,37 @@ public final class Regions {
         return regionOf.length;
     }
 
-    /** How many regions a sample has. */
+    /** How many regions a sample has at most (for token models: the padded length). */
     public int count() {
         return count;
+    }
+
+    /**
+     * The regions sample {@code sample} of {@code inputs} has, ascending: all of them, except for token models with an
+     * attention mask, whose regions are the positions the sample's mask keeps (its real tokens).
+     *
+     * @param inputs the samples, {@code [samples, features]} row-major
+     */
+    public int[] present(float[] inputs, int sample) {
+        int[] p = new int[count];
+        int n = 0;
+        int off = sample * regionOf.length;
+        for (int k = 0; k < count; k++) {
+            if (maskAt < 0 || inputs[off + maskAt + k] != 0) {
+                p[n++] = k;
+            }
+        }
+        return n == count ? p : Arrays.copyOf(p, n);
+    }
+
+    /** The fewest regions a sample of {@code inputs} has (see {@link #present}): the most steps they all allow. */
+    public int fewest(float[] inputs) {
+        int rows = inputs.length / regionOf.length;
+        int m = count;
+        for (int b = 0; b < rows && maskAt >= 0; b++) {
+            m = Math.min(m, present(inputs, b).length);
+        }
+        return m;
     }
 
     /** E.g. {@code 2 x 2 patches of 4 x 4 pixels}. */

@@ -36,6 +36,21 @@ record CliRun(int code, String out, String err) {
         }
     }
 
+    /**
+     * Runs {@code base} followed by each of {@code extras}: every run a usage error (exit 2) whose first line starts
+     * {@code gpulrp: }, and {@code out} never created.
+     */
+    static void assertUsageErrors(List<String> base, String[][] extras, java.nio.file.Path out) {
+        for (String[] extra : extras) {
+            List<String> args = new java.util.ArrayList<>(base);
+            args.addAll(List.of(extra));
+            CliRun r = of(args.toArray(String[]::new));
+            assertEquals(2, r.code(), r.toString());
+            org.junit.jupiter.api.Assertions.assertTrue(r.errLines().get(0).startsWith("gpulrp: "), r.toString());
+            org.junit.jupiter.api.Assertions.assertFalse(java.nio.file.Files.exists(out), String.join(" ", extra));
+        }
+    }
+
     @Override
     public String toString() {
         return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;

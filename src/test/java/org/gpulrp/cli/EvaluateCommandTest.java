@@ -103,15 +103,8 @@ class EvaluateCommandTest {
             {"--order", "morf,best"},
             {"--plot", dir.resolve("p.jpg").toString()},
         };
-        for (String[] extra : usage) {
-            List<String> args = new java.util.ArrayList<>(List.of("evaluate", "--model", DIGITS, "--input", IMAGES,
-                    "--backend", "cpu", "--out", out.toString()));
-            args.addAll(List.of(extra));
-            CliRun r = CliRun.of(args.toArray(String[]::new));
-            assertEquals(2, r.code(), r.toString());
-            assertTrue(r.errLines().get(0).startsWith("gpulrp: "), r.toString());
-            assertFalse(Files.exists(out), String.join(" ", extra));
-        }
+        CliRun.assertUsageErrors(List.of("evaluate", "--model", DIGITS, "--input", IMAGES, "--backend", "cpu",
+                "--out", out.toString()), usage, out);
         Path nan = dir.resolve("nan.npy");
         float[] x = new float[20];
         x[13] = Float.NaN;

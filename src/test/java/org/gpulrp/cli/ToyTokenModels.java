@@ -52,12 +52,13 @@ final class ToyTokenModels {
         };
     }
 
-    /** The picocli factory that makes {@code explain} load token models with {@code models}. */
+    /** The picocli factory that makes {@code explain} and {@code evaluate} load token models with {@code models}. */
     static CommandLine.IFactory factory(TokenModel models) {
         return new CommandLine.IFactory() {
             @Override
             public <K> K create(Class<K> cls) throws Exception {
                 return cls == ExplainCommand.class ? cls.cast(new ExplainCommand(models))
+                        : cls == EvaluateCommand.class ? cls.cast(new EvaluateCommand(models))
                         : CommandLine.defaultFactory().create(cls);
             }
         };
