@@ -113,20 +113,21 @@ cluster_start() {
   echo "cluster: master $master_url, $n worker(s) with 1 core and $memory each" >&2
 }
 
-# spark-submit (client mode: the driver is this JVM, in its own process group, logging to $work/driver.log) with
-# executors of one core and $1 of memory, $2 of them at most; the rest are spark-submit's arguments, from --class.
-# Sets driver_pid.
+# spark-submit (client mode: the driver is this JVM, in its own process group, with a heap of $driver_heap (default
+# 1g), logging to $work/$driver_log (default driver.log)) with executors of one core and $1 of memory, $2 of them at
+# most; the rest are spark-submit's arguments, from --class. Sets driver_pid.
 cluster_submit() {
   local memory=$1 executors=$2
   shift 2
   (cd "$work" && LD_PRELOAD="$jsig${LD_PRELOAD:+:$LD_PRELOAD}" SPARK_LOCAL_IP=127.0.0.1 \
-    exec setsid "$java_home/bin/java" -Xmx1g "${gpulrp_flags[@]}" "${spark_flags[@]}" -cp "$spark_cp" \
+    exec setsid "$java_home/bin/java" "-Xmx${driver_heap:-1g}" "${gpulrp_flags[@]}" "${spark_flags[@]}" \
+    -cp "$spark_cp" \
     org.apache.spark.deploy.SparkSubmit --master "$master_url" --deploy-mode client \
     --executor-memory "$memory" --executor-cores 1 --total-executor-cores "$executors" \
     --conf spark.driver.host=127.0.0.1 --conf spark.ui.enabled=false \
     --conf "spark.executorEnv.LD_PRELOAD=$jsig" \
     --conf "spark.executor.extraJavaOptions=${gpulrp_flags[*]}" \
-    "$@") </dev/null >"$work/driver.log" 2>&1 &
+    "$@") </dev/null >"$work/${driver_log:-driver.log}" 2>&1 &
   driver_pid=$!
   groups+=("$driver_pid")
 }
