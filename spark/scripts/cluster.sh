@@ -4,30 +4,31 @@
 # executors it launched too. Ports are chosen by the JVMs themselves (port 0) and read back from the logs, so runs
 # beside other Spark processes do not collide.
 #
-# Before sourcing: $here (the spark/ folder). After it: cluster_build, cluster_start, cluster_submit, cluster_kill,
-# the work folder $work, and $master_url once started. Set GPULRP_KEEP_CLUSTER_WORK=1 to keep $work.
+# Before sourcing: $here (the spark/ folder). After it: cluster_deadline, cluster_build, cluster_start,
+# cluster_submit, worker_executors, await_log, the work folder $work, $master_url and $worker_pids once started.
+# Set GPULRP_KEEP_CLUSTER_WORK=1 to keep $work.
 
 source "$here/scripts/jvm.sh"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gpulrp-cluster.XXXXXX")"
-groups=()        # process-group leaders started here (setsid); stopped in this order's reverse
+started_groups=()  # process-group leaders started here (setsid); stopped in this order's reverse
 master_url=""
 worker_pids=()
 
 cluster_stop() {
   local rc=$? p i alive
   trap - EXIT INT TERM
-  for ((i = ${#groups[@]} - 1; i >= 0; i--)); do
-    kill -TERM -- "-${groups[i]}" 2>/dev/null || true
+  for ((i = ${#started_groups[@]} - 1; i >= 0; i--)); do
+    kill -TERM -- "-${started_groups[i]}" 2>/dev/null || true
   done
   for ((i = 0; i < 100; i++)); do
     alive=0
-    for p in "${groups[@]}"; do
+    for p in "${started_groups[@]}"; do
       kill -0 -- "-$p" 2>/dev/null && alive=1
     done
     ((alive)) || break
     sleep 0.1
   done
-  for p in "${groups[@]}"; do
+  for p in "${started_groups[@]}"; do
     kill -KILL -- "-$p" 2>/dev/null || true
   done
   if ((rc != 0)); then
@@ -52,11 +53,11 @@ cluster_deadline() {
   local seconds=$1 self=$$
   setsid bash -c "sleep $seconds; echo 'cluster: over ${seconds} s, stopping' >&2; kill -TERM $self" \
     </dev/null >/dev/null &
-  groups+=("$!")
+  started_groups+=("$!")
 }
 
-# Builds the module (with its test classes), then lays out a Spark home whose jars/ are Spark's own (the "provided" classpath): the Worker
-# starts executors with SPARK_HOME/jars/* on their classpath, as an installed Spark would.
+# Builds the module (with its test classes), then lays out a Spark home whose jars/ are Spark's own (the "provided"
+# classpath): the Worker starts executors with SPARK_HOME/jars/* on their classpath, as an installed Spark would.
 cluster_build() {
   (cd "$here" && mvn -q -B -ntp -DskipTests package dependency:build-classpath -DincludeScope=provided \
     -Dmdep.outputFile=target/spark-classpath.txt)
@@ -92,7 +93,7 @@ spark_daemon() {
   SPARK_HOME="$work/spark-home" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1 JAVA_HOME="$java_home" \
     setsid "$java_home/bin/java" -Xmx256m "${spark_flags[@]}" -cp "$spark_cp" "$@" </dev/null \
     >"$work/$name.log" 2>&1 &
-  groups+=("$!")
+  started_groups+=("$!")
 }
 
 # A master and $1 workers, each worker offering one core and $2 of memory (one executor of that size).
@@ -105,7 +106,7 @@ cluster_start() {
     mkdir -p "$work/worker$i"
     spark_daemon "worker$i" org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --port 0 --webui-port 0 \
       --cores 1 --memory "$memory" --work-dir "$work/worker$i" "$master_url"
-    worker_pids+=("${groups[-1]}")
+    worker_pids+=("${started_groups[-1]}")
   done
   for ((i = 1; i <= n; i++)); do
     await_log "$work/worker$i.log" 60 'Successfully registered with master' >/dev/null
@@ -129,7 +130,7 @@ cluster_submit() {
     --conf "spark.executor.extraJavaOptions=${gpulrp_flags[*]}" \
     "$@") </dev/null >"$work/${driver_log:-driver.log}" 2>&1 &
   driver_pid=$!
-  groups+=("$driver_pid")
+  started_groups+=("$driver_pid")
 }
 
 # The pids of the executor JVMs (CoarseGrainedExecutorBackend) that worker $1 (its pid) launched, read from /proc.
