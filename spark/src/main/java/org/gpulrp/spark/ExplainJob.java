@@ -4,12 +4,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.streaming.DataStreamWriter;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.StreamingQueryProgress;
+import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
@@ -21,12 +28,19 @@ import picocli.CommandLine.Option;
 
 /**
  * An example job: reads feature vectors (Parquet, or CSV with one numeric column per feature) or image files,
- * adds the relevance with {@link SparkLrp}, and writes Parquet. Runs under {@code spark-submit} on a cluster, or
+ * adds the relevance with {@link SparkLrp}, and writes Parquet. With {@code --checkpoint} it is a Structured
+ * Streaming query instead: the files that arrive in the input folder, into a Parquet file sink, each row once. Runs under {@code spark-submit} on a cluster, or
  * alone in local mode ({@code --master local[2]}; {@code spark/run} does that in one command).
  */
 @Command(name = "ExplainJob", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Explain a DataFrame with gpulrp on Spark and write the relevance as Parquet.")
 public final class ExplainJob implements Callable<Integer> {
+    private static final String IMAGE_FILES = "*.{png,jpg,jpeg,PNG,JPG,JPEG}";
+    /** Spark's binaryFile source's fixed schema, which a stream must be given. */
+    private static final StructType BINARY_FILE = new StructType().add("path", DataTypes.StringType, false)
+            .add("modificationTime", DataTypes.TimestampType, false).add("length", DataTypes.LongType, false)
+            .add("content", DataTypes.BinaryType, true);
+
     @Option(names = "--model", required = true, paramLabel = "FILE.onnx|URI",
             description = "The ONNX model: a path every executor can read, a file shipped with --files (its name), "
                     + "or an hdfs:// / s3a:// URI.")
@@ -101,6 +115,17 @@ public final class ExplainJob implements Callable<Integer> {
             description = "Images: one gray channel (default: when the model has one input channel).")
     private Boolean grayscale;
 
+    @Option(names = "--checkpoint", paramLabel = "PATH|URI",
+            description = "Stream: explain the files in the --input folder as they arrive, into a Parquet file sink "
+                    + "at --output, keeping the query's progress here; a later run with the same checkpoint goes on "
+                    + "with the files it has not seen.")
+    private String checkpoint;
+
+    @Option(names = "--trigger", paramLabel = "available-now|SECONDS", defaultValue = "available-now",
+            description = "With --checkpoint: available-now (default) explains the files there now, then stops; a "
+                    + "number of seconds starts a micro-batch that often and runs until stopped.")
+    private String trigger;
+
     @Option(names = "--master", paramLabel = "URL",
             description = "Spark master when not run by spark-submit (e.g. local[2]); default local[*].")
     private String master;
@@ -116,7 +141,7 @@ public final class ExplainJob implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws TimeoutException, StreamingQueryException {
         LrpConfig c = config();
         SparkSession.Builder b = SparkSession.builder().appName("gpulrp ExplainJob");
         if (master != null) {
@@ -129,7 +154,7 @@ public final class ExplainJob implements Callable<Integer> {
         SparkSession spark = b.getOrCreate();
         try {
             String fmt = format();
-            Dataset<Row> df = read(spark, fmt);
+            Dataset<Row> df = checkpoint != null ? readStream(spark, fmt) : read(spark, fmt);
             if (fmt.equals("csv") && inputCol == null) {
                 df = assemble(df);
                 c = c.withInputCol("features");
@@ -140,6 +165,10 @@ public final class ExplainJob implements Callable<Integer> {
             }
             if (partitions != null) {
                 df = df.repartition(partitions);
+            }
+            if (checkpoint != null) {
+                stream(SparkLrp.explain(df, c));
+                return 0;
             }
             long t0 = System.nanoTime();
             SparkLrp.explain(df, c).write().mode(SaveMode.ErrorIfExists).parquet(output);
@@ -188,22 +217,76 @@ public final class ExplainJob implements Callable<Integer> {
 
     private Dataset<Row> read(SparkSession spark, String fmt) {
         return switch (fmt) {
-            case "csv" -> readCsv(spark);
+            case "csv" -> spark.read().option("header", true).option("enforceSchema", false).schema(csvSchema(spark))
+                    .csv(input);
             // Only the path column is read: the image bytes are decoded on the executors, row by row.
-            case "images" -> spark.read().format("binaryFile").option("pathGlobFilter", "*.{png,jpg,jpeg,PNG,JPG,JPEG}")
-                    .load(input).select("path").orderBy("path");
+            case "images" -> spark.read().format("binaryFile").option("pathGlobFilter", IMAGE_FILES).load(input)
+                    .select("path").orderBy("path");
             default -> spark.read().parquet(input);
         };
     }
 
     /**
-     * CSV with the schema inferred, then read again with the feature columns as float, so that each value is parsed
-     * straight to float32 (as the library's CSV reader does) rather than rounded twice through double.
+     * The input folder as a stream of the files that arrive in it. A file source needs its schema up front: CSV and
+     * Parquet take it from the files there at the start (there must be one); image paths have a fixed one. Rows come in
+     * arrival order, not sorted.
      */
-    private Dataset<Row> readCsv(SparkSession spark) {
+    private Dataset<Row> readStream(SparkSession spark, String fmt) {
+        try {
+            return switch (fmt) {
+                case "csv" -> spark.readStream().option("header", true).option("enforceSchema", false)
+                        .schema(csvSchema(spark)).csv(input);
+                case "images" -> spark.readStream().format("binaryFile").schema(BINARY_FILE)
+                        .option("pathGlobFilter", IMAGE_FILES).load(input).select("path");
+                default -> spark.readStream().schema(spark.read().parquet(input).schema()).parquet(input);
+            };
+        } catch (Exception e) {
+            // Scala throws AnalysisException (a checked exception to Java) undeclared; anything else goes on.
+            if (!(e instanceof AnalysisException)) {
+                throw e;
+            }
+            throw new LrpException("--input " + input + ": the stream takes its columns from the " + fmt + " files "
+                    + "already there, and found none to read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Writes the explained stream to the Parquet file sink and waits for the query (available-now: to the end). */
+    private void stream(Dataset<Row> explained) throws TimeoutException, StreamingQueryException {
+        DataStreamWriter<Row> w = explained.writeStream().format("parquet").option("checkpointLocation", checkpoint);
+        if (trigger.equalsIgnoreCase("available-now")) {
+            w = w.trigger(Trigger.AvailableNow());
+        } else {
+            double seconds;
+            try {
+                seconds = Double.parseDouble(trigger);
+            } catch (NumberFormatException e) {
+                seconds = -1;
+            }
+            if (!(seconds > 0)) {
+                throw new LrpException("--trigger '" + trigger + "': expected available-now or a number of seconds "
+                        + "> 0");
+            }
+            w = w.trigger(Trigger.ProcessingTime(Math.round(seconds * 1000)));
+        }
+        long t0 = System.nanoTime();
+        StreamingQuery q = w.start(output);
+        q.awaitTermination();
+        long rows = 0;
+        for (StreamingQueryProgress p : q.recentProgress()) {
+            rows += p.numInputRows();
+        }
+        System.err.printf(Locale.ROOT, "ExplainJob: %d new rows in %d micro-batches, %.1f s -> %s (checkpoint %s)%n",
+                rows, q.recentProgress().length, (System.nanoTime() - t0) / 1e9, output, checkpoint);
+    }
+
+    /**
+     * The CSV schema: inferred, then with the feature columns as float, so that each value is parsed straight to
+     * float32 (as the library's CSV reader does) rather than rounded twice through double.
+     */
+    private StructType csvSchema(SparkSession spark) {
         StructType inferred = spark.read().option("header", true).option("inferSchema", true).csv(input).schema();
         if (inputCol != null) {
-            return spark.read().option("header", true).schema(inferred).csv(input);
+            return inferred;
         }
         StructType s = new StructType();
         for (StructField f : inferred.fields()) {
@@ -211,7 +294,7 @@ public final class ExplainJob implements Callable<Integer> {
                     && !f.name().equals(targetCol);
             s = s.add(f.name(), feature ? DataTypes.FloatType : f.dataType(), true);
         }
-        return spark.read().option("header", true).option("enforceSchema", false).schema(s).csv(input);
+        return s;
     }
 
     /** CSV: one {@code array<float>} column {@code features} from the numeric columns, in file order. */

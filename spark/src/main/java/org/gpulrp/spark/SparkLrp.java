@@ -33,6 +33,11 @@ import org.gpulrp.InvalidArgumentException;
  * rows are explained in batches formed within each partition. The result keeps every input column and row order
  * within partitions, and appends the relevance ({@code array<float>}, the input's size; images flattened in C, H, W
  * order), optionally the explained class and its score, and with {@link LrpConfig.OnError#NULL} an error column.
+ *
+ * <p>A streaming DataFrame works the same way: nothing here runs an action or keeps state between partitions, and
+ * micro-batches reuse the executors' prepared explainers. With a file sink and a checkpoint, each input row is
+ * explained into the output once, across stops and restarts. A bad row under {@link LrpConfig.OnError#FAIL} stops
+ * the query, and a restart meets it again; streams usually want {@link LrpConfig.OnError#NULL}.
  */
 public final class SparkLrp {
     private SparkLrp() {

@@ -59,6 +59,10 @@ public final class Throughput implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "5")
     private int repeats;
 
+    @Option(names = "--cpu-threads", defaultValue = "0",
+            description = "Threads of each executor's CPU explainer (default 0: every core its JVM sees).")
+    private int cpuThreads;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Throughput()).execute(args));
     }
@@ -85,7 +89,7 @@ public final class Throughput implements Callable<Integer> {
             Dataset<Row> df = spark.createDataFrame(data, s).repartition(partitions).cache();
             df.count();
             LrpConfig c = LrpConfig.forModel(model).withComposite(composite).withBackend(backend)
-                    .withBatchRows(batchRows);
+                    .withBatchRows(batchRows).withCpuThreads(cpuThreads);
             try (Explainer ex = GpuLrp.explainer(net).composite(Presets.composite(composite))
                     .backend(BackendChoice.valueOf(backend.toUpperCase(Locale.ROOT))).build()) {
                 Tensor all = Tensor.ofRows(x);
@@ -116,6 +120,11 @@ public final class Throughput implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "spark pass-through (rows in and out, no explaining): median %.0f "
                         + "rows/s (runs %s)%n", median(pass), fmt(pass));
                 System.out.printf(Locale.ROOT, "spark / library: %.2f%n", median(spk) / median(lib));
+                if (!spark.sparkContext().isLocal()) {
+                    for (String line : ExecutorHeap.collect(spark)) {
+                        System.out.println(line);
+                    }
+                }
             }
         } finally {
             spark.stop();

@@ -30,6 +30,13 @@ class ExplainJobTest {
         return rc;
     }
 
+    private static String runFailing(String... args) {
+        StringWriter err = new StringWriter();
+        int rc = new CommandLine(new ExplainJob()).setErr(new PrintWriter(err)).execute(args);
+        assertTrue(rc != 0, "expected a failure");
+        return err.toString();
+    }
+
     @Test
     void csvInParquetOut(@TempDir Path dir) throws Exception {
         SparkTesting.spark();
@@ -77,11 +84,49 @@ class ExplainJobTest {
         String out = dir.resolve("out").toString();
         run("--model", SparkTesting.DIGITS.toString(), "--input", SparkTesting.DIGIT_IMAGES.toString(), "--format",
                 "images", "--output", out, "--composite", "epsilon-plus", "--backend", "cpu", "--target", "7");
-        List<Row> rows = SparkTesting.spark().read().parquet(out).orderBy("path").collectAsList();
-        List<Path> files;
-        try (Stream<Path> s = Files.list(SparkTesting.DIGIT_IMAGES)) {
-            files = s.sorted().toList();
+        assertImagesExplained(out, digitImages());
+    }
+
+    @Test
+    void streamingPicksUpNewImagesFromItsCheckpoint(@TempDir Path dir) throws Exception {
+        SparkTesting.spark();
+        List<Path> files = digitImages();
+        Path in = Files.createDirectories(dir.resolve("in"));
+        String out = dir.resolve("out").toString();
+        String[] args = {"--model", SparkTesting.DIGITS.toString(), "--input", in.toString(), "--format", "images",
+            "--output", out, "--checkpoint", dir.resolve("checkpoint").toString(), "--composite", "epsilon-plus",
+            "--backend", "cpu", "--target", "7"};
+        int half = files.size() / 2;
+        for (Path f : files.subList(0, half)) {
+            Files.copy(f, in.resolve(f.getFileName()));
         }
+        run(args);
+        assertEquals(half, SparkTesting.spark().read().parquet(out).count(), "rows after the first run");
+        for (Path f : files.subList(half, files.size())) {
+            Files.copy(f, in.resolve(f.getFileName()));
+        }
+        run(args);
+        // Paths name the copies; the bits must be those of the originals, each explained once.
+        assertImagesExplained(out, files);
+    }
+
+    @Test
+    void aStreamNeedsAFileToTakeItsColumnsFrom(@TempDir Path dir) throws Exception {
+        String err = runFailing("--model", SparkTesting.BREAST.toString(), "--input",
+                Files.createDirectories(dir.resolve("in")).toString(), "--format", "csv", "--output",
+                dir.resolve("out").toString(), "--checkpoint", dir.resolve("checkpoint").toString());
+        assertTrue(err.contains("the stream takes its columns from the csv files already there"), err);
+    }
+
+    private static List<Path> digitImages() throws Exception {
+        try (Stream<Path> s = Files.list(SparkTesting.DIGIT_IMAGES)) {
+            return s.sorted().toList();
+        }
+    }
+
+    /** Each image of {@code files} (matched by file name) once in the output, with the library's bits. */
+    private static void assertImagesExplained(String out, List<Path> files) {
+        List<Row> rows = SparkTesting.spark().read().parquet(out).orderBy("path").collectAsList();
         assertEquals(files.size(), rows.size());
         Explanation ref = SparkTesting.reference(SparkTesting.DIGITS, "epsilon-plus", "cpu",
                 Images.load(files, Preprocess.none().withGrayscale(true)), Target.classIndex(7));
