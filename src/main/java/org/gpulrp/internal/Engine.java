@@ -27,6 +27,8 @@ public final class Engine implements AutoCloseable {
     private final NodeStep[] steps;
     private final Rule[] rules;
     private final int capacity;
+    /** Nodes whose relevance is zero by construction ({@link #silentOutputs}). */
+    private boolean[] silent;
     private Flow flow;
     private boolean closed;
     /** Whether {@link #run} refuses NaN and infinite inputs (the default) or lets them through. */
@@ -56,6 +58,7 @@ public final class Engine implements AutoCloseable {
                 steps[k] = NodeStep.of(be, plan.nodes.get(k), rules[k], composite, plan.attentionInputs(k));
             }
             plusShortcuts(true);
+            this.silent = silentOutputs(plan, steps);
             flow = new Flow(be, plan, steps, this.capacity);
         } catch (RuntimeException e) {
             close();
@@ -92,6 +95,22 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Makes every gather run on the host instead of moving runs with {@code copyRows} (for tests: same bits). */
+    /** Runs every node's relevance pass, silent ones included (tests compare the two). */
+    void runSilentNodes() {
+        silent = new boolean[steps.length];
+    }
+
+    /** The names of the nodes whose relevance pass is skipped as silent (for tests). */
+    java.util.List<String> silentNodes() {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (int k = 0; k < silent.length; k++) {
+            if (silent[k]) {
+                names.add(plan.nodes.get(k).name());
+            }
+        }
+        return names;
+    }
+
     void gathersOnHost() {
         for (int k = 0; k < steps.length; k++) {
             if (steps[k] instanceof TransformerSteps.Gather) {
@@ -218,6 +237,33 @@ public final class Engine implements AutoCloseable {
      * consumers come later in the node order); the flow adds contributions to an output with several consumers in
      * the order the consumers are processed (descending node index), the same order on every backend.
      */
+    /**
+     * Which nodes receive no relevance by construction: every consumer of the node's output either is such a node
+     * itself or passes nothing to that input ({@link NodeStep#passesNothingTo}: CP-LRP's softmax, a matrix product's
+     * constant operand). Under CP-LRP that is the whole query-key branch of every attention block (the product, its
+     * scale and mask, the head splits, the query and key projections). Their relevance pass is skipped and their
+     * inputs get zeros (docs/DESIGN.md section 2.9); decided from the graph and the rules alone.
+     */
+    static boolean[] silentOutputs(GraphPlan plan, NodeStep[] steps) {
+        int n = steps.length;
+        boolean[] silent = new boolean[n];
+        boolean[] anyConsumer = new boolean[n + 1];
+        boolean[] allSilent = new boolean[n + 1];
+        java.util.Arrays.fill(allSilent, true);
+        for (int k = plan.top; k >= 0; k--) {
+            if (!plan.reached[k + 1]) {
+                continue;
+            }
+            silent[k] = k != plan.top && anyConsumer[k + 1] && allSilent[k + 1];
+            for (int i = 0; i < plan.src[k].length; i++) {
+                int o = plan.src[k][i];
+                anyConsumer[o] = true;
+                allSilent[o] &= silent[k] || steps[k].passesNothingTo(i);
+            }
+        }
+        return silent;
+    }
+
     private void backward(int rows, int row0, Batch out) {
         flow.beginBackward(out, row0);
         for (int k = plan.top; k >= 0; k--) {
@@ -234,7 +280,13 @@ public final class Engine implements AutoCloseable {
                 Health.add(out.health.entering[k], flow.sampleSums(flow.outputRelevance(k), rows, w, c), row0);
                 out.health.count(k + 1, c);
             }
-            steps[k].backward(flow, k, rows);
+            if (silent[k]) {
+                for (int i = 0; i < plan.src[k].length; i++) {
+                    flow.sentNothing(k, i, rows);
+                }
+            } else {
+                steps[k].backward(flow, k, rows);
+            }
         }
     }
 

@@ -178,6 +178,23 @@ final class Flow {
     }
 
     /**
+     * Node k passes nothing to its input i (a node whose relevance is zero by construction, {@link
+     * Engine#silentOutputs}): the input's relevance is zeroed where this is its first contribution and left as it is
+     * otherwise; with a health report, the node is counted as passing zero.
+     */
+    void sentNothing(int k, int i, int rows) {
+        int o = plan.src[k][i];
+        int count = rows * plan.width(o);
+        if (received[o] == 0) {
+            be.write(rel[o], new float[count], 0, count);
+        }
+        if (out.health != null) {
+            Health.add(out.health.leaving[k], new double[rows], row0);
+        }
+        received[o]++;
+    }
+
+    /**
      * Per-row sums (double, ascending) of {@code buf}'s first {@code rows * width} values; counts NaN, infinite and
      * subnormal values into {@code counts} when given.
      */

@@ -153,6 +153,15 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
         return false;
     }
 
+    /**
+     * Whether this step passes no relevance to its input i whatever it receives, by its rule alone (CP-LRP's
+     * softmax; a matrix product's constant operand): the engine then skips the relevance pass of nodes that only
+     * feed such inputs ({@link Engine#silentOutputs}).
+     */
+    default boolean passesNothingTo(int input) {
+        return false;
+    }
+
     /** Allocates the step's own per-batch buffers from the flow (which owns them). */
     default void allocate(Flow f, int k) {
     }

@@ -68,6 +68,11 @@ final class TransformerSteps {
         }
 
         @Override
+        public boolean passesNothingTo(int input) {
+            return mode == Attention.CP_LRP;
+        }
+
+        @Override
         public void forward(Flow f, int k, int rows) {
             int count = rows * f.plan.width(k + 1);
             float[] h = f.read(f.input(k, 0), count);
@@ -119,6 +124,11 @@ final class TransformerSteps {
             boolean constantB = mode == Attention.CP_LRP && attentionInputs[1] && !attentionInputs[0];
             this.wa = constantA ? 0.0 : constantB ? 1.0 : 0.5;
             this.wb = constantB ? 0.0 : constantA ? 1.0 : 0.5;
+        }
+
+        @Override
+        public boolean passesNothingTo(int input) {
+            return (input == 0 ? wa : wb) == 0;
         }
 
         /** The share of each product's relevance that goes to the first and to the second operand (for tests). */

@@ -110,6 +110,47 @@ class TransformerPathsTest {
         }
     }
 
+    /**
+     * Under CP-LRP the query-key branch of every attention block gets no relevance by construction, so the engine
+     * skips its relevance pass; the results equal running every node (as numbers: a skipped node's zeros are +0
+     * where the full pass may give -0), and AttnLRP skips nothing.
+     */
+    @Test
+    void silentNodesAreSkippedWithTheSameResults() {
+        Network bert = TransformerNets.bert(TransformerNets.Options.of(6).layers(2));
+        Network llama = TransformerNets.llama(TransformerNets.Options.of(5).mlp(Activation.Function.SILU));
+        float[] x = TransformerNets.bertBatch(ROWS, 6, 4);
+        float[] ids = TransformerNets.llamaBatch(ROWS, 5, 4);
+        for (Object[] c : new Object[][] {{bert, x}, {llama, ids}}) {
+            Network net = (Network) c[0];
+            float[] in = (float[]) c[1];
+            Engine.Batch skipped = run(net, Composites.cpLrp(), in, e -> { });
+            Engine.Batch full = run(net, Composites.cpLrp(), in, Engine::runSilentNodes);
+            assertSameNumbers(net.name() + " input", full.relevance, skipped.relevance);
+            for (Map.Entry<String, float[]> e : full.layers.entrySet()) {
+                assertSameNumbers(net.name() + " " + e.getKey(), e.getValue(), skipped.layers.get(e.getKey()));
+            }
+        }
+        try (CpuBackend be = new CpuBackend();
+             Engine cp = new Engine(be, bert, Composites.cpLrp(), InitialRelevance.OUTPUT, 3, 1 << 22);
+             Engine attn = new Engine(be, bert, Composites.attnLrp(), InitialRelevance.OUTPUT, 3, 1 << 22)) {
+            List<String> silent = cp.silentNodes();
+            for (String name : new String[] {"l0.probs", "l0.scores", "l0.q", "l0.k", "l1.scores", "l1.qh"}) {
+                assertTrue(silent.contains(name), name + " is silent under CP-LRP: " + silent);
+            }
+            assertFalse(silent.contains("l0.v") || silent.contains("l0.vh"), "the values get relevance");
+            assertEquals(List.of(), attn.silentNodes(), "AttnLRP passes relevance everywhere");
+        }
+    }
+
+    private static void assertSameNumbers(String what, float[] a, float[] b) {
+        assertEquals(a.length, b.length, what);
+        for (int k = 0; k < a.length; k++) {
+            assertTrue(a[k] == b[k] || Float.isNaN(a[k]) && Float.isNaN(b[k]), what + " [" + k + "]: " + a[k]
+                    + " vs " + b[k]);
+        }
+    }
+
     @Test
     void hostLoopsGiveTheSameBitsOnOneThreadAndOnMany() {
         int threads = HostParallel.threads;
