@@ -84,13 +84,7 @@ final class InfoCommand implements Callable<Integer> {
 
     /** The composite's products and attention modes where not the defaults, e.g. {@code " (products uniform)"}. */
     static String modes(Composite c) {
-        List<String> m = new java.util.ArrayList<>();
-        if (c.products() != org.gpulrp.composite.Products.GRADIENT) {
-            m.add("products " + c.products().spelling());
-        }
-        if (c.attention() != org.gpulrp.composite.Attention.ATTNLRP) {
-            m.add("attention " + c.attention().spelling());
-        }
+        List<String> m = c.modeNotes();
         return m.isEmpty() ? "" : " (" + String.join("; ", m) + ")";
     }
 

@@ -162,12 +162,21 @@ public final class Composite {
         if (convBias != ConvBias.RULE) {
             sb.append("; convolution biases ").append(convBias.spelling());
         }
-        if (products != Products.GRADIENT) {
-            sb.append("; products ").append(products.spelling());
-        }
-        if (attention != Attention.ATTNLRP) {
-            sb.append("; attention ").append(attention.spelling());
+        for (String note : modeNotes()) {
+            sb.append("; ").append(note);
         }
         return sb.append("]").toString();
+    }
+
+    /** The products and attention modes where they are not the defaults, e.g. {@code "products uniform"}. */
+    public java.util.List<String> modeNotes() {
+        java.util.List<String> m = new java.util.ArrayList<>();
+        if (products != Products.GRADIENT) {
+            m.add("products " + products.spelling());
+        }
+        if (attention != Attention.ATTNLRP) {
+            m.add("attention " + attention.spelling());
+        }
+        return m;
     }
 }

@@ -3,7 +3,6 @@ package org.gpulrp.eval;
 import java.util.Arrays;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.model.Embedding;
-import org.gpulrp.model.Layer;
 import org.gpulrp.model.Network;
 import org.gpulrp.model.Node;
 import org.gpulrp.model.TokenInput;
@@ -34,12 +33,8 @@ public final class ZeroEmbedding {
                 + "for its " + t.length() + " token positions");
         Embedding e = (Embedding) word.layer();
         float[] table = Arrays.copyOf(e.table(), (e.vocab() + 1) * e.hidden());
-        Network.Builder b = Network.builder(network.name(), network.inputShape());
-        for (Node n : network.nodes()) {
-            Layer l = n == word ? new Embedding(e.positions(), e.vocab() + 1, e.hidden(), table) : n.layer();
-            b.add(n.name(), l, n.sources().toArray(String[]::new));
-        }
-        return b.tokens(new TokenInput(t.length(), t.blocks(), t.vocab() + 1)).build();
+        return network.withLayer(word.name(), new Embedding(e.positions(), e.vocab() + 1, e.hidden(), table),
+                new TokenInput(t.length(), t.blocks(), t.vocab() + 1));
     }
 
     /** The baseline of a {@link #prepare prepared} network: the zero row's id, written into removed positions. */

@@ -94,7 +94,6 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Makes every gather run on the host instead of moving runs with {@code copyRows} (for tests: same bits). */
     /** Runs every node's relevance pass, silent ones included (tests compare the two). */
     void runSilentNodes() {
         silent = new boolean[steps.length];
@@ -111,6 +110,7 @@ public final class Engine implements AutoCloseable {
         return names;
     }
 
+    /** Makes every gather run on the host instead of moving runs with {@code copyRows} (for tests: same bits). */
     void gathersOnHost() {
         for (int k = 0; k < steps.length; k++) {
             if (steps[k] instanceof TransformerSteps.Gather) {
@@ -209,8 +209,10 @@ public final class Engine implements AutoCloseable {
         be.read(flow.output(plan.top), top, 0, top.length);
         for (int b = 0; b < rows; b++) {
             int t = targets[row0 + b];
-            InvalidArgumentException.check(t >= 0 && t < width, "targets", "sample " + (row0 + b) + " has target "
-                    + t + ", outside 0.." + (width - 1));
+            if (t < 0 || t >= width) {
+                throw new InvalidArgumentException("targets", "sample " + (row0 + b) + " has target " + t
+                        + ", outside 0.." + (width - 1));
+            }
             scores[row0 + b] = top[b * width + t];
         }
     }
@@ -232,11 +234,6 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /**
-     * The relevance pass, nodes from the top down. A node's output relevance is complete when it is reached (all its
-     * consumers come later in the node order); the flow adds contributions to an output with several consumers in
-     * the order the consumers are processed (descending node index), the same order on every backend.
-     */
     /**
      * Which nodes receive no relevance by construction: every consumer of the node's output either is such a node
      * itself or passes nothing to that input ({@link NodeStep#passesNothingTo}: CP-LRP's softmax, a matrix product's
@@ -264,6 +261,11 @@ public final class Engine implements AutoCloseable {
         return silent;
     }
 
+    /**
+     * The relevance pass, nodes from the top down. A node's output relevance is complete when it is reached (all its
+     * consumers come later in the node order); the flow adds contributions to an output with several consumers in
+     * the order the consumers are processed (descending node index), the same order on every backend.
+     */
     private void backward(int rows, int row0, Batch out) {
         flow.beginBackward(out, row0);
         for (int k = plan.top; k >= 0; k--) {

@@ -199,8 +199,7 @@ final class Flow {
      * subnormal values into {@code counts} when given.
      */
     double[] sampleSums(Buffer buf, int rows, int width, long[] counts) {
-        float[] h = new float[rows * width];
-        be.read(buf, h, 0, h.length);
+        float[] h = read(buf, rows * width);
         return Health.sums(h, 0, rows, width, counts);
     }
 

@@ -15,7 +15,7 @@ public final class HostMath {
 
     /** Softmax over each row of {@code cols} values, max-shifted, summed in ascending order in double. */
     public static void softmax(float[] in, float[] out, int rows, int cols) {
-        double[] e = new double[paddedLength(cols)];
+        double[] e = new double[VectorExp.padded(cols)];
         for (int b = 0; b < rows; b++) {
             softmaxRow(in, out, b * cols, cols, e);
         }
@@ -30,7 +30,7 @@ public final class HostMath {
         for (int j = 1; j < cols; j++) {
             max = in[o + j] > max ? in[o + j] : max;
         }
-        int padded = paddedLength(cols);
+        int padded = VectorExp.padded(cols);
         for (int j = 0; j < padded; j++) {
             e[j] = j < cols ? (double) in[o + j] - max : 0.0;
         }
@@ -42,11 +42,6 @@ public final class HostMath {
         for (int j = 0; j < cols; j++) {
             out[o + j] = (float) (e[j] / sum);
         }
-    }
-
-    /** {@code n} rounded up to whole double vectors: the room {@link #softmaxRow} needs. */
-    static int paddedLength(int n) {
-        return VectorExp.padded(n);
     }
 
     /**

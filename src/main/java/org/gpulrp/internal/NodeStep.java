@@ -256,8 +256,7 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
             if (function == Activation.Function.RELU) {
                 f.be.relu(x, f.output(k), count);
             } else {
-                float[] h = new float[count];
-                f.be.read(x, h, 0, count);
+                float[] h = f.read(x, count);
                 if (function == Activation.Function.SOFTMAX) {
                     HostMath.softmax(h, h, rows, width);
                 } else {

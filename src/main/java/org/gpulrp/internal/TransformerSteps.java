@@ -77,18 +77,17 @@ final class TransformerSteps {
             int count = rows * f.plan.width(k + 1);
             float[] h = f.read(f.input(k, 0), count);
             HostParallel.forEach(count / length, 8L * length, q -> HostMath.softmaxRow(h, h, q * length, length,
-                    new double[HostMath.paddedLength(length)]));
+                    new double[VectorExp.padded(length)]));
             f.be.write(f.output(k), h, 0, count);
         }
 
         @Override
         public void backward(Flow f, int k, int rows) {
-            int count = rows * f.plan.width(k + 1);
             if (mode == Attention.CP_LRP) {
-                f.be.write(f.sendTo(k, 0), new float[count], 0, count);
-                f.sent(k, 0, rows);
+                f.sentNothing(k, 0, rows);
                 return;
             }
+            int count = rows * f.plan.width(k + 1);
             float[] x = f.read(f.input(k, 0), count);
             float[] s = f.read(f.output(k), count);
             float[] r = f.read(f.outputRelevance(k), count);

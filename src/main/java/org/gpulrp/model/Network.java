@@ -30,6 +30,13 @@ public final class Network {
         this.nodes = List.copyOf(nodes);
     }
 
+    /** Refuses a token layout (null: none) that does not pack {@code inputSize} values per sample. */
+    private static void checkTokens(TokenInput tokens, int inputSize) {
+        InvalidArgumentException.check(tokens == null || tokens.sampleSize() == inputSize, "tokens", "packs "
+                + (tokens == null ? 0 : tokens.sampleSize()) + " values per sample, the network input has "
+                + inputSize);
+    }
+
     private static int product(int[] shape) {
         long n = 1;
         for (int d : shape) {
@@ -155,6 +162,15 @@ public final class Network {
      * 2.10).
      */
     public Network withLayer(String nodeName, Layer layer) {
+        return withLayer(nodeName, layer, tokens);
+    }
+
+    /**
+     * As {@link #withLayer(String, Layer)}, with the token input layout {@code tokens} (null: none), which must pack
+     * the network's input size (e.g. the same layout with one more vocabulary row).
+     */
+    public Network withLayer(String nodeName, Layer layer, TokenInput tokens) {
+        checkTokens(tokens, inputSize);
         Node old = node(nodeName);
         InvalidArgumentException.check(layer != null, "layer", "must not be null");
         InvalidArgumentException.check(old.sources().size() == 1, "node", "'" + nodeName + "' merges several "
@@ -383,9 +399,7 @@ public final class Network {
 
         /** Marks the network as a token model whose samples pack its inputs as {@code tokens} says. */
         public Builder tokens(TokenInput tokens) {
-            InvalidArgumentException.check(tokens == null || tokens.sampleSize() == inputSize, "tokens", "packs "
-                    + (tokens == null ? 0 : tokens.sampleSize()) + " values per sample, the network input has "
-                    + inputSize);
+            checkTokens(tokens, inputSize);
             this.tokens = tokens;
             return this;
         }

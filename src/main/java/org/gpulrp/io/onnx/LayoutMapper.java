@@ -49,13 +49,7 @@ final class LayoutMapper {
         }
         Layer layer;
         try {
-            if (IndexMaps.contiguous(index)) {
-                layer = new Slice(index[0], index.length);
-            } else if (IndexMaps.permutation(index, (int) n)) {
-                layer = new Permute(index);
-            } else {
-                layer = new Index((int) n, index);
-            }
+            layer = narrowest(index, (int) n);
         } catch (LrpException e) {
             throw w.fail(e.getMessage());
         }
@@ -72,7 +66,7 @@ final class LayoutMapper {
         for (int i = 0; i < ctx.steps.size(); i++) {
             Step s = ctx.steps.get(i);
             int[] outer = gatherIndex(s.layer());
-            Step p = outer == null || s.inputs().length != 1 ? null : step(ctx, s.inputs()[0]);
+            Step p = outer == null || s.inputs().length != 1 ? null : ctx.step(s.inputs()[0]);
             int[] inner = p == null ? null : gatherIndex(p.layer());
             if (inner == null || !(s.layer() instanceof Index || p.layer() instanceof Index) || readers(ctx,
                     p.name()) != 1 || p.inputs().length != 1) {
@@ -87,12 +81,17 @@ final class LayoutMapper {
             if (n < 0) {
                 continue; // a Slice does not know its input's size; leave it
             }
-            Layer layer = IndexMaps.contiguous(joined) ? new Slice(joined[0], joined.length)
-                    : IndexMaps.permutation(joined, n) ? new Permute(joined) : new Index(n, joined);
+            Layer layer = narrowest(joined, n);
             ctx.steps.set(i, new Step(s.name(), s.where(), layer, p.inputs()));
             ctx.steps.remove(p);
             i = -1; // the list changed: start over (chains are short)
         }
+    }
+
+    /** The narrowest layer that reads {@code index} of {@code n} features: a slice, a permutation, or a gather. */
+    private static Layer narrowest(int[] index, int n) {
+        return IndexMaps.contiguous(index) ? new Slice(index[0], index.length)
+                : IndexMaps.permutation(index, n) ? new Permute(index) : new Index(n, index);
     }
 
     private static int[] gatherIndex(Layer l) {
@@ -106,15 +105,6 @@ final class LayoutMapper {
                 index[i] = s.start() + i;
             }
             return index;
-        }
-        return null;
-    }
-
-    private static Step step(MappingState ctx, String name) {
-        for (Step s : ctx.steps) {
-            if (s.name().equals(name)) {
-                return s;
-            }
         }
         return null;
     }

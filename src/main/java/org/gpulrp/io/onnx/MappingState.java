@@ -212,6 +212,16 @@ final class MappingState {
         steps.removeIf(s -> s.name().equals(name));
     }
 
+    /** The step named {@code name}, or null. */
+    Step step(String name) {
+        for (Step s : steps) {
+            if (s.name().equals(name)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
     /** The graph value named {@code name} (null when it is not one), refusing the output of a pending Pad. */
     Value value(String name, Where w) {
         if (pads.containsKey(name)) {

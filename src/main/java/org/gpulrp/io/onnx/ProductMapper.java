@@ -122,12 +122,8 @@ final class ProductMapper {
 
     /** Whether the value is the output of an activation layer. */
     private static boolean activation(MappingState ctx, Value v) {
-        for (MappingState.Step s : ctx.steps) {
-            if (s.name().equals(v.node())) {
-                return s.layer() instanceof Activation;
-            }
-        }
-        return false;
+        MappingState.Step s = ctx.step(v.node());
+        return s != null && s.layer() instanceof Activation;
     }
 
     /** Whether {@code g} is a per-channel gate of the feature map {@code map}. */

@@ -44,8 +44,12 @@ public final class TextHeatmaps {
 
         /** Piece i's relevance divided by {@link #scale()}, in [-1, 1] (0 for an all-zero row). */
         public double normalized(int i) {
-            float s = scale();
-            return s == 0 || !Float.isFinite(s) ? 0 : relevance[i] / (double) s;
+            return normalized(i, scale());
+        }
+
+        /** {@link #normalized(int)} with the row's {@link #scale()} already known (a renderer takes it once). */
+        double normalized(int i, float scale) {
+            return scale == 0 || !Float.isFinite(scale) ? 0 : relevance[i] / (double) scale;
         }
 
         @Override
@@ -88,9 +92,10 @@ public final class TextHeatmaps {
         for (Row r : rows) {
             h.append("<div class=\"text\">\n<div class=\"caption\">").append(escape(r.caption()))
                     .append("</div>\n<div class=\"tokens\">");
+            float scale = r.scale();
             for (int i = 0; i < r.pieces().size(); i++) {
                 Piece p = r.pieces().get(i);
-                int rgb = palette.rgb(r.normalized(i));
+                int rgb = palette.rgb(r.normalized(i, scale));
                 h.append(i > 0 && p.space() ? " " : "").append("<span class=\"t").append(p.special() ? " s" : "")
                         .append("\" style=\"background:").append(hex(rgb)).append(dark(rgb) ? ";color:#fff" : "")
                         .append("\" title=\"").append(String.format(Locale.ROOT, "%+.4g", r.relevance[i]))
@@ -105,9 +110,10 @@ public final class TextHeatmaps {
     public static String ansi(Row r, Palette palette) {
         StringBuilder s = new StringBuilder();
         s.append(printable(r.caption())).append('\n');
+        float scale = r.scale();
         for (int i = 0; i < r.pieces().size(); i++) {
             Piece p = r.pieces().get(i);
-            int rgb = palette.rgb(r.normalized(i));
+            int rgb = palette.rgb(r.normalized(i, scale));
             int fg = dark(rgb) ? 0xffffff : 0x000000;
             s.append(i > 0 && p.space() ? " " : "")
                     .append(ESC).append("48;2;").append(rgb >> 16 & 0xff).append(';').append(rgb >> 8 & 0xff)
@@ -123,10 +129,11 @@ public final class TextHeatmaps {
     public static String plain(Row r) {
         StringBuilder s = new StringBuilder();
         s.append(printable(r.caption())).append('\n');
+        float scale = r.scale();
         for (int i = 0; i < r.pieces().size(); i++) {
             Piece p = r.pieces().get(i);
             s.append(i > 0 && p.space() ? " " : "").append(printable(p.text()))
-                    .append(String.format(Locale.ROOT, "[%+.2f]", r.normalized(i)));
+                    .append(String.format(Locale.ROOT, "[%+.2f]", r.normalized(i, scale)));
         }
         return s.append('\n').toString();
     }
