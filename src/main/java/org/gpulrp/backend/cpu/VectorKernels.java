@@ -25,8 +25,21 @@ final class VectorKernels implements CpuKernels {
     private static final int ADD_BIAS = 1;
     private static final int MUL_X = 2;
 
+    /** Vectors per column strip of the plain maps: 4 (6 x 4 tiles) with 32 vector registers, 2 (6 x 2) with 16. */
+    private final int sv;
+
+    /** Kernels tiled for the machine's vector registers ({@link VectorRegisters#DEFAULT}). */
+    VectorKernels() {
+        this(VectorRegisters.DEFAULT);
+    }
+
+    /** Kernels tiled for {@code registers} vector registers (16 or 32; tests run both on any machine). */
+    VectorKernels(int registers) {
+        this.sv = registers >= 32 ? 4 : 2;
+    }
+
     static String describe() {
-        return S.vectorBitSize() + "-bit";
+        return S.vectorBitSize() + "-bit, " + VectorRegisters.DEFAULT + " registers";
     }
 
     private static final ScalarKernels TAIL = new ScalarKernels();
@@ -105,7 +118,7 @@ final class VectorKernels implements CpuKernels {
     @Override
     public void linear(float[] x, float[] wt, float[] strips, float[] bias, float[] z, int r0, int r1, int in,
                        int out, int c0, int c1) {
-        product(x, wt, strips, bias == null ? STORE : ADD_BIAS, bias, z, r0, r1, in, out, c0, c1);
+        product(sv, x, wt, strips, bias == null ? STORE : ADD_BIAS, bias, z, r0, r1, in, out, c0, c1);
     }
 
     @Override
@@ -117,17 +130,17 @@ final class VectorKernels implements CpuKernels {
     @Override
     public void backproject(float[] g, float[] w, float[] strips, float[] x, float[] r, int r0, int r1, int out,
                             int in, int c0, int c1) {
-        product(g, w, strips, x == null ? STORE : MUL_X, x, r, r0, r1, out, in, c0, c1);
+        product(sv, g, w, strips, x == null ? STORE : MUL_X, x, r, r0, r1, out, in, c0, c1);
     }
 
     /**
-     * The four-vector strips of m [P, Q] that {@link #product} reads, packed once: strip s (columns
-     * {@code [s 4L, (s+1) 4L)}, whole strips only) is the [P, 4L] block at {@code s * 4L * P}. The columns after the
-     * last whole strip are read from m itself.
+     * The column strips of m [P, Q] that {@link #product} reads, packed once: strip s (columns
+     * {@code [s W, (s+1) W)} with {@code W = sv L}, whole strips only) is the [P, W] block at {@code s * W * P}. The
+     * columns after the last whole strip are read from m itself.
      */
     @Override
     public float[] denseStrips(float[] m, int p, int q) {
-        int w4 = 4 * L;
+        int w4 = sv * L;
         int whole = q / w4 * w4;
         float[] strips = new float[p * whole];
         for (int q0 = 0; q0 < whole; q0 += w4) {
@@ -146,10 +159,10 @@ final class VectorKernels implements CpuKernels {
      * while it is still in cache, with the same rounded operations: the kernels call no helper with vector arguments,
      * which C2 on Java 17 did not always inline (it then boxed the accumulators and ran at half speed).
      */
-    private static void product(float[] a, float[] m, float[] strips, int mode, float[] e, float[] c, int r0,
-                                int r1, int p, int q, int c0, int c1) {
+    private static void product(int sv, float[] a, float[] m, float[] strips, int mode, float[] e, float[] c,
+                                int r0, int r1, int p, int q, int c0, int c1) {
         int q0 = c0;
-        int w4 = 4 * L;
+        int w4 = sv * L;
         if (c1 - c0 >= w4) {
             // Four-vector strips, K-blocked: a row block's chains live in c between tap blocks (zeroed first, so
             // every chain starts at +0.0; outputs never alias inputs) and the [KD, 4L] panel stays in L1/L2.
@@ -164,13 +177,13 @@ final class VectorKernels implements CpuKernels {
                 if ((long) (r1 - r0) * p <= A_IN_L2) {
                     for (int s0 = q0; s0 < whole; s0 += w4) {
                         for (int rb = r0; rb < r1; rb += RD) {
-                            strip(a, strips, w4, s0 * p, mode, e, c, rb, Math.min(r1, rb + RD), s0, p, q);
+                            strip(sv, a, strips, w4, s0 * p, mode, e, c, rb, Math.min(r1, rb + RD), s0, p, q);
                         }
                     }
                 } else {
                     for (int rb = r0; rb < r1; rb += RD) {
                         for (int s0 = q0; s0 < whole; s0 += w4) {
-                            strip(a, strips, w4, s0 * p, mode, e, c, rb, Math.min(r1, rb + RD), s0, p, q);
+                            strip(sv, a, strips, w4, s0 * p, mode, e, c, rb, Math.min(r1, rb + RD), s0, p, q);
                         }
                     }
                 }
@@ -184,7 +197,8 @@ final class VectorKernels implements CpuKernels {
                         pack(m, packed, q0, w4, p, q);
                     }
                     for (int rb = r0; rb < r1; rb += RD) {
-                        strip(a, packed, ms, direct ? q0 : 0, mode, e, c, rb, Math.min(r1, rb + RD), q0, p, q);
+                        strip(sv, a, packed, ms, direct ? q0 : 0, mode, e, c, rb, Math.min(r1, rb + RD), q0, p,
+                                q);
                     }
                 }
             }
@@ -227,18 +241,23 @@ final class VectorKernels implements CpuKernels {
      * Rows {@code [rb, re)} (at most {@link #RD}) of the four-vector strip at column {@code q0}, whose tap k starts
      * at {@code m[k * ms + moff]}: chains zeroed, continued tap block by tap block, then the epilogue.
      */
-    private static void strip(float[] a, float[] m, int ms, int moff, int mode, float[] e, float[] c, int rb,
-                              int re, int q0, int p, int q) {
+    private static void strip(int sv, float[] a, float[] m, int ms, int moff, int mode, float[] e, float[] c,
+                              int rb, int re, int q0, int p, int q) {
         for (int b = rb; b < re; b++) {
-            java.util.Arrays.fill(c, b * q + q0, b * q + q0 + 4 * L, 0f);
+            java.util.Arrays.fill(c, b * q + q0, b * q + q0 + sv * L, 0f);
         }
-        for (int k0 = 0; k0 < p; k0 += KD) {
-            int k1 = Math.min(p, k0 + KD);
+        int kd = KD * 4 / sv;
+        for (int k0 = 0; k0 < p; k0 += kd) {
+            int k1 = Math.min(p, k0 + kd);
             for (int b = rb; b < re; b += 6) {
-                tile6x4(a, m, ms, moff, c, b, Math.min(6, re - b), q0, p, q, k0, k1);
+                if (sv == 4) {
+                    tile6x4(a, m, ms, moff, c, b, Math.min(6, re - b), q0, p, q, k0, k1);
+                } else {
+                    tile6x2(a, m, ms, moff, c, b, Math.min(6, re - b), q0, p, q, k0, k1);
+                }
             }
         }
-        epilogue(mode, e, c, rb, re, q0, 4 * L, q);
+        epilogue(mode, e, c, rb, re, q0, sv * L, q);
     }
 
     /** The epilogue over rows {@code [r0,r1)}, columns {@code [q0, q0+width)} (whole vectors) of the stored chains. */
@@ -260,7 +279,10 @@ final class VectorKernels implements CpuKernels {
     /** Floats of a pass's rows of a that are taken to fit in L2 with room for a strip (512 KiB). */
     private static final long A_IN_L2 = 128 * 1024;
 
-    /** Taps per block of the four-vector strips: the block's [KD, 4L] panel is 32 KiB. */
+    /**
+     * Taps per block of the four-vector strips: the block's [KD, 4L] panel is 32 KiB with 512-bit vectors (two-vector
+     * strips take blocks of 2 KD taps, the same panel size).
+     */
     private static final int KD = 128;
 
     /** Rows per block of the four-vector strips (ten six-row tiles): the block's chains stay in L1/L2. */
@@ -374,6 +396,82 @@ final class VectorKernels implements CpuKernels {
             c51.intoArray(c, o5 + L);
             c52.intoArray(c, o5 + 2 * L);
             c53.intoArray(c, o5 + 3 * L);
+        }
+    }
+
+    /**
+     * As {@link #tile6x4} with two vectors: 12 chains in registers, for machines with 16 vector registers (AVX2),
+     * where the 24 chains of the four-vector tile do not fit and spill.
+     */
+    private static void tile6x2(float[] a, float[] m, int ms, int moff, float[] c, int b, int n, int q0, int p,
+                                int q, int k0, int k1) {
+        int b1 = b + Math.min(1, n - 1);
+        int b2 = b + Math.min(2, n - 1);
+        int b3 = b + Math.min(3, n - 1);
+        int b4 = b + Math.min(4, n - 1);
+        int b5 = b + Math.min(5, n - 1);
+        int o0 = b * q + q0;
+        int o1 = b1 * q + q0;
+        int o2 = b2 * q + q0;
+        int o3 = b3 * q + q0;
+        int o4 = b4 * q + q0;
+        int o5 = b5 * q + q0;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        int a0 = b * p;
+        int a1 = b1 * p;
+        int a2 = b2 * p;
+        int a3 = b3 * p;
+        int a4 = b4 * p;
+        int a5 = b5 * p;
+        for (int k = k0; k < k1; k++) {
+            int mo = k * ms + moff;
+            FloatVector m0 = FloatVector.fromArray(S, m, mo);
+            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + k]);
+            c00 = x.fma(m0, c00);
+            c01 = x.fma(m1, c01);
+            x = FloatVector.broadcast(S, a[a1 + k]);
+            c10 = x.fma(m0, c10);
+            c11 = x.fma(m1, c11);
+            x = FloatVector.broadcast(S, a[a2 + k]);
+            c20 = x.fma(m0, c20);
+            c21 = x.fma(m1, c21);
+            x = FloatVector.broadcast(S, a[a3 + k]);
+            c30 = x.fma(m0, c30);
+            c31 = x.fma(m1, c31);
+            x = FloatVector.broadcast(S, a[a4 + k]);
+            c40 = x.fma(m0, c40);
+            c41 = x.fma(m1, c41);
+            x = FloatVector.broadcast(S, a[a5 + k]);
+            c50 = x.fma(m0, c50);
+            c51 = x.fma(m1, c51);
+        }
+        c00.intoArray(c, o0);
+        c01.intoArray(c, o0 + L);
+        if (n > 1) {
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+        }
+        if (n > 2) {
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+        }
+        if (n > 3) {
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
+        }
+        if (n > 4) {
+            c40.intoArray(c, o4);
+            c41.intoArray(c, o4 + L);
+        }
+        if (n > 5) {
+            c50.intoArray(c, o5);
+            c51.intoArray(c, o5 + L);
         }
     }
 

@@ -12,9 +12,21 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The Vector API kernels against the scalar oracle, bit for bit, over shapes around the vector width. */
 class VectorKernelsTest {
     private static final CpuKernels SCALAR = new ScalarKernels();
-    private static final CpuKernels VECTOR = new VectorKernels();
+    /** The kernels tiled for 16 and for 32 vector registers: both run on any machine, with the same bits. */
+    private static final CpuKernels[] VECTOR = {new VectorKernels(16), new VectorKernels(32)};
+
+    private static CpuKernels vector(int registers) {
+        return VECTOR[registers == 16 ? 0 : 1];
+    }
 
     static Stream<Arguments> shapes() {
+        return Stream.of(16, 32).flatMap(registers -> shapesOnce().map(a -> {
+            Object[] g = a.get();
+            return Arguments.of(registers, g[0], g[1], g[2]);
+        }));
+    }
+
+    static Stream<Arguments> shapesOnce() {
         int[] sizes = {1, 2, 7, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100};
         int[] rows = {1, 3, 4, 5, 9};
         Stream.Builder<Arguments> s = Stream.builder();
@@ -62,9 +74,9 @@ class VectorKernelsTest {
         }
     }
 
-    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @ParameterizedTest(name = "registers={0} B={1} K={2} N={3}")
     @MethodSource("shapes")
-    void forwardPrimitivesMatchScalar(int rows, int in, int out) {
+    void forwardPrimitivesMatchScalar(int registers, int rows, int in, int out) {
         SplittableRandom r = new SplittableRandom(in * 1000L + out * 7L + rows);
         float[] x = data(r, rows * in);
         float[] wt = data(r, in * out);
@@ -77,7 +89,7 @@ class VectorKernelsTest {
             float[] e = new float[rows * out];
             float[] a = new float[rows * out];
             SCALAR.linear(x, wt, withBias ? b1 : null, e, 0, rows, in, out, 0, out);
-            VECTOR.linear(x, wt, withBias ? b1 : null, a, 0, rows, in, out, 0, out);
+            vector(registers).linear(x, wt, withBias ? b1 : null, a, 0, rows, in, out, 0, out);
             assertBits(e, a, "linear bias=" + withBias);
         }
         for (boolean both : new boolean[] {true, false}) {
@@ -86,7 +98,7 @@ class VectorKernelsTest {
             float[] ap = new float[rows * out];
             float[] an = both ? new float[rows * out] : null;
             SCALAR.linearSigned(x, wt, vt, b1, b2, ep, en, 0, rows, in, out);
-            VECTOR.linearSigned(x, wt, vt, b1, b2, ap, an, 0, rows, in, out);
+            vector(registers).linearSigned(x, wt, vt, b1, b2, ap, an, 0, rows, in, out);
             assertBits(ep, ap, "linearSigned P");
             if (both) {
                 assertBits(en, an, "linearSigned N");
@@ -95,13 +107,13 @@ class VectorKernelsTest {
         float[] e = new float[rows * out];
         float[] a = new float[rows * out];
         SCALAR.linearZBox(x, wt, lo, hi, e, 0, rows, in, out);
-        VECTOR.linearZBox(x, wt, lo, hi, a, 0, rows, in, out);
+        vector(registers).linearZBox(x, wt, lo, hi, a, 0, rows, in, out);
         assertBits(e, a, "linearZBox");
     }
 
-    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @ParameterizedTest(name = "registers={0} B={1} K={2} N={3}")
     @MethodSource("shapes")
-    void backwardPrimitivesMatchScalar(int rows, int in, int out) {
+    void backwardPrimitivesMatchScalar(int registers, int rows, int in, int out) {
         SplittableRandom r = new SplittableRandom(in * 31L + out * 1009L + rows);
         float[] g = data(r, rows * out);
         float[] h = data(r, rows * out);
@@ -115,26 +127,26 @@ class VectorKernelsTest {
             float[] e = new float[rows * in];
             float[] a = new float[rows * in];
             SCALAR.backproject(g, w, mulX ? x : null, e, 0, rows, out, in, 0, in);
-            VECTOR.backproject(g, w, mulX ? x : null, a, 0, rows, out, in, 0, in);
+            vector(registers).backproject(g, w, mulX ? x : null, a, 0, rows, out, in, 0, in);
             assertBits(e, a, "backproject mulX=" + mulX);
         }
         for (boolean both : new boolean[] {true, false}) {
             float[] e = new float[rows * in];
             float[] a = new float[rows * in];
             SCALAR.backprojectSigned(g, both ? h : null, u, v, x, e, 0, rows, out, in);
-            VECTOR.backprojectSigned(g, both ? h : null, u, v, x, a, 0, rows, out, in);
+            vector(registers).backprojectSigned(g, both ? h : null, u, v, x, a, 0, rows, out, in);
             assertBits(e, a, "backprojectSigned hn=" + both);
         }
         float[] e = new float[rows * in];
         float[] a = new float[rows * in];
         SCALAR.backprojectZBox(g, w, u, v, x, lo, hi, e, 0, rows, out, in);
-        VECTOR.backprojectZBox(g, w, u, v, x, lo, hi, a, 0, rows, out, in);
+        vector(registers).backprojectZBox(g, w, u, v, x, lo, hi, a, 0, rows, out, in);
         assertBits(e, a, "backprojectZBox");
     }
 
-    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @ParameterizedTest(name = "registers={0} B={1} K={2} N={3}")
     @MethodSource("shapes")
-    void elementwisePrimitivesMatchScalar(int rows, int in, int out) {
+    void elementwisePrimitivesMatchScalar(int registers, int rows, int in, int out) {
         SplittableRandom r = new SplittableRandom(rows * 17L + in + out * 3L);
         float[] a = data(r, rows * out);
         float[] d = data(r, rows * out);
@@ -146,16 +158,16 @@ class VectorKernelsTest {
         float[] e1 = new float[a.length];
         float[] v1 = new float[a.length];
         SCALAR.relu(a, e1, 0, a.length);
-        VECTOR.relu(a, v1, 0, a.length);
+        vector(registers).relu(a, v1, 0, a.length);
         assertBits(e1, v1, "relu");
         for (float eps : new float[] {0f, 1e-6f, 0.25f}) {
             float[] e = new float[a.length];
             float[] v = new float[a.length];
             SCALAR.normalize(a, d, out, eps, e, 0, rows, out);
-            VECTOR.normalize(a, d, out, eps, v, 0, rows, out);
+            vector(registers).normalize(a, d, out, eps, v, 0, rows, out);
             assertBits(e, v, "normalize eps=" + eps);
             SCALAR.normalize(a, d, 0, eps, e, 0, rows, out);
-            VECTOR.normalize(a, d, 0, eps, v, 0, rows, out);
+            vector(registers).normalize(a, d, 0, eps, v, 0, rows, out);
             assertBits(e, v, "normalize shared denominator eps=" + eps);
             for (boolean gamma : new boolean[] {true, false}) {
                 float[] ep = new float[a.length];
@@ -163,32 +175,32 @@ class VectorKernelsTest {
                 float[] vp = new float[a.length];
                 float[] vn = new float[a.length];
                 SCALAR.normalizeSigned(a, z, d, n, eps, 2f, -1f, gamma, ep, en, 0, a.length);
-                VECTOR.normalizeSigned(a, z, d, n, eps, 2f, -1f, gamma, vp, vn, 0, a.length);
+                vector(registers).normalizeSigned(a, z, d, n, eps, 2f, -1f, gamma, vp, vn, 0, a.length);
                 assertBits(ep, vp, "normalizeSigned P gamma=" + gamma);
                 assertBits(en, vn, "normalizeSigned N gamma=" + gamma);
             }
         }
     }
 
-    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @ParameterizedTest(name = "registers={0} B={1} K={2} N={3}")
     @MethodSource("shapes")
-    void rowRangesComposeToTheWholeBatch(int rows, int in, int out) {
+    void rowRangesComposeToTheWholeBatch(int registers, int rows, int in, int out) {
         SplittableRandom r = new SplittableRandom(5);
         float[] x = data(r, rows * in);
         float[] wt = data(r, in * out);
         float[] whole = new float[rows * out];
         float[] parts = new float[rows * out];
-        VECTOR.linear(x, wt, null, whole, 0, rows, in, out, 0, out);
+        vector(registers).linear(x, wt, null, whole, 0, rows, in, out, 0, out);
         for (int b = 0; b < rows; b++) {
-            VECTOR.linear(x, wt, null, parts, b, b + 1, in, out, 0, out);
+            vector(registers).linear(x, wt, null, parts, b, b + 1, in, out, 0, out);
         }
         assertBits(whole, parts, "row split");
         assertTrue(rows >= 1);
     }
 
-    @ParameterizedTest(name = "B={0} K={1} N={2}")
+    @ParameterizedTest(name = "registers={0} B={1} K={2} N={3}")
     @MethodSource("shapes")
-    void columnRangesComposeToTheWholeMap(int rows, int in, int out) {
+    void columnRangesComposeToTheWholeMap(int registers, int rows, int in, int out) {
         SplittableRandom r = new SplittableRandom(7);
         float[] x = data(r, rows * in);
         float[] wt = data(r, in * out);
@@ -198,20 +210,48 @@ class VectorKernelsTest {
         float[] parts = new float[rows * out];
         float[] back = new float[rows * in];
         float[] backParts = new float[rows * in];
-        VECTOR.linear(x, wt, bias, whole, 0, rows, in, out, 0, out);
-        VECTOR.backproject(g, wt, x, back, 0, rows, out, in, 0, in);
+        vector(registers).linear(x, wt, bias, whole, 0, rows, in, out, 0, out);
+        vector(registers).backproject(g, wt, x, back, 0, rows, out, in, 0, in);
         // Ranges at the CPU backend's 64-feature alignment and at odd places.
         for (int step : new int[] {64, 37}) {
             java.util.Arrays.fill(parts, Float.NaN);
             java.util.Arrays.fill(backParts, Float.NaN);
             for (int c0 = 0; c0 < out; c0 += step) {
-                VECTOR.linear(x, wt, bias, parts, 0, rows, in, out, c0, Math.min(out, c0 + step));
+                vector(registers).linear(x, wt, bias, parts, 0, rows, in, out, c0, Math.min(out, c0 + step));
             }
             for (int c0 = 0; c0 < in; c0 += step) {
-                VECTOR.backproject(g, wt, x, backParts, 0, rows, out, in, c0, Math.min(in, c0 + step));
+                vector(registers).backproject(g, wt, x, backParts, 0, rows, out, in, c0, Math.min(in, c0 + step));
             }
             assertBits(whole, parts, "linear column split " + step);
             assertBits(back, backParts, "backproject column split " + step);
         }
+    }
+
+    /** The prepared column strips (one layout per register count) give the unprepared maps' bits, whole or split. */
+    @ParameterizedTest(name = "registers={0} B={1} K={2} N={3}")
+    @MethodSource("shapes")
+    void preparedStripsMatchScalar(int registers, int rows, int in, int out) {
+        SplittableRandom r = new SplittableRandom(in * 13L + out + rows);
+        CpuKernels v = vector(registers);
+        float[] x = data(r, rows * in);
+        float[] wt = data(r, in * out);
+        float[] bias = data(r, out);
+        float[] g = data(r, rows * out);
+        float[] expected = new float[rows * out];
+        float[] expectedBack = new float[rows * in];
+        SCALAR.linear(x, wt, bias, expected, 0, rows, in, out, 0, out);
+        SCALAR.backproject(g, wt, x, expectedBack, 0, rows, out, in, 0, in);
+        float[] forwardStrips = v.denseStrips(wt, in, out);
+        float[] backStrips = v.denseStrips(wt, out, in);
+        float[] z = new float[rows * out];
+        float[] back = new float[rows * in];
+        for (int c0 = 0; c0 < out; c0 += 64) {
+            v.linear(x, wt, forwardStrips, bias, z, 0, rows, in, out, c0, Math.min(out, c0 + 64));
+        }
+        for (int c0 = 0; c0 < in; c0 += 64) {
+            v.backproject(g, wt, backStrips, x, back, 0, rows, out, in, c0, Math.min(in, c0 + 64));
+        }
+        assertBits(expected, z, "linear, prepared strips");
+        assertBits(expectedBack, back, "backproject, prepared strips");
     }
 }
