@@ -44,6 +44,10 @@ class VectorKernelsTest {
         s.add(Arguments.of(70, 257, 64));
         s.add(Arguments.of(66, 300, 147));
         s.add(Arguments.of(125, 200, 64));
+        // Passes whose rows of the left operand exceed DenseProduct.A_IN_L2 (128 Ki floats): row blocks outside,
+        // each packed once for every strip.
+        s.add(Arguments.of(700, 200, 70));
+        s.add(Arguments.of(130, 1100, 40));
         return s.build();
     }
 

@@ -1,0 +1,606 @@
+package org.gpulrp.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The plain dense product of {@link VectorKernels}: {@code c[b,j] = epilogue(chain_k fma(a[b,k], m[k,j]))}, each
+ * output one chain in ascending k (docs/DESIGN.md section 3, rule 1), with register tiles of six rows by
+ * {@code sv} vectors ({@code sv} = 4 with 32 vector registers, 2 with 16; {@link VectorRegisters}). Operands are
+ * laid out for the micro-kernels first: the columns of m in strips of {@code sv L} (prepared once with the weights,
+ * {@link #strips}, or packed per call) and the rows of a in six-row panels, tap-major ({@link #packRows}), so that
+ * each kernel loop reads two base indices with constant strides.
+ */
+final class DenseProduct {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    /** Epilogues: the bare chains, plus a bias per column, or times x (same shape as c). */
+    static final int STORE = 0;
+    static final int ADD_BIAS = 1;
+    static final int MUL_X = 2;
+
+    /** Floats of a pass's rows of a that are taken to fit in L2 with room for a strip (512 KiB). */
+    private static final long A_IN_L2 = 128 * 1024;
+
+    /**
+     * Taps per block of the four-vector strips: the block's [KD, 4L] panel is 32 KiB with 512-bit vectors (two-vector
+     * strips take blocks of 2 KD taps, the same panel size).
+     */
+    private static final int KD = 128;
+
+    /** Rows per block (ten six-row tiles): the block's chains and its row panels stay in L1/L2. */
+    private static final int RD = 60;
+
+    /** Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + 6) P}). */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    private DenseProduct() {
+    }
+
+    /**
+     * The column strips of m [P, Q] that {@link #product} reads: strip s (columns {@code [s W, (s+1) W)} with
+     * {@code W = sv L}, whole strips only) is the [P, W] block at {@code s W P}. The columns after the last whole
+     * strip are read from m itself.
+     */
+    static float[] strips(float[] m, int p, int q, int sv) {
+        int w = sv * L;
+        int whole = q / w * w;
+        float[] strips = new float[p * whole];
+        for (int q0 = 0; q0 < whole; q0 += w) {
+            for (int k = 0; k < p; k++) {
+                System.arraycopy(m, k * q + q0, strips, q0 * p + k * w, w);
+            }
+        }
+        return strips;
+    }
+
+    /**
+     * The product for rows {@code [r0,r1)} and columns {@code [c0,c1)}; a is [B,P], m is [P,Q] ({@code strips}: null,
+     * or {@link #strips} of m with the same {@code sv}). The tile kernels store the bare chains; the epilogue (bias, or
+     * the product with x) is a separate pass over the strip while it is still in cache, with the same rounded
+     * operations: the kernels call no helper with vector arguments, which C2 on Java 17 did not always inline (it
+     * then boxed the accumulators and ran at half speed).
+     */
+    static void product(int sv, float[] a, float[] m, float[] strips, int mode, float[] e, float[] c, int r0, int r1,
+                        int p, int q, int c0, int c1) {
+        int q0 = c0;
+        int w = sv * L;
+        if (r1 - r0 <= 6 && c1 - c0 >= 2 * L) {
+            // Few rows (a small batch through a wide layer): each weight serves at most six rows, so the weights are
+            // read where they are, two vectors at a time, instead of packed (packing tripled the weight traffic).
+            float[] ap = packRows(a, p, r0, r1, 0);
+            for (; q0 + 2 * L <= c1; q0 += 2 * L) {
+                zero(c, r0, r1, q0, 2 * L, q);
+                direct6x2(ap, 0, m, q, q0, c, r0, r1 - r0, q0, q, 0, p);
+                epilogue(mode, e, c, r0, r1, q0, 2 * L, q);
+            }
+        } else if (c1 - c0 >= w) {
+            // Strips of sv vectors, K-blocked: a row block's chains live in c between tap blocks (zeroed first, so
+            // every chain starts at +0.0; outputs never alias inputs) and the [kd, w] panel stays in L1/L2. Where
+            // the pass's rows of a fit in L2 they are packed once and stay there while each strip serves every row
+            // block; where they do not, the loops turn: a row block is packed and stays in L2 while the strips
+            // stream past from L3 (the other order would stream all of a from memory once per strip; about 15 %
+            // faster at 4096 x 1024 x 1024).
+            int whole = q0 + (c1 - q0) / w * w;
+            if ((long) (r1 - r0) * p <= A_IN_L2) {
+                float[] ap = packRows(a, p, r0, r1, 0);
+                for (int s0 = q0; s0 < whole; s0 += w) {
+                    float[] sm = strips != null ? strips : packStrip(m, s0, w, p, q);
+                    int moff = strips != null ? s0 * p : 0;
+                    for (int rb = r0; rb < r1; rb += RD) {
+                        strip(sv, ap, (rb - r0) * p, sm, moff, mode, e, c, rb, Math.min(r1, rb + RD), s0, p, q);
+                    }
+                }
+            } else {
+                for (int rb = r0; rb < r1; rb += RD) {
+                    int re = Math.min(r1, rb + RD);
+                    float[] ap = packRows(a, p, rb, re, 0);
+                    for (int s0 = q0; s0 < whole; s0 += w) {
+                        float[] sm = strips != null ? strips : packStrip(m, s0, w, p, q);
+                        strip(sv, ap, 0, sm, strips != null ? s0 * p : 0, mode, e, c, rb, re, s0, p, q);
+                    }
+                }
+            }
+            q0 = whole;
+        }
+        float[] packed = c1 - q0 >= L ? new float[p * 2 * L] : null;
+        for (; q0 + 2 * L <= c1; q0 += 2 * L) {
+            pack(m, packed, q0, 2 * L, p, q);
+            for (int b = r0; b < r1; b += 4) {
+                tile4x2(a, packed, c, b, Math.min(4, r1 - b), q0, p, q);
+            }
+            epilogue(mode, e, c, r0, r1, q0, 2 * L, q);
+        }
+        for (; q0 + L <= c1; q0 += L) {
+            pack(m, packed, q0, L, p, q);
+            for (int b = r0; b < r1; b += 4) {
+                tile4x1(a, packed, c, b, Math.min(4, r1 - b), q0, p, q);
+            }
+            epilogue(mode, e, c, r0, r1, q0, L, q);
+        }
+        if (q0 < c1) {
+            // Fewer than L columns left: a zero-padded strip keeps the loads unmasked (masked loads are slow on
+            // Java 17); the padding lanes compute values nobody stores.
+            int width = c1 - q0;
+            float[] strip = new float[p * L];
+            for (int k = 0; k < p; k++) {
+                System.arraycopy(m, k * q + q0, strip, k * L, width);
+            }
+            float[] tmp = new float[4 * L];
+            int b = r0;
+            for (; b + 4 <= r1; b += 4) {
+                narrow4(a, strip, mode, e, c, b, q0, width, p, q, tmp);
+            }
+            for (; b < r1; b++) {
+                narrow1(a, strip, mode, e, c, b, q0, width, p, q, tmp);
+            }
+        }
+    }
+
+    /**
+     * Rows {@code [rb, re)} of a [B,P] in six-row panels, in this thread's scratch: panel t (rows {@code rb + 6t ..},
+     * a last short panel repeating its last row) holds tap k of its row i at {@code 6Pt + 6k + i}.
+     */
+    private static float[] packRows(float[] a, int p, int rb, int re, int slot) {
+        int panels = (re - rb + 5) / 6;
+        float[] ap = scratch(slot, panels * 6 * p);
+        for (int t = 0; t < panels; t++) {
+            int base = t * 6 * p;
+            int last = Math.min(6, re - rb - 6 * t) - 1;
+            for (int i = 0; i < 6; i++) {
+                int src = (rb + 6 * t + Math.min(i, last)) * p;
+                for (int k = 0; k < p; k++) {
+                    ap[base + 6 * k + i] = a[src + k];
+                }
+            }
+        }
+        return ap;
+    }
+
+    /** Columns {@code [s0, s0+w)} of m [P,Q] as a [P, w] strip in this thread's scratch. */
+    private static float[] packStrip(float[] m, int s0, int w, int p, int q) {
+        float[] sm = scratch(1, p * w);
+        pack(m, sm, s0, w, p, q);
+        return sm;
+    }
+
+    private static float[] scratch(int slot, int floats) {
+        float[][] s = SCRATCH.get();
+        if (s[slot].length < floats) {
+            s[slot] = new float[floats];
+        }
+        return s[slot];
+    }
+
+    private static void zero(float[] c, int r0, int r1, int q0, int width, int q) {
+        for (int b = r0; b < r1; b++) {
+            java.util.Arrays.fill(c, b * q + q0, b * q + q0 + width, 0f);
+        }
+    }
+
+    /**
+     * Rows {@code [rb, re)} (at most {@link #RD}; their panels from {@code ap[ao]}) of the strip at column {@code q0},
+     * whose tap k starts at {@code m[moff + sv L k]}: chains zeroed, continued tap block by tap block, then the
+     * epilogue.
+     */
+    private static void strip(int sv, float[] ap, int ao, float[] m, int moff, int mode, float[] e, float[] c, int rb,
+                              int re, int q0, int p, int q) {
+        zero(c, rb, re, q0, sv * L, q);
+        int kd = KD * 4 / sv;
+        for (int k0 = 0; k0 < p; k0 += kd) {
+            int k1 = Math.min(p, k0 + kd);
+            for (int b = rb; b < re; b += 6) {
+                int panel = ao + (b - rb) * p;
+                if (sv == 4) {
+                    tile6x4(ap, panel, m, moff, c, b, Math.min(6, re - b), q0, q, k0, k1);
+                } else {
+                    tile6x2(ap, panel, m, moff, c, b, Math.min(6, re - b), q0, q, k0, k1);
+                }
+            }
+        }
+        epilogue(mode, e, c, rb, re, q0, sv * L, q);
+    }
+
+    /** The epilogue over rows {@code [r0,r1)}, columns {@code [q0, q0+width)} (whole vectors) of the stored chains. */
+    private static void epilogue(int mode, float[] e, float[] c, int r0, int r1, int q0, int width, int q) {
+        if (mode == STORE) {
+            return;
+        }
+        for (int b = r0; b < r1; b++) {
+            int o = b * q + q0;
+            for (int j = 0; j < width; j += L) {
+                FloatVector acc = FloatVector.fromArray(S, c, o + j);
+                FloatVector v = mode == ADD_BIAS ? acc.add(FloatVector.fromArray(S, e, q0 + j))
+                        : FloatVector.fromArray(S, e, o + j).mul(acc);
+                v.intoArray(c, o + j);
+            }
+        }
+    }
+
+
+    /**
+     * Rows {@code b .. b+n-1} ({@code n} of 1-6; a missing row repeats the last one and is not stored) by four
+     * vectors from column {@code q0}: continues their chains stored in {@code c} over taps {@code [k0,k1)}. The rows
+     * come from their packed panel ({@link #packRows}: tap k of row i at {@code ap[ao + 6k + i]}) and the weights from
+     * a [P, 4L] strip whose tap k starts at {@code m[moff + 4L k]}. One base index per operand with constant strides
+     * keeps the loop to its loads and 24 fused multiply-adds (six row offsets and a variable stride cost C2 spilled
+     * pointers and bound checks: about 70 % of one core's FMA peak against about 95 % this way, AVX2).
+     */
+    private static void tile6x4(float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int q0, int q,
+                                int k0, int k1) {
+        int b1 = b + Math.min(1, n - 1);
+        int b2 = b + Math.min(2, n - 1);
+        int b3 = b + Math.min(3, n - 1);
+        int b4 = b + Math.min(4, n - 1);
+        int b5 = b + Math.min(5, n - 1);
+        int o0 = b * q + q0;
+        int o1 = b1 * q + q0;
+        int o2 = b2 * q + q0;
+        int o3 = b3 * q + q0;
+        int o4 = b4 * q + q0;
+        int o5 = b5 * q + q0;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c02 = FloatVector.fromArray(S, c, o0 + 2 * L), c03 = FloatVector.fromArray(S, c, o0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c12 = FloatVector.fromArray(S, c, o1 + 2 * L), c13 = FloatVector.fromArray(S, c, o1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c22 = FloatVector.fromArray(S, c, o2 + 2 * L), c23 = FloatVector.fromArray(S, c, o2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c32 = FloatVector.fromArray(S, c, o3 + 2 * L), c33 = FloatVector.fromArray(S, c, o3 + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c42 = FloatVector.fromArray(S, c, o4 + 2 * L), c43 = FloatVector.fromArray(S, c, o4 + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c52 = FloatVector.fromArray(S, c, o5 + 2 * L), c53 = FloatVector.fromArray(S, c, o5 + 3 * L);
+        for (int k = k0; k < k1; k++) {
+            int mo = k * (4 * L) + moff;
+            int ai = ao + 6 * k;
+            FloatVector m0 = FloatVector.fromArray(S, m, mo);
+            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
+            FloatVector m2 = FloatVector.fromArray(S, m, mo + 2 * L);
+            FloatVector m3 = FloatVector.fromArray(S, m, mo + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            c00 = x.fma(m0, c00);
+            c01 = x.fma(m1, c01);
+            c02 = x.fma(m2, c02);
+            c03 = x.fma(m3, c03);
+            x = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x.fma(m0, c10);
+            c11 = x.fma(m1, c11);
+            c12 = x.fma(m2, c12);
+            c13 = x.fma(m3, c13);
+            x = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x.fma(m0, c20);
+            c21 = x.fma(m1, c21);
+            c22 = x.fma(m2, c22);
+            c23 = x.fma(m3, c23);
+            x = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x.fma(m0, c30);
+            c31 = x.fma(m1, c31);
+            c32 = x.fma(m2, c32);
+            c33 = x.fma(m3, c33);
+            x = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = x.fma(m0, c40);
+            c41 = x.fma(m1, c41);
+            c42 = x.fma(m2, c42);
+            c43 = x.fma(m3, c43);
+            x = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = x.fma(m0, c50);
+            c51 = x.fma(m1, c51);
+            c52 = x.fma(m2, c52);
+            c53 = x.fma(m3, c53);
+        }
+        c00.intoArray(c, o0);
+        c01.intoArray(c, o0 + L);
+        c02.intoArray(c, o0 + 2 * L);
+        c03.intoArray(c, o0 + 3 * L);
+        if (n > 1) {
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+            c12.intoArray(c, o1 + 2 * L);
+            c13.intoArray(c, o1 + 3 * L);
+        }
+        if (n > 2) {
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+            c22.intoArray(c, o2 + 2 * L);
+            c23.intoArray(c, o2 + 3 * L);
+        }
+        if (n > 3) {
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
+            c32.intoArray(c, o3 + 2 * L);
+            c33.intoArray(c, o3 + 3 * L);
+        }
+        if (n > 4) {
+            c40.intoArray(c, o4);
+            c41.intoArray(c, o4 + L);
+            c42.intoArray(c, o4 + 2 * L);
+            c43.intoArray(c, o4 + 3 * L);
+        }
+        if (n > 5) {
+            c50.intoArray(c, o5);
+            c51.intoArray(c, o5 + L);
+            c52.intoArray(c, o5 + 2 * L);
+            c53.intoArray(c, o5 + 3 * L);
+        }
+    }
+
+    /**
+     * As {@link #tile6x4} with two vectors: 12 chains in registers, for machines with 16 vector registers (AVX2),
+     * where the 24 chains of the four-vector tile do not fit and spill.
+     */
+    private static void tile6x2(float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int q0, int q,
+                                int k0, int k1) {
+        int b1 = b + Math.min(1, n - 1);
+        int b2 = b + Math.min(2, n - 1);
+        int b3 = b + Math.min(3, n - 1);
+        int b4 = b + Math.min(4, n - 1);
+        int b5 = b + Math.min(5, n - 1);
+        int o0 = b * q + q0;
+        int o1 = b1 * q + q0;
+        int o2 = b2 * q + q0;
+        int o3 = b3 * q + q0;
+        int o4 = b4 * q + q0;
+        int o5 = b5 * q + q0;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        for (int k = k0; k < k1; k++) {
+            int mo = k * (2 * L) + moff;
+            int ai = ao + 6 * k;
+            FloatVector m0 = FloatVector.fromArray(S, m, mo);
+            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
+            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            c00 = x.fma(m0, c00);
+            c01 = x.fma(m1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x.fma(m0, c10);
+            c11 = x.fma(m1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x.fma(m0, c20);
+            c21 = x.fma(m1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x.fma(m0, c30);
+            c31 = x.fma(m1, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = x.fma(m0, c40);
+            c41 = x.fma(m1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = x.fma(m0, c50);
+            c51 = x.fma(m1, c51);
+        }
+        c00.intoArray(c, o0);
+        c01.intoArray(c, o0 + L);
+        if (n > 1) {
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+        }
+        if (n > 2) {
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+        }
+        if (n > 3) {
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
+        }
+        if (n > 4) {
+            c40.intoArray(c, o4);
+            c41.intoArray(c, o4 + L);
+        }
+        if (n > 5) {
+            c50.intoArray(c, o5);
+            c51.intoArray(c, o5 + L);
+        }
+    }
+
+    /**
+     * As {@link #tile6x2}, reading the weights where they are: tap k at {@code m[k ms + moff]} (a pass of at most six
+     * rows reads each weight at most six times, so packing it first would triple the weight traffic).
+     */
+    private static void direct6x2(float[] ap, int ao, float[] m, int ms, int moff, float[] c, int b, int n, int q0,
+                                  int q, int k0, int k1) {
+        int b1 = b + Math.min(1, n - 1);
+        int b2 = b + Math.min(2, n - 1);
+        int b3 = b + Math.min(3, n - 1);
+        int b4 = b + Math.min(4, n - 1);
+        int b5 = b + Math.min(5, n - 1);
+        int o0 = b * q + q0;
+        int o1 = b1 * q + q0;
+        int o2 = b2 * q + q0;
+        int o3 = b3 * q + q0;
+        int o4 = b4 * q + q0;
+        int o5 = b5 * q + q0;
+        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        for (int k = k0; k < k1; k++) {
+            int mo = k * ms + moff;
+            int ai = ao + 6 * k;
+            FloatVector m0 = FloatVector.fromArray(S, m, mo);
+            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
+            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            c00 = x.fma(m0, c00);
+            c01 = x.fma(m1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x.fma(m0, c10);
+            c11 = x.fma(m1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x.fma(m0, c20);
+            c21 = x.fma(m1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x.fma(m0, c30);
+            c31 = x.fma(m1, c31);
+            x = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = x.fma(m0, c40);
+            c41 = x.fma(m1, c41);
+            x = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = x.fma(m0, c50);
+            c51 = x.fma(m1, c51);
+        }
+        c00.intoArray(c, o0);
+        c01.intoArray(c, o0 + L);
+        if (n > 1) {
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+        }
+        if (n > 2) {
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+        }
+        if (n > 3) {
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
+        }
+        if (n > 4) {
+            c40.intoArray(c, o4);
+            c41.intoArray(c, o4 + L);
+        }
+        if (n > 5) {
+            c50.intoArray(c, o5);
+            c51.intoArray(c, o5 + L);
+        }
+    }
+
+    /**
+     * Rows {@code b .. b+n-1} ({@code n} of 1-4: a missing row repeats the last one and is not stored) by two
+     * vectors from {@code q0}, from a packed [P, 2L] strip; stores the bare chains.
+     */
+    private static void tile4x2(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        int b1 = b + Math.min(1, n - 1);
+        int b2 = b + Math.min(2, n - 1);
+        int b3 = b + Math.min(3, n - 1);
+        int a0 = b * p;
+        int a1 = b1 * p;
+        int a2 = b2 * p;
+        int a3 = b3 * p;
+        for (int k = 0; k < p; k++) {
+            int mo = k * 2 * L;
+            FloatVector m0 = FloatVector.fromArray(S, m, mo);
+            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + k]);
+            c00 = x0.fma(m0, c00);
+            c01 = x0.fma(m1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + k]);
+            c10 = x1.fma(m0, c10);
+            c11 = x1.fma(m1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + k]);
+            c20 = x2.fma(m0, c20);
+            c21 = x2.fma(m1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + k]);
+            c30 = x3.fma(m0, c30);
+            c31 = x3.fma(m1, c31);
+        }
+        int o = b * q + q0;
+        c00.intoArray(c, o);
+        c01.intoArray(c, o + L);
+        if (n > 1) {
+            c10.intoArray(c, o + q);
+            c11.intoArray(c, o + q + L);
+        }
+        if (n > 2) {
+            c20.intoArray(c, o + 2 * q);
+            c21.intoArray(c, o + 2 * q + L);
+        }
+        if (n > 3) {
+            c30.intoArray(c, o + 3 * q);
+            c31.intoArray(c, o + 3 * q + L);
+        }
+    }
+
+    /** As {@link #tile4x2} with one vector: four independent chains, so the fma latency is hidden. */
+    private static void tile4x1(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        int a0 = b * p;
+        int a1 = (b + Math.min(1, n - 1)) * p;
+        int a2 = (b + Math.min(2, n - 1)) * p;
+        int a3 = (b + Math.min(3, n - 1)) * p;
+        for (int k = 0; k < p; k++) {
+            FloatVector mv = FloatVector.fromArray(S, m, k * L);
+            c0 = FloatVector.broadcast(S, a[a0 + k]).fma(mv, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + k]).fma(mv, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + k]).fma(mv, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + k]).fma(mv, c3);
+        }
+        int o = b * q + q0;
+        c0.intoArray(c, o);
+        if (n > 1) {
+            c1.intoArray(c, o + q);
+        }
+        if (n > 2) {
+            c2.intoArray(c, o + 2 * q);
+        }
+        if (n > 3) {
+            c3.intoArray(c, o + 3 * q);
+        }
+    }
+
+    /** Four rows of the last {@code q - q0 < L} columns, from a zero-padded [P, L] strip. */
+    private static void narrow4(float[] a, float[] strip, int mode, float[] e, float[] c, int b, int q0, int width,
+                                int p, int q, float[] tmp) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        int a0 = b * p;
+        for (int k = 0; k < p; k++) {
+            FloatVector mv = FloatVector.fromArray(S, strip, k * L);
+            c0 = FloatVector.broadcast(S, a[a0 + k]).fma(mv, c0);
+            c1 = FloatVector.broadcast(S, a[a0 + p + k]).fma(mv, c1);
+            c2 = FloatVector.broadcast(S, a[a0 + 2 * p + k]).fma(mv, c2);
+            c3 = FloatVector.broadcast(S, a[a0 + 3 * p + k]).fma(mv, c3);
+        }
+        c0.intoArray(tmp, 0);
+        c1.intoArray(tmp, L);
+        c2.intoArray(tmp, 2 * L);
+        c3.intoArray(tmp, 3 * L);
+        storeNarrow(tmp, 4, mode, e, c, b, q0, width, q);
+    }
+
+    private static void narrow1(float[] a, float[] strip, int mode, float[] e, float[] c, int b, int q0, int width,
+                                int p, int q, float[] tmp) {
+        FloatVector acc = FloatVector.zero(S);
+        int a0 = b * p;
+        for (int k = 0; k < p; k++) {
+            acc = FloatVector.broadcast(S, a[a0 + k]).fma(FloatVector.fromArray(S, strip, k * L), acc);
+        }
+        acc.intoArray(tmp, 0);
+        storeNarrow(tmp, 1, mode, e, c, b, q0, width, q);
+    }
+
+    /** Stores the valid lanes of {@code rows} accumulators with the epilogue, the same ops as {@link #epilogue}. */
+    private static void storeNarrow(float[] tmp, int rows, int mode, float[] e, float[] c, int b, int q0, int width,
+                                    int q) {
+        for (int t = 0; t < rows; t++) {
+            int o = (b + t) * q + q0;
+            int s = t * L;
+            if (mode == ADD_BIAS) {
+                for (int j = 0; j < width; j++) {
+                    c[o + j] = tmp[s + j] + e[q0 + j];
+                }
+            } else if (mode == MUL_X) {
+                for (int j = 0; j < width; j++) {
+                    c[o + j] = e[o + j] * tmp[s + j];
+                }
+            } else {
+                System.arraycopy(tmp, s, c, o, width);
+            }
+        }
+    }
+
+    /** Copies columns {@code [q0, q0+width)} of m [P,Q] into {@code packed} as a [P, width] block. */
+    static void pack(float[] m, float[] packed, int q0, int width, int p, int q) {
+        for (int k = 0; k < p; k++) {
+            System.arraycopy(m, k * q + q0, packed, k * width, width);
+        }
+    }
+}
