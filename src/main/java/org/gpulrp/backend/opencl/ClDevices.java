@@ -6,6 +6,7 @@ import static org.jocl.CL.CL_DEVICE_MAX_COMPUTE_UNITS;
 import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
 import static org.jocl.CL.CL_DEVICE_NAME;
+import static org.jocl.CL.CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT;
 import static org.jocl.CL.CL_DEVICE_SINGLE_FP_CONFIG;
 import static org.jocl.CL.CL_DEVICE_TYPE;
 import static org.jocl.CL.CL_DEVICE_TYPE_ACCELERATOR;
@@ -181,7 +182,7 @@ final class ClDevices {
         DeviceDescription desc = new DeviceDescription(platformName, deviceString(d, CL_DEVICE_NAME),
                 typeName(type), deviceString(d, CL_DEVICE_VERSION), deviceLong(d, CL_DEVICE_GLOBAL_MEM_SIZE),
                 deviceLong(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE), deviceInt(d, CL_DEVICE_MAX_COMPUTE_UNITS),
-                missing.isEmpty(), note);
+                deviceInt(d, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT), missing.isEmpty(), note);
         return new Found(p, d, desc, type, deviceSizeT(d, CL_DEVICE_MAX_WORK_GROUP_SIZE),
                 deviceLong(d, CL_DEVICE_LOCAL_MEM_SIZE));
     }

@@ -159,11 +159,25 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
      * @param overrides keys of the table without scope (e.g. {@code tile.w}, {@code variant}); wins over all else
      */
     public static KernelTuning resolve(String type, String names, Map<String, String> overrides) {
-        return resolve(type, names, overrides, table(), System.getProperties());
+        return resolve(type, names, 0, overrides);
+    }
+
+    /**
+     * As {@link #resolve(String, String, Map)}, with the device's native float vector width: the table's
+     * {@code <type>.simd<width>.*} keys apply after {@code <type>.*} and before the vendor's (a CPU device with 8-float
+     * vectors has AVX2's 16 registers, where the 16-float tiles tuned for AVX-512 spill). 0: no such scope.
+     */
+    public static KernelTuning resolve(String type, String names, int floatWidth, Map<String, String> overrides) {
+        return resolve(type, names, floatWidth, overrides, table(), System.getProperties());
     }
 
     static KernelTuning resolve(String type, String names, Map<String, String> overrides, Properties table,
                                 Properties system) {
+        return resolve(type, names, 0, overrides, table, system);
+    }
+
+    static KernelTuning resolve(String type, String names, int floatWidth, Map<String, String> overrides,
+                                Properties table, Properties system) {
         String t = type.toLowerCase(Locale.ROOT);
         String lowerNames = names.toLowerCase(Locale.ROOT);
         Map<String, String> v = new LinkedHashMap<>();
@@ -171,6 +185,9 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         take(table, "default.", v);
         if (take(table, t + ".", v)) {
             source.append(", ").append(t);
+        }
+        if (floatWidth > 0 && take(table, t + ".simd" + floatWidth + ".", v)) {
+            source.append(", ").append(t).append(".simd").append(floatWidth);
         }
         for (String key : table.stringPropertyNames()) {
             String[] parts = key.split("\\.", 3);

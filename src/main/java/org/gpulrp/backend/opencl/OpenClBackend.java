@@ -111,7 +111,7 @@ public final class OpenClBackend implements Backend {
     private static OpenClBackend open(ClDevices.Found found, Map<String, String> tuningOverrides) {
         DeviceDescription d = found.description();
         return new OpenClBackend(found, KernelTuning.resolve(d.type(), d.platform() + " " + d.name(),
-                tuningOverrides));
+                d.floatWidth(), tuningOverrides));
     }
 
     /**

@@ -31,6 +31,25 @@ class KernelTuningTest {
         assertEquals(Variant.SIMPLE, KernelTuning.resolve("CUSTOM", "x", Map.of(), table, NONE).variant());
     }
 
+    /** A CPU device with 8-float vectors (AVX2) gets tiles that fit its 16 registers; one with 16 keeps the default. */
+    @Test
+    void vectorWidthScopeSitsBetweenTypeAndVendor() {
+        Properties table = new Properties();
+        table.putAll(KernelTuning.table());
+        KernelTuning avx2 = KernelTuning.resolve("CPU", "Portable Computing Language pthread-haswell", 8, Map.of(),
+                table, NONE);
+        KernelTuning avx512 = KernelTuning.resolve("CPU", "Portable Computing Language pthread-skylake-avx512", 16,
+                Map.of(), table, NONE);
+        assertEquals(6, avx2.vecRows());
+        assertEquals(1, avx2.vecColv());
+        assertTrue(avx2.source().contains("cpu.simd8"), avx2.source());
+        assertEquals(8, avx512.vecRows());
+        assertEquals(2, avx512.vecColv());
+        table.put("cpu.acme.vec.rows", "3");
+        assertEquals(3, KernelTuning.resolve("CPU", "ACME cpu", 8, Map.of(), table, NONE).vecRows());
+        assertEquals(7, KernelTuning.resolve("CPU", "ACME cpu", 8, Map.of("vec.rows", "7"), table, NONE).vecRows());
+    }
+
     @Test
     void laterScopesWin() {
         Properties table = new Properties();
