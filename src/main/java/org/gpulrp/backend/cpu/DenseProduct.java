@@ -71,13 +71,12 @@ final class DenseProduct {
             // read where they are, two vectors at a time, instead of packed (packing tripled the weight traffic).
             float[] ap = packRows(a, p, r0, r1, 0);
             for (; q0 + 2 * L <= c1; q0 += 2 * L) {
-                zero(c, r0, r1, q0, 2 * L, q);
                 direct6x2(ap, 0, m, q, q0, c, r0, r1 - r0, q0, q, 0, p);
                 epilogue(mode, e, c, r0, r1, q0, 2 * L, q);
             }
         } else if (c1 - c0 >= w) {
-            // Strips of sv vectors, K-blocked: a row block's chains live in c between tap blocks (zeroed first, so
-            // every chain starts at +0.0; outputs never alias inputs) and the [kd, w] panel stays in L1/L2. Where
+            // Strips of sv vectors, K-blocked: a row block's chains live in c between tap blocks (started at +0.0
+            // in the first; outputs never alias inputs) and the [kd, w] panel stays in L1/L2. Where
             // the pass's rows of a fit in L2 they are packed once and stay there while each strip serves every row
             // block; where they do not, the loops turn: a row block is packed and stays in L2 while the strips
             // stream past from L3 (the other order would stream all of a from memory once per strip; about 15 %
@@ -173,20 +172,13 @@ final class DenseProduct {
         return s[slot];
     }
 
-    private static void zero(float[] c, int r0, int r1, int q0, int width, int q) {
-        for (int b = r0; b < r1; b++) {
-            java.util.Arrays.fill(c, b * q + q0, b * q + q0 + width, 0f);
-        }
-    }
-
     /**
      * Rows {@code [rb, re)} (at most {@link #RD}; their panels from {@code ap[ao]}) of the strip at column {@code q0},
-     * whose tap k starts at {@code m[moff + sv L k]}: chains zeroed, continued tap block by tap block, then the
-     * epilogue.
+     * whose tap k starts at {@code m[moff + sv L k]}: chains started at +0.0 in the first tap block, continued
+     * through {@code c} tap block by tap block, then the epilogue.
      */
     private static void strip(int sv, float[] ap, int ao, float[] m, int moff, int mode, float[] e, float[] c, int rb,
                               int re, int q0, int p, int q) {
-        zero(c, rb, re, q0, sv * L, q);
         int kd = KD * 4 / sv;
         for (int k0 = 0; k0 < p; k0 += kd) {
             int k1 = Math.min(p, k0 + kd);
@@ -221,7 +213,8 @@ final class DenseProduct {
 
     /**
      * Rows {@code b .. b+n-1} ({@code n} of 1-6; a missing row repeats the last one and is not stored) by four
-     * vectors from column {@code q0}: continues their chains stored in {@code c} over taps {@code [k0,k1)}. The rows
+     * vectors from column {@code q0}: continues their chains stored in {@code c} over taps {@code [k0,k1)}
+     * (starts them at +0.0 where {@code k0 == 0}). The rows
      * come from their packed panel ({@link #packRows}: tap k of row i at {@code ap[ao + 6k + i]}) and the weights from
      * a [P, 4L] strip whose tap k starts at {@code m[moff + 4L k]}. One base index per operand with constant strides
      * keeps the loop to its loads and 24 fused multiply-adds (six row offsets and a variable stride cost C2 spilled
@@ -240,18 +233,32 @@ final class DenseProduct {
         int o3 = b3 * q + q0;
         int o4 = b4 * q + q0;
         int o5 = b5 * q + q0;
-        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
-        FloatVector c02 = FloatVector.fromArray(S, c, o0 + 2 * L), c03 = FloatVector.fromArray(S, c, o0 + 3 * L);
-        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
-        FloatVector c12 = FloatVector.fromArray(S, c, o1 + 2 * L), c13 = FloatVector.fromArray(S, c, o1 + 3 * L);
-        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
-        FloatVector c22 = FloatVector.fromArray(S, c, o2 + 2 * L), c23 = FloatVector.fromArray(S, c, o2 + 3 * L);
-        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
-        FloatVector c32 = FloatVector.fromArray(S, c, o3 + 2 * L), c33 = FloatVector.fromArray(S, c, o3 + 3 * L);
-        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c42 = FloatVector.fromArray(S, c, o4 + 2 * L), c43 = FloatVector.fromArray(S, c, o4 + 3 * L);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
-        FloatVector c52 = FloatVector.fromArray(S, c, o5 + 2 * L), c53 = FloatVector.fromArray(S, c, o5 + 3 * L);
+        boolean fresh = k0 == 0;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = fresh ? zero : FloatVector.fromArray(S, c, o0);
+        FloatVector c01 = fresh ? zero : FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c02 = fresh ? zero : FloatVector.fromArray(S, c, o0 + 2 * L);
+        FloatVector c03 = fresh ? zero : FloatVector.fromArray(S, c, o0 + 3 * L);
+        FloatVector c10 = fresh ? zero : FloatVector.fromArray(S, c, o1);
+        FloatVector c11 = fresh ? zero : FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c12 = fresh ? zero : FloatVector.fromArray(S, c, o1 + 2 * L);
+        FloatVector c13 = fresh ? zero : FloatVector.fromArray(S, c, o1 + 3 * L);
+        FloatVector c20 = fresh ? zero : FloatVector.fromArray(S, c, o2);
+        FloatVector c21 = fresh ? zero : FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c22 = fresh ? zero : FloatVector.fromArray(S, c, o2 + 2 * L);
+        FloatVector c23 = fresh ? zero : FloatVector.fromArray(S, c, o2 + 3 * L);
+        FloatVector c30 = fresh ? zero : FloatVector.fromArray(S, c, o3);
+        FloatVector c31 = fresh ? zero : FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c32 = fresh ? zero : FloatVector.fromArray(S, c, o3 + 2 * L);
+        FloatVector c33 = fresh ? zero : FloatVector.fromArray(S, c, o3 + 3 * L);
+        FloatVector c40 = fresh ? zero : FloatVector.fromArray(S, c, o4);
+        FloatVector c41 = fresh ? zero : FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c42 = fresh ? zero : FloatVector.fromArray(S, c, o4 + 2 * L);
+        FloatVector c43 = fresh ? zero : FloatVector.fromArray(S, c, o4 + 3 * L);
+        FloatVector c50 = fresh ? zero : FloatVector.fromArray(S, c, o5);
+        FloatVector c51 = fresh ? zero : FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c52 = fresh ? zero : FloatVector.fromArray(S, c, o5 + 2 * L);
+        FloatVector c53 = fresh ? zero : FloatVector.fromArray(S, c, o5 + 3 * L);
         for (int k = k0; k < k1; k++) {
             int mo = k * (4 * L) + moff;
             int ai = ao + 6 * k;
@@ -343,12 +350,20 @@ final class DenseProduct {
         int o3 = b3 * q + q0;
         int o4 = b4 * q + q0;
         int o5 = b5 * q + q0;
-        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
-        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
-        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
-        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
-        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        boolean fresh = k0 == 0;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = fresh ? zero : FloatVector.fromArray(S, c, o0);
+        FloatVector c01 = fresh ? zero : FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = fresh ? zero : FloatVector.fromArray(S, c, o1);
+        FloatVector c11 = fresh ? zero : FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = fresh ? zero : FloatVector.fromArray(S, c, o2);
+        FloatVector c21 = fresh ? zero : FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = fresh ? zero : FloatVector.fromArray(S, c, o3);
+        FloatVector c31 = fresh ? zero : FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = fresh ? zero : FloatVector.fromArray(S, c, o4);
+        FloatVector c41 = fresh ? zero : FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = fresh ? zero : FloatVector.fromArray(S, c, o5);
+        FloatVector c51 = fresh ? zero : FloatVector.fromArray(S, c, o5 + L);
         for (int k = k0; k < k1; k++) {
             int mo = k * (2 * L) + moff;
             int ai = ao + 6 * k;
@@ -414,12 +429,20 @@ final class DenseProduct {
         int o3 = b3 * q + q0;
         int o4 = b4 * q + q0;
         int o5 = b5 * q + q0;
-        FloatVector c00 = FloatVector.fromArray(S, c, o0), c01 = FloatVector.fromArray(S, c, o0 + L);
-        FloatVector c10 = FloatVector.fromArray(S, c, o1), c11 = FloatVector.fromArray(S, c, o1 + L);
-        FloatVector c20 = FloatVector.fromArray(S, c, o2), c21 = FloatVector.fromArray(S, c, o2 + L);
-        FloatVector c30 = FloatVector.fromArray(S, c, o3), c31 = FloatVector.fromArray(S, c, o3 + L);
-        FloatVector c40 = FloatVector.fromArray(S, c, o4), c41 = FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5), c51 = FloatVector.fromArray(S, c, o5 + L);
+        boolean fresh = k0 == 0;
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = fresh ? zero : FloatVector.fromArray(S, c, o0);
+        FloatVector c01 = fresh ? zero : FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = fresh ? zero : FloatVector.fromArray(S, c, o1);
+        FloatVector c11 = fresh ? zero : FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = fresh ? zero : FloatVector.fromArray(S, c, o2);
+        FloatVector c21 = fresh ? zero : FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = fresh ? zero : FloatVector.fromArray(S, c, o3);
+        FloatVector c31 = fresh ? zero : FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = fresh ? zero : FloatVector.fromArray(S, c, o4);
+        FloatVector c41 = fresh ? zero : FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = fresh ? zero : FloatVector.fromArray(S, c, o5);
+        FloatVector c51 = fresh ? zero : FloatVector.fromArray(S, c, o5 + L);
         for (int k = k0; k < k1; k++) {
             int mo = k * ms + moff;
             int ai = ao + 6 * k;

@@ -249,6 +249,9 @@ class VectorKernelsTest {
         float[] backStrips = v.denseStrips(wt, out, in);
         float[] z = new float[rows * out];
         float[] back = new float[rows * in];
+        // Outputs hold garbage before the call: every chain must start at +0.0 by itself.
+        java.util.Arrays.fill(z, Float.NaN);
+        java.util.Arrays.fill(back, -0f);
         for (int c0 = 0; c0 < out; c0 += 64) {
             v.linear(x, wt, forwardStrips, bias, z, 0, rows, in, out, c0, Math.min(out, c0 + 64));
         }
