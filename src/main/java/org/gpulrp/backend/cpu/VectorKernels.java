@@ -19,9 +19,9 @@ final class VectorKernels implements CpuKernels {
     /** Vectors per column strip of the plain maps: 4 (6 x 4 tiles) with 32 vector registers, 2 (6 x 2) with 16. */
     private final int sv;
 
-    /** Kernels tiled for the machine's vector registers ({@link VectorRegisters#DEFAULT}). */
+    /** Kernels tiled for the machine's vector registers ({@link VectorRegisters#count}). */
     VectorKernels() {
-        this(VectorRegisters.DEFAULT);
+        this(VectorRegisters.count());
     }
 
     /** Kernels tiled for {@code registers} vector registers (16 or 32; tests run both on any machine). */
@@ -30,7 +30,7 @@ final class VectorKernels implements CpuKernels {
     }
 
     static String describe() {
-        return S.vectorBitSize() + "-bit, " + VectorRegisters.DEFAULT + " registers";
+        return S.vectorBitSize() + "-bit, " + VectorRegisters.count() + " registers";
     }
 
     private static final ScalarKernels TAIL = new ScalarKernels();

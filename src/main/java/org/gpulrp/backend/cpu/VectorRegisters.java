@@ -11,13 +11,14 @@ import java.util.Locale;
  * chain in ascending order whatever the tile.
  */
 final class VectorRegisters {
-    /** The count the kernels use by default. */
-    static final int DEFAULT = detect();
-
     private VectorRegisters() {
     }
 
-    private static int detect() {
+    /**
+     * The count the kernels use by default: the property where set (read at each call, so a bad value fails the
+     * backend being built with a clear message, not a class initializer), else the guess from the machine.
+     */
+    static int count() {
         String forced = System.getProperty("gpulrp.cpu.vectorRegisters");
         if (forced != null) {
             return checked(forced.trim());
