@@ -32,6 +32,12 @@ final class DenseProduct {
     /** Rows per block (ten six-row tiles): the block's chains and its row panels stay in L1/L2. */
     private static final int RD = 60;
 
+    /**
+     * Fewest column strips for which the rows are packed: packing a row costs about as much as one strip's product
+     * of it, and the packed kernels save about a third of that per strip.
+     */
+    static final int PACK_MIN_STRIPS = 4;
+
     /** Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + 6) P}). */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
 
@@ -66,15 +72,7 @@ final class DenseProduct {
                         int p, int q, int c0, int c1) {
         int q0 = c0;
         int w = sv * L;
-        if (r1 - r0 <= 6 && c1 - c0 >= 2 * L) {
-            // Few rows (a small batch through a wide layer): each weight serves at most six rows, so the weights are
-            // read where they are, two vectors at a time, instead of packed (packing tripled the weight traffic).
-            float[] ap = packRows(a, p, r0, r1, 0);
-            for (; q0 + 2 * L <= c1; q0 += 2 * L) {
-                direct6x2(ap, 0, m, q, q0, c, r0, r1 - r0, q0, q, 0, p);
-                epilogue(mode, e, c, r0, r1, q0, 2 * L, q);
-            }
-        } else if (c1 - c0 >= w) {
+        if (r1 - r0 > 6 && (c1 - c0) / w >= PACK_MIN_STRIPS) {
             // Strips of sv vectors, K-blocked: a row block's chains live in c between tap blocks (started at +0.0
             // in the first; outputs never alias inputs) and the [kd, w] panel stays in L1/L2. Where
             // the pass's rows of a fit in L2 they are packed once and stay there while each strip serves every row
@@ -103,14 +101,18 @@ final class DenseProduct {
             }
             q0 = whole;
         }
-        float[] packed = c1 - q0 >= L ? new float[p * 2 * L] : null;
+        // The columns left, or all of them where the pass is too small to repay packing: both operands read where
+        // they are, two vectors of columns at a time.
         for (; q0 + 2 * L <= c1; q0 += 2 * L) {
-            pack(m, packed, q0, 2 * L, p, q);
-            for (int b = r0; b < r1; b += 4) {
-                tile4x2(a, packed, c, b, Math.min(4, r1 - b), q0, p, q);
+            for (int rb = r0; rb < r1; rb += RD) {
+                int re = Math.min(r1, rb + RD);
+                for (int b = rb; b < re; b += 6) {
+                    rows6x2(a, p, m, q, q0, c, b, Math.min(6, re - b), q0, q);
+                }
+                epilogue(mode, e, c, rb, re, q0, 2 * L, q);
             }
-            epilogue(mode, e, c, r0, r1, q0, 2 * L, q);
         }
+        float[] packed = c1 - q0 >= L ? new float[p * L] : null;
         for (; q0 + L <= c1; q0 += L) {
             pack(m, packed, q0, L, p, q);
             for (int b = r0; b < r1; b += 4) {
@@ -413,57 +415,63 @@ final class DenseProduct {
     }
 
     /**
-     * As {@link #tile6x2}, reading the weights where they are: tap k at {@code m[k ms + moff]} (a pass of at most six
-     * rows reads each weight at most six times, so packing it first would triple the weight traffic).
+     * As {@link #tile6x2} over all P taps (chains from +0.0), reading both operands where they are: row i's tap k at
+     * {@code a[(b + i) p + k]}, the weights' tap k at {@code m[k ms + moff]}. For passes too small to repay packing: at most six rows (each weight
+     * serves at most six rows, so packing the weights would triple their traffic) or fewer than
+     * {@link #PACK_MIN_STRIPS} strips of columns (packing the rows would cost about as much as the product).
      */
-    private static void direct6x2(float[] ap, int ao, float[] m, int ms, int moff, float[] c, int b, int n, int q0,
-                                  int q, int k0, int k1) {
+    private static void rows6x2(float[] a, int p, float[] m, int ms, int moff, float[] c, int b, int n, int q0,
+                                int q) {
         int b1 = b + Math.min(1, n - 1);
         int b2 = b + Math.min(2, n - 1);
         int b3 = b + Math.min(3, n - 1);
         int b4 = b + Math.min(4, n - 1);
         int b5 = b + Math.min(5, n - 1);
+        int a0 = b * p;
+        int a1 = b1 * p;
+        int a2 = b2 * p;
+        int a3 = b3 * p;
+        int a4 = b4 * p;
+        int a5 = b5 * p;
         int o0 = b * q + q0;
         int o1 = b1 * q + q0;
         int o2 = b2 * q + q0;
         int o3 = b3 * q + q0;
         int o4 = b4 * q + q0;
         int o5 = b5 * q + q0;
-        boolean fresh = k0 == 0;
         FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = fresh ? zero : FloatVector.fromArray(S, c, o0);
-        FloatVector c01 = fresh ? zero : FloatVector.fromArray(S, c, o0 + L);
-        FloatVector c10 = fresh ? zero : FloatVector.fromArray(S, c, o1);
-        FloatVector c11 = fresh ? zero : FloatVector.fromArray(S, c, o1 + L);
-        FloatVector c20 = fresh ? zero : FloatVector.fromArray(S, c, o2);
-        FloatVector c21 = fresh ? zero : FloatVector.fromArray(S, c, o2 + L);
-        FloatVector c30 = fresh ? zero : FloatVector.fromArray(S, c, o3);
-        FloatVector c31 = fresh ? zero : FloatVector.fromArray(S, c, o3 + L);
-        FloatVector c40 = fresh ? zero : FloatVector.fromArray(S, c, o4);
-        FloatVector c41 = fresh ? zero : FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c50 = fresh ? zero : FloatVector.fromArray(S, c, o5);
-        FloatVector c51 = fresh ? zero : FloatVector.fromArray(S, c, o5 + L);
-        for (int k = k0; k < k1; k++) {
+        FloatVector c00 = zero;
+        FloatVector c01 = zero;
+        FloatVector c10 = zero;
+        FloatVector c11 = zero;
+        FloatVector c20 = zero;
+        FloatVector c21 = zero;
+        FloatVector c30 = zero;
+        FloatVector c31 = zero;
+        FloatVector c40 = zero;
+        FloatVector c41 = zero;
+        FloatVector c50 = zero;
+        FloatVector c51 = zero;
+        for (int k = 0; k < p; k++) {
             int mo = k * ms + moff;
-            int ai = ao + 6 * k;
             FloatVector m0 = FloatVector.fromArray(S, m, mo);
             FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
-            FloatVector x = FloatVector.broadcast(S, ap[ai]);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + k]);
             c00 = x.fma(m0, c00);
             c01 = x.fma(m1, c01);
-            x = FloatVector.broadcast(S, ap[ai + 1]);
+            x = FloatVector.broadcast(S, a[a1 + k]);
             c10 = x.fma(m0, c10);
             c11 = x.fma(m1, c11);
-            x = FloatVector.broadcast(S, ap[ai + 2]);
+            x = FloatVector.broadcast(S, a[a2 + k]);
             c20 = x.fma(m0, c20);
             c21 = x.fma(m1, c21);
-            x = FloatVector.broadcast(S, ap[ai + 3]);
+            x = FloatVector.broadcast(S, a[a3 + k]);
             c30 = x.fma(m0, c30);
             c31 = x.fma(m1, c31);
-            x = FloatVector.broadcast(S, ap[ai + 4]);
+            x = FloatVector.broadcast(S, a[a4 + k]);
             c40 = x.fma(m0, c40);
             c41 = x.fma(m1, c41);
-            x = FloatVector.broadcast(S, ap[ai + 5]);
+            x = FloatVector.broadcast(S, a[a5 + k]);
             c50 = x.fma(m0, c50);
             c51 = x.fma(m1, c51);
         }
@@ -492,56 +500,10 @@ final class DenseProduct {
     }
 
     /**
-     * Rows {@code b .. b+n-1} ({@code n} of 1-4: a missing row repeats the last one and is not stored) by two
-     * vectors from {@code q0}, from a packed [P, 2L] strip; stores the bare chains.
+     * Rows {@code b .. b+n-1} ({@code n} of 1-4: a missing row repeats the last one and is not stored) by one vector
+     * from {@code q0}, from a packed [P, L] strip: four independent chains, so the fma latency is hidden; stores the
+     * bare chains.
      */
-    private static void tile4x2(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        int b1 = b + Math.min(1, n - 1);
-        int b2 = b + Math.min(2, n - 1);
-        int b3 = b + Math.min(3, n - 1);
-        int a0 = b * p;
-        int a1 = b1 * p;
-        int a2 = b2 * p;
-        int a3 = b3 * p;
-        for (int k = 0; k < p; k++) {
-            int mo = k * 2 * L;
-            FloatVector m0 = FloatVector.fromArray(S, m, mo);
-            FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
-            FloatVector x0 = FloatVector.broadcast(S, a[a0 + k]);
-            c00 = x0.fma(m0, c00);
-            c01 = x0.fma(m1, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a[a1 + k]);
-            c10 = x1.fma(m0, c10);
-            c11 = x1.fma(m1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a[a2 + k]);
-            c20 = x2.fma(m0, c20);
-            c21 = x2.fma(m1, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a[a3 + k]);
-            c30 = x3.fma(m0, c30);
-            c31 = x3.fma(m1, c31);
-        }
-        int o = b * q + q0;
-        c00.intoArray(c, o);
-        c01.intoArray(c, o + L);
-        if (n > 1) {
-            c10.intoArray(c, o + q);
-            c11.intoArray(c, o + q + L);
-        }
-        if (n > 2) {
-            c20.intoArray(c, o + 2 * q);
-            c21.intoArray(c, o + 2 * q + L);
-        }
-        if (n > 3) {
-            c30.intoArray(c, o + 3 * q);
-            c31.intoArray(c, o + 3 * q + L);
-        }
-    }
-
-    /** As {@link #tile4x2} with one vector: four independent chains, so the fma latency is hidden. */
     private static void tile4x1(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
