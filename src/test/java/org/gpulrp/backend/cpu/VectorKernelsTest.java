@@ -47,6 +47,7 @@ class VectorKernelsTest {
         // Passes whose rows of the left operand exceed DenseProduct.A_IN_L2 (128 Ki floats): row blocks outside,
         // each packed once for every strip.
         s.add(Arguments.of(700, 200, 70));
+        s.add(Arguments.of(700, 200, 140));
         s.add(Arguments.of(130, 1100, 40));
         return s.build();
     }
