@@ -7,9 +7,12 @@ import jdk.incubator.vector.VectorSpecies;
  * The plain dense product of {@link VectorKernels}: {@code c[b,j] = epilogue(chain_k fma(a[b,k], m[k,j]))}, each
  * output one chain in ascending k (docs/DESIGN.md section 3, rule 1), with register tiles of six rows by
  * {@code sv} vectors ({@code sv} = 4 with 32 vector registers, 2 with 16; {@link VectorRegisters}). Operands are
- * laid out for the micro-kernels first: the columns of m in strips of {@code sv L} (prepared once with the weights,
+ * laid out for the micro-kernels first where the pass repays it (more than six rows and at least
+ * {@link #PACK_MIN_STRIPS} strips): the columns of m in strips of {@code sv L} (prepared once with the weights,
  * {@link #strips}, or packed per call) and the rows of a in six-row panels, tap-major ({@link #packRows}), so that
- * each kernel loop reads two base indices with constant strides.
+ * each kernel loop reads two base indices with constant strides. Smaller passes, and the columns after the last
+ * strip, read both operands in place with six-row by two-vector tiles ({@link #rows6x2}); the last columns of all,
+ * fewer than two vectors, go through {@link #tile4x1} and a zero-padded strip.
  */
 final class DenseProduct {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
