@@ -83,16 +83,22 @@ final class ChannelKernels {
     }
 
     /**
-     * Four interior pixels by two channel vectors, plain map; tile {@code k} (pixel {@code k % 4}, channels
-     * {@code ob + k / 4 * L ..}) to {@code out[k*L ..]}.
+     * Four pixels by two channel vectors, plain map, taps {@code [t0,t1)}: as {@link #plain4x4} with the weights at
+     * {@code up[woff[t] + ob]} and {@code + L}, accumulators from and back to {@code acc} at
+     * {@code ao + h*vs + p*ps}. Ten live vectors (eight chains, two weights, a broadcast): the widest plain tile for
+     * 16 vector registers, which also runs a four-vector block as two halves ({@link #block4}).
      */
-    static void plain4x2(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
-                           float[] out) {
-        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
-        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
-        FloatVector q0 = FloatVector.zero(S), q1 = FloatVector.zero(S);
-        FloatVector q2 = FloatVector.zero(S), q3 = FloatVector.zero(S);
-        for (int t = 0; t < nt; t++) {
+    static void plain4x2(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1, int ob,
+                         float[] acc, int ao, int vs, int ps) {
+        FloatVector p0 = FloatVector.fromArray(S, acc, ao);
+        FloatVector p1 = FloatVector.fromArray(S, acc, ao + ps);
+        FloatVector p2 = FloatVector.fromArray(S, acc, ao + 2 * ps);
+        FloatVector p3 = FloatVector.fromArray(S, acc, ao + 3 * ps);
+        FloatVector q0 = FloatVector.fromArray(S, acc, ao + vs);
+        FloatVector q1 = FloatVector.fromArray(S, acc, ao + vs + ps);
+        FloatVector q2 = FloatVector.fromArray(S, acc, ao + vs + 2 * ps);
+        FloatVector q3 = FloatVector.fromArray(S, acc, ao + vs + 3 * ps);
+        for (int t = t0; t < t1; t++) {
             int xi = xb + xoff[t];
             int wo = woff[t] + ob;
             FloatVector w0 = FloatVector.fromArray(S, up, wo);
@@ -110,14 +116,30 @@ final class ChannelKernels {
             p3 = b3.fma(w0, p3);
             q3 = b3.fma(w1, q3);
         }
-        p0.intoArray(out, 0);
-        p1.intoArray(out, L);
-        p2.intoArray(out, 2 * L);
-        p3.intoArray(out, 3 * L);
-        q0.intoArray(out, 4 * L);
-        q1.intoArray(out, 5 * L);
-        q2.intoArray(out, 6 * L);
-        q3.intoArray(out, 7 * L);
+        p0.intoArray(acc, ao);
+        p1.intoArray(acc, ao + ps);
+        p2.intoArray(acc, ao + 2 * ps);
+        p3.intoArray(acc, ao + 3 * ps);
+        q0.intoArray(acc, ao + vs);
+        q1.intoArray(acc, ao + vs + ps);
+        q2.intoArray(acc, ao + vs + 2 * ps);
+        q3.intoArray(acc, ao + vs + 3 * ps);
+    }
+
+    /**
+     * Four pixels by four channel vectors, taps {@code [t0,t1)}, arguments as {@link #plain4x4}: with 32 vector
+     * registers ({@code wide}) that kernel's 21 live vectors; with 16, where they spill, two passes of
+     * {@link #plain4x2} over the halves of the block (vectors 0-1, then 2-3), each chain continued in {@code acc}.
+     * Each output keeps its one chain in table order either way (docs/DESIGN.md section 3): only the tiling changes.
+     */
+    static void block4(boolean wide, float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1,
+                       int ob, float[] acc, int ao, int vs, int ps) {
+        if (wide) {
+            plain4x4(x, up, xb, sw, xoff, woff, t0, t1, ob, acc, ao, vs, ps);
+        } else {
+            plain4x2(x, up, xb, sw, xoff, woff, t0, t1, ob, acc, ao, vs, ps);
+            plain4x2(x, up, xb, sw, xoff, woff, t0, t1, ob + 2 * L, acc, ao + 2 * vs, vs, ps);
+        }
     }
 
     /** Four interior input pixels, sign-split without hn terms: {@code c1 = u hp}, {@code c2 = v hp}. */
