@@ -10,6 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  * vector accumulators in registers and stores them once at the end, for a tile of four pixels or one pixel by one,
  * two or four channel vectors. One flat loop per kernel, and no vector crossing a method boundary, keeps C2's vector
  * boxes eliminated; the loops are the contract's fma chains, in table order.
+ *
+ * <p>With 16 vector registers (AVX2) a four-vector block runs as two {@link #plain4x2} halves ({@link #block4}): the
+ * 21 live vectors of {@link #plain4x4} spill there. The four-pixel sign-split kernels run with either count: two-pixel
+ * variants that keep their live vectors under 16 measured slower on AVX2 (each weight load then serves two pixels,
+ * not four).
  */
 final class ChannelKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
