@@ -150,8 +150,7 @@ final class ChannelBackward {
             Arrays.fill(c1, 0f);
             plain4x4(hp, ub, gb, 1, goff, woff, 0, nt, cb, c1, 0, 4 * L, L);
         } else if (width == 2 * L) {
-            Arrays.fill(c1, 0, 8 * L, 0f);
-            plain4x2(hp, ub, gb, 1, goff, woff, 0, nt, cb, c1, 0, 4 * L, L);
+            plain4x2(hp, ub, gb, 1, goff, woff, nt, cb, c1);
         } else if (vb == null) {
             plain4(hp, ub, gb, 1, goff, woff, nt, cb, c1);
         } else if (hn == null) {

@@ -157,8 +157,7 @@ final class ChannelForward {
             Arrays.fill(tp, 0f);
             plain4x4(x, up, xb, g.strideW(), xoff, woff, 0, nt, ob, tp, 0, 4 * L, L);
         } else if (width == 2 * L) {
-            Arrays.fill(tp, 0, 8 * L, 0f);
-            plain4x2(x, up, xb, g.strideW(), xoff, woff, 0, nt, ob, tp, 0, 4 * L, L);
+            plain4x2(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
         } else if (vp == null) {
             plain4(x, up, xb, g.strideW(), xoff, woff, nt, ob, tp);
         } else {

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * two or four channel vectors. One flat loop per kernel, and no vector crossing a method boundary, keeps C2's vector
  * boxes eliminated; the loops are the contract's fma chains, in table order.
  *
- * <p>With 16 vector registers (AVX2) a four-vector block runs as two {@link #plain4x2} halves ({@link #block4}): the
+ * <p>With 16 vector registers (AVX2) a four-vector block runs as two {@link #plain4x2k} halves ({@link #block4}): the
  * 21 live vectors of {@link #plain4x4} spill there. The four-pixel sign-split kernels run with either count: two-pixel
  * variants that keep their live vectors under 16 measured slower on AVX2 (each weight load then serves two pixels,
  * not four).
@@ -24,9 +24,9 @@ final class ChannelKernels {
     }
 
     /*
-     * The plain kernels below (plain4, plain4x2, plain4x4, plain1, plain1x2, plain1x4) serve the forward map (input
-     * x, forward weight layout, pixel step sw) and the backprojection alike (relevance g, backprojection layout, step
-     * 1): fma(x, w, c) and fma(w, x, c) are the same rounded value.
+     * The plain kernels below (plain4, plain4x2, plain4x2k, plain4x4, plain1, plain1x2, plain1x4) serve the forward
+     * map (input x, forward weight layout, pixel step sw) and the backprojection alike (relevance g, backprojection
+     * layout, step 1): fma(x, w, c) and fma(w, x, c) are the same rounded value.
      */
 
     /** Four interior pixels {@code xb, xb+sw, ...}, plain map; accumulators to {@code out[k*L ..]}. */
@@ -88,12 +88,50 @@ final class ChannelKernels {
     }
 
     /**
+     * Four interior pixels by two channel vectors, plain map; tile {@code k} (pixel {@code k % 4}, channels
+     * {@code ob + k / 4 * L ..}) to {@code out[k*L ..]}.
+     */
+    static void plain4x2(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int nt, int ob,
+                           float[] out) {
+        FloatVector p0 = FloatVector.zero(S), p1 = FloatVector.zero(S);
+        FloatVector p2 = FloatVector.zero(S), p3 = FloatVector.zero(S);
+        FloatVector q0 = FloatVector.zero(S), q1 = FloatVector.zero(S);
+        FloatVector q2 = FloatVector.zero(S), q3 = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int xi = xb + xoff[t];
+            int wo = woff[t] + ob;
+            FloatVector w0 = FloatVector.fromArray(S, up, wo);
+            FloatVector w1 = FloatVector.fromArray(S, up, wo + L);
+            FloatVector b0 = FloatVector.broadcast(S, x[xi]);
+            p0 = b0.fma(w0, p0);
+            q0 = b0.fma(w1, q0);
+            FloatVector b1 = FloatVector.broadcast(S, x[xi + sw]);
+            p1 = b1.fma(w0, p1);
+            q1 = b1.fma(w1, q1);
+            FloatVector b2 = FloatVector.broadcast(S, x[xi + 2 * sw]);
+            p2 = b2.fma(w0, p2);
+            q2 = b2.fma(w1, q2);
+            FloatVector b3 = FloatVector.broadcast(S, x[xi + 3 * sw]);
+            p3 = b3.fma(w0, p3);
+            q3 = b3.fma(w1, q3);
+        }
+        p0.intoArray(out, 0);
+        p1.intoArray(out, L);
+        p2.intoArray(out, 2 * L);
+        p3.intoArray(out, 3 * L);
+        q0.intoArray(out, 4 * L);
+        q1.intoArray(out, 5 * L);
+        q2.intoArray(out, 6 * L);
+        q3.intoArray(out, 7 * L);
+    }
+
+    /**
      * Four pixels by two channel vectors, plain map, taps {@code [t0,t1)}: as {@link #plain4x4} with the weights at
      * {@code up[woff[t] + ob]} and {@code + L}, accumulators from and back to {@code acc} at
-     * {@code ao + h*vs + p*ps}. Ten live vectors (eight chains, two weights, a broadcast): the widest plain tile for
-     * 16 vector registers, which also runs a four-vector block as two halves ({@link #block4}).
+     * {@code ao + h*vs + p*ps}: the K-blocked form of {@link #plain4x2}, whose ten live vectors (eight chains, two
+     * weights, a broadcast) fit 16 vector registers; {@link #block4} runs a four-vector block as two of them.
      */
-    static void plain4x2(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1, int ob,
+    static void plain4x2k(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1, int ob,
                          float[] acc, int ao, int vs, int ps) {
         FloatVector p0 = FloatVector.fromArray(S, acc, ao);
         FloatVector p1 = FloatVector.fromArray(S, acc, ao + ps);
@@ -134,7 +172,7 @@ final class ChannelKernels {
     /**
      * Four pixels by four channel vectors, taps {@code [t0,t1)}, arguments as {@link #plain4x4}: with 32 vector
      * registers ({@code wide}) that kernel's 21 live vectors; with 16, where they spill, two passes of
-     * {@link #plain4x2} over the halves of the block (vectors 0-1, then 2-3), each chain continued in {@code acc}.
+     * {@link #plain4x2k} over the halves of the block (vectors 0-1, then 2-3), each chain continued in {@code acc}.
      * Each output keeps its one chain in table order either way (docs/DESIGN.md section 3): only the tiling changes.
      */
     static void block4(boolean wide, float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1,
@@ -142,8 +180,8 @@ final class ChannelKernels {
         if (wide) {
             plain4x4(x, up, xb, sw, xoff, woff, t0, t1, ob, acc, ao, vs, ps);
         } else {
-            plain4x2(x, up, xb, sw, xoff, woff, t0, t1, ob, acc, ao, vs, ps);
-            plain4x2(x, up, xb, sw, xoff, woff, t0, t1, ob + 2 * L, acc, ao + 2 * vs, vs, ps);
+            plain4x2k(x, up, xb, sw, xoff, woff, t0, t1, ob, acc, ao, vs, ps);
+            plain4x2k(x, up, xb, sw, xoff, woff, t0, t1, ob + 2 * L, acc, ao + 2 * vs, vs, ps);
         }
     }
 
