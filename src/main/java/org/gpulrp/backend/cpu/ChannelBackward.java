@@ -4,6 +4,7 @@ import static org.gpulrp.backend.cpu.ChannelConv.KC;
 import static org.gpulrp.backend.cpu.ChannelKernels.backwardSigned1;
 import static org.gpulrp.backend.cpu.ChannelKernels.backwardSigned4;
 import static org.gpulrp.backend.cpu.ChannelKernels.backwardSignedP4;
+import static org.gpulrp.backend.cpu.ChannelKernels.block4;
 import static org.gpulrp.backend.cpu.ChannelKernels.plain1;
 import static org.gpulrp.backend.cpu.ChannelKernels.plain1x2;
 import static org.gpulrp.backend.cpu.ChannelKernels.plain1x4;
@@ -28,6 +29,8 @@ import org.gpulrp.backend.cpu.ChannelTaps.RowTables;
 final class ChannelBackward {
     private static final int L = FloatVector.SPECIES_PREFERRED.length();
 
+    /** Whether the four-vector tiles run in one pass (32 vector registers) or as two halves (16). */
+    private final boolean wide;
     private final float[] hp;
     private final float[] hn;
     private final float[] ub;
@@ -49,7 +52,9 @@ final class ChannelBackward {
     private final float[] acc;
     private final float[] ub4;
 
-    ChannelBackward(float[] hp, float[] hn, ConvWeights u, ConvWeights v, float[] x, float[] r, ConvGeometry g) {
+    ChannelBackward(boolean wide, float[] hp, float[] hn, ConvWeights u, ConvWeights v, float[] x, float[] r,
+                    ConvGeometry g) {
+        this.wide = wide;
         this.hp = hp;
         this.hn = hn;
         this.x = x;
@@ -98,7 +103,7 @@ final class ChannelBackward {
     private void blocks(int b0, int b1, int grp) {
         int width;
         for (int cb = 0; cb < cg; cb += width) {
-            width = vb == null ? ChannelConv.plainWidth(cg - cb) : L;
+            width = vb == null ? ChannelConv.plainWidth(cg - cb, wide, tt.size > KC) : L;
             for (int b = b0; b < b1; b++) {
                 sample(b, grp, cb, width);
             }
@@ -217,7 +222,7 @@ final class ChannelBackward {
             int t1 = Math.min(tt.n[k], t0 + KC);
             int ao = (y - y0) * rf;
             for (int j = 0; j < tiles.length && t0 < t1; j++) {
-                plain4x4(hp, ub4, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
+                block4(wide, hp, ub4, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
                         wb, acc, ao + j * 16 * L, 4 * L, L);
             }
         }
@@ -246,8 +251,8 @@ final class ChannelBackward {
             int ao = (y - y0) * rf + so + j * 4 * L;
             if (g.strideH() == 1 && y + 3 < y1 && tt.full(k, 4)) {
                 if (t0 < u1) {
-                    plain4x4(hp, ub4, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb,
-                            acc, ao, L, rf);
+                    block4(wide, hp, ub4, go + tt.sshift[k][xq], g.outW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1,
+                            wb, acc, ao, L, rf);
                 }
                 y += 3;
             } else if (t0 < u1) {

@@ -38,32 +38,32 @@ final class ChannelConv {
      * Forward: {@code out = chain + bias}; with {@code v} given, the sign-split pair ({@code outP} from u where x > 0
      * else v, {@code outN} the other way), else the plain map with {@code u} as the weight.
      */
-    static void forward(float[] x, ConvWeights u, ConvWeights v, float[] biasP, float[] biasN, float[] outP,
-                        float[] outN, int r0, int r1, ConvGeometry g) {
-        new ChannelForward(x, u, v, biasP, biasN, outP, outN, g).samples(r0, r1);
+    static void forward(boolean wide, float[] x, ConvWeights u, ConvWeights v, float[] biasP, float[] biasN,
+                        float[] outP, float[] outN, int r0, int r1, ConvGeometry g) {
+        new ChannelForward(wide, x, u, v, biasP, biasN, outP, outN, g).samples(r0, r1);
     }
 
     /**
      * Backprojection: the plain map ({@code v == null}: {@code c = chain(u, hp)}, {@code r = x == null ? c : x c})
      * or the sign-split one ({@code c1 = u hp [+ v hn]}, {@code c2 = v hp [+ u hn]}, {@code r = x (x > 0 ? c1 : c2)}).
      */
-    static void backward(float[] hp, float[] hn, ConvWeights u, ConvWeights v, float[] x, float[] r, int r0, int r1,
-                         ConvGeometry g) {
-        new ChannelBackward(hp, hn, u, v, x, r, g).samples(r0, r1);
+    static void backward(boolean wide, float[] hp, float[] hn, ConvWeights u, ConvWeights v, float[] x, float[] r,
+                         int r0, int r1, ConvGeometry g) {
+        new ChannelBackward(wide, hp, hn, u, v, x, r, g).samples(r0, r1);
     }
 
     /**
-     * Channels per block of the plain maps: four vectors (16 accumulators per four-pixel tile) where the registers
-     * allow it (32 vector registers with 512-bit vectors), else two, else one.
+     * Channels per block of the plain maps, {@code left} channels of the group left: four vectors where a four-pixel
+     * tile's 16 accumulators fit the registers ({@code wide}: 32 vector registers) or where the layer's tables are
+     * long enough to run K-blocked ({@code blocked}; with 16 registers the block then runs as two two-vector halves,
+     * {@link ChannelKernels#block4}), else two, else one.
      */
-    static int plainWidth(int left) {
-        if (WIDE && left >= 4 * L) {
+    static int plainWidth(int left, boolean wide, boolean blocked) {
+        if ((wide || blocked) && left >= 4 * L) {
             return 4 * L;
         }
         return left >= 2 * L ? 2 * L : L;
     }
-
-    private static final boolean WIDE = S.vectorBitSize() >= 512;
 
     /**
      * Taps per block of the K-blocked four-vector kernels: a block's weight panel ({@code KC} taps x 4 vectors,
@@ -71,6 +71,14 @@ final class ChannelConv {
      * index for every tile and continued from the stored accumulators, so the bits do not change.
      */
     static final int KC = 512;
+
+    /**
+     * Whether kernels for {@code registers} vector registers ({@link VectorRegisters}) run the four-vector tiles
+     * (21 live vectors) in one pass: with 32.
+     */
+    static boolean wide(int registers) {
+        return registers >= 32;
+    }
 
     /**
      * Rows per block of the K-blocked kernels: about 128 pixels, so the block's accumulators stay in cache, and a

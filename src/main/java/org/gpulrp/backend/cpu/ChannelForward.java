@@ -1,6 +1,7 @@
 package org.gpulrp.backend.cpu;
 
 import static org.gpulrp.backend.cpu.ChannelConv.KC;
+import static org.gpulrp.backend.cpu.ChannelKernels.block4;
 import static org.gpulrp.backend.cpu.ChannelKernels.forwardSigned1;
 import static org.gpulrp.backend.cpu.ChannelKernels.forwardSigned4;
 import static org.gpulrp.backend.cpu.ChannelKernels.plain1;
@@ -27,6 +28,8 @@ import org.gpulrp.backend.cpu.ChannelTaps.RowTables;
 final class ChannelForward {
     private static final int L = FloatVector.SPECIES_PREFERRED.length();
 
+    /** Whether the four-vector tiles run in one pass (32 vector registers) or as two halves (16). */
+    private final boolean wide;
     private final float[] x;
     private final float[] up;
     private final float[] vp;
@@ -49,8 +52,9 @@ final class ChannelForward {
     private final float[] acc;
     private final float[] up4;
 
-    ChannelForward(float[] x, ConvWeights u, ConvWeights v, float[] biasP, float[] biasN, float[] outP, float[] outN,
-                   ConvGeometry g) {
+    ChannelForward(boolean wide, float[] x, ConvWeights u, ConvWeights v, float[] biasP, float[] biasN, float[] outP,
+                   float[] outN, ConvGeometry g) {
+        this.wide = wide;
         this.x = x;
         this.biasP = biasP;
         this.biasN = biasN;
@@ -103,7 +107,7 @@ final class ChannelForward {
     private void blocks(int b0, int b1, int grp) {
         int width;
         for (int ob = 0; ob < og; ob += width) {
-            width = vp == null ? ChannelConv.plainWidth(og - ob) : L;
+            width = vp == null ? ChannelConv.plainWidth(og - ob, wide, tt.size > KC) : L;
             for (int b = b0; b < b1; b++) {
                 sample(b, grp, ob, width);
             }
@@ -228,8 +232,8 @@ final class ChannelForward {
             int t1 = Math.min(tt.n[k], t0 + KC);
             int ao = (y - y0) * rf;
             for (int j = 0; j < tiles.length && t0 < t1; j++) {
-                plain4x4(x, up4, xo + tiles[j] * sw - g.padW() + tt.shift[k], sw, tt.off[k], tt.w4[k], t0, t1,
-                        wb, acc, ao + j * 16 * L, 4 * L, L);
+                block4(wide, x, up4, xo + tiles[j] * sw - g.padW() + tt.shift[k], sw, tt.off[k], tt.w4[k], t0,
+                        t1, wb, acc, ao + j * 16 * L, 4 * L, L);
             }
         }
     }
@@ -258,8 +262,8 @@ final class ChannelForward {
             int ao = (y - y0) * rf + so + j * 4 * L;
             if (y + 3 < y1 && tt.full(k, 4)) {
                 if (t0 < u1) {
-                    plain4x4(x, up4, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb, acc, ao,
-                            L, rf);
+                    block4(wide, x, up4, xb, g.strideH() * g.inW(), tt.soff[k][xq], tt.sw4[k][xq], t0, u1, wb,
+                            acc, ao, L, rf);
                 }
                 y += 3;
             } else if (t0 < u1) {

@@ -10,6 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  * vector accumulators in registers and stores them once at the end, for a tile of four pixels or one pixel by one,
  * two or four channel vectors. One flat loop per kernel, and no vector crossing a method boundary, keeps C2's vector
  * boxes eliminated; the loops are the contract's fma chains, in table order.
+ *
+ * <p>With 16 vector registers (AVX2) a four-vector block runs as two {@link #plain4x2k} halves ({@link #block4}): the
+ * 21 live vectors of {@link #plain4x4} spill there. The four-pixel sign-split kernels run with either count: two-pixel
+ * variants that keep their live vectors under 16 measured slower on AVX2 (each weight load then serves two pixels,
+ * not four).
  */
 final class ChannelKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -19,9 +24,9 @@ final class ChannelKernels {
     }
 
     /*
-     * The plain kernels below (plain4, plain4x2, plain4x4, plain1, plain1x2, plain1x4) serve the forward map (input
-     * x, forward weight layout, pixel step sw) and the backprojection alike (relevance g, backprojection layout, step
-     * 1): fma(x, w, c) and fma(w, x, c) are the same rounded value.
+     * The plain kernels below (plain4, plain4x2, plain4x2k, plain4x4, plain1, plain1x2, plain1x4) serve the forward
+     * map (input x, forward weight layout, pixel step sw) and the backprojection alike (relevance g, backprojection
+     * layout, step 1): fma(x, w, c) and fma(w, x, c) are the same rounded value.
      */
 
     /** Four interior pixels {@code xb, xb+sw, ...}, plain map; accumulators to {@code out[k*L ..]}. */
@@ -118,6 +123,66 @@ final class ChannelKernels {
         q1.intoArray(out, 5 * L);
         q2.intoArray(out, 6 * L);
         q3.intoArray(out, 7 * L);
+    }
+
+    /**
+     * Four pixels by two channel vectors, plain map, taps {@code [t0,t1)}: as {@link #plain4x4} with the weights at
+     * {@code up[woff[t] + ob]} and {@code + L}, accumulators from and back to {@code acc} at
+     * {@code ao + h*vs + p*ps}: the K-blocked form of {@link #plain4x2}, whose ten live vectors (eight chains, two
+     * weights, a broadcast) fit 16 vector registers; {@link #block4} runs a four-vector block as two of them.
+     */
+    static void plain4x2k(float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1, int ob,
+                         float[] acc, int ao, int vs, int ps) {
+        FloatVector p0 = FloatVector.fromArray(S, acc, ao);
+        FloatVector p1 = FloatVector.fromArray(S, acc, ao + ps);
+        FloatVector p2 = FloatVector.fromArray(S, acc, ao + 2 * ps);
+        FloatVector p3 = FloatVector.fromArray(S, acc, ao + 3 * ps);
+        FloatVector q0 = FloatVector.fromArray(S, acc, ao + vs);
+        FloatVector q1 = FloatVector.fromArray(S, acc, ao + vs + ps);
+        FloatVector q2 = FloatVector.fromArray(S, acc, ao + vs + 2 * ps);
+        FloatVector q3 = FloatVector.fromArray(S, acc, ao + vs + 3 * ps);
+        for (int t = t0; t < t1; t++) {
+            int xi = xb + xoff[t];
+            int wo = woff[t] + ob;
+            FloatVector w0 = FloatVector.fromArray(S, up, wo);
+            FloatVector w1 = FloatVector.fromArray(S, up, wo + L);
+            FloatVector b0 = FloatVector.broadcast(S, x[xi]);
+            p0 = b0.fma(w0, p0);
+            q0 = b0.fma(w1, q0);
+            FloatVector b1 = FloatVector.broadcast(S, x[xi + sw]);
+            p1 = b1.fma(w0, p1);
+            q1 = b1.fma(w1, q1);
+            FloatVector b2 = FloatVector.broadcast(S, x[xi + 2 * sw]);
+            p2 = b2.fma(w0, p2);
+            q2 = b2.fma(w1, q2);
+            FloatVector b3 = FloatVector.broadcast(S, x[xi + 3 * sw]);
+            p3 = b3.fma(w0, p3);
+            q3 = b3.fma(w1, q3);
+        }
+        p0.intoArray(acc, ao);
+        p1.intoArray(acc, ao + ps);
+        p2.intoArray(acc, ao + 2 * ps);
+        p3.intoArray(acc, ao + 3 * ps);
+        q0.intoArray(acc, ao + vs);
+        q1.intoArray(acc, ao + vs + ps);
+        q2.intoArray(acc, ao + vs + 2 * ps);
+        q3.intoArray(acc, ao + vs + 3 * ps);
+    }
+
+    /**
+     * Four pixels by four channel vectors, taps {@code [t0,t1)}, arguments as {@link #plain4x4}: with 32 vector
+     * registers ({@code wide}) that kernel's 21 live vectors; with 16, where they spill, two passes of
+     * {@link #plain4x2k} over the halves of the block (vectors 0-1, then 2-3), each chain continued in {@code acc}.
+     * Each output keeps its one chain in table order either way (docs/DESIGN.md section 3): only the tiling changes.
+     */
+    static void block4(boolean wide, float[] x, float[] up, int xb, int sw, int[] xoff, int[] woff, int t0, int t1,
+                       int ob, float[] acc, int ao, int vs, int ps) {
+        if (wide) {
+            plain4x4(x, up, xb, sw, xoff, woff, t0, t1, ob, acc, ao, vs, ps);
+        } else {
+            plain4x2k(x, up, xb, sw, xoff, woff, t0, t1, ob, acc, ao, vs, ps);
+            plain4x2k(x, up, xb, sw, xoff, woff, t0, t1, ob + 2 * L, acc, ao + 2 * vs, vs, ps);
+        }
     }
 
     /** Four interior input pixels, sign-split without hn terms: {@code c1 = u hp}, {@code c2 = v hp}. */

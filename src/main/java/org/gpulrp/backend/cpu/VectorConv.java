@@ -21,6 +21,22 @@ final class VectorConv implements ConvKernels {
     private static final int L = S.length();
 
     /**
+     * Whether the channel-lane kernels run their four-vector tiles in one pass (32 vector registers) or as two-vector
+     * halves (16, where the one-pass tile spills): {@link ChannelConv#wide}. Speed only, never bits.
+     */
+    private final boolean wide;
+
+    /** Kernels tiled for the machine's vector registers ({@link VectorRegisters#DEFAULT}). */
+    VectorConv() {
+        this(VectorRegisters.DEFAULT);
+    }
+
+    /** Kernels tiled for {@code registers} vector registers (16 or 32; tests run both on any machine). */
+    VectorConv(int registers) {
+        this.wide = ChannelConv.wide(registers);
+    }
+
+    /**
      * The vector columns {@code [span[0], span[1])} of a row of {@code width} columns whose interior (all taps
      * valid) is {@code [lo, hi)}: whole vectors from lo; empty (both = width) where not one vector fits.
      */
@@ -96,7 +112,7 @@ final class VectorConv implements ConvKernels {
     @Override
     public void conv(float[] x, ConvWeights wts, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
         if (ChannelConv.forward(g)) {
-            ChannelConv.forward(x, wts, null, bias, null, z, null, r0, r1, g);
+            ChannelConv.forward(wide, x, wts, null, bias, null, z, null, r0, r1, g);
             return;
         }
         float[] w = wts.data;
@@ -130,7 +146,7 @@ final class VectorConv implements ConvKernels {
     public void convSigned(float[] x, ConvWeights uw, ConvWeights vw, float[] biasP, float[] biasN, float[] outP,
                            float[] outN, int r0, int r1, ConvGeometry g) {
         if (ChannelConv.forward(g)) {
-            ChannelConv.forward(x, uw, vw, biasP, biasN, outP, outN, r0, r1, g);
+            ChannelConv.forward(wide, x, uw, vw, biasP, biasN, outP, outN, r0, r1, g);
             return;
         }
         float[] u = uw.data;
@@ -404,7 +420,7 @@ final class VectorConv implements ConvKernels {
     @Override
     public void convBackproject(float[] gr, ConvWeights wts, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
         if (ChannelConv.backward(g)) {
-            ChannelConv.backward(gr, null, wts, null, x, r, r0, r1, g);
+            ChannelConv.backward(wide, gr, null, wts, null, x, r, r0, r1, g);
             return;
         }
         float[] w = wts.data;
@@ -446,7 +462,7 @@ final class VectorConv implements ConvKernels {
     public void convBackprojectSigned(float[] hp, float[] hn, ConvWeights uw, ConvWeights vw, float[] x, float[] r,
                                       int r0, int r1, ConvGeometry g) {
         if (ChannelConv.backward(g)) {
-            ChannelConv.backward(hp, hn, uw, vw, x, r, r0, r1, g);
+            ChannelConv.backward(wide, hp, hn, uw, vw, x, r, r0, r1, g);
             return;
         }
         float[] u = uw.data;

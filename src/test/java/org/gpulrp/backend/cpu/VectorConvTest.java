@@ -6,20 +6,27 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.gpulrp.backend.ConvCases;
 import org.gpulrp.model.ConvGeometry;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Vector API convolution kernels against the scalar oracle, bit for bit, over {@link ConvCases} (interiors of
- * zero to several vectors, strided and dilated rows, groups) with zeros, -0.0 and subnormal products.
+ * zero to several vectors, strided and dilated rows, groups) with zeros, -0.0 and subnormal products, each with
+ * the tiling for 16 vector registers and the one for 32 (docs/DESIGN.md section 3: tiles change speed, never bits).
  */
 class VectorConvTest {
     private static final ConvKernels SCALAR = new ScalarConv();
-    private static final ConvKernels VECTOR = new VectorConv();
+    /** The kernels tiled for 16 and for 32 vector registers, both checked on any machine. */
+    private static final ConvKernels[] TILINGS = {new VectorConv(16), new VectorConv(32)};
 
-    static Stream<ConvCases.Conv> cases() {
-        return ConvCases.conv().stream();
+    static Stream<Arguments> cases() {
+        return ConvCases.conv().stream().flatMap(c -> Stream.of(Arguments.of(c, 16), Arguments.of(c, 32)));
+    }
+
+    private static ConvKernels vector(int registers) {
+        return TILINGS[registers == 16 ? 0 : 1];
     }
 
     private static float[] data(SplittableRandom r, int n) {
@@ -35,9 +42,10 @@ class VectorConvTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0}, {1} registers")
     @MethodSource("cases")
-    void forwardMatchesScalar(ConvCases.Conv c) {
+    void forwardMatchesScalar(ConvCases.Conv c, int registers) {
+        ConvKernels vector = vector(registers);
         ConvGeometry g = c.g();
         int rows = c.rows();
         SplittableRandom r = new SplittableRandom(g.hashCode());
@@ -53,7 +61,7 @@ class VectorConvTest {
             float[] e = new float[n];
             float[] a = new float[n];
             SCALAR.conv(x, w, bias, e, 0, rows, g);
-            VECTOR.conv(x, w, bias, a, 0, rows, g);
+            vector.conv(x, w, bias, a, 0, rows, g);
             assertBits(e, a, "conv bias=" + (bias != null));
         }
         for (boolean both : new boolean[] {true, false}) {
@@ -62,7 +70,7 @@ class VectorConvTest {
             float[] ap = new float[n];
             float[] an = both ? new float[n] : null;
             SCALAR.convSigned(x, w, v, b1, both ? b2 : null, ep, en, 0, rows, g);
-            VECTOR.convSigned(x, w, v, b1, both ? b2 : null, ap, an, 0, rows, g);
+            vector.convSigned(x, w, v, b1, both ? b2 : null, ap, an, 0, rows, g);
             assertBits(ep, ap, "convSigned P");
             if (both) {
                 assertBits(en, an, "convSigned N");
@@ -71,13 +79,14 @@ class VectorConvTest {
         float[] e = new float[n];
         float[] a = new float[n];
         SCALAR.convZBox(x, w, lo, hi, e, 0, rows, g);
-        VECTOR.convZBox(x, w, lo, hi, a, 0, rows, g);
+        vector.convZBox(x, w, lo, hi, a, 0, rows, g);
         assertBits(e, a, "convZBox");
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0}, {1} registers")
     @MethodSource("cases")
-    void backwardMatchesScalar(ConvCases.Conv c) {
+    void backwardMatchesScalar(ConvCases.Conv c, int registers) {
+        ConvKernels vector = vector(registers);
         ConvGeometry g = c.g();
         int rows = c.rows();
         SplittableRandom r = new SplittableRandom(g.hashCode() * 31L);
@@ -94,25 +103,27 @@ class VectorConvTest {
             float[] e = new float[n];
             float[] a = new float[n];
             SCALAR.convBackproject(gr, w, mulX ? x : null, e, 0, rows, g);
-            VECTOR.convBackproject(gr, w, mulX ? x : null, a, 0, rows, g);
+            vector.convBackproject(gr, w, mulX ? x : null, a, 0, rows, g);
             assertBits(e, a, "convBackproject mulX=" + mulX);
         }
         for (boolean both : new boolean[] {true, false}) {
             float[] e = new float[n];
             float[] a = new float[n];
             SCALAR.convBackprojectSigned(gr, both ? hn : null, u, v, x, e, 0, rows, g);
-            VECTOR.convBackprojectSigned(gr, both ? hn : null, u, v, x, a, 0, rows, g);
+            vector.convBackprojectSigned(gr, both ? hn : null, u, v, x, a, 0, rows, g);
             assertBits(e, a, "convBackprojectSigned hn=" + both);
         }
         float[] e = new float[n];
         float[] a = new float[n];
         SCALAR.convBackprojectZBox(gr, w, u, v, x, lo, hi, e, 0, rows, g);
-        VECTOR.convBackprojectZBox(gr, w, u, v, x, lo, hi, a, 0, rows, g);
+        vector.convBackprojectZBox(gr, w, u, v, x, lo, hi, a, 0, rows, g);
         assertBits(e, a, "convBackprojectZBox");
     }
 
-    @Test
-    void rowRangesComposeToTheWholeBatch() {
+    @ParameterizedTest(name = "{0} registers")
+    @ValueSource(ints = {16, 32})
+    void rowRangesComposeToTheWholeBatch(int registers) {
+        ConvKernels vector = vector(registers);
         ConvGeometry g = ConvGeometry.of(3, 9, 35, 16, 3, 1, 1);
         SplittableRandom r = new SplittableRandom(3);
         int rows = 3;
@@ -120,9 +131,9 @@ class VectorConvTest {
         float[] w = data(r, g.weightSize());
         float[] whole = new float[rows * g.outSize()];
         float[] parts = new float[rows * g.outSize()];
-        VECTOR.conv(x, w, null, whole, 0, rows, g);
+        vector.conv(x, w, null, whole, 0, rows, g);
         for (int b = 0; b < rows; b++) {
-            VECTOR.conv(x, w, null, parts, b, b + 1, g);
+            vector.conv(x, w, null, parts, b, b + 1, g);
         }
         assertBits(whole, parts, "row split");
         assertTrue(whole[whole.length - 1] != 0f || whole[0] != 0f, "the output was written");
