@@ -26,9 +26,9 @@ final class VectorConv implements ConvKernels {
      */
     private final boolean wide;
 
-    /** Kernels tiled for the machine's vector registers ({@link VectorRegisters#DEFAULT}). */
+    /** Kernels tiled for the machine's vector registers ({@link VectorRegisters#count}). */
     VectorConv() {
-        this(VectorRegisters.DEFAULT);
+        this(VectorRegisters.count());
     }
 
     /** Kernels tiled for {@code registers} vector registers (16 or 32; tests run both on any machine). */
