@@ -26,7 +26,8 @@ import org.gpulrp.model.Network;
  * sign-split and ZBox forms count their extra chains). Prints the last of {@code calls} calls (the first ones warm the
  * JIT up).
  * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.PrimitiveTimes [model=vgg16] [composite=epsilon]
- * [calls=3]}.
+ * [calls=3] [chunk=ROWS]}; chunk cuts the batch into passes of that many rows (default: one pass, which a BERT-base batch
+ * does not fit in 6 GiB).
  */
 public final class PrimitiveTimes {
     private PrimitiveTimes() {
@@ -36,6 +37,7 @@ public final class PrimitiveTimes {
         String model = "vgg16";
         String composite = "epsilon";
         int calls = 3;
+        int chunk = 0;
         for (String a : args) {
             if (a.startsWith("model=")) {
                 model = a.substring(6);
@@ -43,6 +45,8 @@ public final class PrimitiveTimes {
                 composite = a.substring(10);
             } else if (a.startsWith("calls=")) {
                 calls = Integer.parseInt(a.substring(6));
+            } else if (a.startsWith("chunk=")) {
+                chunk = Integer.parseInt(a.substring(6));
             }
         }
         Network net = Models.network(model);
@@ -62,7 +66,7 @@ public final class PrimitiveTimes {
                         }
                     });
             try (Explainer e = GpuLrp.explainer(net).composite(Models.composite(composite)).backend(timed)
-                    .chunkRows(batch).memoryBudget(Long.MAX_VALUE / 4).build()) {
+                    .chunkRows(chunk > 0 ? chunk : batch).memoryBudget(Long.MAX_VALUE / 4).build()) {
                 double ms = 0;
                 for (int c = 0; c < calls; c++) {
                     synchronized (times) {
