@@ -73,14 +73,6 @@ final class ChannelConv {
     static final int KC = 512;
 
     /**
-     * Whether kernels for {@code registers} vector registers ({@link VectorRegisters}) run the four-vector tiles
-     * (21 live vectors) in one pass: with 32.
-     */
-    static boolean wide(int registers) {
-        return registers >= 32;
-    }
-
-    /**
      * Rows per block of the K-blocked kernels: about 128 pixels, so the block's accumulators stay in cache, and a
      * multiple of four, so single columns can run as vertical tiles.
      */

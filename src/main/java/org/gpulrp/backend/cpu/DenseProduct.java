@@ -43,6 +43,8 @@ final class DenseProduct {
 
     /** Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + 6) P}). */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final int ROW_PANELS = 0;
+    private static final int STRIP = 1;
 
     private DenseProduct() {
     }
@@ -84,7 +86,7 @@ final class DenseProduct {
             // faster at 4096 x 1024 x 1024).
             int whole = q0 + (c1 - q0) / w * w;
             if ((long) (r1 - r0) * p <= A_IN_L2) {
-                float[] ap = packRows(a, p, r0, r1, 0);
+                float[] ap = packRows(a, p, r0, r1);
                 for (int s0 = q0; s0 < whole; s0 += w) {
                     float[] sm = strips != null ? strips : packStrip(m, s0, w, p, q);
                     int moff = strips != null ? s0 * p : 0;
@@ -95,7 +97,7 @@ final class DenseProduct {
             } else {
                 for (int rb = r0; rb < r1; rb += RD) {
                     int re = Math.min(r1, rb + RD);
-                    float[] ap = packRows(a, p, rb, re, 0);
+                    float[] ap = packRows(a, p, rb, re);
                     for (int s0 = q0; s0 < whole; s0 += w) {
                         float[] sm = strips != null ? strips : packStrip(m, s0, w, p, q);
                         strip(sv, ap, 0, sm, strips != null ? s0 * p : 0, mode, e, c, rb, re, s0, p, q);
@@ -146,9 +148,9 @@ final class DenseProduct {
      * Rows {@code [rb, re)} of a [B,P] in six-row panels, in this thread's scratch: panel t (rows {@code rb + 6t ..},
      * a last short panel repeating its last row) holds tap k of its row i at {@code 6Pt + 6k + i}.
      */
-    private static float[] packRows(float[] a, int p, int rb, int re, int slot) {
+    private static float[] packRows(float[] a, int p, int rb, int re) {
         int panels = (re - rb + 5) / 6;
-        float[] ap = scratch(slot, panels * 6 * p);
+        float[] ap = scratch(ROW_PANELS, panels * 6 * p);
         for (int t = 0; t < panels; t++) {
             int base = t * 6 * p;
             int last = Math.min(6, re - rb - 6 * t) - 1;
@@ -164,7 +166,7 @@ final class DenseProduct {
 
     /** Columns {@code [s0, s0+w)} of m [P,Q] as a [P, w] strip in this thread's scratch. */
     private static float[] packStrip(float[] m, int s0, int w, int p, int q) {
-        float[] sm = scratch(1, p * w);
+        float[] sm = scratch(STRIP, p * w);
         pack(m, sm, s0, w, p, q);
         return sm;
     }

@@ -22,7 +22,7 @@ final class VectorConv implements ConvKernels {
 
     /**
      * Whether the channel-lane kernels run their four-vector tiles in one pass (32 vector registers) or as two-vector
-     * halves (16, where the one-pass tile spills): {@link ChannelConv#wide}. Speed only, never bits.
+     * halves (16, where the one-pass tile spills): {@link VectorRegisters#wide}. Speed only, never bits.
      */
     private final boolean wide;
 
@@ -33,7 +33,7 @@ final class VectorConv implements ConvKernels {
 
     /** Kernels tiled for {@code registers} vector registers (16 or 32; tests run both on any machine). */
     VectorConv(int registers) {
-        this.wide = ChannelConv.wide(registers);
+        this.wide = VectorRegisters.wide(registers);
     }
 
     /**

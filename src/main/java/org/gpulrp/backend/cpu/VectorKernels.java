@@ -26,7 +26,7 @@ final class VectorKernels implements CpuKernels {
 
     /** Kernels tiled for {@code registers} vector registers (16 or 32; tests run both on any machine). */
     VectorKernels(int registers) {
-        this.sv = registers >= 32 ? 4 : 2;
+        this.sv = VectorRegisters.wide(registers) ? 4 : 2;
     }
 
     static String describe() {

@@ -29,6 +29,14 @@ final class VectorRegisters {
         return x86 && bits < 512 ? 16 : 32;
     }
 
+    /**
+     * Whether kernels for {@code registers} vector registers take the wide register tiles (dense 6 rows x 4 vectors,
+     * convolution 4 pixels x 4 vectors: 21-29 live vectors) rather than their two-vector forms: with 32.
+     */
+    static boolean wide(int registers) {
+        return registers >= 32;
+    }
+
     /** The count a user forced, or a clear refusal of anything but 16 and 32. */
     static int checked(String value) {
         return switch (value) {
