@@ -42,9 +42,10 @@ final class DenseProduct {
     static final int PACK_MIN_STRIPS = 4;
 
     /** Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + 6) P}). */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
     private static final int ROW_PANELS = 0;
     private static final int STRIP = 1;
+    private static final int CHAINS = 2;
 
     private DenseProduct() {
     }
@@ -187,18 +188,35 @@ final class DenseProduct {
     private static void strip(int sv, float[] ap, int ao, float[] m, int moff, int mode, float[] e, float[] c, int rb,
                               int re, int q0, int p, int q) {
         int kd = KD * 4 / sv;
+        int w = sv * L;
+        // The block's chains live between tap blocks in a contiguous [RD, w] scratch, not in c: c's rows lie q floats
+        // apart, so with q a multiple of 1024 a block's rows map to the same few L1 sets and evicted each other and
+        // the weight panel at every tap block (Intel, 48 KiB L1: about 1.3x slower).
+        float[] acc = scratch(CHAINS, RD * w);
         for (int k0 = 0; k0 < p; k0 += kd) {
             int k1 = Math.min(p, k0 + kd);
             for (int b = rb; b < re; b += 6) {
                 int panel = ao + (b - rb) * p;
                 if (sv == 4) {
-                    tile6x4(ap, panel, m, moff, c, b, Math.min(6, re - b), q0, q, k0, k1);
+                    tile6x4(ap, panel, m, moff, acc, b - rb, Math.min(6, re - b), 0, w, k0, k1);
                 } else {
-                    tile6x2(ap, panel, m, moff, c, b, Math.min(6, re - b), q0, q, k0, k1);
+                    tile6x2(ap, panel, m, moff, acc, b - rb, Math.min(6, re - b), 0, w, k0, k1);
                 }
             }
         }
-        epilogue(mode, e, c, rb, re, q0, sv * L, q);
+        for (int b = rb; b < re; b++) {
+            int o = b * q + q0;
+            int a = (b - rb) * w;
+            for (int j = 0; j < w; j += L) {
+                FloatVector v = FloatVector.fromArray(S, acc, a + j);
+                if (mode == ADD_BIAS) {
+                    v = v.add(FloatVector.fromArray(S, e, q0 + j));
+                } else if (mode == MUL_X) {
+                    v = FloatVector.fromArray(S, e, o + j).mul(v);
+                }
+                v.intoArray(c, o + j);
+            }
+        }
     }
 
     /** The epilogue over rows {@code [r0,r1)}, columns {@code [q0, q0+width)} (whole vectors) of the stored chains. */
