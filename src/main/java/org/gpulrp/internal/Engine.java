@@ -30,6 +30,11 @@ public final class Engine implements AutoCloseable {
     /** Nodes whose relevance is zero by construction ({@link #silentOutputs}). */
     private boolean[] silent;
     private Flow flow;
+
+    /** This engine's flow (tests). */
+    Flow flow() {
+        return flow;
+    }
     private boolean closed;
     /** Whether {@link #run} refuses NaN and infinite inputs (the default) or lets them through. */
     private volatile boolean rejectNonFinite = true;
@@ -178,6 +183,7 @@ public final class Engine implements AutoCloseable {
         }
         be.write(flow.outputRelevance(top), r0, 0, r0.length);
         backward(rows, row0, out);
+        flow.dropHost();
         be.read(flow.relevance(0), out.relevance, row0 * in, rows * in);
         if (out.health != null) {
             long[] c = new long[3];
@@ -204,6 +210,7 @@ public final class Engine implements AutoCloseable {
      */
     public void score(float[] x, int row0, int rows, int[] targets, float[] scores) {
         forwardPass(x, row0, rows);
+        flow.dropHost();
         int width = plan.width(plan.top + 1);
         float[] top = new float[rows * width];
         be.read(flow.output(plan.top), top, 0, top.length);
@@ -231,6 +238,7 @@ public final class Engine implements AutoCloseable {
         flow.beginForward(row0);
         for (int k = 0; k < steps.length; k++) {
             steps[k].forward(flow, k, rows);
+            flow.endStep();
         }
     }
 
@@ -289,6 +297,7 @@ public final class Engine implements AutoCloseable {
             } else {
                 steps[k].backward(flow, k, rows);
             }
+            flow.endStep();
         }
     }
 

@@ -1,7 +1,11 @@
 package org.gpulrp.internal;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.Buffer;
 
@@ -28,6 +32,13 @@ final class Flow {
     /** The batch being explained and the first row of the current chunk (health and layer reports). */
     private Engine.Batch out;
     private int row0;
+    /**
+     * Host arrays lent to the running step ({@link #read}, {@link #host}) and those free for the next, by exact
+     * length: the host steps of a transformer read and write hundreds of megabytes per pass, and fresh arrays for each
+     * cost more in allocation, page faults and collections than the steps' own arithmetic.
+     */
+    private final List<float[]> lent = new ArrayList<>();
+    private final Map<Integer, ArrayDeque<float[]>> spare = new HashMap<>();
 
     /** Allocates every per-batch buffer; releases them all when one allocation fails. */
     Flow(Backend be, GraphPlan plan, NodeStep[] steps, int capacity) {
@@ -99,11 +110,36 @@ final class Flow {
         return acts[k + 1];
     }
 
-    /** The first {@code count} values of a buffer, read to the host. */
+    /**
+     * The first {@code count} values of a buffer, read into a host array of exactly that length, lent to the running
+     * step until {@link #endStep}.
+     */
     float[] read(Buffer b, int count) {
-        float[] h = new float[count];
+        float[] h = lend(count);
         be.read(b, h, 0, count);
         return h;
+    }
+
+    /** A zeroed host array of {@code count} floats, lent to the running step until {@link #endStep}. */
+    float[] host(int count) {
+        float[] h = lend(count);
+        Arrays.fill(h, 0f);
+        return h;
+    }
+
+    private float[] lend(int count) {
+        ArrayDeque<float[]> free = spare.get(count);
+        float[] h = free == null || free.isEmpty() ? new float[count] : free.pop();
+        lent.add(h);
+        return h;
+    }
+
+    /** The running step has ended: the arrays lent to it are free again (no step keeps one). */
+    void endStep() {
+        for (float[] h : lent) {
+            spare.computeIfAbsent(h.length, n -> new ArrayDeque<>()).push(h);
+        }
+        lent.clear();
     }
 
     /** The values of node k's i-th input. */
@@ -134,6 +170,7 @@ final class Flow {
     /** Starts a forward pass over the chunk whose first row is {@code row0} (steps name samples by it). */
     void beginForward(int row0) {
         this.row0 = row0;
+        dropHost();
     }
 
     /** Starts a relevance pass over the chunk whose first row is {@code row0}. */
@@ -186,7 +223,7 @@ final class Flow {
         int o = plan.src[k][i];
         int count = rows * plan.width(o);
         if (received[o] == 0) {
-            be.write(rel[o], new float[count], 0, count);
+            be.write(rel[o], host(count), 0, count);
         }
         if (out.health != null) {
             Health.add(out.health.leaving[k], new double[rows], row0);
@@ -203,7 +240,14 @@ final class Flow {
         return Health.sums(h, 0, rows, width, counts);
     }
 
+    /** Drops the host arrays kept for reuse (the end of a pass: an idle explainer holds none). */
+    void dropHost() {
+        lent.clear();
+        spare.clear();
+    }
+
     void close() {
+        dropHost();
         for (Buffer b : batchBuffers) {
             b.close();
         }

@@ -420,14 +420,14 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
             if (mode == Products.CONSTANT_GATE) {
                 f.be.copyRows(r, w, 0, f.sendTo(k, 0), w, 0, w, rows);
                 f.sent(k, 0, rows);
-                f.be.write(f.sendTo(k, 1), new float[rows * c], 0, rows * c);
+                f.be.write(f.sendTo(k, 1), f.host(rows * c), 0, rows * c);
                 f.sent(k, 1, rows);
                 return;
             }
             float[] rel = f.read(r, rows * w);
             float[] a = f.read(f.input(k, 0), rows * w);
             float[] g = f.read(f.input(k, 1), rows * c);
-            float[] rg = new float[rows * c];
+            float[] rg = f.host(rows * c);
             if (mode == Products.UNIFORM) {
                 uniform(f, k, rows, w, rel, a, g, rg);
             } else {
@@ -541,7 +541,7 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
         public void backward(Flow f, int k, int rows) {
             int w = f.inputWidth(k, 0);
             Buffer to = f.sendTo(k, 0);
-            f.be.write(to, new float[rows * w], 0, rows * w);
+            f.be.write(to, f.host(rows * w), 0, rows * w);
             f.be.copyRows(f.outputRelevance(k), length, 0, to, w, start, length, rows);
             f.sent(k, 0, rows);
         }

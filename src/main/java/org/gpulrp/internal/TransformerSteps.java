@@ -139,7 +139,7 @@ final class TransformerSteps {
         public void forward(Flow f, int k, int rows) {
             float[] a = f.read(f.input(k, 0), rows * f.inputWidth(k, 0));
             float[] b = f.read(f.input(k, 1), rows * f.inputWidth(k, 1));
-            float[] z = new float[rows * f.plan.width(k + 1)];
+            float[] z = f.host(rows * f.plan.width(k + 1));
             HostMatMul.forward(a, b, z, rows * shape.batch(), shape.m(), shape.k(), shape.n());
             f.be.write(f.output(k), z, 0, z.length);
         }
@@ -153,8 +153,8 @@ final class TransformerSteps {
             float[] b = f.read(f.input(k, 1), rows * wb1);
             float[] z = f.read(f.output(k), rows * w);
             float[] r = f.read(f.outputRelevance(k), rows * w);
-            float[] ra = new float[rows * wa0];
-            float[] rb = new float[rows * wb1];
+            float[] ra = f.host(rows * wa0);
+            float[] rb = f.host(rows * wb1);
             int units = rows * shape.batch();
             double[] share = f.health() == null ? null : new double[units];
             HostMatMul.relevance(a, b, z, r, ra, rb, units, shape.m(), shape.k(), shape.n(), (float) wa,
@@ -258,7 +258,7 @@ final class TransformerSteps {
             int w = index.length;
             if (runs != null) {
                 if (gaps) {
-                    f.be.write(f.output(k), new float[rows * w], 0, rows * w);
+                    f.be.write(f.output(k), f.host(rows * w), 0, rows * w);
                 }
                 for (int[] run : runs) {
                     f.be.copyRows(f.input(k, 0), inputSize, run[1], f.output(k), w, run[0], run[2], rows);
@@ -266,7 +266,7 @@ final class TransformerSteps {
                 return;
             }
             float[] x = f.read(f.input(k, 0), rows * inputSize);
-            float[] z = new float[rows * w];
+            float[] z = f.host(rows * w);
             HostParallel.forEach(rows, w, b -> {
                 int xo = b * inputSize;
                 int zo = b * w;
@@ -282,7 +282,7 @@ final class TransformerSteps {
             int w = index.length;
             Buffer to = f.sendTo(k, 0);
             if (runs != null) {
-                f.be.write(to, new float[rows * inputSize], 0, rows * inputSize);
+                f.be.write(to, f.host(rows * inputSize), 0, rows * inputSize);
                 for (int[] run : runs) {
                     f.be.copyRows(f.outputRelevance(k), w, run[0], to, inputSize, run[1], run[2], rows);
                 }
@@ -290,7 +290,7 @@ final class TransformerSteps {
                 return;
             }
             float[] r = f.read(f.outputRelevance(k), rows * w);
-            float[] rx = new float[rows * inputSize];
+            float[] rx = f.host(rows * inputSize);
             HostParallel.forEach(rows, w, b -> {
                 int ro = b * w;
                 int xo = b * inputSize;
@@ -375,7 +375,7 @@ final class TransformerSteps {
         @Override
         public void forward(Flow f, int k, int rows) {
             float[] ids = f.read(f.input(k, 0), rows * positions);
-            float[] z = new float[rows * positions * hidden];
+            float[] z = f.host(rows * positions * hidden);
             for (int p = 0; p < ids.length; p++) {
                 float v = ids[p];
                 if (!(v >= 0 && v < vocab && v == (int) v)) {
@@ -392,7 +392,7 @@ final class TransformerSteps {
         @Override
         public void backward(Flow f, int k, int rows) {
             float[] r = f.read(f.outputRelevance(k), rows * positions * hidden);
-            float[] rid = new float[rows * positions];
+            float[] rid = f.host(rows * positions);
             for (int p = 0; p < rid.length; p++) {
                 double sum = 0;
                 for (int h = 0; h < hidden; h++) {
