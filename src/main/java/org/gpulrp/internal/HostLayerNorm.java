@@ -7,7 +7,7 @@ import org.gpulrp.model.LayerNorm;
 
 /**
  * Layer and RMS normalization and their relevance, on the host in double for every backend (docs/DESIGN.md section
- * 2.9). Per position, over its {@code N = hidden} values, sums in the fixed lane order of {@link #dot}:
+ * 2.9). Per position, over its {@code N = hidden} values, sums in the fixed chain order of {@link #dot} (the same on every CPU and vector width):
  * <ul>
  *   <li>LayerNorm: {@code mean = sum x / N}, {@code var = sum (x - mean)^2 / N}, {@code sd = sqrt(var + eps_ln)},
  *       {@code y = (x - mean) / sd * gamma + beta};</li>
@@ -39,7 +39,7 @@ final class HostLayerNorm {
     void forward(float[] x, float[] y, int rows) {
         HostParallel.forEach(rows * positions, 4L * hidden, p -> {
             int o = p * hidden;
-            double[] c = new double[hidden];
+            double[] c = scratch(0);
             double scale = center(x, o, c);
             for (int i = 0; i < hidden; i++) {
                 y[o + i] = output(c[i], scale, i);
@@ -57,10 +57,10 @@ final class HostLayerNorm {
         double[] perPosition = share == null ? null : new double[rows * positions];
         HostParallel.forEach(rows * positions, 6L * hidden, p -> {
             int o = p * hidden;
-            double[] c = new double[hidden];
+            double[] c = scratch(0);
             double scale = center(x, o, c);
             double[] s = c;   // the centered values are not needed once the outputs are known
-            double[] sign = new double[hidden];
+            double[] sign = scratch(1);
             for (int j = 0; j < hidden; j++) {
                 double y = output(c[j], scale, j);
                 double d = y + (y >= 0 ? eps : -eps);
@@ -68,12 +68,11 @@ final class HostLayerNorm {
                 sign[j] = y >= 0 ? 1 : -1;
             }
             double mean = rms ? 0.0 : dot(gamma, s, hidden) / hidden;
-            double stabilizer = dot(s, sign, hidden);
             for (int i = 0; i < hidden; i++) {
                 rx[o + i] = (float) (x[o + i] * (gamma[i] * s[i] - mean) / scale);
             }
             if (perPosition != null) {
-                perPosition[p] = eps * stabilizer;
+                perPosition[p] = eps * dot(s, sign, hidden);
             }
         });
         if (share != null) {
@@ -108,19 +107,63 @@ final class HostLayerNorm {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     /**
-     * {@code sum_i a_i b_i} in a fixed order: lane-wise fused multiply-add chains over the whole vectors, the lanes
-     * then added in ascending order, then the remaining values in ascending order. The same bits on every CPU
-     * (IEEE operations only) and independent of what else is in the batch.
+     * Chains of {@link #dot} and {@link #sum}: value i goes to chain {@code i % CHAINS}. A fixed count, not the
+     * vector width, so the bits are the same with 2, 4 or 8 lanes (and without vectors), and enough independent chains
+     * that the sum is not bound by the latency of one.
+     */
+    static final int CHAINS = 16;
+
+    /** Each thread's centered values and signs (at least {@code hidden} each; only the first hidden are used). */
+    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[2][0]);
+
+    private double[] scratch(int slot) {
+        double[][] t = SCRATCH.get();
+        if (t[slot].length < hidden) {
+            t[slot] = new double[hidden];
+        }
+        return t[slot];
+    }
+
+    /**
+     * {@code sum_i a_i b_i} in a fixed order: {@link #CHAINS} fused multiply-add chains (value i in chain
+     * {@code i % CHAINS}, over the first {@code n - n % CHAINS} values, each from +0.0), the chains then added in
+     * ascending order to +0.0, then the remaining values by fused multiply-adds in ascending order. IEEE operations
+     * only: the same bits on every CPU and vector width, independent of what else is in the batch.
      */
     static double dot(double[] a, double[] b, int n) {
-        int whole = n - n % D.length();
-        DoubleVector acc = DoubleVector.zero(D);
-        for (int i = 0; i < whole; i += D.length()) {
-            acc = DoubleVector.fromArray(D, a, i).fma(DoubleVector.fromArray(D, b, i), acc);
+        int whole = n - n % CHAINS;
+        double[] chains = new double[CHAINS];
+        if (D.length() == 8) {
+            DoubleVector c0 = DoubleVector.zero(D);
+            DoubleVector c1 = c0;
+            for (int i = 0; i < whole; i += CHAINS) {
+                c0 = DoubleVector.fromArray(D, a, i).fma(DoubleVector.fromArray(D, b, i), c0);
+                c1 = DoubleVector.fromArray(D, a, i + 8).fma(DoubleVector.fromArray(D, b, i + 8), c1);
+            }
+            c0.intoArray(chains, 0);
+            c1.intoArray(chains, 8);
+        } else if (D.length() == 4) {
+            DoubleVector c0 = DoubleVector.zero(D);
+            DoubleVector c1 = c0;
+            DoubleVector c2 = c0;
+            DoubleVector c3 = c0;
+            for (int i = 0; i < whole; i += CHAINS) {
+                c0 = DoubleVector.fromArray(D, a, i).fma(DoubleVector.fromArray(D, b, i), c0);
+                c1 = DoubleVector.fromArray(D, a, i + 4).fma(DoubleVector.fromArray(D, b, i + 4), c1);
+                c2 = DoubleVector.fromArray(D, a, i + 8).fma(DoubleVector.fromArray(D, b, i + 8), c2);
+                c3 = DoubleVector.fromArray(D, a, i + 12).fma(DoubleVector.fromArray(D, b, i + 12), c3);
+            }
+            c0.intoArray(chains, 0);
+            c1.intoArray(chains, 4);
+            c2.intoArray(chains, 8);
+            c3.intoArray(chains, 12);
+        } else {
+            for (int i = 0; i < whole; i++) {
+                chains[i % CHAINS] = Math.fma(a[i], b[i], chains[i % CHAINS]);
+            }
         }
-        double[] lanes = acc.toArray();
         double total = 0;
-        for (double v : lanes) {
+        for (double v : chains) {
             total += v;
         }
         for (int i = whole; i < n; i++) {
@@ -129,16 +172,41 @@ final class HostLayerNorm {
         return total;
     }
 
-    /** {@code sum_i a_i} in the fixed order of {@link #dot}. */
+    /** {@code sum_i a_i} in the fixed order of {@link #dot} (adds in place of fused multiply-adds). */
     static double sum(double[] a, int n) {
-        int whole = n - n % D.length();
-        DoubleVector acc = DoubleVector.zero(D);
-        for (int i = 0; i < whole; i += D.length()) {
-            acc = acc.add(DoubleVector.fromArray(D, a, i));
+        int whole = n - n % CHAINS;
+        double[] chains = new double[CHAINS];
+        if (D.length() == 8) {
+            DoubleVector c0 = DoubleVector.zero(D);
+            DoubleVector c1 = c0;
+            for (int i = 0; i < whole; i += CHAINS) {
+                c0 = c0.add(DoubleVector.fromArray(D, a, i));
+                c1 = c1.add(DoubleVector.fromArray(D, a, i + 8));
+            }
+            c0.intoArray(chains, 0);
+            c1.intoArray(chains, 8);
+        } else if (D.length() == 4) {
+            DoubleVector c0 = DoubleVector.zero(D);
+            DoubleVector c1 = c0;
+            DoubleVector c2 = c0;
+            DoubleVector c3 = c0;
+            for (int i = 0; i < whole; i += CHAINS) {
+                c0 = c0.add(DoubleVector.fromArray(D, a, i));
+                c1 = c1.add(DoubleVector.fromArray(D, a, i + 4));
+                c2 = c2.add(DoubleVector.fromArray(D, a, i + 8));
+                c3 = c3.add(DoubleVector.fromArray(D, a, i + 12));
+            }
+            c0.intoArray(chains, 0);
+            c1.intoArray(chains, 4);
+            c2.intoArray(chains, 8);
+            c3.intoArray(chains, 12);
+        } else {
+            for (int i = 0; i < whole; i++) {
+                chains[i % CHAINS] += a[i];
+            }
         }
-        double[] lanes = acc.toArray();
         double total = 0;
-        for (double v : lanes) {
+        for (double v : chains) {
             total += v;
         }
         for (int i = whole; i < n; i++) {
