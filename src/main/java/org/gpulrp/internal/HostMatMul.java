@@ -42,14 +42,17 @@ final class HostMatMul {
             int bo = u * k * n;
             int zo = u * m * n;
             float[] s = new float[m * n];
-            double stabilizer = 0;
             for (int q = 0; q < m * n; q++) {
                 float zq = z[zo + q];
                 float d = zq + (zq >= 0 ? eps : -eps);
                 s[q] = d == 0 ? 0f : r[zo + q] / d;
-                stabilizer += zq >= 0 ? s[q] : -(double) s[q];
             }
             if (share != null) {
+                // A report only, and a chain of dependent double adds as long as the products: only when asked.
+                double stabilizer = 0;
+                for (int q = 0; q < m * n; q++) {
+                    stabilizer += z[zo + q] >= 0 ? s[q] : -(double) s[q];
+                }
                 share[u] = eps * stabilizer;
             }
             if (wa != 0) {

@@ -11,6 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class HostMatMulVector {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /**
+     * Whether 4 x 4 tiles (16 chains) fit the registers: with 512-bit vectors (AVX-512's 32 registers). With 16
+     * registers (AVX2) they would spill; there 4 x 2 (8 chains) is the widest tile.
+     */
+    private static final boolean WIDE = S.vectorBitSize() >= 512;
 
     private HostMatMulVector() {
     }
@@ -24,7 +29,7 @@ final class HostMatMulVector {
             int x1 = x0 + xRow;
             int x2 = x1 + xRow;
             int x3 = x2 + xRow;
-            int j = 0;
+            int j = WIDE ? wide(x, x0, x1, x2, x3, xStep, y, yo, c, co + p * q, terms, q) : 0;
             for (; j + 2 * L <= q; j += 2 * L) {
                 FloatVector a0 = FloatVector.zero(S);
                 FloatVector b0 = a0;
@@ -94,5 +99,78 @@ final class HostMatMulVector {
             }
         }
         return q - q % L;
+    }
+
+    /**
+     * Rows {@code x0..x3} (their offsets in x) by four vectors of columns at a time, from column 0: 16 chains, four
+     * loads of y and four broadcasts per 16 fused multiply-adds. Returns the first column not done.
+     */
+    private static int wide(float[] x, int x0, int x1, int x2, int x3, int xStep, float[] y, int yo, float[] c,
+                            int o, int terms, int q) {
+        int j = 0;
+        for (; j + 4 * L <= q; j += 4 * L) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector b0 = a0;
+            FloatVector d0 = a0;
+            FloatVector e0 = a0;
+            FloatVector a1 = a0;
+            FloatVector b1 = a0;
+            FloatVector d1 = a0;
+            FloatVector e1 = a0;
+            FloatVector a2 = a0;
+            FloatVector b2 = a0;
+            FloatVector d2 = a0;
+            FloatVector e2 = a0;
+            FloatVector a3 = a0;
+            FloatVector b3 = a0;
+            FloatVector d3 = a0;
+            FloatVector e3 = a0;
+            for (int t = 0; t < terms; t++) {
+                int yt = yo + t * q + j;
+                FloatVector ya = FloatVector.fromArray(S, y, yt);
+                FloatVector yb = FloatVector.fromArray(S, y, yt + L);
+                FloatVector yd = FloatVector.fromArray(S, y, yt + 2 * L);
+                FloatVector ye = FloatVector.fromArray(S, y, yt + 3 * L);
+                int xt = t * xStep;
+                FloatVector v = FloatVector.broadcast(S, x[x0 + xt]);
+                a0 = v.fma(ya, a0);
+                b0 = v.fma(yb, b0);
+                d0 = v.fma(yd, d0);
+                e0 = v.fma(ye, e0);
+                v = FloatVector.broadcast(S, x[x1 + xt]);
+                a1 = v.fma(ya, a1);
+                b1 = v.fma(yb, b1);
+                d1 = v.fma(yd, d1);
+                e1 = v.fma(ye, e1);
+                v = FloatVector.broadcast(S, x[x2 + xt]);
+                a2 = v.fma(ya, a2);
+                b2 = v.fma(yb, b2);
+                d2 = v.fma(yd, d2);
+                e2 = v.fma(ye, e2);
+                v = FloatVector.broadcast(S, x[x3 + xt]);
+                a3 = v.fma(ya, a3);
+                b3 = v.fma(yb, b3);
+                d3 = v.fma(yd, d3);
+                e3 = v.fma(ye, e3);
+            }
+            int oj = o + j;
+            a0.intoArray(c, oj);
+            b0.intoArray(c, oj + L);
+            d0.intoArray(c, oj + 2 * L);
+            e0.intoArray(c, oj + 3 * L);
+            a1.intoArray(c, oj + q);
+            b1.intoArray(c, oj + q + L);
+            d1.intoArray(c, oj + q + 2 * L);
+            e1.intoArray(c, oj + q + 3 * L);
+            a2.intoArray(c, oj + 2 * q);
+            b2.intoArray(c, oj + 2 * q + L);
+            d2.intoArray(c, oj + 2 * q + 2 * L);
+            e2.intoArray(c, oj + 2 * q + 3 * L);
+            a3.intoArray(c, oj + 3 * q);
+            b3.intoArray(c, oj + 3 * q + L);
+            d3.intoArray(c, oj + 3 * q + 2 * L);
+            e3.intoArray(c, oj + 3 * q + 3 * L);
+        }
+        return j;
     }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  */
 class HostMatMulTest {
     private static final int[][] SIZES = {{1, 1, 1}, {3, 1, 17}, {5, 7, 17}, {4, 64, 8}, {9, 16, 33},
-        {13, 3, 40}, {6, 17, 64}};
+        {13, 3, 40}, {6, 17, 64}, {9, 5, 100}, {8, 130, 7}};
     private static final float EPS = 1e-6f;
 
     @Test
