@@ -254,19 +254,12 @@ final class VectorConv implements ConvKernels {
         }
     }
 
-    private static final float[] IOTA = new float[L];
-
-    static {
-        for (int l = 0; l < L; l++) {
-            IOTA[l] = l;
-        }
-    }
-
     /**
-     * ZBox forward, stride 1, whole rows in vectors at columns 0, L, 2L, ... (the last one ending at the row's end,
-     * overlapping the one before: same chains, same bits). Interior vectors run every tap on all lanes; border
-     * vectors keep a tap's result only in the lanes whose input column lies inside the input (two compares, two
-     * blends: the skipped tap); a vector whose loads would leave the sample runs the scalar chain per column.
+     * The ZBox forward for stride-1 rows at least a vector wide: each sample's input and bounds are first copied into
+     * planes padded with {@code padW} zero columns on each side, so every vector of output columns, the border ones
+     * included, runs one unmasked kernel ({@link #zboxPadded}). A padding tap adds {@code (0 - 0) w = +-0} to a chain
+     * (the weights are finite), which leaves it as it is (a chain that starts at +0 is never -0), so the bits are those
+     * of skipping the tap, as the scalar form does. It replaced per-lane masks and a scalar fallback at the borders.
      */
     private static void zboxRows(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
                                  ConvGeometry g) {
@@ -274,83 +267,77 @@ final class VectorConv implements ConvKernels {
         int ow = g.outW();
         int h = g.inH();
         int wi = g.inW();
-        int[] sp = new int[2];
-        fwdSpan(g, sp);
-        FloatVector iota = FloatVector.fromArray(S, IOTA, 0);
+        int pw = g.padW();
+        int rowW = wi + 2 * pw;
+        int plane = h * rowW;
+        int channels = g.inChannels();
+        float[] px = new float[channels * plane];
+        float[] plo = new float[channels * plane];
+        float[] phi = new float[channels * plane];
+        pad(low, 0, plo, channels, h, wi, pw);
+        pad(high, 0, phi, channels, h, wi, pw);
         for (int b = r0; b < r1; b++) {
-            int xb = b * g.inSize();
+            pad(x, b * g.inSize(), px, channels, h, wi, pw);
             for (int oc = 0; oc < g.outChannels(); oc++) {
-                int c0 = oc / g.outPerGroup() * g.inPerGroup();
                 for (int y = 0; y < oh; y++) {
                     int o = b * g.outSize() + (oc * oh + y) * ow;
-                    int ihMin = -1;
-                    int ihMax = -1;
-                    for (int i = 0; i < g.kernelH(); i++) {
-                        int ih = y * g.strideH() - g.padH() + i * g.dilationH();
-                        if (ih >= 0 && ih < h) {
-                            ihMin = ihMin < 0 ? ih : ihMin;
-                            ihMax = ih;
-                        }
-                    }
                     for (int q = 0; q < ow; q += L) {
                         int q0 = Math.min(q, ow - L);
-                        if (q0 >= sp[0] && q0 + L <= sp[1]) {
-                            fwdZBoxVec(x, xb, w, low, high, g, oc, y, q0).intoArray(d, o + q0);
-                            continue;
-                        }
-                        long first = (long) c0 * h * wi + (long) ihMin * wi + q0 - g.padW();
-                        long last = (long) (c0 + g.inPerGroup() - 1) * h * wi + (long) ihMax * wi + q0 - g.padW()
-                                + (long) (g.kernelW() - 1) * g.dilationW() + L;
-                        if (ihMin >= 0 && first >= 0 && last <= g.inSize()) {
-                            fwdZBoxMasked(x, xb, w, low, high, g, oc, y, q0, iota.add((float) q0))
-                                    .intoArray(d, o + q0);
-                        } else {
-                            for (int c = q0; c < q0 + L; c++) {
-                                d[o + c] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, c);
-                            }
-                        }
+                        zboxPadded(px, w, plo, phi, g, oc, y, q0, plane, rowW, d, o + q0);
                     }
                 }
             }
         }
     }
 
-    /** {@link #fwdZBoxVec} for a border vector: each tap kept only in lanes (columns {@code col}) it reaches. */
-    private static FloatVector fwdZBoxMasked(float[] x, int xb, float[] w, float[] low, float[] high,
-                                             ConvGeometry g, int oc, int oh, int q0, FloatVector col) {
+    /**
+     * {@link #fwdZBoxVec} of output columns {@code q0 ..} over the padded planes ({@code plane} floats each, rows of
+     * {@code rowW}), stored at {@code d[o]}. On a 1-channel first layer (9 taps a chain) it still runs far below the
+     * kernel rates elsewhere, and JFR shows its fused multiply-add on the Vector API's Java fallback; the cause is not
+     * known yet (benchmarks/RESULTS.md, 2026-12-07).
+     */
+    private static void zboxPadded(float[] x, float[] w, float[] low, float[] high, ConvGeometry g, int oc, int oh,
+                                   int q0, int plane, int rowW, float[] d, int o) {
         int cin = g.inPerGroup();
         int kh = g.kernelH();
         int kw = g.kernelW();
         int h = g.inH();
-        int wi = g.inW();
         int dw = g.dilationW();
         int c0 = oc / g.outPerGroup() * cin;
         int ih0 = oh * g.strideH() - g.padH();
         FloatVector acc = FloatVector.zero(S);
         for (int cl = 0; cl < cin; cl++) {
-            int lc = (c0 + cl) * h * wi + q0 - g.padW();
+            int lc = (c0 + cl) * plane + q0;
             int wc = (oc * cin + cl) * kh * kw;
             for (int i = 0; i < kh; i++) {
                 int ih = ih0 + i * g.dilationH();
-                if (ih < 0 || ih >= h) {
-                    continue;
-                }
-                int lr = lc + ih * wi;
-                int wr = wc + i * kw;
-                for (int j = 0; j < kw; j++) {
-                    int e = lr + j * dw;
-                    float ww = w[wr + j];
-                    FloatVector bound = FloatVector.fromArray(S, ww > 0 ? low : high, e);
-                    FloatVector a = FloatVector.fromArray(S, x, xb + e).sub(bound).fma(FloatVector.broadcast(S, ww),
-                            acc);
-                    // input column of lane l: q0 + l - padW + j*dw, inside [0, inW)
-                    float shift = (float) (g.padW() - j * dw);
-                    acc = acc.blend(acc.blend(a, col.compare(VectorOperators.GE, shift)),
-                            col.compare(VectorOperators.LT, wi + shift));
+                if (ih >= 0 && ih < h) {
+                    int lr = lc + ih * rowW;
+                    int wr = wc + i * kw;
+                    for (int j = 0; j < kw; j++) {
+                        int e = lr + j * dw;
+                        float ww = w[wr + j];
+                        FloatVector xv = FloatVector.fromArray(S, x, e);
+                        if (ww > 0) {
+                            acc = xv.sub(FloatVector.fromArray(S, low, e)).fma(FloatVector.broadcast(S, ww), acc);
+                        } else {
+                            acc = xv.sub(FloatVector.fromArray(S, high, e)).fma(FloatVector.broadcast(S, ww), acc);
+                        }
+                    }
                 }
             }
         }
-        return acc;
+        acc.intoArray(d, o);
+    }
+
+    /** {@code channels} planes of {@code h x wi} from {@code src[from]} into {@code dst}, rows padded by {@code pw}. */
+    private static void pad(float[] src, int from, float[] dst, int channels, int h, int wi, int pw) {
+        int rowW = wi + 2 * pw;
+        for (int c = 0; c < channels; c++) {
+            for (int r = 0; r < h; r++) {
+                System.arraycopy(src, from + (c * h + r) * wi, dst, (c * h + r) * rowW + pw, wi);
+            }
+        }
     }
 
     private static FloatVector fwdZBoxVec(float[] x, int xb, float[] w, float[] low, float[] high, ConvGeometry g,
