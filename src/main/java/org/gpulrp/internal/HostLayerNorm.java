@@ -25,6 +25,7 @@ final class HostLayerNorm {
     private final double[] beta;
     private final double epsilon;
     private final boolean rms;
+    private final double[] ones;
 
     HostLayerNorm(LayerNorm layer) {
         this.positions = layer.positions();
@@ -33,6 +34,8 @@ final class HostLayerNorm {
         this.beta = toDouble(layer.beta());
         this.epsilon = layer.epsilon();
         this.rms = layer.rms();
+        this.ones = new double[hidden];
+        java.util.Arrays.fill(ones, 1.0);
     }
 
     /** Normalizes {@code rows} samples of {@code x} into {@code y} (may be the same array). */
@@ -97,7 +100,7 @@ final class HostLayerNorm {
         if (rms) {
             return Math.sqrt(dot(c, c, hidden) / hidden + epsilon);
         }
-        double mean = sum(c, hidden) / hidden;
+        double mean = dot(c, ones, hidden) / hidden;   // fma(c, 1, acc) is the rounded add: a plain sum
         for (int i = 0; i < hidden; i++) {
             c[i] = c[i] - mean;
         }
@@ -107,7 +110,7 @@ final class HostLayerNorm {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     /**
-     * Chains of {@link #dot} and {@link #sum}: value i goes to chain {@code i % CHAINS}. A fixed count, not the
+     * Chains of {@link #dot} (and so of plain sums, a dot with ones): value i goes to chain {@code i % CHAINS}. A fixed count, not the
      * vector width, so the bits are the same with 2, 4 or 8 lanes (and without vectors), and enough independent chains
      * that the sum is not bound by the latency of one.
      */
@@ -168,49 +171,6 @@ final class HostLayerNorm {
         }
         for (int i = whole; i < n; i++) {
             total = Math.fma(a[i], b[i], total);
-        }
-        return total;
-    }
-
-    /** {@code sum_i a_i} in the fixed order of {@link #dot} (adds in place of fused multiply-adds). */
-    static double sum(double[] a, int n) {
-        int whole = n - n % CHAINS;
-        double[] chains = new double[CHAINS];
-        if (D.length() == 8) {
-            DoubleVector c0 = DoubleVector.zero(D);
-            DoubleVector c1 = c0;
-            for (int i = 0; i < whole; i += CHAINS) {
-                c0 = c0.add(DoubleVector.fromArray(D, a, i));
-                c1 = c1.add(DoubleVector.fromArray(D, a, i + 8));
-            }
-            c0.intoArray(chains, 0);
-            c1.intoArray(chains, 8);
-        } else if (D.length() == 4) {
-            DoubleVector c0 = DoubleVector.zero(D);
-            DoubleVector c1 = c0;
-            DoubleVector c2 = c0;
-            DoubleVector c3 = c0;
-            for (int i = 0; i < whole; i += CHAINS) {
-                c0 = c0.add(DoubleVector.fromArray(D, a, i));
-                c1 = c1.add(DoubleVector.fromArray(D, a, i + 4));
-                c2 = c2.add(DoubleVector.fromArray(D, a, i + 8));
-                c3 = c3.add(DoubleVector.fromArray(D, a, i + 12));
-            }
-            c0.intoArray(chains, 0);
-            c1.intoArray(chains, 4);
-            c2.intoArray(chains, 8);
-            c3.intoArray(chains, 12);
-        } else {
-            for (int i = 0; i < whole; i++) {
-                chains[i % CHAINS] += a[i];
-            }
-        }
-        double total = 0;
-        for (double v : chains) {
-            total += v;
-        }
-        for (int i = whole; i < n; i++) {
-            total += a[i];
         }
         return total;
     }
