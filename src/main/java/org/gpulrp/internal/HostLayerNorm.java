@@ -110,9 +110,9 @@ final class HostLayerNorm {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     /**
-     * Chains of {@link #dot} (and so of plain sums, a dot with ones): value i goes to chain {@code i % CHAINS}. A fixed count, not the
-     * vector width, so the bits are the same with 2, 4 or 8 lanes (and without vectors), and enough independent chains
-     * that the sum is not bound by the latency of one.
+     * Chains of {@link #dot} (and so of plain sums, a dot with ones): value i goes to chain {@code i % CHAINS}. A
+     * fixed count, not the vector width, so the bits are the same with 2, 4 or 8 lanes (and without vectors), and
+     * enough independent chains that the sum is not bound by the latency of one.
      */
     static final int CHAINS = 16;
 
