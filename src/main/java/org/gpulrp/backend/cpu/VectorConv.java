@@ -271,19 +271,46 @@ final class VectorConv implements ConvKernels {
         int rowW = wi + 2 * pw;
         int plane = h * rowW;
         int channels = g.inChannels();
-        float[] px = new float[channels * plane];
-        float[] plo = new float[channels * plane];
-        float[] phi = new float[channels * plane];
-        pad(low, 0, plo, channels, h, wi, pw);
-        pad(high, 0, phi, channels, h, wi, pw);
+        int bounds = channels * plane;
+        float[] px = new float[bounds];
+        // the lower bounds, then the upper: a tap picks its half by an offset, not by choosing between two arrays
+        float[] lohi = new float[2 * bounds];
+        pad(low, 0, lohi, 0, channels, h, wi, pw);
+        pad(high, 0, lohi, bounds, channels, h, wi, pw);
+        int cin = g.inPerGroup();
+        int taps = g.kernelH() * g.kernelW();
+        int[][] off = new int[oh][];
+        int[][] tap = new int[oh][];
+        for (int y = 0; y < oh; y++) {
+            // the row's taps that fall inside the input, in the scalar form's order (channel, kernel row, column)
+            int[] o1 = new int[cin * taps];
+            int[] t1 = new int[cin * taps];
+            int n = 0;
+            for (int cl = 0; cl < cin; cl++) {
+                for (int i = 0; i < g.kernelH(); i++) {
+                    int ih = y * g.strideH() - g.padH() + i * g.dilationH();
+                    if (ih < 0 || ih >= h) {
+                        continue;
+                    }
+                    for (int jj = 0; jj < g.kernelW(); jj++) {
+                        o1[n] = cl * plane + ih * rowW + jj * g.dilationW();
+                        t1[n++] = cl * taps + i * g.kernelW() + jj;
+                    }
+                }
+            }
+            off[y] = java.util.Arrays.copyOf(o1, n);
+            tap[y] = java.util.Arrays.copyOf(t1, n);
+        }
         for (int b = r0; b < r1; b++) {
-            pad(x, b * g.inSize(), px, channels, h, wi, pw);
+            pad(x, b * g.inSize(), px, 0, channels, h, wi, pw);
             for (int oc = 0; oc < g.outChannels(); oc++) {
+                int c0 = oc / g.outPerGroup() * cin * plane;
+                int wb = oc * cin * taps;
                 for (int y = 0; y < oh; y++) {
                     int o = b * g.outSize() + (oc * oh + y) * ow;
                     for (int q = 0; q < ow; q += L) {
                         int q0 = Math.min(q, ow - L);
-                        zboxPadded(px, w, plo, phi, g, oc, y, q0, plane, rowW, d, o + q0);
+                        zboxPadded(px, lohi, bounds, w, wb, off[y], tap[y], c0 + q0, d, o + q0);
                     }
                 }
             }
@@ -291,51 +318,33 @@ final class VectorConv implements ConvKernels {
     }
 
     /**
-     * {@link #fwdZBoxVec} of output columns {@code q0 ..} over the padded planes ({@code plane} floats each, rows of
-     * {@code rowW}), stored at {@code d[o]}. On a 1-channel first layer (9 taps a chain) it still runs far below the
-     * kernel rates elsewhere, and JFR shows its fused multiply-add on the Vector API's Java fallback; the cause is not
-     * known yet (benchmarks/RESULTS.md, 2026-12-07).
+     * {@link #fwdZBoxVec} of one vector of output columns over the padded planes, stored at {@code d[o]}: one loop
+     * over the row's tap table (input offsets from {@code base}, weight indices from {@code wb}), the upper bounds
+     * {@code bounds} floats after the lower ones in {@code lohi}. One flat loop: with the chain carried through the
+     * nested channel, row and column loops, C2 on Java 17 left the fused multiply-add on the Vector API's Java
+     * fallback (JFR: a 1-channel first layer at about 5 GFLOP/s).
      */
-    private static void zboxPadded(float[] x, float[] w, float[] low, float[] high, ConvGeometry g, int oc, int oh,
-                                   int q0, int plane, int rowW, float[] d, int o) {
-        int cin = g.inPerGroup();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int h = g.inH();
-        int dw = g.dilationW();
-        int c0 = oc / g.outPerGroup() * cin;
-        int ih0 = oh * g.strideH() - g.padH();
+    private static void zboxPadded(float[] x, float[] lohi, int bounds, float[] w, int wb, int[] off, int[] tap,
+                                   int base, float[] d, int o) {
         FloatVector acc = FloatVector.zero(S);
-        for (int cl = 0; cl < cin; cl++) {
-            int lc = (c0 + cl) * plane + q0;
-            int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int ih = ih0 + i * g.dilationH();
-                if (ih >= 0 && ih < h) {
-                    int lr = lc + ih * rowW;
-                    int wr = wc + i * kw;
-                    for (int j = 0; j < kw; j++) {
-                        int e = lr + j * dw;
-                        float ww = w[wr + j];
-                        FloatVector xv = FloatVector.fromArray(S, x, e);
-                        if (ww > 0) {
-                            acc = xv.sub(FloatVector.fromArray(S, low, e)).fma(FloatVector.broadcast(S, ww), acc);
-                        } else {
-                            acc = xv.sub(FloatVector.fromArray(S, high, e)).fma(FloatVector.broadcast(S, ww), acc);
-                        }
-                    }
-                }
-            }
+        for (int t = 0; t < off.length; t++) {
+            int e = base + off[t];
+            float ww = w[wb + tap[t]];
+            FloatVector bound = FloatVector.fromArray(S, lohi, e + (ww > 0 ? 0 : bounds));
+            acc = FloatVector.fromArray(S, x, e).sub(bound).fma(FloatVector.broadcast(S, ww), acc);
         }
         acc.intoArray(d, o);
     }
 
-    /** {@code channels} planes of {@code h x wi} from {@code src[from]} into {@code dst}, rows padded by {@code pw}. */
-    private static void pad(float[] src, int from, float[] dst, int channels, int h, int wi, int pw) {
+    /**
+     * {@code channels} planes of {@code h x wi} from {@code src[from]} into {@code dst[to]}, rows padded by {@code pw}
+     * (the padding is left as it is: zero).
+     */
+    private static void pad(float[] src, int from, float[] dst, int to, int channels, int h, int wi, int pw) {
         int rowW = wi + 2 * pw;
         for (int c = 0; c < channels; c++) {
             for (int r = 0; r < h; r++) {
-                System.arraycopy(src, from + (c * h + r) * wi, dst, (c * h + r) * rowW + pw, wi);
+                System.arraycopy(src, from + (c * h + r) * wi, dst, to + (c * h + r) * rowW + pw, wi);
             }
         }
     }
