@@ -213,11 +213,23 @@ final class DenseProduct {
                 }
             }
         }
-        for (int b = rb; b < re; b++) {
+        epilogue(mode, e, acc, 0, w, c, rb, re, q0, w, q);
+    }
+
+    /**
+     * The epilogue over rows {@code [r0,r1)}, columns {@code [q0, q0+width)} (whole vectors): the chains of row b are
+     * read from {@code src[s0 + (b - r0) * stride ..]} (c itself, or a block's scratch) and the results written to c.
+     */
+    private static void epilogue(int mode, float[] e, float[] src, int s0, int stride, float[] c, int r0, int r1,
+                                 int q0, int width, int q) {
+        if (mode == STORE && src == c) {
+            return;
+        }
+        for (int b = r0; b < r1; b++) {
             int o = b * q + q0;
-            int a = (b - rb) * w;
-            for (int j = 0; j < w; j += L) {
-                FloatVector v = FloatVector.fromArray(S, acc, a + j);
+            int a = s0 + (b - r0) * stride;
+            for (int j = 0; j < width; j += L) {
+                FloatVector v = FloatVector.fromArray(S, src, a + j);
                 if (mode == ADD_BIAS) {
                     v = v.add(FloatVector.fromArray(S, e, q0 + j));
                 } else if (mode == MUL_X) {
@@ -228,20 +240,9 @@ final class DenseProduct {
         }
     }
 
-    /** The epilogue over rows {@code [r0,r1)}, columns {@code [q0, q0+width)} (whole vectors) of the stored chains. */
+    /** {@link #epilogue} of chains stored in c itself. */
     private static void epilogue(int mode, float[] e, float[] c, int r0, int r1, int q0, int width, int q) {
-        if (mode == STORE) {
-            return;
-        }
-        for (int b = r0; b < r1; b++) {
-            int o = b * q + q0;
-            for (int j = 0; j < width; j += L) {
-                FloatVector acc = FloatVector.fromArray(S, c, o + j);
-                FloatVector v = mode == ADD_BIAS ? acc.add(FloatVector.fromArray(S, e, q0 + j))
-                        : FloatVector.fromArray(S, e, o + j).mul(acc);
-                v.intoArray(c, o + j);
-            }
-        }
+        epilogue(mode, e, c, r0 * q + q0, q, c, r0, r1, q0, width, q);
     }
 
 
