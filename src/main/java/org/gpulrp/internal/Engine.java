@@ -30,11 +30,6 @@ public final class Engine implements AutoCloseable {
     /** Nodes whose relevance is zero by construction ({@link #silentOutputs}). */
     private boolean[] silent;
     private Flow flow;
-
-    /** This engine's flow (tests). */
-    Flow flow() {
-        return flow;
-    }
     private boolean closed;
     /** Whether {@link #run} refuses NaN and infinite inputs (the default) or lets them through. */
     private volatile boolean rejectNonFinite = true;
@@ -150,6 +145,11 @@ public final class Engine implements AutoCloseable {
     /** Sets the non-finite input policy: true refuses them (naming the sample), false explains them anyway. */
     public void rejectNonFinite(boolean reject) {
         this.rejectNonFinite = reject;
+    }
+
+    /** This engine's flow (tests). */
+    Flow flow() {
+        return flow;
     }
 
     /**

@@ -7,7 +7,8 @@ import org.gpulrp.model.LayerNorm;
 
 /**
  * Layer and RMS normalization and their relevance, on the host in double for every backend (docs/DESIGN.md section
- * 2.9). Per position, over its {@code N = hidden} values, sums in the fixed chain order of {@link #dot} (the same on every CPU and vector width):
+ * 2.9). Per position, over its {@code N = hidden} values, sums in the fixed chain order of {@link #dot} (the same on
+ * every CPU and vector width):
  * <ul>
  *   <li>LayerNorm: {@code mean = sum x / N}, {@code var = sum (x - mean)^2 / N}, {@code sd = sqrt(var + eps_ln)},
  *       {@code y = (x - mean) / sd * gamma + beta};</li>

@@ -26,8 +26,8 @@ import org.gpulrp.model.Network;
  * sign-split and ZBox forms count their extra chains). Prints the last of {@code calls} calls (the first ones warm the
  * JIT up).
  * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.PrimitiveTimes [model=vgg16] [composite=epsilon]
- * [calls=3] [chunk=ROWS]}; chunk cuts the batch into passes of that many rows (default: one pass, which a BERT-base batch
- * does not fit in 6 GiB).
+ * [calls=3] [chunk=ROWS]}; chunk cuts the batch into passes of that many rows (default: one pass, which a BERT-base
+ * batch does not fit in 6 GiB).
  */
 public final class PrimitiveTimes {
     private PrimitiveTimes() {

@@ -449,9 +449,10 @@ final class DenseProduct {
 
     /**
      * As {@link #tile6x2} over all P taps (chains from +0.0), reading both operands where they are: row i's tap k at
-     * {@code a[(b + i) p + k]}, the weights' tap k at {@code m[k ms + moff]}. For passes too small to repay packing: at most six rows (each weight
-     * serves at most six rows, so packing the weights would triple their traffic) or fewer than
-     * {@link #PACK_MIN_STRIPS} strips of columns (packing the rows would cost about as much as the product).
+     * {@code a[(b + i) p + k]}, the weights' tap k at {@code m[k ms + moff]}. For passes too small to repay packing:
+     * at most six rows (each weight serves at most six rows, so packing the weights would triple their traffic) or
+     * fewer than {@link #PACK_MIN_STRIPS} strips of columns (packing the rows would cost about as much as the
+     * product).
      */
     private static void rows6x2(float[] a, int p, float[] m, int ms, int moff, float[] c, int b, int n, int q0,
                                 int q) {
