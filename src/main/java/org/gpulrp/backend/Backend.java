@@ -32,6 +32,15 @@ public interface Backend extends AutoCloseable {
         return 1;
     }
 
+    /**
+     * The cache one thread's share of a pass should fit in, in bytes, for sizing passes where the user has not
+     * ({@code ChunkSizing.cacheRows}): the CPU path's per-core L2; {@code Long.MAX_VALUE} where passes should be as
+     * large as the memory allows (devices).
+     */
+    default long passCacheBytes() {
+        return Long.MAX_VALUE;
+    }
+
     /** The device's global memory in bytes, for sizing passes; {@code Long.MAX_VALUE} where there is no limit. */
     default long globalMemoryBytes() {
         return Long.MAX_VALUE;

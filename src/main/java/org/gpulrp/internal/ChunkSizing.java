@@ -29,6 +29,32 @@ public final class ChunkSizing {
         return new DeviceLimits(be.globalMemoryBytes(), be.maxAllocationBytes(), lanesSharing);
     }
 
+    /**
+     * Fewest rows {@link #cacheRows} cuts a pass to: each dense layer reads its weights once per pass, so passes of a
+     * few rows would turn the dense layers into weight streaming.
+     */
+    public static final int MIN_CACHE_ROWS = 16;
+
+    /**
+     * Rows per pass on a backend that works in its threads' caches ({@link Backend#passCacheBytes}, the CPU path)
+     * where the user has not chosen: as many as keep the largest layer's input and output, for one thread's share of
+     * the pass, within that cache; at least {@link #MIN_CACHE_ROWS}, at most {@code chunkRows}. Speed only: the rows
+     * of a batch give the same bits in any pass. Passes of 4096 rows took each convolution's output of the 1x28x28
+     * CNN (100 MB at a batch of 1024) through memory three or four times (forward, ReLU, pooling, normalization);
+     * passes of 16 rows keep it in L2 (docs/DESIGN.md section 4.1).
+     */
+    public static int cacheRows(Network network, int chunkRows, long cacheBytes, int threads) {
+        if (cacheBytes == Long.MAX_VALUE) {
+            return chunkRows;
+        }
+        long widest = network.inputSize();
+        for (Node n : network.nodes()) {
+            widest = Math.max(widest, (long) n.inputSize() + n.outputSize());
+        }
+        long fit = cacheBytes * Math.max(1, threads) / ((long) Float.BYTES * widest);
+        return (int) Math.min(chunkRows, Math.max(MIN_CACHE_ROWS, fit));
+    }
+
     /** The widest per-row batch buffer the engine allocates, in floats. */
     public static long widestRow(Network network) {
         long w = network.inputSize();

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.gpulrp.Explainer;
+import org.gpulrp.GpuLrp;
 import org.gpulrp.InitialRelevance;
 import org.gpulrp.backend.Buffer;
 import org.gpulrp.backend.cpu.CpuBackend;
@@ -129,6 +131,32 @@ class ChunkSizingTest {
         b.sum("res2", "down", "ln1");
         b.add("ln2", new LayerNorm(t, h, null, null, 1e-12f, false), "res2");
         return b.build();
+    }
+
+    @Test
+    void cpuPassesAreCutToTheCacheUnlessTheUserChose() {
+        // NET's widest step is its ReLU, 250 floats in and 250 out: 2,000 bytes a row.
+        assertEquals(40, ChunkSizing.cacheRows(NET, 4096, 2000L * 40, 1));
+        assertEquals(80, ChunkSizing.cacheRows(NET, 4096, 2000L * 40, 2), "each thread has its own cache");
+        assertEquals(ChunkSizing.MIN_CACHE_ROWS, ChunkSizing.cacheRows(NET, 4096, 2000L, 1),
+                "dense layers keep enough rows to reuse their weights");
+        assertEquals(4096, ChunkSizing.cacheRows(NET, 4096, 1L << 40, 1), "never above chunkRows");
+        assertEquals(4096, ChunkSizing.cacheRows(NET, 4096, Long.MAX_VALUE, 2), "devices: as large as allowed");
+        try (CpuBackend cpu = new CpuBackend(CpuBackend.Kernels.AUTO, 1);
+             DelegatingBackend smallCache = new DelegatingBackend(cpu) {
+                 @Override
+                 public long passCacheBytes() {
+                     return 2000L * 40;
+                 }
+             }) {
+            assertTrue(cpu.passCacheBytes() > 0 && cpu.passCacheBytes() < Long.MAX_VALUE, "the CPU reports its L2");
+            try (Explainer e = GpuLrp.explainer(NET).backend(smallCache).build()) {
+                assertEquals(40, e.rowsPerPass());
+            }
+            try (Explainer e = GpuLrp.explainer(NET).backend(smallCache).chunkRows(4096).build()) {
+                assertEquals(4096, e.rowsPerPass(), "the user's choice stands");
+            }
+        }
     }
 
     @Test

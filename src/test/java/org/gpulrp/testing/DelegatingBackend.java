@@ -21,6 +21,11 @@ public abstract class DelegatingBackend implements Backend {
     }
 
     @Override
+    public long passCacheBytes() {
+        return inner.passCacheBytes();
+    }
+
+    @Override
     public Buffer allocate(int length) {
         return inner.allocate(length);
     }

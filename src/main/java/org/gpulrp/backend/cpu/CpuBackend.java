@@ -92,6 +92,12 @@ public final class CpuBackend implements Backend {
         return threads;
     }
 
+    /** The per-core L2 ({@link CacheSize}). */
+    @Override
+    public long passCacheBytes() {
+        return CacheSize.l2();
+    }
+
     @Override
     public BackendInfo info() {
         return new BackendInfo("cpu", kernelName + ", " + threads + " thread" + (threads == 1 ? "" : "s"), true, "");
