@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link #strips}, or packed per call) and the rows of a in six-row panels, tap-major ({@link #packRows}), so that
  * each kernel loop reads two base indices with constant strides. Smaller passes, and the columns after the last
  * strip, read both operands in place with six-row by two-vector tiles ({@link #rows6x2}); the last columns of all,
- * fewer than two vectors, go through {@link #tile4x1} and a zero-padded strip.
+ * fewer than two vectors, go through {@link #tile8x1} and a zero-padded strip.
  */
 final class DenseProduct {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -78,10 +78,11 @@ final class DenseProduct {
 
     /**
      * The product for rows {@code [r0,r1)} and columns {@code [c0,c1)}; a is [B,P], m is [P,Q] ({@code strips}: null,
-     * or {@link #strips} of m with the same {@code sv}). The tile kernels store the bare chains; the epilogue (bias, or
-     * the product with x) is a separate pass over the strip while it is still in cache, with the same rounded
-     * operations: the kernels call no helper with vector arguments, which C2 on Java 17 did not always inline (it
-     * then boxed the accumulators and ran at half speed).
+     * or {@link #strips} of m with the same {@code sv}). The packed tile kernels store the bare chains and the epilogue
+     * (bias, or the product with x) is a separate pass over a row block's chains while they are still in cache; the
+     * in-place kernels of small passes apply it on their registers. Both use the same rounded operations, and no
+     * kernel calls a helper with vector arguments, which C2 on Java 17 did not always inline (it then boxed the
+     * accumulators and ran at half speed).
      */
     static void product(int sv, float[] a, float[] m, float[] strips, int mode, float[] e, float[] c, int r0, int r1,
                         int p, int q, int c0, int c1) {
@@ -122,18 +123,16 @@ final class DenseProduct {
             for (int rb = r0; rb < r1; rb += RD) {
                 int re = Math.min(r1, rb + RD);
                 for (int b = rb; b < re; b += 6) {
-                    rows6x2(a, p, m, q, q0, c, b, Math.min(6, re - b), q0, q);
+                    rows6x2(a, p, m, q, q0, mode, e, c, b, Math.min(6, re - b), q0, q);
                 }
-                epilogue(mode, e, c, rb, re, q0, 2 * L, q);
             }
         }
         float[] packed = c1 - q0 >= L ? new float[p * L] : null;
         for (; q0 + L <= c1; q0 += L) {
             pack(m, packed, q0, L, p, q);
-            for (int b = r0; b < r1; b += 4) {
-                tile4x1(a, packed, c, b, Math.min(4, r1 - b), q0, p, q);
+            for (int b = r0; b < r1; b += 8) {
+                tile8x1(a, packed, mode, e, c, b, Math.min(8, r1 - b), q0, p, q);
             }
-            epilogue(mode, e, c, r0, r1, q0, L, q);
         }
         if (q0 < c1) {
             // Fewer than L columns left: a zero-padded strip keeps the loads unmasked (masked loads are slow on
@@ -143,10 +142,10 @@ final class DenseProduct {
             for (int k = 0; k < p; k++) {
                 System.arraycopy(m, k * q + q0, strip, k * L, width);
             }
-            float[] tmp = new float[4 * L];
+            float[] tmp = new float[8 * L];
             int b = r0;
-            for (; b + 4 <= r1; b += 4) {
-                narrow4(a, strip, mode, e, c, b, q0, width, p, q, tmp);
+            for (; b + 8 <= r1; b += 8) {
+                narrow8(a, strip, mode, e, c, b, q0, width, p, q, tmp);
             }
             for (; b < r1; b++) {
                 narrow1(a, strip, mode, e, c, b, q0, width, p, q, tmp);
@@ -452,10 +451,10 @@ final class DenseProduct {
      * {@code a[(b + i) p + k]}, the weights' tap k at {@code m[k ms + moff]}. For passes too small to repay packing:
      * at most six rows (each weight serves at most six rows, so packing the weights would triple their traffic) or
      * fewer than {@link #PACK_MIN_STRIPS} strips of columns (packing the rows would cost about as much as the
-     * product).
+     * product). Applies the epilogue ({@code mode}, {@code e}) on the registers.
      */
-    private static void rows6x2(float[] a, int p, float[] m, int ms, int moff, float[] c, int b, int n, int q0,
-                                int q) {
+    private static void rows6x2(float[] a, int p, float[] m, int ms, int moff, int mode, float[] e, float[] c, int b,
+                                int n, int q0, int q) {
         int b1 = b + Math.min(1, n - 1);
         int b2 = b + Math.min(2, n - 1);
         int b3 = b + Math.min(3, n - 1);
@@ -509,6 +508,37 @@ final class DenseProduct {
             c50 = x.fma(m0, c50);
             c51 = x.fma(m1, c51);
         }
+        // The epilogue on the registers, the same rounded operations as epilogue()'s (a second pass over c cost the
+        // sample model's small layers about a tenth of their time); written out, no helper takes vectors.
+        if (mode == ADD_BIAS) {
+            FloatVector e0 = FloatVector.fromArray(S, e, q0);
+            FloatVector e1 = FloatVector.fromArray(S, e, q0 + L);
+            c00 = c00.add(e0);
+            c01 = c01.add(e1);
+            c10 = c10.add(e0);
+            c11 = c11.add(e1);
+            c20 = c20.add(e0);
+            c21 = c21.add(e1);
+            c30 = c30.add(e0);
+            c31 = c31.add(e1);
+            c40 = c40.add(e0);
+            c41 = c41.add(e1);
+            c50 = c50.add(e0);
+            c51 = c51.add(e1);
+        } else if (mode == MUL_X) {
+            c00 = FloatVector.fromArray(S, e, o0).mul(c00);
+            c01 = FloatVector.fromArray(S, e, o0 + L).mul(c01);
+            c10 = FloatVector.fromArray(S, e, o1).mul(c10);
+            c11 = FloatVector.fromArray(S, e, o1 + L).mul(c11);
+            c20 = FloatVector.fromArray(S, e, o2).mul(c20);
+            c21 = FloatVector.fromArray(S, e, o2 + L).mul(c21);
+            c30 = FloatVector.fromArray(S, e, o3).mul(c30);
+            c31 = FloatVector.fromArray(S, e, o3 + L).mul(c31);
+            c40 = FloatVector.fromArray(S, e, o4).mul(c40);
+            c41 = FloatVector.fromArray(S, e, o4 + L).mul(c41);
+            c50 = FloatVector.fromArray(S, e, o5).mul(c50);
+            c51 = FloatVector.fromArray(S, e, o5 + L).mul(c51);
+        }
         c00.intoArray(c, o0);
         c01.intoArray(c, o0 + L);
         if (n > 1) {
@@ -534,25 +564,64 @@ final class DenseProduct {
     }
 
     /**
-     * Rows {@code b .. b+n-1} ({@code n} of 1-4: a missing row repeats the last one and is not stored) by one vector
-     * from {@code q0}, from a packed [P, L] strip: four independent chains, so the fma latency is hidden; stores the
-     * bare chains.
+     * Rows {@code b .. b+n-1} ({@code n} of 1-8: a missing row repeats the last one and is not stored) by one vector
+     * from {@code q0}, from a packed [P, L] strip: eight independent chains, enough to keep both fma pipes busy
+     * through the fma latency (four left half of them idle: the sample model's 32 -> 16 layer); applies the
+     * epilogue on the registers, as {@link #rows6x2} does.
      */
-    private static void tile4x1(float[] a, float[] m, float[] c, int b, int n, int q0, int p, int q) {
+    private static void tile8x1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int n, int q0, int p,
+                                int q) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector c4 = FloatVector.zero(S), c5 = FloatVector.zero(S);
+        FloatVector c6 = FloatVector.zero(S), c7 = FloatVector.zero(S);
         int a0 = b * p;
-        int a1 = (b + Math.min(1, n - 1)) * p;
-        int a2 = (b + Math.min(2, n - 1)) * p;
-        int a3 = (b + Math.min(3, n - 1)) * p;
+        int b1 = b + Math.min(1, n - 1);
+        int a1 = b1 * p;
+        int b2 = b + Math.min(2, n - 1);
+        int a2 = b2 * p;
+        int b3 = b + Math.min(3, n - 1);
+        int a3 = b3 * p;
+        int b4 = b + Math.min(4, n - 1);
+        int a4 = b4 * p;
+        int b5 = b + Math.min(5, n - 1);
+        int a5 = b5 * p;
+        int b6 = b + Math.min(6, n - 1);
+        int a6 = b6 * p;
+        int b7 = b + Math.min(7, n - 1);
+        int a7 = b7 * p;
         for (int k = 0; k < p; k++) {
             FloatVector mv = FloatVector.fromArray(S, m, k * L);
             c0 = FloatVector.broadcast(S, a[a0 + k]).fma(mv, c0);
             c1 = FloatVector.broadcast(S, a[a1 + k]).fma(mv, c1);
             c2 = FloatVector.broadcast(S, a[a2 + k]).fma(mv, c2);
             c3 = FloatVector.broadcast(S, a[a3 + k]).fma(mv, c3);
+            c4 = FloatVector.broadcast(S, a[a4 + k]).fma(mv, c4);
+            c5 = FloatVector.broadcast(S, a[a5 + k]).fma(mv, c5);
+            c6 = FloatVector.broadcast(S, a[a6 + k]).fma(mv, c6);
+            c7 = FloatVector.broadcast(S, a[a7 + k]).fma(mv, c7);
         }
         int o = b * q + q0;
+        if (mode == ADD_BIAS) {
+            FloatVector e0 = FloatVector.fromArray(S, e, q0);
+            c0 = c0.add(e0);
+            c1 = c1.add(e0);
+            c2 = c2.add(e0);
+            c3 = c3.add(e0);
+            c4 = c4.add(e0);
+            c5 = c5.add(e0);
+            c6 = c6.add(e0);
+            c7 = c7.add(e0);
+        } else if (mode == MUL_X) {
+            c0 = FloatVector.fromArray(S, e, o).mul(c0);
+            c1 = FloatVector.fromArray(S, e, b1 * q + q0).mul(c1);
+            c2 = FloatVector.fromArray(S, e, b2 * q + q0).mul(c2);
+            c3 = FloatVector.fromArray(S, e, b3 * q + q0).mul(c3);
+            c4 = FloatVector.fromArray(S, e, b4 * q + q0).mul(c4);
+            c5 = FloatVector.fromArray(S, e, b5 * q + q0).mul(c5);
+            c6 = FloatVector.fromArray(S, e, b6 * q + q0).mul(c6);
+            c7 = FloatVector.fromArray(S, e, b7 * q + q0).mul(c7);
+        }
         c0.intoArray(c, o);
         if (n > 1) {
             c1.intoArray(c, o + q);
@@ -563,13 +632,30 @@ final class DenseProduct {
         if (n > 3) {
             c3.intoArray(c, o + 3 * q);
         }
+        if (n > 4) {
+            c4.intoArray(c, o + 4 * q);
+        }
+        if (n > 5) {
+            c5.intoArray(c, o + 5 * q);
+        }
+        if (n > 6) {
+            c6.intoArray(c, o + 6 * q);
+        }
+        if (n > 7) {
+            c7.intoArray(c, o + 7 * q);
+        }
     }
 
-    /** Four rows of the last {@code q - q0 < L} columns, from a zero-padded [P, L] strip. */
-    private static void narrow4(float[] a, float[] strip, int mode, float[] e, float[] c, int b, int q0, int width,
+    /**
+     * Eight rows of the last {@code q - q0 < L} columns, from a zero-padded [P, L] strip (eight chains, as
+     * {@link #tile8x1}).
+     */
+    private static void narrow8(float[] a, float[] strip, int mode, float[] e, float[] c, int b, int q0, int width,
                                 int p, int q, float[] tmp) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector c4 = FloatVector.zero(S), c5 = FloatVector.zero(S);
+        FloatVector c6 = FloatVector.zero(S), c7 = FloatVector.zero(S);
         int a0 = b * p;
         for (int k = 0; k < p; k++) {
             FloatVector mv = FloatVector.fromArray(S, strip, k * L);
@@ -577,12 +663,20 @@ final class DenseProduct {
             c1 = FloatVector.broadcast(S, a[a0 + p + k]).fma(mv, c1);
             c2 = FloatVector.broadcast(S, a[a0 + 2 * p + k]).fma(mv, c2);
             c3 = FloatVector.broadcast(S, a[a0 + 3 * p + k]).fma(mv, c3);
+            c4 = FloatVector.broadcast(S, a[a0 + 4 * p + k]).fma(mv, c4);
+            c5 = FloatVector.broadcast(S, a[a0 + 5 * p + k]).fma(mv, c5);
+            c6 = FloatVector.broadcast(S, a[a0 + 6 * p + k]).fma(mv, c6);
+            c7 = FloatVector.broadcast(S, a[a0 + 7 * p + k]).fma(mv, c7);
         }
         c0.intoArray(tmp, 0);
         c1.intoArray(tmp, L);
         c2.intoArray(tmp, 2 * L);
         c3.intoArray(tmp, 3 * L);
-        storeNarrow(tmp, 4, mode, e, c, b, q0, width, q);
+        c4.intoArray(tmp, 4 * L);
+        c5.intoArray(tmp, 5 * L);
+        c6.intoArray(tmp, 6 * L);
+        c7.intoArray(tmp, 7 * L);
+        storeNarrow(tmp, 8, mode, e, c, b, q0, width, q);
     }
 
     private static void narrow1(float[] a, float[] strip, int mode, float[] e, float[] c, int b, int q0, int width,
