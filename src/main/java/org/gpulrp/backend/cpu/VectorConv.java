@@ -257,9 +257,11 @@ final class VectorConv implements ConvKernels {
     /**
      * The ZBox forward for stride-1 rows at least a vector wide: each sample's input and bounds are first copied into
      * planes padded with {@code padW} zero columns on each side, so every vector of output columns, the border ones
-     * included, runs one unmasked kernel ({@link #zboxPadded}). A padding tap adds {@code (0 - 0) w = +-0} to a chain
-     * (the weights are finite), which leaves it as it is (a chain that starts at +0 is never -0), so the bits are those
-     * of skipping the tap, as the scalar form does. It replaced per-lane masks and a scalar fallback at the borders.
+     * included, runs one unmasked kernel ({@link #zboxPadded}). A padding tap adds -0 to a chain (the padding values
+     * below; the weights are finite), which leaves it as it is, so the bits are those of skipping the tap, as the
+     * scalar form does. (Zero padding added +0 for positive weights, which turned a chain whose products had
+     * underflowed to -0 into +0.) Left: a weight of exactly +0 still adds +0 there. It replaced per-lane masks and a
+     * scalar fallback at the borders.
      */
     private static void zboxRows(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
                                  ConvGeometry g) {
@@ -272,9 +274,14 @@ final class VectorConv implements ConvKernels {
         int plane = h * rowW;
         int channels = g.inChannels();
         int bounds = channels * plane;
+        // Padding of -0 in the input and the upper bounds, +0 in the lower: a padding tap's product is then -0 for
+        // either sign of its weight ((-0 - +0) w = -0 for w > 0, (-0 - -0) w = +0 w = -0 for w < 0), and adding -0
+        // leaves every chain as it is, -0 included (a chain whose products underflowed); +0 would turn it to +0.
         float[] px = new float[bounds];
+        java.util.Arrays.fill(px, -0f);
         // the lower bounds, then the upper: a tap picks its half by an offset, not by choosing between two arrays
         float[] lohi = new float[2 * bounds];
+        java.util.Arrays.fill(lohi, bounds, 2 * bounds, -0f);
         pad(low, 0, lohi, 0, channels, h, wi, pw);
         pad(high, 0, lohi, bounds, channels, h, wi, pw);
         int cin = g.inPerGroup();
@@ -338,7 +345,7 @@ final class VectorConv implements ConvKernels {
 
     /**
      * {@code channels} planes of {@code h x wi} from {@code src[from]} into {@code dst[to]}, rows padded by {@code pw}
-     * (the padding is left as it is: zero).
+     * (the padding is left as it is).
      */
     private static void pad(float[] src, int from, float[] dst, int to, int channels, int h, int wi, int pw) {
         int rowW = wi + 2 * pw;

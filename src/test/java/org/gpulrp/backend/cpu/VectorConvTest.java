@@ -83,6 +83,31 @@ class VectorConvTest {
         assertBits(e, a, "convZBox");
     }
 
+    /**
+     * ZBox chains that underflow to -0 (every product about -1e-50) keep their sign at the borders: the padding taps
+     * of the vector form must add -0, never +0, whatever the weight's sign, as the scalar form adds nothing there.
+     */
+    @ParameterizedTest(name = "{0}, {1} registers")
+    @MethodSource("cases")
+    void zboxChainsAtNegativeZeroKeepTheirSign(ConvCases.Conv c, int registers) {
+        ConvGeometry g = c.g();
+        int rows = c.rows();
+        int n = rows * g.outSize();
+        for (float sign : new float[] {1f, -1f}) {
+            float[] x = new float[rows * g.inSize()];
+            java.util.Arrays.fill(x, -sign * 1e-20f);
+            float[] w = new float[g.weightSize()];
+            java.util.Arrays.fill(w, sign * 1e-30f);
+            float[] bounds = new float[g.inSize()];
+            float[] e = new float[n];
+            float[] a = new float[n];
+            SCALAR.convZBox(x, w, bounds, bounds, e, 0, rows, g);
+            vector(registers).convZBox(x, w, bounds, bounds, a, 0, rows, g);
+            assertTrue(Float.floatToRawIntBits(e[0]) == Float.floatToRawIntBits(-0f), "the case underflows to -0");
+            assertBits(e, a, "convZBox, weights of sign " + sign);
+        }
+    }
+
     @ParameterizedTest(name = "{0}, {1} registers")
     @MethodSource("cases")
     void backwardMatchesScalar(ConvCases.Conv c, int registers) {
