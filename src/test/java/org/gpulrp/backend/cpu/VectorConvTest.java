@@ -108,6 +108,43 @@ class VectorConvTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void theCasesCoverBothBorderFormsOfTheSpatialBackprojection() {
+        long padded = ConvCases.conv().stream().map(ConvCases.Conv::g)
+                .filter(g -> SpatialConv.applies(g) && SpatialConv.mostlyBorders(g)).count();
+        long masked = ConvCases.conv().stream().map(ConvCases.Conv::g)
+                .filter(g -> SpatialConv.applies(g) && !SpatialConv.mostlyBorders(g)).count();
+        assertTrue(padded > 0 && masked > 0, "padded rows: " + padded + ", masked rows: " + masked);
+    }
+
+    /** As {@link #zboxChainsAtNegativeZeroKeepTheirSign} for the plain backprojection's borders. */
+    @ParameterizedTest(name = "{0}, {1} registers")
+    @MethodSource("cases")
+    void backprojectChainsAtNegativeZeroKeepTheirSign(ConvCases.Conv c, int registers) {
+        ConvGeometry g = c.g();
+        int rows = c.rows();
+        int n = rows * g.inSize();
+        for (float sign : new float[] {1f, -1f, 0f}) {
+            float[] gr = new float[rows * g.outSize()];
+            java.util.Arrays.fill(gr, sign == 0f ? -1e-20f : -sign * 1e-20f);
+            float[] w = new float[g.weightSize()];
+            java.util.Arrays.fill(w, sign * 1e-30f);
+            if (sign == 0f) {
+                // weights of +0 after one tiny positive one per output channel: the first product underflows to -0
+                for (int k = 0; k < w.length; k += g.weightSize() / g.outChannels()) {
+                    w[k] = 1e-30f;
+                }
+            }
+            float[] x = new float[n];
+            java.util.Arrays.fill(x, 1f);
+            float[] e = new float[n];
+            float[] a = new float[n];
+            SCALAR.convBackproject(gr, w, x, e, 0, rows, g);
+            vector(registers).convBackproject(gr, w, x, a, 0, rows, g);
+            assertBits(e, a, "convBackproject, weights of sign " + sign);
+        }
+    }
+
     @ParameterizedTest(name = "{0}, {1} registers")
     @MethodSource("cases")
     void backwardMatchesScalar(ConvCases.Conv c, int registers) {
