@@ -117,6 +117,31 @@ class VectorConvTest {
         assertTrue(padded > 0 && masked > 0, "padded rows: " + padded + ", masked rows: " + masked);
     }
 
+    /** As {@link #zboxChainsAtNegativeZeroKeepTheirSign} for the plain forward's borders. */
+    @ParameterizedTest(name = "{0}, {1} registers")
+    @MethodSource("cases")
+    void forwardChainsAtNegativeZeroKeepTheirSign(ConvCases.Conv c, int registers) {
+        ConvGeometry g = c.g();
+        int rows = c.rows();
+        for (float sign : new float[] {1f, -1f, 0f}) {
+            float[] x = new float[rows * g.inSize()];
+            java.util.Arrays.fill(x, sign == 0f ? -1e-20f : -sign * 1e-20f);
+            float[] w = new float[g.weightSize()];
+            java.util.Arrays.fill(w, sign * 1e-30f);
+            if (sign == 0f) {
+                // weights of +0 after one tiny positive one per output channel: the first product underflows to -0
+                for (int k = 0; k < w.length; k += g.weightSize() / g.outChannels()) {
+                    w[k] = 1e-30f;
+                }
+            }
+            float[] e = new float[rows * g.outSize()];
+            float[] a = new float[rows * g.outSize()];
+            SCALAR.conv(x, w, null, e, 0, rows, g);
+            vector(registers).conv(x, w, null, a, 0, rows, g);
+            assertBits(e, a, "conv, weights of sign " + sign);
+        }
+    }
+
     /** As {@link #zboxChainsAtNegativeZeroKeepTheirSign} for the plain backprojection's borders. */
     @ParameterizedTest(name = "{0}, {1} registers")
     @MethodSource("cases")
