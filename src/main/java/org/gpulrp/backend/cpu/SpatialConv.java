@@ -185,28 +185,17 @@ final class SpatialConv {
     private static void paddedTaps(ConvGeometry g, int ci, int y, int rw, int copy, float[] w, int[][] goff,
                                    int[][] woff, int k) {
         int cg = g.inChannels() / g.groups();
-        int og = g.outChannels() / g.groups();
-        int grp = ci / cg;
-        int cl = ci % cg;
-        int kh = g.kernelH();
+        int size = g.outChannels() / g.groups() * g.kernelH() * g.kernelW();
+        int[] go = new int[size];
+        int[] wo = new int[size];
+        int n = rowTaps(g, ci / cg, ci % cg, y, go, wo, new float[size], new float[size]);
         int kw = g.kernelW();
-        int oh = g.outH();
-        int[] go = new int[og * kh * kw];
-        int[] wo = new int[og * kh * kw];
-        int n = 0;
-        for (int ocl = 0; ocl < og; ocl++) {
-            int oc = grp * og + ocl;
-            for (int i = 0; i < kh; i++) {
-                int th = y + g.padH() - i * g.dilationH();
-                if (th < 0 || th >= oh) {
-                    continue;
-                }
-                for (int j = 0; j < kw; j++) {
-                    wo[n] = ((oc * cg + cl) * kh + i) * kw + j;
-                    int signed = Float.floatToRawIntBits(w[wo[n]]) < 0 ? copy : 0;
-                    go[n++] = signed + (oc * oh + th) * rw - j * g.dilationW();
-                }
-            }
+        int ow = g.outW();
+        for (int t = 0; t < n; t++) {
+            // rowTaps' offset is (oc oh + th) ow - j dw, with kernel column j = woff % kw
+            int jd = wo[t] % kw * g.dilationW();
+            int signed = Float.floatToRawIntBits(w[wo[t]]) < 0 ? copy : 0;
+            go[t] = signed + (go[t] + jd) / ow * rw - jd;
         }
         goff[k] = java.util.Arrays.copyOf(go, n);
         woff[k] = java.util.Arrays.copyOf(wo, n);
