@@ -132,32 +132,20 @@ final class SpatialConv {
      * now). For rows that are {@link #mostlyBorders}.
      */
     private static void backwardPadded(float[] hp, float[] w, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
-        int oh = g.outH();
-        int ow = g.outW();
-        int wi = g.inW();
-        int left = Math.max(0, (g.kernelW() - 1) * g.dilationW() - g.padW());
-        int right = Math.max(0, wi - 1 + g.padW() - (ow - 1));
-        int rw = left + ow + right;
-        int copy = g.outChannels() * oh * rw;
-        float[] padded = new float[2 * copy];
-        java.util.Arrays.fill(padded, 0, copy, -0f);
+        Padded pd = new Padded(g);
         int count = g.inChannels() * g.inH();
         int[][] goff = new int[count][];
         int[][] woff = new int[count][];
         for (int ci = 0; ci < g.inChannels(); ci++) {
             for (int y = 0; y < g.inH(); y++) {
-                int k = ci * g.inH() + y;
-                paddedTaps(g, ci, y, rw, copy, w, goff, woff, k);
+                paddedTaps(g, ci, y, pd.rw, pd.copy, w, goff, woff, ci * g.inH() + y);
             }
         }
+        int wi = g.inW();
         int nv = (wi + L - 1) / L;
         int plane = g.inH() * wi;
         for (int b = r0; b < r1; b++) {
-            int go = b * g.outSize();
-            for (int row = 0; row < g.outChannels() * oh; row++) {
-                System.arraycopy(hp, go + row * ow, padded, row * rw + left, ow);
-                System.arraycopy(hp, go + row * ow, padded, copy + row * rw + left, ow);
-            }
+            pd.fill(hp, b * g.outSize());
             int ro = b * g.inSize();
             for (int ci = 0; ci < g.inChannels(); ci++) {
                 for (int y = 0; y < g.inH(); y++) {
@@ -170,11 +158,124 @@ final class SpatialConv {
                         int d1 = Math.min((v0 + 1) * L, wi - L) - c0;
                         int d2 = Math.min((v0 + 2) * L, wi - L) - c0;
                         int d3 = Math.min((v0 + 3) * L, wi - L) - c0;
-                        paddedRow(padded, w, x, r, left + g.padW() + c0, d1, d2, d3, o + c0, goff[k], woff[k]);
+                        paddedRow(pd.planes, w, x, r, pd.left + g.padW() + c0, d1, d2, d3, o + c0, goff[k], woff[k]);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The ZBox backprojection of {@link #backwardZBox} over padded copies, as {@link #backwardPadded}: each of the
+     * three chains of a tap reads the copy its own weight's sign bit picks (-0 padding where it is clear, +0 where
+     * set), so every padding product is -0; two vectors of a row (six chains) per flat loop over its taps.
+     */
+    private static void backwardZBoxPadded(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x,
+                                           float[] low, float[] high, float[] r, int r0, int r1, ConvGeometry g) {
+        Padded pd = new Padded(g);
+        int count = g.inChannels() * g.inH();
+        int[][] goff = new int[count][];
+        int[][] woff = new int[count][];
+        for (int ci = 0; ci < g.inChannels(); ci++) {
+            for (int y = 0; y < g.inH(); y++) {
+                // offsets into the -0 copy; the kernel adds the copy offset per weight
+                paddedTaps(g, ci, y, pd.rw, 0, w, goff, woff, ci * g.inH() + y);
+            }
+        }
+        int wi = g.inW();
+        int nv = (wi + L - 1) / L;
+        int plane = g.inH() * wi;
+        for (int b = r0; b < r1; b++) {
+            pd.fill(gr, b * g.outSize());
+            int ro = b * g.inSize();
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    int k = ci * g.inH() + y;
+                    int e = ci * plane + y * wi;
+                    for (int v0 = 0; v0 < nv; v0 += 2) {
+                        int c0 = Math.min(v0 * L, wi - L);
+                        int d1 = Math.min((v0 + 1) * L, wi - L) - c0;
+                        zboxPaddedRow(pd.planes, pd.copy, w, wpos, wneg, x, low, high, r, pd.left + g.padW() + c0, d1,
+                                ro + e + c0, e + c0, goff[k], woff[k]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The relevance planes of one sample, padded for {@link #backwardPadded}: rows of {@code rw} columns (the output
+     * row with {@code left} columns before it and enough after it for every input column's taps), a copy padded with
+     * -0 and, {@code copy} floats later, one padded with +0.
+     */
+    private static final class Padded {
+        final int left;
+        final int rw;
+        final int copy;
+        final float[] planes;
+        private final int rows;
+        private final int ow;
+
+        Padded(ConvGeometry g) {
+            ow = g.outW();
+            left = Math.max(0, (g.kernelW() - 1) * g.dilationW() - g.padW());
+            int right = Math.max(0, g.inW() - 1 + g.padW() - (ow - 1));
+            rw = left + ow + right;
+            rows = g.outChannels() * g.outH();
+            copy = rows * rw;
+            planes = new float[2 * copy];
+            java.util.Arrays.fill(planes, 0, copy, -0f);
+        }
+
+        /** Copies one sample's planes (from {@code src[from]}) into both copies; the padding stays as it is. */
+        void fill(float[] src, int from) {
+            for (int row = 0; row < rows; row++) {
+                System.arraycopy(src, from + row * ow, planes, row * rw + left, ow);
+                System.arraycopy(src, from + row * ow, planes, copy + row * rw + left, ow);
+            }
+        }
+    }
+
+    /**
+     * Two vectors of one input row of {@link #backwardZBoxPadded}, at columns {@code 0, d1} after the first: the
+     * chains of w, wpos and wneg, then {@code r = (x c0 - low cp) - high cm} as {@link #zbox} computes it.
+     */
+    private static void zboxPaddedRow(float[] p, int copy, float[] w, float[] wpos, float[] wneg, float[] x,
+                                      float[] low, float[] high, float[] r, int base, int d1, int o, int e,
+                                      int[] goff, int[] woff) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector p0 = FloatVector.zero(S);
+        FloatVector p1 = FloatVector.zero(S);
+        FloatVector m0 = FloatVector.zero(S);
+        FloatVector m1 = FloatVector.zero(S);
+        for (int t = 0; t < goff.length; t++) {
+            int wo = woff[t];
+            float wa = w[wo];
+            float wp = wpos[wo];
+            float wm = wneg[wo];
+            int gi = base + goff[t];
+            int ia = gi + ((Float.floatToRawIntBits(wa) >> 31) & copy);
+            int ip = gi + ((Float.floatToRawIntBits(wp) >> 31) & copy);
+            int im = gi + ((Float.floatToRawIntBits(wm) >> 31) & copy);
+            FloatVector va = FloatVector.broadcast(S, wa);
+            FloatVector vp = FloatVector.broadcast(S, wp);
+            FloatVector vm = FloatVector.broadcast(S, wm);
+            a0 = va.fma(FloatVector.fromArray(S, p, ia), a0);
+            a1 = va.fma(FloatVector.fromArray(S, p, ia + d1), a1);
+            p0 = vp.fma(FloatVector.fromArray(S, p, ip), p0);
+            p1 = vp.fma(FloatVector.fromArray(S, p, ip + d1), p1);
+            m0 = vm.fma(FloatVector.fromArray(S, p, im), m0);
+            m1 = vm.fma(FloatVector.fromArray(S, p, im + d1), m1);
+        }
+        FloatVector x0 = FloatVector.fromArray(S, x, o);
+        FloatVector x1 = FloatVector.fromArray(S, x, o + d1);
+        FloatVector l0 = FloatVector.fromArray(S, low, e);
+        FloatVector l1 = FloatVector.fromArray(S, low, e + d1);
+        FloatVector h0 = FloatVector.fromArray(S, high, e);
+        FloatVector h1 = FloatVector.fromArray(S, high, e + d1);
+        x0.mul(a0).sub(l0.mul(p0)).sub(h0.mul(m0)).intoArray(r, o);
+        x1.mul(a1).sub(l1.mul(p1)).sub(h1.mul(m1)).intoArray(r, o + d1);
     }
 
     /**
@@ -273,6 +374,10 @@ final class SpatialConv {
      */
     static void backwardZBox(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
                              float[] high, float[] r, int r0, int r1, ConvGeometry g) {
+        if (mostlyBorders(g)) {
+            backwardZBoxPadded(gr, w, wpos, wneg, x, low, high, r, r0, r1, g);
+            return;
+        }
         int plane = g.inH() * g.inW();
         int wi = g.inW();
         Tables tb = new Tables(g);

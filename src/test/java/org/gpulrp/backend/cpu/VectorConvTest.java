@@ -117,6 +117,44 @@ class VectorConvTest {
         assertTrue(padded > 0 && masked > 0, "padded rows: " + padded + ", masked rows: " + masked);
     }
 
+    /**
+     * As {@link #zboxChainsAtNegativeZeroKeepTheirSign} for the ZBox backprojection's three chains: the bounds are
+     * chosen so the result is -0 only where each chain kept its sign.
+     */
+    @ParameterizedTest(name = "{0}, {1} registers")
+    @MethodSource("cases")
+    void zboxBackprojectChainsAtNegativeZeroKeepTheirSign(ConvCases.Conv c, int registers) {
+        ConvGeometry g = c.g();
+        int rows = c.rows();
+        int n = rows * g.inSize();
+        for (float sign : new float[] {1f, -1f}) {
+            float[] gr = new float[rows * g.outSize()];
+            java.util.Arrays.fill(gr, -sign * 1e-20f);
+            float[] w = new float[g.weightSize()];
+            java.util.Arrays.fill(w, sign * 1e-30f);
+            float[] wpos = new float[g.weightSize()];
+            java.util.Arrays.fill(wpos, 1e-30f);
+            float[] wneg = new float[g.weightSize()];
+            java.util.Arrays.fill(wneg, -1e-30f);
+            float[] x = new float[n];
+            java.util.Arrays.fill(x, 1f);
+            float[] lo = new float[g.inSize()];
+            java.util.Arrays.fill(lo, -sign);
+            float[] hi = new float[g.inSize()];
+            java.util.Arrays.fill(hi, sign);
+            float[] e = new float[n];
+            float[] a = new float[n];
+            SCALAR.convBackprojectZBox(gr, w, wpos, wneg, x, lo, hi, e, 0, rows, g);
+            vector(registers).convBackprojectZBox(gr, w, wpos, wneg, x, lo, hi, a, 0, rows, g);
+            boolean negativeZero = false;
+            for (float v : e) {
+                negativeZero |= Float.floatToRawIntBits(v) == Float.floatToRawIntBits(-0f);
+            }
+            assertTrue(negativeZero, "the case gives -0");
+            assertBits(e, a, "convBackprojectZBox, weights of sign " + sign);
+        }
+    }
+
     /** As {@link #zboxChainsAtNegativeZeroKeepTheirSign} for the plain forward's borders. */
     @ParameterizedTest(name = "{0}, {1} registers")
     @MethodSource("cases")
