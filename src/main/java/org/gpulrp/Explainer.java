@@ -83,8 +83,7 @@ public final class Explainer implements AutoCloseable {
             long userBudget = b.memoryBytes / Float.BYTES / laneBackends.size();
             for (Backend be : laneBackends) {
                 ChunkSizing.DeviceLimits limits = ChunkSizing.limitsOf(be, perDevice.get(be.info().device()));
-                int asked = b.chunkRowsSet ? b.chunkRows
-                        : ChunkSizing.cacheRows(network, b.chunkRows, be.passCacheBytes(), be.rowParallelism());
+                int asked = b.chunkRows > 0 ? b.chunkRows : ChunkSizing.defaultRows(network, be);
                 Engine e = new Engine(be, network, composite, b.init, ChunkSizing.rows(network, asked, limits),
                         ChunkSizing.budgetFloats(network, userBudget, limits));
                 engines.add(e);
@@ -273,9 +272,8 @@ public final class Explainer implements AutoCloseable {
         private boolean health;
         private boolean fallbackToCpu;
         private NonFinitePolicy nonFinite = NonFinitePolicy.REJECT;
-        private int chunkRows = 4096;
-        /** Whether the user chose chunkRows; if not, CPU lanes cut their passes to their cache. */
-        private boolean chunkRowsSet;
+        /** The user's rows per pass, or 0: each lane's default ({@link ChunkSizing#defaultRows}). */
+        private int chunkRows;
         private int cpuThreads = Runtime.getRuntime().availableProcessors();
         /** Per-batch buffers of all lanes together: a quarter of the heap by default, at most 4 GiB. */
         private long memoryBytes = Math.min(4L << 30, Runtime.getRuntime().maxMemory() / 4);
@@ -398,14 +396,13 @@ public final class Explainer implements AutoCloseable {
 
         /**
          * Rows per device pass; larger batches are split into chunks of this size (results are the same). Lowered
-         * where a device's memory limits or the memory budget need it. Default: 4096 on OpenCL devices; on the CPU
-         * path as many as keep the largest layer's pass in a core's L2 cache, between 16 and 4096 (a small dense
-         * network gets 4096, the 1x28x28 CNN 16).
+         * where a device's memory limits or the memory budget need it. Default: 65536 on OpenCL devices (each pass
+         * launches every kernel once); on the CPU path as many as keep the largest layer's pass in a core's L2 cache,
+         * between 16 and 4096 (a small dense network gets 4096, the 1x28x28 CNN 16).
          */
         public Builder chunkRows(int rows) {
             InvalidArgumentException.check(rows > 0, "chunkRows", "must be > 0, got " + rows);
             this.chunkRows = rows;
-            this.chunkRowsSet = true;
             return this;
         }
 

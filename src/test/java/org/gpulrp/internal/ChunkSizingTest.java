@@ -150,6 +150,15 @@ class ChunkSizingTest {
                  }
              }) {
             assertTrue(cpu.passCacheBytes() > 0 && cpu.passCacheBytes() < Long.MAX_VALUE, "the CPU reports its L2");
+            assertEquals(40, ChunkSizing.defaultRows(NET, smallCache));
+            DelegatingBackend device = new DelegatingBackend(cpu) { // not closed: closing it would close cpu
+                @Override
+                public long passCacheBytes() {
+                    return Long.MAX_VALUE;
+                }
+            };
+            assertEquals(ChunkSizing.DEVICE_ROWS, ChunkSizing.defaultRows(NET, device),
+                    "devices take long passes: each launches every kernel once");
             try (Explainer e = GpuLrp.explainer(NET).backend(smallCache).build()) {
                 assertEquals(40, e.rowsPerPass());
             }
