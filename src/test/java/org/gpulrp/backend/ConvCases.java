@@ -83,6 +83,9 @@ public final class ConvCases {
         {3, 7, 9, 2, 2, 2, 2, 0, 0, 2},
         {4, 9, 7, 2, 2, 1, 1, 0, 0, 2},
         {2, 8, 11, 2, 2, 3, 2, 0, 0, 3},
+        // ... and planes of whole vectors of outputs and a tail (the CPU path gathers them): 14 x 14 and 7 x 7 outputs
+        {3, 28, 28, 2, 2, 2, 2, 0, 0, 2},
+        {2, 14, 15, 2, 2, 2, 2, 0, 0, 3},
         // Ceil mode (an 11th entry 1): windows past the edge (GoogLeNet's 3x3 stride 2), the 2x2 window on odd
         // sizes (not the straight-line kernel then), and a last window PyTorch drops (it would start in the padding).
         {16, 13, 13, 3, 3, 2, 2, 0, 0, 2, 1},

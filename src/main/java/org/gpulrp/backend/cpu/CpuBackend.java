@@ -478,8 +478,14 @@ public final class CpuBackend implements Backend {
         long out = (long) rows * p.outSize();
         float[] xa = need(x, "x", (long) rows * p.inSize()), ya = need(y, "y", out), aa = need(arg, "arg", out);
         writes(y, arg);
-        parallelRows(rows, (long) p.outSize() * p.kernelH() * p.kernelW(),
-                (r0, r1) -> PoolKernels.maxPool(xa, ya, aa, r0, r1, p));
+        boolean gather = !(kernels instanceof ScalarKernels) && VectorPool.applies(p);
+        parallelRows(rows, (long) p.outSize() * p.kernelH() * p.kernelW(), (r0, r1) -> {
+            if (gather) {
+                VectorPool.maxPool2x2(xa, ya, aa, r0, r1, p);
+            } else {
+                PoolKernels.maxPool(xa, ya, aa, r0, r1, p);
+            }
+        });
     }
 
     @Override

@@ -3,8 +3,8 @@ package org.gpulrp.backend.cpu;
 import org.gpulrp.model.PoolGeometry;
 
 /**
- * Max pooling and its relevance routing over batch rows {@code [r0, r1)}. Plain loops: both are comparisons and
- * adds in a fixed order, so there is nothing for the Vector API to win that would be worth a second copy.
+ * Max pooling and its relevance routing over batch rows {@code [r0, r1)}: comparisons and adds in a fixed order, in
+ * plain loops (the Vector API path gathers 2x2 windows instead where it can: {@link VectorPool}).
  */
 final class PoolKernels {
 
