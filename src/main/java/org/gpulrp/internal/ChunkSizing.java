@@ -39,9 +39,9 @@ public final class ChunkSizing {
      * Rows per pass on a backend that works in its threads' caches ({@link Backend#passCacheBytes}, the CPU path)
      * where the user has not chosen: as many as keep the largest layer's input and output, for one thread's share of
      * the pass, within that cache; at least {@link #MIN_CACHE_ROWS}, at most {@code chunkRows}. Speed only: the rows
-     * of a batch give the same bits in any pass. Passes of 4096 rows took each convolution's output of the 1x28x28
-     * CNN (100 MB at a batch of 1024) through memory three or four times (forward, ReLU, pooling, normalization);
-     * passes of 16 rows keep it in L2 (docs/DESIGN.md section 4.1).
+     * of a batch give the same bits in any pass. The 1x28x28 CNN's passes had been cut by the memory budget alone
+     * (364 rows in a 6 GiB heap), so each convolution's 36 MB output went through memory at every step that touched
+     * it (forward, ReLU, pooling, normalization); passes of 16 rows keep it in L2 (docs/DESIGN.md section 4.1).
      */
     public static int cacheRows(Network network, int chunkRows, long cacheBytes, int threads) {
         if (cacheBytes == Long.MAX_VALUE) {

@@ -187,45 +187,13 @@ public final class Engine implements AutoCloseable {
         be.read(flow.relevance(0), out.relevance, row0 * in, rows * in);
         if (out.health != null) {
             long[] c = new long[3];
-            Health.sums(out.relevance, row0, rows, in, c);
+            Health.counts(out.relevance, row0, rows, in, c);
             out.health.count(0, c);
         }
-        rowSums(out.relevance, row0, rows, in, out.sums);
+        // Per-sample sums for the conservation report, on the lane's own thread.
+        Health.rowSums(out.relevance, row0, rows, in, out.sums, row0);
     }
 
-    /**
-     * Per-sample sums for the conservation report, on the lane's own thread: each row's values added in ascending
-     * order in double, four rows at a time (independent chains; one row's chain alone waits on the add latency, which
-     * cost the 10-input sample model about 4 % of its time).
-     */
-    static void rowSums(float[] r, int row0, int rows, int in, double[] sums) {
-        int b = row0;
-        int end = row0 + rows;
-        for (; b + 4 <= end; b += 4) {
-            int o = b * in;
-            double s0 = 0;
-            double s1 = 0;
-            double s2 = 0;
-            double s3 = 0;
-            for (int i = 0; i < in; i++) {
-                s0 += r[o + i];
-                s1 += r[o + in + i];
-                s2 += r[o + 2 * in + i];
-                s3 += r[o + 3 * in + i];
-            }
-            sums[b] = s0;
-            sums[b + 1] = s1;
-            sums[b + 2] = s2;
-            sums[b + 3] = s3;
-        }
-        for (; b < end; b++) {
-            double sum = 0;
-            for (int i = 0; i < in; i++) {
-                sum += r[b * in + i];
-            }
-            sums[b] = sum;
-        }
-    }
 
     /**
      * The forward pass alone for rows {@code [row0, row0 + rows)} of {@code x}: writes each row's explained score,

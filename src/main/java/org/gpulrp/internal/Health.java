@@ -71,27 +71,65 @@ public final class Health {
         }
     }
 
-    /** Per-row sums in double, ascending; NaN / infinite / subnormal counts into {@code counts} when given. */
+    /**
+     * Per-row sums in double, ascending ({@link #rowSums}); NaN / infinite / subnormal counts into {@code counts} when
+     * given.
+     */
     static double[] sums(float[] a, int row0, int rows, int width, long[] counts) {
         double[] s = new double[rows];
-        for (int b = 0; b < rows; b++) {
-            double sum = 0;
-            int base = (row0 + b) * width;
-            for (int i = 0; i < width; i++) {
-                float v = a[base + i];
-                sum += v;
-                if (counts != null) {
-                    if (Float.isNaN(v)) {
-                        counts[0]++;
-                    } else if (Float.isInfinite(v)) {
-                        counts[1]++;
-                    } else if (v != 0 && Math.abs(v) < Float.MIN_NORMAL) {
-                        counts[2]++;
-                    }
-                }
-            }
-            s[b] = sum;
+        rowSums(a, row0, rows, width, s, 0);
+        if (counts != null) {
+            counts(a, row0, rows, width, counts);
         }
         return s;
+    }
+
+    /** Counts the NaN, infinite and subnormal values of rows {@code [row0, row0 + rows)} into {@code counts[0..2]}. */
+    static void counts(float[] a, int row0, int rows, int width, long[] counts) {
+        for (int k = row0 * width; k < (row0 + rows) * width; k++) {
+            float v = a[k];
+            if (Float.isNaN(v)) {
+                counts[0]++;
+            } else if (Float.isInfinite(v)) {
+                counts[1]++;
+            } else if (v != 0 && Math.abs(v) < Float.MIN_NORMAL) {
+                counts[2]++;
+            }
+        }
+    }
+
+    /**
+     * The sum of each of rows {@code [row0, row0 + rows)} of {@code a} into {@code sums[to + (b - row0)]}: the row's
+     * values added in ascending order in double, four rows at a time (independent chains; one row's chain alone waits
+     * on the add latency, which cost the 10-input sample model about 4 % of its time).
+     */
+    static void rowSums(float[] a, int row0, int rows, int width, double[] sums, int to) {
+        int b = row0;
+        int end = row0 + rows;
+        for (; b + 4 <= end; b += 4) {
+            int o = b * width;
+            double s0 = 0;
+            double s1 = 0;
+            double s2 = 0;
+            double s3 = 0;
+            for (int i = 0; i < width; i++) {
+                s0 += a[o + i];
+                s1 += a[o + width + i];
+                s2 += a[o + 2 * width + i];
+                s3 += a[o + 3 * width + i];
+            }
+            int t = to + b - row0;
+            sums[t] = s0;
+            sums[t + 1] = s1;
+            sums[t + 2] = s2;
+            sums[t + 3] = s3;
+        }
+        for (; b < end; b++) {
+            double sum = 0;
+            for (int i = 0; i < width; i++) {
+                sum += a[b * width + i];
+            }
+            sums[to + b - row0] = sum;
+        }
     }
 }

@@ -19,7 +19,7 @@ class EngineRowSumsTest {
                     r[k] = (float) ((rnd.nextDouble() - 0.5) * Math.pow(10, rnd.nextInt(-6, 7)));
                 }
                 double[] sums = new double[row0 + rows];
-                Engine.rowSums(r, row0, rows, in, sums);
+                Health.rowSums(r, row0, rows, in, sums, row0);
                 assertEquals(0.0, sums[0], "rows before row0 are untouched");
                 for (int b = row0; b < row0 + rows; b++) {
                     double expected = 0;

@@ -78,17 +78,25 @@ final class PoolKernels {
                 for (int yy = 0; yy < oh; yy++) {
                     int row = (c * h + yy * sh) * w;
                     for (int q = 0; q < ow; q++, o++) {
-                        int e = row + q * sw;
-                        int best = e;
-                        best = x[xb + e + 1] > x[xb + best] ? e + 1 : best;
-                        best = x[xb + e + w] > x[xb + best] ? e + w : best;
-                        best = x[xb + e + w + 1] > x[xb + best] ? e + w + 1 : best;
+                        int best = best2x2(x, xb, row + q * sw, w);
                         y[o] = x[xb + best];
                         arg[o] = best;
                     }
                 }
             }
         }
+    }
+
+    /**
+     * The index (within the sample at {@code xb}) of the maximum of the 2x2 window whose top left is {@code e}, rows
+     * {@code w} apart, in {@link #maxPool2x2}'s scan order: integer selects on re-read values, no data-dependent
+     * branch.
+     */
+    static int best2x2(float[] x, int xb, int e, int w) {
+        int best = e;
+        best = x[xb + e + 1] > x[xb + best] ? e + 1 : best;
+        best = x[xb + e + w] > x[xb + best] ? e + w : best;
+        return x[xb + e + w + 1] > x[xb + best] ? e + w + 1 : best;
     }
 
     /**

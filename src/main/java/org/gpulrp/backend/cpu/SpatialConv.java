@@ -125,7 +125,7 @@ final class SpatialConv {
      * The plain backprojection ({@code v == null}) over padded copies of each sample's relevance planes, so that
      * every vector of a row, the border ones included, runs unmasked: a tap whose column reaches no output reads a
      * padding value whose product with the tap's weight is -0 (a copy padded with -0 for weights whose sign bit is
-     * clear, one padded with +0 for the others; the tap table points into the right copy), and adding -0 leaves a
+     * clear, one padded with +0 for the others; each tap picks its copy by its weight), and adding -0 leaves a
      * chain as it is, -0 included, so the bits are those of skipping the tap. A row's vectors run four at a time
      * through one flat loop over its tap table (the masked border kernel was one chain with two blends per tap: the
      * 1x28x28 CNN's first layer, whose every vector is a border one, ran at about 6 GFLOP/s a core; 1.35x faster
@@ -133,14 +133,6 @@ final class SpatialConv {
      */
     private static void backwardPadded(float[] hp, float[] w, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
         Padded pd = new Padded(g);
-        int count = g.inChannels() * g.inH();
-        int[][] goff = new int[count][];
-        int[][] woff = new int[count][];
-        for (int ci = 0; ci < g.inChannels(); ci++) {
-            for (int y = 0; y < g.inH(); y++) {
-                paddedTaps(g, ci, y, pd.rw, pd.copy, w, goff, woff, ci * g.inH() + y);
-            }
-        }
         int wi = g.inW();
         int nv = (wi + L - 1) / L;
         int plane = g.inH() * wi;
@@ -158,7 +150,8 @@ final class SpatialConv {
                         int d1 = Math.min((v0 + 1) * L, wi - L) - c0;
                         int d2 = Math.min((v0 + 2) * L, wi - L) - c0;
                         int d3 = Math.min((v0 + 3) * L, wi - L) - c0;
-                        paddedRow(pd.planes, w, x, r, pd.left + g.padW() + c0, d1, d2, d3, o + c0, goff[k], woff[k]);
+                        paddedRow(pd.planes, pd.copy, w, x, r, pd.left + g.padW() + c0, d1, d2, d3, o + c0, pd.goff[k],
+                                pd.woff[k]);
                     }
                 }
             }
@@ -173,15 +166,6 @@ final class SpatialConv {
     private static void backwardZBoxPadded(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x,
                                            float[] low, float[] high, float[] r, int r0, int r1, ConvGeometry g) {
         Padded pd = new Padded(g);
-        int count = g.inChannels() * g.inH();
-        int[][] goff = new int[count][];
-        int[][] woff = new int[count][];
-        for (int ci = 0; ci < g.inChannels(); ci++) {
-            for (int y = 0; y < g.inH(); y++) {
-                // offsets into the -0 copy; the kernel adds the copy offset per weight
-                paddedTaps(g, ci, y, pd.rw, 0, w, goff, woff, ci * g.inH() + y);
-            }
-        }
         int wi = g.inW();
         int nv = (wi + L - 1) / L;
         int plane = g.inH() * wi;
@@ -196,7 +180,7 @@ final class SpatialConv {
                         int c0 = Math.min(v0 * L, wi - L);
                         int d1 = Math.min((v0 + 1) * L, wi - L) - c0;
                         zboxPaddedRow(pd.planes, pd.copy, w, wpos, wneg, x, low, high, r, pd.left + g.padW() + c0, d1,
-                                ro + e + c0, e + c0, goff[k], woff[k]);
+                                ro + e + c0, e + c0, pd.goff[k], pd.woff[k]);
                     }
                 }
             }
@@ -206,13 +190,16 @@ final class SpatialConv {
     /**
      * The relevance planes of one sample, padded for {@link #backwardPadded}: rows of {@code rw} columns (the output
      * row with {@code left} columns before it and enough after it for every input column's taps), a copy padded with
-     * -0 and, {@code copy} floats later, one padded with +0.
+     * -0 and, {@code copy} floats later, one padded with +0; and the tap table of every (input channel, row) into the
+     * -0 copy ({@link #paddedTaps}; a kernel adds {@code copy} where a tap's weight has its sign bit set).
      */
     private static final class Padded {
         final int left;
         final int rw;
         final int copy;
         final float[] planes;
+        final int[][] goff;
+        final int[][] woff;
         private final int rows;
         private final int ow;
 
@@ -225,6 +212,14 @@ final class SpatialConv {
             copy = rows * rw;
             planes = new float[2 * copy];
             java.util.Arrays.fill(planes, 0, copy, -0f);
+            int count = g.inChannels() * g.inH();
+            goff = new int[count][];
+            woff = new int[count][];
+            for (int ci = 0; ci < g.inChannels(); ci++) {
+                for (int y = 0; y < g.inH(); y++) {
+                    paddedTaps(g, ci, y, rw, goff, woff, ci * g.inH() + y);
+                }
+            }
         }
 
         /** Copies one sample's planes (from {@code src[from]}) into both copies; the padding stays as it is. */
@@ -279,12 +274,11 @@ final class SpatialConv {
     }
 
     /**
-     * The taps reaching input row y of channel ci, in {@link #rowTaps}' order, as offsets into the padded copies
+     * The taps reaching input row y of channel ci, in {@link #rowTaps}' order, as offsets into the -0 copy
      * (row width {@code rw}; relative to the vector's first column plus the left padding and padW) and weight
      * indices.
      */
-    private static void paddedTaps(ConvGeometry g, int ci, int y, int rw, int copy, float[] w, int[][] goff,
-                                   int[][] woff, int k) {
+    private static void paddedTaps(ConvGeometry g, int ci, int y, int rw, int[][] goff, int[][] woff, int k) {
         int cg = g.inChannels() / g.groups();
         int size = g.outChannels() / g.groups() * g.kernelH() * g.kernelW();
         int[] go = new int[size];
@@ -295,8 +289,7 @@ final class SpatialConv {
         for (int t = 0; t < n; t++) {
             // rowTaps' offset is (oc oh + th) ow - j dw, with kernel column j = woff % kw
             int jd = wo[t] % kw * g.dilationW();
-            int signed = Float.floatToRawIntBits(w[wo[t]]) < 0 ? copy : 0;
-            go[t] = signed + (go[t] + jd) / ow * rw - jd;
+            go[t] = (go[t] + jd) / ow * rw - jd;
         }
         goff[k] = java.util.Arrays.copyOf(go, n);
         woff[k] = java.util.Arrays.copyOf(wo, n);
@@ -306,15 +299,16 @@ final class SpatialConv {
      * Four vectors of one input row, at columns {@code 0, d1, d2, d3} after the first (reading the padded copies from
      * {@code base}, writing from {@code o}): four independent chains in one loop over the row's taps.
      */
-    private static void paddedRow(float[] p, float[] w, float[] x, float[] r, int base, int d1, int d2, int d3, int o,
-                                  int[] goff, int[] woff) {
+    private static void paddedRow(float[] p, int copy, float[] w, float[] x, float[] r, int base, int d1, int d2,
+                                  int d3, int o, int[] goff, int[] woff) {
         FloatVector c0 = FloatVector.zero(S);
         FloatVector c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S);
         FloatVector c3 = FloatVector.zero(S);
         for (int t = 0; t < goff.length; t++) {
-            FloatVector wv = FloatVector.broadcast(S, w[woff[t]]);
-            int gi = base + goff[t];
+            float ww = w[woff[t]];
+            FloatVector wv = FloatVector.broadcast(S, ww);
+            int gi = base + goff[t] + ((Float.floatToRawIntBits(ww) >> 31) & copy);
             c0 = wv.fma(FloatVector.fromArray(S, p, gi), c0);
             c1 = wv.fma(FloatVector.fromArray(S, p, gi + d1), c1);
             c2 = wv.fma(FloatVector.fromArray(S, p, gi + d2), c2);

@@ -61,35 +61,6 @@ final class VectorConv implements ConvKernels {
 
     // ------------------------------------------------------------------------------------------------ forward
 
-    /** The forward chains of outputs {@code (oc, oh, q0 .. q0+L)}, all inside the interior. */
-    private static FloatVector fwdVec(float[] x, int xb, float[] w, ConvGeometry g, int oc, int oh, int q0) {
-        int cin = g.inPerGroup();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int h = g.inH();
-        int wi = g.inW();
-        int dw = g.dilationW();
-        int c0 = oc / g.outPerGroup() * cin;
-        int ih0 = oh * g.strideH() - g.padH();
-        FloatVector acc = FloatVector.zero(S);
-        for (int cl = 0; cl < cin; cl++) {
-            int xc = xb + (c0 + cl) * h * wi + q0 - g.padW();
-            int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int ih = ih0 + i * g.dilationH();
-                if (ih < 0 || ih >= h) {
-                    continue;
-                }
-                int xr = xc + ih * wi;
-                int wr = wc + i * kw;
-                for (int j = 0; j < kw; j++) {
-                    acc = FloatVector.fromArray(S, x, xr + j * dw).fma(FloatVector.broadcast(S, w[wr + j]), acc);
-                }
-            }
-        }
-        return acc;
-    }
-
     /** The packed layouts {@link ChannelConv} reads for {@code op} where it applies; the other kernels read none. */
     @Override
     public void prepare(Op op, ConvGeometry g, ConvWeights[] ws) {
@@ -120,25 +91,15 @@ final class VectorConv implements ConvKernels {
             convRows(x, w, bias, z, r0, r1, g);
             return;
         }
+        // strided rows and rows narrower than a vector: the scalar form (no vector lies wholly inside such a row)
         int oh = g.outH();
         int ow = g.outW();
-        int[] sp = new int[2];
-        fwdSpan(g, sp);
         for (int b = r0; b < r1; b++) {
             int xb = b * g.inSize();
             for (int oc = 0; oc < g.outChannels(); oc++) {
                 for (int y = 0; y < oh; y++) {
                     int o = b * g.outSize() + (oc * oh + y) * ow;
                     for (int q = 0; q < ow; q++) {
-                        if (q == sp[0]) {
-                            for (; q < sp[1]; q += L) {
-                                FloatVector acc = fwdVec(x, xb, w, g, oc, y, q);
-                                (bias == null ? acc : acc.add(bias[oc])).intoArray(z, o + q);
-                            }
-                            if (q == ow) {
-                                break;
-                            }
-                        }
                         z[o + q] = ScalarConv.withBias(ScalarConv.fwd(x, xb, w, g, oc, y, q), bias, oc);
                     }
                 }
@@ -235,22 +196,13 @@ final class VectorConv implements ConvKernels {
             zboxRows(x, w, low, high, d, r0, r1, g);
             return;
         }
-        int[] sp = new int[2];
-        fwdSpan(g, sp);
+        // strided rows and rows narrower than a vector: the scalar form (no vector lies wholly inside such a row)
         for (int b = r0; b < r1; b++) {
             int xb = b * g.inSize();
             for (int oc = 0; oc < g.outChannels(); oc++) {
                 for (int y = 0; y < oh; y++) {
                     int o = b * g.outSize() + (oc * oh + y) * ow;
                     for (int q = 0; q < ow; q++) {
-                        if (q == sp[0]) {
-                            for (; q < sp[1]; q += L) {
-                                fwdZBoxVec(x, xb, w, low, high, g, oc, y, q).intoArray(d, o + q);
-                            }
-                            if (q == ow) {
-                                break;
-                            }
-                        }
                         d[o + q] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, q);
                     }
                 }
@@ -260,7 +212,7 @@ final class VectorConv implements ConvKernels {
 
     /**
      * The ZBox forward for stride-1 rows at least a vector wide: each sample's input and bounds are first copied into
-     * planes padded with {@code padW} zero columns on each side, so every vector of output columns, the border ones
+     * planes padded with {@code padW} columns on each side, so every vector of output columns, the border ones
      * included, runs one unmasked kernel ({@link #zboxPadded}). A padding tap adds -0 to a chain (the padding values
      * below; the weights are finite), which leaves it as it is, so the bits are those of skipping the tap, as the
      * scalar form does. (Zero padding added +0 for positive weights, which turned a chain whose products had
@@ -310,7 +262,7 @@ final class VectorConv implements ConvKernels {
     }
 
     /**
-     * {@link #fwdZBoxVec} of one vector of output columns over the padded planes, stored at {@code d[o]}: one loop
+     * The ZBox chains of one vector of output columns over the padded planes, stored at {@code d[o]}: one loop
      * over the row's tap table (input offsets from {@code base}, weight indices from {@code wb}), the upper bounds
      * {@code bounds} floats after the lower ones in {@code lohi}. One flat loop: with the chain carried through the
      * nested channel, row and column loops, C2 on Java 17 left the fused multiply-add on the Vector API's Java
@@ -449,38 +401,6 @@ final class VectorConv implements ConvKernels {
                 System.arraycopy(src, from + (c * h + r) * wi, dst, to + (c * h + r) * rowW + pw, wi);
             }
         }
-    }
-
-    private static FloatVector fwdZBoxVec(float[] x, int xb, float[] w, float[] low, float[] high, ConvGeometry g,
-                                          int oc, int oh, int q0) {
-        int cin = g.inPerGroup();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int h = g.inH();
-        int wi = g.inW();
-        int dw = g.dilationW();
-        int c0 = oc / g.outPerGroup() * cin;
-        int ih0 = oh * g.strideH() - g.padH();
-        FloatVector acc = FloatVector.zero(S);
-        for (int cl = 0; cl < cin; cl++) {
-            int lc = (c0 + cl) * h * wi + q0 - g.padW();
-            int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int ih = ih0 + i * g.dilationH();
-                if (ih < 0 || ih >= h) {
-                    continue;
-                }
-                int lr = lc + ih * wi;
-                int wr = wc + i * kw;
-                for (int j = 0; j < kw; j++) {
-                    int e = lr + j * dw;
-                    float ww = w[wr + j];
-                    FloatVector bound = FloatVector.fromArray(S, ww > 0 ? low : high, e);
-                    acc = FloatVector.fromArray(S, x, xb + e).sub(bound).fma(FloatVector.broadcast(S, ww), acc);
-                }
-            }
-        }
-        return acc;
     }
 
     // ------------------------------------------------------------------------------------------------ backward

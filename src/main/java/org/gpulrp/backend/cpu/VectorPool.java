@@ -25,8 +25,9 @@ final class VectorPool {
     }
 
     /**
-     * {@link PoolKernels#maxPool} for 2x2 windows inside the input, with the lanes over a channel's output positions (row after row, so a 14 x 14 plane fills
-     * whole vectors though its rows are narrower than one): each window's four values gathered by a per-plane index
+     * {@link PoolKernels#maxPool} for 2x2 windows inside the input, with the lanes over a channel's output positions
+     * (row after row, so a 14 x 14 plane fills whole vectors though its rows are narrower than one): each window's
+     * four values gathered by a per-plane index
      * table, the same strictly-greater scan a, b, c, d by compares and blends, the index chosen alongside as a float
      * (exact: the sample is under 2^24 values, so every sum below is an integer under 2^24). A plane's last positions,
      * fewer than a vector, go through the scalar loop.
@@ -72,11 +73,7 @@ final class VectorPool {
                     ix.intoArray(arg, o + k);
                 }
                 for (int k = whole; k < n; k++) {
-                    int e = plane + idx[k];
-                    int best = e;
-                    best = x[xb + e + 1] > x[xb + best] ? e + 1 : best;
-                    best = x[xb + e + w] > x[xb + best] ? e + w : best;
-                    best = x[xb + e + w + 1] > x[xb + best] ? e + w + 1 : best;
+                    int best = PoolKernels.best2x2(x, xb, plane + idx[k], w);
                     y[o + k] = x[xb + best];
                     arg[o + k] = best;
                 }
