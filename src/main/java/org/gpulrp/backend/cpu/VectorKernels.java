@@ -128,8 +128,9 @@ final class VectorKernels implements CpuKernels {
 
     /**
      * The column strips of m [P, Q] that {@link #product} reads, packed once: strip s (columns
-     * {@code [s W, (s+1) W)} with {@code W = sv L}, whole strips only) is the [P, W] block at {@code s * W * P}. The
-     * columns after the last whole strip are read from m itself.
+     * {@code [s W, (s+1) W)} with {@code W = sv L}, whole strips only) is the [P, W] block at
+     * {@code DenseProduct.STRIPS_OFFSET + s * W * P} (cache-line aligned where G1 aligns the array). The columns after
+     * the last whole strip are read from m itself.
      */
     @Override
     public float[] denseStrips(float[] m, int p, int q) {
