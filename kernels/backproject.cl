@@ -121,14 +121,15 @@ __kernel void backproject_zbox_simple(__global const float* restrict g, __global
 /* ------------------------------------------------------- vec: float16 register tiles (CPU devices), dense_vec.h */
 
 LRP_INLINE void backproject_v16(const __global float* restrict g, const __global float* restrict w,
+                                const __global float* restrict ws, const int has_ws,
                                 const __global float* restrict x, const int has_x, __global float* restrict r,
                                 const int N, const int K, const int b0, const int nr, const int i0, const int nv,
                                 const int skip)
 {
     VEC_TILE(acc);
     const __global float* gr = g + b0 * N;
-    const __global float* wp = w + i0;
-    for (int j = 0; j < N; j++, wp += K) {
+    VEC_WALK(wp, step, w, ws, has_ws, N, K, i0, nv)
+    for (int j = 0; j < N; j++, wp += step) {
         float16 wv[VEC_COLV_MAX];
         #pragma unroll
         for (int c = 0; c < nv; c++) {
@@ -154,7 +155,7 @@ LRP_INLINE void backproject_v16(const __global float* restrict g, const __global
 }
 
 LRP_INLINE void backproject_c1(const __global float* restrict g, const __global float* restrict w,
-                               const __global float* restrict x, const int has_x, __global float* restrict r,
+                               const __global float* restrict ws, const int has_ws, const __global float* restrict x, const int has_x, __global float* restrict r,
                                const int N, const int K, const int b0, const int nr, const int i)
 {
     float acc[VEC_ROWS];
@@ -178,10 +179,11 @@ LRP_INLINE void backproject_c1(const __global float* restrict g, const __global 
 }
 
 __kernel void backproject_vec(__global const float* restrict g, __global const float* restrict w,
+                              __global const float* restrict ws, const int has_ws,
                               __global const float* restrict x, const int has_x, __global float* restrict r,
                               const int rows, const int N, const int K)
 {
-    VEC_ITEM(backproject_v16, backproject_c1, rows, K, VEC_COLV, g, w, x, has_x, r, N, K);
+    VEC_ITEM(backproject_v16, backproject_c1, rows, K, VEC_COLV, g, w, ws, has_ws, x, has_x, r, N, K);
 }
 
 LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const __global float* restrict hn,

@@ -58,6 +58,23 @@ LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, con
 }
 
 /*
+ * Column strips (the plain one-chain kernels, linear_vec and backproject_vec): a weight matrix m [P, Q] whose column
+ * walk strides Q floats a chain step (4 KiB at Q = 1024, so every step of a work-item's walk lands in the same few
+ * L1 sets) may also be passed prepared as strips of VEC_STRIP columns, strip s ([P, VEC_STRIP], contiguous) at
+ * s * VEC_STRIP * P (dense_strips in matmul.cl, once per prepared weight buffer). A whole block of VEC_COLV float16s
+ * starting on a strip's first column walks its strip, VEC_STRIP floats a step; the columns after the last whole
+ * strip, and calls without strips, walk m. The same values in the same order either way.
+ */
+#define VEC_STRIP (16 * VEC_COLV)
+
+/* The start of column c0's walk and its step: in the strips where they hold a whole block from c0, else in m. */
+#define VEC_WALK(PTR, STEP, M, STRIPS, HAS_STRIPS, P, Q, C0, NV) \
+    const bool PTR##_in_strip = (HAS_STRIPS) && (NV) == VEC_COLV && (C0) % VEC_STRIP == 0 \
+            && (C0) + VEC_STRIP <= (Q); \
+    const int STEP = PTR##_in_strip ? VEC_STRIP : (Q); \
+    const __global float* PTR = PTR##_in_strip ? (STRIPS) + (C0) * (P) : (M) + (C0);
+
+/*
  * Declares the register tile NAME[VEC_ROWS][VEC_COLV_MAX] of a NAME_v16 helper and zeroes its nr x nv float16s
  * (the chains' +0.0f starts).
  */

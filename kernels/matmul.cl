@@ -118,14 +118,15 @@ __kernel void linear_zbox_simple(__global const float* restrict x, __global cons
 /* ------------------------------------------------------- vec: float16 register tiles (CPU devices), dense_vec.h */
 
 LRP_INLINE void linear_v16(const __global float* restrict x, const __global float* restrict wt,
+                           const __global float* restrict ws, const int has_ws,
                            const __global float* restrict bias, const int has_bias, __global float* restrict z,
                            const int K, const int N, const int b0, const int nr, const int j0, const int nv,
                            const int skip)
 {
     VEC_TILE(acc);
     const __global float* xr = x + b0 * K;
-    const __global float* wp = wt + j0;
-    for (int i = 0; i < K; i++, wp += N) {
+    VEC_WALK(wp, step, wt, ws, has_ws, K, N, j0, nv)
+    for (int i = 0; i < K; i++, wp += step) {
         float16 w[VEC_COLV_MAX];
         #pragma unroll
         for (int c = 0; c < nv; c++) {
@@ -150,7 +151,7 @@ LRP_INLINE void linear_v16(const __global float* restrict x, const __global floa
 }
 
 LRP_INLINE void linear_c1(const __global float* restrict x, const __global float* restrict wt,
-                          const __global float* restrict bias, const int has_bias, __global float* restrict z,
+                          const __global float* restrict ws, const int has_ws, const __global float* restrict bias, const int has_bias, __global float* restrict z,
                           const int K, const int N, const int b0, const int nr, const int j)
 {
     float acc[VEC_ROWS];
@@ -173,10 +174,28 @@ LRP_INLINE void linear_c1(const __global float* restrict x, const __global float
 }
 
 __kernel void linear_vec(__global const float* restrict x, __global const float* restrict wt,
+                         __global const float* restrict ws, const int has_ws,
                          __global const float* restrict bias, const int has_bias, __global float* restrict z,
                          const int rows, const int K, const int N)
 {
-    VEC_ITEM(linear_v16, linear_c1, rows, N, VEC_COLV, x, wt, bias, has_bias, z, K, N);
+    VEC_ITEM(linear_v16, linear_c1, rows, N, VEC_COLV, x, wt, ws, has_ws, bias, has_bias, z, K, N);
+}
+
+/*
+ * The column strips of m [P, Q] for the plain vec kernels (dense_vec.h, VEC_WALK): element t of the Q / VEC_STRIP
+ * whole strips, t = (s * P + k) * VEC_STRIP + c, is m[k, s * VEC_STRIP + c]. Global: their size.
+ */
+__kernel void dense_strips(__global const float* restrict m, __global float* restrict strips, const int P,
+                           const int Q)
+{
+    const int t = get_global_id(0);
+    if (t >= Q / VEC_STRIP * VEC_STRIP * P) {
+        return;
+    }
+    const int c = t % VEC_STRIP;
+    const int k = t / VEC_STRIP % P;
+    const int s = t / (VEC_STRIP * P);
+    strips[t] = m[k * Q + s * VEC_STRIP + c];
 }
 
 LRP_INLINE void linear_signed_v16(const __global float* restrict x, const __global float* restrict ut,

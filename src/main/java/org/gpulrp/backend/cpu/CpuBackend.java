@@ -121,7 +121,7 @@ public final class CpuBackend implements Backend {
         for (Buffer o : outs) {
             if (o instanceof CpuBuffer c && c.sealed()) {
                 throw new InvalidArgumentException("output", "the buffer is a prepared weight buffer (sealed by "
-                        + "prepareConv): it cannot be written");
+                        + "prepareConv or prepareDense): it cannot be written");
             }
         }
     }

@@ -8,8 +8,8 @@ import org.jocl.cl_mem;
 
 /**
  * Device memory for {@code length} floats, owned by the {@link OpenClBackend} that made it; once prepared for a
- * convolution ({@link OpenClBackend#prepareConv}) also the device copies of it arranged for the VECTOR conv kernels,
- * released with it, and sealed (not written again).
+ * convolution ({@link OpenClBackend#prepareConv}) or a dense map ({@link OpenClBackend#prepareDense}) also the device
+ * copies of it arranged for the VECTOR kernels, released with it, and sealed (not written again).
  */
 final class ClBuffer implements Buffer {
     final OpenClBackend owner;
@@ -20,6 +20,14 @@ final class ClBuffer implements Buffer {
     boolean sealed;
     /** The arranged copies this buffer is part of (guarded by the owner's lock). */
     final List<Arranged> arranged = new ArrayList<>(0);
+    /**
+     * Set by {@link OpenClBackend#prepareDense} where the VECTOR dense kernels run: this [stripsP, stripsQ] matrix's
+     * column strips ({@code dense_strips} in kernels/matmul.cl), released with it; null where not prepared, or
+     * where it has fewer columns than a strip.
+     */
+    cl_mem strips;
+    int stripsP;
+    int stripsQ;
 
     ClBuffer(OpenClBackend owner, cl_mem mem, int length) {
         this.owner = owner;

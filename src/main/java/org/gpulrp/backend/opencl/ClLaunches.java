@@ -48,6 +48,8 @@ final class ClLaunches {
     private final Map<Op, Launch> convPixelLaunches = new EnumMap<>(Op.class);
     /** VECTOR conv variant: the kernel that arranges weights for channel lanes (once per prepared weights). */
     private Launch arrange;
+    /** VECTOR dense variant: the kernel that packs a dense weight's column strips (once per prepared weights). */
+    private Launch strips;
     /** The ops whose tiled kernel did not fit a full work-group here (they run their simple kernel). */
     private final List<String> fellBack = new ArrayList<>();
 
@@ -64,6 +66,9 @@ final class ClLaunches {
                     case DENSE -> launches.put(op, dense(op));
                     case CONV -> conv(op);
                 }
+            }
+            if (tuning.variant() == Variant.VECTOR) {
+                strips = launch("dense_strips", Shape.ELEMENTWISE, null);
             }
         } catch (RuntimeException | Error e) {
             release();
@@ -287,6 +292,37 @@ final class ClLaunches {
         }
     }
 
+    /**
+     * Whether {@code op} (LINEAR or BACKPROJECT) runs the VECTOR kernel, which takes its weights' column strips
+     * after them ({@link #denseStrips}).
+     */
+    boolean walksStrips(Op op) {
+        return strips != null && launches.get(op).shape() == Shape.VECTOR;
+    }
+
+    /**
+     * A new buffer holding the whole column strips of the [p, q] matrix {@code m} ({@code dense_strips} in
+     * kernels/matmul.cl), or null where q is narrower than a strip. The caller releases it, with {@code m}.
+     */
+    cl_mem denseStrips(cl_mem m, int p, int q) {
+        int width = 16 * tuning.vecColv();
+        long size = (long) q / width * width * p;
+        if (size == 0) {
+            return null;
+        }
+        if (4 * size > maxAllocBytes) {
+            return null; // the kernels walk m itself: slower, the same bits
+        }
+        cl_mem s = cl.createBuffer(4 * size, null, "clCreateBuffer(dense weight strips, " + size + " floats)");
+        try {
+            elementwise(strips, size, new Object[] {m, s, p, q});
+        } catch (RuntimeException | Error e) {
+            ClContext.releaseMem(s);
+            throw e;
+        }
+        return s;
+    }
+
     /** The floats one weight array takes arranged for channel lanes (conv_arrange in kernels/conv_vector.cl). */
     private int arrangedSize(boolean back, ConvGeometry g) {
         int cin = g.inChannels() / g.groups();
@@ -394,6 +430,10 @@ final class ClLaunches {
         if (arrange != null) {
             ClContext.releaseKernel(arrange.k().kernel());
             arrange = null;
+        }
+        if (strips != null) {
+            ClContext.releaseKernel(strips.k().kernel());
+            strips = null;
         }
     }
 }

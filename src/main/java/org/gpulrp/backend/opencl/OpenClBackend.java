@@ -297,9 +297,17 @@ public final class OpenClBackend implements Backend {
             return;
         }
         releaseArranged(b);
+        releaseStrips(b);
         ClContext.releaseMem(b.mem);
         b.mem = null;
         live.remove(b);
+    }
+
+    private static void releaseStrips(ClBuffer b) {
+        if (b.strips != null) {
+            ClContext.releaseMem(b.strips);
+            b.strips = null;
+        }
     }
 
     /** Releases the arranged copies {@code b} is part of, and drops them from their other weights. */
@@ -367,7 +375,7 @@ public final class OpenClBackend implements Backend {
         dims(rows, in, out);
         Object[] args = {buf(x, "x", (long) rows * in), buf(wt, "wt", (long) in * out), opt(bias, "bias", out),
             flag(bias), out(z, "z", (long) rows * out), rows, in, out};
-        launches.dense(Op.LINEAR, rows, out, args);
+        launches.dense(Op.LINEAR, rows, out, withStrips(Op.LINEAR, args, wt, in, out));
     }
 
     @Override
@@ -405,9 +413,49 @@ public final class OpenClBackend implements Backend {
     public synchronized void backproject(Buffer g, Buffer w, Buffer x, Buffer r, int rows, int out, int in) {
         checkOpen();
         dims(rows, in, out);
-        launches.dense(Op.BACKPROJECT, rows, in, new Object[] {buf(g, "g", (long) rows * out),
-            buf(w, "w", (long) out * in), opt(x, "x", (long) rows * in), flag(x), out(r, "r", (long) rows * in), rows,
-            out, in});
+        Object[] args = {buf(g, "g", (long) rows * out), buf(w, "w", (long) out * in), opt(x, "x", (long) rows * in),
+            flag(x), out(r, "r", (long) rows * in), rows, out, in};
+        launches.dense(Op.BACKPROJECT, rows, in, withStrips(Op.BACKPROJECT, args, w, out, in));
+    }
+
+    /**
+     * The arguments of {@code op}'s kernel, whose second argument is the [p, q] weight matrix {@code m}: as given
+     * where the kernel is not the VECTOR one; else with {@code m}'s column strips and a flag after it (the strips
+     * {@link #prepareDense} made, or {@code m} itself and 0 where there are none).
+     */
+    private Object[] withStrips(Op op, Object[] args, Buffer m, int p, int q) {
+        if (!launches.walksStrips(op)) {
+            return args;
+        }
+        ClBuffer b = (ClBuffer) m;
+        boolean has = b.strips != null && b.stripsP == p && b.stripsQ == q;
+        Object[] v = new Object[args.length + 2];
+        v[0] = args[0];
+        v[1] = args[1];
+        v[2] = has ? b.strips : args[1];
+        v[3] = has ? 1 : 0;
+        System.arraycopy(args, 2, v, 4, args.length - 2);
+        return v;
+    }
+
+    /**
+     * Where the VECTOR dense kernels run, packs {@code m}'s column strips on the device once ({@link ClBuffer#strips},
+     * released with {@code m}): their walk over the weights is then contiguous, where the plain layout strides a
+     * chain step by a whole row (the MLP on PoCL 1.6x). Seals {@code m}, as {@link #prepareConv} does. The same bits
+     * either way.
+     */
+    @Override
+    public synchronized void prepareDense(Buffer m, int p, int q) {
+        checkOpen();
+        dims(1, p, q);
+        cl_mem mem = buf(m, "weights", (long) p * q);
+        ClBuffer b = (ClBuffer) m;
+        if (b.strips == null && launches.walksStrips(Op.LINEAR)) {
+            b.strips = launches.denseStrips(mem, p, q);
+            b.stripsP = p;
+            b.stripsQ = q;
+        }
+        b.sealed = true;
     }
 
     @Override
@@ -710,8 +758,8 @@ public final class OpenClBackend implements Backend {
     private cl_mem out(Buffer b, String name, long need) {
         cl_mem m = buf(b, name, need);
         if (((ClBuffer) b).sealed) {
-            throw new InvalidArgumentException(name, "is a prepared weight buffer (sealed by prepareConv): it cannot "
-                    + "be written");
+            throw new InvalidArgumentException(name, "is a prepared weight buffer (sealed by prepareConv or "
+                    + "prepareDense): it cannot be written");
         }
         return m;
     }
@@ -755,6 +803,7 @@ public final class OpenClBackend implements Backend {
     private void releaseAll() {
         for (ClBuffer b : new ArrayList<>(live)) {
             releaseArranged(b);
+            releaseStrips(b);
             ClContext.releaseMem(b.mem);
             b.mem = null;
         }
@@ -779,12 +828,26 @@ public final class OpenClBackend implements Backend {
     /** For tests: fills the arranged copies kept with {@code w} with {@code value}, to show that calls read them. */
     synchronized void fillArranged(Buffer w, float value) {
         for (ClBuffer.Arranged a : ((ClBuffer) w).arranged) {
-            long[] size = new long[1];
-            CL.clGetMemObjectInfo(a.mem, CL.CL_MEM_SIZE, org.jocl.Sizeof.size_t, Pointer.to(size), null);
-            float[] fill = new float[(int) (size[0] / 4)];
-            java.util.Arrays.fill(fill, value);
-            CL.clEnqueueWriteBuffer(cl.queue(), a.mem, CL_TRUE, 0, size[0], Pointer.to(fill), 0, null, null);
+            fill(a.mem, value);
         }
+    }
+
+    /** For tests: whether dense weight buffer {@code w} keeps column strips ({@link #prepareDense}). */
+    synchronized boolean hasStrips(Buffer w) {
+        return ((ClBuffer) w).strips != null;
+    }
+
+    /** For tests: fills the column strips kept with {@code w} with {@code value}, to show that calls read them. */
+    synchronized void fillStrips(Buffer w, float value) {
+        fill(((ClBuffer) w).strips, value);
+    }
+
+    private void fill(cl_mem m, float value) {
+        long[] size = new long[1];
+        CL.clGetMemObjectInfo(m, CL.CL_MEM_SIZE, org.jocl.Sizeof.size_t, Pointer.to(size), null);
+        float[] fill = new float[(int) (size[0] / 4)];
+        java.util.Arrays.fill(fill, value);
+        CL.clEnqueueWriteBuffer(cl.queue(), m, CL_TRUE, 0, size[0], Pointer.to(fill), 0, null, null);
     }
 
     /** The name of the kernel conv op {@code op} runs for {@code g} on this backend: for tests and reports. */
