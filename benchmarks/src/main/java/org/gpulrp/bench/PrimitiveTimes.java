@@ -17,6 +17,7 @@ import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.backend.Op;
 import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.backend.cpu.CpuBackend;
+import org.gpulrp.backend.opencl.OpenClBackend;
 import org.gpulrp.model.Network;
 
 /**
@@ -26,8 +27,9 @@ import org.gpulrp.model.Network;
  * sign-split and ZBox forms count their extra chains). Prints the last of {@code calls} calls (the first ones warm the
  * JIT up).
  * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.PrimitiveTimes [model=vgg16] [composite=epsilon]
- * [calls=3] [chunk=ROWS]}; chunk cuts the batch into passes of that many rows (default: one pass, which a BERT-base
- * batch does not fit in 6 GiB).
+ * [calls=3] [chunk=ROWS] [backend=opencl]}; chunk cuts the batch into passes of that many rows (default: one pass,
+ * which a BERT-base batch does not fit in 6 GiB); backend=opencl times the first OpenCL device instead, waiting for
+ * each primitive's kernels to finish.
  */
 public final class PrimitiveTimes {
     private PrimitiveTimes() {
@@ -38,6 +40,7 @@ public final class PrimitiveTimes {
         String composite = "epsilon";
         int calls = 3;
         int chunk = 0;
+        boolean opencl = false;
         for (String a : args) {
             if (a.startsWith("model=")) {
                 model = a.substring(6);
@@ -47,18 +50,24 @@ public final class PrimitiveTimes {
                 calls = Integer.parseInt(a.substring(6));
             } else if (a.startsWith("chunk=")) {
                 chunk = Integer.parseInt(a.substring(6));
+            } else if (a.equals("backend=opencl")) {
+                opencl = true;
             }
         }
         Network net = Models.network(model);
         int batch = Models.batch(model);
         Tensor in = new Tensor(Models.inputs(model, batch), batch, net.inputSize());
         Map<String, double[]> times = new TreeMap<>();
-        try (CpuBackend cpu = new CpuBackend()) {
+        try (Backend cpu = opencl ? OpenClBackend.open(null) : new CpuBackend()) {
             Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
                     new Class<?>[] {Backend.class}, (p, m, a) -> {
                         long t0 = System.nanoTime();
                         try {
-                            return m.invoke(cpu, a);
+                            Object result = m.invoke(cpu, a);
+                            if (cpu instanceof OpenClBackend cl && PRIMITIVES.contains(m.getName())) {
+                                cl.finish(); // launches are queued: time each primitive to its end
+                            }
+                            return result;
                         } catch (InvocationTargetException e) {
                             throw e.getCause();
                         } finally {
