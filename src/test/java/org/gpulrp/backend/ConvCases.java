@@ -83,6 +83,8 @@ public final class ConvCases {
         {3, 7, 9, 2, 2, 2, 2, 0, 0, 2},
         {4, 9, 7, 2, 2, 1, 1, 0, 0, 2},
         {2, 8, 11, 2, 2, 3, 2, 0, 0, 3},
+        // Windows apart with padding and one-column windows (inputs in no window, between windows and at the ends).
+        {2, 9, 10, 2, 1, 3, 2, 1, 0, 2},
         // ... and planes of whole vectors of outputs and a tail (the CPU path gathers them): 14 x 14 and 7 x 7 outputs
         {3, 28, 28, 2, 2, 2, 2, 0, 0, 2},
         {2, 14, 15, 2, 2, 2, 2, 0, 0, 3},

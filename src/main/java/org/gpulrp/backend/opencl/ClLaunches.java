@@ -50,6 +50,8 @@ final class ClLaunches {
     private Launch arrange;
     /** VECTOR dense variant: the kernel that packs a dense weight's column strips (once per prepared weights). */
     private Launch strips;
+    /** The max-pooling relevance route for windows that do not overlap. */
+    private Launch routeWindows;
     /** The ops whose tiled kernel did not fit a full work-group here (they run their simple kernel). */
     private final List<String> fellBack = new ArrayList<>();
 
@@ -70,6 +72,7 @@ final class ClLaunches {
             if (tuning.variant() == Variant.VECTOR) {
                 strips = launch("dense_strips", Shape.ELEMENTWISE, null);
             }
+            routeWindows = launch("max_pool_route_windows", Shape.PER_SAMPLE, null);
         } catch (RuntimeException | Error e) {
             release();
             throw e;
@@ -166,6 +169,33 @@ final class ClLaunches {
         }
         long lx = Math.max(1, Math.min(tuning.sampleLocal(), l.maxWorkGroup()));
         cl.enqueue(l.k(), args, new long[] {roundUp(perSample, lx), rows}, new long[] {lx, 1});
+    }
+
+    /**
+     * Launches pooling op {@code op} over {@code rows} samples of {@code planes} planes of {@code height x width}
+     * elements (kernels/pool.cl): global (width rounded up to the local size, height, rows x planes), the local size
+     * the smallest power of two that holds a plane's row (at most the per-sample one).
+     */
+    void pool(Op op, int width, int height, int planes, int rows, Object[] args) {
+        pool(launches.get(op), width, height, planes, rows, args);
+    }
+
+    /**
+     * Launches {@code max_pool_route_windows} (kernels/pool.cl; for windows that do not overlap) over the outputs'
+     * windows, as {@link #pool}.
+     */
+    void routeWindows(int outW, int outH, int planes, int rows, Object[] args) {
+        pool(routeWindows, outW, outH, planes, rows, args);
+    }
+
+    private void pool(Launch l, int width, int height, int planes, int rows, Object[] args) {
+        if (rows == 0 || width == 0 || height == 0 || planes == 0) {
+            return;
+        }
+        long lx = Math.max(1, Math.min(Math.min(tuning.sampleLocal(), l.maxWorkGroup()),
+                Long.highestOneBit(2L * width - 1)));
+        cl.enqueue(l.k(), args, new long[] {roundUp(width, lx), height, (long) rows * planes},
+                new long[] {lx, 1, 1});
     }
 
     /** Launches dense op {@code op} over {@code rows x cols} outputs. */
@@ -431,9 +461,12 @@ final class ClLaunches {
             ClContext.releaseKernel(arrange.k().kernel());
             arrange = null;
         }
-        if (strips != null) {
-            ClContext.releaseKernel(strips.k().kernel());
-            strips = null;
+        for (Launch l : new Launch[] {strips, routeWindows}) {
+            if (l != null) {
+                ClContext.releaseKernel(l.k().kernel());
+            }
         }
+        strips = null;
+        routeWindows = null;
     }
 }

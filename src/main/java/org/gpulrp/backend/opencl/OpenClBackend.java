@@ -683,7 +683,7 @@ public final class OpenClBackend implements Backend {
         geometryOk(p, "p");
         long out = (long) rows * p.outSize();
         Object[] args = {buf(x, "x", (long) rows * p.inSize()), out(y, "y", out), out(arg, "arg", out), rows};
-        launches.perSample(Op.MAX_POOL, p.outSize(), rows, ClLaunches.concat(args, geometry(p)));
+        launches.pool(Op.MAX_POOL, p.outW(), p.outH(), p.channels(), rows, ClLaunches.concat(args, geometry(p)));
     }
 
     @Override
@@ -693,7 +693,13 @@ public final class OpenClBackend implements Backend {
         geometryOk(p, "p");
         long out = (long) rows * p.outSize();
         Object[] args = {buf(r, "r", out), buf(arg, "arg", out), out(rIn, "rIn", (long) rows * p.inSize()), rows};
-        launches.perSample(Op.MAX_POOL_ROUTE, p.inSize(), rows, ClLaunches.concat(args, geometry(p)));
+        if (p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW()) {
+            // Windows that do not overlap: each work-item writes its own window's inputs, no scan.
+            launches.routeWindows(p.outW(), p.outH(), p.channels(), rows, ClLaunches.concat(args, geometry(p)));
+        } else {
+            launches.pool(Op.MAX_POOL_ROUTE, p.inW(), p.inH(), p.channels(), rows,
+                    ClLaunches.concat(args, geometry(p)));
+        }
     }
 
     @Override
