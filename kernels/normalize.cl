@@ -24,9 +24,12 @@ __kernel void normalize_relevance(__global const float* restrict r, __global con
     if (k >= rows * N) {
         return;
     }
-    const int b = k / N;
-    const int j = k - b * N;
-    g[k] = lrp_safe_div(r[k], lrp_stab(d[b * d_stride + j], eps));
+    int dk = k; /* d_stride == N, the usual case: no integer division (CPU devices cannot vectorize one) */
+    if (d_stride != N) {
+        const int b = k / N;
+        dk = b * d_stride + (k - b * N);
+    }
+    g[k] = lrp_safe_div(r[k], lrp_stab(d[dk], eps));
 }
 
 __kernel void normalize_signed(__global const float* restrict r, __global const float* restrict z,

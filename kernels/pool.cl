@@ -46,7 +46,28 @@ __kernel void max_pool(__global const float* restrict x, __global float* restric
     const __global float* xb = x + b * (C * H * W);
     int best = -1;
     float m = 0.0f;
-    for (int i = 0; i < KH; i++) {
+    const int top = oh * SH - PH;
+    const int left = ow * SW - PW;
+    const bool inside2x2 = KH == 2 && KW == 2 && top >= 0 && left >= 0 && top + 1 < H && left + 1 < W;
+    if (inside2x2) {
+        /* A 2x2 window inside the input (the usual pooling): the same scan, written out. */
+        const int e = (c * H + top) * W + left;
+        best = e;
+        m = xb[e];
+        if (xb[e + 1] > m) {
+            best = e + 1;
+            m = xb[e + 1];
+        }
+        if (xb[e + W] > m) {
+            best = e + W;
+            m = xb[e + W];
+        }
+        if (xb[e + W + 1] > m) {
+            best = e + W + 1;
+            m = xb[e + W + 1];
+        }
+    }
+    for (int i = 0; i < (inside2x2 ? 0 : KH); i++) {
         const int ih = oh * SH - PH + i;
         if (ih < 0 || ih >= H) {
             continue;
