@@ -12,6 +12,7 @@ import org.gpulrp.GpuLrp;
 import org.gpulrp.Target;
 import org.gpulrp.Tensor;
 import org.gpulrp.backend.opencl.OpenClBackend;
+import org.gpulrp.composite.Composite;
 import org.gpulrp.model.Network;
 
 /**
@@ -19,7 +20,8 @@ import org.gpulrp.model.Network;
  * OpenCL device with the table's tuning and with each given override set) explains the same batch in turn, round
  * after round, and the best time of each is printed with its ratio to the CPU path. Alternating rounds is what makes
  * the comparison fair on a shared, noisy machine. Results are checked to be the same bits as the CPU path's.
- * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.TuningCompare MODEL BATCH [rounds=8] [KEY=V;KEY=V ...]},
+ * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.TuningCompare MODEL BATCH [rounds=8] [composite=epsilon]
+ * [KEY=V;KEY=V ...]},
  * e.g. {@code mlp 1024 "vec.rows=8;vec.colv=2"}.
  */
 public final class TuningCompare {
@@ -37,18 +39,29 @@ public final class TuningCompare {
         Network net = Models.network(model);
         Tensor x = new Tensor(Models.inputs(model, batch), batch, net.inputSize());
         Map<String, Explainer> ex = new LinkedHashMap<>();
-        ex.put("cpu", GpuLrp.explainer(net).backend(BackendChoice.CPU).build());
-        ex.put("opencl, table", GpuLrp.explainer(net).backend(OpenClBackend.open(null, Map.of())).build());
+        Composite composite = Models.composite("epsilon");
+        for (String a : Arrays.copyOfRange(args, 2, args.length)) {
+            if (a.startsWith("composite=")) {
+                composite = Models.composite(a.substring(10));
+            }
+        }
+        ex.put("cpu", GpuLrp.explainer(net).composite(composite).backend(BackendChoice.CPU).build());
+        ex.put("opencl, table", GpuLrp.explainer(net).composite(composite).backend(OpenClBackend.open(null, Map.of()))
+                .build());
         for (String a : Arrays.copyOfRange(args, 2, args.length)) {
             if (a.startsWith("rounds=")) {
                 rounds = Integer.parseInt(a.substring(7));
+                continue;
+            }
+            if (a.startsWith("composite=")) {
                 continue;
             }
             Map<String, String> o = new LinkedHashMap<>();
             for (String kv : a.split(";")) {
                 o.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
             }
-            ex.put("opencl, " + a, GpuLrp.explainer(net).backend(OpenClBackend.open(null, o)).build());
+            ex.put("opencl, " + a, GpuLrp.explainer(net).composite(composite).backend(OpenClBackend.open(null, o))
+                    .build());
         }
         List<String> names = new ArrayList<>(ex.keySet());
         double[] best = new double[names.size()];
