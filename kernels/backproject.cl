@@ -149,7 +149,7 @@ LRP_INLINE void backproject_v16(const __global float* restrict g, const __global
         const int o = (b0 + q) * K + i0;
         #pragma unroll
         for (int c = 0; c < nv; c++) {
-            lrp_store16(has_x ? vload16(c, x + o) * acc[q][c] : acc[q][c], c, r + o, skip);
+            lrp_store16(has_x ? lrp_load16(c, x + o, skip) * acc[q][c] : acc[q][c], c, r + o, skip);
         }
     }
 }
@@ -183,7 +183,7 @@ __kernel void backproject_vec(__global const float* restrict g, __global const f
                               __global const float* restrict x, const int has_x, __global float* restrict r,
                               const int rows, const int N, const int K)
 {
-    VEC_ITEM(backproject_v16, backproject_c1, rows, K, VEC_COLV, g, w, ws, has_ws, x, has_x, r, N, K);
+    VEC_ITEM_N(backproject_v16, backproject_c1, rows, K, VEC_COLV, has_ws, g, w, ws, has_ws, x, has_x, r, N, K);
 }
 
 LRP_INLINE void backproject_signed_v16(const __global float* restrict hp, const __global float* restrict hn,

@@ -42,7 +42,8 @@
 
 /*
  * vstore16(v, c, p) without the first `skip` lanes: a column tail of 16 or more columns is computed as one float16
- * block shifted left to end at the last column, and only the lanes not stored by another block are written.
+ * block shifted left to end at the last column, and only the lanes not stored by another block are written. A
+ * negative skip stores only the first 16 + skip lanes: a narrow block (fewer than 16 columns in all, VEC_ITEM_N).
  */
 LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, const int skip)
 {
@@ -52,9 +53,25 @@ LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, con
     }
     float t[16];
     vstore16(v, 0, t);
-    for (int l = skip; l < 16; l++) {
+    for (int l = max(skip, 0); l < min(16, 16 + skip); l++) {
         p[16 * c + l] = t[l];
     }
+}
+
+/*
+ * vload16(c, p), or for a narrow block (skip < 0: only lanes [0, 16 + skip) exist) those lanes and zeros: a narrow
+ * block's row ends inside the float16, and the last row's end may be the buffer's.
+ */
+LRP_INLINE float16 lrp_load16(const int c, const __global float* p, const int skip)
+{
+    if (skip >= 0) {
+        return vload16(c, p);
+    }
+    float t[16];
+    for (int l = 0; l < 16; l++) {
+        t[l] = l < 16 + skip ? p[16 * c + l] : 0.0f;
+    }
+    return vload16(0, t);
 }
 
 /*
@@ -63,7 +80,9 @@ LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, con
  * L1 sets) may also be passed prepared as strips of VEC_STRIP columns, strip s ([P, VEC_STRIP], contiguous) at
  * s * VEC_STRIP * P (dense_strips in matmul.cl, once per prepared weight buffer). A whole block of VEC_COLV float16s
  * starting on a strip's first column walks its strip, VEC_STRIP floats a step; the columns after the last whole
- * strip, and calls without strips, walk m. The same values in the same order either way.
+ * strip, and calls without strips, walk m. A matrix of fewer than 16 columns is prepared as one [P, 16] strip padded
+ * with zeros, walked by one narrow float16 block (VEC_ITEM_N) instead of a column at a time; the padding lanes
+ * compute values nobody stores. The same values in the same order either way.
  */
 #define VEC_STRIP (16 * VEC_COLV)
 
@@ -71,8 +90,9 @@ LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, con
 #define VEC_WALK(PTR, STEP, M, STRIPS, HAS_STRIPS, P, Q, C0, NV) \
     const bool PTR##_in_strip = (HAS_STRIPS) && (NV) == VEC_COLV && (C0) % VEC_STRIP == 0 \
             && (C0) + VEC_STRIP <= (Q); \
-    const int STEP = PTR##_in_strip ? VEC_STRIP : (Q); \
-    const __global float* PTR = PTR##_in_strip ? (STRIPS) + (C0) * (P) : (M) + (C0);
+    const int STEP = PTR##_in_strip ? VEC_STRIP : (HAS_STRIPS) && (Q) < 16 ? 16 : (Q); \
+    const __global float* PTR = PTR##_in_strip ? (STRIPS) + (C0) * (P) : (HAS_STRIPS) && (Q) < 16 ? (STRIPS) \
+            : (M) + (C0);
 
 /*
  * Declares the register tile NAME[VEC_ROWS][VEC_COLV_MAX] of a NAME_v16 helper and zeroes its nr x nv float16s
@@ -90,9 +110,10 @@ LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, con
 
 /*
  * The columns [C0, C0 + 16*COLV) of a work-item (clipped to COLS) for the rows its leading arguments name
- * (..., b0, nr): whole blocks, then the shifted tail block, or single columns where COLS < 16.
+ * (..., b0, nr): whole blocks, then the shifted tail block, or where COLS < 16 one narrow block (NARROW: the
+ * helper's weights are a zero-padded [P, 16] strip) or single columns.
  */
-#define VEC_COLUMNS(V16, C1, COLS, C0, COLV, ...) \
+#define VEC_COLUMNS(V16, C1, COLS, C0, COLV, NARROW, ...) \
     if ((C0) + 16 * (COLV) <= (COLS)) { \
         V16(__VA_ARGS__, C0, COLV, 0); \
     } else { \
@@ -102,6 +123,8 @@ LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, con
         } \
         if (vec_c < (COLS) && (COLS) >= 16) { \
             V16(__VA_ARGS__, (COLS) - 16, 1, vec_c - ((COLS) - 16)); \
+        } else if (vec_c < (COLS) && (NARROW)) { \
+            V16(__VA_ARGS__, 0, 1, (COLS) - 16); \
         } else { \
             for (; vec_c < (COLS); vec_c++) { \
                 C1(__VA_ARGS__, vec_c); \
@@ -111,20 +134,23 @@ LRP_INLINE void lrp_store16(const float16 v, const int c, __global float* p, con
 
 /*
  * The body of a *_vec kernel: this work-item's VEC_ROWS rows of ROWS by 16*COLV columns of COLS, through the
- * helpers V16 and C1 called with the leading arguments given as `...`; returns past the end.
+ * helpers V16 and C1 called with the leading arguments given as `...`; returns past the end. VEC_ITEM_N also takes
+ * NARROW: whether fewer than 16 columns go as one narrow block (see VEC_COLUMNS).
  */
-#define VEC_ITEM(V16, C1, ROWS, COLS, COLV, ...) \
+#define VEC_ITEM_N(V16, C1, ROWS, COLS, COLV, NARROW, ...) \
     const int vec_c0 = get_global_id(0) * (16 * (COLV)); \
     const int vec_b0 = get_global_id(1) * VEC_ROWS; \
     if (vec_c0 >= (COLS) || vec_b0 >= (ROWS)) { \
         return; \
     } \
     if (vec_b0 + VEC_ROWS <= (ROWS)) { \
-        VEC_COLUMNS(V16, C1, COLS, vec_c0, COLV, __VA_ARGS__, vec_b0, VEC_ROWS) \
+        VEC_COLUMNS(V16, C1, COLS, vec_c0, COLV, NARROW, __VA_ARGS__, vec_b0, VEC_ROWS) \
     } else { \
         for (int vec_b = vec_b0; vec_b < (ROWS); vec_b++) { \
-            VEC_COLUMNS(V16, C1, COLS, vec_c0, COLV, __VA_ARGS__, vec_b, 1) \
+            VEC_COLUMNS(V16, C1, COLS, vec_c0, COLV, NARROW, __VA_ARGS__, vec_b, 1) \
         } \
     }
+
+#define VEC_ITEM(V16, C1, ROWS, COLS, COLV, ...) VEC_ITEM_N(V16, C1, ROWS, COLS, COLV, 0, __VA_ARGS__)
 
 #endif /* DENSE_VEC_H */

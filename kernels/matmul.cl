@@ -145,7 +145,8 @@ LRP_INLINE void linear_v16(const __global float* restrict x, const __global floa
     for (int r = 0; r < nr; r++) {
         #pragma unroll
         for (int c = 0; c < nv; c++) {
-            lrp_store16(has_bias ? acc[r][c] + vload16(c, bias + j0) : acc[r][c], c, z + (b0 + r) * N + j0, skip);
+            lrp_store16(has_bias ? acc[r][c] + lrp_load16(c, bias + j0, skip) : acc[r][c], c, z + (b0 + r) * N + j0,
+                        skip);
         }
     }
 }
@@ -178,24 +179,26 @@ __kernel void linear_vec(__global const float* restrict x, __global const float*
                          __global const float* restrict bias, const int has_bias, __global float* restrict z,
                          const int rows, const int K, const int N)
 {
-    VEC_ITEM(linear_v16, linear_c1, rows, N, VEC_COLV, x, wt, ws, has_ws, bias, has_bias, z, K, N);
+    VEC_ITEM_N(linear_v16, linear_c1, rows, N, VEC_COLV, has_ws, x, wt, ws, has_ws, bias, has_bias, z, K, N);
 }
 
 /*
  * The column strips of m [P, Q] for the plain vec kernels (dense_vec.h, VEC_WALK): element t of the Q / VEC_STRIP
- * whole strips, t = (s * P + k) * VEC_STRIP + c, is m[k, s * VEC_STRIP + c]. Global: their size.
+ * whole strips, t = (s * P + k) * VEC_STRIP + c, is m[k, s * VEC_STRIP + c]; where Q < 16, the one [P, 16] strip
+ * padded with zeros, t = k * 16 + c. Global: their size.
  */
 __kernel void dense_strips(__global const float* restrict m, __global float* restrict strips, const int P,
                            const int Q)
 {
     const int t = get_global_id(0);
-    if (t >= Q / VEC_STRIP * VEC_STRIP * P) {
+    const int width = Q < 16 ? 16 : VEC_STRIP;
+    if (t >= (Q < 16 ? 16 : Q / VEC_STRIP * VEC_STRIP) * P) {
         return;
     }
-    const int c = t % VEC_STRIP;
-    const int k = t / VEC_STRIP % P;
-    const int s = t / (VEC_STRIP * P);
-    strips[t] = m[k * Q + s * VEC_STRIP + c];
+    const int c = t % width;
+    const int k = t / width % P;
+    const int s = t / (width * P);
+    strips[t] = Q < 16 ? (c < Q ? m[k * Q + c] : 0.0f) : m[k * Q + s * VEC_STRIP + c];
 }
 
 LRP_INLINE void linear_signed_v16(const __global float* restrict x, const __global float* restrict ut,

@@ -22,8 +22,8 @@ final class ClBuffer implements Buffer {
     final List<Arranged> arranged = new ArrayList<>(0);
     /**
      * Set by {@link OpenClBackend#prepareDense} where the VECTOR dense kernels run: this [stripsP, stripsQ] matrix's
-     * column strips ({@code dense_strips} in kernels/matmul.cl), released with it; null where not prepared, or
-     * where it has fewer columns than a strip.
+     * column strips ({@code dense_strips} in kernels/matmul.cl; one zero-padded strip where it has fewer than 16
+     * columns), released with it; null where not prepared, or where it has 16 columns or more but fewer than a strip.
      */
     cl_mem strips;
     int stripsP;

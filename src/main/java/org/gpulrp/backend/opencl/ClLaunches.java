@@ -332,11 +332,12 @@ final class ClLaunches {
 
     /**
      * A new buffer holding the whole column strips of the [p, q] matrix {@code m} ({@code dense_strips} in
-     * kernels/matmul.cl), or null where q is narrower than a strip. The caller releases it, with {@code m}.
+     * kernels/matmul.cl; where q < 16, one zero-padded strip of 16 columns), or null where there are none (from 16
+     * columns to less than a strip). The caller releases it, with {@code m}.
      */
     cl_mem denseStrips(cl_mem m, int p, int q) {
         int width = 16 * tuning.vecColv();
-        long size = (long) q / width * width * p;
+        long size = q < 16 ? 16L * p : (long) q / width * width * p;
         if (size == 0) {
             return null;
         }

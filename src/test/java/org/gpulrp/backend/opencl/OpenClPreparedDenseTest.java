@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.Buffer;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class OpenClPreparedDenseTest {
     /** Column counts (out for the forward map, in for the backprojection) around the strip widths 16 and 32. */
-    private static final int[] WIDTHS = {10, 16, 32, 40, 48, 70, 100};
+    private static final int[] WIDTHS = {1, 10, 15, 16, 32, 40, 48, 70, 100};
     private static final int ROWS = 13;
     private static OpenClBackend tableTuned;
     private static OpenClBackend wide;
@@ -130,10 +131,24 @@ class OpenClPreparedDenseTest {
                 }
             }
         }
-        Buffer narrowOnly = wide.upload(data(rnd, in * 20));
-        wide.prepareDense(narrowOnly, in, 20);
-        assertFalse(wide.hasStrips(narrowOnly), "fewer columns than a strip: no strips");
-        for (Buffer b : new Buffer[] {x, wt, z, narrowOnly}) {
+        Buffer between = wide.upload(data(rnd, in * 20));
+        wide.prepareDense(between, in, 20);
+        assertFalse(wide.hasStrips(between), "16 columns or more, fewer than a strip: no strips");
+        // Fewer than 16 columns: one zero-padded strip, read by a narrow block for all of them.
+        int few = 10;
+        Buffer narrow = wide.upload(data(rnd, in * few));
+        Buffer zn = wide.allocate(ROWS * few);
+        wide.prepareDense(narrow, in, few);
+        assertTrue(wide.hasStrips(narrow), "fewer than 16 columns: a padded strip");
+        wide.linear(x, narrow, null, zn, ROWS, in, few);
+        float[] before = read(wide, zn);
+        assertTrue(IntStream.range(0, before.length).anyMatch(k -> before[k] != 0f), "the padded strip holds weights");
+        wide.fillStrips(narrow, 0f);
+        wide.linear(x, narrow, null, zn, ROWS, in, few);
+        for (float v : read(wide, zn)) {
+            assertEquals(0f, Math.abs(v), "the narrow block reads the padded strip");
+        }
+        for (Buffer b : new Buffer[] {x, wt, z, between, narrow, zn}) {
             b.close();
         }
     }
