@@ -71,10 +71,12 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
                 #pragma unroll
                 for (int r = 0; r < CONV_VEC_PIX; r++) {
                     const int th = ih0 + r + PH - i * DH;
-                    if (th < 0 || th % SH != 0 || th / SH >= OH) {
+                    /* the output row th / SH, without dividing where the stride is 1 (most layers) */
+                    const int oh = SH == 1 ? th : th / SH;
+                    if (th < 0 || (SH != 1 && th % SH != 0) || oh >= OH) {
                         continue;
                     }
-                    const int at = go + th / SH * OW;
+                    const int at = go + oh * OW;
                     const float16 p = conv_row16(g1 + at, owb, OW, full, gbase + at + owb, total);
                     if (mode == 0) {
                         a0[r] = full ? fma(wa, p, a0[r]) : select(a0[r], fma(wa, p, a0[r]), valid);

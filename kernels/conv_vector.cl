@@ -90,12 +90,23 @@ __kernel void conv_arrange(__global const float* restrict w, __global float* res
     int ih0[CONV_VEC_PIX]; \
     int iw0[CONV_VEC_PIX]; \
     int interior = 1; \
+    int ohk = p0 / OW; /* pixel p0 + k's output row and column, stepped instead of divided per pixel */ \
+    int owk = p0 - ohk * OW; \
     _Pragma("unroll") \
     for (int k = 0; k < CONV_VEC_PIX; k++) { \
-        const int p = min(p0 + k, OHW - 1); \
-        ih0[k] = p / OW * SH - PH; \
-        iw0[k] = p % OW * SW - PW; \
+        if (k == 0 || p0 + k < OHW) { \
+            ih0[k] = ohk * SH - PH; \
+            iw0[k] = owk * SW - PW; \
+        } else { /* past the last pixel: repeat it */ \
+            ih0[k] = ih0[k - 1]; \
+            iw0[k] = iw0[k - 1]; \
+        } \
         interior &= ih0[k] >= 0 && ih0[k] + (KH - 1) * DH < H && iw0[k] >= 0 && iw0[k] + (KW - 1) * DW < W; \
+        owk++; \
+        if (owk == OW) { \
+            owk = 0; \
+            ohk++; \
+        } \
     } \
     const __global float* xg = x + b * (C * H * W) + grp * cin * (H * W); \
     const __global float* wg = wt + grp * cin * (KH * KW) * lanes + l0
@@ -385,12 +396,23 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     int th0[NP]; \
     int tw0[NP]; \
     int interior = unit; \
+    int ihk = p0 / W; /* pixel p0 + k's row and column, stepped instead of divided per pixel */ \
+    int iwk = p0 - ihk * W; \
     _Pragma("unroll") \
     for (int k = 0; k < (NP); k++) { \
-        const int p = min(p0 + k, HW - 1); \
-        th0[k] = p / W + PH; \
-        tw0[k] = p % W + PW; \
+        if (k == 0 || p0 + k < HW) { \
+            th0[k] = ihk + PH; \
+            tw0[k] = iwk + PW; \
+        } else { /* past the last pixel: repeat it */ \
+            th0[k] = th0[k - 1]; \
+            tw0[k] = tw0[k - 1]; \
+        } \
         interior &= th0[k] - (KH - 1) * DH >= 0 && th0[k] < OH && tw0[k] - (KW - 1) * DW >= 0 && tw0[k] < OW; \
+        iwk++; \
+        if (iwk == W) { \
+            iwk = 0; \
+            ihk++; \
+        } \
     } \
     const int gg = b * (OC * OHW) + grp * cout * OHW; \
     const int wg = grp * cout * (KH * KW) * lanes + l0
