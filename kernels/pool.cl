@@ -32,16 +32,20 @@
 #define POOL_GEOMETRY const int C, const int H, const int W, const int KH, const int KW, const int SH, \
     const int SW, const int PH, const int PW, const int OH, const int OW
 
+/* This work-item's column X < NX, row Y < NY, sample b and channel c; returns past the end. */
+#define POOL_ITEM(X, Y, NX, NY) \
+    const int X = get_global_id(0); \
+    const int Y = get_global_id(1); \
+    const int b = get_global_id(2) / C; \
+    const int c = get_global_id(2) % C; \
+    if (X >= (NX) || Y >= (NY) || b >= rows) { \
+        return; \
+    }
+
 __kernel void max_pool(__global const float* restrict x, __global float* restrict y, __global float* restrict arg,
                        const int rows, POOL_GEOMETRY)
 {
-    const int ow = get_global_id(0);
-    const int oh = get_global_id(1);
-    const int b = get_global_id(2) / C;
-    const int c = get_global_id(2) % C;
-    if (ow >= OW || oh >= OH || b >= rows) {
-        return;
-    }
+    POOL_ITEM(ow, oh, OW, OH);
     const int o = (c * OH + oh) * OW + ow;
     const __global float* xb = x + b * (C * H * W);
     int best = -1;
@@ -93,13 +97,7 @@ __kernel void max_pool(__global const float* restrict x, __global float* restric
 __kernel void max_pool_route(__global const float* restrict r, __global const float* restrict arg,
                              __global float* restrict rIn, const int rows, POOL_GEOMETRY)
 {
-    const int iw = get_global_id(0);
-    const int ih = get_global_id(1);
-    const int b = get_global_id(2) / C;
-    const int c = get_global_id(2) % C;
-    if (iw >= W || ih >= H || b >= rows) {
-        return;
-    }
+    POOL_ITEM(iw, ih, W, H);
     const int e = (c * H + ih) * W + iw;
     /* Windows containing row ih: oh SH - PH <= ih <= oh SH - PH + KH - 1. */
     const int tlo = ih + PH - KH + 1;
@@ -125,13 +123,7 @@ __kernel void max_pool_route(__global const float* restrict r, __global const fl
 __kernel void max_pool_route_windows(__global const float* restrict r, __global const float* restrict arg,
                                      __global float* restrict rIn, const int rows, POOL_GEOMETRY)
 {
-    const int ow = get_global_id(0);
-    const int oh = get_global_id(1);
-    const int b = get_global_id(2) / C;
-    const int c = get_global_id(2) % C;
-    if (ow >= OW || oh >= OH || b >= rows) {
-        return;
-    }
+    POOL_ITEM(ow, oh, OW, OH);
     const int k = b * (C * OH * OW) + (c * OH + oh) * OW + ow;
     const int a = (int) arg[k];
     const float v = 0.0f + r[k];

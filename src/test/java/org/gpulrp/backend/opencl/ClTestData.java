@@ -20,6 +20,22 @@ final class ClTestData {
     private ClTestData() {
     }
 
+    /** {@code n} values of {@link #value}. */
+    static float[] data(Random r, int n) {
+        float[] a = new float[n];
+        for (int k = 0; k < n; k++) {
+            a[k] = value(r);
+        }
+        return a;
+    }
+
+    /** All of buffer {@code b}'s floats. */
+    static float[] read(Backend be, Buffer b) {
+        float[] out = new float[b.length()];
+        be.read(b, out, 0, out.length);
+        return out;
+    }
+
     /** One value: mostly Gaussian, some exact zeros, -0.0, tiny and integer values. */
     static float value(Random r) {
         int k = r.nextInt(20);

@@ -47,20 +47,6 @@ class OpenClPreparedDenseTest {
         }
     }
 
-    private static float[] data(Random r, int n) {
-        float[] a = new float[n];
-        for (int k = 0; k < n; k++) {
-            a[k] = ClTestData.value(r);
-        }
-        return a;
-    }
-
-    private static float[] read(Backend be, Buffer b) {
-        float[] out = new float[b.length()];
-        be.read(b, out, 0, out.length);
-        return out;
-    }
-
     /** The forward map (with a bias) and the backprojection (times x) of one layer; outputs in order. */
     private static float[][] both(Backend be, int in, int out, float[] xf, float[] wtf, float[] wf, float[] bf,
                                   float[] gf, boolean prepare) {
@@ -77,7 +63,7 @@ class OpenClPreparedDenseTest {
         Buffer r = be.allocate(ROWS * in);
         be.linear(x, wt, bias, z, ROWS, in, out);
         be.backproject(g, w, x, r, ROWS, out, in);
-        float[][] result = {read(be, z), read(be, r)};
+        float[][] result = {ClTestData.read(be, z), ClTestData.read(be, r)};
         for (Buffer b : new Buffer[] {x, wt, w, bias, g, z, r}) {
             b.close();
         }
@@ -89,11 +75,11 @@ class OpenClPreparedDenseTest {
         Random rnd = new Random(31);
         for (int in : WIDTHS) {
             for (int out : WIDTHS) {
-                float[] x = data(rnd, ROWS * in);
-                float[] wt = data(rnd, in * out);
-                float[] w = data(rnd, out * in);
-                float[] bias = data(rnd, out);
-                float[] g = data(rnd, ROWS * out);
+                float[] x = ClTestData.data(rnd, ROWS * in);
+                float[] wt = ClTestData.data(rnd, in * out);
+                float[] w = ClTestData.data(rnd, out * in);
+                float[] bias = ClTestData.data(rnd, out);
+                float[] g = ClTestData.data(rnd, ROWS * out);
                 float[][] e;
                 try (CpuBackend scalar = new CpuBackend(CpuBackend.Kernels.SCALAR, 1)) {
                     e = both(scalar, in, out, x, wt, w, bias, g, false);
@@ -113,14 +99,14 @@ class OpenClPreparedDenseTest {
         Random rnd = new Random(32);
         int in = 8;
         int out = 40; // one whole strip of 32 columns, then 8 read from the weights
-        Buffer x = wide.upload(data(rnd, ROWS * in));
-        Buffer wt = wide.upload(data(rnd, in * out));
+        Buffer x = wide.upload(ClTestData.data(rnd, ROWS * in));
+        Buffer wt = wide.upload(ClTestData.data(rnd, in * out));
         Buffer z = wide.allocate(ROWS * out);
         wide.prepareDense(wt, in, out);
         assertTrue(wide.hasStrips(wt));
         wide.fillStrips(wt, 0f);
         wide.linear(x, wt, null, z, ROWS, in, out);
-        float[] zf = read(wide, z);
+        float[] zf = ClTestData.read(wide, z);
         for (int b = 0; b < ROWS; b++) {
             for (int j = 0; j < out; j++) {
                 float v = zf[b * out + j];
@@ -131,21 +117,21 @@ class OpenClPreparedDenseTest {
                 }
             }
         }
-        Buffer between = wide.upload(data(rnd, in * 20));
+        Buffer between = wide.upload(ClTestData.data(rnd, in * 20));
         wide.prepareDense(between, in, 20);
         assertFalse(wide.hasStrips(between), "16 columns or more, fewer than a strip: no strips");
         // Fewer than 16 columns: one zero-padded strip, read by a narrow block for all of them.
         int few = 10;
-        Buffer narrow = wide.upload(data(rnd, in * few));
+        Buffer narrow = wide.upload(ClTestData.data(rnd, in * few));
         Buffer zn = wide.allocate(ROWS * few);
         wide.prepareDense(narrow, in, few);
         assertTrue(wide.hasStrips(narrow), "fewer than 16 columns: a padded strip");
         wide.linear(x, narrow, null, zn, ROWS, in, few);
-        float[] before = read(wide, zn);
+        float[] before = ClTestData.read(wide, zn);
         assertTrue(IntStream.range(0, before.length).anyMatch(k -> before[k] != 0f), "the padded strip holds weights");
         wide.fillStrips(narrow, 0f);
         wide.linear(x, narrow, null, zn, ROWS, in, few);
-        for (float v : read(wide, zn)) {
+        for (float v : ClTestData.read(wide, zn)) {
             assertEquals(0f, Math.abs(v), "the narrow block reads the padded strip");
         }
         for (Buffer b : new Buffer[] {x, wt, z, between, narrow, zn}) {
@@ -156,7 +142,7 @@ class OpenClPreparedDenseTest {
     @Test
     void preparedBuffersAreSealedAndClosingReleasesTheirStrips() {
         Random rnd = new Random(33);
-        float[] wf = data(rnd, 64 * 64);
+        float[] wf = ClTestData.data(rnd, 64 * 64);
         int mems = OpenClBackend.liveMemObjects();
         Buffer w = wide.upload(wf);
         wide.prepareDense(w, 64, 64);

@@ -45,20 +45,6 @@ class OpenClPreparedWeightsTest {
         }
     }
 
-    private static float[] data(Random r, int n) {
-        float[] a = new float[n];
-        for (int k = 0; k < n; k++) {
-            a[k] = ClTestData.value(r);
-        }
-        return a;
-    }
-
-    private static float[] read(Backend be, Buffer b) {
-        float[] out = new float[b.length()];
-        be.read(b, out, 0, out.length);
-        return out;
-    }
-
     /** Every conv map, its weights prepared as the explainer prepares them (or not); outputs in order. */
     private static float[][] all(Backend be, float[] xf, float[] uf, float[] vf, boolean prepare) {
         Buffer x = be.upload(xf);
@@ -96,16 +82,16 @@ class OpenClPreparedWeightsTest {
         be.convBackprojectSigned(p, n, u, v, x, r2, ROWS, G);
         be.convBackprojectSigned(p, null, u, v, x, r3, ROWS, G);
         be.convBackprojectZBox(z, u, u, v, x, lo, hi, r4, ROWS, G);
-        return new float[][] {read(be, z), read(be, p), read(be, n), read(be, p1), read(be, d), read(be, r1),
-            read(be, r2), read(be, r3), read(be, r4)};
+        return new float[][] {ClTestData.read(be, z), ClTestData.read(be, p), ClTestData.read(be, n), ClTestData.read(be, p1), ClTestData.read(be, d), ClTestData.read(be, r1),
+            ClTestData.read(be, r2), ClTestData.read(be, r3), ClTestData.read(be, r4)};
     }
 
     @Test
     void preparedAndUnpreparedWeightsGiveTheCpuBits() {
         Random rnd = new Random(21);
-        float[] x = data(rnd, ROWS * G.inSize());
-        float[] u = data(rnd, G.weightSize());
-        float[] v = data(rnd, G.weightSize());
+        float[] x = ClTestData.data(rnd, ROWS * G.inSize());
+        float[] u = ClTestData.data(rnd, G.weightSize());
+        float[] v = ClTestData.data(rnd, G.weightSize());
         float[][] e;
         try (CpuBackend scalar = new CpuBackend(CpuBackend.Kernels.SCALAR, 1)) {
             e = all(scalar, x, u, v, false);
@@ -121,8 +107,8 @@ class OpenClPreparedWeightsTest {
     @Test
     void callsReadTheArrangedCopyAndUnpreparedBuffersKeepNone() {
         Random rnd = new Random(22);
-        Buffer x = vector.upload(data(rnd, ROWS * G.inSize()));
-        Buffer w = vector.upload(data(rnd, G.weightSize()));
+        Buffer x = vector.upload(ClTestData.data(rnd, ROWS * G.inSize()));
+        Buffer w = vector.upload(ClTestData.data(rnd, G.weightSize()));
         Buffer z = vector.allocate(ROWS * G.outSize());
         Buffer r = vector.allocate(ROWS * G.inSize());
         vector.conv(x, w, null, z, ROWS, G);
@@ -136,12 +122,12 @@ class OpenClPreparedWeightsTest {
         assertEquals(2, vector.arrangedCopies(w), "one copy per direction");
         vector.fillArranged(w, 0f);
         vector.conv(x, w, null, z, ROWS, G);
-        for (float f : read(vector, z)) {
+        for (float f : ClTestData.read(vector, z)) {
             assertEquals(0f, Math.abs(f), "the forward map reads the arranged copy");
         }
-        vector.write(z, data(rnd, z.length()), 0, z.length());
+        vector.write(z, ClTestData.data(rnd, z.length()), 0, z.length());
         vector.convBackproject(z, w, x, r, ROWS, G);
-        for (float f : read(vector, r)) {
+        for (float f : ClTestData.read(vector, r)) {
             assertEquals(0f, Math.abs(f), "the backprojection reads the arranged copy");
         }
         x.close();
@@ -154,7 +140,7 @@ class OpenClPreparedWeightsTest {
     void preparedBuffersAreSealedAndClosingReleasesTheirCopies() {
         Random rnd = new Random(23);
         int live = vector.liveBuffers();
-        float[] wf = data(rnd, G.weightSize());
+        float[] wf = ClTestData.data(rnd, G.weightSize());
         Buffer u = vector.upload(wf);
         Buffer v = vector.upload(wf);
         vector.prepareConv(Op.CONV_BACKPROJECT_SIGNED, G, u, v);
