@@ -145,6 +145,12 @@ final class DenseProduct {
                 tile8x1(a, packed, mode, e, c, b, Math.min(8, r1 - b), q0, p, q);
             }
         }
+        if (q == 1 && c0 == 0 && c1 == 1 && r1 - r0 >= L) {
+            r0 = column(a, m, mode, e, c, r0, r1, p);
+            if (r0 == r1) {
+                return;
+            }
+        }
         if (q0 < c1) {
             // Fewer than L columns left: a zero-padded strip keeps the loads unmasked (masked loads are slow on
             // Java 17); the padding lanes compute values nobody stores.
@@ -168,6 +174,33 @@ final class DenseProduct {
                 narrow1(a, strip, mode, e, c, b, q0, width, p, q, n);
             }
         }
+    }
+
+    /**
+     * A single output column ({@code q = 1}), rows {@code [r0, r1)} L at a time with the lanes over the rows: lane l's
+     * chain gathers a[b + l, k] and multiplies it by m[k], in ascending k, the products and roundings of the other
+     * kernels' (the product is commutative); c and x of L consecutive rows are one vector. Returns the first row left.
+     */
+    private static int column(float[] a, float[] m, int mode, float[] e, float[] c, int r0, int r1, int p) {
+        int[] rows = new int[L];
+        for (int l = 0; l < L; l++) {
+            rows[l] = l * p;
+        }
+        int b = r0;
+        for (; b + L <= r1; b += L) {
+            FloatVector acc = FloatVector.zero(S);
+            int base = b * p;
+            for (int k = 0; k < p; k++) {
+                acc = FloatVector.fromArray(S, a, base + k, rows, 0).fma(FloatVector.broadcast(S, m[k]), acc);
+            }
+            if (mode == ADD_BIAS) {
+                acc = acc.add(FloatVector.broadcast(S, e[0]));
+            } else if (mode == MUL_X) {
+                acc = FloatVector.fromArray(S, e, b).mul(acc);
+            }
+            acc.intoArray(c, b);
+        }
+        return b;
     }
 
     /**

@@ -49,6 +49,12 @@ class VectorKernelsTest {
         s.add(Arguments.of(700, 200, 70));
         s.add(Arguments.of(700, 200, 140));
         s.add(Arguments.of(130, 1100, 40));
+        // Many rows of one column (lanes over rows, gathered) and of fewer than a vector of columns (whole-vector
+        // stores up to the pass's end), each way, with rows left over.
+        s.add(Arguments.of(40, 16, 1));
+        s.add(Arguments.of(40, 1, 16));
+        s.add(Arguments.of(53, 32, 10));
+        s.add(Arguments.of(53, 10, 32));
         return s.build();
     }
 
