@@ -88,11 +88,10 @@ LRP_INLINE float16 lrp_load16(const int c, const __global float* p, const int sk
 
 /* The start of column c0's walk and its step: in the strips where they hold a whole block from c0, else in m. */
 #define VEC_WALK(PTR, STEP, M, STRIPS, HAS_STRIPS, P, Q, C0, NV) \
-    const bool PTR##_in_strip = (HAS_STRIPS) && (NV) == VEC_COLV && (C0) % VEC_STRIP == 0 \
-            && (C0) + VEC_STRIP <= (Q); \
-    const int STEP = PTR##_in_strip ? VEC_STRIP : (HAS_STRIPS) && (Q) < 16 ? 16 : (Q); \
-    const __global float* PTR = PTR##_in_strip ? (STRIPS) + (C0) * (P) : (HAS_STRIPS) && (Q) < 16 ? (STRIPS) \
-            : (M) + (C0);
+    const bool PTR##_in_strips = (HAS_STRIPS) && ((Q) < 16 \
+            || ((NV) == VEC_COLV && (C0) % VEC_STRIP == 0 && (C0) + VEC_STRIP <= (Q))); \
+    const int STEP = !PTR##_in_strips ? (Q) : (Q) < 16 ? 16 : VEC_STRIP; \
+    const __global float* PTR = PTR##_in_strips ? (STRIPS) + (C0) * (P) : (M) + (C0);
 
 /*
  * Declares the register tile NAME[VEC_ROWS][VEC_COLV_MAX] of a NAME_v16 helper and zeroes its nr x nv float16s

@@ -58,13 +58,13 @@ public final class PrimitiveTimes {
         int batch = Models.batch(model);
         Tensor in = new Tensor(Models.inputs(model, batch), batch, net.inputSize());
         Map<String, double[]> times = new TreeMap<>();
-        try (Backend cpu = opencl ? OpenClBackend.open(null) : new CpuBackend()) {
+        try (Backend be = opencl ? OpenClBackend.open(null) : new CpuBackend()) {
             Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
                     new Class<?>[] {Backend.class}, (p, m, a) -> {
                         long t0 = System.nanoTime();
                         try {
-                            Object result = m.invoke(cpu, a);
-                            if (cpu instanceof OpenClBackend cl && PRIMITIVES.contains(m.getName())) {
+                            Object result = m.invoke(be, a);
+                            if (be instanceof OpenClBackend cl && PRIMITIVES.contains(m.getName())) {
                                 cl.finish(); // launches are queued: time each primitive to its end
                             }
                             return result;
@@ -86,7 +86,7 @@ public final class PrimitiveTimes {
                     ms = (System.nanoTime() - t0) / 1e6;
                 }
                 System.out.printf(Locale.ROOT, "%s, %s, batch %d, one lane of %s: %.0f ms (call %d of %d)%n", model,
-                        composite, batch, cpu.info().device(), ms, calls, calls);
+                        composite, batch, be.info().device(), ms, calls, calls);
             }
         }
         System.out.println("| op | calls | ms | share | GFLOP/s |");

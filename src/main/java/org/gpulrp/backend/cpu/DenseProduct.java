@@ -145,13 +145,9 @@ final class DenseProduct {
                 tile8x1(a, packed, mode, e, c, b, Math.min(8, r1 - b), q0, p, q);
             }
         }
-        if (q == 1 && c0 == 0 && c1 == 1 && r1 - r0 >= L) {
-            r0 = column(a, m, mode, e, c, r0, r1, p);
-            if (r0 == r1) {
-                return;
-            }
-        }
-        if (q0 < c1) {
+        // A single column: L rows at a time with the lanes over the rows; the rows left join the narrow block.
+        int b = q == 1 && q0 < c1 ? column(a, m, mode, e, c, r0, r1, p) : r0;
+        if (q0 < c1 && b < r1) {
             // Fewer than L columns left: a zero-padded strip keeps the loads unmasked (masked loads are slow on
             // Java 17); the padding lanes compute values nobody stores.
             int width = c1 - q0;
@@ -166,7 +162,6 @@ final class DenseProduct {
             if (mode == ADD_BIAS) {
                 System.arraycopy(e, q0, tmp, 8 * L, width);
             }
-            int b = r0;
             for (; b + 8 <= r1; b += 8) {
                 narrow8(a, strip, mode, e, c, b, q0, width, p, q, n);
             }

@@ -21,13 +21,16 @@ final class ClBuffer implements Buffer {
     /** The arranged copies this buffer is part of (guarded by the owner's lock). */
     final List<Arranged> arranged = new ArrayList<>(0);
     /**
-     * Set by {@link OpenClBackend#prepareDense} where the VECTOR dense kernels run: this [stripsP, stripsQ] matrix's
-     * column strips ({@code dense_strips} in kernels/matmul.cl; one zero-padded strip where it has fewer than 16
-     * columns), released with it; null where not prepared, or where it has 16 columns or more but fewer than a strip.
+     * Set by {@link OpenClBackend#prepareDense} where the VECTOR dense kernels run: the column strips of this buffer
+     * read as a [p, q] matrix ({@code dense_strips} in kernels/matmul.cl; one zero-padded strip where it has fewer
+     * than 16 columns), released with it; null where not prepared, or where it has 16 columns or more but fewer than
+     * a strip.
      */
-    cl_mem strips;
-    int stripsP;
-    int stripsQ;
+    Strips strips;
+
+    /** A dense weight's device column strips, made for the [p, q] reading of it. */
+    record Strips(cl_mem mem, int p, int q) {
+    }
 
     ClBuffer(OpenClBackend owner, cl_mem mem, int length) {
         this.owner = owner;

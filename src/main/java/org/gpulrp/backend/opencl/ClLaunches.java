@@ -8,6 +8,7 @@ import java.util.Map;
 import org.gpulrp.DeviceException;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.backend.Op;
 import org.gpulrp.backend.Op.Direction;
 import org.gpulrp.backend.Op.Family;
@@ -171,23 +172,30 @@ final class ClLaunches {
         cl.enqueue(l.k(), args, new long[] {roundUp(perSample, lx), rows}, new long[] {lx, 1});
     }
 
-    /**
-     * Launches pooling op {@code op} over {@code rows} samples of {@code planes} planes of {@code height x width}
-     * elements (kernels/pool.cl): global (width rounded up to the local size, height, rows x planes), the local size
-     * the smallest power of two that holds a plane's row (at most the per-sample one).
-     */
-    void pool(Op op, int width, int height, int planes, int rows, Object[] args) {
-        pool(launches.get(op), width, height, planes, rows, args);
+    /** Launches {@code max_pool} for geometry {@code p} over its outputs ({@code args} without the geometry). */
+    void maxPool(PoolGeometry p, int rows, Object[] args) {
+        pool(launches.get(Op.MAX_POOL), p.outW(), p.outH(), p.channels(), rows, concat(args, geometry(p)));
     }
 
     /**
-     * Launches {@code max_pool_route_windows} (kernels/pool.cl; for windows that do not overlap) over the outputs'
-     * windows, as {@link #pool}.
+     * Launches the max-pooling relevance route for geometry {@code p} ({@code args} without the geometry): where
+     * windows do not overlap, {@code max_pool_route_windows} over the outputs' windows (each work-item writes its own
+     * window's inputs, no scan); else {@code max_pool_route} over the inputs (kernels/pool.cl).
      */
-    void routeWindows(int outW, int outH, int planes, int rows, Object[] args) {
-        pool(routeWindows, outW, outH, planes, rows, args);
+    void maxPoolRoute(PoolGeometry p, int rows, Object[] args) {
+        Object[] all = concat(args, geometry(p));
+        if (p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW()) {
+            pool(routeWindows, p.outW(), p.outH(), p.channels(), rows, all);
+        } else {
+            pool(launches.get(Op.MAX_POOL_ROUTE), p.inW(), p.inH(), p.channels(), rows, all);
+        }
     }
 
+    /**
+     * Launches pooling kernel {@code l} over {@code rows} samples of {@code planes} planes of {@code height x width}
+     * elements: global (width rounded up to the local size, height, rows x planes), the local size the smallest power
+     * of two that holds a plane's row (at most the per-sample one).
+     */
     private void pool(Launch l, int width, int height, int planes, int rows, Object[] args) {
         if (rows == 0 || width == 0 || height == 0 || planes == 0) {
             return;
@@ -200,10 +208,30 @@ final class ClLaunches {
 
     /** Launches dense op {@code op} over {@code rows x cols} outputs. */
     void dense(Op op, int rows, int cols, Object[] args) {
+        dense(op, rows, cols, args, null, 0, 0);
+    }
+
+    /**
+     * As {@link #dense} for LINEAR or BACKPROJECT, whose second argument is the weight {@code m} read as [p, q]: the
+     * VECTOR kernels take its column strips and a flag after it (those {@link #denseStrips} made for that reading, or
+     * the weight itself and 0 where there are none).
+     */
+    void dense(Op op, int rows, int cols, Object[] args, ClBuffer m, int p, int q) {
         if (rows == 0 || cols == 0) {
             return;
         }
         Launch l = launches.get(op);
+        if (m != null && strips != null && l.shape() == Shape.VECTOR) {
+            ClBuffer.Strips s = m.strips;
+            boolean has = s != null && s.p() == p && s.q() == q;
+            Object[] v = new Object[args.length + 2];
+            v[0] = args[0];
+            v[1] = args[1];
+            v[2] = has ? s.mem() : args[1];
+            v[3] = has ? 1 : 0;
+            System.arraycopy(args, 2, v, 4, args.length - 2);
+            args = v;
+        }
         long gx;
         long gy;
         long lx;
@@ -237,6 +265,12 @@ final class ClLaunches {
     private static Object[] geometry(ConvGeometry g) {
         return new Object[] {g.inChannels(), g.inH(), g.inW(), g.outChannels(), g.kernelH(), g.kernelW(),
             g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.groups()};
+    }
+
+    /** The 11 geometry arguments every pooling kernel ends with, in the POOL_GEOMETRY order of pool.cl. */
+    private static Object[] geometry(PoolGeometry p) {
+        return new Object[] {p.channels(), p.inH(), p.inW(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW(),
+            p.padH(), p.padW(), p.outH(), p.outW()};
     }
 
     static Object[] concat(Object[] a, Object[] b) {
@@ -323,19 +357,15 @@ final class ClLaunches {
     }
 
     /**
-     * Whether {@code op} (LINEAR or BACKPROJECT) runs the VECTOR kernel, which takes its weights' column strips
-     * after them ({@link #denseStrips}).
-     */
-    boolean walksStrips(Op op) {
-        return strips != null && launches.get(op).shape() == Shape.VECTOR;
-    }
-
-    /**
-     * A new buffer holding the whole column strips of the [p, q] matrix {@code m} ({@code dense_strips} in
-     * kernels/matmul.cl; where q < 16, one zero-padded strip of 16 columns), or null where there are none (from 16
-     * columns to less than a strip). The caller releases it, with {@code m}.
+     * Where the plain dense ops run their VECTOR kernels, a new buffer holding the whole column strips of the [p, q]
+     * matrix {@code m} ({@code dense_strips} in kernels/matmul.cl; where q < 16, one zero-padded strip of 16
+     * columns); else, or where there are none (from 16 columns to less than a strip), null. The caller releases it,
+     * with {@code m}.
      */
     cl_mem denseStrips(cl_mem m, int p, int q) {
+        if (strips == null || launches.get(Op.LINEAR).shape() != Shape.VECTOR) {
+            return null;
+        }
         int width = 16 * tuning.vecColv();
         long size = q < 16 ? 16L * p : (long) q / width * width * p;
         if (size == 0) {

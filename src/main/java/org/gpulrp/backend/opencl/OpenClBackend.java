@@ -296,18 +296,19 @@ public final class OpenClBackend implements Backend {
         if (b.mem == null) {
             return;
         }
-        releaseArranged(b);
-        releaseStrips(b);
-        ClContext.releaseMem(b.mem);
-        b.mem = null;
+        releaseDevice(b);
         live.remove(b);
     }
 
-    private static void releaseStrips(ClBuffer b) {
+    /** Releases {@code b}'s device memory, its strips and the arranged copies it is part of. */
+    private static void releaseDevice(ClBuffer b) {
+        releaseArranged(b);
         if (b.strips != null) {
-            ClContext.releaseMem(b.strips);
+            ClContext.releaseMem(b.strips.mem());
             b.strips = null;
         }
+        ClContext.releaseMem(b.mem);
+        b.mem = null;
     }
 
     /** Releases the arranged copies {@code b} is part of, and drops them from their other weights. */
@@ -375,7 +376,7 @@ public final class OpenClBackend implements Backend {
         dims(rows, in, out);
         Object[] args = {buf(x, "x", (long) rows * in), buf(wt, "wt", (long) in * out), opt(bias, "bias", out),
             flag(bias), out(z, "z", (long) rows * out), rows, in, out};
-        launches.dense(Op.LINEAR, rows, out, withStrips(Op.LINEAR, args, wt, in, out));
+        launches.dense(Op.LINEAR, rows, out, args, (ClBuffer) wt, in, out);
     }
 
     @Override
@@ -415,27 +416,7 @@ public final class OpenClBackend implements Backend {
         dims(rows, in, out);
         Object[] args = {buf(g, "g", (long) rows * out), buf(w, "w", (long) out * in), opt(x, "x", (long) rows * in),
             flag(x), out(r, "r", (long) rows * in), rows, out, in};
-        launches.dense(Op.BACKPROJECT, rows, in, withStrips(Op.BACKPROJECT, args, w, out, in));
-    }
-
-    /**
-     * The arguments of {@code op}'s kernel, whose second argument is the [p, q] weight matrix {@code m}: as given
-     * where the kernel is not the VECTOR one; else with {@code m}'s column strips and a flag after it (the strips
-     * {@link #prepareDense} made, or {@code m} itself and 0 where there are none).
-     */
-    private Object[] withStrips(Op op, Object[] args, Buffer m, int p, int q) {
-        if (!launches.walksStrips(op)) {
-            return args;
-        }
-        ClBuffer b = (ClBuffer) m;
-        boolean has = b.strips != null && b.stripsP == p && b.stripsQ == q;
-        Object[] v = new Object[args.length + 2];
-        v[0] = args[0];
-        v[1] = args[1];
-        v[2] = has ? b.strips : args[1];
-        v[3] = has ? 1 : 0;
-        System.arraycopy(args, 2, v, 4, args.length - 2);
-        return v;
+        launches.dense(Op.BACKPROJECT, rows, in, args, (ClBuffer) w, out, in);
     }
 
     /**
@@ -450,10 +431,9 @@ public final class OpenClBackend implements Backend {
         dims(1, p, q);
         cl_mem mem = buf(m, "weights", (long) p * q);
         ClBuffer b = (ClBuffer) m;
-        if (b.strips == null && launches.walksStrips(Op.LINEAR)) {
-            b.strips = launches.denseStrips(mem, p, q);
-            b.stripsP = p;
-            b.stripsQ = q;
+        if (b.strips == null) {
+            cl_mem s = launches.denseStrips(mem, p, q);
+            b.strips = s == null ? null : new ClBuffer.Strips(s, p, q);
         }
         b.sealed = true;
     }
@@ -540,11 +520,6 @@ public final class OpenClBackend implements Backend {
     }
 
     // ------------------------------------------------------------------------------------------------ conv, pool
-
-    private static Object[] geometry(PoolGeometry p) {
-        return new Object[] {p.channels(), p.inH(), p.inW(), p.kernelH(), p.kernelW(), p.strideH(), p.strideW(),
-            p.padH(), p.padW(), p.outH(), p.outW()};
-    }
 
     private static void geometryOk(Object g, String name) {
         if (g == null) {
@@ -683,7 +658,7 @@ public final class OpenClBackend implements Backend {
         geometryOk(p, "p");
         long out = (long) rows * p.outSize();
         Object[] args = {buf(x, "x", (long) rows * p.inSize()), out(y, "y", out), out(arg, "arg", out), rows};
-        launches.pool(Op.MAX_POOL, p.outW(), p.outH(), p.channels(), rows, ClLaunches.concat(args, geometry(p)));
+        launches.maxPool(p, rows, args);
     }
 
     @Override
@@ -693,13 +668,7 @@ public final class OpenClBackend implements Backend {
         geometryOk(p, "p");
         long out = (long) rows * p.outSize();
         Object[] args = {buf(r, "r", out), buf(arg, "arg", out), out(rIn, "rIn", (long) rows * p.inSize()), rows};
-        if (p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW()) {
-            // Windows that do not overlap: each work-item writes its own window's inputs, no scan.
-            launches.routeWindows(p.outW(), p.outH(), p.channels(), rows, ClLaunches.concat(args, geometry(p)));
-        } else {
-            launches.pool(Op.MAX_POOL_ROUTE, p.inW(), p.inH(), p.channels(), rows,
-                    ClLaunches.concat(args, geometry(p)));
-        }
+        launches.maxPoolRoute(p, rows, args);
     }
 
     @Override
@@ -808,10 +777,7 @@ public final class OpenClBackend implements Backend {
 
     private void releaseAll() {
         for (ClBuffer b : new ArrayList<>(live)) {
-            releaseArranged(b);
-            releaseStrips(b);
-            ClContext.releaseMem(b.mem);
-            b.mem = null;
+            releaseDevice(b);
         }
         live.clear();
         if (dummy != null) {
@@ -845,7 +811,7 @@ public final class OpenClBackend implements Backend {
 
     /** For tests: fills the column strips kept with {@code w} with {@code value}, to show that calls read them. */
     synchronized void fillStrips(Buffer w, float value) {
-        fill(((ClBuffer) w).strips, value);
+        fill(((ClBuffer) w).strips.mem(), value);
     }
 
     private void fill(cl_mem m, float value) {
