@@ -177,7 +177,8 @@ final class LaneScheduler implements AutoCloseable {
         final AtomicInteger remaining;
         /** The error of each failed chunk; the lowest is reported (the first bad sample of the batch). */
         final Throwable[] errors;
-        volatile boolean failed;
+        /** The lowest chunk that failed so far ({@code chunks} while none has). */
+        final AtomicInteger firstFailed;
         /** The first device error a chunk of this call fell back from, or null. */
         final java.util.concurrent.atomic.AtomicReference<String> fellBack =
                 new java.util.concurrent.atomic.AtomicReference<>();
@@ -190,6 +191,7 @@ final class LaneScheduler implements AutoCloseable {
             this.chunks = (rows + chunk - 1) / chunk;
             this.remaining = new AtomicInteger(chunks);
             this.errors = new Throwable[chunks];
+            this.firstFailed = new AtomicInteger(chunks);
         }
 
         /** Runs rows {@code [r0, r0 + n)} on engine {@code e}. */
@@ -221,7 +223,7 @@ final class LaneScheduler implements AutoCloseable {
         void done(int c, Throwable error) {
             if (error != null) {
                 errors[c] = error;
-                failed = true;
+                firstFailed.accumulateAndGet(c, Math::min);
             }
             if (remaining.decrementAndGet() > 0) {
                 return;
@@ -334,8 +336,9 @@ final class LaneScheduler implements AutoCloseable {
                 if (e == null) {
                     throw new IllegalStateException("no idle lane for a lane thread");
                 }
-                // After a failed chunk the rest of its call is skipped: only the first error is reported.
-                if (!call.failed) {
+                // The chunks after a failed one are skipped; those before it still run, as one of them may hold an
+                // earlier bad sample, and the lowest chunk's error is the one reported.
+                if (index < call.firstFailed.get()) {
                     call.run(e, index);
                 }
             } catch (RuntimeException | Error t) {

@@ -3,6 +3,9 @@ package org.gpulrp.internal;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.gpulrp.InitialRelevance;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.backend.Backend;
@@ -296,8 +299,22 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Refuses the first NaN or infinite value of rows {@code [row0, row0 + rows)}, naming its sample and feature.
+     * Whole vectors are scanned first (|v| < infinity is false for both), so a clean pass costs a compare per vector
+     * (the scalar scan was about 3 % of the 10-input sample model); the scalar scan takes over from the first vector
+     * with a bad value.
+     */
     private static void checkFinite(float[] x, int row0, int rows, int in) {
-        for (int k = row0 * in; k < (row0 + rows) * in; k++) {
+        int k = row0 * in;
+        int end = (row0 + rows) * in;
+        FloatVector inf = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+        for (; k + F.length() <= end; k += F.length()) {
+            if (!FloatVector.fromArray(F, x, k).abs().compare(VectorOperators.LT, inf).allTrue()) {
+                break;
+            }
+        }
+        for (; k < end; k++) {
             if (!Float.isFinite(x[k])) {
                 int b = k / in;
                 throw new org.gpulrp.InvalidInputException("sample " + b + " feature " + (k % in) + " is " + x[k]
@@ -305,6 +322,8 @@ public final class Engine implements AutoCloseable {
             }
         }
     }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     /** Where the results of a whole batch go; chunks fill their own rows. */
     public static final class Batch {

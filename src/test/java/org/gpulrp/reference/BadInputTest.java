@@ -123,6 +123,38 @@ class BadInputTest {
         }
     }
 
+    /**
+     * The first bad value is named wherever it sits: early or late in a long batch, in the last partial vector, with
+     * a later bad value in another lane's chunk (which may fail first: the scheduler must still run the chunks
+     * before it; repeated, as that is a race).
+     */
+    @Test
+    void firstNonFiniteValueIsNamedAnywhereInTheBatch() {
+        try (Explainer e = cpu()) {
+            int rows = 41; // 246 values: whole vectors of every width, then a partial one
+            for (int rep = 0; rep < 6; rep++) {
+                for (int[] at : new int[][] {{0, 0}, {17, 3}, {33, 1}, {40, 5}, {39, 0}}) {
+                    for (float bad : new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}) {
+                        float[][] x = good(rows);
+                        x[at[0]][at[1]] = bad;
+                        if (at[0] + 1 < rows) {
+                            x[rows - 1][5] = Float.NaN; // a later bad value must not be the one reported
+                        }
+                        InvalidInputException ex = assertThrows(InvalidInputException.class,
+                                () -> e.explain(x, Target.argmax()));
+                        assertEquals(at[0], ex.sample(), () -> "bad value " + bad + " at " + at[0] + "," + at[1]);
+                        assertEquals(at[1], ex.feature());
+                    }
+                }
+            }
+            float[][] big = good(rows);
+            big[40][5] = Float.MAX_VALUE; // finite extremes pass
+            big[3][3] = -Float.MAX_VALUE;
+            big[7][1] = Float.MIN_VALUE;
+            assertEquals(rows, e.explain(big, Target.argmax()).batchSize());
+        }
+    }
+
     @Test
     void emptyBatch() {
         try (Explainer e = cpu()) {

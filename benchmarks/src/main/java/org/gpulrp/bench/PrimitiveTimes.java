@@ -22,10 +22,10 @@ import org.gpulrp.model.Network;
 
 /**
  * Where an explain call on the CPU path spends its time: wraps one two-thread CPU backend (one lane, one pass over
- * the batch) and times every primitive by its {@link Op} (the positive-only forms apart), convolutions and pooling by
- * their shape, with the rate in GFLOP/s from the op's own count ({@link Op#flops}: 2 per fma of every chain, so the
- * sign-split and ZBox forms count their extra chains). Prints the last of {@code calls} calls (the first ones warm the
- * JIT up).
+ * the batch) and times every primitive by its {@link Op} (the positive-only forms apart), dense maps by their sizes,
+ * convolutions and pooling by their shape, with the rate in GFLOP/s from the op's own count ({@link Op#flops}: 2 per
+ * fma of every chain, so the sign-split and ZBox forms count their extra chains). Prints the last of {@code calls}
+ * calls (the first ones warm the JIT up).
  * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.PrimitiveTimes [model=vgg16] [composite=epsilon]
  * [calls=3] [chunk=ROWS] [backend=opencl]}; chunk cuts the batch into passes of that many rows (default: one pass,
  * which a BERT-base batch does not fit in 6 GiB); backend=opencl times the first OpenCL device instead, waiting for
@@ -113,9 +113,12 @@ public final class PrimitiveTimes {
         double flops = switch (op.family()) {
             case ELEMENTWISE -> op.flops(trailingProduct(a));
             case PER_SAMPLE -> op.flops((long) (Integer) a[n - 2] * (Integer) a[n - 1]);
-            case DENSE -> op.direction() == Op.Direction.BACKPROJECTION
-                    ? op.flops((Integer) a[n - 3], (Integer) a[n - 1], (Integer) a[n - 2])
-                    : op.flops((Integer) a[n - 3], (Integer) a[n - 2], (Integer) a[n - 1]);
+            case DENSE -> {
+                key += " " + a[n - 2] + "->" + a[n - 1];
+                yield op.direction() == Op.Direction.BACKPROJECTION
+                        ? op.flops((Integer) a[n - 3], (Integer) a[n - 1], (Integer) a[n - 2])
+                        : op.flops((Integer) a[n - 3], (Integer) a[n - 2], (Integer) a[n - 1]);
+            }
             case CONV -> {
                 ConvGeometry g = (ConvGeometry) a[n - 1];
                 key += " " + g.inChannels() + "->" + g.outChannels() + " @" + g.inH() + "x" + g.inW();

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link #PACK_MIN_STRIPS} strips): the columns of m in strips of {@code sv L} (prepared once with the weights,
  * {@link #strips}, or packed per call) and the rows of a in six-row panels, tap-major ({@link #packRows}), so that
  * each kernel loop reads two base indices with constant strides. Smaller passes, and the columns after the last
- * strip, read both operands in place with six-row by two-vector tiles ({@link #rows6x2}); the last columns of all,
+ * strip, read both operands in place with four-row by two-vector tiles ({@link #rows4x2}); the last columns of all,
  * fewer than two vectors, go through {@link #tile8x1} and a zero-padded strip.
  */
 final class DenseProduct {
@@ -68,6 +68,16 @@ final class DenseProduct {
      * offset costs nothing: a smaller array is only 8-byte aligned anyway.
      */
     static final int STRIPS_OFFSET = 12;
+
+    /** The multiplier and addend of an epilogue that adds or stores, two vectors each ({@link #rows4x2}). */
+    private static final float[] EPILOGUE_ONES = filled(2 * L, 1f);
+    private static final float[] EPILOGUE_NEG_ZEROS = filled(2 * L, -0f);
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
 
     /**
      * The column strips of m [P, Q] that {@link #product} reads: strip s (columns {@code [s W, (s+1) W)} with
@@ -133,8 +143,8 @@ final class DenseProduct {
         for (; q0 + 2 * L <= c1; q0 += 2 * L) {
             for (int rb = r0; rb < r1; rb += RD) {
                 int re = Math.min(r1, rb + RD);
-                for (int b = rb; b < re; b += 6) {
-                    rows6x2(a, p, m, q, q0, mode, e, c, b, Math.min(6, re - b), q0, q);
+                for (int b = rb; b < re; b += 4) {
+                    rows4x2(a, p, m, q, q0, mode, e, c, b, Math.min(4, re - b), q0, q);
                 }
             }
         }
@@ -246,6 +256,7 @@ final class DenseProduct {
         // apart, so with q a multiple of 1024 a block's rows map to the same few L1 sets and evicted each other and
         // the weight panel at every tap block (Intel, 48 KiB L1: about 1.3x slower).
         float[] acc = scratch(CHAINS, RD * w);
+        java.util.Arrays.fill(acc, 0, (re - rb) * w, 0f);
         for (int k0 = 0; k0 < p; k0 += kd) {
             int k1 = Math.min(p, k0 + kd);
             for (int b = rb; b < re; b += 6) {
@@ -312,32 +323,30 @@ final class DenseProduct {
         int o3 = b3 * q + q0;
         int o4 = b4 * q + q0;
         int o5 = b5 * q + q0;
-        boolean fresh = k0 == 0;
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = fresh ? zero : FloatVector.fromArray(S, c, o0);
-        FloatVector c01 = fresh ? zero : FloatVector.fromArray(S, c, o0 + L);
-        FloatVector c02 = fresh ? zero : FloatVector.fromArray(S, c, o0 + 2 * L);
-        FloatVector c03 = fresh ? zero : FloatVector.fromArray(S, c, o0 + 3 * L);
-        FloatVector c10 = fresh ? zero : FloatVector.fromArray(S, c, o1);
-        FloatVector c11 = fresh ? zero : FloatVector.fromArray(S, c, o1 + L);
-        FloatVector c12 = fresh ? zero : FloatVector.fromArray(S, c, o1 + 2 * L);
-        FloatVector c13 = fresh ? zero : FloatVector.fromArray(S, c, o1 + 3 * L);
-        FloatVector c20 = fresh ? zero : FloatVector.fromArray(S, c, o2);
-        FloatVector c21 = fresh ? zero : FloatVector.fromArray(S, c, o2 + L);
-        FloatVector c22 = fresh ? zero : FloatVector.fromArray(S, c, o2 + 2 * L);
-        FloatVector c23 = fresh ? zero : FloatVector.fromArray(S, c, o2 + 3 * L);
-        FloatVector c30 = fresh ? zero : FloatVector.fromArray(S, c, o3);
-        FloatVector c31 = fresh ? zero : FloatVector.fromArray(S, c, o3 + L);
-        FloatVector c32 = fresh ? zero : FloatVector.fromArray(S, c, o3 + 2 * L);
-        FloatVector c33 = fresh ? zero : FloatVector.fromArray(S, c, o3 + 3 * L);
-        FloatVector c40 = fresh ? zero : FloatVector.fromArray(S, c, o4);
-        FloatVector c41 = fresh ? zero : FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c42 = fresh ? zero : FloatVector.fromArray(S, c, o4 + 2 * L);
-        FloatVector c43 = fresh ? zero : FloatVector.fromArray(S, c, o4 + 3 * L);
-        FloatVector c50 = fresh ? zero : FloatVector.fromArray(S, c, o5);
-        FloatVector c51 = fresh ? zero : FloatVector.fromArray(S, c, o5 + L);
-        FloatVector c52 = fresh ? zero : FloatVector.fromArray(S, c, o5 + 2 * L);
-        FloatVector c53 = fresh ? zero : FloatVector.fromArray(S, c, o5 + 3 * L);
+        FloatVector c00 = FloatVector.fromArray(S, c, o0);
+        FloatVector c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c02 = FloatVector.fromArray(S, c, o0 + 2 * L);
+        FloatVector c03 = FloatVector.fromArray(S, c, o0 + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1);
+        FloatVector c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c12 = FloatVector.fromArray(S, c, o1 + 2 * L);
+        FloatVector c13 = FloatVector.fromArray(S, c, o1 + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2);
+        FloatVector c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c22 = FloatVector.fromArray(S, c, o2 + 2 * L);
+        FloatVector c23 = FloatVector.fromArray(S, c, o2 + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3);
+        FloatVector c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c32 = FloatVector.fromArray(S, c, o3 + 2 * L);
+        FloatVector c33 = FloatVector.fromArray(S, c, o3 + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4);
+        FloatVector c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c42 = FloatVector.fromArray(S, c, o4 + 2 * L);
+        FloatVector c43 = FloatVector.fromArray(S, c, o4 + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5);
+        FloatVector c51 = FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c52 = FloatVector.fromArray(S, c, o5 + 2 * L);
+        FloatVector c53 = FloatVector.fromArray(S, c, o5 + 3 * L);
         for (int k = k0; k < k1; k++) {
             int mo = k * (4 * L) + moff;
             int ai = ao + 6 * k;
@@ -380,30 +389,22 @@ final class DenseProduct {
         c01.intoArray(c, o0 + L);
         c02.intoArray(c, o0 + 2 * L);
         c03.intoArray(c, o0 + 3 * L);
-        if (n > 1) {
-            c10.intoArray(c, o1);
-            c11.intoArray(c, o1 + L);
-            c12.intoArray(c, o1 + 2 * L);
-            c13.intoArray(c, o1 + 3 * L);
-        }
-        if (n > 2) {
-            c20.intoArray(c, o2);
-            c21.intoArray(c, o2 + L);
-            c22.intoArray(c, o2 + 2 * L);
-            c23.intoArray(c, o2 + 3 * L);
-        }
-        if (n > 3) {
-            c30.intoArray(c, o3);
-            c31.intoArray(c, o3 + L);
-            c32.intoArray(c, o3 + 2 * L);
-            c33.intoArray(c, o3 + 3 * L);
-        }
-        if (n > 4) {
-            c40.intoArray(c, o4);
-            c41.intoArray(c, o4 + L);
-            c42.intoArray(c, o4 + 2 * L);
-            c43.intoArray(c, o4 + 3 * L);
-        }
+        c10.intoArray(c, o1);
+        c11.intoArray(c, o1 + L);
+        c12.intoArray(c, o1 + 2 * L);
+        c13.intoArray(c, o1 + 3 * L);
+        c20.intoArray(c, o2);
+        c21.intoArray(c, o2 + L);
+        c22.intoArray(c, o2 + 2 * L);
+        c23.intoArray(c, o2 + 3 * L);
+        c30.intoArray(c, o3);
+        c31.intoArray(c, o3 + L);
+        c32.intoArray(c, o3 + 2 * L);
+        c33.intoArray(c, o3 + 3 * L);
+        c40.intoArray(c, o4);
+        c41.intoArray(c, o4 + L);
+        c42.intoArray(c, o4 + 2 * L);
+        c43.intoArray(c, o4 + 3 * L);
         if (n > 5) {
             c50.intoArray(c, o5);
             c51.intoArray(c, o5 + L);
@@ -429,20 +430,18 @@ final class DenseProduct {
         int o3 = b3 * q + q0;
         int o4 = b4 * q + q0;
         int o5 = b5 * q + q0;
-        boolean fresh = k0 == 0;
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = fresh ? zero : FloatVector.fromArray(S, c, o0);
-        FloatVector c01 = fresh ? zero : FloatVector.fromArray(S, c, o0 + L);
-        FloatVector c10 = fresh ? zero : FloatVector.fromArray(S, c, o1);
-        FloatVector c11 = fresh ? zero : FloatVector.fromArray(S, c, o1 + L);
-        FloatVector c20 = fresh ? zero : FloatVector.fromArray(S, c, o2);
-        FloatVector c21 = fresh ? zero : FloatVector.fromArray(S, c, o2 + L);
-        FloatVector c30 = fresh ? zero : FloatVector.fromArray(S, c, o3);
-        FloatVector c31 = fresh ? zero : FloatVector.fromArray(S, c, o3 + L);
-        FloatVector c40 = fresh ? zero : FloatVector.fromArray(S, c, o4);
-        FloatVector c41 = fresh ? zero : FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c50 = fresh ? zero : FloatVector.fromArray(S, c, o5);
-        FloatVector c51 = fresh ? zero : FloatVector.fromArray(S, c, o5 + L);
+        FloatVector c00 = FloatVector.fromArray(S, c, o0);
+        FloatVector c01 = FloatVector.fromArray(S, c, o0 + L);
+        FloatVector c10 = FloatVector.fromArray(S, c, o1);
+        FloatVector c11 = FloatVector.fromArray(S, c, o1 + L);
+        FloatVector c20 = FloatVector.fromArray(S, c, o2);
+        FloatVector c21 = FloatVector.fromArray(S, c, o2 + L);
+        FloatVector c30 = FloatVector.fromArray(S, c, o3);
+        FloatVector c31 = FloatVector.fromArray(S, c, o3 + L);
+        FloatVector c40 = FloatVector.fromArray(S, c, o4);
+        FloatVector c41 = FloatVector.fromArray(S, c, o4 + L);
+        FloatVector c50 = FloatVector.fromArray(S, c, o5);
+        FloatVector c51 = FloatVector.fromArray(S, c, o5 + L);
         for (int k = k0; k < k1; k++) {
             int mo = k * (2 * L) + moff;
             int ai = ao + 6 * k;
@@ -469,22 +468,14 @@ final class DenseProduct {
         }
         c00.intoArray(c, o0);
         c01.intoArray(c, o0 + L);
-        if (n > 1) {
-            c10.intoArray(c, o1);
-            c11.intoArray(c, o1 + L);
-        }
-        if (n > 2) {
-            c20.intoArray(c, o2);
-            c21.intoArray(c, o2 + L);
-        }
-        if (n > 3) {
-            c30.intoArray(c, o3);
-            c31.intoArray(c, o3 + L);
-        }
-        if (n > 4) {
-            c40.intoArray(c, o4);
-            c41.intoArray(c, o4 + L);
-        }
+        c10.intoArray(c, o1);
+        c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2);
+        c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3);
+        c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4);
+        c41.intoArray(c, o4 + L);
         if (n > 5) {
             c50.intoArray(c, o5);
             c51.intoArray(c, o5 + L);
@@ -492,31 +483,32 @@ final class DenseProduct {
     }
 
     /**
-     * As {@link #tile6x2} over all P taps (chains from +0.0), reading both operands where they are: row i's tap k at
-     * {@code a[(b + i) p + k]}, the weights' tap k at {@code m[k ms + moff]}. For passes too small to repay packing:
-     * at most six rows (each weight serves at most six rows, so packing the weights would triple their traffic) or
-     * fewer than {@link #PACK_MIN_STRIPS} strips of columns (packing the rows would cost about as much as the
-     * product). Applies the epilogue ({@code mode}, {@code e}) on the registers.
+     * As {@link #tile6x2}'s chains over all P taps (from +0.0), for four rows by two vectors, reading both operands
+     * where they are: row i's tap k at {@code a[(b + i) p + k]}, the weights' tap k at {@code m[k ms + moff]}. For
+     * passes too small to repay packing: at most six rows (each weight serves at most six rows, so packing the
+     * weights would triple their traffic) or fewer than {@link #PACK_MIN_STRIPS} strips of columns (packing the rows
+     * would cost about as much as the product). Rows {@code b .. b+n-1} ({@code n} of 1-4; a missing row repeats the
+     * last one and is stored again with the same values). Eight chains keep both fma pipes busy through the fma
+     * latency. The epilogue ({@code mode}, {@code e}) is one fma per vector on the registers, the same for every
+     * mode and without branches: fma(1, c, bias) rounds as c + bias, fma(x, c, -0.0) as x * c, and fma(1, c, -0.0)
+     * is c (adding -0.0 changes no value). Small on purpose: Java 17's C2 delays the inlining of the calls parsed
+     * after a method has made about 18,000 nodes, and a delayed call's vector result has an inexact type that the
+     * store intrinsic cannot unbox, so stores fell back to element-wise Java code (a six-row tile with two epilogue
+     * branches crossed that line in four compiles of five: the sample model 1.3x slower).
      */
-    private static void rows6x2(float[] a, int p, float[] m, int ms, int moff, int mode, float[] e, float[] c, int b,
+    private static void rows4x2(float[] a, int p, float[] m, int ms, int moff, int mode, float[] e, float[] c, int b,
                                 int n, int q0, int q) {
         int b1 = b + Math.min(1, n - 1);
         int b2 = b + Math.min(2, n - 1);
         int b3 = b + Math.min(3, n - 1);
-        int b4 = b + Math.min(4, n - 1);
-        int b5 = b + Math.min(5, n - 1);
         int a0 = b * p;
         int a1 = b1 * p;
         int a2 = b2 * p;
         int a3 = b3 * p;
-        int a4 = b4 * p;
-        int a5 = b5 * p;
         int o0 = b * q + q0;
         int o1 = b1 * q + q0;
         int o2 = b2 * q + q0;
         int o3 = b3 * q + q0;
-        int o4 = b4 * q + q0;
-        int o5 = b5 * q + q0;
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero;
         FloatVector c01 = zero;
@@ -526,10 +518,6 @@ final class DenseProduct {
         FloatVector c21 = zero;
         FloatVector c30 = zero;
         FloatVector c31 = zero;
-        FloatVector c40 = zero;
-        FloatVector c41 = zero;
-        FloatVector c50 = zero;
-        FloatVector c51 = zero;
         for (int k = 0; k < p; k++) {
             int mo = k * ms + moff;
             FloatVector m0 = FloatVector.fromArray(S, m, mo);
@@ -546,73 +534,31 @@ final class DenseProduct {
             x = FloatVector.broadcast(S, a[a3 + k]);
             c30 = x.fma(m0, c30);
             c31 = x.fma(m1, c31);
-            x = FloatVector.broadcast(S, a[a4 + k]);
-            c40 = x.fma(m0, c40);
-            c41 = x.fma(m1, c41);
-            x = FloatVector.broadcast(S, a[a5 + k]);
-            c50 = x.fma(m0, c50);
-            c51 = x.fma(m1, c51);
         }
-        // The epilogue on the registers, the same rounded operations as epilogue()'s (a second pass over c cost the
-        // sample model's small layers about a tenth of their time); written out, no helper takes vectors.
-        if (mode == ADD_BIAS) {
-            FloatVector e0 = FloatVector.fromArray(S, e, q0);
-            FloatVector e1 = FloatVector.fromArray(S, e, q0 + L);
-            c00 = c00.add(e0);
-            c01 = c01.add(e1);
-            c10 = c10.add(e0);
-            c11 = c11.add(e1);
-            c20 = c20.add(e0);
-            c21 = c21.add(e1);
-            c30 = c30.add(e0);
-            c31 = c31.add(e1);
-            c40 = c40.add(e0);
-            c41 = c41.add(e1);
-            c50 = c50.add(e0);
-            c51 = c51.add(e1);
-        } else if (mode == MUL_X) {
-            c00 = FloatVector.fromArray(S, e, o0).mul(c00);
-            c01 = FloatVector.fromArray(S, e, o0 + L).mul(c01);
-            c10 = FloatVector.fromArray(S, e, o1).mul(c10);
-            c11 = FloatVector.fromArray(S, e, o1 + L).mul(c11);
-            c20 = FloatVector.fromArray(S, e, o2).mul(c20);
-            c21 = FloatVector.fromArray(S, e, o2 + L).mul(c21);
-            c30 = FloatVector.fromArray(S, e, o3).mul(c30);
-            c31 = FloatVector.fromArray(S, e, o3 + L).mul(c31);
-            c40 = FloatVector.fromArray(S, e, o4).mul(c40);
-            c41 = FloatVector.fromArray(S, e, o4 + L).mul(c41);
-            c50 = FloatVector.fromArray(S, e, o5).mul(c50);
-            c51 = FloatVector.fromArray(S, e, o5 + L).mul(c51);
-        }
-        c00.intoArray(c, o0);
-        c01.intoArray(c, o0 + L);
-        if (n > 1) {
-            c10.intoArray(c, o1);
-            c11.intoArray(c, o1 + L);
-        }
-        if (n > 2) {
-            c20.intoArray(c, o2);
-            c21.intoArray(c, o2 + L);
-        }
-        if (n > 3) {
-            c30.intoArray(c, o3);
-            c31.intoArray(c, o3 + L);
-        }
-        if (n > 4) {
-            c40.intoArray(c, o4);
-            c41.intoArray(c, o4 + L);
-        }
-        if (n > 5) {
-            c50.intoArray(c, o5);
-            c51.intoArray(c, o5 + L);
-        }
+        float[] ua = mode == MUL_X ? e : EPILOGUE_ONES;
+        float[] va = mode == ADD_BIAS ? e : EPILOGUE_NEG_ZEROS;
+        int v0 = mode == ADD_BIAS ? q0 : 0;
+        int u0 = mode == MUL_X ? o0 : 0;
+        int u1 = mode == MUL_X ? o1 : 0;
+        int u2 = mode == MUL_X ? o2 : 0;
+        int u3 = mode == MUL_X ? o3 : 0;
+        FloatVector e0 = FloatVector.fromArray(S, va, v0);
+        FloatVector e1 = FloatVector.fromArray(S, va, v0 + L);
+        FloatVector.fromArray(S, ua, u0).fma(c00, e0).intoArray(c, o0);
+        FloatVector.fromArray(S, ua, u0 + L).fma(c01, e1).intoArray(c, o0 + L);
+        FloatVector.fromArray(S, ua, u1).fma(c10, e0).intoArray(c, o1);
+        FloatVector.fromArray(S, ua, u1 + L).fma(c11, e1).intoArray(c, o1 + L);
+        FloatVector.fromArray(S, ua, u2).fma(c20, e0).intoArray(c, o2);
+        FloatVector.fromArray(S, ua, u2 + L).fma(c21, e1).intoArray(c, o2 + L);
+        FloatVector.fromArray(S, ua, u3).fma(c30, e0).intoArray(c, o3);
+        FloatVector.fromArray(S, ua, u3 + L).fma(c31, e1).intoArray(c, o3 + L);
     }
 
     /**
      * Rows {@code b .. b+n-1} ({@code n} of 1-8: a missing row repeats the last one and is not stored) by one vector
      * from {@code q0}, from a packed [P, L] strip: eight independent chains, enough to keep both fma pipes busy
      * through the fma latency (four left half of them idle: the sample model's 32 -> 16 layer); applies the
-     * epilogue on the registers, as {@link #rows6x2} does.
+     * epilogue on the registers, as {@link #rows4x2} does.
      */
     private static void tile8x1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int n, int q0, int p,
                                 int q) {
@@ -698,10 +644,8 @@ final class DenseProduct {
     private static void narrow8(float[] a, float[] strip, int mode, float[] e, float[] c, int b, int q0, int width,
                                 int p, int q, Narrow n) {
         float[] tmp = n.tmp();
-        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
-        FloatVector c4 = FloatVector.zero(S), c5 = FloatVector.zero(S);
-        FloatVector c6 = FloatVector.zero(S), c7 = FloatVector.zero(S);
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero, c6 = zero, c7 = zero;
         int a0 = b * p;
         for (int k = 0; k < p; k++) {
             FloatVector mv = FloatVector.fromArray(S, strip, k * L);
