@@ -18,16 +18,15 @@ public final class Explanation {
     private final float[] scores;
     private final Map<String, Tensor> layers;
     private final BackendInfo backend;
-    private final double[] inputSums;
     private final HealthReport health;
 
-    Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, double[] inputSums,
-                Map<String, Tensor> layers, BackendInfo backend) {
-        this(relevance, outputs, targets, scores, inputSums, layers, backend, null);
+    Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, Map<String, Tensor> layers,
+                BackendInfo backend) {
+        this(relevance, outputs, targets, scores, layers, backend, null);
     }
 
-    Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, double[] inputSums,
-                Map<String, Tensor> layers, BackendInfo backend, HealthReport health) {
+    Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, Map<String, Tensor> layers,
+                BackendInfo backend, HealthReport health) {
         this.health = health;
         this.relevance = relevance;
         this.outputs = outputs;
@@ -35,7 +34,6 @@ public final class Explanation {
         this.scores = scores;
         this.layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
         this.backend = backend;
-        this.inputSums = inputSums;
     }
 
     /**
@@ -107,7 +105,15 @@ public final class Explanation {
         return Collections.unmodifiableList(c);
     }
 
+    /**
+     * Sample {@code sample}'s initial relevance vs the sum of its input relevance (its values added in ascending order
+     * in double), computed when asked: summing every row of every call cost the 10-input sample model 6 % of its time.
+     */
     public Conservation conservation(int sample) {
-        return new Conservation(scores[sample], inputSums[sample]);
+        if (sample < 0 || sample >= targets.length) {
+            throw new IndexOutOfBoundsException("sample " + sample + " of a batch of " + targets.length);
+        }
+        return new Conservation(scores[sample], org.gpulrp.internal.Health.rowSum(relevance.view(), sample,
+                relevance.rowSize()));
     }
 }

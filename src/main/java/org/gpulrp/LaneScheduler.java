@@ -303,7 +303,7 @@ final class LaneScheduler implements AutoCloseable {
                 report = HealthReport.of(names, rules(), out.health);
             }
             return new Explanation(Tensor.wrap(out.relevance, inputs.shape()), Tensor.wrap(out.outputs, rows,
-                    network.outputSize()), out.targets, out.scores, out.sums, layerTensors, ran, report);
+                    network.outputSize()), out.targets, out.scores, layerTensors, ran, report);
         }
     }
 

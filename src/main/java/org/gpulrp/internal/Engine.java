@@ -193,8 +193,6 @@ public final class Engine implements AutoCloseable {
             Health.counts(out.relevance, row0, rows, in, c);
             out.health.count(0, c);
         }
-        // Per-sample sums for the conservation report, on the lane's own thread.
-        Health.rowSums(out.relevance, row0, rows, in, out.sums, row0);
     }
 
 
@@ -331,7 +329,6 @@ public final class Engine implements AutoCloseable {
         public final float[] outputs;
         public final int[] targets;
         public final float[] scores;
-        public final double[] sums;
         /** Relevance at each node's output, top first; null unless layer relevances are kept. */
         public final Map<String, float[]> layers;
         /** Where relevance went, per node and sample; null unless asked for. */
@@ -348,7 +345,6 @@ public final class Engine implements AutoCloseable {
             this.outputs = new float[rows * n.outputSize()];
             this.targets = new int[rows];
             this.scores = new float[rows];
-            this.sums = new double[rows];
             if (keepLayers) {
                 layers = new LinkedHashMap<>();
                 for (int k = e.plan.top; k >= 0; k--) {

@@ -145,4 +145,13 @@ public final class Health {
             sums[to + b - row0] = sum;
         }
     }
+
+    /** The sum of row {@code row} of {@code a} ({@code width} values a row), added in ascending order in double. */
+    public static double rowSum(float[] a, int row, int width) {
+        double sum = 0;
+        for (int i = row * width; i < (row + 1) * width; i++) {
+            sum += a[i];
+        }
+        return sum;
+    }
 }

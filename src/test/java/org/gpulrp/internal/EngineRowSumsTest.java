@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The conservation report's per-sample sums: each row in ascending order in double, however the rows are grouped. */
+/**
+ * Per-sample sums (the health report's, and the conservation report's, computed when asked): each row in ascending
+ * order in double, however the rows are grouped.
+ */
 class EngineRowSumsTest {
     @Test
     void eachRowIsSummedInAscendingOrder() {
@@ -28,6 +31,8 @@ class EngineRowSumsTest {
                     }
                     assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(sums[b]),
                             "in " + in + ", rows " + rows + ", row " + b);
+                    assertEquals(Double.doubleToRawLongBits(expected),
+                            Double.doubleToRawLongBits(Health.rowSum(r, b, in)), "rowSum, row " + b);
                 }
             }
         }

@@ -3,6 +3,7 @@ package org.gpulrp.reference;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -89,6 +90,9 @@ class PropertyTest {
                         + layer.getKey() + "'");
             }
         }
+        assertThrows(IndexOutOfBoundsException.class, () -> e.conservation(x.length));
+        assertThrows(IndexOutOfBoundsException.class, () -> e.conservation(-1));
+        assertEquals(x.length, e.conservation().size());
     }
 
     /** The same check can fail: a non-zero bias absorbs relevance, and Conservation says so. */
