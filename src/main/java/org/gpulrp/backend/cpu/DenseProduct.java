@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link #PACK_MIN_STRIPS} strips): the columns of m in strips of {@code sv L} (prepared once with the weights,
  * {@link #strips}, or packed per call) and the rows of a in six-row panels, tap-major ({@link #packRows}), so that
  * each kernel loop reads two base indices with constant strides. Smaller passes, and the columns after the last
- * strip, read both operands in place with four-row by two-vector tiles ({@link #rows4x2}); the last columns of all,
+ * strip, read both operands in place with five-row by two-vector tiles ({@link #rows5x2}); the last columns of all,
  * fewer than two vectors, go through {@link #tile8x1} and a zero-padded strip.
  */
 final class DenseProduct {
@@ -69,7 +69,7 @@ final class DenseProduct {
      */
     static final int STRIPS_OFFSET = 12;
 
-    /** The multiplier and addend of an epilogue that adds or stores, two vectors each ({@link #rows4x2}). */
+    /** The multiplier and addend of an epilogue that adds or stores, two vectors each ({@link #rows5x2}). */
     private static final float[] EPILOGUE_ONES = filled(2 * L, 1f);
     private static final float[] EPILOGUE_NEG_ZEROS = filled(2 * L, -0f);
 
@@ -143,8 +143,8 @@ final class DenseProduct {
         for (; q0 + 2 * L <= c1; q0 += 2 * L) {
             for (int rb = r0; rb < r1; rb += RD) {
                 int re = Math.min(r1, rb + RD);
-                for (int b = rb; b < re; b += 4) {
-                    rows4x2(a, p, m, q, q0, mode, e, c, b, Math.min(4, re - b), q0, q);
+                for (int b = rb; b < re; b += 5) {
+                    rows5x2(a, p, m, q, q0, mode, e, c, b, Math.min(5, re - b), q0, q);
                 }
             }
         }
@@ -483,32 +483,36 @@ final class DenseProduct {
     }
 
     /**
-     * As {@link #tile6x2}'s chains over all P taps (from +0.0), for four rows by two vectors, reading both operands
+     * As {@link #tile6x2}'s chains over all P taps (from +0.0), for five rows by two vectors, reading both operands
      * where they are: row i's tap k at {@code a[(b + i) p + k]}, the weights' tap k at {@code m[k ms + moff]}. For
      * passes too small to repay packing: at most six rows (each weight serves at most six rows, so packing the
      * weights would triple their traffic) or fewer than {@link #PACK_MIN_STRIPS} strips of columns (packing the rows
-     * would cost about as much as the product). Rows {@code b .. b+n-1} ({@code n} of 1-4; a missing row repeats the
-     * last one and is stored again with the same values). Eight chains keep both fma pipes busy through the fma
+     * would cost about as much as the product). Rows {@code b .. b+n-1} ({@code n} of 1-5; a missing row repeats the
+     * last one and is stored again with the same values). Ten chains keep both fma pipes busy through the fma
      * latency. The epilogue ({@code mode}, {@code e}) is one fma per vector on the registers, the same for every
      * mode and without branches: fma(1, c, bias) rounds as c + bias, fma(x, c, -0.0) as x * c, and fma(1, c, -0.0)
      * is c (adding -0.0 changes no value). Small on purpose: Java 17's C2 delays the inlining of the calls parsed
      * after a method has made about 18,000 nodes, and a delayed call's vector result has an inexact type that the
      * store intrinsic cannot unbox, so stores fell back to element-wise Java code (a six-row tile with two epilogue
-     * branches crossed that line in four compiles of five: the sample model 1.3x slower).
+     * branches crossed that line in four compiles of five: the sample model 1.3x slower; five rows stay under it and
+     * ran 1.02-1.08x faster than four).
      */
-    private static void rows4x2(float[] a, int p, float[] m, int ms, int moff, int mode, float[] e, float[] c, int b,
+    private static void rows5x2(float[] a, int p, float[] m, int ms, int moff, int mode, float[] e, float[] c, int b,
                                 int n, int q0, int q) {
         int b1 = b + Math.min(1, n - 1);
         int b2 = b + Math.min(2, n - 1);
         int b3 = b + Math.min(3, n - 1);
+        int b4 = b + Math.min(4, n - 1);
         int a0 = b * p;
         int a1 = b1 * p;
         int a2 = b2 * p;
         int a3 = b3 * p;
+        int a4 = b4 * p;
         int o0 = b * q + q0;
         int o1 = b1 * q + q0;
         int o2 = b2 * q + q0;
         int o3 = b3 * q + q0;
+        int o4 = b4 * q + q0;
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero;
         FloatVector c01 = zero;
@@ -518,6 +522,8 @@ final class DenseProduct {
         FloatVector c21 = zero;
         FloatVector c30 = zero;
         FloatVector c31 = zero;
+        FloatVector c40 = zero;
+        FloatVector c41 = zero;
         for (int k = 0; k < p; k++) {
             int mo = k * ms + moff;
             FloatVector m0 = FloatVector.fromArray(S, m, mo);
@@ -534,6 +540,9 @@ final class DenseProduct {
             x = FloatVector.broadcast(S, a[a3 + k]);
             c30 = x.fma(m0, c30);
             c31 = x.fma(m1, c31);
+            x = FloatVector.broadcast(S, a[a4 + k]);
+            c40 = x.fma(m0, c40);
+            c41 = x.fma(m1, c41);
         }
         float[] ua = mode == MUL_X ? e : EPILOGUE_ONES;
         float[] va = mode == ADD_BIAS ? e : EPILOGUE_NEG_ZEROS;
@@ -542,6 +551,7 @@ final class DenseProduct {
         int u1 = mode == MUL_X ? o1 : 0;
         int u2 = mode == MUL_X ? o2 : 0;
         int u3 = mode == MUL_X ? o3 : 0;
+        int u4 = mode == MUL_X ? o4 : 0;
         FloatVector e0 = FloatVector.fromArray(S, va, v0);
         FloatVector e1 = FloatVector.fromArray(S, va, v0 + L);
         FloatVector.fromArray(S, ua, u0).fma(c00, e0).intoArray(c, o0);
@@ -552,13 +562,15 @@ final class DenseProduct {
         FloatVector.fromArray(S, ua, u2 + L).fma(c21, e1).intoArray(c, o2 + L);
         FloatVector.fromArray(S, ua, u3).fma(c30, e0).intoArray(c, o3);
         FloatVector.fromArray(S, ua, u3 + L).fma(c31, e1).intoArray(c, o3 + L);
+        FloatVector.fromArray(S, ua, u4).fma(c40, e0).intoArray(c, o4);
+        FloatVector.fromArray(S, ua, u4 + L).fma(c41, e1).intoArray(c, o4 + L);
     }
 
     /**
      * Rows {@code b .. b+n-1} ({@code n} of 1-8: a missing row repeats the last one and is not stored) by one vector
      * from {@code q0}, from a packed [P, L] strip: eight independent chains, enough to keep both fma pipes busy
      * through the fma latency (four left half of them idle: the sample model's 32 -> 16 layer); applies the
-     * epilogue on the registers, as {@link #rows4x2} does.
+     * epilogue on the registers, as {@link #rows5x2} does.
      */
     private static void tile8x1(float[] a, float[] m, int mode, float[] e, float[] c, int b, int n, int q0, int p,
                                 int q) {
