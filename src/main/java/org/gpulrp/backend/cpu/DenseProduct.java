@@ -302,9 +302,9 @@ final class DenseProduct {
 
 
     /**
-     * Rows {@code b .. b+n-1} ({@code n} of 1-6; a missing row repeats the last one and is not stored) by four
-     * vectors from column {@code q0}: continues their chains stored in {@code c} over taps {@code [k0,k1)}
-     * (starts them at +0.0 where {@code k0 == 0}). The rows
+     * Rows {@code b .. b+n-1} ({@code n} of 1-6; a missing row repeats the last one and is stored again with the
+     * same values) by four vectors from column {@code q0}: continues their chains stored in {@code c} over taps
+     * {@code [k0,k1)} ({@link #strip} zeroes c before the first tap block, so a chain starts at +0.0). The rows
      * come from their packed panel ({@link #packRows}: tap k of row i at {@code ap[ao + 6k + i]}) and the weights from
      * a [P, 4L] strip whose tap k starts at {@code m[moff + 4L k]}. One base index per operand with constant strides
      * keeps the loop to its loads and 24 fused multiply-adds (six row offsets and a variable stride cost C2 spilled
@@ -405,12 +405,10 @@ final class DenseProduct {
         c41.intoArray(c, o4 + L);
         c42.intoArray(c, o4 + 2 * L);
         c43.intoArray(c, o4 + 3 * L);
-        if (n > 5) {
-            c50.intoArray(c, o5);
-            c51.intoArray(c, o5 + L);
-            c52.intoArray(c, o5 + 2 * L);
-            c53.intoArray(c, o5 + 3 * L);
-        }
+        c50.intoArray(c, o5);
+        c51.intoArray(c, o5 + L);
+        c52.intoArray(c, o5 + 2 * L);
+        c53.intoArray(c, o5 + 3 * L);
     }
 
     /**
@@ -476,10 +474,8 @@ final class DenseProduct {
         c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4);
         c41.intoArray(c, o4 + L);
-        if (n > 5) {
-            c50.intoArray(c, o5);
-            c51.intoArray(c, o5 + L);
-        }
+        c50.intoArray(c, o5);
+        c51.intoArray(c, o5 + L);
     }
 
     /**
