@@ -5,11 +5,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The plain dense product of {@link VectorKernels}: {@code c[b,j] = epilogue(chain_k fma(a[b,k], m[k,j]))}, each
- * output one chain in ascending k (docs/DESIGN.md section 3, rule 1), with register tiles of six rows by
+ * output one chain in ascending k (docs/DESIGN.md section 3, rule 1), with register tiles of five rows by
  * {@code sv} vectors ({@code sv} = 4 with 32 vector registers, 2 with 16; {@link VectorRegisters}). Operands are
  * laid out for the micro-kernels first where the pass repays it (more than six rows and at least
  * {@link #PACK_MIN_STRIPS} strips): the columns of m in strips of {@code sv L} (prepared once with the weights,
- * {@link #strips}, or packed per call) and the rows of a in six-row panels, tap-major ({@link #packRows}), so that
+ * {@link #strips}, or packed per call) and the rows of a in five-row panels, tap-major ({@link #packRows}), so that
  * each kernel loop reads two base indices with constant strides. Smaller passes, and the columns after the last
  * strip, read both operands in place with five-row by two-vector tiles ({@link #rows5x2}); the last columns of all,
  * fewer than two vectors, go through {@link #tile8x1} and a zero-padded strip.
@@ -41,8 +41,15 @@ final class DenseProduct {
      */
     private static final int KD = 128;
 
-    /** Rows per block (ten six-row tiles): the block's chains and its row panels stay in L1/L2. */
+    /** Rows per block (twelve five-row tiles): the block's chains and its row panels stay in L1/L2. */
     private static final int RD = 60;
+
+    /**
+     * Rows per packed panel, and so per packed tile: five rows by four vectors (20 chains) rather than six (24), as
+     * the six-row tile crossed Java 17's inlining node budget inside its loop and its stores then fell back to
+     * element-wise Java code in some compiles (docs/DESIGN.md section 3, "Kernel size on Java 17").
+     */
+    static final int PANEL = 5;
 
     /**
      * Fewest column strips for which the rows are packed: packing a row costs about as much as one strip's product
@@ -50,7 +57,7 @@ final class DenseProduct {
      */
     static final int PACK_MIN_STRIPS = 4;
 
-    /** Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + 6) P}). */
+    /** Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + PANEL) P}). */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
     private static final int ROW_PANELS = 0;
     private static final int STRIP = 1;
@@ -209,19 +216,20 @@ final class DenseProduct {
     }
 
     /**
-     * Rows {@code [rb, re)} of a [B,P] in six-row panels, in this thread's scratch: panel t (rows {@code rb + 6t ..},
-     * a last short panel repeating its last row) holds tap k of its row i at {@code 6Pt + 6k + i}.
+     * Rows {@code [rb, re)} of a [B,P] in {@link #PANEL}-row panels, in this thread's scratch: panel t (rows
+     * {@code rb + PANEL t ..}, a last short panel repeating its last row) holds tap k of its row i at
+     * {@code PANEL (P t + k) + i}.
      */
     private static float[] packRows(float[] a, int p, int rb, int re) {
-        int panels = (re - rb + 5) / 6;
-        float[] ap = scratch(ROW_PANELS, panels * 6 * p);
+        int panels = (re - rb + PANEL - 1) / PANEL;
+        float[] ap = scratch(ROW_PANELS, panels * PANEL * p);
         for (int t = 0; t < panels; t++) {
-            int base = t * 6 * p;
-            int last = Math.min(6, re - rb - 6 * t) - 1;
-            for (int i = 0; i < 6; i++) {
-                int src = (rb + 6 * t + Math.min(i, last)) * p;
+            int base = t * PANEL * p;
+            int last = Math.min(PANEL, re - rb - PANEL * t) - 1;
+            for (int i = 0; i < PANEL; i++) {
+                int src = (rb + PANEL * t + Math.min(i, last)) * p;
                 for (int k = 0; k < p; k++) {
-                    ap[base + 6 * k + i] = a[src + k];
+                    ap[base + PANEL * k + i] = a[src + k];
                 }
             }
         }
@@ -259,12 +267,12 @@ final class DenseProduct {
         java.util.Arrays.fill(acc, 0, (re - rb) * w, 0f);
         for (int k0 = 0; k0 < p; k0 += kd) {
             int k1 = Math.min(p, k0 + kd);
-            for (int b = rb; b < re; b += 6) {
+            for (int b = rb; b < re; b += PANEL) {
                 int panel = ao + (b - rb) * p;
                 if (sv == 4) {
-                    tile6x4(ap, panel, m, moff, acc, b - rb, Math.min(6, re - b), 0, w, k0, k1);
+                    tile5x4(ap, panel, m, moff, acc, b - rb, Math.min(PANEL, re - b), 0, w, k0, k1);
                 } else {
-                    tile6x2(ap, panel, m, moff, acc, b - rb, Math.min(6, re - b), 0, w, k0, k1);
+                    tile5x2(ap, panel, m, moff, acc, b - rb, Math.min(PANEL, re - b), 0, w, k0, k1);
                 }
             }
         }
@@ -302,27 +310,25 @@ final class DenseProduct {
 
 
     /**
-     * Rows {@code b .. b+n-1} ({@code n} of 1-6; a missing row repeats the last one and is stored again with the
+     * Rows {@code b .. b+n-1} ({@code n} of 1-5; a missing row repeats the last one and is stored again with the
      * same values) by four vectors from column {@code q0}: continues their chains stored in {@code c} over taps
      * {@code [k0,k1)} ({@link #strip} zeroes c before the first tap block, so a chain starts at +0.0). The rows
      * come from their packed panel ({@link #packRows}: tap k of row i at {@code ap[ao + 6k + i]}) and the weights from
      * a [P, 4L] strip whose tap k starts at {@code m[moff + 4L k]}. One base index per operand with constant strides
-     * keeps the loop to its loads and 24 fused multiply-adds (six row offsets and a variable stride cost C2 spilled
+     * keeps the loop to its loads and 20 fused multiply-adds (six row offsets and a variable stride cost C2 spilled
      * pointers and bound checks: about 70 % of one core's FMA peak against about 95 % this way, AVX2).
      */
-    private static void tile6x4(float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int q0, int q,
+    private static void tile5x4(float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int q0, int q,
                                 int k0, int k1) {
         int b1 = b + Math.min(1, n - 1);
         int b2 = b + Math.min(2, n - 1);
         int b3 = b + Math.min(3, n - 1);
         int b4 = b + Math.min(4, n - 1);
-        int b5 = b + Math.min(5, n - 1);
         int o0 = b * q + q0;
         int o1 = b1 * q + q0;
         int o2 = b2 * q + q0;
         int o3 = b3 * q + q0;
         int o4 = b4 * q + q0;
-        int o5 = b5 * q + q0;
         FloatVector c00 = FloatVector.fromArray(S, c, o0);
         FloatVector c01 = FloatVector.fromArray(S, c, o0 + L);
         FloatVector c02 = FloatVector.fromArray(S, c, o0 + 2 * L);
@@ -343,13 +349,9 @@ final class DenseProduct {
         FloatVector c41 = FloatVector.fromArray(S, c, o4 + L);
         FloatVector c42 = FloatVector.fromArray(S, c, o4 + 2 * L);
         FloatVector c43 = FloatVector.fromArray(S, c, o4 + 3 * L);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5);
-        FloatVector c51 = FloatVector.fromArray(S, c, o5 + L);
-        FloatVector c52 = FloatVector.fromArray(S, c, o5 + 2 * L);
-        FloatVector c53 = FloatVector.fromArray(S, c, o5 + 3 * L);
         for (int k = k0; k < k1; k++) {
             int mo = k * (4 * L) + moff;
-            int ai = ao + 6 * k;
+            int ai = ao + PANEL * k;
             FloatVector m0 = FloatVector.fromArray(S, m, mo);
             FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
             FloatVector m2 = FloatVector.fromArray(S, m, mo + 2 * L);
@@ -379,11 +381,6 @@ final class DenseProduct {
             c41 = x.fma(m1, c41);
             c42 = x.fma(m2, c42);
             c43 = x.fma(m3, c43);
-            x = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = x.fma(m0, c50);
-            c51 = x.fma(m1, c51);
-            c52 = x.fma(m2, c52);
-            c53 = x.fma(m3, c53);
         }
         c00.intoArray(c, o0);
         c01.intoArray(c, o0 + L);
@@ -405,29 +402,23 @@ final class DenseProduct {
         c41.intoArray(c, o4 + L);
         c42.intoArray(c, o4 + 2 * L);
         c43.intoArray(c, o4 + 3 * L);
-        c50.intoArray(c, o5);
-        c51.intoArray(c, o5 + L);
-        c52.intoArray(c, o5 + 2 * L);
-        c53.intoArray(c, o5 + 3 * L);
     }
 
     /**
-     * As {@link #tile6x4} with two vectors: 12 chains in registers, for machines with 16 vector registers (AVX2),
+     * As {@link #tile5x4} with two vectors: 12 chains in registers, for machines with 16 vector registers (AVX2),
      * where the 24 chains of the four-vector tile do not fit and spill.
      */
-    private static void tile6x2(float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int q0, int q,
+    private static void tile5x2(float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int q0, int q,
                                 int k0, int k1) {
         int b1 = b + Math.min(1, n - 1);
         int b2 = b + Math.min(2, n - 1);
         int b3 = b + Math.min(3, n - 1);
         int b4 = b + Math.min(4, n - 1);
-        int b5 = b + Math.min(5, n - 1);
         int o0 = b * q + q0;
         int o1 = b1 * q + q0;
         int o2 = b2 * q + q0;
         int o3 = b3 * q + q0;
         int o4 = b4 * q + q0;
-        int o5 = b5 * q + q0;
         FloatVector c00 = FloatVector.fromArray(S, c, o0);
         FloatVector c01 = FloatVector.fromArray(S, c, o0 + L);
         FloatVector c10 = FloatVector.fromArray(S, c, o1);
@@ -438,11 +429,9 @@ final class DenseProduct {
         FloatVector c31 = FloatVector.fromArray(S, c, o3 + L);
         FloatVector c40 = FloatVector.fromArray(S, c, o4);
         FloatVector c41 = FloatVector.fromArray(S, c, o4 + L);
-        FloatVector c50 = FloatVector.fromArray(S, c, o5);
-        FloatVector c51 = FloatVector.fromArray(S, c, o5 + L);
         for (int k = k0; k < k1; k++) {
             int mo = k * (2 * L) + moff;
-            int ai = ao + 6 * k;
+            int ai = ao + PANEL * k;
             FloatVector m0 = FloatVector.fromArray(S, m, mo);
             FloatVector m1 = FloatVector.fromArray(S, m, mo + L);
             FloatVector x = FloatVector.broadcast(S, ap[ai]);
@@ -460,9 +449,6 @@ final class DenseProduct {
             x = FloatVector.broadcast(S, ap[ai + 4]);
             c40 = x.fma(m0, c40);
             c41 = x.fma(m1, c41);
-            x = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = x.fma(m0, c50);
-            c51 = x.fma(m1, c51);
         }
         c00.intoArray(c, o0);
         c01.intoArray(c, o0 + L);
@@ -474,12 +460,10 @@ final class DenseProduct {
         c31.intoArray(c, o3 + L);
         c40.intoArray(c, o4);
         c41.intoArray(c, o4 + L);
-        c50.intoArray(c, o5);
-        c51.intoArray(c, o5 + L);
     }
 
     /**
-     * As {@link #tile6x2}'s chains over all P taps (from +0.0), for five rows by two vectors, reading both operands
+     * As {@link #tile5x2}'s chains over all P taps (from +0.0), for five rows by two vectors, reading both operands
      * where they are: row i's tap k at {@code a[(b + i) p + k]}, the weights' tap k at {@code m[k ms + moff]}. For
      * passes too small to repay packing: at most six rows (each weight serves at most six rows, so packing the
      * weights would triple their traffic) or fewer than {@link #PACK_MIN_STRIPS} strips of columns (packing the rows
