@@ -82,9 +82,9 @@ final class Erf {
         for (int j = 0; j < n; j += LANES) {
             DoubleVector v = DoubleVector.fromArray(S, x, j);
             DoubleVector t = DoubleVector.fromArray(S, tail, j);
-            t = t.blend(DoubleVector.broadcast(S, 2.0).sub(t), v.compare(VectorOperators.LT, 0.0));
-            DoubleVector c = DoubleVector.broadcast(S, 1.0).sub(v.mul(DoubleVector.fromArray(S, near, j)));
-            t.blend(c, v.abs().compare(VectorOperators.LE, SMALL)).intoArray(out, j);
+            t = t.blend(TWO_V.sub(t), v.compare(VectorOperators.LT, ZERO_V));
+            DoubleVector c = ONE_V.sub(v.mul(DoubleVector.fromArray(S, near, j)));
+            t.blend(c, v.abs().compare(VectorOperators.LE, SMALL_V)).intoArray(out, j);
         }
     }
 
@@ -97,15 +97,15 @@ final class Erf {
         for (int j = 0; j < n; j += LANES) {
             DoubleVector y = DoubleVector.fromArray(S, x, j).abs();
             DoubleVector z = y.mul(y);
-            DoubleVector num = z.mul(A[4]);
+            DoubleVector num = z.mul(A4);
             DoubleVector den = z;
-            num = num.add(A[0]).mul(z);
-            den = den.add(B[0]).mul(z);
-            num = num.add(A[1]).mul(z);
-            den = den.add(B[1]).mul(z);
-            num = num.add(A[2]).mul(z);
-            den = den.add(B[2]).mul(z);
-            num.add(A[3]).div(den.add(B[3])).intoArray(out, j);
+            num = num.add(A0).mul(z);
+            den = den.add(B0).mul(z);
+            num = num.add(A1).mul(z);
+            den = den.add(B1).mul(z);
+            num = num.add(A2).mul(z);
+            den = den.add(B2).mul(z);
+            num.add(A3).div(den.add(B3)).intoArray(out, j);
         }
     }
 
@@ -116,25 +116,25 @@ final class Erf {
     private static void ratio(double[] x, double[] out, int n) {
         boolean anyFar = false;
         for (int j = 0; j < n; j += LANES) {
-            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW);
-            DoubleVector num = y.mul(C[8]);
+            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
+            DoubleVector num = y.mul(C8);
             DoubleVector den = y;
-            num = num.add(C[0]).mul(y);
-            den = den.add(D[0]).mul(y);
-            num = num.add(C[1]).mul(y);
-            den = den.add(D[1]).mul(y);
-            num = num.add(C[2]).mul(y);
-            den = den.add(D[2]).mul(y);
-            num = num.add(C[3]).mul(y);
-            den = den.add(D[3]).mul(y);
-            num = num.add(C[4]).mul(y);
-            den = den.add(D[4]).mul(y);
-            num = num.add(C[5]).mul(y);
-            den = den.add(D[5]).mul(y);
-            num = num.add(C[6]).mul(y);
-            den = den.add(D[6]).mul(y);
-            num.add(C[7]).div(den.add(D[7])).intoArray(out, j);
-            anyFar |= y.compare(VectorOperators.GT, MIDDLE).anyTrue();
+            num = num.add(C0).mul(y);
+            den = den.add(D0).mul(y);
+            num = num.add(C1).mul(y);
+            den = den.add(D1).mul(y);
+            num = num.add(C2).mul(y);
+            den = den.add(D2).mul(y);
+            num = num.add(C3).mul(y);
+            den = den.add(D3).mul(y);
+            num = num.add(C4).mul(y);
+            den = den.add(D4).mul(y);
+            num = num.add(C5).mul(y);
+            den = den.add(D5).mul(y);
+            num = num.add(C6).mul(y);
+            den = den.add(D6).mul(y);
+            num.add(C7).div(den.add(D7)).intoArray(out, j);
+            anyFar |= y.compare(VectorOperators.GT, MIDDLE_V).anyTrue();
         }
         if (anyFar) {
             far(x, out, n);
@@ -144,26 +144,78 @@ final class Erf {
     /** Replaces {@code out} by the far range's ratio where {@code y > 4}. */
     private static void far(double[] x, double[] out, int n) {
         for (int j = 0; j < n; j += LANES) {
-            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW);
-            VectorMask<Double> isFar = y.compare(VectorOperators.GT, MIDDLE);
+            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
+            VectorMask<Double> isFar = y.compare(VectorOperators.GT, MIDDLE_V);
             if (!isFar.anyTrue()) {
                 continue;
             }
-            DoubleVector z = DoubleVector.broadcast(S, 1.0).div(y.mul(y));
-            DoubleVector num = z.mul(P[5]);
+            DoubleVector z = ONE_V.div(y.mul(y));
+            DoubleVector num = z.mul(P5);
             DoubleVector den = z;
-            num = num.add(P[0]).mul(z);
-            den = den.add(Q[0]).mul(z);
-            num = num.add(P[1]).mul(z);
-            den = den.add(Q[1]).mul(z);
-            num = num.add(P[2]).mul(z);
-            den = den.add(Q[2]).mul(z);
-            num = num.add(P[3]).mul(z);
-            den = den.add(Q[3]).mul(z);
-            DoubleVector r = DoubleVector.broadcast(S, ONE_OVER_SQRT_PI).sub(z.mul(num.add(P[4])).div(den.add(Q[4])))
-                    .div(y);
+            num = num.add(P0).mul(z);
+            den = den.add(Q0).mul(z);
+            num = num.add(P1).mul(z);
+            den = den.add(Q1).mul(z);
+            num = num.add(P2).mul(z);
+            den = den.add(Q2).mul(z);
+            num = num.add(P3).mul(z);
+            den = den.add(Q3).mul(z);
+            DoubleVector r = ONE_OVER_SQRT_PI_V.sub(z.mul(num.add(P4)).div(den.add(Q4))).div(y);
             DoubleVector.fromArray(S, out, j).blend(r, isFar).intoArray(out, j);
         }
+    }
+
+    // The constants of the loops above as vectors: static final fields are constants to C2, so the loops broadcast
+    // nothing. With a broadcast per constant and vector, ratio went over Java 17's inlining node budget and its
+    // store ran the element-wise fallback in some compiles (docs/DESIGN.md section 3, "Kernel size on Java 17").
+    // The same values as the scalar operands they replace, so the same bits.
+    private static final DoubleVector ZERO_V = v(0.0);
+    private static final DoubleVector TWO_V = v(2.0);
+    private static final DoubleVector SMALL_V = v(SMALL);
+    private static final DoubleVector A0 = v(A[0]);
+    private static final DoubleVector A1 = v(A[1]);
+    private static final DoubleVector A2 = v(A[2]);
+    private static final DoubleVector A3 = v(A[3]);
+    private static final DoubleVector A4 = v(A[4]);
+    private static final DoubleVector B0 = v(B[0]);
+    private static final DoubleVector B1 = v(B[1]);
+    private static final DoubleVector B2 = v(B[2]);
+    private static final DoubleVector B3 = v(B[3]);
+    private static final DoubleVector UNDERFLOW_V = v(UNDERFLOW);
+    private static final DoubleVector MIDDLE_V = v(MIDDLE);
+    private static final DoubleVector ONE_V = v(1.0);
+    private static final DoubleVector ONE_OVER_SQRT_PI_V = v(ONE_OVER_SQRT_PI);
+    private static final DoubleVector C0 = v(C[0]);
+    private static final DoubleVector C1 = v(C[1]);
+    private static final DoubleVector C2 = v(C[2]);
+    private static final DoubleVector C3 = v(C[3]);
+    private static final DoubleVector C4 = v(C[4]);
+    private static final DoubleVector C5 = v(C[5]);
+    private static final DoubleVector C6 = v(C[6]);
+    private static final DoubleVector C7 = v(C[7]);
+    private static final DoubleVector C8 = v(C[8]);
+    private static final DoubleVector D0 = v(D[0]);
+    private static final DoubleVector D1 = v(D[1]);
+    private static final DoubleVector D2 = v(D[2]);
+    private static final DoubleVector D3 = v(D[3]);
+    private static final DoubleVector D4 = v(D[4]);
+    private static final DoubleVector D5 = v(D[5]);
+    private static final DoubleVector D6 = v(D[6]);
+    private static final DoubleVector D7 = v(D[7]);
+    private static final DoubleVector P0 = v(P[0]);
+    private static final DoubleVector P1 = v(P[1]);
+    private static final DoubleVector P2 = v(P[2]);
+    private static final DoubleVector P3 = v(P[3]);
+    private static final DoubleVector P4 = v(P[4]);
+    private static final DoubleVector P5 = v(P[5]);
+    private static final DoubleVector Q0 = v(Q[0]);
+    private static final DoubleVector Q1 = v(Q[1]);
+    private static final DoubleVector Q2 = v(Q[2]);
+    private static final DoubleVector Q3 = v(Q[3]);
+    private static final DoubleVector Q4 = v(Q[4]);
+
+    private static DoubleVector v(double value) {
+        return DoubleVector.broadcast(VectorExp.S, value);
     }
 
     /**
@@ -174,17 +226,17 @@ final class Erf {
      */
     private static void scaleByExp(double[] x, double[] out, int n, double[] e) {
         for (int j = 0; j < n; j += LANES) {
-            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW);
+            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
             y.mul(y).neg().intoArray(e, j);
         }
         VectorExp.exp(e, e, n);
         for (int j = 0; j < n; j += LANES) {
             DoubleVector y0 = DoubleVector.fromArray(S, x, j).abs();
-            DoubleVector y = y0.lanewise(VectorOperators.MIN, UNDERFLOW);
+            DoubleVector y = y0.lanewise(VectorOperators.MIN, UNDERFLOW_V);
             DoubleVector lo = y.fma(y, y.mul(y).neg());
             DoubleVector ex = DoubleVector.fromArray(S, e, j);
             ex = ex.neg().fma(lo, ex);
-            ex.mul(DoubleVector.fromArray(S, out, j)).blend(0.0, y0.compare(VectorOperators.GE, UNDERFLOW))
+            ex.mul(DoubleVector.fromArray(S, out, j)).blend(ZERO_V, y0.compare(VectorOperators.GE, UNDERFLOW_V))
                     .intoArray(out, j);
         }
     }
