@@ -100,10 +100,11 @@ public final class JitCheck {
             cmd.addAll(List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+LogCompilation", "-XX:LogFile=" + log,
                     "-cp", System.getProperty("java.class.path"), JitCheck.class.getName(), "--workload", model,
                     composite, Integer.toString(calls)));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .start();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (p.waitFor() != 0) {
-                throw new IllegalStateException(model + "/" + composite + ": the workload JVM exited with " + p.exitValue());
+                throw new IllegalStateException(model + "/" + composite + ": the workload JVM exited with "
+                        + p.exitValue());
             }
             return report(model + "/" + composite, Files.readString(log));
         } finally {

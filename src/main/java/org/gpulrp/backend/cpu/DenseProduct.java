@@ -57,7 +57,9 @@ final class DenseProduct {
      */
     static final int PACK_MIN_STRIPS = 4;
 
-    /** Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + PANEL) P}). */
+    /**
+     * Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + PANEL) P}).
+     */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
     private static final int ROW_PANELS = 0;
     private static final int STRIP = 1;
