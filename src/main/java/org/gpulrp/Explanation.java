@@ -19,6 +19,8 @@ public final class Explanation {
     private final Map<String, Tensor> layers;
     private final BackendInfo backend;
     private final HealthReport health;
+    /** Set once a later call took this explanation's arrays ({@link Explainer#explain(Tensor, Target, Explanation)}). */
+    private volatile boolean spent;
 
     Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, Map<String, Tensor> layers,
                 BackendInfo backend) {
@@ -50,22 +52,54 @@ public final class Explanation {
 
     /** Relevance of each input feature, {@code [batch, features]}. */
     public Tensor relevance() {
+        live();
         return relevance;
     }
 
     /** The model's outputs, {@code [batch, outputs]}. */
     public Tensor outputs() {
+        live();
         return outputs;
     }
 
     /** The explained class of each sample. */
     public int[] targets() {
+        live();
         return targets.clone();
     }
 
     /** The initial relevance put at each sample's target (its score, for {@link InitialRelevance#OUTPUT}). */
     public float[] scores() {
+        live();
         return scores.clone();
+    }
+
+    /**
+     * Hands this explanation's result arrays to a later call of {@code rows} samples of {@code network}, which writes
+     * every value of them again; this explanation is spent from then on. Null (and this explanation untouched) where
+     * they do not fit that call.
+     *
+     * @throws IllegalStateException when a call took them already
+     */
+    synchronized org.gpulrp.internal.Engine.Reuse takeBuffers(org.gpulrp.model.Network network, int rows) {
+        if (spent) {
+            throw new IllegalStateException("this explanation's arrays were already reused by a later call; pass "
+                    + "the latest explanation");
+        }
+        org.gpulrp.internal.Engine.Reuse r = new org.gpulrp.internal.Engine.Reuse(relevance.view(), outputs.view(),
+                targets, scores);
+        if (!r.fits(network, rows)) {
+            return null;
+        }
+        spent = true;
+        return r;
+    }
+
+    private void live() {
+        if (spent) {
+            throw new IllegalStateException("this explanation's arrays were reused by a later call (explain with "
+                    + "reuse); read an explanation before passing it on");
+        }
     }
 
     /**
@@ -110,6 +144,7 @@ public final class Explanation {
      * in double), computed when asked: summing every row of every call cost the 10-input sample model 6 % of its time.
      */
     public Conservation conservation(int sample) {
+        live();
         if (sample < 0 || sample >= targets.length) {
             throw new IndexOutOfBoundsException("sample " + sample + " of a batch of " + targets.length);
         }

@@ -99,10 +99,16 @@ final class LaneScheduler implements AutoCloseable {
 
     /** Queues the chunks of one explain call; the future completes when the last one is done. */
     CompletableFuture<Explanation> submit(Tensor inputs, Target target) {
+        return submit(inputs, target, null);
+    }
+
+    /** As {@link #submit(Tensor, Target)}, writing into the arrays of {@code reuse} where they fit (may be null). */
+    CompletableFuture<Explanation> submit(Tensor inputs, Target target, Explanation reuse) {
         ExplainCall call;
         try {
             checkCall(inputs, target);
-            call = new ExplainCall(inputs, target, chunkRows(inputs.rows()));
+            Engine.Reuse buffers = reuse == null ? null : reuse.takeBuffers(network, inputs.rows());
+            call = new ExplainCall(inputs, target, chunkRows(inputs.rows()), buffers);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -269,10 +275,10 @@ final class LaneScheduler implements AutoCloseable {
         final Target target;
         final Engine.Batch out;
 
-        ExplainCall(Tensor inputs, Target target, int chunk) {
+        ExplainCall(Tensor inputs, Target target, int chunk, Engine.Reuse buffers) {
             super(inputs, chunk);
             this.target = target;
-            this.out = new Engine.Batch(engines.get(0), rows, keepLayers, health);
+            this.out = new Engine.Batch(engines.get(0), rows, keepLayers, health, buffers);
         }
 
         @Override

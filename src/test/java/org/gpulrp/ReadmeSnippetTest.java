@@ -20,6 +20,13 @@ class ReadmeSnippetTest {
     @TempDir
     Path dir;
 
+    /** What the snippet's consume() kept: a copy of each relevance tensor, read before the next call. */
+    private final List<float[]> consumed = new ArrayList<>();
+
+    private void consume(Tensor relevance) {
+        consumed.add(relevance.toArray());
+    }
+
     @Test
     void theAsyncAndStreamingSnippetRuns() {
         Network net = RandomNets.mlp(2, 10, 16, 3);
@@ -31,6 +38,8 @@ class ReadmeSnippetTest {
         Explanation reference = GpuLrp.explain(net, batch, Target.argmax(), Composites.epsilon());
         Path inputs = dir.resolve("inputs.npy");
         Path relevance = dir.resolve("relevance.npy");
+        List<Tensor> sameSizeBatches = List.of(Tensor.ofRows(RandomNets.inputs(3, 20, 10)),
+                Tensor.ofRows(RandomNets.inputs(4, 20, 10)), Tensor.ofRows(RandomNets.inputs(5, 20, 10)));
         // --- README snippet (paths resolved in the temporary folder) ---
         try (Explainer ex = GpuLrp.explainer(net).backend(BackendChoice.AUTO)
                 .extraCpuLanes(2)                               // CPU lanes beside the device share every batch
@@ -46,8 +55,19 @@ class ReadmeSnippetTest {
 
             NpyStreams.explain(ex, inputs, relevance, Target.argmax(),
                     (done, total) -> System.err.println(done + "/" + total));
+
+            Explanation last = null;
+            for (Tensor b : sameSizeBatches) {
+                last = ex.explain(b, Target.argmax(), last);
+                consume(last.relevance());
+            }
             // --- end of snippet ---
             ExplainerSchedulerTest.assertSameBits(reference, first, "async");
+        }
+        assertEquals(3, consumed.size());
+        for (int k = 0; k < 3; k++) {
+            ExplainerSchedulerTest.assertBits(GpuLrp.explain(net, sameSizeBatches.get(k), Target.argmax(),
+                    Composites.epsilon()).relevance().toArray(), consumed.get(k), "reused arrays, batch " + k);
         }
         assertEquals(2, seen.size());
         ExplainerSchedulerTest.assertSameBits(reference, seen.get(0), "stream");

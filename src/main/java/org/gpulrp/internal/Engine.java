@@ -323,6 +323,15 @@ public final class Engine implements AutoCloseable {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
+    /** The result arrays of an earlier call, handed to the next one of the same size ({@link Batch}). */
+    public record Reuse(float[] relevance, float[] outputs, int[] targets, float[] scores) {
+        /** Whether these arrays hold exactly a call of {@code rows} rows of this engine's network. */
+        public boolean fits(Network n, int rows) {
+            return relevance.length == (long) rows * n.inputSize() && outputs.length == (long) rows * n.outputSize()
+                    && targets.length == rows && scores.length == rows;
+        }
+    }
+
     /** Where the results of a whole batch go; chunks fill their own rows. */
     public static final class Batch {
         public final float[] relevance;
@@ -339,12 +348,20 @@ public final class Engine implements AutoCloseable {
         }
 
         public Batch(Engine e, int rows, boolean keepLayers, boolean health) {
+            this(e, rows, keepLayers, health, null);
+        }
+
+        /**
+         * With {@code reuse} (relevance, outputs, targets and scores of an earlier batch of the same size, or null
+         * for new arrays): every row of them is written again by the call, so their old contents do not matter.
+         */
+        public Batch(Engine e, int rows, boolean keepLayers, boolean health, Reuse reuse) {
             this.health = health ? new Health(e.plan.nodes.size(), rows) : null;
             Network n = e.plan.network;
-            this.relevance = new float[rows * n.inputSize()];
-            this.outputs = new float[rows * n.outputSize()];
-            this.targets = new int[rows];
-            this.scores = new float[rows];
+            this.relevance = reuse != null ? reuse.relevance() : new float[rows * n.inputSize()];
+            this.outputs = reuse != null ? reuse.outputs() : new float[rows * n.outputSize()];
+            this.targets = reuse != null ? reuse.targets() : new int[rows];
+            this.scores = reuse != null ? reuse.scores() : new float[rows];
             if (keepLayers) {
                 layers = new LinkedHashMap<>();
                 for (int k = e.plan.top; k >= 0; k--) {

@@ -18,6 +18,9 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 public abstract class BaseExplain {
     private Explainer explainer;
+    /** Whether each call writes into the last call's arrays ({@link Explainer#explain(Tensor, Target, Explanation)}). */
+    protected boolean reuseArrays;
+    private Explanation last;
     private Tensor inputs;
 
     protected void setupFor(String model, String composite, String backend) {
@@ -44,6 +47,10 @@ public abstract class BaseExplain {
 
     @Benchmark
     public Explanation explain() {
+        if (reuseArrays) {
+            last = explainer.explain(inputs, Target.argmax(), last);
+            return last;
+        }
         return explainer.explain(inputs, Target.argmax());
     }
 

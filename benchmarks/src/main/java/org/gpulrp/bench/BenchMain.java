@@ -99,6 +99,9 @@ public final class BenchMain {
         for (RunResult r : results) {
             String model = r.getParams().getParam("model");
             String comp = r.getParams().getParam("composite");
+            if ("reused".equals(r.getParams().getParam("arrays"))) {
+                comp += " (arrays reused)";
+            }
             String be = r.getParams().getParam("backend");
             // The median of the measured iterations, as the peer reports its median: one iteration that the shared
             // machine slowed down moves a mean of five by a third.

@@ -34,8 +34,16 @@ public class ExplainBenchmark extends BaseExplain {
     @Param({"cpu", "opencl"})
     public String backend;
 
+    /**
+     * {@code fresh}: every call makes its result arrays ({@code explain(inputs, target)}, what the suite measures);
+     * {@code reused}: every call writes into the last call's ({@code explain(inputs, target, last)}, for streams).
+     */
+    @Param({"fresh"})
+    public String arrays;
+
     @Setup(Level.Trial)
     public void setup() {
         setupFor(model, composite, backend);
+        reuseArrays = arrays.equals("reused");
     }
 }
