@@ -19,7 +19,7 @@ public final class Explanation {
     private final Map<String, Tensor> layers;
     private final BackendInfo backend;
     private final HealthReport health;
-    /** Set once a later call took this explanation's arrays ({@link Explainer#explain(Tensor, Target, Explanation)}). */
+    /** Set once a later call took this explanation's arrays ({@code Explainer.explain(inputs, target, last)}). */
     private volatile boolean spent;
 
     Explanation(Tensor relevance, Tensor outputs, int[] targets, float[] scores, Map<String, Tensor> layers,

@@ -1,6 +1,5 @@
 package org.gpulrp;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,22 +23,12 @@ class ExplainReuseTest {
         return Tensor.ofRows(RandomNets.inputs(seed, rows, NET.inputSize()));
     }
 
+    /** {@link ExplainerSchedulerTest#assertSameBits}, and the conservation of every sample. */
     private static void assertSameBits(Explanation a, Explanation b) {
-        assertArrayEquals(bits(a.relevance().toArray()), bits(b.relevance().toArray()), "relevance");
-        assertArrayEquals(bits(a.outputs().toArray()), bits(b.outputs().toArray()), "outputs");
-        assertArrayEquals(a.targets(), b.targets(), "targets");
-        assertArrayEquals(bits(a.scores()), bits(b.scores()), "scores");
+        ExplainerSchedulerTest.assertSameBits(a, b, "reused arrays");
         for (int s = 0; s < a.batchSize(); s++) {
             assertEquals(a.conservation(s), b.conservation(s), "conservation of sample " + s);
         }
-    }
-
-    private static int[] bits(float[] v) {
-        int[] b = new int[v.length];
-        for (int k = 0; k < v.length; k++) {
-            b[k] = Float.floatToRawIntBits(v[k]);
-        }
-        return b;
     }
 
     @Test
@@ -55,7 +44,7 @@ class ExplainReuseTest {
             assertSameBits(fresh, second);
             // the earlier explanation's arrays now hold the new call: a tensor taken before shows it
             assertNotEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(firstRelevance.toArray()));
-            assertArrayEquals(bits(second.relevance().toArray()), bits(firstRelevance.toArray()));
+            ExplainerSchedulerTest.assertBits(second.relevance().toArray(), firstRelevance.toArray(), "old tensor");
             for (Runnable read : new Runnable[] {first::relevance, first::outputs, first::targets, first::scores,
                 () -> first.conservation(0)}) {
                 IllegalStateException ex = assertThrows(IllegalStateException.class, read::run);
@@ -92,7 +81,7 @@ class ExplainReuseTest {
             Tensor x = batch(2, 13);
             Explanation other = e.explain(x, Target.argmax(), small);
             assertSameBits(e.explain(x, Target.argmax()), other);
-            assertArrayEquals(bits(kept), bits(small.relevance().toArray()), "a batch of another size took them");
+            ExplainerSchedulerTest.assertBits(kept, small.relevance().toArray(), "a batch of another size took them");
             assertSameBits(e.explain(x, Target.argmax()), e.explain(x, Target.argmax(), null));
             // layer relevances are new arrays every call, reused or not
             Explanation reused = e.explain(batch(4, 13), Target.argmax(), other);

@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 public abstract class BaseExplain {
     private Explainer explainer;
-    /** Whether each call writes into the last call's arrays ({@link Explainer#explain(Tensor, Target, Explanation)}). */
+    /** Whether each call writes into the last call's arrays ({@code Explainer.explain(inputs, target, last)}). */
     protected boolean reuseArrays;
     private Explanation last;
     private Tensor inputs;
