@@ -325,6 +325,12 @@ public final class Engine implements AutoCloseable {
 
     /** The result arrays of an earlier call, handed to the next one of the same size ({@link Batch}). */
     public record Reuse(float[] relevance, float[] outputs, int[] targets, float[] scores) {
+        /** New arrays for a call of {@code rows} rows of {@code n}. */
+        static Reuse fresh(Network n, int rows) {
+            return new Reuse(new float[rows * n.inputSize()], new float[rows * n.outputSize()], new int[rows],
+                    new float[rows]);
+        }
+
         /** Whether these arrays hold exactly a call of {@code rows} rows of this engine's network. */
         public boolean fits(Network n, int rows) {
             return relevance.length == (long) rows * n.inputSize() && outputs.length == (long) rows * n.outputSize()
@@ -357,11 +363,11 @@ public final class Engine implements AutoCloseable {
          */
         public Batch(Engine e, int rows, boolean keepLayers, boolean health, Reuse reuse) {
             this.health = health ? new Health(e.plan.nodes.size(), rows) : null;
-            Network n = e.plan.network;
-            this.relevance = reuse != null ? reuse.relevance() : new float[rows * n.inputSize()];
-            this.outputs = reuse != null ? reuse.outputs() : new float[rows * n.outputSize()];
-            this.targets = reuse != null ? reuse.targets() : new int[rows];
-            this.scores = reuse != null ? reuse.scores() : new float[rows];
+            Reuse arrays = reuse != null ? reuse : Reuse.fresh(e.plan.network, rows);
+            this.relevance = arrays.relevance();
+            this.outputs = arrays.outputs();
+            this.targets = arrays.targets();
+            this.scores = arrays.scores();
             if (keepLayers) {
                 layers = new LinkedHashMap<>();
                 for (int k = e.plan.top; k >= 0; k--) {

@@ -169,54 +169,51 @@ final class Erf {
     // nothing. With a broadcast per constant and vector, ratio went over Java 17's inlining node budget and its
     // store ran the element-wise fallback in some compiles (docs/DESIGN.md section 3, "Kernel size on Java 17").
     // The same values as the scalar operands they replace, so the same bits.
-    private static final DoubleVector ZERO_V = v(0.0);
-    private static final DoubleVector TWO_V = v(2.0);
-    private static final DoubleVector SMALL_V = v(SMALL);
-    private static final DoubleVector A0 = v(A[0]);
-    private static final DoubleVector A1 = v(A[1]);
-    private static final DoubleVector A2 = v(A[2]);
-    private static final DoubleVector A3 = v(A[3]);
-    private static final DoubleVector A4 = v(A[4]);
-    private static final DoubleVector B0 = v(B[0]);
-    private static final DoubleVector B1 = v(B[1]);
-    private static final DoubleVector B2 = v(B[2]);
-    private static final DoubleVector B3 = v(B[3]);
-    private static final DoubleVector UNDERFLOW_V = v(UNDERFLOW);
-    private static final DoubleVector MIDDLE_V = v(MIDDLE);
-    private static final DoubleVector ONE_V = v(1.0);
-    private static final DoubleVector ONE_OVER_SQRT_PI_V = v(ONE_OVER_SQRT_PI);
-    private static final DoubleVector C0 = v(C[0]);
-    private static final DoubleVector C1 = v(C[1]);
-    private static final DoubleVector C2 = v(C[2]);
-    private static final DoubleVector C3 = v(C[3]);
-    private static final DoubleVector C4 = v(C[4]);
-    private static final DoubleVector C5 = v(C[5]);
-    private static final DoubleVector C6 = v(C[6]);
-    private static final DoubleVector C7 = v(C[7]);
-    private static final DoubleVector C8 = v(C[8]);
-    private static final DoubleVector D0 = v(D[0]);
-    private static final DoubleVector D1 = v(D[1]);
-    private static final DoubleVector D2 = v(D[2]);
-    private static final DoubleVector D3 = v(D[3]);
-    private static final DoubleVector D4 = v(D[4]);
-    private static final DoubleVector D5 = v(D[5]);
-    private static final DoubleVector D6 = v(D[6]);
-    private static final DoubleVector D7 = v(D[7]);
-    private static final DoubleVector P0 = v(P[0]);
-    private static final DoubleVector P1 = v(P[1]);
-    private static final DoubleVector P2 = v(P[2]);
-    private static final DoubleVector P3 = v(P[3]);
-    private static final DoubleVector P4 = v(P[4]);
-    private static final DoubleVector P5 = v(P[5]);
-    private static final DoubleVector Q0 = v(Q[0]);
-    private static final DoubleVector Q1 = v(Q[1]);
-    private static final DoubleVector Q2 = v(Q[2]);
-    private static final DoubleVector Q3 = v(Q[3]);
-    private static final DoubleVector Q4 = v(Q[4]);
+    private static final DoubleVector ZERO_V = VectorExp.v(0.0);
+    private static final DoubleVector TWO_V = VectorExp.v(2.0);
+    private static final DoubleVector SMALL_V = VectorExp.v(SMALL);
+    private static final DoubleVector A0 = VectorExp.v(A[0]);
+    private static final DoubleVector A1 = VectorExp.v(A[1]);
+    private static final DoubleVector A2 = VectorExp.v(A[2]);
+    private static final DoubleVector A3 = VectorExp.v(A[3]);
+    private static final DoubleVector A4 = VectorExp.v(A[4]);
+    private static final DoubleVector B0 = VectorExp.v(B[0]);
+    private static final DoubleVector B1 = VectorExp.v(B[1]);
+    private static final DoubleVector B2 = VectorExp.v(B[2]);
+    private static final DoubleVector B3 = VectorExp.v(B[3]);
+    private static final DoubleVector UNDERFLOW_V = VectorExp.v(UNDERFLOW);
+    private static final DoubleVector MIDDLE_V = VectorExp.v(MIDDLE);
+    private static final DoubleVector ONE_V = VectorExp.v(1.0);
+    private static final DoubleVector ONE_OVER_SQRT_PI_V = VectorExp.v(ONE_OVER_SQRT_PI);
+    private static final DoubleVector C0 = VectorExp.v(C[0]);
+    private static final DoubleVector C1 = VectorExp.v(C[1]);
+    private static final DoubleVector C2 = VectorExp.v(C[2]);
+    private static final DoubleVector C3 = VectorExp.v(C[3]);
+    private static final DoubleVector C4 = VectorExp.v(C[4]);
+    private static final DoubleVector C5 = VectorExp.v(C[5]);
+    private static final DoubleVector C6 = VectorExp.v(C[6]);
+    private static final DoubleVector C7 = VectorExp.v(C[7]);
+    private static final DoubleVector C8 = VectorExp.v(C[8]);
+    private static final DoubleVector D0 = VectorExp.v(D[0]);
+    private static final DoubleVector D1 = VectorExp.v(D[1]);
+    private static final DoubleVector D2 = VectorExp.v(D[2]);
+    private static final DoubleVector D3 = VectorExp.v(D[3]);
+    private static final DoubleVector D4 = VectorExp.v(D[4]);
+    private static final DoubleVector D5 = VectorExp.v(D[5]);
+    private static final DoubleVector D6 = VectorExp.v(D[6]);
+    private static final DoubleVector D7 = VectorExp.v(D[7]);
+    private static final DoubleVector P0 = VectorExp.v(P[0]);
+    private static final DoubleVector P1 = VectorExp.v(P[1]);
+    private static final DoubleVector P2 = VectorExp.v(P[2]);
+    private static final DoubleVector P3 = VectorExp.v(P[3]);
+    private static final DoubleVector P4 = VectorExp.v(P[4]);
+    private static final DoubleVector P5 = VectorExp.v(P[5]);
+    private static final DoubleVector Q0 = VectorExp.v(Q[0]);
+    private static final DoubleVector Q1 = VectorExp.v(Q[1]);
+    private static final DoubleVector Q2 = VectorExp.v(Q[2]);
+    private static final DoubleVector Q3 = VectorExp.v(Q[3]);
+    private static final DoubleVector Q4 = VectorExp.v(Q[4]);
 
-    private static DoubleVector v(double value) {
-        return DoubleVector.broadcast(VectorExp.S, value);
-    }
 
     /**
      * {@code out *= exp(-y^2)}, 0 from {@code UNDERFLOW} on. {@code y^2} is split exactly into {@code hi + lo} (a

@@ -100,49 +100,32 @@ public final class Health {
 
     /**
      * The sum of each of rows {@code [row0, row0 + rows)} of {@code a} into {@code sums[to + (b - row0)]}: the row's
-     * values added in ascending order in double, eight rows at a time (independent chains: one row's chain alone
-     * waits on the add latency, which cost the 10-input sample model about 4 % of its time, and eight keep both add
-     * pipes busy where four filled half of them).
+     * values added in ascending order in double ({@link #rowSum}, the same bits), four rows at a time (independent
+     * chains; one row's chain alone waits on the add latency).
      */
     static void rowSums(float[] a, int row0, int rows, int width, double[] sums, int to) {
         int b = row0;
         int end = row0 + rows;
-        for (; b + 8 <= end; b += 8) {
+        for (; b + 4 <= end; b += 4) {
             int o = b * width;
             double s0 = 0;
             double s1 = 0;
             double s2 = 0;
             double s3 = 0;
-            double s4 = 0;
-            double s5 = 0;
-            double s6 = 0;
-            double s7 = 0;
             for (int i = 0; i < width; i++) {
                 s0 += a[o + i];
                 s1 += a[o + width + i];
                 s2 += a[o + 2 * width + i];
                 s3 += a[o + 3 * width + i];
-                s4 += a[o + 4 * width + i];
-                s5 += a[o + 5 * width + i];
-                s6 += a[o + 6 * width + i];
-                s7 += a[o + 7 * width + i];
             }
             int t = to + b - row0;
             sums[t] = s0;
             sums[t + 1] = s1;
             sums[t + 2] = s2;
             sums[t + 3] = s3;
-            sums[t + 4] = s4;
-            sums[t + 5] = s5;
-            sums[t + 6] = s6;
-            sums[t + 7] = s7;
         }
         for (; b < end; b++) {
-            double sum = 0;
-            for (int i = 0; i < width; i++) {
-                sum += a[b * width + i];
-            }
-            sums[to + b - row0] = sum;
+            sums[to + b - row0] = rowSum(a, b, width);
         }
     }
 

@@ -101,7 +101,8 @@ final class VectorExp {
     private static final DoubleVector T12_V = v(T12);
     private static final DoubleVector T13_V = v(T13);
 
-    private static DoubleVector v(double value) {
+    /** {@code value} in every lane: a constant vector for a static final field (so C2 broadcasts nothing). */
+    static DoubleVector v(double value) {
         return DoubleVector.broadcast(S, value);
     }
 

@@ -315,10 +315,10 @@ final class DenseProduct {
      * Rows {@code b .. b+n-1} ({@code n} of 1-5; a missing row repeats the last one and is stored again with the
      * same values) by four vectors from column {@code q0}: continues their chains stored in {@code c} over taps
      * {@code [k0,k1)} ({@link #strip} zeroes c before the first tap block, so a chain starts at +0.0). The rows
-     * come from their packed panel ({@link #packRows}: tap k of row i at {@code ap[ao + 6k + i]}) and the weights from
-     * a [P, 4L] strip whose tap k starts at {@code m[moff + 4L k]}. One base index per operand with constant strides
-     * keeps the loop to its loads and 20 fused multiply-adds (six row offsets and a variable stride cost C2 spilled
-     * pointers and bound checks: about 70 % of one core's FMA peak against about 95 % this way, AVX2).
+     * come from their packed panel ({@link #packRows}: tap k of row i at {@code ap[ao + PANEL k + i]}) and the
+     * weights from a [P, 4L] strip whose tap k starts at {@code m[moff + 4L k]}. One base index per operand with
+     * constant strides keeps the loop to its loads and 20 fused multiply-adds (six row offsets and a variable stride
+     * cost C2 spilled pointers and bound checks: about 70 % of one core's FMA peak against about 95 % this way, AVX2).
      */
     private static void tile5x4(float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int q0, int q,
                                 int k0, int k1) {
@@ -407,8 +407,8 @@ final class DenseProduct {
     }
 
     /**
-     * As {@link #tile5x4} with two vectors: 12 chains in registers, for machines with 16 vector registers (AVX2),
-     * where the 24 chains of the four-vector tile do not fit and spill.
+     * As {@link #tile5x4} with two vectors: 10 chains in registers, for machines with 16 vector registers (AVX2),
+     * where the 20 chains of the four-vector tile do not fit and spill.
      */
     private static void tile5x2(float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int q0, int q,
                                 int k0, int k1) {
