@@ -76,9 +76,38 @@ final class Erf {
      * its neighbours. The stages are separate loops over arrays (see {@link VectorExp#exp(double[], double[], int)}).
      */
     static void erfc(double[] x, double[] out, int n, double[] tail, double[] near) {
-        ratio(x, tail, n);
-        scaleByExp(x, tail, n, near);
-        small(x, near, n);
+        for (Stage s : STAGES) {
+            s.run(x, tail, near, out, n);
+        }
+    }
+
+    /**
+     * One loop of {@link #erfc(double[], double[], int, double[], double[])} over its arrays: {@code x}, the two
+     * work arrays {@code tail} and {@code near}, {@code out}.
+     */
+    @FunctionalInterface
+    private interface Stage {
+        void run(double[] x, double[] tail, double[] near, double[] out, int n);
+    }
+
+    /**
+     * The stages in order, called from one site that sees them all, so C2 calls each through the interface instead
+     * of inlining it: every stage compiles on its own, inside Java 17's inlining node budget. Inlined into one
+     * compile, the later stages' Vector API calls went past the budget and some ran the element-wise Java fallback
+     * (docs/DESIGN.md section 3, "Kernel size on Java 17"). A call per stage and block of values costs nothing.
+     */
+    private static final Stage[] STAGES = {
+        (x, tail, near, out, n) -> ratio(x, tail, n),
+        (x, tail, near, out, n) -> far(x, tail, n),
+        (x, tail, near, out, n) -> minusSquares(x, near, n),
+        (x, tail, near, out, n) -> VectorExp.exp(near, near, n),
+        (x, tail, near, out, n) -> scaleByExp(x, tail, n, near),
+        (x, tail, near, out, n) -> small(x, near, n),
+        Erf::combine,
+    };
+
+    /** {@code out = erfc(x)} from the middle/far ratio times {@code exp(-y^2)} ({@code tail}) and {@code erf(y) / y}. */
+    private static void combine(double[] x, double[] tail, double[] near, double[] out, int n) {
         for (int j = 0; j < n; j += LANES) {
             DoubleVector v = DoubleVector.fromArray(S, x, j);
             DoubleVector t = DoubleVector.fromArray(S, tail, j);
@@ -110,11 +139,10 @@ final class Erf {
     }
 
     /**
-     * {@code out = erfc(y) exp(y^2)} with {@code y = min(|x|, UNDERFLOW)}, for {@code y > 0.5}: the middle range's
-     * ratio up to 4, the far range's beyond (computed only for the vectors that hold such a value).
+     * {@code out = erfc(y) exp(y^2)} with {@code y = min(|x|, UNDERFLOW)}, for {@code 0.5 < y <= 4}: the middle
+     * range's ratio ({@link #far} replaces it beyond).
      */
     private static void ratio(double[] x, double[] out, int n) {
-        boolean anyFar = false;
         for (int j = 0; j < n; j += LANES) {
             DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
             DoubleVector num = y.mul(C8);
@@ -134,14 +162,10 @@ final class Erf {
             num = num.add(C6).mul(y);
             den = den.add(D6).mul(y);
             num.add(C7).div(den.add(D7)).intoArray(out, j);
-            anyFar |= y.compare(VectorOperators.GT, MIDDLE_V).anyTrue();
-        }
-        if (anyFar) {
-            far(x, out, n);
         }
     }
 
-    /** Replaces {@code out} by the far range's ratio where {@code y > 4}. */
+    /** Replaces {@code out} by the far range's ratio where {@code y > 4} (only vectors that hold such a value). */
     private static void far(double[] x, double[] out, int n) {
         for (int j = 0; j < n; j += LANES) {
             DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
@@ -214,19 +238,13 @@ final class Erf {
     private static final DoubleVector Q3 = VectorExp.v(Q[3]);
     private static final DoubleVector Q4 = VectorExp.v(Q[4]);
 
-
     /**
      * {@code out *= exp(-y^2)}, 0 from {@code UNDERFLOW} on. {@code y^2} is split exactly into {@code hi + lo} (a
      * fused multiply-add gives {@code lo}) and {@code exp(-y^2) = exp(-hi) (1 - lo)} to far below an ulp, so the
      * rounding of {@code y^2} is not magnified by the exponential (CALERF does the same with a split at sixteenths
-     * and two exponentials).
+     * and two exponentials). {@code e} holds {@code exp(-hi)} ({@link #minusSquares}, then {@link VectorExp}).
      */
     private static void scaleByExp(double[] x, double[] out, int n, double[] e) {
-        for (int j = 0; j < n; j += LANES) {
-            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
-            y.mul(y).neg().intoArray(e, j);
-        }
-        VectorExp.exp(e, e, n);
         for (int j = 0; j < n; j += LANES) {
             DoubleVector y0 = DoubleVector.fromArray(S, x, j).abs();
             DoubleVector y = y0.lanewise(VectorOperators.MIN, UNDERFLOW_V);
@@ -235,6 +253,14 @@ final class Erf {
             ex = ex.neg().fma(lo, ex);
             ex.mul(DoubleVector.fromArray(S, out, j)).blend(ZERO_V, y0.compare(VectorOperators.GE, UNDERFLOW_V))
                     .intoArray(out, j);
+        }
+    }
+
+    /** {@code e = -y^2}, rounded, with {@code y = min(|x|, UNDERFLOW)}: the argument of {@link #scaleByExp}'s exp. */
+    private static void minusSquares(double[] x, double[] e, int n) {
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
+            y.mul(y).neg().intoArray(e, j);
         }
     }
 }

@@ -1,6 +1,8 @@
 package org.gpulrp.internal;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.gpulrp.model.LayerNorm;
@@ -44,16 +46,20 @@ final class HostLayerNorm {
         HostParallel.forEach(rows * positions, 4L * hidden, p -> {
             int o = p * hidden;
             double[] c = scratch(0);
+            double[] v = scratch(1);
             double scale = center(x, o, c);
+            outputs(c, scale, v);
             for (int i = 0; i < hidden; i++) {
-                y[o + i] = output(c[i], scale, i);
+                y[o + i] = (float) v[i];
             }
         });
     }
 
     /**
      * Relevance from {@code r} at the outputs to {@code rx} at the inputs (may be {@code r}); the outputs are
-     * recomputed bit for bit from {@code x}.
+     * recomputed bit for bit from {@code x}. The element-wise steps run on whole vectors ({@link #signals},
+     * {@link #inputRelevance}): the same IEEE operations as one value at a time, so the same bits, without a
+     * branch on each value's sign.
      *
      * @param share null, or per sample the stabilizer's share {@code eps sum_j s_j sign(y_j)} over its positions
      */
@@ -62,18 +68,22 @@ final class HostLayerNorm {
         HostParallel.forEach(rows * positions, 6L * hidden, p -> {
             int o = p * hidden;
             double[] c = scratch(0);
+            double[] v = scratch(1);
+            double[] sign = scratch(2);
+            double[] rd = scratch(3);
             double scale = center(x, o, c);
-            double[] s = c;   // the centered values are not needed once the outputs are known
-            double[] sign = scratch(1);
+            outputs(c, scale, v);
             for (int j = 0; j < hidden; j++) {
-                double y = output(c[j], scale, j);
-                double d = y + (y >= 0 ? eps : -eps);
-                s[j] = d == 0 ? 0.0 : r[o + j] / d;
-                sign[j] = y >= 0 ? 1 : -1;
+                v[j] = (float) v[j];   // y, rounded to float as the forward pass gave it
+                rd[j] = r[o + j];
             }
+            double[] s = c;   // the centered values are not needed once the outputs are known
+            signals(v, rd, eps, s, sign);
             double mean = rms ? 0.0 : dot(gamma, s, hidden) / hidden;
+            double[] t = v;
+            inputRelevance(x, o, s, mean, scale, t);
             for (int i = 0; i < hidden; i++) {
-                rx[o + i] = (float) (x[o + i] * (gamma[i] * s[i] - mean) / scale);
+                rx[o + i] = (float) t[i];
             }
             if (perPosition != null) {
                 perPosition[p] = eps * dot(s, sign, hidden);
@@ -102,10 +112,71 @@ final class HostLayerNorm {
             return Math.sqrt(dot(c, c, hidden) / hidden + epsilon);
         }
         double mean = dot(c, ones, hidden) / hidden;   // fma(c, 1, acc) is the rounded add: a plain sum
-        for (int i = 0; i < hidden; i++) {
+        int i = 0;
+        DoubleVector m = DoubleVector.broadcast(D, mean);
+        for (; i <= hidden - D.length(); i += D.length()) {
+            DoubleVector.fromArray(D, c, i).sub(m).intoArray(c, i);
+        }
+        for (; i < hidden; i++) {
             c[i] = c[i] - mean;
         }
         return Math.sqrt(dot(c, c, hidden) / hidden + epsilon);
+    }
+
+    /** {@code v = c / scale * gamma (+ beta)}: the outputs before their rounding to float. */
+    private void outputs(double[] c, double scale, double[] v) {
+        int i = 0;
+        DoubleVector sc = DoubleVector.broadcast(D, scale);
+        for (; i <= hidden - D.length(); i += D.length()) {
+            DoubleVector y = DoubleVector.fromArray(D, c, i).div(sc).mul(DoubleVector.fromArray(D, gamma, i));
+            (rms ? y : y.add(DoubleVector.fromArray(D, beta, i))).intoArray(v, i);
+        }
+        for (; i < hidden; i++) {
+            double y = c[i] / scale * gamma[i];
+            v[i] = rms ? y : y + beta[i];
+        }
+    }
+
+    /**
+     * The epsilon rule's signals from the outputs {@code y} and their relevance {@code r}:
+     * {@code s = d == 0 ? 0 : r / d} with {@code d = y + (y >= 0 ? eps : -eps)}, and {@code sign = y >= 0 ? 1 : -1}.
+     */
+    private void signals(double[] y, double[] r, double eps, double[] s, double[] sign) {
+        int j = 0;
+        DoubleVector up = DoubleVector.broadcast(D, eps);
+        DoubleVector down = DoubleVector.broadcast(D, -eps);
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        DoubleVector minusOne = DoubleVector.broadcast(D, -1.0);
+        DoubleVector zero = DoubleVector.zero(D);
+        for (; j <= hidden - D.length(); j += D.length()) {
+            DoubleVector yv = DoubleVector.fromArray(D, y, j);
+            VectorMask<Double> nonNegative = yv.compare(VectorOperators.GE, zero);
+            DoubleVector d = yv.add(down.blend(up, nonNegative));
+            DoubleVector.fromArray(D, r, j).div(d).blend(zero, d.compare(VectorOperators.EQ, zero)).intoArray(s, j);
+            minusOne.blend(one, nonNegative).intoArray(sign, j);
+        }
+        for (; j < hidden; j++) {
+            double d = y[j] + (y[j] >= 0 ? eps : -eps);
+            s[j] = d == 0 ? 0.0 : r[j] / d;
+            sign[j] = y[j] >= 0 ? 1 : -1;
+        }
+    }
+
+    /** {@code t = x (gamma s - mean) / scale}, the input relevance before its rounding to float. */
+    private void inputRelevance(float[] x, int o, double[] s, double mean, double scale, double[] t) {
+        for (int i = 0; i < hidden; i++) {
+            t[i] = x[o + i];
+        }
+        int i = 0;
+        DoubleVector m = DoubleVector.broadcast(D, mean);
+        DoubleVector sc = DoubleVector.broadcast(D, scale);
+        for (; i <= hidden - D.length(); i += D.length()) {
+            DoubleVector g = DoubleVector.fromArray(D, gamma, i).mul(DoubleVector.fromArray(D, s, i)).sub(m);
+            DoubleVector.fromArray(D, t, i).mul(g).div(sc).intoArray(t, i);
+        }
+        for (; i < hidden; i++) {
+            t[i] = t[i] * (gamma[i] * s[i] - mean) / scale;
+        }
     }
 
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -117,8 +188,8 @@ final class HostLayerNorm {
      */
     static final int CHAINS = 16;
 
-    /** Each thread's centered values and signs (at least {@code hidden} each; only the first hidden are used). */
-    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[2][0]);
+    /** Each thread's work arrays (at least {@code hidden} values each; only the first hidden are used). */
+    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[4][0]);
 
     private double[] scratch(int slot) {
         double[][] t = SCRATCH.get();
@@ -174,12 +245,6 @@ final class HostLayerNorm {
             total = Math.fma(a[i], b[i], total);
         }
         return total;
-    }
-
-    /** The output of feature i from its centered value, rounded to float. */
-    private float output(double centered, double scale, int i) {
-        double v = centered / scale * gamma[i];
-        return (float) (rms ? v : v + beta[i]);
     }
 
     private static double[] toDouble(float[] f) {

@@ -42,7 +42,7 @@ final class HostMatMul {
             int bo = u * k * n;
             int zo = u * m * n;
             float[] s = new float[m * n];
-            for (int q = 0; q < m * n; q++) {
+            for (int q = vector ? HostMatMulVector.signals(z, r, zo, eps, s, m * n) : 0; q < m * n; q++) {
                 float zq = z[zo + q];
                 float d = zq + (zq >= 0 ? eps : -eps);
                 s[q] = d == 0 ? 0f : r[zo + q] / d;
