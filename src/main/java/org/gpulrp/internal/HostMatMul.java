@@ -41,7 +41,8 @@ final class HostMatMul {
             int ao = u * m * k;
             int bo = u * k * n;
             int zo = u * m * n;
-            float[] s = new float[m * n];
+            float[][] work = WORK.get();
+            float[] s = room(work, 0, m * n);
             for (int q = vector ? HostMatMulVector.signals(z, r, zo, eps, s, m * n) : 0; q < m * n; q++) {
                 float zq = z[zo + q];
                 float d = zq + (zq >= 0 ? eps : -eps);
@@ -56,22 +57,36 @@ final class HostMatMul {
                 share[u] = eps * stabilizer;
             }
             if (wa != 0) {
-                float[] bt = new float[n * k];
+                float[] bt = room(work, 1, n * k);
                 for (int kk = 0; kk < k; kk++) {
                     for (int j = 0; j < n; j++) {
                         bt[j * k + kk] = b[bo + kk * n + j];
                     }
                 }
-                float[] c = new float[m * k];
+                float[] c = room(work, 2, m * k);
                 chains(s, 0, n, 1, bt, 0, c, 0, m, n, k);
                 weigh(wa, a, ao, c, ra, m * k);
             }
             if (wb != 0) {
-                float[] c = new float[k * n];
+                float[] c = room(work, 2, k * n);
                 chains(a, ao, 1, k, s, 0, c, 0, k, m, n);
                 weigh(wb, b, bo, c, rb, k * n);
             }
         });
+    }
+
+    /**
+     * Each thread's work arrays for {@link #relevance}: the signals, b transposed and the chains' sums, every value
+     * written before it is read (new arrays for every unit were zeroed for nothing).
+     */
+    private static final ThreadLocal<float[][]> WORK = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    /** Work array {@code slot}, at least {@code count} long. */
+    private static float[] room(float[][] work, int slot, int count) {
+        if (work[slot].length < count) {
+            work[slot] = new float[count];
+        }
+        return work[slot];
     }
 
     /** {@code out[o + q] = w * (x[o + q] * c[q])}. */

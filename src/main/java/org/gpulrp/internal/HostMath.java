@@ -142,6 +142,18 @@ public final class HostMath {
         }
     }
 
+    /** This thread's work array of at least {@code count} doubles (for {@link #softmaxRow}; contents undefined). */
+    static double[] work(int count) {
+        double[] w = WORK.get();
+        if (w.length < count) {
+            w = new double[count];
+            WORK.set(w);
+        }
+        return w;
+    }
+
+    private static final ThreadLocal<double[]> WORK = ThreadLocal.withInitial(() -> new double[0]);
+
     /** Values per block of {@link #vectorized}: its arrays stay in L1. */
     private static final int BLOCK = 512;
 

@@ -77,7 +77,7 @@ final class TransformerSteps {
             int count = rows * f.plan.width(k + 1);
             float[] h = f.read(f.input(k, 0), count);
             HostParallel.forEach(count / length, 8L * length, q -> HostMath.softmaxRow(h, h, q * length, length,
-                    new double[VectorExp.padded(length)]));
+                    HostMath.work(VectorExp.padded(length))));
             f.be.write(f.output(k), h, 0, count);
         }
 
@@ -139,7 +139,7 @@ final class TransformerSteps {
         public void forward(Flow f, int k, int rows) {
             float[] a = f.read(f.input(k, 0), rows * f.inputWidth(k, 0));
             float[] b = f.read(f.input(k, 1), rows * f.inputWidth(k, 1));
-            float[] z = f.host(rows * f.plan.width(k + 1));
+            float[] z = f.hostUnset(rows * f.plan.width(k + 1));
             HostMatMul.forward(a, b, z, rows * shape.batch(), shape.m(), shape.k(), shape.n());
             f.be.write(f.output(k), z, 0, z.length);
         }
@@ -153,8 +153,8 @@ final class TransformerSteps {
             float[] b = f.read(f.input(k, 1), rows * wb1);
             float[] z = f.read(f.output(k), rows * w);
             float[] r = f.read(f.outputRelevance(k), rows * w);
-            float[] ra = f.host(rows * wa0);
-            float[] rb = f.host(rows * wb1);
+            float[] ra = wa == 0 ? f.host(rows * wa0) : f.hostUnset(rows * wa0);   // every share written, or 0
+            float[] rb = wb == 0 ? f.host(rows * wb1) : f.hostUnset(rows * wb1);
             int units = rows * shape.batch();
             double[] share = f.health() == null ? null : new double[units];
             HostMatMul.relevance(a, b, z, r, ra, rb, units, shape.m(), shape.k(), shape.n(), (float) wa,
