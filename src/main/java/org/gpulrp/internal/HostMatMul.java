@@ -43,7 +43,7 @@ final class HostMatMul {
             int zo = u * m * n;
             float[][] work = WORK.get();
             float[] s = room(work, 0, m * n);
-            for (int q = vector ? HostMatMulVector.signals(z, r, zo, eps, s, m * n) : 0; q < m * n; q++) {
+            for (int q = vector ? HostVectors.signals(z, r, zo, eps, s, m * n) : 0; q < m * n; q++) {
                 float zq = z[zo + q];
                 float d = zq + (zq >= 0 ? eps : -eps);
                 s[q] = d == 0 ? 0f : r[zo + q] / d;

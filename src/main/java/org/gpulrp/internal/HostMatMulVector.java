@@ -1,7 +1,6 @@
 package org.gpulrp.internal;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,25 +18,6 @@ final class HostMatMulVector {
     private static final boolean WIDE = S.vectorBitSize() >= 512;
 
     private HostMatMulVector() {
-    }
-
-    /**
-     * {@link HostMatMul#relevance}'s signals on whole vectors, {@code s[q] = d == 0 ? 0 : r[o + q] / d} with
-     * {@code d = z[o + q] + (z[o + q] >= 0 ? eps : -eps)}, for {@code q} below the largest multiple of the width
-     * within {@code count}, which it returns: the same operations as one value at a time, without a branch on each
-     * sign.
-     */
-    static int signals(float[] z, float[] r, int o, float eps, float[] s, int count) {
-        FloatVector up = FloatVector.broadcast(S, eps);
-        FloatVector down = FloatVector.broadcast(S, -eps);
-        FloatVector zero = FloatVector.zero(S);
-        int q = 0;
-        for (; q + L <= count; q += L) {
-            FloatVector zv = FloatVector.fromArray(S, z, o + q);
-            FloatVector d = zv.add(down.blend(up, zv.compare(VectorOperators.GE, zero)));
-            FloatVector.fromArray(S, r, o + q).div(d).blend(zero, d.compare(VectorOperators.EQ, zero)).intoArray(s, q);
-        }
-        return q;
     }
 
     /** Computes the columns {@code 0 .. j0 - 1} of every row and returns {@code j0} (a multiple of the width). */

@@ -15,32 +15,65 @@ public final class HostMath {
 
     /** Softmax over each row of {@code cols} values, max-shifted, summed in ascending order in double. */
     public static void softmax(float[] in, float[] out, int rows, int cols) {
-        double[] e = new double[VectorExp.padded(cols)];
-        for (int b = 0; b < rows; b++) {
-            softmaxRow(in, out, b * cols, cols, e);
-        }
+        softmaxRows(in, out, 0, rows, cols, new double[SOFTMAX_ROWS * VectorExp.padded(cols)]);
     }
 
+    /** Rows {@link #softmaxRows} takes at once: their sums' chains interleave. */
+    static final int SOFTMAX_ROWS = 4;
+
     /**
-     * The softmax of the row of {@code cols} values at {@code o}; {@code e} is room for {@code cols} doubles rounded
-     * up to whole vectors. The exponentials are {@link VectorExp}'s, the sum runs in ascending order in double.
+     * The softmax of rows {@code [r0, r1)} of {@code cols} values each; {@code e} is room for {@link #SOFTMAX_ROWS}
+     * rows of {@code cols} doubles each rounded up to whole vectors. Per row: the exponentials of the values minus
+     * the row's maximum ({@link VectorExp}), their sum in ascending order in double, each value's exponential over
+     * the sum rounded to float. The sums of four rows run side by side (four independent chains instead of one
+     * waiting on each add; each row's chain and bits unchanged).
      */
-    static void softmaxRow(float[] in, float[] out, int o, int cols, double[] e) {
-        float max = in[o];
-        for (int j = 1; j < cols; j++) {
-            max = in[o + j] > max ? in[o + j] : max;
-        }
+    static void softmaxRows(float[] in, float[] out, int r0, int r1, int cols, double[] e) {
         int padded = VectorExp.padded(cols);
-        for (int j = 0; j < padded; j++) {
-            e[j] = j < cols ? (double) in[o + j] - max : 0.0;
-        }
-        VectorExp.exp(e, e, padded);
-        double sum = 0;
-        for (int j = 0; j < cols; j++) {
-            sum += e[j];
-        }
-        for (int j = 0; j < cols; j++) {
-            out[o + j] = (float) (e[j] / sum);
+        for (int b = r0; b < r1; b += SOFTMAX_ROWS) {
+            int n = Math.min(SOFTMAX_ROWS, r1 - b);
+            for (int t = 0; t < n; t++) {
+                int o = (b + t) * cols;
+                float max = in[o];
+                for (int j = 1; j < cols; j++) {
+                    max = in[o + j] > max ? in[o + j] : max;
+                }
+                for (int j = 0; j < padded; j++) {
+                    e[t * padded + j] = j < cols ? (double) in[o + j] - max : 0.0;
+                }
+            }
+            VectorExp.exp(e, e, n * padded);
+            double[] sums = new double[n];
+            if (n == 4) {
+                double s0 = 0;
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
+                for (int j = 0; j < cols; j++) {
+                    s0 += e[j];
+                    s1 += e[padded + j];
+                    s2 += e[2 * padded + j];
+                    s3 += e[3 * padded + j];
+                }
+                sums[0] = s0;
+                sums[1] = s1;
+                sums[2] = s2;
+                sums[3] = s3;
+            } else {
+                for (int t = 0; t < n; t++) {
+                    double sum = 0;
+                    for (int j = 0; j < cols; j++) {
+                        sum += e[t * padded + j];
+                    }
+                    sums[t] = sum;
+                }
+            }
+            for (int t = 0; t < n; t++) {
+                int o = (b + t) * cols;
+                for (int j = 0; j < cols; j++) {
+                    out[o + j] = (float) (e[t * padded + j] / sums[t]);
+                }
+            }
         }
     }
 
@@ -142,7 +175,7 @@ public final class HostMath {
         }
     }
 
-    /** This thread's work array of at least {@code count} doubles (for {@link #softmaxRow}; contents undefined). */
+    /** This thread's work array of at least {@code count} doubles (for {@link #softmaxRows}; contents undefined). */
     static double[] work(int count) {
         double[] w = WORK.get();
         if (w.length < count) {

@@ -504,7 +504,8 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
             float[] rel = f.read(f.outputRelevance(k), rows * w);
             float[] x = f.read(f.input(k, 0), rows * w);
             HostParallel.forEach(rows, 4L * w, b -> {
-                for (int j = 0, i = b * w; j < w; j++, i++) {
+                int j0 = HostVectors.scaled(x, rel, factors, b * w, eps, w);
+                for (int j = j0, i = b * w + j0; j < w; j++, i++) {
                     float z = x[i] * factors[j];  // the forward output, recomputed bit for bit instead of read back
                     float d = z + (z >= 0 ? eps : -eps);
                     float g = d == 0 ? 0f : rel[i] / d;

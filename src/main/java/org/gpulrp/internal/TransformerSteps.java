@@ -76,8 +76,10 @@ final class TransformerSteps {
         public void forward(Flow f, int k, int rows) {
             int count = rows * f.plan.width(k + 1);
             float[] h = f.read(f.input(k, 0), count);
-            HostParallel.forEach(count / length, 8L * length, q -> HostMath.softmaxRow(h, h, q * length, length,
-                    HostMath.work(VectorExp.padded(length))));
+            int rowsAll = count / length;
+            int per = HostMath.SOFTMAX_ROWS;
+            HostParallel.forEach((rowsAll + per - 1) / per, 8L * per * length, q -> HostMath.softmaxRows(h, h, q * per,
+                    Math.min(rowsAll, (q + 1) * per), length, HostMath.work(per * VectorExp.padded(length))));
             f.be.write(f.output(k), h, 0, count);
         }
 
@@ -91,14 +93,22 @@ final class TransformerSteps {
             float[] x = f.read(f.input(k, 0), count);
             float[] s = f.read(f.output(k), count);
             float[] r = f.read(f.outputRelevance(k), count);
-            HostParallel.forEach(count / length, 2L * length, q -> {
-                int o = q * length;
+            // Rows two at a time: their sums (each one chain in ascending order) run side by side.
+            int rowsAll = count / length;
+            HostParallel.forEach((rowsAll + 1) / 2, 4L * length, q -> {
+                int o = 2 * q * length;
+                boolean pair = 2 * q + 1 < rowsAll;
                 double sum = 0;
+                double sum2 = 0;
                 for (int j = 0; j < length; j++) {
                     sum += r[o + j];
+                    sum2 += pair ? r[o + length + j] : 0;
                 }
                 for (int i = 0; i < length; i++) {
                     r[o + i] = (float) (x[o + i] * (r[o + i] - s[o + i] * sum));
+                }
+                for (int i = pair ? length : 2 * length; i < 2 * length; i++) {
+                    r[o + i] = (float) (x[o + i] * (r[o + i] - s[o + i] * sum2));
                 }
             });
             f.be.write(f.sendTo(k, 0), r, 0, count);
