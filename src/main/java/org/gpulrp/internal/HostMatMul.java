@@ -107,7 +107,7 @@ final class HostMatMul {
         scalarChains(x, xo, xRow, xStep, y, yo, c, co, rows, terms, q, j0);
     }
 
-    /** {@link #chains} for the columns {@code j0 .. q - 1}: the plain form, and the vector form's tail. */
+    /** {@link #chains} for the columns {@code j0 .. q - 1}: the plain form (the vector form computes them all). */
     static void scalarChains(float[] x, int xo, int xRow, int xStep, float[] y, int yo, float[] c, int co, int rows,
                              int terms, int q, int j0) {
         for (int p = 0; p < rows; p++) {
