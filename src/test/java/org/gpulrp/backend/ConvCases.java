@@ -33,6 +33,10 @@ public final class ConvCases {
         {2, 4, 33, 2, 4, 4, 3, 1, 2, 2, 1, 3, 2, 2},
         {1, 3, 3, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1},
         {1, 6, 50, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+        // Rows of one and two column vectors (the padded backprojection runs four and two samples side by side),
+        // batches that leave a partial group: the 1x28x28 CNN's first layer among them.
+        {1, 6, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 6},
+        {1, 7, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3},
         // Whole vectors of channels per group (the channel-lane kernels), strided, grouped and dilated.
         {16, 9, 11, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
         {32, 6, 9, 32, 3, 3, 1, 2, 1, 1, 1, 1, 2, 2},

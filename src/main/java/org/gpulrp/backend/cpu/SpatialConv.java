@@ -126,32 +126,44 @@ final class SpatialConv {
      * every vector of a row, the border ones included, runs unmasked: a tap whose column reaches no output reads a
      * padding value whose product with the tap's weight is -0 (a copy padded with -0 for weights whose sign bit is
      * clear, one padded with +0 for the others; each tap picks its copy by its weight), and adding -0 leaves a
-     * chain as it is, -0 included, so the bits are those of skipping the tap. A row's vectors run four at a time
-     * through one flat loop over its tap table (the masked border kernel was one chain with two blends per tap: the
+     * chain as it is, -0 included, so the bits are those of skipping the tap. Vectors run four at a time through one
+     * flat loop over their row's tap table (the masked border kernel was one chain with two blends per tap: the
      * 1x28x28 CNN's first layer, whose every vector is a border one, ran at about 6 GFLOP/s a core; 1.35x faster
-     * now). For rows that are {@link #mostlyBorders}.
+     * then): a row's vectors, and where a row has fewer than four, the same row of several samples (two samples of a
+     * 28-column row; before, its two vectors were computed twice over). For rows that are {@link #mostlyBorders}.
      */
     private static void backwardPadded(float[] hp, float[] w, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
-        Padded pd = new Padded(g);
         int wi = g.inW();
         int nv = (wi + L - 1) / L;
+        int group = nv >= 4 ? 1 : 4 / nv;   // samples side by side
+        Padded pd = Padded.of(g, group);
         int plane = g.inH() * wi;
-        for (int b = r0; b < r1; b++) {
-            pd.fill(hp, b * g.outSize());
-            int ro = b * g.inSize();
+        int[] cols = new int[4];
+        int[] read = new int[4];
+        int[] write = new int[4];
+        for (int b0 = r0; b0 < r1; b0 += group) {
+            int samples = Math.min(group, r1 - b0);
+            for (int s = 0; s < samples; s++) {
+                pd.fill(hp, (b0 + s) * g.outSize(), s);
+            }
             for (int ci = 0; ci < g.inChannels(); ci++) {
                 for (int y = 0; y < g.inH(); y++) {
                     int k = ci * g.inH() + y;
-                    int o = ro + ci * plane + y * wi;
+                    int o = b0 * g.inSize() + ci * plane + y * wi;
                     for (int v0 = 0; v0 < nv; v0 += 4) {
-                        // columns of this group's vectors; the row's last vector ends at its end, overlapping the one
-                        // before, and a short group repeats its last vector (same chains, same bits, stored twice)
+                        // The four vectors: (sample, column) pairs; a row's last vector ends at its end, overlapping
+                        // the one before, and a short set repeats its last pair (same chains, same bits, stored
+                        // twice).
                         int c0 = Math.min(v0 * L, wi - L);
-                        int d1 = Math.min((v0 + 1) * L, wi - L) - c0;
-                        int d2 = Math.min((v0 + 2) * L, wi - L) - c0;
-                        int d3 = Math.min((v0 + 3) * L, wi - L) - c0;
-                        paddedRow(pd.planes, pd.copy, w, x, r, pd.left + g.padW() + c0, d1, d2, d3, o + c0, pd.goff[k],
-                                pd.woff[k]);
+                        for (int q = 0; q < 4; q++) {
+                            int s = Math.min(q / (nv >= 4 ? 4 : nv), samples - 1);
+                            int v = group == 1 ? Math.min(v0 + q, nv - 1) : Math.min(q % nv, nv - 1);
+                            cols[q] = Math.min(v * L, wi - L);
+                            read[q] = s * pd.slot + cols[q] - c0;
+                            write[q] = s * g.inSize() + cols[q] - c0;
+                        }
+                        paddedRow(pd.planes, pd.copy, w, x, r, pd.left + g.padW() + c0, read, o + c0, write,
+                                pd.goff[k], pd.woff[k]);
                     }
                 }
             }
@@ -165,12 +177,12 @@ final class SpatialConv {
      */
     private static void backwardZBoxPadded(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x,
                                            float[] low, float[] high, float[] r, int r0, int r1, ConvGeometry g) {
-        Padded pd = new Padded(g);
+        Padded pd = Padded.of(g, 1);
         int wi = g.inW();
         int nv = (wi + L - 1) / L;
         int plane = g.inH() * wi;
         for (int b = r0; b < r1; b++) {
-            pd.fill(gr, b * g.outSize());
+            pd.fill(gr, b * g.outSize(), 0);
             int ro = b * g.inSize();
             for (int ci = 0; ci < g.inChannels(); ci++) {
                 for (int y = 0; y < g.inH(); y++) {
@@ -188,30 +200,40 @@ final class SpatialConv {
     }
 
     /**
-     * The relevance planes of one sample, padded for {@link #backwardPadded}: rows of {@code rw} columns (the output
-     * row with {@code left} columns before it and enough after it for every input column's taps), a copy padded with
-     * -0 and, {@code copy} floats later, one padded with +0; and the tap table of every (input channel, row) into the
-     * -0 copy ({@link #paddedTaps}; a kernel adds {@code copy} where a tap's weight has its sign bit set).
+     * The relevance planes of up to {@code samples} samples, padded for {@link #backwardPadded}: rows of {@code rw}
+     * columns (the output row with {@code left} columns before it and enough after it for every input column's taps);
+     * per sample, at {@code slot} floats from the one before, a copy padded with -0 and, {@code copy} floats later,
+     * one padded with +0; and the tap table of every (input channel, row) into the -0 copy ({@link #paddedTaps}; a
+     * kernel adds {@code copy} where a tap's weight has its sign bit set). The tables and the padding depend on the
+     * geometry alone, so each thread keeps its last one ({@link #of}) and a call only copies its samples in.
      */
     private static final class Padded {
+        final ConvGeometry g;
+        final int samples;
         final int left;
         final int rw;
         final int copy;
+        final int slot;
         final float[] planes;
         final int[][] goff;
         final int[][] woff;
         private final int rows;
         private final int ow;
 
-        Padded(ConvGeometry g) {
+        private Padded(ConvGeometry g, int samples) {
+            this.g = g;
+            this.samples = samples;
             ow = g.outW();
             left = Math.max(0, (g.kernelW() - 1) * g.dilationW() - g.padW());
             int right = Math.max(0, g.inW() - 1 + g.padW() - (ow - 1));
             rw = left + ow + right;
             rows = g.outChannels() * g.outH();
             copy = rows * rw;
-            planes = new float[2 * copy];
-            java.util.Arrays.fill(planes, 0, copy, -0f);
+            slot = 2 * copy;
+            planes = new float[samples * slot];
+            for (int s = 0; s < samples; s++) {
+                java.util.Arrays.fill(planes, s * slot, s * slot + copy, -0f);
+            }
             int count = g.inChannels() * g.inH();
             goff = new int[count][];
             woff = new int[count][];
@@ -222,14 +244,28 @@ final class SpatialConv {
             }
         }
 
-        /** Copies one sample's planes (from {@code src[from]}) into both copies; the padding stays as it is. */
-        void fill(float[] src, int from) {
+        /** This thread's padded planes for {@code g} with room for {@code samples} samples. */
+        static Padded of(ConvGeometry g, int samples) {
+            Padded pd = LAST.get();
+            if (pd == null || !pd.g.equals(g) || pd.samples < samples) {
+                pd = new Padded(g, samples);
+                LAST.set(pd);
+            }
+            return pd;
+        }
+
+        /** Copies one sample's planes (from {@code src[from]}) into both copies of slot {@code s}; the padding stays. */
+        void fill(float[] src, int from, int s) {
+            int base = s * slot;
             for (int row = 0; row < rows; row++) {
-                System.arraycopy(src, from + row * ow, planes, row * rw + left, ow);
-                System.arraycopy(src, from + row * ow, planes, copy + row * rw + left, ow);
+                System.arraycopy(src, from + row * ow, planes, base + row * rw + left, ow);
+                System.arraycopy(src, from + row * ow, planes, base + copy + row * rw + left, ow);
             }
         }
     }
+
+    /** Each thread's last {@link Padded}. */
+    private static final ThreadLocal<Padded> LAST = new ThreadLocal<>();
 
     /**
      * Two vectors of one input row of {@link #backwardZBoxPadded}, at columns {@code 0, d1} after the first: the
@@ -296,11 +332,16 @@ final class SpatialConv {
     }
 
     /**
-     * Four vectors of one input row, at columns {@code 0, d1, d2, d3} after the first (reading the padded copies from
-     * {@code base}, writing from {@code o}): four independent chains in one loop over the row's taps.
+     * Four vectors, each reading the padded copies from {@code base + read[q]} and writing from {@code o + write[q]}
+     * (columns of one row, or the same row of other samples): four independent chains in one loop over the row's
+     * taps.
      */
-    private static void paddedRow(float[] p, int copy, float[] w, float[] x, float[] r, int base, int d1, int d2,
-                                  int d3, int o, int[] goff, int[] woff) {
+    private static void paddedRow(float[] p, int copy, float[] w, float[] x, float[] r, int base, int[] read, int o,
+                                  int[] write, int[] goff, int[] woff) {
+        int d1 = read[1] - read[0];
+        int d2 = read[2] - read[0];
+        int d3 = read[3] - read[0];
+        int b0 = base + read[0];
         FloatVector c0 = FloatVector.zero(S);
         FloatVector c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S);
@@ -308,22 +349,26 @@ final class SpatialConv {
         for (int t = 0; t < goff.length; t++) {
             float ww = w[woff[t]];
             FloatVector wv = FloatVector.broadcast(S, ww);
-            int gi = base + goff[t] + ((Float.floatToRawIntBits(ww) >> 31) & copy);
+            int gi = b0 + goff[t] + ((Float.floatToRawIntBits(ww) >> 31) & copy);
             c0 = wv.fma(FloatVector.fromArray(S, p, gi), c0);
             c1 = wv.fma(FloatVector.fromArray(S, p, gi + d1), c1);
             c2 = wv.fma(FloatVector.fromArray(S, p, gi + d2), c2);
             c3 = wv.fma(FloatVector.fromArray(S, p, gi + d3), c3);
         }
+        int o0 = o + write[0];
+        int o1 = o + write[1];
+        int o2 = o + write[2];
+        int o3 = o + write[3];
         if (x != null) {
-            c0 = FloatVector.fromArray(S, x, o).mul(c0);
-            c1 = FloatVector.fromArray(S, x, o + d1).mul(c1);
-            c2 = FloatVector.fromArray(S, x, o + d2).mul(c2);
-            c3 = FloatVector.fromArray(S, x, o + d3).mul(c3);
+            c0 = FloatVector.fromArray(S, x, o0).mul(c0);
+            c1 = FloatVector.fromArray(S, x, o1).mul(c1);
+            c2 = FloatVector.fromArray(S, x, o2).mul(c2);
+            c3 = FloatVector.fromArray(S, x, o3).mul(c3);
         }
-        c0.intoArray(r, o);
-        c1.intoArray(r, o + d1);
-        c2.intoArray(r, o + d2);
-        c3.intoArray(r, o + d3);
+        c0.intoArray(r, o0);
+        c1.intoArray(r, o1);
+        c2.intoArray(r, o2);
+        c3.intoArray(r, o3);
     }
 
     /**
