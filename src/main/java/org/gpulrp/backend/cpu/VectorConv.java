@@ -66,7 +66,7 @@ final class VectorConv implements ConvKernels {
     public void prepare(Op op, ConvGeometry g, ConvWeights[] ws) {
         switch (op) {
             case CONV, CONV_SIGNED, CONV_SIGNED_P -> {
-                if (ChannelConv.forward(g)) {
+                if (ChannelConv.forward(g) && !(op == Op.CONV && rowsForm(g))) {
                     ChannelForward.prepare(ws[0], ws.length > 1 ? ws[1] : null, g);
                 }
             }
@@ -80,9 +80,22 @@ final class VectorConv implements ConvKernels {
         }
     }
 
+    /**
+     * Outputs with at most this many taps take the plain forward's column-lane form ({@link #convRows}) even where
+     * the channel-lane one applies: with so few fused multiply-adds per output, the channel-lane form's writes, one
+     * value per channel plane, cost more (the 1x28x28 CNN's first layer, 9 taps: 1.3x faster this way; VGG-16's first,
+     * 27 taps: level; its 576-tap layers: 2x slower).
+     */
+    static final int ROWS_MAX_TAPS = 16;
+
+    /** Whether the plain forward of {@code g} runs {@link #convRows} ahead of {@link ChannelConv}. */
+    static boolean rowsForm(ConvGeometry g) {
+        return g.strideW() == 1 && g.outW() >= L && g.inPerGroup() * g.kernelH() * g.kernelW() <= ROWS_MAX_TAPS;
+    }
+
     @Override
     public void conv(float[] x, ConvWeights wts, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
-        if (ChannelConv.forward(g)) {
+        if (ChannelConv.forward(g) && !rowsForm(g)) {
             ChannelConv.forward(wide, x, wts, null, bias, null, z, null, r0, r1, g);
             return;
         }
@@ -317,9 +330,11 @@ final class VectorConv implements ConvKernels {
      * sample's input copied twice into planes padded with {@code padW} columns on each side, one copy padded with -0
      * (read by taps whose weight's sign bit is clear) and one with +0 (the others), so that a padding tap's product
      * is -0 and leaves the chain as it is (the scalar form skips it). Every vector of a row runs unmasked, four at a
-     * time through one flat loop over the row's taps ({@link #convPadded}). Before, only the vectors wholly inside
-     * the input ran vectorized, one chain each, and the rest of a row went through the scalar form: the 1x28x28 CNN's
-     * first layer (one interior vector of 28 columns) ran at about 12 GFLOP/s a core.
+     * time through one flat loop over the row's taps ({@link #convPadded}): a row's vectors, or, where a row has
+     * fewer than four, the same row of several samples (a 28-column row has two, which were computed twice over).
+     * Before, only the vectors wholly inside the input ran vectorized, one chain each, and the rest of a row went
+     * through the scalar form: the 1x28x28 CNN's first layer (one interior vector of 28 columns) ran at about 12
+     * GFLOP/s a core.
      */
     private static void convRows(float[] x, float[] w, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
         int oh = g.outH();
@@ -329,30 +344,43 @@ final class VectorConv implements ConvKernels {
         int rowW = wi + 2 * pw;
         int plane = g.inH() * rowW;
         int copy = g.inChannels() * plane;
-        float[] px = new float[2 * copy];
-        java.util.Arrays.fill(px, 0, copy, -0f);
+        int nv = (ow + L - 1) / L;
+        int group = nv >= 4 ? 1 : 4 / nv;   // samples side by side where a row has fewer than four vectors
+        float[] px = new float[group * 2 * copy];
+        for (int s = 0; s < group; s++) {
+            java.util.Arrays.fill(px, s * 2 * copy, s * 2 * copy + copy, -0f);
+        }
         int cin = g.inPerGroup();
         int taps = g.kernelH() * g.kernelW();
         int[][] off = new int[oh][];
         int[][] tap = new int[oh][];
         paddedTaps(g, rowW, off, tap);
-        int nv = (ow + L - 1) / L;
-        for (int b = r0; b < r1; b++) {
-            pad(x, b * g.inSize(), px, 0, g.inChannels(), g.inH(), wi, pw);
-            pad(x, b * g.inSize(), px, copy, g.inChannels(), g.inH(), wi, pw);
-            for (int oc = 0; oc < g.outChannels(); oc++) {
-                int c0 = oc / g.outPerGroup() * cin * plane;
-                int wb = oc * cin * taps;
+        int[] read = new int[4];
+        int[] write = new int[4];
+        for (int b0 = r0; b0 < r1; b0 += group) {
+            int samples = Math.min(group, r1 - b0);
+            for (int s = 0; s < samples; s++) {
+                pad(x, (b0 + s) * g.inSize(), px, s * 2 * copy, g.inChannels(), g.inH(), wi, pw);
+                pad(x, (b0 + s) * g.inSize(), px, s * 2 * copy + copy, g.inChannels(), g.inH(), wi, pw);
+            }
+            for (int gr = 0; gr < g.groups(); gr++) {
+                int c0 = gr * cin * plane;
+                int oc0 = gr * g.outPerGroup();
                 for (int y = 0; y < oh; y++) {
-                    int o = b * g.outSize() + (oc * oh + y) * ow;
+                    int o = b0 * g.outSize() + y * ow;
                     for (int v0 = 0; v0 < nv; v0 += 4) {
-                        // the row's last vector ends at its end, overlapping the one before; a short group repeats
-                        // its last vector (same chains, same bits, stored twice)
+                        // (sample, column) pairs: the row's last vector ends at its end, overlapping the one before;
+                        // a short set repeats its last pair (same chains, same bits, stored twice)
                         int q0 = Math.min(v0 * L, ow - L);
-                        int d1 = Math.min((v0 + 1) * L, ow - L) - q0;
-                        int d2 = Math.min((v0 + 2) * L, ow - L) - q0;
-                        int d3 = Math.min((v0 + 3) * L, ow - L) - q0;
-                        convPadded(px, copy, w, wb, off[y], tap[y], c0 + q0, d1, d2, d3, bias, oc, z, o + q0);
+                        for (int q = 0; q < 4; q++) {
+                            int s = Math.min(q / Math.min(nv, 4), samples - 1);
+                            int v = group == 1 ? Math.min(v0 + q, nv - 1) : q % nv;
+                            int col = Math.min(v * L, ow - L) - q0;
+                            read[q] = s * 2 * copy + col;
+                            write[q] = s * g.outSize() + col;
+                        }
+                        convPadded(px, copy, w, cin * taps, off[y], tap[y], c0 + q0, read, bias, oc0,
+                                oc0 + g.outPerGroup(), oh * ow, z, o + q0, write);
                     }
                 }
             }
@@ -360,34 +388,51 @@ final class VectorConv implements ConvKernels {
     }
 
     /**
-     * Four vectors of output columns ({@code 0, d1, d2, d3} after the first) of {@link #convRows}, stored from
-     * {@code z[o]}: one loop over the row's taps, each reading the padded copy its weight's sign bit picks.
+     * Four vectors of {@link #convRows} for each output channel {@code oc} in {@code [oc0, oc1)} (weights from
+     * {@code oc * perOc}, outputs a {@code plane} apart): each vector reads the padded copies from {@code base +
+     * read[q]} and is stored from {@code z[o + oc * plane + write[q]]} (columns of one row, or the same row of other
+     * samples); one loop over the row's taps per channel, each tap reading the padded copy its weight's sign bit
+     * picks. The channels run inside one call: with a 1-channel input a row has 9 taps, and a call per channel cost
+     * more than its fused multiply-adds.
      */
-    private static void convPadded(float[] p, int copy, float[] w, int wb, int[] off, int[] tap, int base, int d1,
-                                   int d2, int d3, float[] bias, int oc, float[] z, int o) {
-        FloatVector c0 = FloatVector.zero(S);
-        FloatVector c1 = FloatVector.zero(S);
-        FloatVector c2 = FloatVector.zero(S);
-        FloatVector c3 = FloatVector.zero(S);
-        for (int t = 0; t < off.length; t++) {
-            float ww = w[wb + tap[t]];
-            int e = base + off[t] + ((Float.floatToRawIntBits(ww) >> 31) & copy);
-            FloatVector wv = FloatVector.broadcast(S, ww);
-            c0 = FloatVector.fromArray(S, p, e).fma(wv, c0);
-            c1 = FloatVector.fromArray(S, p, e + d1).fma(wv, c1);
-            c2 = FloatVector.fromArray(S, p, e + d2).fma(wv, c2);
-            c3 = FloatVector.fromArray(S, p, e + d3).fma(wv, c3);
+    private static void convPadded(float[] p, int copy, float[] w, int perOc, int[] off, int[] tap, int base,
+                                   int[] read, float[] bias, int oc0, int oc1, int plane, float[] z, int o,
+                                   int[] write) {
+        int b0 = base + read[0];
+        int d1 = read[1] - read[0];
+        int d2 = read[2] - read[0];
+        int d3 = read[3] - read[0];
+        int w0 = write[0];
+        int w1 = write[1];
+        int w2 = write[2];
+        int w3 = write[3];
+        for (int oc = oc0; oc < oc1; oc++) {
+            int wb = oc * perOc;
+            FloatVector c0 = FloatVector.zero(S);
+            FloatVector c1 = FloatVector.zero(S);
+            FloatVector c2 = FloatVector.zero(S);
+            FloatVector c3 = FloatVector.zero(S);
+            for (int t = 0; t < off.length; t++) {
+                float ww = w[wb + tap[t]];
+                int e = b0 + off[t] + ((Float.floatToRawIntBits(ww) >> 31) & copy);
+                FloatVector wv = FloatVector.broadcast(S, ww);
+                c0 = FloatVector.fromArray(S, p, e).fma(wv, c0);
+                c1 = FloatVector.fromArray(S, p, e + d1).fma(wv, c1);
+                c2 = FloatVector.fromArray(S, p, e + d2).fma(wv, c2);
+                c3 = FloatVector.fromArray(S, p, e + d3).fma(wv, c3);
+            }
+            if (bias != null) {
+                c0 = c0.add(bias[oc]);
+                c1 = c1.add(bias[oc]);
+                c2 = c2.add(bias[oc]);
+                c3 = c3.add(bias[oc]);
+            }
+            int oo = o + oc * plane;
+            c0.intoArray(z, oo + w0);
+            c1.intoArray(z, oo + w1);
+            c2.intoArray(z, oo + w2);
+            c3.intoArray(z, oo + w3);
         }
-        if (bias != null) {
-            c0 = c0.add(bias[oc]);
-            c1 = c1.add(bias[oc]);
-            c2 = c2.add(bias[oc]);
-            c3 = c3.add(bias[oc]);
-        }
-        c0.intoArray(z, o);
-        c1.intoArray(z, o + d1);
-        c2.intoArray(z, o + d2);
-        c3.intoArray(z, o + d3);
     }
 
     /**
