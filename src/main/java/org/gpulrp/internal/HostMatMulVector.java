@@ -106,63 +106,32 @@ final class HostMatMulVector {
     }
 
     /**
-     * The last {@code q % L} columns: their values of y copied, zero-padded, into a {@code [terms, L]} strip, so
-     * every lane runs the chain a column of its own would (the padding lanes compute values nobody stores); four
-     * rows at a time, then one. A token sequence of 197 (ViT-B/16) left 5 of every 197 columns to the scalar loop
-     * before, 3 % of the call.
+     * The last {@code q % L} columns: their values of y copied, zero-padded, into a {@code [terms, L]} strip, which
+     * {@link #chains} runs as a product of width L (so every lane runs the chain a column of its own would; the
+     * padding lanes compute values nobody stores), its rows then copied into c. A token sequence of 197 (ViT-B/16)
+     * left 5 of every 197 columns to the scalar loop before, 3 % of the call.
      */
     private static void tail(float[] x, int xo, int xRow, int xStep, float[] y, int yo, float[] c, int co, int rows,
                              int terms, int q) {
         int j0 = q - q % L;
         int width = q - j0;
         float[] strip = TAIL.get();
-        if (strip.length < terms * L + 4 * L) {
-            strip = new float[terms * L + 4 * L];
+        int out = terms * L;   // the strip's product after it, [rows, L]
+        if (strip.length < out + rows * L) {
+            strip = new float[out + rows * L];
             TAIL.set(strip);
         }
-        int out = terms * L;   // four rows of results after the strip
         for (int t = 0; t < terms; t++) {
             System.arraycopy(y, yo + t * q + j0, strip, t * L, width);
             java.util.Arrays.fill(strip, t * L + width, (t + 1) * L, 0f);
         }
-        int p = 0;
-        for (; p + 4 <= rows; p += 4) {
-            int x0 = xo + p * xRow;
-            int x1 = x0 + xRow;
-            int x2 = x1 + xRow;
-            int x3 = x2 + xRow;
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            for (int t = 0; t < terms; t++) {
-                FloatVector ya = FloatVector.fromArray(S, strip, t * L);
-                int xt = t * xStep;
-                a0 = FloatVector.broadcast(S, x[x0 + xt]).fma(ya, a0);
-                a1 = FloatVector.broadcast(S, x[x1 + xt]).fma(ya, a1);
-                a2 = FloatVector.broadcast(S, x[x2 + xt]).fma(ya, a2);
-                a3 = FloatVector.broadcast(S, x[x3 + xt]).fma(ya, a3);
-            }
-            a0.intoArray(strip, out);
-            a1.intoArray(strip, out + L);
-            a2.intoArray(strip, out + 2 * L);
-            a3.intoArray(strip, out + 3 * L);
-            for (int r = 0; r < 4; r++) {
-                System.arraycopy(strip, out + r * L, c, co + (p + r) * q + j0, width);
-            }
-        }
-        for (; p < rows; p++) {
-            int xp = xo + p * xRow;
-            FloatVector a0 = FloatVector.zero(S);
-            for (int t = 0; t < terms; t++) {
-                a0 = FloatVector.broadcast(S, x[xp + t * xStep]).fma(FloatVector.fromArray(S, strip, t * L), a0);
-            }
-            a0.intoArray(strip, out);
-            System.arraycopy(strip, out, c, co + p * q + j0, width);
+        chains(x, xo, xRow, xStep, strip, 0, strip, out, rows, terms, L);
+        for (int p = 0; p < rows; p++) {
+            System.arraycopy(strip, out + p * L, c, co + p * q + j0, width);
         }
     }
 
-    /** Each thread's padded strip of {@link #tail} and its four rows of results. */
+    /** Each thread's padded strip of {@link #tail} and its product. */
     private static final ThreadLocal<float[]> TAIL = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
