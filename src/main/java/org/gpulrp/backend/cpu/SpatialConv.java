@@ -244,12 +244,15 @@ final class SpatialConv {
             }
         }
 
-        /** This thread's padded planes for {@code g} with room for {@code samples} samples. */
+        /**
+         * This thread's padded planes for {@code g} with room for {@code samples} samples: the last ones kept where
+         * they fit {@link #KEPT_FLOATS}, else new ones for the call.
+         */
         static Padded of(ConvGeometry g, int samples) {
             Padded pd = LAST.get();
             if (pd == null || !pd.g.equals(g) || pd.samples < samples) {
                 pd = new Padded(g, samples);
-                LAST.set(pd);
+                LAST.set(pd.planes.length <= KEPT_FLOATS ? pd : null);
             }
             return pd;
         }
@@ -264,8 +267,11 @@ final class SpatialConv {
         }
     }
 
-    /** Each thread's last {@link Padded}. */
+    /** Each thread's last {@link Padded}, where its planes fit {@link #KEPT_FLOATS}. */
     private static final ThreadLocal<Padded> LAST = new ThreadLocal<>();
+
+    /** The largest planes a thread keeps between calls: 4 MiB (the CNN's first layer needs 0.4 MiB). */
+    private static final int KEPT_FLOATS = 1 << 20;
 
     /**
      * Two vectors of one input row of {@link #backwardZBoxPadded}, at columns {@code 0, d1} after the first: the
