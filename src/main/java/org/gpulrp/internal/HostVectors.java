@@ -1,7 +1,6 @@
 package org.gpulrp.internal;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -24,14 +23,17 @@ final class HostVectors {
     static int signals(float[] z, float[] r, int o, float eps, float[] s, int count) {
         FloatVector up = FloatVector.broadcast(S, eps);
         FloatVector down = FloatVector.broadcast(S, -eps);
-        FloatVector zero = FloatVector.zero(S);
         int q = 0;
         for (; q + L <= count; q += L) {
-            FloatVector zv = FloatVector.fromArray(S, z, o + q);
-            FloatVector d = zv.add(down.blend(up, zv.compare(VectorOperators.GE, zero)));
-            FloatVector.fromArray(S, r, o + q).div(d).blend(zero, d.compare(VectorOperators.EQ, zero)).intoArray(s, q);
+            signal(FloatVector.fromArray(S, r, o + q), FloatVector.fromArray(S, z, o + q), up, down).intoArray(s, q);
         }
         return q;
+    }
+
+    /** {@code d == 0 ? 0 : r / d} with {@code d = z + (z >= 0 ? eps : -eps)}, lane-wise ({@code up}: eps). */
+    private static FloatVector signal(FloatVector r, FloatVector z, FloatVector up, FloatVector down) {
+        FloatVector d = z.add(down.blend(up, z.compare(VectorOperators.GE, 0f)));
+        return r.div(d).blend(0f, d.compare(VectorOperators.EQ, 0f));
     }
 
     /**
@@ -42,15 +44,11 @@ final class HostVectors {
     static int scaled(float[] x, float[] rel, float[] factors, int o, float eps, int w) {
         FloatVector up = FloatVector.broadcast(S, eps);
         FloatVector down = FloatVector.broadcast(S, -eps);
-        FloatVector zero = FloatVector.zero(S);
         int j = 0;
         for (; j + L <= w; j += L) {
             FloatVector xv = FloatVector.fromArray(S, x, o + j);
             FloatVector fv = FloatVector.fromArray(S, factors, j);
-            FloatVector z = xv.mul(fv);
-            FloatVector d = z.add(down.blend(up, z.compare(VectorOperators.GE, zero)));
-            VectorMask<Float> zeroD = d.compare(VectorOperators.EQ, zero);
-            FloatVector g = FloatVector.fromArray(S, rel, o + j).div(d).blend(zero, zeroD);
+            FloatVector g = signal(FloatVector.fromArray(S, rel, o + j), xv.mul(fv), up, down);
             g.intoArray(rel, o + j);
             xv.mul(fv.mul(g)).intoArray(x, o + j);
         }
