@@ -97,9 +97,8 @@ final class Erf {
      * (docs/DESIGN.md section 3, "Kernel size on Java 17"). A call per stage and block of values costs nothing.
      */
     private static final Stage[] STAGES = {
-        (x, tail, near, out, n) -> ratio(x, tail, n),
+        (x, tail, near, out, n) -> ratio(x, tail, near, n),
         (x, tail, near, out, n) -> far(x, tail, n),
-        (x, tail, near, out, n) -> minusSquares(x, near, n),
         (x, tail, near, out, n) -> VectorExp.exp(near, near, n),
         (x, tail, near, out, n) -> scaleByExp(x, tail, n, near),
         (x, tail, near, out, n) -> small(x, near, n),
@@ -140,11 +139,13 @@ final class Erf {
 
     /**
      * {@code out = erfc(y) exp(y^2)} with {@code y = min(|x|, UNDERFLOW)}, for {@code 0.5 < y <= 4}: the middle
-     * range's ratio ({@link #far} replaces it beyond).
+     * range's ratio ({@link #far} replaces it beyond); and {@code squares = -y^2}, rounded, the argument of
+     * {@link #scaleByExp}'s exponential.
      */
-    private static void ratio(double[] x, double[] out, int n) {
+    private static void ratio(double[] x, double[] out, double[] squares, int n) {
         for (int j = 0; j < n; j += LANES) {
             DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
+            y.mul(y).neg().intoArray(squares, j);
             DoubleVector num = y.mul(C8);
             DoubleVector den = y;
             num = num.add(C0).mul(y);
@@ -242,7 +243,7 @@ final class Erf {
      * {@code out *= exp(-y^2)}, 0 from {@code UNDERFLOW} on. {@code y^2} is split exactly into {@code hi + lo} (a
      * fused multiply-add gives {@code lo}) and {@code exp(-y^2) = exp(-hi) (1 - lo)} to far below an ulp, so the
      * rounding of {@code y^2} is not magnified by the exponential (CALERF does the same with a split at sixteenths
-     * and two exponentials). {@code e} holds {@code exp(-hi)} ({@link #minusSquares}, then {@link VectorExp}).
+     * and two exponentials). {@code e} holds {@code exp(-hi)} ({@link #ratio}, then {@link VectorExp}).
      */
     private static void scaleByExp(double[] x, double[] out, int n, double[] e) {
         for (int j = 0; j < n; j += LANES) {
@@ -253,14 +254,6 @@ final class Erf {
             ex = ex.neg().fma(lo, ex);
             ex.mul(DoubleVector.fromArray(S, out, j)).blend(ZERO_V, y0.compare(VectorOperators.GE, UNDERFLOW_V))
                     .intoArray(out, j);
-        }
-    }
-
-    /** {@code e = -y^2}, rounded, with {@code y = min(|x|, UNDERFLOW)}: the argument of {@link #scaleByExp}'s exp. */
-    private static void minusSquares(double[] x, double[] e, int n) {
-        for (int j = 0; j < n; j += LANES) {
-            DoubleVector y = DoubleVector.fromArray(S, x, j).abs().lanewise(VectorOperators.MIN, UNDERFLOW_V);
-            y.mul(y).neg().intoArray(e, j);
         }
     }
 }

@@ -141,10 +141,11 @@ public final class HostMath {
     private static void vectorized(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int from,
                                    int to) {
         int block = Math.min(BLOCK, VectorExp.padded(to - from));
-        double[] x = new double[block];
-        double[] y = new double[block];
-        double[] work1 = new double[block];
-        double[] work2 = new double[block];
+        double[][] arrays = BLOCKS.get();
+        double[] x = arrays[0];
+        double[] y = arrays[1];
+        double[] work1 = arrays[2];
+        double[] work2 = arrays[3];
         for (int k = from; k < to; k += block) {
             int n = Math.min(block, to - k);
             for (int j = 0; j < block; j++) {
@@ -189,6 +190,9 @@ public final class HostMath {
 
     /** Values per block of {@link #vectorized}: its arrays stay in L1. */
     private static final int BLOCK = 512;
+
+    /** Each thread's four block arrays for {@link #vectorized} (every value it reads is written first). */
+    private static final ThreadLocal<double[][]> BLOCKS = ThreadLocal.withInitial(() -> new double[4][BLOCK]);
 
     /** {@code min(max(x, 0), hi)}, never -0. */
     private static float clamp(float x, float hi) {
