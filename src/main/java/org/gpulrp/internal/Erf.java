@@ -105,7 +105,10 @@ final class Erf {
         Erf::combine,
     };
 
-    /** {@code out = erfc(x)} from the middle/far ratio times {@code exp(-y^2)} ({@code tail}) and {@code erf(y) / y}. */
+    /**
+     * {@code out = erfc(x)} from the middle/far ratio times {@code exp(-y^2)} ({@code tail}) and {@code erf(y) / y}
+     * ({@code near}).
+     */
     private static void combine(double[] x, double[] tail, double[] near, double[] out, int n) {
         for (int j = 0; j < n; j += LANES) {
             DoubleVector v = DoubleVector.fromArray(S, x, j);

@@ -257,7 +257,7 @@ final class SpatialConv {
             return pd;
         }
 
-        /** Copies one sample's planes (from {@code src[from]}) into both copies of slot {@code s}; the padding stays. */
+        /** Copies one sample's planes (from {@code src[from]}) into both copies of slot {@code s} (padding kept). */
         void fill(float[] src, int from, int s) {
             int base = s * slot;
             for (int row = 0; row < rows; row++) {
