@@ -135,10 +135,9 @@ final class SpatialConv {
     private static void backwardPadded(float[] hp, float[] w, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
         int wi = g.inW();
         int nv = (wi + L - 1) / L;
-        int group = nv >= 4 ? 1 : 4 / nv;   // samples side by side
+        int group = samplesPerSet(nv);
         Padded pd = Padded.of(g, group);
         int plane = g.inH() * wi;
-        int[] cols = new int[4];
         int[] read = new int[4];
         int[] write = new int[4];
         for (int b0 = r0; b0 < r1; b0 += group) {
@@ -151,23 +150,39 @@ final class SpatialConv {
                     int k = ci * g.inH() + y;
                     int o = b0 * g.inSize() + ci * plane + y * wi;
                     for (int v0 = 0; v0 < nv; v0 += 4) {
-                        // The four vectors: (sample, column) pairs; a row's last vector ends at its end, overlapping
-                        // the one before, and a short set repeats its last pair (same chains, same bits, stored
-                        // twice).
-                        int c0 = Math.min(v0 * L, wi - L);
-                        for (int q = 0; q < 4; q++) {
-                            int s = Math.min(q / (nv >= 4 ? 4 : nv), samples - 1);
-                            int v = group == 1 ? Math.min(v0 + q, nv - 1) : Math.min(q % nv, nv - 1);
-                            cols[q] = Math.min(v * L, wi - L);
-                            read[q] = s * pd.slot + cols[q] - c0;
-                            write[q] = s * g.inSize() + cols[q] - c0;
-                        }
+                        int c0 = vectorSet(v0, wi, samples, pd.slot, g.inSize(), read, write);
                         paddedRow(pd.planes, pd.copy, w, x, r, pd.left + g.padW() + c0, read, o + c0, write,
                                 pd.goff[k], pd.woff[k]);
                     }
                 }
             }
         }
+    }
+
+    /** Samples a set of four vectors takes side by side where a row has {@code nv} (fewer than four) vectors. */
+    static int samplesPerSet(int nv) {
+        return nv >= 4 ? 1 : 4 / nv;
+    }
+
+    /**
+     * The four vectors of a padded row kernel from vector {@code v0} of a row {@code width} columns wide, over
+     * {@code samples} samples ({@link #samplesPerSet}): (sample, column) pairs, a row's vectors, or where it has fewer
+     * than four, the same row of the next samples. A row's last vector ends at its end, overlapping the one before,
+     * and a short set repeats its last pair (same chains, same bits, stored twice). Fills each vector's read and write
+     * offsets relative to the set's first column ({@code readSlot} and {@code writeSlot} floats per sample) and returns
+     * that column.
+     */
+    static int vectorSet(int v0, int width, int samples, int readSlot, int writeSlot, int[] read, int[] write) {
+        int nv = (width + L - 1) / L;
+        int c0 = Math.min(v0 * L, width - L);
+        for (int q = 0; q < 4; q++) {
+            int s = Math.min(q / Math.min(nv, 4), samples - 1);
+            int v = samplesPerSet(nv) == 1 ? Math.min(v0 + q, nv - 1) : q % nv;
+            int col = Math.min(v * L, width - L) - c0;
+            read[q] = s * readSlot + col;
+            write[q] = s * writeSlot + col;
+        }
+        return c0;
     }
 
     /**

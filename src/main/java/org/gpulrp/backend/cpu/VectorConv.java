@@ -345,7 +345,7 @@ final class VectorConv implements ConvKernels {
         int plane = g.inH() * rowW;
         int copy = g.inChannels() * plane;
         int nv = (ow + L - 1) / L;
-        int group = nv >= 4 ? 1 : 4 / nv;   // samples side by side where a row has fewer than four vectors
+        int group = SpatialConv.samplesPerSet(nv);
         float[] px = new float[group * 2 * copy];
         for (int s = 0; s < group; s++) {
             java.util.Arrays.fill(px, s * 2 * copy, s * 2 * copy + copy, -0f);
@@ -369,16 +369,7 @@ final class VectorConv implements ConvKernels {
                 for (int y = 0; y < oh; y++) {
                     int o = b0 * g.outSize() + y * ow;
                     for (int v0 = 0; v0 < nv; v0 += 4) {
-                        // (sample, column) pairs: the row's last vector ends at its end, overlapping the one before;
-                        // a short set repeats its last pair (same chains, same bits, stored twice)
-                        int q0 = Math.min(v0 * L, ow - L);
-                        for (int q = 0; q < 4; q++) {
-                            int s = Math.min(q / Math.min(nv, 4), samples - 1);
-                            int v = group == 1 ? Math.min(v0 + q, nv - 1) : q % nv;
-                            int col = Math.min(v * L, ow - L) - q0;
-                            read[q] = s * 2 * copy + col;
-                            write[q] = s * g.outSize() + col;
-                        }
+                        int q0 = SpatialConv.vectorSet(v0, ow, samples, 2 * copy, g.outSize(), read, write);
                         convPadded(px, copy, w, cin * taps, off[y], tap[y], c0 + q0, read, bias, oc0,
                                 oc0 + g.outPerGroup(), oh * ow, z, o + q0, write);
                     }
