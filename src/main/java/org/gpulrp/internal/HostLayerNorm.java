@@ -189,14 +189,10 @@ final class HostLayerNorm {
     static final int CHAINS = 16;
 
     /** Each thread's work arrays (at least {@code hidden} values each; only the first hidden are used). */
-    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[4][0]);
+    private static final WorkArrays WORK = new WorkArrays(4);
 
     private double[] scratch(int slot) {
-        double[][] t = SCRATCH.get();
-        if (t[slot].length < hidden) {
-            t[slot] = new double[hidden];
-        }
-        return t[slot];
+        return WORK.doubles(slot, hidden);
     }
 
     /**

@@ -41,8 +41,7 @@ final class HostMatMul {
             int ao = u * m * k;
             int bo = u * k * n;
             int zo = u * m * n;
-            float[][] work = WORK.get();
-            float[] s = room(work, 0, m * n);
+            float[] s = WORK.floats(0, m * n);
             for (int q = vector ? HostVectors.signals(z, r, zo, eps, s, m * n) : 0; q < m * n; q++) {
                 float zq = z[zo + q];
                 float d = zq + (zq >= 0 ? eps : -eps);
@@ -57,18 +56,18 @@ final class HostMatMul {
                 share[u] = eps * stabilizer;
             }
             if (wa != 0) {
-                float[] bt = room(work, 1, n * k);
+                float[] bt = WORK.floats(1, n * k);
                 for (int kk = 0; kk < k; kk++) {
                     for (int j = 0; j < n; j++) {
                         bt[j * k + kk] = b[bo + kk * n + j];
                     }
                 }
-                float[] c = room(work, 2, m * k);
+                float[] c = WORK.floats(2, m * k);
                 chains(s, 0, n, 1, bt, 0, c, 0, m, n, k);
                 weigh(wa, a, ao, c, ra, m * k);
             }
             if (wb != 0) {
-                float[] c = room(work, 2, k * n);
+                float[] c = WORK.floats(2, k * n);
                 chains(a, ao, 1, k, s, 0, c, 0, k, m, n);
                 weigh(wb, b, bo, c, rb, k * n);
             }
@@ -79,15 +78,7 @@ final class HostMatMul {
      * Each thread's work arrays for {@link #relevance}: the signals, b transposed and the chains' sums, every value
      * written before it is read (new arrays for every unit were zeroed for nothing).
      */
-    private static final ThreadLocal<float[][]> WORK = ThreadLocal.withInitial(() -> new float[3][0]);
-
-    /** Work array {@code slot}, at least {@code count} long. */
-    private static float[] room(float[][] work, int slot, int count) {
-        if (work[slot].length < count) {
-            work[slot] = new float[count];
-        }
-        return work[slot];
-    }
+    private static final WorkArrays WORK = new WorkArrays(3);
 
     /** {@code out[o + q] = w * (x[o + q] * c[q])}. */
     private static void weigh(float w, float[] x, int o, float[] c, float[] out, int count) {

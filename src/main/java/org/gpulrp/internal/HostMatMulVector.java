@@ -115,12 +115,8 @@ final class HostMatMulVector {
                              int terms, int q) {
         int j0 = q - q % L;
         int width = q - j0;
-        float[] strip = TAIL.get();
         int out = terms * L;   // the strip's product after it, [rows, L]
-        if (strip.length < out + rows * L) {
-            strip = new float[out + rows * L];
-            TAIL.set(strip);
-        }
+        float[] strip = TAIL.floats(0, out + rows * L);
         for (int t = 0; t < terms; t++) {
             System.arraycopy(y, yo + t * q + j0, strip, t * L, width);
             java.util.Arrays.fill(strip, t * L + width, (t + 1) * L, 0f);
@@ -132,7 +128,7 @@ final class HostMatMulVector {
     }
 
     /** Each thread's padded strip of {@link #tail} and its product. */
-    private static final ThreadLocal<float[]> TAIL = ThreadLocal.withInitial(() -> new float[0]);
+    private static final WorkArrays TAIL = new WorkArrays(1);
 
     /**
      * Rows {@code x0..x3} (their offsets in x) by four vectors of columns at a time, from column 0: 16 chains, four

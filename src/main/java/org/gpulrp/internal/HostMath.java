@@ -141,11 +141,10 @@ public final class HostMath {
     private static void vectorized(org.gpulrp.model.Activation.Function f, float[] in, float[] out, int from,
                                    int to) {
         int block = Math.min(BLOCK, VectorExp.padded(to - from));
-        double[][] arrays = BLOCKS.get();
-        double[] x = arrays[0];
-        double[] y = arrays[1];
-        double[] work1 = arrays[2];
-        double[] work2 = arrays[3];
+        double[] x = WORK.doubles(0, BLOCK);
+        double[] y = WORK.doubles(1, BLOCK);
+        double[] work1 = WORK.doubles(2, BLOCK);
+        double[] work2 = WORK.doubles(3, BLOCK);
         for (int k = from; k < to; k += block) {
             int n = Math.min(block, to - k);
             for (int j = 0; j < block; j++) {
@@ -178,21 +177,14 @@ public final class HostMath {
 
     /** This thread's work array of at least {@code count} doubles (for {@link #softmaxRows}; contents undefined). */
     static double[] work(int count) {
-        double[] w = WORK.get();
-        if (w.length < count) {
-            w = new double[count];
-            WORK.set(w);
-        }
-        return w;
+        return WORK.doubles(4, count);
     }
 
-    private static final ThreadLocal<double[]> WORK = ThreadLocal.withInitial(() -> new double[0]);
+    /** Each thread's arrays: {@link #vectorized}'s four blocks, {@link #work}'s softmax rows. */
+    private static final WorkArrays WORK = new WorkArrays(5);
 
     /** Values per block of {@link #vectorized}: its arrays stay in L1. */
     private static final int BLOCK = 512;
-
-    /** Each thread's four block arrays for {@link #vectorized} (every value it reads is written first). */
-    private static final ThreadLocal<double[][]> BLOCKS = ThreadLocal.withInitial(() -> new double[4][BLOCK]);
 
     /** {@code min(max(x, 0), hi)}, never -0. */
     private static float clamp(float x, float hi) {
