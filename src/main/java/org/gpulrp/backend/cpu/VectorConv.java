@@ -66,7 +66,7 @@ final class VectorConv implements ConvKernels {
     public void prepare(Op op, ConvGeometry g, ConvWeights[] ws) {
         switch (op) {
             case CONV, CONV_SIGNED, CONV_SIGNED_P -> {
-                if (ChannelConv.forward(g) && !(op == Op.CONV && rowsForm(g))) {
+                if (op == Op.CONV ? plainChannelLanes(g) : ChannelConv.forward(g)) {
                     ChannelForward.prepare(ws[0], ws.length > 1 ? ws[1] : null, g);
                 }
             }
@@ -88,14 +88,19 @@ final class VectorConv implements ConvKernels {
      */
     static final int ROWS_MAX_TAPS = 16;
 
-    /** Whether the plain forward of {@code g} runs {@link #convRows} ahead of {@link ChannelConv}. */
-    static boolean rowsForm(ConvGeometry g) {
-        return g.strideW() == 1 && g.outW() >= L && g.inPerGroup() * g.kernelH() * g.kernelW() <= ROWS_MAX_TAPS;
+    /**
+     * Whether the plain forward of {@code g} runs {@link ChannelConv}: where it applies, unless {@link #convRows}
+     * takes the layer first (stride-1 rows a vector wide, at most {@link #ROWS_MAX_TAPS} taps).
+     */
+    static boolean plainChannelLanes(ConvGeometry g) {
+        boolean rowsFirst = g.strideW() == 1 && g.outW() >= L
+                && g.inPerGroup() * g.kernelH() * g.kernelW() <= ROWS_MAX_TAPS;
+        return ChannelConv.forward(g) && !rowsFirst;
     }
 
     @Override
     public void conv(float[] x, ConvWeights wts, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
-        if (ChannelConv.forward(g) && !rowsForm(g)) {
+        if (plainChannelLanes(g)) {
             ChannelConv.forward(wide, x, wts, null, bias, null, z, null, r0, r1, g);
             return;
         }
