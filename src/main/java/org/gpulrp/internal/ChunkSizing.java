@@ -37,21 +37,30 @@ public final class ChunkSizing {
 
     /**
      * Rows per pass on a backend that works in its threads' caches ({@link Backend#passCacheBytes}, the CPU path)
-     * where the user has not chosen: as many as keep the largest layer's input and output, for one thread's share of
-     * the pass, within that cache; at least {@link #MIN_CACHE_ROWS}, at most {@code chunkRows}. Speed only: the rows
-     * of a batch give the same bits in any pass. The 1x28x28 CNN's passes had been cut by the memory budget alone
-     * (364 rows in a 6 GiB heap), so each convolution's 36 MB output went through memory at every step that touched
-     * it (forward, ReLU, pooling, normalization); passes of 16 rows keep it in L2 (docs/DESIGN.md section 4.1).
+     * where the user has not chosen, for one thread's share of the pass: as many as keep the largest layer's input and
+     * output within that cache, and fewer where the whole pass would not fit in half of it (every output's values and
+     * relevance, kept from the forward to the relevance pass) unless its weights are large enough that rows must
+     * repay reading them (no fewer rows than make each pass's two reads of the weights cost as much as the rows' own
+     * buffers); at least {@link #MIN_CACHE_ROWS}, at most {@code chunkRows}. Speed only: the rows of a batch give the
+     * same bits in any pass. The 1x28x28 CNN's passes had been cut by the memory budget alone (364 rows in a 6 GiB
+     * heap), so each convolution's 36 MB output went through memory at every step that touched it (forward, ReLU,
+     * pooling, normalization); passes of 16 rows keep it in L2. The sample model's passes of 8,192 rows (its widest
+     * step, 64 floats a row) kept 3.5 MB of activations between the forward and the relevance pass, in L3; passes of
+     * 1,225 keep them in L2 (docs/DESIGN.md section 4.1).
      */
     public static int cacheRows(Network network, int chunkRows, long cacheBytes, int threads) {
         if (cacheBytes == Long.MAX_VALUE) {
             return chunkRows;
         }
         long widest = network.inputSize();
+        long kept = network.inputSize();
         for (Node n : network.nodes()) {
             widest = Math.max(widest, (long) n.inputSize() + n.outputSize());
+            kept += n.outputSize();
         }
-        long fit = cacheBytes * Math.max(1, threads) / ((long) Float.BYTES * widest);
+        long rowBytes = 2L * Float.BYTES * kept;
+        long pass = Math.max(cacheBytes / 2 / rowBytes, 2L * Float.BYTES * modelFloats(network) / rowBytes);
+        long fit = Math.min(cacheBytes / ((long) Float.BYTES * widest), pass) * Math.max(1, threads);
         return (int) Math.min(chunkRows, Math.max(MIN_CACHE_ROWS, fit));
     }
 
@@ -97,6 +106,11 @@ public final class ChunkSizing {
 
     /** Floats of weights, counted four times (a rule keeps up to three variants beside the original). */
     static long weightFloats(Network network) {
+        return 4 * modelFloats(network);
+    }
+
+    /** Floats of the dense and convolution layers' weights and biases, as the model holds them. */
+    private static long modelFloats(Network network) {
         long f = 0;
         for (Node n : network.nodes()) {
             if (n.layer() instanceof org.gpulrp.model.Dense d) {
@@ -105,7 +119,7 @@ public final class ChunkSizing {
                 f += (long) c.geometry().weightSize() + c.geometry().outChannels();
             }
         }
-        return 4 * f;
+        return f;
     }
 
     /**

@@ -141,6 +141,13 @@ class ChunkSizingTest {
         assertEquals(ChunkSizing.MIN_CACHE_ROWS, ChunkSizing.cacheRows(NET, 4096, 2000L, 1),
                 "dense layers keep enough rows to reuse their weights");
         assertEquals(4096, ChunkSizing.cacheRows(NET, 4096, 1L << 40, 1), "never above chunkRows");
+        // NET's whole pass keeps 2 x (100 + 250 + 250 + 10) floats a row, 4,880 bytes: half of 80,000 bytes holds 8
+        // rows, but its 27,760 floats of weights, read twice a pass, cost as much as 45 rows' buffers, so the widest
+        // step's 40 stand. A net of the sample model's shape with weights of 3.6 KB keeps 856 bytes a row: half of
+        // 2 MiB holds 1,224 rows of the whole pass, fewer than the 8,192 rows of its widest step (64 floats).
+        Network narrow = RandomNets.mlp(2, 10, 32, 16, 1);
+        assertEquals(1224, ChunkSizing.cacheRows(narrow, 65536, 2L << 20, 1), "the whole pass fits half the cache");
+        assertEquals(2448, ChunkSizing.cacheRows(narrow, 65536, 2L << 20, 2));
         assertEquals(4096, ChunkSizing.cacheRows(NET, 4096, Long.MAX_VALUE, 2), "devices: as large as allowed");
         try (CpuBackend cpu = new CpuBackend(CpuBackend.Kernels.AUTO, 1);
              DelegatingBackend smallCache = new DelegatingBackend(cpu) {
