@@ -156,9 +156,9 @@ public final class HostMath {
                         y[j] = -x[j];
                     }
                     VectorExp.exp(y, y, block);
+                    VectorExp.logistic(f == org.gpulrp.model.Activation.Function.SIGMOID ? null : x, y, block);
                     for (int j = 0; j < n; j++) {
-                        out[k + j] = (float) ((f == org.gpulrp.model.Activation.Function.SIGMOID ? 1.0 : x[j])
-                                / (1.0 + y[j]));
+                        out[k + j] = (float) y[j];
                     }
                 }
                 case GELU -> {
@@ -166,8 +166,9 @@ public final class HostMath {
                         y[j] = x[j] * -SQRT_HALF;
                     }
                     Erf.erfc(y, y, block, work1, work2);
+                    VectorExp.halfProduct(x, y, block);
                     for (int j = 0; j < n; j++) {
-                        out[k + j] = (float) (x[j] * 0.5 * y[j]);
+                        out[k + j] = (float) y[j];
                     }
                 }
                 default -> throw new IllegalArgumentException(f + " is not a vectorized activation");

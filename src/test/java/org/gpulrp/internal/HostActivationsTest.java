@@ -132,4 +132,33 @@ class HostActivationsTest {
             assertEquals(Math.exp(row[j]) / sum, soft[j], Math.ulp(soft[j]), "softmax[" + j + "]");
         }
     }
+
+    @Test
+    void lastStepsOnVectorsAreTheScalarStatements() {
+        SplittableRandom r = new SplittableRandom(7);
+        int n = 8 * VectorExp.LANES;
+        double[] x = new double[n];
+        double[] e = new double[n];
+        for (int j = 0; j < n; j++) {
+            x[j] = r.nextGaussian() * 20;
+            e[j] = Math.exp(-x[j]);
+        }
+        double[] specials = {0.0, -0.0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -1.0,
+            Double.MIN_VALUE, Double.MAX_VALUE};
+        for (int j = 0; j < specials.length; j++) {
+            x[j] = specials[j];
+            e[specials.length - 1 - j] = specials[j];
+        }
+        double[] sigmoid = e.clone();
+        double[] silu = e.clone();
+        double[] gelu = e.clone();
+        VectorExp.logistic(null, sigmoid, n);
+        VectorExp.logistic(x, silu, n);
+        VectorExp.halfProduct(x, gelu, n);
+        for (int j = 0; j < n; j++) {
+            assertEquals(Double.doubleToRawLongBits(1.0 / (1.0 + e[j])), Double.doubleToRawLongBits(sigmoid[j]));
+            assertEquals(Double.doubleToRawLongBits(x[j] / (1.0 + e[j])), Double.doubleToRawLongBits(silu[j]));
+            assertEquals(Double.doubleToRawLongBits(x[j] * 0.5 * e[j]), Double.doubleToRawLongBits(gelu[j]));
+        }
+    }
 }
