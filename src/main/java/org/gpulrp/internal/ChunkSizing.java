@@ -44,9 +44,9 @@ public final class ChunkSizing {
      * buffers); at least {@link #MIN_CACHE_ROWS}, at most {@code chunkRows}. Speed only: the rows of a batch give the
      * same bits in any pass. The 1x28x28 CNN's passes had been cut by the memory budget alone (364 rows in a 6 GiB
      * heap), so each convolution's 36 MB output went through memory at every step that touched it (forward, ReLU,
-     * pooling, normalization); passes of 16 rows keep it in L2. The sample model's passes of 8,192 rows (its widest
-     * step, 64 floats a row) kept 3.5 MB of activations between the forward and the relevance pass, in L3; passes of
-     * 1,225 keep them in L2 (docs/DESIGN.md section 4.1).
+     * pooling, normalization); passes of 16 rows keep it in L2. The sample model's passes of 4,096 rows (its widest
+     * step, 64 floats a row, allowed 8,192) kept 3.5 MB of values and relevance between the forward and the relevance
+     * pass, in L3; passes of 1,213 keep them in L2, 1.09x (docs/DESIGN.md section 4.1).
      */
     public static int cacheRows(Network network, int chunkRows, long cacheBytes, int threads) {
         if (cacheBytes == Long.MAX_VALUE) {
