@@ -337,10 +337,10 @@ class ExplainerSchedulerTest {
     void aTinyMemoryBudgetForcesManyChunksWithTheBitsOfOneBigCall() {
         Network wide = RandomNets.mlp(4, 300, 200, 5);
         Tensor x = Tensor.ofRows(RandomNets.inputs(9, 1000, 300));
-        try (Explainer big = Explainer.builder(wide).backend(BackendChoice.CPU).cpuThreads(1).build();
-             Explainer tiny = Explainer.builder(wide).backend(BackendChoice.CPU).cpuThreads(1).memoryBudget(1 << 20)
-                     .build()) {
-            assertEquals(1000, Math.min(1000, big.rowsPerPass()), "the default explains the batch in one pass");
+        try (Explainer big = Explainer.builder(wide).backend(BackendChoice.CPU).cpuThreads(1).chunkRows(1000).build();
+             Explainer tiny = Explainer.builder(wide).backend(BackendChoice.CPU).cpuThreads(1).chunkRows(1000)
+                     .memoryBudget(1 << 20).build()) {
+            assertEquals(1000, big.rowsPerPass(), "the default budget explains the batch in one pass");
             assertTrue(tiny.rowsPerPass() * 10 < 1000, "1 MiB gives passes of " + tiny.rowsPerPass() + " rows");
             assertSameBits(big.explain(x, Target.argmax()), tiny.explain(x, Target.argmax()), "1 MiB budget");
         }
