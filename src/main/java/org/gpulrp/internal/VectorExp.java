@@ -54,27 +54,6 @@ final class VectorExp {
      * the Vector API's ops inline into a method only up to C2's inlining budget, and a vector that crosses a call
      * which is not inlined is boxed and then computed by the API's slow Java fallback (seen: 10x slower).
      */
-    /**
-     * {@code e[j] = (x == null ? 1 : x[j]) / (1 + e[j])} for {@code j < n}, a multiple of {@link #LANES}: sigmoid's
-     * and SiLU's last step after {@link #exp} of {@code -x}, the same IEEE operations as the scalar statement (the
-     * scalar double division was a third of a sigmoid).
-     */
-    static void logistic(double[] x, double[] e, int n) {
-        DoubleVector one = DoubleVector.broadcast(S, 1.0);
-        for (int j = 0; j < n; j += LANES) {
-            DoubleVector num = x == null ? one : DoubleVector.fromArray(S, x, j);
-            num.div(one.add(DoubleVector.fromArray(S, e, j))).intoArray(e, j);
-        }
-    }
-
-    /** {@code y[j] = x[j] * 0.5 * y[j]} for {@code j < n}, a multiple of {@link #LANES} (GELU's last step). */
-    static void halfProduct(double[] x, double[] y, int n) {
-        DoubleVector half = DoubleVector.broadcast(S, 0.5);
-        for (int j = 0; j < n; j += LANES) {
-            DoubleVector.fromArray(S, x, j).mul(half).mul(DoubleVector.fromArray(S, y, j)).intoArray(y, j);
-        }
-    }
-
     static void exp(double[] in, double[] out, int n) {
         for (int j = 0; j < n; j += LANES) {
             DoubleVector c = DoubleVector.fromArray(S, in, j).lanewise(VectorOperators.MAX, LOW_V)
@@ -96,6 +75,27 @@ final class VectorExp {
             p = p.fma(r, ONE_V).fma(r, ONE_V);
             LongVector bits = t.reinterpretAsLongs().sub(SHIFTER_BITS).add(1023).lanewise(VectorOperators.LSHL, 52);
             p.mul(bits.reinterpretAsDoubles()).intoArray(out, j);
+        }
+    }
+
+    /**
+     * {@code e[j] = (x == null ? 1 : x[j]) / (1 + e[j])} for {@code j < n}, a multiple of {@link #LANES}: sigmoid's
+     * and SiLU's last step after {@link #exp} of {@code -x}, the same IEEE operations as the scalar statement (the
+     * scalar double division was a third of a sigmoid).
+     */
+    static void logistic(double[] x, double[] e, int n) {
+        DoubleVector one = DoubleVector.broadcast(S, 1.0);
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector num = x == null ? one : DoubleVector.fromArray(S, x, j);
+            num.div(one.add(DoubleVector.fromArray(S, e, j))).intoArray(e, j);
+        }
+    }
+
+    /** {@code y[j] = x[j] * 0.5 * y[j]} for {@code j < n}, a multiple of {@link #LANES} (GELU's last step). */
+    static void halfProduct(double[] x, double[] y, int n) {
+        DoubleVector half = DoubleVector.broadcast(S, 0.5);
+        for (int j = 0; j < n; j += LANES) {
+            DoubleVector.fromArray(S, x, j).mul(half).mul(DoubleVector.fromArray(S, y, j)).intoArray(y, j);
         }
     }
 
