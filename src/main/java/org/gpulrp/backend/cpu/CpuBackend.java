@@ -232,13 +232,15 @@ public final class CpuBackend implements Backend {
 
     /**
      * A plain map of {@code cols} outputs per row, each a chain of {@code taps}: split by rows, or, when the pass
-     * has too few rows to give every thread a four-row tile, by column ranges, so each thread reads its part of the
-     * weights once instead of all of them (a batch of 8 through a 25088 x 4096 layer is bound by that read).
+     * has too few rows to give every thread enough for the packed dense kernels ({@link DenseProduct#PACK_MIN_ROWS}),
+     * by column ranges, so each thread reads its part of the weights once, from their packed strips, instead of all
+     * of them in place (a batch of 8 through VGG-16's 25088 x 4096 layer is bound by that read: split by rows, four
+     * rows a thread, each thread streamed all 411 MB of the weights at 3.7 GB/s).
      */
     private void parallelRowsOrColumns(int rows, int cols, int taps, BlockTask task) {
         checkOpen();
         int parts = pool == null ? 1 : Math.min(threads, cols / COLUMN_ALIGN);
-        if (rows >= 4 * threads || parts <= 1
+        if (rows >= DenseProduct.PACK_MIN_ROWS * threads || parts <= 1
                 || (long) rows * cols * taps < MIN_WORK_PER_THREAD * threads) {
             parallelRows(rows, (long) cols * taps, (r0, r1) -> task.run(r0, r1, 0, cols));
             return;

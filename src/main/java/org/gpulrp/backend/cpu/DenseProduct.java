@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The plain dense product of {@link VectorKernels}: {@code c[b,j] = epilogue(chain_k fma(a[b,k], m[k,j]))}, each
  * output one chain in ascending k (docs/DESIGN.md section 3, rule 1), with register tiles of five rows by
  * {@code sv} vectors ({@code sv} = 4 with 32 vector registers, 2 with 16; {@link VectorRegisters}). Operands are
- * laid out for the micro-kernels first where the pass repays it (more than six rows and at least
+ * laid out for the micro-kernels first where the pass repays it (at least {@link #PACK_MIN_ROWS} rows and at least
  * {@link #PACK_MIN_STRIPS} strips): the columns of m in strips of {@code sv L} (prepared once with the weights,
  * {@link #strips}, or packed per call) and the rows of a in five-row panels, tap-major ({@link #packRows}), so that
  * each kernel loop reads two base indices with constant strides. Smaller passes, and the columns after the last
@@ -56,6 +56,9 @@ final class DenseProduct {
      * of it, and the packed kernels save about a third of that per strip.
      */
     static final int PACK_MIN_STRIPS = 4;
+
+    /** Fewest rows for which the rows are packed (fewer read both operands in place, {@link #rows5x2}). */
+    static final int PACK_MIN_ROWS = 7;
 
     /**
      * Each thread's row panels and per-call strip, grown on demand (at most {@code max(RD, A_IN_L2 / P + PANEL) P}).
@@ -117,7 +120,7 @@ final class DenseProduct {
                         int p, int q, int c0, int c1) {
         int q0 = c0;
         int w = sv * L;
-        if (r1 - r0 > 6 && (c1 - c0) / w >= PACK_MIN_STRIPS) {
+        if (r1 - r0 >= PACK_MIN_ROWS && (c1 - c0) / w >= PACK_MIN_STRIPS) {
             // Strips of sv vectors, K-blocked: a row block's chains live in c between tap blocks (started at +0.0
             // in the first; outputs never alias inputs) and the [kd, w] panel stays in L1/L2. Where
             // the pass's rows of a fit in L2 they are packed once and stay there while each strip serves every row

@@ -15,7 +15,7 @@ class CpuBackendSplitTest {
 
     @ParameterizedTest(name = "rows={0} in={1} out={2} threads={3}")
     @CsvSource({"1, 300, 700, 2", "3, 520, 200, 2", "7, 257, 1000, 3", "2, 2000, 130, 4", "9, 300, 300, 2",
-        "5, 64, 65, 2"})
+        "5, 64, 65, 2", "8, 300, 600, 2", "13, 200, 520, 2", "20, 130, 1100, 3"})
     void splitsGiveTheSameBitsAsOneThread(int rows, int in, int out, int threads) {
         SplittableRandom r = new SplittableRandom(rows * 31L + in);
         float[] x = VectorKernelsTest.data(r, rows * in);
