@@ -49,6 +49,9 @@ class VectorKernelsTest {
         s.add(Arguments.of(700, 200, 70));
         s.add(Arguments.of(700, 200, 140));
         s.add(Arguments.of(130, 1100, 40));
+        // Rows of the left operand beyond A_IN_L2 with a 2 MiB L2 (1.9 MB against 1.25 MB): packed a chunk of row
+        // blocks at a time (360 rows, then 240), each chunk serving every strip.
+        s.add(Arguments.of(600, 800, 260));
         // Many rows of one column (lanes over rows, gathered) and of fewer than a vector of columns (whole-vector
         // stores up to the pass's end), each way, with rows left over.
         s.add(Arguments.of(40, 16, 1));
