@@ -24,10 +24,10 @@ final class DenseProduct {
     static final int MUL_X = 2;
 
     /**
-     * Floats of a pass's rows of a that are packed whole and kept in L2 while every strip passes over them: 512 KiB,
-     * or 5/8 of an L2 of 2 MiB or more (Intel's server cores: with a strip beside them the rows still fit, and
-     * BERT-base's 384 x 768 passes keep their strips in L2 instead of streaming them from L3 once per row block:
-     * 127 -> 141 GFLOP/s on one core at 384 x 768 x 3072).
+     * Floats of a pass's rows of a packed at a time (a chunk of whole row blocks, or all of them) and kept in L2 while
+     * every strip passes over them: 512 KiB, or 5/8 of an L2 of 2 MiB or more (Intel's server cores: with a strip
+     * beside them the rows still fit, and BERT-base's 384 x 768 passes keep their strips in L2 instead of streaming
+     * them from L3 once per row block: 127 -> 141 GFLOP/s on one core at 384 x 768 x 3072).
      */
     private static final long A_IN_L2 = aInL2(CacheSize.l2());
 
