@@ -30,6 +30,7 @@ public final class HostMath {
      */
     static void softmaxRows(float[] in, float[] out, int r0, int r1, int cols, double[] e) {
         int padded = VectorExp.padded(cols);
+        double[] sums = new double[SOFTMAX_ROWS];
         for (int b = r0; b < r1; b += SOFTMAX_ROWS) {
             int n = Math.min(SOFTMAX_ROWS, r1 - b);
             for (int t = 0; t < n; t++) {
@@ -43,7 +44,6 @@ public final class HostMath {
                 }
             }
             VectorExp.exp(e, e, n * padded);
-            double[] sums = new double[n];
             if (n == 4) {
                 double s0 = 0;
                 double s1 = 0;
