@@ -42,7 +42,7 @@ final class DenseProduct {
     private static final int KD = 128;
 
     /** Rows per block (twelve five-row tiles): the block's chains and its row panels stay in L1/L2. */
-    private static final int RD = 60;
+    static final int RD = 60;
 
     /**
      * Rows per packed panel, and so per packed tile: five rows by four vectors (20 chains) rather than six (24), as
@@ -219,10 +219,16 @@ final class DenseProduct {
      * {@code PANEL (P t + k) + i}.
      */
     private static float[] packRows(float[] a, int p, int rb, int re) {
+        float[] ap = scratch(ROW_PANELS, (re - rb + PANEL - 1) / PANEL * PANEL * p);
+        packRows(a, p, rb, re, ap, 0);
+        return ap;
+    }
+
+    /** As {@link #packRows(float[], int, int, int)}, into {@code ap} from {@code ao} (whole panels). */
+    static void packRows(float[] a, int p, int rb, int re, float[] ap, int ao) {
         int panels = (re - rb + PANEL - 1) / PANEL;
-        float[] ap = scratch(ROW_PANELS, panels * PANEL * p);
         for (int t = 0; t < panels; t++) {
-            int base = t * PANEL * p;
+            int base = ao + t * PANEL * p;
             int last = Math.min(PANEL, re - rb - PANEL * t) - 1;
             for (int i = 0; i < PANEL; i++) {
                 int src = (rb + PANEL * t + Math.min(i, last)) * p;
@@ -231,7 +237,6 @@ final class DenseProduct {
                 }
             }
         }
-        return ap;
     }
 
     /** Columns {@code [s0, s0+w)} of m [P,Q] as a [P, w] strip in this thread's scratch. */
@@ -256,25 +261,36 @@ final class DenseProduct {
      */
     private static void strip(int sv, float[] ap, int ao, float[] m, int moff, int mode, float[] e, float[] c, int rb,
                               int re, int q0, int p, int q) {
+        float[] acc = chains(sv, ap, ao, m, moff, re - rb, p);
+        epilogue(mode, e, acc, 0, sv * L, c, rb, re, q0, sv * L, q);
+    }
+
+    /**
+     * The bare chains of {@code n} rows (at most {@link #RD}; their panels from {@code ap[ao]}, {@link #packRows}'s
+     * layout) against the [P, sv L] strip whose tap k starts at {@code m[moff + sv L k]}: started at +0.0 and run
+     * K-blocked over all P taps, in this thread's scratch, row i's chains at {@code i sv L}. Valid until the
+     * thread's next call here.
+     */
+    static float[] chains(int sv, float[] ap, int ao, float[] m, int moff, int n, int p) {
         int kd = KD * 4 / sv;
         int w = sv * L;
         // The block's chains live between tap blocks in a contiguous [RD, w] scratch, not in c: c's rows lie q floats
         // apart, so with q a multiple of 1024 a block's rows map to the same few L1 sets and evicted each other and
         // the weight panel at every tap block (Intel, 48 KiB L1: about 1.3x slower).
         float[] acc = scratch(CHAINS, RD * w);
-        java.util.Arrays.fill(acc, 0, (re - rb) * w, 0f);
+        java.util.Arrays.fill(acc, 0, n * w, 0f);
         for (int k0 = 0; k0 < p; k0 += kd) {
             int k1 = Math.min(p, k0 + kd);
-            for (int b = rb; b < re; b += PANEL) {
-                int panel = ao + (b - rb) * p;
+            for (int b = 0; b < n; b += PANEL) {
+                int panel = ao + b * p;
                 if (sv == 4) {
-                    tile5x4(ap, panel, m, moff, acc, b - rb, Math.min(PANEL, re - b), 0, w, k0, k1);
+                    tile5x4(ap, panel, m, moff, acc, b, Math.min(PANEL, n - b), 0, w, k0, k1);
                 } else {
-                    tile5x2(ap, panel, m, moff, acc, b - rb, Math.min(PANEL, re - b), 0, w, k0, k1);
+                    tile5x2(ap, panel, m, moff, acc, b, Math.min(PANEL, n - b), 0, w, k0, k1);
                 }
             }
         }
-        epilogue(mode, e, acc, 0, w, c, rb, re, q0, w, q);
+        return acc;
     }
 
     /**

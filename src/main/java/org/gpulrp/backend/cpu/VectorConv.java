@@ -66,12 +66,16 @@ final class VectorConv implements ConvKernels {
     public void prepare(Op op, ConvGeometry g, ConvWeights[] ws) {
         switch (op) {
             case CONV, CONV_SIGNED, CONV_SIGNED_P -> {
-                if (op == Op.CONV ? plainChannelLanes(g) : ChannelConv.forward(g)) {
+                if (op == Op.CONV && ConvGemm.applies(g, false)) {
+                    ConvGemm.prepare(ws[0], g, false);
+                } else if (op == Op.CONV ? plainChannelLanes(g) : ChannelConv.forward(g)) {
                     ChannelForward.prepare(ws[0], ws.length > 1 ? ws[1] : null, g);
                 }
             }
             case CONV_BACKPROJECT, CONV_BACKPROJECT_SIGNED -> {
-                if (ChannelConv.backward(g)) {
+                if (op == Op.CONV_BACKPROJECT && ConvGemm.applies(g, true)) {
+                    ConvGemm.prepare(ws[0], g, true);
+                } else if (ChannelConv.backward(g)) {
                     ChannelBackward.prepare(ws[0], ws.length > 1 ? ws[1] : null, g);
                 }
             }
@@ -100,6 +104,9 @@ final class VectorConv implements ConvKernels {
 
     @Override
     public void conv(float[] x, ConvWeights wts, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
+        if (ConvGemm.applies(g, false) && ConvGemm.forward(wide ? 4 : 2, x, wts, bias, z, r0, r1, g)) {
+            return;
+        }
         if (plainChannelLanes(g)) {
             ChannelConv.forward(wide, x, wts, null, bias, null, z, null, r0, r1, g);
             return;
@@ -478,6 +485,9 @@ final class VectorConv implements ConvKernels {
 
     @Override
     public void convBackproject(float[] gr, ConvWeights wts, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
+        if (ConvGemm.applies(g, true) && ConvGemm.backward(wide ? 4 : 2, gr, wts, x, r, r0, r1, g)) {
+            return;
+        }
         if (ChannelConv.backward(g)) {
             ChannelConv.backward(wide, gr, null, wts, null, x, r, r0, r1, g);
             return;

@@ -117,6 +117,46 @@ class VectorConvTest {
         assertTrue(padded > 0 && masked > 0, "padded rows: " + padded + ", masked rows: " + masked);
     }
 
+    @org.junit.jupiter.api.Test
+    void theCasesRunTheProductsBothWays() {
+        // ConvGemm: planes that keep their size, grouped and dilated among them, with the border chains it recomputes
+        long fwd = ConvCases.conv().stream().map(ConvCases.Conv::g).filter(g -> ConvGemm.applies(g, false)).count();
+        long back = ConvCases.conv().stream().map(ConvCases.Conv::g).filter(g -> ConvGemm.applies(g, true)).count();
+        long grouped = ConvCases.conv().stream().map(ConvCases.Conv::g)
+                .filter(g -> ConvGemm.applies(g, false) && g.groups() > 1 && g.dilationW() > 1).count();
+        assertTrue(fwd >= 5 && back >= 5 && grouped > 0, "forward " + fwd + ", backward " + back + ", " + grouped);
+    }
+
+    /**
+     * Weights that are not finite: -0 times an infinity is NaN, so the products, which add the padding as -0 times the
+     * weight, leave such layers to the kernels that skip those taps. Infinite and NaN weights in a layer of 64
+     * channels whose planes keep their size, against the scalar oracle.
+     */
+    @ParameterizedTest(name = "{0} registers")
+    @ValueSource(ints = {16, 32})
+    void nonFiniteWeightsKeepTheSkippedTapsSkipped(int registers) {
+        ConvGeometry g = ConvGeometry.of(64, 5, 21, 32, 3, 1, 1);
+        assertTrue(ConvGemm.applies(g, false) && ConvGemm.applies(g, true));
+        SplittableRandom r = new SplittableRandom(5);
+        int rows = 2;
+        float[] x = data(r, rows * g.inSize());
+        float[] gr = data(r, rows * g.outSize());
+        for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN}) {
+            float[] w = data(r, g.weightSize());
+            w[0] = bad; // the first tap of output channel 0, input channel 0: in the padding at borders
+            float[] e = new float[rows * g.outSize()];
+            float[] a = new float[rows * g.outSize()];
+            SCALAR.conv(x, w, null, e, 0, rows, g);
+            vector(registers).conv(x, w, null, a, 0, rows, g);
+            assertBits(e, a, "conv, a weight " + bad);
+            float[] eb = new float[rows * g.inSize()];
+            float[] ab = new float[rows * g.inSize()];
+            SCALAR.convBackproject(gr, w, x, eb, 0, rows, g);
+            vector(registers).convBackproject(gr, w, x, ab, 0, rows, g);
+            assertBits(eb, ab, "convBackproject, a weight " + bad);
+        }
+    }
+
     /**
      * As {@link #zboxChainsAtNegativeZeroKeepTheirSign} for the ZBox backprojection's three chains: the bounds are
      * chosen so the result is -0 only where each chain kept its sign.

@@ -1,0 +1,369 @@
+package org.gpulrp.backend.cpu;
+
+import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.gpulrp.model.ConvGeometry;
+
+/**
+ * Stride-1 convolutions whose planes keep their size (the "same" 3x3 layers of VGG and ResNet, their 1x1 layers),
+ * plain forward map and plain backprojection, run on {@link DenseProduct}'s packed tile as products
+ * {@code c[row, pixel] = chain_k A[row, k] X[k, pixel]}. Forward, the rows are the output channels and k runs over
+ * (input channel, kernel row, kernel column); backward, the rows are the input channels and k runs over (output
+ * channel, kernel row, kernel column): the contract's orders (docs/DESIGN.md section 3, rule 1). A's rows are the
+ * weights, packed once in the tile's five-row panels ({@link #panels}); X is built per strip of {@code sv L} pixels
+ * ({@link #pack}): since the planes keep their size, a tap is a constant offset in the plane, so a tap's values for
+ * L pixels are one contiguous load, blended with -0 in the lanes where the tap falls outside the plane.
+ *
+ * <p>The bits. An interior pixel's chain is the contract's chain. At a border pixel a tap outside the plane is not
+ * skipped but adds -0 times the weight, a zero: that changes the chain only where it is -0 at that tap (underflowed)
+ * and the weight's sign bit is set (-0 + +0 = +0), and two chains that differ only in the sign of a zero are equal
+ * again after the next product whose exact value is not zero. So a border chain can differ from the contract's only
+ * by ending as +0 where the contract's ends as -0. The epilogue recomputes every border chain that ends as +0 with
+ * {@link ScalarConv}'s chain, unless every input its pixel reads is a zero (then every product is a zero, and the
+ * contract's chain stays +0 from its start). -0 times an infinite or NaN weight is NaN, so layers whose weights are
+ * not all finite are left to the other kernels ({@link #panels} marks them with an empty layout).
+ */
+final class ConvGemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final FloatVector NEG_ZERO = FloatVector.broadcast(S, -0f);
+
+    /** Fewest rows (channels of the product's rows a group) for which the products pay. */
+    static final int MIN_ROWS = 16;
+
+    /** Fewest taps per chain for which the products pay. */
+    static final int MIN_TAPS = 64;
+
+    /** Each thread's strip of X, grown on demand (at most K sv L floats). */
+    private static final ThreadLocal<float[]> STRIP = ThreadLocal.withInitial(() -> new float[0]);
+
+
+    private final int sv;
+    private final int w;
+    private final ConvGeometry g;
+    private final boolean back;
+    private final float[] a;
+    private final float[] src;
+    private final float[] weights;
+    private final float[] bias;
+    private final float[] xmul;
+    private final float[] dst;
+    private final int h;
+    private final int wd;
+    private final int hw;
+    /** Rows and source channels a group, taps a channel, taps a chain, floats of a group's panels. */
+    private final int rows;
+    private final int ch;
+    private final int taps;
+    private final int k;
+    private final int span;
+    private final int srcSize;
+    private final int dstSize;
+    /** Tap t's offset in rows and columns of the source plane. */
+    private final int[] dy;
+    private final int[] dx;
+    private final int minDy;
+    private final int maxDy;
+    private final int minDx;
+    private final int maxDx;
+    /** The strip's lanes: plane row and column (a lane past the plane: far outside), border lanes, their inputs. */
+    private final int[] ys;
+    private final int[] xs;
+    private final int[] border;
+    private int borders;
+    private final byte[] inputs;
+    /** Per tap and vector of the strip: which of {@link #NONE}, {@link #SOME}, {@link #ALL} lanes read the plane. */
+    private final byte[] kind;
+    private final float[] keep;
+    private float[] strip;
+
+    private ConvGemm(int sv, ConvGeometry g, boolean back, float[] a, float[] src, float[] weights, float[] bias,
+                     float[] xmul, float[] dst) {
+        this.sv = sv;
+        this.w = sv * L;
+        this.g = g;
+        this.back = back;
+        this.a = a;
+        this.src = src;
+        this.weights = weights;
+        this.bias = bias;
+        this.xmul = xmul;
+        this.dst = dst;
+        h = g.inH();
+        wd = g.inW();
+        hw = h * wd;
+        rows = back ? g.inPerGroup() : g.outPerGroup();
+        ch = back ? g.outPerGroup() : g.inPerGroup();
+        taps = g.kernelH() * g.kernelW();
+        k = ch * taps;
+        span = panelRows(rows) * k;
+        srcSize = back ? g.outSize() : g.inSize();
+        dstSize = back ? g.inSize() : g.outSize();
+        dy = new int[taps];
+        dx = new int[taps];
+        int s = back ? -1 : 1;
+        for (int i = 0; i < g.kernelH(); i++) {
+            for (int j = 0; j < g.kernelW(); j++) {
+                dy[i * g.kernelW() + j] = s * (i * g.dilationH() - g.padH());
+                dx[i * g.kernelW() + j] = s * (j * g.dilationW() - g.padW());
+            }
+        }
+        minDy = java.util.Arrays.stream(dy).min().getAsInt();
+        maxDy = java.util.Arrays.stream(dy).max().getAsInt();
+        minDx = java.util.Arrays.stream(dx).min().getAsInt();
+        maxDx = java.util.Arrays.stream(dx).max().getAsInt();
+        ys = new int[w];
+        xs = new int[w];
+        border = new int[w];
+        inputs = new byte[w];
+        kind = new byte[taps * sv];
+        keep = new float[taps * sv * L];
+    }
+
+    /**
+     * Whether the products apply to the plain forward map ({@code back} false) or the plain backprojection of g:
+     * stride 1, planes that keep their size, and enough rows and taps.
+     */
+    static boolean applies(ConvGeometry g, boolean back) {
+        if (g.strideH() != 1 || g.strideW() != 1 || g.outH() != g.inH() || g.outW() != g.inW()
+                || g.inH() * g.inW() < L) {
+            return false;
+        }
+        int rows = back ? g.inPerGroup() : g.outPerGroup();
+        int ch = back ? g.outPerGroup() : g.inPerGroup();
+        return rows >= MIN_ROWS && ch * g.kernelH() * g.kernelW() >= MIN_TAPS;
+    }
+
+    /** Makes the weight panels a call reads, as {@link CpuBackend#prepareConv} keeps them with the buffer. */
+    static void prepare(ConvWeights u, ConvGeometry g, boolean back) {
+        panels(u, g, back);
+    }
+
+    /**
+     * The plain forward map {@code z = chain(u, x) + bias} of samples {@code [r0, r1)}; false, with nothing
+     * written, where the weights are not all finite.
+     */
+    static boolean forward(int sv, float[] x, ConvWeights u, float[] bias, float[] z, int r0, int r1,
+                           ConvGeometry g) {
+        float[] a = panels(u, g, false);
+        if (a.length == 0) {
+            return false;
+        }
+        new ConvGemm(sv, g, false, a, x, u.data, bias, null, z).samples(r0, r1);
+        return true;
+    }
+
+    /**
+     * The plain backprojection {@code r = x == null ? c : x c}, {@code c = chain(u, gr)}, of samples
+     * {@code [r0, r1)}; false, with nothing written, where the weights are not all finite.
+     */
+    static boolean backward(int sv, float[] gr, ConvWeights u, float[] x, float[] r, int r0, int r1,
+                            ConvGeometry g) {
+        float[] a = panels(u, g, true);
+        if (a.length == 0) {
+            return false;
+        }
+        new ConvGemm(sv, g, true, a, gr, u.data, null, x, r).samples(r0, r1);
+        return true;
+    }
+
+    private static int panelRows(int rows) {
+        return (rows + DenseProduct.PANEL - 1) / DenseProduct.PANEL * DenseProduct.PANEL;
+    }
+
+    /**
+     * The weights as A, group after group in {@link DenseProduct#packRows}' five-row panels: forward
+     * {@code A[oc, (ic, kh, kw)]} (PyTorch's layout already), backward {@code A[ic, (oc, kh, kw)]}; empty where a
+     * weight is not finite.
+     */
+    private static float[] panels(ConvWeights u, ConvGeometry g, boolean back) {
+        return u.layout(List.of(back ? "gemm-backward" : "gemm-forward", g), () -> pack(u.data, g, back));
+    }
+
+    private static float[] pack(float[] w, ConvGeometry g, boolean back) {
+        for (float v : w) {
+            if (!Float.isFinite(v)) {
+                return new float[0];
+            }
+        }
+        int og = g.outPerGroup();
+        int cin = g.inPerGroup();
+        int t = g.kernelH() * g.kernelW();
+        int rows = back ? cin : og;
+        int k = (back ? og : cin) * t;
+        int span = panelRows(rows) * k;
+        float[] out = new float[g.groups() * span];
+        float[] at = back ? new float[rows * k] : null;
+        for (int grp = 0; grp < g.groups(); grp++) {
+            if (!back) {
+                DenseProduct.packRows(w, k, grp * og, grp * og + og, out, grp * span);
+                continue;
+            }
+            for (int ic = 0; ic < cin; ic++) {
+                for (int oc = 0; oc < og; oc++) {
+                    System.arraycopy(w, ((grp * og + oc) * cin + ic) * t, at, ic * k + oc * t, t);
+                }
+            }
+            DenseProduct.packRows(at, k, 0, rows, out, grp * span);
+        }
+        return out;
+    }
+
+    /** Samples {@code [r0, r1)}: every group, every strip of pixels, every block of rows. */
+    private void samples(int r0, int r1) {
+        strip = STRIP.get();
+        if (strip.length < k * w) {
+            strip = new float[k * w];
+            STRIP.set(strip);
+        }
+        // The weights of a group stream past each strip (from L3 where they do not fit L2: 9.4 MB at 512 channels).
+        // Packing the strip again for each L2-sized chunk of rows, so that the chunk stays in L2, was slower (VGG-16's
+        // 512-channel layers 1.3x, one core): a strip's chains are long enough to hide the stream.
+        for (int b = r0; b < r1; b++) {
+            for (int grp = 0; grp < g.groups(); grp++) {
+                for (int p0 = 0; p0 < hw; p0 += w) {
+                    int n = Math.min(w, hw - p0);
+                    pack(b, grp, p0, n);
+                    for (int rb = 0; rb < rows; rb += DenseProduct.RD) {
+                        int re = Math.min(rows, rb + DenseProduct.RD);
+                        float[] acc = DenseProduct.chains(sv, a, grp * span + rb * k, strip, 0, re - rb, k);
+                        store(acc, b, grp, p0, n, rb, re);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * X for pixels {@code [p0, p0+n)} of group {@code grp} of sample b: tap k = (channel c, tap t) of lane j at
+     * {@code strip[w k + j]}, the source at the pixel moved by the tap, or -0 outside the plane (and in lanes past
+     * the plane's end, which are never stored).
+     */
+    private void pack(int b, int grp, int p0, int n) {
+        borders = 0;
+        for (int j = 0; j < w; j++) {
+            int p = p0 + j;
+            ys[j] = j < n ? p / wd : -(1 << 20);
+            xs[j] = j < n ? p % wd : 0;
+            boolean edge = j < n && (ys[j] + minDy < 0 || ys[j] + maxDy >= h || xs[j] + minDx < 0
+                    || xs[j] + maxDx >= wd);
+            if (edge) {
+                border[borders++] = j;
+                inputs[j] = UNKNOWN;
+            }
+        }
+        // Each tap and vector's lanes inside the plane, the same for every channel: all, none, or those set in keep.
+        for (int tv = 0; tv < taps * sv; tv++) {
+            int t = tv / sv;
+            int v = tv % sv;
+            int set = 0;
+            for (int l = 0; l < L; l++) {
+                int y = ys[v * L + l] + dy[t];
+                int x = xs[v * L + l] + dx[t];
+                boolean in = y >= 0 && y < h && x >= 0 && x < wd;
+                keep[tv * L + l] = in ? 1f : 0f;
+                set += in ? 1 : 0;
+            }
+            kind[tv] = set == L ? ALL : set > 0 ? SOME : NONE;
+        }
+        // A tap and vector at a time over all channels (1.05-1.15x faster than a channel at a time over all taps on
+        // VGG-16's 64- and 128-channel layers, one core).
+        int base = b * srcSize + grp * ch * hw + p0;
+        int cs = taps * w;
+        for (int tv = 0; tv < taps * sv; tv++) {
+            int t = tv / sv;
+            int v = tv % sv;
+            int s = base + dy[t] * wd + dx[t] + v * L;
+            int d = t * w + v * L;
+            if (kind[tv] == ALL) {
+                for (int c = 0; c < ch; c++) {
+                    FloatVector.fromArray(S, src, s + c * hw).intoArray(strip, d + c * cs);
+                }
+            } else if (kind[tv] == NONE) {
+                for (int c = 0; c < ch; c++) {
+                    NEG_ZERO.intoArray(strip, d + c * cs);
+                }
+            } else if (s >= 0 && s + (ch - 1) * hw + L <= src.length) {
+                VectorMask<Float> out = FloatVector.fromArray(S, keep, tv * L).compare(VectorOperators.EQ, 0f);
+                for (int c = 0; c < ch; c++) {
+                    FloatVector.fromArray(S, src, s + c * hw).blend(NEG_ZERO, out).intoArray(strip, d + c * cs);
+                }
+            } else {
+                for (int c = 0; c < ch; c++) {
+                    for (int l = 0; l < L; l++) {
+                        strip[d + c * cs + l] = keep[tv * L + l] != 0f ? src[s + c * hw + l] : -0f;
+                    }
+                }
+            }
+        }
+    }
+
+    private static final byte NONE = 0;
+    private static final byte SOME = 1;
+    private static final byte ALL = 2;
+
+    private static final byte UNKNOWN = 0;
+    private static final byte ZEROS = 1;
+    private static final byte NONZERO = 2;
+
+    /** Whether any input border lane j reads is not a zero (its column of the strip; the padding is -0). */
+    private boolean readsNonZero(int j) {
+        if (inputs[j] == UNKNOWN) {
+            byte state = ZEROS;
+            for (int i = 0; i < k; i++) {
+                if (strip[i * w + j] != 0f) {
+                    state = NONZERO;
+                    break;
+                }
+            }
+            inputs[j] = state;
+        }
+        return inputs[j] == NONZERO;
+    }
+
+    /**
+     * The chains of rows {@code [rb, re)} for the strip's n pixels, border chains ending as +0 recomputed, to their
+     * outputs: plus bias forward, times x backward (where x is given).
+     */
+    private void store(float[] acc, int b, int grp, int p0, int n, int rb, int re) {
+        int sb = b * srcSize;
+        int o0 = b * dstSize + grp * rows * hw + p0;
+        for (int i = 0; i < re - rb; i++) {
+            int ai = i * w;
+            int row = grp * rows + rb + i;
+            for (int e = 0; e < borders; e++) {
+                int j = border[e];
+                if (Float.floatToRawIntBits(acc[ai + j]) == 0 && readsNonZero(j)) {
+                    int y = ys[j];
+                    int x = xs[j];
+                    acc[ai + j] = back ? ScalarConv.back(src, sb, weights, g, row, y, x)
+                            : ScalarConv.fwd(src, sb, weights, g, row, y, x);
+                }
+            }
+            int o = o0 + (rb + i) * hw;
+            int j = 0;
+            if (back && xmul != null) {
+                for (; j + L <= n; j += L) {
+                    FloatVector.fromArray(S, xmul, o + j).mul(FloatVector.fromArray(S, acc, ai + j))
+                            .intoArray(dst, o + j);
+                }
+                for (; j < n; j++) {
+                    dst[o + j] = xmul[o + j] * acc[ai + j];
+                }
+            } else if (back || bias == null) {
+                System.arraycopy(acc, ai, dst, o, n);
+            } else {
+                float bv = bias[row];
+                for (; j + L <= n; j += L) {
+                    FloatVector.fromArray(S, acc, ai + j).add(bv).intoArray(dst, o + j);
+                }
+                for (; j < n; j++) {
+                    dst[o + j] = acc[ai + j] + bv;
+                }
+            }
+        }
+    }
+}
