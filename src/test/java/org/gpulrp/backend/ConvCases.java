@@ -61,6 +61,9 @@ public final class ConvCases {
         {128, 5, 9, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
         {80, 6, 10, 64, 3, 3, 2, 1, 1, 1, 1, 2, 1, 1},
         {64, 9, 14, 64, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
+        // Planes that keep their size (the CPU's products, ConvGemm), small enough that a strip of pixels spans both
+        // samples and a vector's load reaches past the last sample's plane.
+        {32, 3, 6, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
         // Few input channels, rows of four and more interior column vectors (the four-vector column-lane kernel).
         {3, 5, 100, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
         {2, 4, 90, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},

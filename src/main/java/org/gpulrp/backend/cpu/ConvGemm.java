@@ -70,6 +70,7 @@ final class ConvGemm {
     private final int minDx;
     private final int maxDx;
     /** The strip's lanes: plane row and column (a lane past the plane: far outside), border lanes, their inputs. */
+    private final int[] bs;
     private final int[] ys;
     private final int[] xs;
     private final int[] border;
@@ -78,6 +79,9 @@ final class ConvGemm {
     /** Per tap and vector of the strip: which of {@link #NONE}, {@link #SOME}, {@link #ALL} lanes read the plane. */
     private final byte[] kind;
     private final float[] keep;
+    /** Per vector of the strip: whether its lanes reach into the next sample, and (1) those that do. */
+    private final boolean[] split;
+    private final float[] second;
     private float[] strip;
 
     private ConvGemm(int sv, ConvGeometry g, boolean back, float[] a, float[] src, float[] weights, float[] bias,
@@ -115,12 +119,15 @@ final class ConvGemm {
         maxDy = java.util.Arrays.stream(dy).max().getAsInt();
         minDx = java.util.Arrays.stream(dx).min().getAsInt();
         maxDx = java.util.Arrays.stream(dx).max().getAsInt();
+        bs = new int[w];
         ys = new int[w];
         xs = new int[w];
         border = new int[w];
         inputs = new byte[w];
         kind = new byte[taps * sv];
         keep = new float[taps * sv * L];
+        split = new boolean[sv];
+        second = new float[w];
     }
 
     /**
@@ -221,33 +228,35 @@ final class ConvGemm {
         }
         // The weights of a group stream past each strip (from L3 where they do not fit L2: 9.4 MB at 512 channels).
         // Packing the strip again for each L2-sized chunk of rows, so that the chunk stays in L2, was slower (VGG-16's
-        // 512-channel layers 1.3x, one core): a strip's chains are long enough to hide the stream.
-        for (int b = r0; b < r1; b++) {
-            for (int grp = 0; grp < g.groups(); grp++) {
-                for (int p0 = 0; p0 < hw; p0 += w) {
-                    int n = Math.min(w, hw - p0);
-                    pack(b, grp, p0, n);
-                    for (int rb = 0; rb < rows; rb += DenseProduct.RD) {
-                        int re = Math.min(rows, rb + DenseProduct.RD);
-                        float[] acc = DenseProduct.chains(sv, a, grp * span + rb * k, strip, 0, re - rb, k);
-                        store(acc, b, grp, p0, n, rb, re);
-                    }
+        // 512-channel layers 1.3x, one core): a strip's chains are long enough to hide the stream. The strips run
+        // over the samples' pixels one after another, so a plane of 14 x 14 fills its strips.
+        int total = (r1 - r0) * hw;
+        for (int grp = 0; grp < g.groups(); grp++) {
+            for (int q0 = 0; q0 < total; q0 += w) {
+                int n = Math.min(w, total - q0);
+                pack(r0, grp, q0, n);
+                for (int rb = 0; rb < rows; rb += DenseProduct.RD) {
+                    int re = Math.min(rows, rb + DenseProduct.RD);
+                    float[] acc = DenseProduct.chains(sv, a, grp * span + rb * k, strip, 0, re - rb, k);
+                    store(acc, r0, grp, q0, n, rb, re);
                 }
             }
         }
     }
 
     /**
-     * X for pixels {@code [p0, p0+n)} of group {@code grp} of sample b: tap k = (channel c, tap t) of lane j at
-     * {@code strip[w k + j]}, the source at the pixel moved by the tap, or -0 outside the plane (and in lanes past
-     * the plane's end, which are never stored).
+     * X for the n pixels from {@code q0} of the samples from {@code r0} (pixel q: sample {@code r0 + q / hw}), group
+     * {@code grp}: tap k = (channel c, tap t) of lane j at {@code strip[w k + j]}, the source at the pixel moved by
+     * the tap, or -0 outside the plane (and in lanes past the n pixels, which are never stored).
      */
-    private void pack(int b, int grp, int p0, int n) {
+    private void pack(int r0, int grp, int q0, int n) {
         borders = 0;
         for (int j = 0; j < w; j++) {
-            int p = p0 + j;
+            int q = q0 + Math.min(j, n - 1);
+            int p = q % hw;
+            bs[j] = r0 + q / hw;
             ys[j] = j < n ? p / wd : -(1 << 20);
-            xs[j] = j < n ? p % wd : 0;
+            xs[j] = p % wd;
             boolean edge = j < n && (ys[j] + minDy < 0 || ys[j] + maxDy >= h || xs[j] + minDx < 0
                     || xs[j] + maxDx >= wd);
             if (edge) {
@@ -255,7 +264,14 @@ final class ConvGemm {
                 inputs[j] = UNKNOWN;
             }
         }
-        // Each tap and vector's lanes inside the plane, the same for every channel: all, none, or those set in keep.
+        // Each tap and vector's lanes inside the plane, the same for every channel: all, none, or those set in keep;
+        // a vector whose lanes reach into the next sample (split) reads those from there.
+        for (int v = 0; v < sv; v++) {
+            split[v] = bs[v * L + L - 1] != bs[v * L];
+            for (int l = 0; l < L; l++) {
+                second[v * L + l] = bs[v * L + l] != bs[v * L] ? 1f : 0f;
+            }
+        }
         for (int tv = 0; tv < taps * sv; tv++) {
             int t = tv / sv;
             int v = tv % sv;
@@ -267,17 +283,19 @@ final class ConvGemm {
                 keep[tv * L + l] = in ? 1f : 0f;
                 set += in ? 1 : 0;
             }
-            kind[tv] = set == L ? ALL : set > 0 ? SOME : NONE;
+            kind[tv] = set == 0 ? NONE : set == L && !split[v] ? ALL : SOME;
         }
         // A tap and vector at a time over all channels (1.05-1.15x faster than a channel at a time over all taps on
         // VGG-16's 64- and 128-channel layers, one core).
-        int base = b * srcSize + grp * ch * hw + p0;
         int cs = taps * w;
+        int jump = srcSize - hw;
         for (int tv = 0; tv < taps * sv; tv++) {
             int t = tv / sv;
             int v = tv % sv;
-            int s = base + dy[t] * wd + dx[t] + v * L;
-            int d = t * w + v * L;
+            int j = v * L;
+            int s = bs[j] * srcSize + grp * ch * hw + (ys[j] < 0 ? h - 1 : ys[j]) * wd + xs[j] + dy[t] * wd + dx[t];
+            int d = t * w + j;
+            int last = s + (ch - 1) * hw + L + (split[v] ? jump : 0);
             if (kind[tv] == ALL) {
                 for (int c = 0; c < ch; c++) {
                     FloatVector.fromArray(S, src, s + c * hw).intoArray(strip, d + c * cs);
@@ -286,15 +304,24 @@ final class ConvGemm {
                 for (int c = 0; c < ch; c++) {
                     NEG_ZERO.intoArray(strip, d + c * cs);
                 }
-            } else if (s >= 0 && s + (ch - 1) * hw + L <= src.length) {
+            } else if (s >= 0 && last <= src.length && !split[v]) {
                 VectorMask<Float> out = FloatVector.fromArray(S, keep, tv * L).compare(VectorOperators.EQ, 0f);
                 for (int c = 0; c < ch; c++) {
                     FloatVector.fromArray(S, src, s + c * hw).blend(NEG_ZERO, out).intoArray(strip, d + c * cs);
                 }
+            } else if (s >= 0 && last <= src.length) {
+                VectorMask<Float> out = FloatVector.fromArray(S, keep, tv * L).compare(VectorOperators.EQ, 0f);
+                VectorMask<Float> next = FloatVector.fromArray(S, second, j).compare(VectorOperators.NE, 0f);
+                for (int c = 0; c < ch; c++) {
+                    FloatVector.fromArray(S, src, s + c * hw)
+                            .blend(FloatVector.fromArray(S, src, s + jump + c * hw), next)
+                            .blend(NEG_ZERO, out).intoArray(strip, d + c * cs);
+                }
             } else {
                 for (int c = 0; c < ch; c++) {
                     for (int l = 0; l < L; l++) {
-                        strip[d + c * cs + l] = keep[tv * L + l] != 0f ? src[s + c * hw + l] : -0f;
+                        strip[d + c * cs + l] = keep[tv * L + l] == 0f ? -0f
+                                : src[s + c * hw + l + (second[j + l] != 0f ? jump : 0)];
                     }
                 }
             }
@@ -326,43 +353,49 @@ final class ConvGemm {
 
     /**
      * The chains of rows {@code [rb, re)} for the strip's n pixels, border chains ending as +0 recomputed, to their
-     * outputs: plus bias forward, times x backward (where x is given).
+     * outputs: plus bias forward, times x backward (where x is given); a run of the strip's lanes in one sample at a
+     * time.
      */
-    private void store(float[] acc, int b, int grp, int p0, int n, int rb, int re) {
-        int sb = b * srcSize;
-        int o0 = b * dstSize + grp * rows * hw + p0;
+    private void store(float[] acc, int r0, int grp, int q0, int n, int rb, int re) {
         for (int i = 0; i < re - rb; i++) {
             int ai = i * w;
             int row = grp * rows + rb + i;
             for (int e = 0; e < borders; e++) {
                 int j = border[e];
                 if (Float.floatToRawIntBits(acc[ai + j]) == 0 && readsNonZero(j)) {
-                    int y = ys[j];
-                    int x = xs[j];
-                    acc[ai + j] = back ? ScalarConv.back(src, sb, weights, g, row, y, x)
-                            : ScalarConv.fwd(src, sb, weights, g, row, y, x);
+                    int sb = bs[j] * srcSize;
+                    acc[ai + j] = back ? ScalarConv.back(src, sb, weights, g, row, ys[j], xs[j])
+                            : ScalarConv.fwd(src, sb, weights, g, row, ys[j], xs[j]);
                 }
             }
-            int o = o0 + (rb + i) * hw;
-            int j = 0;
-            if (back && xmul != null) {
-                for (; j + L <= n; j += L) {
-                    FloatVector.fromArray(S, xmul, o + j).mul(FloatVector.fromArray(S, acc, ai + j))
-                            .intoArray(dst, o + j);
-                }
-                for (; j < n; j++) {
-                    dst[o + j] = xmul[o + j] * acc[ai + j];
-                }
-            } else if (back || bias == null) {
-                System.arraycopy(acc, ai, dst, o, n);
-            } else {
-                float bv = bias[row];
-                for (; j + L <= n; j += L) {
-                    FloatVector.fromArray(S, acc, ai + j).add(bv).intoArray(dst, o + j);
-                }
-                for (; j < n; j++) {
-                    dst[o + j] = acc[ai + j] + bv;
-                }
+            for (int j0 = 0, j1; j0 < n; j0 = j1) {
+                int q = q0 + j0;
+                j1 = Math.min(n, j0 + hw - q % hw);
+                int o = (q / hw + r0) * dstSize + row * hw + q % hw;
+                storeRun(acc, ai + j0, o, j1 - j0, row);
+            }
+        }
+    }
+
+    /** m chains from {@code acc[ai]} to {@code dst[o]}, plus the bias of row {@code row} or times x. */
+    private void storeRun(float[] acc, int ai, int o, int m, int row) {
+        int j = 0;
+        if (back && xmul != null) {
+            for (; j + L <= m; j += L) {
+                FloatVector.fromArray(S, xmul, o + j).mul(FloatVector.fromArray(S, acc, ai + j)).intoArray(dst, o + j);
+            }
+            for (; j < m; j++) {
+                dst[o + j] = xmul[o + j] * acc[ai + j];
+            }
+        } else if (back || bias == null) {
+            System.arraycopy(acc, ai, dst, o, m);
+        } else {
+            float bv = bias[row];
+            for (; j + L <= m; j += L) {
+                FloatVector.fromArray(S, acc, ai + j).add(bv).intoArray(dst, o + j);
+            }
+            for (; j < m; j++) {
+                dst[o + j] = acc[ai + j] + bv;
             }
         }
     }
