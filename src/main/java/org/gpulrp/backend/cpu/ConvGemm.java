@@ -149,32 +149,25 @@ final class ConvGemm {
         panels(u, g, back);
     }
 
-    /**
-     * The plain forward map {@code z = chain(u, x) + bias} of samples {@code [r0, r1)}; false, with nothing
-     * written, where the weights are not all finite.
-     */
-    static boolean forward(int sv, float[] x, ConvWeights u, float[] bias, float[] z, int r0, int r1,
-                           ConvGeometry g) {
-        float[] a = panels(u, g, false);
-        if (a.length == 0) {
-            return false;
-        }
-        new ConvGemm(sv, g, false, a, x, u.data, bias, null, z).samples(r0, r1);
-        return true;
+    /** Whether the products run conv ({@code back} false) or convBackproject of g with weights u. */
+    static boolean usable(ConvGeometry g, ConvWeights u, boolean back) {
+        return applies(g, back) && panels(u, g, back).length > 0;
     }
 
     /**
-     * The plain backprojection {@code r = x == null ? c : x c}, {@code c = chain(u, gr)}, of samples
-     * {@code [r0, r1)}; false, with nothing written, where the weights are not all finite.
+     * The plain forward map {@code z = chain(u, x) + bias} of pixels {@code [q0, q1)} of the batch (pixel q: sample
+     * {@code q / plane}), where {@link #usable}.
      */
-    static boolean backward(int sv, float[] gr, ConvWeights u, float[] x, float[] r, int r0, int r1,
-                            ConvGeometry g) {
-        float[] a = panels(u, g, true);
-        if (a.length == 0) {
-            return false;
-        }
-        new ConvGemm(sv, g, true, a, gr, u.data, null, x, r).samples(r0, r1);
-        return true;
+    static void forward(int sv, float[] x, ConvWeights u, float[] bias, float[] z, int q0, int q1, ConvGeometry g) {
+        new ConvGemm(sv, g, false, panels(u, g, false), x, u.data, bias, null, z).pixels(q0, q1);
+    }
+
+    /**
+     * The plain backprojection {@code r = x == null ? c : x c}, {@code c = chain(u, gr)}, of pixels {@code [q0, q1)}
+     * of the batch, where {@link #usable}.
+     */
+    static void backward(int sv, float[] gr, ConvWeights u, float[] x, float[] r, int q0, int q1, ConvGeometry g) {
+        new ConvGemm(sv, g, true, panels(u, g, true), gr, u.data, null, x, r).pixels(q0, q1);
     }
 
     private static int panelRows(int rows) {
@@ -219,8 +212,8 @@ final class ConvGemm {
         return out;
     }
 
-    /** Samples {@code [r0, r1)}: every group, every strip of pixels, every block of rows. */
-    private void samples(int r0, int r1) {
+    /** Pixels {@code [q0, q1)} of the batch: every group, every strip of them, every block of rows. */
+    private void pixels(int q0, int q1) {
         strip = STRIP.get();
         if (strip.length < k * w) {
             strip = new float[k * w];
@@ -230,31 +223,29 @@ final class ConvGemm {
         // Packing the strip again for each L2-sized chunk of rows, so that the chunk stays in L2, was slower (VGG-16's
         // 512-channel layers 1.3x, one core): a strip's chains are long enough to hide the stream. The strips run
         // over the samples' pixels one after another, so a plane of 14 x 14 fills its strips.
-        int total = (r1 - r0) * hw;
         for (int grp = 0; grp < g.groups(); grp++) {
-            for (int q0 = 0; q0 < total; q0 += w) {
-                int n = Math.min(w, total - q0);
-                pack(r0, grp, q0, n);
+            for (int s0 = q0; s0 < q1; s0 += w) {
+                int n = Math.min(w, q1 - s0);
+                pack(grp, s0, n);
                 for (int rb = 0; rb < rows; rb += DenseProduct.RD) {
                     int re = Math.min(rows, rb + DenseProduct.RD);
                     float[] acc = DenseProduct.chains(sv, a, grp * span + rb * k, strip, 0, re - rb, k);
-                    store(acc, r0, grp, q0, n, rb, re);
+                    store(acc, grp, s0, n, rb, re);
                 }
             }
         }
     }
 
     /**
-     * X for the n pixels from {@code q0} of the samples from {@code r0} (pixel q: sample {@code r0 + q / hw}), group
-     * {@code grp}: tap k = (channel c, tap t) of lane j at {@code strip[w k + j]}, the source at the pixel moved by
+     * X for the n pixels of the batch from {@code q0} (pixel q: sample {@code q / hw}), group {@code grp}: tap k = (channel c, tap t) of lane j at {@code strip[w k + j]}, the source at the pixel moved by
      * the tap, or -0 outside the plane (and in lanes past the n pixels, which are never stored).
      */
-    private void pack(int r0, int grp, int q0, int n) {
+    private void pack(int grp, int q0, int n) {
         borders = 0;
         for (int j = 0; j < w; j++) {
             int q = q0 + Math.min(j, n - 1);
             int p = q % hw;
-            bs[j] = r0 + q / hw;
+            bs[j] = q / hw;
             ys[j] = j < n ? p / wd : -(1 << 20);
             xs[j] = p % wd;
             boolean edge = j < n && (ys[j] + minDy < 0 || ys[j] + maxDy >= h || xs[j] + minDx < 0
@@ -356,7 +347,7 @@ final class ConvGemm {
      * outputs: plus bias forward, times x backward (where x is given); a run of the strip's lanes in one sample at a
      * time.
      */
-    private void store(float[] acc, int r0, int grp, int q0, int n, int rb, int re) {
+    private void store(float[] acc, int grp, int q0, int n, int rb, int re) {
         for (int i = 0; i < re - rb; i++) {
             int ai = i * w;
             int row = grp * rows + rb + i;
@@ -371,7 +362,7 @@ final class ConvGemm {
             for (int j0 = 0, j1; j0 < n; j0 = j1) {
                 int q = q0 + j0;
                 j1 = Math.min(n, j0 + hw - q % hw);
-                int o = (q / hw + r0) * dstSize + row * hw + q % hw;
+                int o = q / hw * dstSize + row * hw + q % hw;
                 storeRun(acc, ai + j0, o, j1 - j0, row);
             }
         }

@@ -33,6 +33,27 @@ interface ConvKernels {
     default void prepare(Op op, ConvGeometry g, ConvWeights[] ws) {
     }
 
+    /**
+     * Where the plain conv ({@code back} false) or convBackproject of g with weights w runs by ranges of the batch's
+     * pixels (pixel q: row {@code q / plane} of the pass, plane the outputs' forward and the inputs' backward), so
+     * that threads can share the planes of a few rows: the width of the strips such a range is best cut at, else 0
+     * (the calls run by rows only, the default).
+     */
+    default int pixelStrip(ConvGeometry g, ConvWeights w, boolean back) {
+        return 0;
+    }
+
+    /** conv over pixels {@code [q0, q1)} of the batch, where {@link #pixelStrip} is not 0. */
+    default void convPixels(float[] x, ConvWeights w, float[] bias, float[] z, int q0, int q1, ConvGeometry g) {
+        throw new UnsupportedOperationException("conv by pixels");
+    }
+
+    /** convBackproject over pixels {@code [q0, q1)} of the batch, where {@link #pixelStrip} is not 0. */
+    default void convBackprojectPixels(float[] gr, ConvWeights w, float[] x, float[] r, int q0, int q1,
+                                       ConvGeometry g) {
+        throw new UnsupportedOperationException("convBackproject by pixels");
+    }
+
     default void conv(float[] x, float[] w, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
         conv(x, ConvWeights.of(w), bias, z, r0, r1, g);
     }

@@ -205,6 +205,16 @@ public final class CpuBackend implements Backend {
         await(fs);
     }
 
+    /**
+     * Splits {@code total} pixels over the pool in ranges of whole strips of {@code strip} (the last one short), by
+     * {@link #parallelRows} over the strips: a pass of fewer rows than threads (one image) still keeps every thread
+     * busy.
+     */
+    private void parallelPixels(int total, int strip, long workPerPixel, RowTask task) {
+        int strips = (total + strip - 1) / strip;
+        parallelRows(strips, workPerPixel * strip, (s0, s1) -> task.run(s0 * strip, Math.min(total, s1 * strip)));
+    }
+
     private static void await(List<Future<?>> fs) {
         for (Future<?> f : fs) {
             try {
@@ -407,6 +417,12 @@ public final class CpuBackend implements Backend {
         ConvWeights cw = cw(w, g);
         float[] ba = opt(bias, "bias", g.outChannels()), za = need(z, "z", (long) rows * g.outSize());
         writes(z);
+        int strip = conv.pixelStrip(g, cw, false);
+        if (strip > 0) {
+            parallelPixels(rows * g.outH() * g.outW(), strip, (long) g.outChannels() * g.taps(),
+                    (q0, q1) -> conv.convPixels(xa, cw, ba, za, q0, q1, g));
+            return;
+        }
         parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.conv(xa, cw, ba, za, r0, r1, g));
     }
 
@@ -442,6 +458,12 @@ public final class CpuBackend implements Backend {
         ConvWeights cw = cw(w, g);
         float[] xa = opt(x, "x", in), ra = need(r, "r", in);
         writes(r);
+        int strip = conv.pixelStrip(g, cw, true);
+        if (strip > 0) {
+            parallelPixels(rows * g.inH() * g.inW(), strip, (long) g.outSize() * g.taps() / (g.inH() * g.inW()),
+                    (q0, q1) -> conv.convBackprojectPixels(ga, cw, xa, ra, q0, q1, g));
+            return;
+        }
         parallelRows(rows, (long) g.outSize() * g.taps(), (r0, r1) -> conv.convBackproject(ga, cw, xa, ra, r0, r1,
                 g));
     }

@@ -104,7 +104,9 @@ final class VectorConv implements ConvKernels {
 
     @Override
     public void conv(float[] x, ConvWeights wts, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
-        if (ConvGemm.applies(g, false) && ConvGemm.forward(wide ? 4 : 2, x, wts, bias, z, r0, r1, g)) {
+        if (ConvGemm.usable(g, wts, false)) {
+            int plane = g.outH() * g.outW();
+            ConvGemm.forward(wide ? 4 : 2, x, wts, bias, z, r0 * plane, r1 * plane, g);
             return;
         }
         if (plainChannelLanes(g)) {
@@ -130,6 +132,22 @@ final class VectorConv implements ConvKernels {
                 }
             }
         }
+    }
+
+    @Override
+    public int pixelStrip(ConvGeometry g, ConvWeights w, boolean back) {
+        return ConvGemm.usable(g, w, back) ? (wide ? 4 : 2) * S.length() : 0;
+    }
+
+    @Override
+    public void convPixels(float[] x, ConvWeights w, float[] bias, float[] z, int q0, int q1, ConvGeometry g) {
+        ConvGemm.forward(wide ? 4 : 2, x, w, bias, z, q0, q1, g);
+    }
+
+    @Override
+    public void convBackprojectPixels(float[] gr, ConvWeights w, float[] x, float[] r, int q0, int q1,
+                                      ConvGeometry g) {
+        ConvGemm.backward(wide ? 4 : 2, gr, w, x, r, q0, q1, g);
     }
 
     @Override
@@ -485,7 +503,9 @@ final class VectorConv implements ConvKernels {
 
     @Override
     public void convBackproject(float[] gr, ConvWeights wts, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
-        if (ConvGemm.applies(g, true) && ConvGemm.backward(wide ? 4 : 2, gr, wts, x, r, r0, r1, g)) {
+        if (ConvGemm.usable(g, wts, true)) {
+            int plane = g.inH() * g.inW();
+            ConvGemm.backward(wide ? 4 : 2, gr, wts, x, r, r0 * plane, r1 * plane, g);
             return;
         }
         if (ChannelConv.backward(g)) {

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.model.ConvGeometry;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The CPU backend's thread splits: a pass of few rows splits the plain maps by column ranges, a pass of many rows
- * by rows; either way every bit equals one thread's result.
+ * by rows, and the convolutions that run as products ({@link ConvGemm}) by ranges of the batch's pixels; either way
+ * every bit equals one thread's result.
  */
 class CpuBackendSplitTest {
 
@@ -46,6 +48,45 @@ class CpuBackendSplitTest {
             for (int i = 0; i < back[0].length; i++) {
                 assertEquals(Float.floatToRawIntBits(back[0][i]), Float.floatToRawIntBits(back[1][i]),
                         "backproject at " + i);
+            }
+        }
+    }
+
+    /**
+     * Plain convolutions whose planes keep their size split by pixel ranges, whatever the rows: one image over two
+     * and three threads, three images over two (ranges that cut a plane), against the scalar kernels on one thread.
+     */
+    @ParameterizedTest(name = "C={0} H={1} W={2} OC={3} rows={4} threads={5}")
+    @CsvSource({"64, 9, 13, 64, 1, 2", "32, 14, 14, 64, 3, 2", "48, 7, 30, 40, 1, 3", "16, 28, 28, 32, 2, 2"})
+    void convolutionsSplitByPixelsGiveTheSameBitsAsOneThread(int c, int h, int w, int oc, int rows, int threads) {
+        ConvGeometry g = ConvGeometry.of(c, h, w, oc, 3, 1, 1);
+        SplittableRandom r = new SplittableRandom(c * 31L + h);
+        float[] x = VectorKernelsTest.data(r, rows * g.inSize());
+        float[] wt = VectorKernelsTest.data(r, g.weightSize());
+        float[] bias = VectorKernelsTest.data(r, oc);
+        float[] gr = VectorKernelsTest.data(r, rows * g.outSize());
+        try (CpuBackend one = new CpuBackend(CpuBackend.Kernels.SCALAR, 1);
+             CpuBackend many = new CpuBackend(CpuBackend.Kernels.AUTO, threads)) {
+            float[][] z = new float[2][rows * g.outSize()];
+            float[][] back = new float[2][rows * g.inSize()];
+            int k = 0;
+            for (CpuBackend be : new CpuBackend[] {one, many}) {
+                Buffer xb = be.upload(x);
+                Buffer wb = be.upload(wt);
+                Buffer zb = be.allocate(rows * g.outSize());
+                Buffer rb = be.allocate(rows * g.inSize());
+                be.conv(xb, wb, be.upload(bias), zb, rows, g);
+                be.convBackproject(be.upload(gr), wb, xb, rb, rows, g);
+                be.read(zb, z[k], 0, z[k].length);
+                be.read(rb, back[k], 0, back[k].length);
+                k++;
+            }
+            for (int i = 0; i < z[0].length; i++) {
+                assertEquals(Float.floatToRawIntBits(z[0][i]), Float.floatToRawIntBits(z[1][i]), "conv at " + i);
+            }
+            for (int i = 0; i < back[0].length; i++) {
+                assertEquals(Float.floatToRawIntBits(back[0][i]), Float.floatToRawIntBits(back[1][i]),
+                        "convBackproject at " + i);
             }
         }
     }
