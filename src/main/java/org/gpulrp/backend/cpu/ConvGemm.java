@@ -223,12 +223,17 @@ final class ConvGemm {
         // Packing the strip again for each L2-sized chunk of rows, so that the chunk stays in L2, was slower (VGG-16's
         // 512-channel layers 1.3x, one core): a strip's chains are long enough to hide the stream. The strips run
         // over the samples' pixels one after another, so a plane of 14 x 14 fills its strips.
+        // Row blocks of at most RD rows, whole panels, as even as they come (64 rows: 35 + 29, not 60 + 4, whose
+        // second block ran the strip past the tile for four rows).
+        int panels = panelRows(rows) / DenseProduct.PANEL;
+        int blocks = (panels * DenseProduct.PANEL + DenseProduct.RD - 1) / DenseProduct.RD;
         for (int grp = 0; grp < g.groups(); grp++) {
             for (int s0 = q0; s0 < q1; s0 += w) {
                 int n = Math.min(w, q1 - s0);
                 pack(grp, s0, n);
-                for (int rb = 0; rb < rows; rb += DenseProduct.RD) {
-                    int re = Math.min(rows, rb + DenseProduct.RD);
+                for (int i = 0; i < blocks; i++) {
+                    int rb = Math.min(rows, panels * i / blocks * DenseProduct.PANEL);
+                    int re = Math.min(rows, panels * (i + 1) / blocks * DenseProduct.PANEL);
                     float[] acc = DenseProduct.chains(sv, a, grp * span + rb * k, strip, 0, re - rb, k);
                     store(acc, grp, s0, n, rb, re);
                 }
