@@ -43,6 +43,15 @@ final class ConvGemm {
     /** Each thread's strip of X, grown on demand (at most K sv L floats). */
     private static final ThreadLocal<float[]> STRIP = ThreadLocal.withInitial(() -> new float[0]);
 
+    /** Which lanes of a tap's vector read the plane ({@link #kind}). */
+    private static final byte NONE = 0;
+    private static final byte SOME = 1;
+    private static final byte ALL = 2;
+
+    /** Whether the inputs a border lane reads are all zeros ({@link #inputs}): not yet known, yes, no. */
+    private static final byte UNKNOWN = 0;
+    private static final byte ZEROS = 1;
+    private static final byte NONZERO = 2;
 
     private final int sv;
     private final int w;
@@ -72,7 +81,10 @@ final class ConvGemm {
     private final int maxDy;
     private final int minDx;
     private final int maxDx;
-    /** The strip's lanes: plane row and column (a lane past the plane: far outside), border lanes, their inputs. */
+    /**
+     * The strip's lanes: sample, plane row and column (a lane past the strip's pixels: a row far outside), the border
+     * lanes (some tap outside the plane) and whether their inputs are zeros.
+     */
     private final int[] bs;
     private final int[] ys;
     private final int[] xs;
@@ -183,10 +195,10 @@ final class ConvGemm {
      * weight is not finite.
      */
     private static float[] panels(ConvWeights u, ConvGeometry g, boolean back) {
-        return u.layout(List.of(back ? "gemm-backward" : "gemm-forward", g), () -> pack(u.data, g, back));
+        return u.layout(List.of(back ? "gemm-backward" : "gemm-forward", g), () -> packWeights(u.data, g, back));
     }
 
-    private static float[] pack(float[] w, ConvGeometry g, boolean back) {
+    private static float[] packWeights(float[] w, ConvGeometry g, boolean back) {
         for (float v : w) {
             if (!Float.isFinite(v)) {
                 return new float[0];
@@ -245,8 +257,9 @@ final class ConvGemm {
     }
 
     /**
-     * X for the n pixels of the batch from {@code q0} (pixel q: sample {@code q / hw}), group {@code grp}: tap k = (channel c, tap t) of lane j at {@code strip[w k + j]}, the source at the pixel moved by
-     * the tap, or -0 outside the plane (and in lanes past the n pixels, which are never stored).
+     * X for the n pixels of the batch from {@code q0} (pixel q: sample {@code q / hw}), group {@code grp}: tap k =
+     * (channel c, tap t) of lane j at {@code strip[w k + j]}, the source at the pixel moved by the tap, or -0 outside
+     * the plane (and in lanes past the n pixels, which are never stored).
      */
     private void pack(int grp, int q0, int n) {
         borders = 0;
@@ -292,16 +305,19 @@ final class ConvGemm {
             int t = tv / sv;
             int v = tv % sv;
             int j = v * L;
-            int s = bs[j] * srcSize + grp * ch * hw + (ys[j] < 0 ? h - 1 : ys[j]) * wd + xs[j] + dy[t] * wd + dx[t];
             int d = t * w + j;
+            if (kind[tv] == NONE) {
+                for (int c = 0; c < ch; c++) {
+                    NEG_ZERO.intoArray(strip, d + c * cs);
+                }
+                continue;
+            }
+            // the first lane is one of the n pixels (else no lane of the vector is): ys[j] is a row of the plane
+            int s = bs[j] * srcSize + grp * ch * hw + (ys[j] + dy[t]) * wd + xs[j] + dx[t];
             int last = s + (ch - 1) * hw + L + (split[v] ? jump : 0);
             if (kind[tv] == ALL) {
                 for (int c = 0; c < ch; c++) {
                     FloatVector.fromArray(S, src, s + c * hw).intoArray(strip, d + c * cs);
-                }
-            } else if (kind[tv] == NONE) {
-                for (int c = 0; c < ch; c++) {
-                    NEG_ZERO.intoArray(strip, d + c * cs);
                 }
             } else if (s >= 0 && last <= src.length && !split[v]) {
                 VectorMask<Float> out = FloatVector.fromArray(S, keep, tv * L).compare(VectorOperators.EQ, 0f);
@@ -326,14 +342,6 @@ final class ConvGemm {
             }
         }
     }
-
-    private static final byte NONE = 0;
-    private static final byte SOME = 1;
-    private static final byte ALL = 2;
-
-    private static final byte UNKNOWN = 0;
-    private static final byte ZEROS = 1;
-    private static final byte NONZERO = 2;
 
     /** Whether any input border lane j reads is not a zero (its column of the strip; the padding is -0). */
     private boolean readsNonZero(int j) {
