@@ -31,6 +31,7 @@ final class ConvGemm {
     private static final int L = S.length();
     private static final FloatVector NEG_ZERO = FloatVector.broadcast(S, -0f);
 
+
     /** Fewest rows (channels of the product's rows a group) for which the products pay. */
     static final int MIN_ROWS = 16;
 
@@ -40,8 +41,9 @@ final class ConvGemm {
      */
     static final int MIN_TAPS = 64;
 
-    /** Each thread's strip of X, grown on demand (at most K sv L floats). */
+    /** Each thread's block of the strip of X and the strip's chains, grown on demand. */
     private static final ThreadLocal<float[]> STRIP = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> CHAINS = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Which lanes of a tap's vector read the plane ({@link #kind}). */
     private static final byte NONE = 0;
@@ -227,41 +229,54 @@ final class ConvGemm {
         return out;
     }
 
-    /** Pixels {@code [q0, q1)} of the batch: every group, every strip of them, every block of rows. */
+    /**
+     * Pixels {@code [q0, q1)} of the batch: every group, every strip of them, a block of channels at a time (the
+     * strip's taps of those channels, about 32 KiB, built and run past every row's panel while they are in L1).
+     */
     private void pixels(int q0, int q1) {
-        strip = STRIP.get();
-        if (strip.length < k * w) {
-            strip = new float[k * w];
-            STRIP.set(strip);
-        }
-        // The weights of a group stream past each strip (from L3 where they do not fit L2: 9.4 MB at 512 channels).
-        // Packing the strip again for each L2-sized chunk of rows, so that the chunk stays in L2, was slower (VGG-16's
-        // 512-channel layers 1.3x, one core): a strip's chains are long enough to hide the stream. The strips run
-        // over the samples' pixels one after another, so a plane of 14 x 14 fills its strips.
-        // Row blocks of at most RD rows, whole panels, as even as they come (64 rows: 35 + 29, not 60 + 4, whose
-        // second block ran the strip past the tile for four rows).
+        int cb = Math.max(1, DenseProduct.tapsPerBlock(sv) / taps);
+        strip = scratch(STRIP, cb * taps * w);
+        float[] acc = scratch(CHAINS, panelRows(rows) * w);
         int panels = panelRows(rows) / DenseProduct.PANEL;
-        int blocks = (panels * DenseProduct.PANEL + DenseProduct.RD - 1) / DenseProduct.RD;
+        // The weights of a group stream past each block of the strip (from L3 where they do not fit L2: 9.4 MB at
+        // 512 channels). Packing the strip again for each L2-sized chunk of rows, so that the chunk stays in L2, was
+        // slower (VGG-16's 512-channel layers 1.3x, one core). The strips run over the samples' pixels one after
+        // another, so a plane of 14 x 14 fills its strips.
         for (int grp = 0; grp < g.groups(); grp++) {
             for (int s0 = q0; s0 < q1; s0 += w) {
                 int n = Math.min(w, q1 - s0);
-                pack(grp, s0, n);
-                for (int i = 0; i < blocks; i++) {
-                    int rb = Math.min(rows, panels * i / blocks * DenseProduct.PANEL);
-                    int re = Math.min(rows, panels * (i + 1) / blocks * DenseProduct.PANEL);
-                    float[] acc = DenseProduct.chains(sv, a, grp * span + rb * k, strip, 0, re - rb, k);
-                    store(acc, grp, s0, n, rb, re);
+                lanes(s0, n);
+                java.util.Arrays.fill(acc, 0, panels * DenseProduct.PANEL * w, 0f);
+                for (int c0 = 0; c0 < ch; c0 += cb) {
+                    int c1 = Math.min(ch, c0 + cb);
+                    pack(grp, c0, c1);
+                    int k0 = c0 * taps;
+                    int k1 = c1 * taps;
+                    for (int pn = 0; pn < panels; pn++) {
+                        int b = pn * DenseProduct.PANEL;
+                        DenseProduct.tile(sv, a, grp * span + b * k, strip, -k0 * w, acc, b,
+                                Math.min(DenseProduct.PANEL, rows - b), k0, k1);
+                    }
                 }
+                store(acc, grp, s0, n, 0, rows);
             }
         }
     }
 
+    private static float[] scratch(ThreadLocal<float[]> slot, int floats) {
+        float[] f = slot.get();
+        if (f.length < floats) {
+            f = new float[floats];
+            slot.set(f);
+        }
+        return f;
+    }
+
     /**
-     * X for the n pixels of the batch from {@code q0} (pixel q: sample {@code q / hw}), group {@code grp}: tap k =
-     * (channel c, tap t) of lane j at {@code strip[w k + j]}, the source at the pixel moved by the tap, or -0 outside
-     * the plane (and in lanes past the n pixels, which are never stored).
+     * The lanes of the strip of the n pixels of the batch from {@code q0} (pixel q: sample {@code q / hw}): their
+     * samples, rows and columns, the border lanes, and which lanes of each tap's vectors read the plane.
      */
-    private void pack(int grp, int q0, int n) {
+    private void lanes(int q0, int n) {
         borders = 0;
         for (int j = 0; j < w; j++) {
             int q = q0 + Math.min(j, n - 1);
@@ -297,6 +312,14 @@ final class ConvGemm {
             }
             kind[tv] = set == 0 ? NONE : set == L && !split[v] ? ALL : SOME;
         }
+    }
+
+    /**
+     * X's taps of channels {@code [c0, c1)} of group {@code grp} for the strip {@link #lanes} described: tap k =
+     * (channel c, tap t) of lane j at {@code strip[w (k - c0 taps) + j]}, the source at the pixel moved by the tap, or
+     * -0 outside the plane (and in lanes past the strip's pixels, which are never stored).
+     */
+    private void pack(int grp, int c0, int c1) {
         // A tap and vector at a time over all channels (1.05-1.15x faster than a channel at a time over all taps on
         // VGG-16's 64- and 128-channel layers, one core).
         int cs = taps * w;
@@ -307,33 +330,34 @@ final class ConvGemm {
             int j = v * L;
             int d = t * w + j;
             if (kind[tv] == NONE) {
-                for (int c = 0; c < ch; c++) {
-                    NEG_ZERO.intoArray(strip, d + c * cs);
+                for (int c = c0; c < c1; c++) {
+                    NEG_ZERO.intoArray(strip, d + (c - c0) * cs);
                 }
                 continue;
             }
             // the first lane is one of the n pixels (else no lane of the vector is): ys[j] is a row of the plane
-            int s = bs[j] * srcSize + grp * ch * hw + (ys[j] + dy[t]) * wd + xs[j] + dx[t];
-            int last = s + (ch - 1) * hw + L + (split[v] ? jump : 0);
+            int s = bs[j] * srcSize + (grp * ch + c0) * hw + (ys[j] + dy[t]) * wd + xs[j] + dx[t];
+            int nc = c1 - c0;
+            int last = s + (nc - 1) * hw + L + (split[v] ? jump : 0);
             if (kind[tv] == ALL) {
-                for (int c = 0; c < ch; c++) {
+                for (int c = 0; c < nc; c++) {
                     FloatVector.fromArray(S, src, s + c * hw).intoArray(strip, d + c * cs);
                 }
             } else if (s >= 0 && last <= src.length && !split[v]) {
                 VectorMask<Float> out = FloatVector.fromArray(S, keep, tv * L).compare(VectorOperators.EQ, 0f);
-                for (int c = 0; c < ch; c++) {
+                for (int c = 0; c < nc; c++) {
                     FloatVector.fromArray(S, src, s + c * hw).blend(NEG_ZERO, out).intoArray(strip, d + c * cs);
                 }
             } else if (s >= 0 && last <= src.length) {
                 VectorMask<Float> out = FloatVector.fromArray(S, keep, tv * L).compare(VectorOperators.EQ, 0f);
                 VectorMask<Float> next = FloatVector.fromArray(S, second, j).compare(VectorOperators.NE, 0f);
-                for (int c = 0; c < ch; c++) {
+                for (int c = 0; c < nc; c++) {
                     FloatVector.fromArray(S, src, s + c * hw)
                             .blend(FloatVector.fromArray(S, src, s + jump + c * hw), next)
                             .blend(NEG_ZERO, out).intoArray(strip, d + c * cs);
                 }
             } else {
-                for (int c = 0; c < ch; c++) {
+                for (int c = 0; c < nc; c++) {
                     for (int l = 0; l < L; l++) {
                         strip[d + c * cs + l] = keep[tv * L + l] == 0f ? -0f
                                 : src[s + c * hw + l + (second[j + l] != 0f ? jump : 0)];
@@ -343,14 +367,22 @@ final class ConvGemm {
         }
     }
 
-    /** Whether any input border lane j reads is not a zero (its column of the strip; the padding is -0). */
-    private boolean readsNonZero(int j) {
+    /** Whether any input border lane j of group {@code grp} reads (a tap inside the plane) is not a zero. */
+    private boolean readsNonZero(int grp, int j) {
         if (inputs[j] == UNKNOWN) {
             byte state = ZEROS;
-            for (int i = 0; i < k; i++) {
-                if (strip[i * w + j] != 0f) {
-                    state = NONZERO;
-                    break;
+            int base = bs[j] * srcSize + grp * ch * hw;
+            for (int t = 0; t < taps && state == ZEROS; t++) {
+                int y = ys[j] + dy[t];
+                int x = xs[j] + dx[t];
+                if (y < 0 || y >= h || x < 0 || x >= wd) {
+                    continue;
+                }
+                for (int c = 0, o = base + y * wd + x; c < ch; c++, o += hw) {
+                    if (src[o] != 0f) {
+                        state = NONZERO;
+                        break;
+                    }
                 }
             }
             inputs[j] = state;
@@ -369,7 +401,7 @@ final class ConvGemm {
             int row = grp * rows + rb + i;
             for (int e = 0; e < borders; e++) {
                 int j = border[e];
-                if (Float.floatToRawIntBits(acc[ai + j]) == 0 && readsNonZero(j)) {
+                if (Float.floatToRawIntBits(acc[ai + j]) == 0 && readsNonZero(grp, j)) {
                     int sb = bs[j] * srcSize;
                     acc[ai + j] = back ? ScalarConv.back(src, sb, weights, g, row, ys[j], xs[j])
                             : ScalarConv.fwd(src, sb, weights, g, row, ys[j], xs[j]);

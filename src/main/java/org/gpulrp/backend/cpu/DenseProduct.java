@@ -41,6 +41,24 @@ final class DenseProduct {
      */
     private static final int KD = 128;
 
+    /** Taps per block of strips of sv vectors: a block of the strip is 32 KiB with 512-bit vectors. */
+    static int tapsPerBlock(int sv) {
+        return KD * 4 / sv;
+    }
+
+    /**
+     * {@link #tile5x4} (sv 4) or {@link #tile5x2} (sv 2): continues the chains of rows {@code b .. b+n-1} of c (row
+     * stride {@code sv L}) over taps {@code [k0, k1)}, the rows' panel at {@code ap[ao]}, tap k of the strip at
+     * {@code m[moff + sv L k]}.
+     */
+    static void tile(int sv, float[] ap, int ao, float[] m, int moff, float[] c, int b, int n, int k0, int k1) {
+        if (sv == 4) {
+            tile5x4(ap, ao, m, moff, c, b, n, 0, 4 * L, k0, k1);
+        } else {
+            tile5x2(ap, ao, m, moff, c, b, n, 0, 2 * L, k0, k1);
+        }
+    }
+
     /** Rows per block (twelve five-row tiles): the block's chains and its row panels stay in L1/L2. */
     static final int RD = 60;
 
@@ -272,7 +290,7 @@ final class DenseProduct {
      * thread's next call here.
      */
     static float[] chains(int sv, float[] ap, int ao, float[] m, int moff, int n, int p) {
-        int kd = KD * 4 / sv;
+        int kd = tapsPerBlock(sv);
         int w = sv * L;
         // The block's chains live between tap blocks in a contiguous [RD, w] scratch, not in c: c's rows lie q floats
         // apart, so with q a multiple of 1024 a block's rows map to the same few L1 sets and evicted each other and
