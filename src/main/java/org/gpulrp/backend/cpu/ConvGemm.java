@@ -340,22 +340,11 @@ final class ConvGemm {
             int nc = c1 - c0;
             int last = s + (nc - 1) * hw + L + (split[v] ? jump : 0);
             if (kind[tv] == ALL) {
-                for (int c = 0; c < nc; c++) {
-                    FloatVector.fromArray(S, src, s + c * hw).intoArray(strip, d + c * cs);
-                }
+                copyRun(src, s, hw, strip, d, cs, nc);
             } else if (s >= 0 && last <= src.length && !split[v]) {
-                VectorMask<Float> out = FloatVector.fromArray(S, keep, tv * L).compare(VectorOperators.EQ, 0f);
-                for (int c = 0; c < nc; c++) {
-                    FloatVector.fromArray(S, src, s + c * hw).blend(NEG_ZERO, out).intoArray(strip, d + c * cs);
-                }
+                blendRun(src, s, hw, strip, d, cs, nc, keep, tv * L);
             } else if (s >= 0 && last <= src.length) {
-                VectorMask<Float> out = FloatVector.fromArray(S, keep, tv * L).compare(VectorOperators.EQ, 0f);
-                VectorMask<Float> next = FloatVector.fromArray(S, second, j).compare(VectorOperators.NE, 0f);
-                for (int c = 0; c < nc; c++) {
-                    FloatVector.fromArray(S, src, s + c * hw)
-                            .blend(FloatVector.fromArray(S, src, s + jump + c * hw), next)
-                            .blend(NEG_ZERO, out).intoArray(strip, d + c * cs);
-                }
+                splitRun(src, s, jump, hw, strip, d, cs, nc, keep, tv * L, second, j);
             } else {
                 for (int c = 0; c < nc; c++) {
                     for (int l = 0; l < L; l++) {
@@ -364,6 +353,36 @@ final class ConvGemm {
                     }
                 }
             }
+        }
+    }
+
+    // The three copies of pack, each a loop over channels with running indices and few live values. (Written inline
+    // in pack, C2 kept the loop's indices on the stack and multiplied them out every trip; the CNN ran level either
+    // way, so the memory the copies touch, not their instructions, sets their pace.)
+
+    /** n vectors from {@code src[s + i ss]} to {@code dst[d + i ds]}. */
+    private static void copyRun(float[] src, int s, int ss, float[] dst, int d, int ds, int n) {
+        for (int i = 0; i < n; i++, s += ss, d += ds) {
+            FloatVector.fromArray(S, src, s).intoArray(dst, d);
+        }
+    }
+
+    /** As {@link #copyRun}, with -0 in the lanes where {@code keep[ko ..]} is 0. */
+    private static void blendRun(float[] src, int s, int ss, float[] dst, int d, int ds, int n, float[] keep, int ko) {
+        VectorMask<Float> out = FloatVector.fromArray(S, keep, ko).compare(VectorOperators.EQ, 0f);
+        for (int i = 0; i < n; i++, s += ss, d += ds) {
+            FloatVector.fromArray(S, src, s).blend(NEG_ZERO, out).intoArray(dst, d);
+        }
+    }
+
+    /** As {@link #blendRun}, the lanes where {@code second[so ..]} is not 0 read {@code jump} floats further. */
+    private static void splitRun(float[] src, int s, int jump, int ss, float[] dst, int d, int ds, int n, float[] keep,
+                                 int ko, float[] second, int so) {
+        VectorMask<Float> out = FloatVector.fromArray(S, keep, ko).compare(VectorOperators.EQ, 0f);
+        VectorMask<Float> next = FloatVector.fromArray(S, second, so).compare(VectorOperators.NE, 0f);
+        for (int i = 0; i < n; i++, s += ss, d += ds) {
+            FloatVector.fromArray(S, src, s).blend(FloatVector.fromArray(S, src, s + jump), next)
+                    .blend(NEG_ZERO, out).intoArray(dst, d);
         }
     }
 
