@@ -60,7 +60,7 @@ final class DenseProduct {
     }
 
     /** Rows per block (twelve five-row tiles): the block's chains and its row panels stay in L1/L2. */
-    static final int RD = 60;
+    private static final int RD = 60;
 
     /**
      * Rows per packed panel, and so per packed tile: five rows by four vectors (20 chains) rather than six (24), as
@@ -289,7 +289,7 @@ final class DenseProduct {
      * K-blocked over all P taps, in this thread's scratch, row i's chains at {@code i sv L}. Valid until the
      * thread's next call here.
      */
-    static float[] chains(int sv, float[] ap, int ao, float[] m, int moff, int n, int p) {
+    private static float[] chains(int sv, float[] ap, int ao, float[] m, int moff, int n, int p) {
         int kd = tapsPerBlock(sv);
         int w = sv * L;
         // The block's chains live between tap blocks in a contiguous [RD, w] scratch, not in c: c's rows lie q floats
