@@ -258,7 +258,7 @@ final class ConvGemm {
                                 Math.min(DenseProduct.PANEL, rows - b), k0, k1);
                     }
                 }
-                store(acc, grp, s0, n, 0, rows);
+                store(acc, grp, s0, n);
             }
         }
     }
@@ -410,14 +410,14 @@ final class ConvGemm {
     }
 
     /**
-     * The chains of rows {@code [rb, re)} for the strip's n pixels, border chains ending as +0 recomputed, to their
-     * outputs: plus bias forward, times x backward (where x is given); a run of the strip's lanes in one sample at a
-     * time.
+     * The chains of every row of group {@code grp} for the strip's n pixels from {@code q0}, border chains ending as
+     * +0 recomputed, to their outputs: plus bias forward, times x backward (where x is given); a run of the strip's
+     * lanes in one sample at a time.
      */
-    private void store(float[] acc, int grp, int q0, int n, int rb, int re) {
-        for (int i = 0; i < re - rb; i++) {
+    private void store(float[] acc, int grp, int q0, int n) {
+        for (int i = 0; i < rows; i++) {
             int ai = i * w;
-            int row = grp * rows + rb + i;
+            int row = grp * rows + i;
             for (int e = 0; e < borders; e++) {
                 int j = border[e];
                 if (Float.floatToRawIntBits(acc[ai + j]) == 0 && readsNonZero(grp, j)) {
