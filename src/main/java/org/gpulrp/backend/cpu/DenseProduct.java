@@ -279,36 +279,20 @@ final class DenseProduct {
      */
     private static void strip(int sv, float[] ap, int ao, float[] m, int moff, int mode, float[] e, float[] c, int rb,
                               int re, int q0, int p, int q) {
-        float[] acc = chains(sv, ap, ao, m, moff, re - rb, p);
-        epilogue(mode, e, acc, 0, sv * L, c, rb, re, q0, sv * L, q);
-    }
-
-    /**
-     * The bare chains of {@code n} rows (at most {@link #RD}; their panels from {@code ap[ao]}, {@link #packRows}'s
-     * layout) against the [P, sv L] strip whose tap k starts at {@code m[moff + sv L k]}: started at +0.0 and run
-     * K-blocked over all P taps, in this thread's scratch, row i's chains at {@code i sv L}. Valid until the
-     * thread's next call here.
-     */
-    private static float[] chains(int sv, float[] ap, int ao, float[] m, int moff, int n, int p) {
         int kd = tapsPerBlock(sv);
         int w = sv * L;
         // The block's chains live between tap blocks in a contiguous [RD, w] scratch, not in c: c's rows lie q floats
         // apart, so with q a multiple of 1024 a block's rows map to the same few L1 sets and evicted each other and
         // the weight panel at every tap block (Intel, 48 KiB L1: about 1.3x slower).
         float[] acc = scratch(CHAINS, RD * w);
-        java.util.Arrays.fill(acc, 0, n * w, 0f);
+        java.util.Arrays.fill(acc, 0, (re - rb) * w, 0f);
         for (int k0 = 0; k0 < p; k0 += kd) {
             int k1 = Math.min(p, k0 + kd);
-            for (int b = 0; b < n; b += PANEL) {
-                int panel = ao + b * p;
-                if (sv == 4) {
-                    tile5x4(ap, panel, m, moff, acc, b, Math.min(PANEL, n - b), 0, w, k0, k1);
-                } else {
-                    tile5x2(ap, panel, m, moff, acc, b, Math.min(PANEL, n - b), 0, w, k0, k1);
-                }
+            for (int b = rb; b < re; b += PANEL) {
+                tile(sv, ap, ao + (b - rb) * p, m, moff, acc, b - rb, Math.min(PANEL, re - b), k0, k1);
             }
         }
-        return acc;
+        epilogue(mode, e, acc, 0, w, c, rb, re, q0, w, q);
     }
 
     /**

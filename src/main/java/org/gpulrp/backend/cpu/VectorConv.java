@@ -25,6 +25,8 @@ final class VectorConv implements ConvKernels {
      * halves (16, where the one-pass tile spills): {@link VectorRegisters#wide}. Speed only, never bits.
      */
     private final boolean wide;
+    /** Vectors per strip of {@link ConvGemm}'s products: the dense tile's width for these registers. */
+    private final int gemmVectors;
 
     /** Kernels tiled for the machine's vector registers ({@link VectorRegisters#count}). */
     VectorConv() {
@@ -34,6 +36,7 @@ final class VectorConv implements ConvKernels {
     /** Kernels tiled for {@code registers} vector registers (16 or 32; tests run both on any machine). */
     VectorConv(int registers) {
         this.wide = VectorRegisters.wide(registers);
+        this.gemmVectors = wide ? 4 : 2;
     }
 
     /**
@@ -106,7 +109,7 @@ final class VectorConv implements ConvKernels {
     public void conv(float[] x, ConvWeights wts, float[] bias, float[] z, int r0, int r1, ConvGeometry g) {
         if (ConvGemm.usable(g, wts, false)) {
             int plane = g.outH() * g.outW();
-            ConvGemm.forward(wide ? 4 : 2, x, wts, bias, z, r0 * plane, r1 * plane, g);
+            ConvGemm.forward(gemmVectors, x, wts, bias, z, r0 * plane, r1 * plane, g);
             return;
         }
         if (plainChannelLanes(g)) {
@@ -136,18 +139,18 @@ final class VectorConv implements ConvKernels {
 
     @Override
     public int pixelStrip(ConvGeometry g, ConvWeights w, boolean back) {
-        return ConvGemm.usable(g, w, back) ? (wide ? 4 : 2) * S.length() : 0;
+        return ConvGemm.usable(g, w, back) ? gemmVectors * L : 0;
     }
 
     @Override
     public void convPixels(float[] x, ConvWeights w, float[] bias, float[] z, int q0, int q1, ConvGeometry g) {
-        ConvGemm.forward(wide ? 4 : 2, x, w, bias, z, q0, q1, g);
+        ConvGemm.forward(gemmVectors, x, w, bias, z, q0, q1, g);
     }
 
     @Override
     public void convBackprojectPixels(float[] gr, ConvWeights w, float[] x, float[] r, int q0, int q1,
                                       ConvGeometry g) {
-        ConvGemm.backward(wide ? 4 : 2, gr, w, x, r, q0, q1, g);
+        ConvGemm.backward(gemmVectors, gr, w, x, r, q0, q1, g);
     }
 
     @Override
@@ -505,7 +508,7 @@ final class VectorConv implements ConvKernels {
     public void convBackproject(float[] gr, ConvWeights wts, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
         if (ConvGemm.usable(g, wts, true)) {
             int plane = g.inH() * g.inW();
-            ConvGemm.backward(wide ? 4 : 2, gr, wts, x, r, r0 * plane, r1 * plane, g);
+            ConvGemm.backward(gemmVectors, gr, wts, x, r, r0 * plane, r1 * plane, g);
             return;
         }
         if (ChannelConv.backward(g)) {

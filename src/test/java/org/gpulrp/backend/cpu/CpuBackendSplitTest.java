@@ -42,13 +42,8 @@ class CpuBackendSplitTest {
                 be.read(rb, back[k], 0, rows * in);
                 k++;
             }
-            for (int i = 0; i < z[0].length; i++) {
-                assertEquals(Float.floatToRawIntBits(z[0][i]), Float.floatToRawIntBits(z[1][i]), "linear at " + i);
-            }
-            for (int i = 0; i < back[0].length; i++) {
-                assertEquals(Float.floatToRawIntBits(back[0][i]), Float.floatToRawIntBits(back[1][i]),
-                        "backproject at " + i);
-            }
+            assertSameBits(z[0], z[1], "linear");
+            assertSameBits(back[0], back[1], "backproject");
         }
     }
 
@@ -81,13 +76,14 @@ class CpuBackendSplitTest {
                 be.read(rb, back[k], 0, back[k].length);
                 k++;
             }
-            for (int i = 0; i < z[0].length; i++) {
-                assertEquals(Float.floatToRawIntBits(z[0][i]), Float.floatToRawIntBits(z[1][i]), "conv at " + i);
-            }
-            for (int i = 0; i < back[0].length; i++) {
-                assertEquals(Float.floatToRawIntBits(back[0][i]), Float.floatToRawIntBits(back[1][i]),
-                        "convBackproject at " + i);
-            }
+            assertSameBits(z[0], z[1], "conv");
+            assertSameBits(back[0], back[1], "convBackproject");
+        }
+    }
+
+    private static void assertSameBits(float[] e, float[] a, String what) {
+        for (int i = 0; i < e.length; i++) {
+            assertEquals(Float.floatToRawIntBits(e[i]), Float.floatToRawIntBits(a[i]), what + " at " + i);
         }
     }
 }
