@@ -55,27 +55,30 @@ final class ClBuffer implements Buffer {
     }
 
     /**
-     * Weight buffers {@code ws} arranged one after another, for the channel lanes of the VECTOR conv kernels of one
-     * direction and geometry ({@code conv_arrange} in kernels/conv_vector.cl): what a conv primitive taking exactly
-     * these weights, in this order, reads instead of arranging them per call. Kept by each of {@code ws}; released
-     * when the first of them is closed.
+     * Weight buffers {@code ws} arranged one after another for the VECTOR conv kernels of one direction and geometry:
+     * for their channel lanes ({@code conv_arrange} in kernels/conv_vector.cl) or as the products' row panels
+     * ({@code panels}; {@code conv_panels} in kernels/conv_products.cl): what a conv primitive taking exactly these
+     * weights, in this order, reads instead of arranging them per call. Kept by each of {@code ws}; released when the
+     * first of them is closed.
      */
     static final class Arranged {
         final boolean back;
+        final boolean panels;
         final ConvGeometry g;
         final ClBuffer[] ws;
         cl_mem mem;
 
-        Arranged(boolean back, ConvGeometry g, ClBuffer[] ws, cl_mem mem) {
+        Arranged(boolean back, boolean panels, ConvGeometry g, ClBuffer[] ws, cl_mem mem) {
             this.back = back;
+            this.panels = panels;
             this.g = g;
             this.ws = ws;
             this.mem = mem;
         }
 
-        /** Whether this is the arrangement of {@code ws} for a call of direction {@code back} and geometry g. */
-        boolean of(boolean back, ConvGeometry g, ClBuffer... ws) {
-            if (this.back != back || this.ws.length != ws.length || !this.g.equals(g)) {
+        /** Whether this is the arrangement of {@code ws} for a call of direction {@code back}, geometry g. */
+        boolean of(boolean back, boolean panels, ConvGeometry g, ClBuffer... ws) {
+            if (this.back != back || this.panels != panels || this.ws.length != ws.length || !this.g.equals(g)) {
                 return false;
             }
             for (int k = 0; k < ws.length; k++) {

@@ -25,7 +25,7 @@ import org.jocl.cl_mem;
 final class ClLaunches {
 
     /** How a kernel is launched. */
-    enum Shape { ELEMENTWISE, PER_SAMPLE, SIMPLE, VECTOR, TILED, CONV_VECTOR, CONV_PIXELS, CONV_TILED }
+    enum Shape { ELEMENTWISE, PER_SAMPLE, SIMPLE, VECTOR, TILED, CONV_VECTOR, CONV_PIXELS, CONV_PRODUCTS, CONV_TILED }
 
     /** A built kernel and how to launch it; {@code vecCols} is the number of columns one VECTOR work-item computes. */
     private record Launch(ClContext.Kernel k, Shape shape, int vecCols) {
@@ -47,8 +47,15 @@ final class ClLaunches {
     private final Map<Op, Launch> convLaunches = new EnumMap<>(Op.class);
     /** VECTOR: the backprojections' pixel-lane kernels, for few input channels per group and unit column stride. */
     private final Map<Op, Launch> convPixelLaunches = new EnumMap<>(Op.class);
+    /**
+     * VECTOR: the plain forward map's and plain backprojection's products with pixels in lanes
+     * (kernels/conv_products.cl), for stride-1 layers whose planes keep their size ({@link #products}).
+     */
+    private final Map<Op, Launch> convProducts = new EnumMap<>(Op.class);
     /** VECTOR conv variant: the kernel that arranges weights for channel lanes (once per prepared weights). */
     private Launch arrange;
+    /** VECTOR conv variant: the kernel that arranges weights as the products' row panels. */
+    private Launch panels;
     /** VECTOR dense variant: the kernel that packs a dense weight's column strips (once per prepared weights). */
     private Launch strips;
     /** The max-pooling relevance route for windows that do not overlap. */
@@ -111,6 +118,12 @@ final class ClLaunches {
                 arrange = launch("conv_arrange", Shape.ELEMENTWISE, null);
             }
             convLaunches.put(op, launch(op.kernel() + "_vec", Shape.CONV_VECTOR, op));
+            if (op == Op.CONV || op == Op.CONV_BACKPROJECT) {
+                if (panels == null) {
+                    panels = launch("conv_panels", Shape.ELEMENTWISE, null);
+                }
+                convProducts.put(op, launch(op == Op.CONV ? "conv_fwd_mm" : "conv_back_mm", Shape.CONV_PRODUCTS, op));
+            }
             if (own && op.direction() == Direction.BACKPROJECTION) {
                 convPixelLaunches.put(op, launch(op.kernel() + "_px", Shape.CONV_PIXELS, op));
             }
@@ -293,7 +306,11 @@ final class ClLaunches {
      * backprojection with unit column stride in the VECTOR variant, or the simple one.
      */
     private Launch choose(Op op, ConvGeometry g) {
-        Launch l = convLaunches.get(op);
+        Launch l = convProducts.get(op);
+        if (l != null && products(op, g)) {
+            return l;
+        }
+        l = convLaunches.get(op);
         if (l != null && l.shape() == Shape.CONV_VECTOR && channels(op, g) >= tuning.convVecMin()) {
             return l;
         }
@@ -316,7 +333,29 @@ final class ClLaunches {
 
     /** Whether conv op {@code op} runs a VECTOR kernel for {@code g}, which reads its weights arranged. */
     boolean arranges(Op op, ConvGeometry g) {
-        return choose(op, g).shape() == Shape.CONV_VECTOR;
+        Shape s = choose(op, g).shape();
+        return s == Shape.CONV_VECTOR || s == Shape.CONV_PRODUCTS;
+    }
+
+    /** Whether conv op {@code op} runs as products for {@code g}, which read their weights as row panels. */
+    boolean panels(Op op, ConvGeometry g) {
+        return choose(op, g).shape() == Shape.CONV_PRODUCTS;
+    }
+
+    /**
+     * Whether op (the plain forward map or the plain backprojection) can run as products for g
+     * (kernels/conv_products.cl): stride 1, planes that keep their size, at most 32 taps a kernel (one bit each in a
+     * lane's word), and at least the tuning's {@code conv.mm.rows.min} rows and {@code conv.mm.taps.min} taps a chain.
+     */
+    private boolean products(Op op, ConvGeometry g) {
+        if (g.strideH() != 1 || g.strideW() != 1 || g.outH() != g.inH() || g.outW() != g.inW()
+                || g.kernelH() * g.kernelW() > 32) {
+            return false;
+        }
+        boolean back = op.direction() == Direction.BACKPROJECTION;
+        int rows = back ? g.inPerGroup() : g.outPerGroup();
+        int inner = back ? g.outPerGroup() : g.inPerGroup();
+        return rows >= tuning.convMmRowsMin() && inner * g.kernelH() * g.kernelW() >= tuning.convMmTapsMin();
     }
 
     /**
@@ -328,7 +367,7 @@ final class ClLaunches {
      */
     void conv(Op op, ConvGeometry g, int rows, Object[] args, int first, int n, cl_mem prepared) {
         Launch l = choose(op, g);
-        if (l.shape() != Shape.CONV_VECTOR) {
+        if (l.shape() != Shape.CONV_VECTOR && l.shape() != Shape.CONV_PRODUCTS) {
             convRun(l, op, g, rows, concat(args, geometry(g)));
             return;
         }
@@ -339,7 +378,7 @@ final class ClLaunches {
             for (int k = 0; k < n; k++) {
                 ws[k] = (cl_mem) args[first + k];
             }
-            wt = arrange(back, g, ws);
+            wt = arrange(op, g, ws);
         }
         try {
             List<Object> v = new ArrayList<>(Arrays.asList(args).subList(0, first));
@@ -393,13 +432,23 @@ final class ClLaunches {
         return g.groups() * (back ? cout : cin) * g.kernelH() * g.kernelW() * lanes;
     }
 
+    /** The floats one weight array takes as the products' row panels (conv_panels in kernels/conv_products.cl). */
+    private int panelSize(boolean back, ConvGeometry g) {
+        int rows = back ? g.inPerGroup() : g.outPerGroup();
+        int inner = back ? g.outPerGroup() : g.inPerGroup();
+        return g.groups() * ceilDivInt(rows, tuning.convMmRows()) * tuning.convMmRows() * inner * g.kernelH() * g.kernelW();
+    }
+
     /**
-     * A new buffer holding the weight arrays {@code ws}, one after another, arranged for the VECTOR conv kernels'
-     * channel lanes. The caller releases it (a per-call scratch after enqueueing its kernel: OpenCL keeps it until
-     * that kernel ran; a prepared one with its weights).
+     * A new buffer holding the weight arrays {@code ws}, one after another, arranged as the kernel op {@code op} runs
+     * for g reads them: the products' row panels, or the VECTOR conv kernels' channel lanes. The caller releases it (a
+     * per-call scratch after enqueueing its kernel: OpenCL keeps it until that kernel ran; a prepared one with its
+     * weights).
      */
-    cl_mem arrange(boolean back, ConvGeometry g, cl_mem... ws) {
-        int size = arrangedSize(back, g);
+    cl_mem arrange(Op op, ConvGeometry g, cl_mem... ws) {
+        boolean back = op.direction() == Direction.BACKPROJECTION;
+        boolean prod = choose(op, g).shape() == Shape.CONV_PRODUCTS;
+        int size = prod ? panelSize(back, g) : arrangedSize(back, g);
         long bytes = 4L * size * ws.length;
         if (bytes > maxAllocBytes) {
             throw new DeviceException("the convolution's arranged weights (" + (bytes >> 20) + " MiB) exceed the "
@@ -410,7 +459,8 @@ final class ClLaunches {
                 + " floats)");
         try {
             for (int k = 0; k < ws.length; k++) {
-                elementwise(arrange, size, new Object[] {ws[k], m, k * size, back ? 1 : 0, g.outChannels(),
+                elementwise(prod ? panels : arrange, size, new Object[] {ws[k], m, k * size, back ? 1 : 0,
+                    g.outChannels(),
                     g.inChannels() / g.groups(), g.kernelH() * g.kernelW(), g.groups()});
             }
         } catch (RuntimeException | Error e) {
@@ -459,6 +509,11 @@ final class ClLaunches {
                 cl.enqueue(l.k(), args, new long[] {roundUp(ceilDiv(pixels, vectorPixels(op)), lx),
                     (long) g.groups() * ceilDiv(ch, block), rows}, new long[] {lx, 1, 1});
             }
+            case CONV_PRODUCTS -> {
+                long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
+                cl.enqueue(l.k(), args, new long[] {roundUp((long) g.groups() * ceilDiv(ch, tuning.convMmRows()), lx),
+                    ceilDiv(pixels, 16L * tuning.convMmVecs()), rows}, new long[] {lx, 1, 1});
+            }
             case CONV_TILED -> {
                 long lx = tuning.convTileP();
                 cl.enqueue(l.k(), args, new long[] {roundUp(pixels, lx),
@@ -482,7 +537,7 @@ final class ClLaunches {
 
     /** Releases every kernel; idempotent, never throws. */
     void release() {
-        for (Map<Op, Launch> m : List.of(launches, convLaunches, convPixelLaunches)) {
+        for (Map<Op, Launch> m : List.of(launches, convLaunches, convPixelLaunches, convProducts)) {
             for (Launch l : m.values()) {
                 ClContext.releaseKernel(l.k().kernel());
             }
@@ -492,12 +547,13 @@ final class ClLaunches {
             ClContext.releaseKernel(arrange.k().kernel());
             arrange = null;
         }
-        for (Launch l : new Launch[] {strips, routeWindows}) {
+        for (Launch l : new Launch[] {strips, routeWindows, panels}) {
             if (l != null) {
                 ClContext.releaseKernel(l.k().kernel());
             }
         }
         strips = null;
         routeWindows = null;
+        panels = null;
     }
 }

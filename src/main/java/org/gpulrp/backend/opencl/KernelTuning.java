@@ -40,13 +40,18 @@ import org.gpulrp.LrpException;
  * @param convTileP    conv TILED: work-group size, one pixel per work-item
  * @param convTileC    conv TILED: channels per work-item (register tile)
  * @param convTileK    conv TILED: depth of the staged weight slices
+ * @param convMmRows   conv VECTOR products (kernels/conv_products.cl): rows per work-item
+ * @param convMmVecs   conv VECTOR products: float16 pixel vectors per work-item
+ * @param convMmRowsMin conv VECTOR products: fewest rows (channels per group: output channels forward, input
+ *                     channels backward) for the products; fewer run the channel-lane kernels
+ * @param convMmTapsMin conv VECTOR products: fewest taps a chain (the other channels of the group x the kernel's taps)
  * @param source       where the values came from, for reports (e.g. {@code gpu.nvidia})
  */
 public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecColv, int vecColv2, int vecColv3,
                            int vecLocalRows, int tileT, int tileW, int tileK, int simpleLocalX, int simpleLocalY,
                            int elementLocal, int sampleLocal, OpenClBackend.Variant convVariant, int convVecPix,
                            int convVecOcv, int convVecLocal, int convVecMin, int convTileP, int convTileC, int convTileK,
-                           String source) {
+                           int convMmRows, int convMmVecs, int convMmRowsMin, int convMmTapsMin, String source) {
 
     /** Prefix of the system properties that override one key, e.g. {@code gpulrp.opencl.tuning.tile.w=2}. */
     public static final String PROPERTY_PREFIX = "gpulrp.opencl.tuning.";
@@ -54,7 +59,8 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
     /** The keys, in record order (after {@code variant}). */
     static final String[] INT_KEYS = {"vec.rows", "vec.colv", "vec.colv2", "vec.colv3", "vec.local.rows", "tile.t",
         "tile.w", "tile.k", "simple.local.x", "simple.local.y", "element.local", "sample.local", "conv.vec.pix",
-        "conv.vec.ocv", "conv.vec.local", "conv.vec.min", "conv.tile.p", "conv.tile.c", "conv.tile.k"};
+        "conv.vec.ocv", "conv.vec.local", "conv.vec.min", "conv.tile.p", "conv.tile.c", "conv.tile.k", "conv.mm.rows",
+        "conv.mm.vecs", "conv.mm.rows.min", "conv.mm.taps.min"};
     /** The keys whose values are kernel variants. */
     static final String[] VARIANT_KEYS = {"variant", "conv.variant"};
 
@@ -82,6 +88,10 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         range("conv.tile.p", convTileP, 1, 1024);
         range("conv.tile.c", convTileC, 1, 32);
         range("conv.tile.k", convTileK, 1, 256);
+        range("conv.mm.rows", convMmRows, 1, 16);
+        range("conv.mm.vecs", convMmVecs, 1, 8);
+        range("conv.mm.rows.min", convMmRowsMin, 1, 1 << 20);
+        range("conv.mm.taps.min", convMmTapsMin, 1, 1 << 20);
     }
 
     private static void range(String key, int v, int lo, int hi) {
@@ -119,6 +129,8 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         d.put("CONV_TILE_P", convTileP);
         d.put("CONV_TILE_C", convTileC);
         d.put("CONV_TILE_K", convTileK);
+        d.put("CONV_MM_ROWS", convMmRows);
+        d.put("CONV_MM_VECS", convMmVecs);
         return d;
     }
 
@@ -126,14 +138,15 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
     KernelTuning withVariant(OpenClBackend.Variant v) {
         return new KernelTuning(v, vecRows, vecColv, vecColv2, vecColv3, vecLocalRows, tileT, tileW, tileK,
                 simpleLocalX, simpleLocalY, elementLocal, sampleLocal, convVariant, convVecPix, convVecOcv,
-                convVecLocal, convVecMin, convTileP, convTileC, convTileK, source);
+                convVecLocal, convVecMin, convTileP, convTileC, convTileK, convMmRows, convMmVecs, convMmRowsMin,
+                convMmTapsMin, source);
     }
 
     /** The same values with another convolution variant (e.g. after a TILED fallback). */
     KernelTuning withConvVariant(OpenClBackend.Variant v) {
         return new KernelTuning(variant, vecRows, vecColv, vecColv2, vecColv3, vecLocalRows, tileT, tileW, tileK,
                 simpleLocalX, simpleLocalY, elementLocal, sampleLocal, v, convVecPix, convVecOcv, convVecLocal, convVecMin,
-                convTileP, convTileC, convTileK, source);
+                convTileP, convTileC, convTileK, convMmRows, convMmVecs, convMmRowsMin, convMmTapsMin, source);
     }
 
     /** Short form for reports: the variant's own parameters. */
@@ -144,7 +157,8 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
                     + tileK;
             default -> "simple " + simpleLocalX + "x" + simpleLocalY + " work-groups";
         } + "; conv " + switch (convVariant) {
-            case VECTOR -> "vector " + 16 * convVecOcv + " channels x " + convVecPix + " pixels per work-item";
+            case VECTOR -> "vector " + 16 * convVecOcv + " channels x " + convVecPix + " pixels per work-item, products "
+                    + convMmRows + " rows x " + 16 * convMmVecs + " pixels";
             case TILED -> "tiled " + convTileC + " channels x " + convTileP + " pixels per work-group, k " + convTileK;
             default -> "simple";
         } + " (" + source + ")";
@@ -219,7 +233,7 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         return new KernelTuning(variant("variant", v.get("variant")), ints[0], ints[1], ints[2], ints[3], ints[4],
                 ints[5], ints[6], ints[7], ints[8], ints[9], ints[10], ints[11],
                 variant("conv.variant", v.get("conv.variant")), ints[12], ints[13], ints[14], ints[15], ints[16],
-                ints[17], ints[18], source.toString());
+                ints[17], ints[18], ints[19], ints[20], ints[21], ints[22], source.toString());
     }
 
     private static boolean isParam(String key) {

@@ -534,7 +534,7 @@ public final class OpenClBackend implements Backend {
         geometryOk(g, "g");
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
             opt(bias, "bias", g.outChannels()), flag(bias), out(z, "z", (long) rows * g.outSize()), rows};
-        launches.conv(Op.CONV, g, rows, args, 1, 1, arranged(false, g, w));
+        launches.conv(Op.CONV, g, rows, args, 1, 1, arranged(Op.CONV, g, w));
     }
 
     @Override
@@ -550,7 +550,7 @@ public final class OpenClBackend implements Backend {
             flag(outN), rows};
         // Without outN, one chain per output: the vector variant has a kernel with wider channel blocks.
         launches.conv(outN == null ? Op.CONV_SIGNED_P : Op.CONV_SIGNED, g, rows, args, 1, 2,
-                arranged(false, g, u, v));
+                arranged(Op.CONV_SIGNED, g, u, v));
     }
 
     @Override
@@ -562,7 +562,7 @@ public final class OpenClBackend implements Backend {
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
             buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), out(d, "d", (long) rows * g.outSize()),
             rows};
-        launches.conv(Op.CONV_ZBOX, g, rows, args, 1, 1, arranged(false, g, w));
+        launches.conv(Op.CONV_ZBOX, g, rows, args, 1, 1, arranged(Op.CONV_ZBOX, g, w));
     }
 
     @Override
@@ -573,7 +573,7 @@ public final class OpenClBackend implements Backend {
         long in = (long) rows * g.inSize();
         Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), opt(x, "x", in),
             flag(x), out(r, "r", in), rows};
-        launches.conv(Op.CONV_BACKPROJECT, g, rows, args, 1, 1, arranged(true, g, w));
+        launches.conv(Op.CONV_BACKPROJECT, g, rows, args, 1, 1, arranged(Op.CONV_BACKPROJECT, g, w));
     }
 
     @Override
@@ -586,7 +586,7 @@ public final class OpenClBackend implements Backend {
         long out = (long) rows * g.outSize();
         Object[] args = {buf(hp, "hp", out), opt(hn, "hn", out), flag(hn), buf(u, "u", g.weightSize()),
             buf(v, "v", g.weightSize()), buf(x, "x", in), out(r, "r", in), rows};
-        launches.conv(Op.CONV_BACKPROJECT_SIGNED, g, rows, args, 3, 2, arranged(true, g, u, v));
+        launches.conv(Op.CONV_BACKPROJECT_SIGNED, g, rows, args, 3, 2, arranged(Op.CONV_BACKPROJECT_SIGNED, g, u, v));
     }
 
     @Override
@@ -600,7 +600,7 @@ public final class OpenClBackend implements Backend {
             buf(wpos, "wpos", g.weightSize()), buf(wneg, "wneg", g.weightSize()), buf(x, "x", in),
             buf(low, "low", g.inSize()), buf(high, "high", g.inSize()), out(r, "r", in), rows};
         launches.conv(Op.CONV_BACKPROJECT_ZBOX, g, rows, args, 1, 3,
-                arranged(true, g, w, wpos, wneg));
+                arranged(Op.CONV_BACKPROJECT_ZBOX, g, w, wpos, wneg));
     }
 
     /**
@@ -619,9 +619,9 @@ public final class OpenClBackend implements Backend {
             mems[k] = buf(weights[k], "weights", g.weightSize());
             ws[k] = (ClBuffer) weights[k];
         }
-        boolean back = op.direction() == Op.Direction.BACKPROJECTION;
-        if (launches.arranges(op, g) && arranged(back, g, weights) == null) {
-            ClBuffer.Arranged a = new ClBuffer.Arranged(back, g, ws, launches.arrange(back, g, mems));
+        if (launches.arranges(op, g) && arranged(op, g, weights) == null) {
+            ClBuffer.Arranged a = new ClBuffer.Arranged(op.direction() == Op.Direction.BACKPROJECTION,
+                    launches.panels(op, g), g, ws, launches.arrange(op, g, mems));
             for (ClBuffer w : ws) {
                 if (!w.arranged.contains(a)) {
                     w.arranged.add(a);
@@ -633,8 +633,8 @@ public final class OpenClBackend implements Backend {
         }
     }
 
-    /** The arranged copy prepared for exactly these weights, direction and geometry, or null. */
-    private cl_mem arranged(boolean back, ConvGeometry g, Buffer... weights) {
+    /** The arranged copy prepared for exactly these weights as op's kernel for g reads them, or null. */
+    private cl_mem arranged(Op op, ConvGeometry g, Buffer... weights) {
         ClBuffer first = (ClBuffer) weights[0];
         if (first.arranged.isEmpty()) {
             return null;
@@ -644,7 +644,7 @@ public final class OpenClBackend implements Backend {
             ws[k] = (ClBuffer) weights[k];
         }
         for (ClBuffer.Arranged a : first.arranged) {
-            if (a.of(back, g, ws)) {
+            if (a.of(op.direction() == Op.Direction.BACKPROJECTION, launches.panels(op, g), g, ws)) {
                 return a.mem;
             }
         }

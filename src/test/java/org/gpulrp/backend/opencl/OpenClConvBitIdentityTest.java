@@ -37,15 +37,27 @@ class OpenClConvBitIdentityTest {
      */
     enum ConvConfig {
         SIMPLE(Map.of("conv.variant", "simple", "sample.local", "24"), (op, g) -> op.general().kernel()),
-        VECTOR(Map.of("conv.variant", "vector", "conv.vec.min", "1"), (op, g) -> op.kernel() + "_vec"),
-        VECTOR_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "3", "conv.vec.local", "3",
-                "conv.vec.ocv", "3", "element.local", "7"), (op, g) -> op.kernel() + "_vec"),
-        VECTOR_NARROW(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "1", "conv.vec.ocv", "1"),
+        VECTOR(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.mm.rows.min", "100000"),
                 (op, g) -> op.kernel() + "_vec"),
+        VECTOR_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "3", "conv.vec.local", "3",
+                "conv.vec.ocv", "3", "element.local", "7", "conv.mm.rows.min", "100000"),
+                (op, g) -> op.kernel() + "_vec"),
+        VECTOR_NARROW(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.vec.pix", "1", "conv.vec.ocv", "1",
+                "conv.mm.rows.min", "100000"), (op, g) -> op.kernel() + "_vec"),
+        /** The products take every case they can (kernels/conv_products.cl); the others run the channel lanes. */
+        PRODUCTS(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.mm.rows.min", "1",
+                "conv.mm.taps.min", "1"), ConvConfig::products),
+        /** Odd tiles: 3 rows x 1 vector (more tiles inside the plane), 7 rows x 2, odd work-groups. */
+        PRODUCTS_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.mm.rows.min", "1",
+                "conv.mm.taps.min", "1", "conv.mm.rows", "3", "conv.mm.vecs", "1", "conv.vec.local", "3",
+                "element.local", "7"), ConvConfig::products),
+        PRODUCTS_WIDE(Map.of("conv.variant", "vector", "conv.vec.min", "1", "conv.mm.rows.min", "1",
+                "conv.mm.taps.min", "1", "conv.mm.rows", "7", "conv.mm.vecs", "2"), ConvConfig::products),
         /** No case has enough channels for lanes: backprojections with unit column stride take pixel lanes. */
-        PIXELS(Map.of("conv.variant", "vector", "conv.vec.min", "100000"), ConvConfig::pixelLanes),
+        PIXELS(Map.of("conv.variant", "vector", "conv.vec.min", "100000", "conv.mm.rows.min", "100000"),
+                ConvConfig::pixelLanes),
         PIXELS_ODD(Map.of("conv.variant", "vector", "conv.vec.min", "100000", "conv.vec.pix", "3",
-                "conv.vec.local", "5"), ConvConfig::pixelLanes),
+                "conv.vec.local", "5", "conv.mm.rows.min", "100000"), ConvConfig::pixelLanes),
         TILED(Map.of("conv.variant", "tiled"), (op, g) -> op.general().kernel() + "_tiled"),
         TILED_ODD(Map.of("conv.variant", "tiled", "conv.tile.p", "7", "conv.tile.c", "3", "conv.tile.k", "5"),
                 (op, g) -> op.general().kernel() + "_tiled");
@@ -57,6 +69,16 @@ class OpenClConvBitIdentityTest {
         ConvConfig(Map<String, String> tuning, BiFunction<Op, ConvGeometry, String> kernel) {
             this.tuning = tuning;
             this.kernel = kernel;
+        }
+
+        /** The products for the plain maps of stride-1 layers whose planes keep their size, else channel lanes. */
+        private static String products(Op op, ConvGeometry g) {
+            boolean fits = g.strideH() == 1 && g.strideW() == 1 && g.outH() == g.inH() && g.outW() == g.inW()
+                    && g.kernelH() * g.kernelW() <= 32;
+            if (fits && op == Op.CONV) {
+                return "conv_fwd_mm";
+            }
+            return fits && op == Op.CONV_BACKPROJECT ? "conv_back_mm" : op.kernel() + "_vec";
         }
 
         private static String pixelLanes(Op op, ConvGeometry g) {
@@ -122,11 +144,16 @@ class OpenClConvBitIdentityTest {
     @Test
     void tableChoosesTheConvVariantForTheDevice() {
         ConvGeometry wide = new ConvGeometry(16, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        ConvGeometry strided = new ConvGeometry(16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1);
         ConvGeometry narrow = new ConvGeometry(1, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         OpenClBackend.Variant v = cl.tuning().convVariant();
         if (cl.device().type().equals("CPU")) {
             assertEquals(OpenClBackend.Variant.VECTOR, v, cl.tuning().summary());
-            assertEquals("conv_back_vec", cl.convKernel(Op.CONV_BACKPROJECT, wide));
+            // Stride 1, planes that keep their size, 16 rows and 288 taps a chain: the products.
+            assertEquals("conv_back_mm", cl.convKernel(Op.CONV_BACKPROJECT, wide));
+            assertEquals("conv_fwd_mm", cl.convKernel(Op.CONV, wide));
+            assertEquals("conv_zbox_vec", cl.convKernel(Op.CONV_ZBOX, wide));
+            assertEquals("conv_back_vec", cl.convKernel(Op.CONV_BACKPROJECT, strided));
             // One input channel fills 1 of 16 channel lanes: that backprojection takes pixel lanes instead.
             assertEquals("conv_back_px", cl.convKernel(Op.CONV_BACKPROJECT, narrow));
             assertEquals("conv_fwd_vec", cl.convKernel(Op.CONV, narrow));

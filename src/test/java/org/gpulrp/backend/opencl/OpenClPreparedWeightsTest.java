@@ -28,20 +28,23 @@ class OpenClPreparedWeightsTest {
     private static final int ROWS = 2;
     private static OpenClBackend tableTuned;
     private static OpenClBackend vector;
+    /** VECTOR without the products: the plain maps read channel lanes too. */
+    private static OpenClBackend lanes;
 
     @BeforeAll
     static void open() {
         tableTuned = OpenClTestSupport.openOrSkip();
         vector = OpenClBackend.open(null, Map.of("conv.variant", "vector", "conv.vec.min", "1"));
+        lanes = OpenClBackend.open(null, Map.of("conv.variant", "vector", "conv.vec.min", "1",
+                "conv.mm.rows.min", "100000"));
     }
 
     @AfterAll
     static void close() {
-        if (tableTuned != null) {
-            tableTuned.close();
-        }
-        if (vector != null) {
-            vector.close();
+        for (OpenClBackend be : new OpenClBackend[] {tableTuned, vector, lanes}) {
+            if (be != null) {
+                be.close();
+            }
         }
     }
 
@@ -96,7 +99,7 @@ class OpenClPreparedWeightsTest {
         try (CpuBackend scalar = new CpuBackend(CpuBackend.Kernels.SCALAR, 1)) {
             e = all(scalar, x, u, v, false);
         }
-        for (OpenClBackend be : new OpenClBackend[] {tableTuned, vector}) {
+        for (OpenClBackend be : new OpenClBackend[] {tableTuned, vector, lanes}) {
             for (boolean prepare : new boolean[] {false, true}) {
                 float[][] a = all(be, x, u, v, prepare);
                 ClTestData.assertSameBits(be + (prepare ? " prepared" : " unprepared"), e, a);
@@ -117,9 +120,16 @@ class OpenClPreparedWeightsTest {
 
         vector.prepareConv(Op.CONV, G, w);
         vector.prepareConv(Op.CONV, G, w);
-        vector.prepareConv(Op.CONV_ZBOX, G, w); // the same arrangement as CONV's
+        vector.prepareConv(Op.CONV_ZBOX, G, w);
         vector.prepareConv(Op.CONV_BACKPROJECT, G, w);
-        assertEquals(2, vector.arrangedCopies(w), "one copy per direction");
+        assertEquals("conv_fwd_mm", vector.convKernel(Op.CONV, G));
+        assertEquals(3, vector.arrangedCopies(w), "one copy per direction and arrangement: the plain maps' products "
+                + "read row panels, ZBox channel lanes");
+        try (Buffer wl = lanes.upload(ClTestData.read(vector, w))) {
+            lanes.prepareConv(Op.CONV, G, wl);
+            lanes.prepareConv(Op.CONV_ZBOX, G, wl); // the same arrangement as CONV's there
+            assertEquals(1, lanes.arrangedCopies(wl));
+        }
         vector.fillArranged(w, 0f);
         vector.conv(x, w, null, z, ROWS, G);
         for (float f : ClTestData.read(vector, z)) {
