@@ -10,7 +10,7 @@
  * where the plane keeps its size and the stride is 1, a tap is a constant offset d within the plane, so a tap's 16
  * pixels are one vector load. A lane whose tap falls outside the plane keeps its chain as it is (a lane select on the
  * accumulator, so the tap is skipped, as the contract asks, never multiplied by zero): each lane carries a word with
- * one bit per tap that is inside (kernels of at most 32 taps). Tiles whose every pixel has every tap inside run
+ * one bit per tap that is inside (kernels of at most 32 taps; the host's table per geometry). Tiles whose every pixel has every tap inside run
  * without the selects. Loads that would leave the source buffer (the first and last rows of the batch) read their
  * lanes one by one, clamped into it; what a masked lane loads is never used.
  * Tuning parameters (#ifndef defaults below, overridden by the host's #defines): CONV_MM_ROWS 5, CONV_MM_VECS 4.
@@ -116,9 +116,9 @@ LRP_INLINE void conv_mm_chains(const __global float* restrict base, const int sr
 
 /*
  * The tile setup of both kernels: the row block (global 0), the pixel tile (global 1) and the sample (global 2); the
- * tile's tap bits (bits[v], lane l: bit t set where pixel p0 + 16 v + l has tap t inside the plane; 0 past the
- * plane), its mode (conv_mm_chains) and its chains, run over the inner planes of src. The row shift of tap i is
- * sr0 + i * sri, the column shift of tap j sc0 + j * scj.
+ * tile's tap bits (bits[v], lane l: tb[p0 + 16 v + l], whose bit t is set where that pixel has tap t inside the
+ * plane; the host's table, 0 past the plane), its mode (conv_mm_chains) and its chains, run over the inner planes of
+ * src. Tap (i, j) is at a row shift of sr0 + i * sri and a column shift of sc0 + j * scj.
  */
 #define CONV_MM_TILE(ROWS, INNER, SRC_PLANES, SR0, SRI, SC0, SCJ, BASE, SRC) \
     const int HW = H * W; \
@@ -135,36 +135,14 @@ LRP_INLINE void conv_mm_chains(const __global float* restrict base, const int sr
     const int row0 = rb % nrb * CONV_MM_ROWS; \
     const int nr = min(CONV_MM_ROWS, (ROWS) - row0); \
     const int np = min(CONV_MM_PIX, HW - p0); \
-    int bw[CONV_MM_PIX]; \
-    int inside = 1; \
-    { \
-        int ph = p0 / W; \
-        int pw = p0 - ph * W; \
-        for (int k = 0; k < CONV_MM_PIX; k++) { \
-            int word = 0; \
-            if (k < np) { \
-                int cols = 0; \
-                for (int j = 0; j < KW; j++) { \
-                    cols |= ((uint)(pw + (SC0) + j * (SCJ)) < (uint)W) << j; \
-                } \
-                for (int i = 0; i < KH; i++) { \
-                    if ((uint)(ph + (SR0) + i * (SRI)) < (uint)H) { \
-                        word |= cols << (i * KW); \
-                    } \
-                } \
-                inside &= word == (int)((1u << (KH * KW)) - 1u) || KH * KW == 32 && word == -1; \
-            } \
-            bw[k] = word; \
-            if (++pw == W) { \
-                pw = 0; \
-                ph++; \
-            } \
-        } \
-    } \
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    const int full = (int)(0xffffffffu >> (32 - KH * KW)); \
     int16 bits[CONV_MM_VECS]; \
+    int inside = 1; \
     _Pragma("unroll") \
     for (int v = 0; v < CONV_MM_VECS; v++) { \
-        bits[v] = vload16(v, bw); \
+        bits[v] = vload16(0, tb + p0 + 16 * v); \
+        inside &= all(bits[v] == (int16)(full) | lane >= (int16)(np - 16 * v)); \
     } \
     const int ti = (SRI) * W; \
     const int tj = (SCJ); \
@@ -194,7 +172,7 @@ LRP_INLINE void conv_mm_chains(const __global float* restrict base, const int sr
  */
 __kernel void conv_fwd_mm(__global const float* restrict x, __global const float* restrict a,
                           __global const float* restrict bias, const int has_bias, __global float* restrict z,
-                          const int rows, CONV_GEOMETRY)
+                          const int rows, CONV_GEOMETRY, __global const int* restrict tb)
 {
     CONV_MM_TILE(cout, cin, C, -PH, DH, -PW, DW, a, x);
     const int oc0 = grp * cout + row0;
@@ -219,11 +197,11 @@ __kernel void conv_fwd_mm(__global const float* restrict x, __global const float
 
 /*
  * r = x * the chain (has_x), else the chain, for inputs of stride-1 layers whose planes keep their size; at (global)
- * the row blocks of every group, the pixel tiles, the samples; a: conv_panels(back = 1).
+ * the row blocks of every group, the pixel tiles, the samples; a: conv_panels(back = 1); tb as conv_fwd_mm's.
  */
 __kernel void conv_back_mm(__global const float* restrict g, __global const float* restrict a,
                            __global const float* restrict x, const int has_x, __global float* restrict r,
-                           const int rows, CONV_GEOMETRY)
+                           const int rows, CONV_GEOMETRY, __global const int* restrict tb)
 {
     CONV_MM_TILE(cin, cout, OC, PH, -DH, PW, -DW, a, g);
     const int ci0 = grp * cin + row0;

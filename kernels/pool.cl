@@ -20,9 +20,10 @@
  *                   scans for its window.
  * Layout (row-major): x, rIn[B, C*H*W]; y, arg, r[B, C*OH*OW].
  * Work: one work-item per output (max_pool, max_pool_route_windows) or per input element (max_pool_route), over
- * three dimensions: global (OW or W rounded up to the host's local size, OH or H, B * C), local (the host's, 1, 1); so a work-item finds its
- * column, row, sample and channel without dividing (the channel and sample are the same across its work-group). The
- * integer divisions of a flat index were most of these kernels' time on CPU devices (PoCL: 0.03 GFLOP/s).
+ * three dimensions: global (OW or W, OH or H, B * C), each rounded up to the host's local size (a row's width, some
+ * rows, some planes: ClLaunches.pool); so a work-item finds its column and row without dividing, and its sample and
+ * channel with one division. The integer divisions of a flat index were most of these kernels' time on CPU devices
+ * (PoCL: 0.03 GFLOP/s).
  * Tuning parameters: none (memory-bound).
  */
 #pragma OPENCL FP_CONTRACT OFF

@@ -22,7 +22,8 @@ import org.gpulrp.model.Network;
  * the comparison fair on a shared, noisy machine. Results are checked to be the same bits as the CPU path's.
  * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.TuningCompare MODEL BATCH [rounds=8] [composite=epsilon]
  * [KEY=V;KEY=V ...]},
- * e.g. {@code mlp 1024 "vec.rows=8;vec.colv=2"}.
+ * e.g. {@code mlp 1024 "vec.rows=8;vec.colv=2"}; the key {@code chunk} sets that explainer's rows per pass
+ * ({@link Explainer.Builder#chunkRows}) instead of a tuning value, e.g. {@code cnn 1024 "chunk=128"}.
  */
 public final class TuningCompare {
     private TuningCompare() {
@@ -57,11 +58,18 @@ public final class TuningCompare {
                 continue;
             }
             Map<String, String> o = new LinkedHashMap<>();
+            int chunk = 0;
             for (String kv : a.split(";")) {
-                o.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+                String k = kv.substring(0, kv.indexOf('=')).trim();
+                String v = kv.substring(kv.indexOf('=') + 1).trim();
+                if (k.equals("chunk")) {
+                    chunk = Integer.parseInt(v);
+                } else {
+                    o.put(k, v);
+                }
             }
-            ex.put("opencl, " + a, GpuLrp.explainer(net).composite(composite).backend(OpenClBackend.open(null, o))
-                    .build());
+            Explainer.Builder b = GpuLrp.explainer(net).composite(composite).backend(OpenClBackend.open(null, o));
+            ex.put("opencl, " + a, (chunk > 0 ? b.chunkRows(chunk) : b).build());
         }
         List<String> names = new ArrayList<>(ex.keySet());
         double[] best = new double[names.size()];

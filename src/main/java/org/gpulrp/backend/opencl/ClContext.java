@@ -140,13 +140,22 @@ final class ClContext {
      * {@link #releaseMem}. {@code what} names the call in errors and fault injection.
      */
     cl_mem createBuffer(long bytes, float[] data, String what) {
-        boolean copy = data != null && data.length > 0;
+        return createBuffer(bytes, data != null && data.length > 0 ? Pointer.to(data) : null, what);
+    }
+
+    /** As {@link #createBuffer(long, float[], String)}, holding the ints {@code data}. */
+    cl_mem createBuffer(int[] data, String what) {
+        return createBuffer(4L * data.length, data.length > 0 ? Pointer.to(data) : null, what);
+    }
+
+    private cl_mem createBuffer(long bytes, Pointer data, String what) {
+        boolean copy = data != null;
         int[] err = new int[1];
         cl_mem mem;
         FaultInjection.before(FaultInjection.Point.ALLOCATE, what, deviceName);
         try {
             mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE | (copy ? CL_MEM_COPY_HOST_PTR : 0),
-                    Math.max(4L, bytes), copy ? Pointer.to(data) : null, err);
+                    Math.max(4L, bytes), data, err);
         } catch (CLException e) {
             throw ClErrors.wrap(e, what, deviceName);
         }

@@ -3,6 +3,7 @@ package org.gpulrp.backend.opencl;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.gpulrp.DeviceException;
@@ -56,6 +57,8 @@ final class ClLaunches {
     private Launch arrange;
     /** VECTOR conv variant: the kernel that arranges weights as the products' row panels. */
     private Launch panels;
+    /** The products' tap bits per plane geometry and direction ({@link #tapBits}), computed once on the host. */
+    private final Map<List<Integer>, int[]> tapBits = new HashMap<>();
     /** VECTOR dense variant: the kernel that packs a dense weight's column strips (once per prepared weights). */
     private Launch strips;
     /** The max-pooling relevance route for windows that do not overlap. */
@@ -206,17 +209,22 @@ final class ClLaunches {
 
     /**
      * Launches pooling kernel {@code l} over {@code rows} samples of {@code planes} planes of {@code height x width}
-     * elements: global (width rounded up to the local size, height, rows x planes), the local size the smallest power
-     * of two that holds a plane's row (at most the per-sample one).
+     * elements: global (width, height, rows x planes), each rounded up to the local size; the local size's first
+     * dimension the smallest power of two that holds a plane's row (at most the per-sample size), then as many of a
+     * plane's rows and then of planes as make up about the elementwise kernels' work-group. Work-groups of one row had
+     * been most of the pooling's time on PoCL, which pays for every work-group (the 1x28x28 CNN's pooling ran 28,672
+     * work-groups of 16 items a pass of 64 rows).
      */
     private void pool(Launch l, int width, int height, int planes, int rows, Object[] args) {
         if (rows == 0 || width == 0 || height == 0 || planes == 0) {
             return;
         }
-        long lx = Math.max(1, Math.min(Math.min(tuning.sampleLocal(), l.maxWorkGroup()),
-                Long.highestOneBit(2L * width - 1)));
-        cl.enqueue(l.k(), args, new long[] {roundUp(width, lx), height, (long) rows * planes},
-                new long[] {lx, 1, 1});
+        long most = Math.max(1, Math.min(tuning.elementLocal(), l.maxWorkGroup()));
+        long lx = Math.max(1, Math.min(Math.min(tuning.sampleLocal(), most), Long.highestOneBit(2L * width - 1)));
+        long ly = Math.max(1, Math.min(height, most / lx));
+        long lz = Math.max(1, Math.min((long) rows * planes, most / (lx * ly)));
+        cl.enqueue(l.k(), args, new long[] {roundUp(width, lx), roundUp(height, ly), roundUp((long) rows * planes, lz)},
+                new long[] {lx, ly, lz});
     }
 
     /** Launches dense op {@code op} over {@code rows x cols} outputs. */
@@ -511,8 +519,15 @@ final class ClLaunches {
             }
             case CONV_PRODUCTS -> {
                 long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
-                cl.enqueue(l.k(), args, new long[] {roundUp((long) g.groups() * ceilDiv(ch, tuning.convMmRows()), lx),
-                    ceilDiv(pixels, 16L * tuning.convMmVecs()), rows}, new long[] {lx, 1, 1});
+                int[] bits = tapBits(back, g);
+                cl_mem tb = cl.createBuffer(bits, "clCreateBuffer(conv tap bits, " + bits.length + " ints)");
+                try {
+                    cl.enqueue(l.k(), concat(args, new Object[] {tb}), new long[] {roundUp((long) g.groups()
+                        * ceilDiv(ch, tuning.convMmRows()), lx), ceilDiv(pixels, 16L * tuning.convMmVecs()), rows},
+                        new long[] {lx, 1, 1});
+                } finally {
+                    ClContext.releaseMem(tb); // OpenCL keeps it until the kernel ran
+                }
             }
             case CONV_TILED -> {
                 long lx = tuning.convTileP();
@@ -521,6 +536,40 @@ final class ClLaunches {
             }
             default -> perSample(l, back ? g.inSize() : g.outSize(), rows, args);
         }
+    }
+
+    /**
+     * The tap bits of the products for g's planes (kernels/conv_products.cl): for each pixel of a plane, bit
+     * {@code kh KW + kw} set where that tap reads inside the plane (forward: the input pixel, backward: the output
+     * pixel it meets), then a tile's worth of zeros; computed once per plane geometry and direction (each call uploads
+     * them: a few hundred KiB at most, against a convolution of milliseconds).
+     */
+    private int[] tapBits(boolean back, ConvGeometry g) {
+        int h = g.inH();
+        int w = g.inW();
+        int s = back ? -1 : 1;
+        List<Integer> key = List.of(h, w, g.kernelH(), g.kernelW(), s * g.padH(), s * g.dilationH(), s * g.padW(),
+                s * g.dilationW(), tuning.convMmVecs());
+        int[] m = tapBits.get(key);
+        if (m == null) {
+            int[] bits = new int[h * w + 16 * tuning.convMmVecs()];
+            for (int p = 0; p < h * w; p++) {
+                int word = 0;
+                for (int i = 0; i < g.kernelH(); i++) {
+                    int row = p / w + s * (i * g.dilationH() - g.padH());
+                    for (int j = 0; j < g.kernelW(); j++) {
+                        int col = p % w + s * (j * g.dilationW() - g.padW());
+                        if (row >= 0 && row < h && col >= 0 && col < w) {
+                            word |= 1 << (i * g.kernelW() + j);
+                        }
+                    }
+                }
+                bits[p] = word;
+            }
+            m = bits;
+            tapBits.put(key, m);
+        }
+        return m;
     }
 
     private static long ceilDiv(long a, long b) {
