@@ -140,3 +140,123 @@ __kernel void max_pool_route_windows(__global const float* restrict r, __global 
         }
     }
 }
+
+/*
+ * max_pool_2x2, max_pool_route_2x2: max_pool and max_pool_route_windows for 2x2 windows at stride 2 without padding
+ * that tile the input exactly (H = 2 OH, W = 2 OW; the usual pooling), with 16 outputs of a row in float16 lanes per
+ * work-item (global (ceil(OW / 16), OH, B * C)): the same comparisons and selects per output as the scalar kernels,
+ * in the same order, so the same bits. A row's inputs are read and written as float16s where the tile's 32 inputs are
+ * all in the row, lane by lane at its end.
+ */
+#define POOL_2X2_ITEM \
+    POOL_ITEM(xg, oh, (OW + 15) / 16, OH); \
+    const int ow0 = 16 * xg; \
+    const int n = min(16, OW - ow0); \
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    const int top = (c * H + 2 * oh) * W + 2 * ow0; \
+    const int k = b * (C * OH * OW) + (c * OH + oh) * OW + ow0
+
+/* The 2n inputs of a row from p (n outputs' windows) as two float16s: even and odd columns. */
+LRP_INLINE void pool_row_pairs(const __global float* restrict p, const int n, float16* even, float16* odd)
+{
+    float16 lo;
+    float16 hi;
+    if (n == 16) {
+        lo = vload16(0, p);
+        hi = vload16(1, p);
+    } else {
+        float t[32];
+        for (int l = 0; l < 32; l++) {
+            t[l] = l < 2 * n ? p[l] : 0.0f;
+        }
+        lo = vload16(0, t);
+        hi = vload16(1, t);
+    }
+    *even = shuffle2(lo, hi, (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
+    *odd = shuffle2(lo, hi, (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31));
+}
+
+/* Stores the first 2n floats of the interleaved row (even[0], odd[0], even[1], ...) at p. */
+LRP_INLINE void pool_row_store(__global float* restrict p, const int n, const float16 even, const float16 odd)
+{
+    const float16 lo = shuffle2(even, odd, (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+    const float16 hi = shuffle2(even, odd, (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+    if (n == 16) {
+        vstore16(lo, 0, p);
+        vstore16(hi, 1, p);
+    } else {
+        float t[32];
+        vstore16(lo, 0, t);
+        vstore16(hi, 1, t);
+        for (int l = 0; l < 2 * n; l++) {
+            p[l] = t[l];
+        }
+    }
+}
+
+__kernel void max_pool_2x2(__global const float* restrict x, __global float* restrict y,
+                           __global float* restrict arg, const int rows, POOL_GEOMETRY)
+{
+    POOL_2X2_ITEM;
+    const __global float* xb = x + b * (C * H * W);
+    float16 a;
+    float16 bb;
+    float16 cc;
+    float16 d;
+    pool_row_pairs(xb + top, n, &a, &bb);
+    pool_row_pairs(xb + top + W, n, &cc, &d);
+    const int16 e = (int16)(top) + 2 * lane;
+    /* the scan order (kh, kw), the first maximum on ties: only a strictly greater value replaces it */
+    float16 m = a;
+    int16 best = e;
+    int16 gt = bb > m;
+    m = select(m, bb, gt);
+    best = select(best, e + 1, gt);
+    gt = cc > m;
+    m = select(m, cc, gt);
+    best = select(best, e + W, gt);
+    gt = d > m;
+    m = select(m, d, gt);
+    best = select(best, e + W + 1, gt);
+    const float16 bf = convert_float16(best);
+    if (n == 16) {
+        vstore16(m, 0, y + k);
+        vstore16(bf, 0, arg + k);
+    } else {
+        float tm[16];
+        float tb[16];
+        vstore16(m, 0, tm);
+        vstore16(bf, 0, tb);
+        for (int l = 0; l < n; l++) {
+            y[k + l] = tm[l];
+            arg[k + l] = tb[l];
+        }
+    }
+}
+
+__kernel void max_pool_route_2x2(__global const float* restrict r, __global const float* restrict arg,
+                                 __global float* restrict rIn, const int rows, POOL_GEOMETRY)
+{
+    POOL_2X2_ITEM;
+    float16 rv;
+    float16 av;
+    if (n == 16) {
+        rv = vload16(0, r + k);
+        av = vload16(0, arg + k);
+    } else {
+        float tr[16];
+        float ta[16];
+        for (int l = 0; l < 16; l++) {
+            tr[l] = l < n ? r[k + l] : 0.0f;
+            ta[l] = l < n ? arg[k + l] : -1.0f;
+        }
+        rv = vload16(0, tr);
+        av = vload16(0, ta);
+    }
+    const float16 v = (float16)(0.0f) + rv;
+    const float16 zero = (float16)(0.0f);
+    const float16 e = convert_float16((int16)(top) + 2 * lane); /* exact: C H W <= 2^24 */
+    __global float* rb = rIn + b * (C * H * W);
+    pool_row_store(rb + top, n, select(zero, v, av == e), select(zero, v, av == e + 1.0f));
+    pool_row_store(rb + top + W, n, select(zero, v, av == e + (float) W), select(zero, v, av == e + (float) (W + 1)));
+}

@@ -98,6 +98,11 @@ public final class ConvCases {
         // ... and planes of whole vectors of outputs and a tail (the CPU path gathers them): 14 x 14 and 7 x 7 outputs
         {3, 28, 28, 2, 2, 2, 2, 0, 0, 2},
         {2, 14, 15, 2, 2, 2, 2, 0, 0, 3},
+        // 2x2 windows that tile the input (OpenCL's lane kernels): one whole vector of 16 outputs and a tail, two
+        // whole vectors, a ceil-mode pooling that adds no window.
+        {3, 8, 40, 2, 2, 2, 2, 0, 0, 3},
+        {2, 6, 64, 2, 2, 2, 2, 0, 0, 2},
+        {2, 4, 34, 2, 2, 2, 2, 0, 0, 2, 1},
         // Ceil mode (an 11th entry 1): windows past the edge (GoogLeNet's 3x3 stride 2), the 2x2 window on odd
         // sizes (not the straight-line kernel then), and a last window PyTorch drops (it would start in the padding).
         {16, 13, 13, 3, 3, 2, 2, 0, 0, 2, 1},

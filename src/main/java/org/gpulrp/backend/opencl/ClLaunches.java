@@ -63,6 +63,9 @@ final class ClLaunches {
     private Launch strips;
     /** The max-pooling relevance route for windows that do not overlap. */
     private Launch routeWindows;
+    /** Max pooling and its route for 2x2 windows at stride 2 that tile the input, 16 outputs in lanes. */
+    private Launch pool2x2;
+    private Launch route2x2;
     /** The ops whose tiled kernel did not fit a full work-group here (they run their simple kernel). */
     private final List<String> fellBack = new ArrayList<>();
 
@@ -84,6 +87,8 @@ final class ClLaunches {
                 strips = launch("dense_strips", Shape.ELEMENTWISE, null);
             }
             routeWindows = launch("max_pool_route_windows", Shape.PER_SAMPLE, null);
+            pool2x2 = launch("max_pool_2x2", Shape.PER_SAMPLE, null);
+            route2x2 = launch("max_pool_route_2x2", Shape.PER_SAMPLE, null);
         } catch (RuntimeException | Error e) {
             release();
             throw e;
@@ -188,19 +193,35 @@ final class ClLaunches {
         cl.enqueue(l.k(), args, new long[] {roundUp(perSample, lx), rows}, new long[] {lx, 1});
     }
 
-    /** Launches {@code max_pool} for geometry {@code p} over its outputs ({@code args} without the geometry). */
+    /**
+     * Launches {@code max_pool} for geometry {@code p} over its outputs ({@code args} without the geometry);
+     * {@code max_pool_2x2} (16 outputs in lanes) where 2x2 windows at stride 2 tile the input.
+     */
     void maxPool(PoolGeometry p, int rows, Object[] args) {
-        pool(launches.get(Op.MAX_POOL), p.outW(), p.outH(), p.channels(), rows, concat(args, geometry(p)));
+        if (tiles2x2(p)) {
+            pool(pool2x2, ceilDivInt(p.outW(), 16), p.outH(), p.channels(), rows, concat(args, geometry(p)));
+        } else {
+            pool(launches.get(Op.MAX_POOL), p.outW(), p.outH(), p.channels(), rows, concat(args, geometry(p)));
+        }
+    }
+
+    /** Whether p's windows are 2x2 at stride 2 without padding and tile the input exactly (the usual pooling). */
+    private static boolean tiles2x2(PoolGeometry p) {
+        return p.kernelH() == 2 && p.kernelW() == 2 && p.strideH() == 2 && p.strideW() == 2 && p.padH() == 0
+                && p.padW() == 0 && p.inH() == 2 * p.outH() && p.inW() == 2 * p.outW();
     }
 
     /**
-     * Launches the max-pooling relevance route for geometry {@code p} ({@code args} without the geometry): where
+     * Launches the max-pooling relevance route for geometry {@code p} ({@code args} without the geometry): for 2x2
+     * windows at stride 2 that tile the input, {@code max_pool_route_2x2} (16 outputs' windows in lanes); else where
      * windows do not overlap, {@code max_pool_route_windows} over the outputs' windows (each work-item writes its own
      * window's inputs, no scan); else {@code max_pool_route} over the inputs (kernels/pool.cl).
      */
     void maxPoolRoute(PoolGeometry p, int rows, Object[] args) {
         Object[] all = concat(args, geometry(p));
-        if (p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW()) {
+        if (tiles2x2(p)) {
+            pool(route2x2, ceilDivInt(p.outW(), 16), p.outH(), p.channels(), rows, all);
+        } else if (p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW()) {
             pool(routeWindows, p.outW(), p.outH(), p.channels(), rows, all);
         } else {
             pool(launches.get(Op.MAX_POOL_ROUTE), p.inW(), p.inH(), p.channels(), rows, all);
@@ -596,13 +617,15 @@ final class ClLaunches {
             ClContext.releaseKernel(arrange.k().kernel());
             arrange = null;
         }
-        for (Launch l : new Launch[] {strips, routeWindows, panels}) {
+        for (Launch l : new Launch[] {strips, routeWindows, pool2x2, route2x2, panels}) {
             if (l != null) {
                 ClContext.releaseKernel(l.k().kernel());
             }
         }
         strips = null;
         routeWindows = null;
+        pool2x2 = null;
+        route2x2 = null;
         panels = null;
     }
 }
