@@ -145,8 +145,8 @@ __kernel void max_pool_route_windows(__global const float* restrict r, __global 
  * max_pool_2x2, max_pool_route_2x2: max_pool and max_pool_route_windows for 2x2 windows at stride 2 without padding
  * that tile the input exactly (H = 2 OH, W = 2 OW; the usual pooling), with 16 outputs of a row in float16 lanes per
  * work-item (global (ceil(OW / 16), OH, B * C)): the same comparisons and selects per output as the scalar kernels,
- * in the same order, so the same bits. A row's inputs are read and written as float16s where the tile's 32 inputs are
- * all in the row, lane by lane at its end.
+ * in the same order, so the same bits. Loads past a row's end read the next elements where they lie in the buffer
+ * (those lanes are never stored); stores write exactly the tile's elements, in pieces of 16, 8, 4, 2 and 1.
  */
 #define POOL_2X2_ITEM \
     POOL_ITEM(xg, oh, (OW + 15) / 16, OH); \
@@ -156,22 +156,58 @@ __kernel void max_pool_route_windows(__global const float* restrict r, __global 
     const int top = (c * H + 2 * oh) * W + 2 * ow0; \
     const int k = b * (C * OH * OW) + (c * OH + oh) * OW + ow0
 
-/* The 2n inputs of a row from p (n outputs' windows) as two float16s: even and odd columns. */
-LRP_INLINE void pool_row_pairs(const __global float* restrict p, const int n, float16* even, float16* odd)
+/*
+ * 16 floats from p, of which the first n are used: one load where the 16 lie in the buffer (ok), else lane by lane
+ * (the others 0).
+ */
+LRP_INLINE float16 pool_load16(const __global float* restrict p, const int n, const int ok)
 {
-    float16 lo;
-    float16 hi;
-    if (n == 16) {
-        lo = vload16(0, p);
-        hi = vload16(1, p);
-    } else {
-        float t[32];
-        for (int l = 0; l < 32; l++) {
-            t[l] = l < 2 * n ? p[l] : 0.0f;
-        }
-        lo = vload16(0, t);
-        hi = vload16(1, t);
+    if (n == 16 || ok) {
+        return vload16(0, p);
     }
+    float t[16];
+    for (int l = 0; l < 16; l++) {
+        t[l] = l < n ? p[l] : 0.0f;
+    }
+    return vload16(0, t);
+}
+
+/* Stores the first c (0..16) lanes of v at p, in stores of 16, 8, 4, 2 and 1 floats (no lane past c is written). */
+LRP_INLINE void pool_store_first(__global float* restrict p, const float16 v, const int c)
+{
+    if (c == 16) {
+        vstore16(v, 0, p);
+        return;
+    }
+    float t[16];
+    vstore16(v, 0, t);
+    int at = 0;
+    if (c & 8) {
+        vstore8(vload8(0, t), 0, p);
+        at = 8;
+    }
+    if (c & 4) {
+        vstore4(vload4(0, t + at), 0, p + at);
+        at += 4;
+    }
+    if (c & 2) {
+        vstore2(vload2(0, t + at), 0, p + at);
+        at += 2;
+    }
+    if (c & 1) {
+        p[at] = t[at];
+    }
+}
+
+/*
+ * The 2n inputs of a row from p (n outputs' windows) as two float16s: even and odd columns; ok: the 32 floats from p
+ * lie in the buffer.
+ */
+LRP_INLINE void pool_row_pairs(const __global float* restrict p, const int n, const int ok, float16* even,
+                               float16* odd)
+{
+    const float16 lo = pool_load16(p, min(16, 2 * n), ok);
+    const float16 hi = pool_load16(p + 16, max(0, 2 * n - 16), ok);
     *even = shuffle2(lo, hi, (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
     *odd = shuffle2(lo, hi, (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31));
 }
@@ -181,17 +217,8 @@ LRP_INLINE void pool_row_store(__global float* restrict p, const int n, const fl
 {
     const float16 lo = shuffle2(even, odd, (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
     const float16 hi = shuffle2(even, odd, (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
-    if (n == 16) {
-        vstore16(lo, 0, p);
-        vstore16(hi, 1, p);
-    } else {
-        float t[32];
-        vstore16(lo, 0, t);
-        vstore16(hi, 1, t);
-        for (int l = 0; l < 2 * n; l++) {
-            p[l] = t[l];
-        }
-    }
+    pool_store_first(p, lo, min(16, 2 * n));
+    pool_store_first(p + 16, hi, max(0, 2 * n - 16));
 }
 
 __kernel void max_pool_2x2(__global const float* restrict x, __global float* restrict y,
@@ -203,8 +230,9 @@ __kernel void max_pool_2x2(__global const float* restrict x, __global float* res
     float16 bb;
     float16 cc;
     float16 d;
-    pool_row_pairs(xb + top, n, &a, &bb);
-    pool_row_pairs(xb + top + W, n, &cc, &d);
+    const int last = (rows - b) * (C * H * W); /* the elements from xb to the buffer's end */
+    pool_row_pairs(xb + top, n, top + 32 <= last, &a, &bb);
+    pool_row_pairs(xb + top + W, n, top + W + 32 <= last, &cc, &d);
     const int16 e = (int16)(top) + 2 * lane;
     /* the scan order (kh, kw), the first maximum on ties: only a strictly greater value replaces it */
     float16 m = a;
@@ -218,41 +246,17 @@ __kernel void max_pool_2x2(__global const float* restrict x, __global float* res
     gt = d > m;
     m = select(m, d, gt);
     best = select(best, e + W + 1, gt);
-    const float16 bf = convert_float16(best);
-    if (n == 16) {
-        vstore16(m, 0, y + k);
-        vstore16(bf, 0, arg + k);
-    } else {
-        float tm[16];
-        float tb[16];
-        vstore16(m, 0, tm);
-        vstore16(bf, 0, tb);
-        for (int l = 0; l < n; l++) {
-            y[k + l] = tm[l];
-            arg[k + l] = tb[l];
-        }
-    }
+    pool_store_first(y + k, m, n);
+    pool_store_first(arg + k, convert_float16(best), n);
 }
 
 __kernel void max_pool_route_2x2(__global const float* restrict r, __global const float* restrict arg,
                                  __global float* restrict rIn, const int rows, POOL_GEOMETRY)
 {
     POOL_2X2_ITEM;
-    float16 rv;
-    float16 av;
-    if (n == 16) {
-        rv = vload16(0, r + k);
-        av = vload16(0, arg + k);
-    } else {
-        float tr[16];
-        float ta[16];
-        for (int l = 0; l < 16; l++) {
-            tr[l] = l < n ? r[k + l] : 0.0f;
-            ta[l] = l < n ? arg[k + l] : -1.0f;
-        }
-        rv = vload16(0, tr);
-        av = vload16(0, ta);
-    }
+    const int ok = k + 16 <= rows * (C * OH * OW);
+    const float16 rv = pool_load16(r + k, n, ok);
+    const float16 av = pool_load16(arg + k, n, ok); /* lanes past n: never stored */
     const float16 v = (float16)(0.0f) + rv;
     const float16 zero = (float16)(0.0f);
     const float16 e = convert_float16((int16)(top) + 2 * lane); /* exact: C H W <= 2^24 */
