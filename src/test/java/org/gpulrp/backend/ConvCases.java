@@ -67,6 +67,8 @@ public final class ConvCases {
         // ... a 3x5 kernel with its own padding per side, and a 1x1 layer (the products forward only: 32 taps back).
         {32, 6, 20, 24, 3, 5, 1, 1, 1, 2, 1, 1, 1, 2},
         {64, 5, 13, 32, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2},
+        // ... and a 7x7 kernel: more taps than OpenCL's products take (32), so they leave it to the channel lanes.
+        {16, 9, 20, 16, 7, 7, 1, 1, 3, 3, 1, 1, 1, 2},
         // Few input channels, rows of four and more interior column vectors (the four-vector column-lane kernel).
         {3, 5, 100, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},
         {2, 4, 90, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},
