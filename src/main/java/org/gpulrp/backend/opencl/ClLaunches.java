@@ -242,8 +242,10 @@ final class ClLaunches {
         }
         long most = Math.max(1, Math.min(tuning.elementLocal(), l.maxWorkGroup()));
         long lx = Math.max(1, Math.min(Math.min(tuning.sampleLocal(), most), Long.highestOneBit(2L * width - 1)));
-        long ly = Math.max(1, Math.min(height, most / lx));
-        long lz = Math.max(1, Math.min((long) rows * planes, most / (lx * ly)));
+        // At most 64 along the second and third dimensions: NVIDIA's CL_DEVICE_MAX_WORK_ITEM_SIZES, the smallest
+        // of the usual devices.
+        long ly = Math.max(1, Math.min(Math.min(height, 64), most / lx));
+        long lz = Math.max(1, Math.min(Math.min((long) rows * planes, 64), most / (lx * ly)));
         cl.enqueue(l.k(), args, new long[] {roundUp(width, lx), roundUp(height, ly), roundUp((long) rows * planes, lz)},
                 new long[] {lx, ly, lz});
     }
