@@ -154,9 +154,13 @@ class OpenClConvBitIdentityTest {
             assertEquals("conv_fwd_mm", cl.convKernel(Op.CONV, wide));
             assertEquals("conv_zbox_vec", cl.convKernel(Op.CONV_ZBOX, wide));
             assertEquals("conv_back_vec", cl.convKernel(Op.CONV_BACKPROJECT, strided));
-            // One input channel fills 1 of 16 channel lanes: that backprojection takes pixel lanes instead.
+            // One input channel fills 1 of 16 channel lanes: that backprojection takes pixel lanes instead; the
+            // forward map has 32 rows, products even with 9 taps a chain.
             assertEquals("conv_back_px", cl.convKernel(Op.CONV_BACKPROJECT, narrow));
-            assertEquals("conv_fwd_vec", cl.convKernel(Op.CONV, narrow));
+            assertEquals("conv_fwd_mm", cl.convKernel(Op.CONV, narrow));
+            // Fewer rows than a products tile is worth (8 output channels): channel lanes.
+            assertEquals("conv_fwd_vec", cl.convKernel(Op.CONV, new ConvGeometry(16, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1,
+                    1, 1)));
         }
         assertTrue(cl.tuning().summary().contains("conv " + v.name().toLowerCase(java.util.Locale.ROOT)),
                 cl.tuning().summary());
