@@ -195,7 +195,7 @@ final class ClLaunches {
 
     /**
      * Launches {@code max_pool} for geometry {@code p} over its outputs ({@code args} without the geometry);
-     * {@code max_pool_2x2} (16 outputs in lanes) where 2x2 windows at stride 2 tile the input.
+     * {@code max_pool_2x2} (16 outputs in lanes) where 2x2 windows at stride 2 tile the input, on CPU devices.
      */
     void maxPool(PoolGeometry p, int rows, Object[] args) {
         if (tiles2x2(p)) {
@@ -205,15 +205,30 @@ final class ClLaunches {
         }
     }
 
-    /** Whether p's windows are 2x2 at stride 2 without padding and tile the input exactly (the usual pooling). */
-    private static boolean tiles2x2(PoolGeometry p) {
-        return p.kernelH() == 2 && p.kernelW() == 2 && p.strideH() == 2 && p.strideW() == 2 && p.padH() == 0
+    /** The kernels maxPool and maxPoolRoute run for p, as "POOL ROUTE": for tests and reports. */
+    String poolKernels(PoolGeometry p) {
+        if (tiles2x2(p)) {
+            return pool2x2.name() + " " + route2x2.name();
+        }
+        boolean apart = p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW();
+        return launches.get(Op.MAX_POOL).name() + " "
+                + (apart ? routeWindows : launches.get(Op.MAX_POOL_ROUTE)).name();
+    }
+
+    /**
+     * Whether the lane kernels run p: windows 2x2 at stride 2 without padding that tile the input exactly (the usual
+     * pooling), on a device whose convolutions take the vector variant (a CPU device; a GPU keeps one output per
+     * work-item, which its memory accesses coalesce).
+     */
+    private boolean tiles2x2(PoolGeometry p) {
+        return tuning.convVariant() == Variant.VECTOR && p.kernelH() == 2 && p.kernelW() == 2 && p.strideH() == 2 && p.strideW() == 2 && p.padH() == 0
                 && p.padW() == 0 && p.inH() == 2 * p.outH() && p.inW() == 2 * p.outW();
     }
 
     /**
      * Launches the max-pooling relevance route for geometry {@code p} ({@code args} without the geometry): for 2x2
-     * windows at stride 2 that tile the input, {@code max_pool_route_2x2} (16 outputs' windows in lanes); else where
+     * windows at stride 2 that tile the input on CPU devices, {@code max_pool_route_2x2} (16 outputs' windows in
+     * lanes); else where
      * windows do not overlap, {@code max_pool_route_windows} over the outputs' windows (each work-item writes its own
      * window's inputs, no scan); else {@code max_pool_route} over the inputs (kernels/pool.cl).
      */

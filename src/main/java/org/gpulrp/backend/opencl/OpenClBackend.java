@@ -827,6 +827,11 @@ public final class OpenClBackend implements Backend {
         return launches.convKernel(op, g);
     }
 
+    /** The kernels maxPool and maxPoolRoute run for {@code p} on this backend, as "POOL ROUTE": for tests. */
+    synchronized String poolKernels(PoolGeometry p) {
+        return launches.poolKernels(p);
+    }
+
     @Override
     public String toString() {
         return "OpenClBackend[" + info() + (closed ? ", closed" : "") + "]";

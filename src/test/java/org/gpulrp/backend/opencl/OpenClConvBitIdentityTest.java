@@ -12,6 +12,7 @@ import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.model.ConvGeometry;
+import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.backend.Op;
 import org.gpulrp.backend.cpu.CpuBackend;
 import org.gpulrp.testing.OpenClTestSupport;
@@ -162,6 +163,12 @@ class OpenClConvBitIdentityTest {
             assertEquals("conv_fwd_vec", cl.convKernel(Op.CONV, new ConvGeometry(16, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1,
                     1, 1)));
         }
+        // 2x2 windows at stride 2 that tile the input: lanes where the convolutions take the vector variant.
+        PoolGeometry tiled = new PoolGeometry(4, 8, 40, 2, 2, 2, 2, 0, 0);
+        PoolGeometry odd = new PoolGeometry(4, 7, 40, 2, 2, 2, 2, 0, 0);
+        assertEquals("max_pool_2x2 max_pool_route_2x2", CONFIGS.get(ConvConfig.VECTOR).poolKernels(tiled));
+        assertEquals("max_pool max_pool_route_windows", CONFIGS.get(ConvConfig.VECTOR).poolKernels(odd));
+        assertEquals("max_pool max_pool_route_windows", CONFIGS.get(ConvConfig.SIMPLE).poolKernels(tiled));
         assertTrue(cl.tuning().summary().contains("conv " + v.name().toLowerCase(java.util.Locale.ROOT)),
                 cl.tuning().summary());
         assertThrows(InvalidArgumentException.class, () -> cl.convKernel(Op.RELU, wide));
@@ -184,7 +191,12 @@ class OpenClConvBitIdentityTest {
     @MethodSource("poolOps")
     void pooling(Op op) {
         for (PrimitiveTable.Case c : PrimitiveTable.cases(op)) {
-            check(c.what(), c.in(), c.out(), c.call());
+            float[][] ref = check(c.what(), c.in(), c.out(), c.call());
+            // The 2x2 lane kernels run where the convolutions take the vector variant; the others elsewhere.
+            for (ConvConfig k : new ConvConfig[] {ConvConfig.VECTOR, ConvConfig.SIMPLE, ConvConfig.TILED}) {
+                assertSameBits(c.what() + ": OpenCL " + k + " vs CPU scalar", ref,
+                        run(CONFIGS.get(k), c.in(), c.out(), c.call()));
+            }
         }
     }
 
