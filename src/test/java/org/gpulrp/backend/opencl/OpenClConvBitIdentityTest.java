@@ -175,6 +175,42 @@ class OpenClConvBitIdentityTest {
         assertThrows(InvalidArgumentException.class, () -> cl.convKernel(null, wide));
     }
 
+    /**
+     * Weights that are infinite or NaN at taps that fall in the padding: the products skip those taps lane by lane
+     * (a product with them would make the chain NaN), so their chains are the contract's.
+     */
+    @Test
+    void productsSkipNonFiniteWeightsOutsideThePlane() {
+        ConvGeometry g = new ConvGeometry(16, 5, 21, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        java.util.Random rnd = new java.util.Random(31);
+        float[] x = ClTestData.data(rnd, 2 * g.inSize());
+        float[] w = ClTestData.data(rnd, g.weightSize());
+        float[] gr = ClTestData.data(rnd, 2 * g.outSize());
+        // Every kernel's top row of taps: outside the plane for the first output row (forward) and, flipped, for the
+        // last input row (backward), so only those rows' chains stay finite.
+        for (int k = 0; k < w.length; k += 9) {
+            for (int j = 0; j < 3; j++) {
+                w[k + j] = k % 27 == 0 ? Float.POSITIVE_INFINITY : k % 27 == 9 ? Float.NEGATIVE_INFINITY : Float.NaN;
+            }
+        }
+        OpenClBackend products = CONFIGS.get(ConvConfig.PRODUCTS);
+        assertEquals("conv_fwd_mm", products.convKernel(Op.CONV, g));
+        assertEquals("conv_back_mm", products.convKernel(Op.CONV_BACKPROJECT, g));
+        ClTestData.Call fwd = (be, i, o) -> be.conv(i[0], i[1], null, o[0], 2, g);
+        ClTestData.Call back = (be, i, o) -> be.convBackproject(i[0], i[1], null, o[0], 2, g);
+        float[][] f = run(scalar, new float[][] {x, w}, new int[] {2 * g.outSize()}, fwd);
+        float[][] b = run(scalar, new float[][] {gr, w}, new int[] {2 * g.inSize()}, back);
+        for (float[] out : new float[][] {f[0], b[0]}) {
+            int finite = 0;
+            for (float v : out) {
+                finite += Float.isFinite(v) ? 1 : 0;
+            }
+            assertTrue(finite > 0, "some chains meet only finite weights inside the plane");
+        }
+        assertSameBits("forward", f, run(products, new float[][] {x, w}, new int[] {2 * g.outSize()}, fwd));
+        assertSameBits("backprojection", b, run(products, new float[][] {gr, w}, new int[] {2 * g.inSize()}, back));
+    }
+
     @ParameterizedTest
     @MethodSource("convOps")
     void convolution(Op op) {
