@@ -1,9 +1,10 @@
 /*
  * conv_pixels.cl: the pixel-lane backprojections for CPU devices (PoCL, conv.variant=vector), the same bits as the
  * reference kernels of conv_simple.cl, whose header states the math; geometry and walks: conv_walk.h.
- *   *_px     backprojections onto fewer input channels (the first layer) with unit column stride: 16 consecutive
- *            input columns in float16 lanes x CONV_VEC_PIX rows per work-item (the channel-lane kernels of
- *            conv_vector.cl would fill few lanes there).
+ *   *_px     backprojections onto fewer input channels (the first layer) with unit column stride or of patch
+ *            convolutions (kernel = stride: a ViT's patch embedding onto its 3 colour channels): 16 consecutive input
+ *            columns in float16 lanes x CONV_VEC_PIX rows per work-item (the channel-lane kernels of conv_vector.cl
+ *            would fill few lanes there).
  * Tuning parameter (#ifndef default below, overridden by the host's #define): CONV_VEC_PIX 8.
  */
 #pragma OPENCL FP_CONTRACT OFF
@@ -44,16 +45,112 @@ LRP_INLINE float16 conv_row16(const __global float* restrict row, const int owb,
 }
 
 /*
- * The chains of one work-item. mode 0: a0 = w.g (conv_back); 1: a0 = u.hp, a1 = v.hp (conv_back_signed without
- * hn); 2: a0 = u.hp then v.hn per tap, a1 = v.hp then u.hn; 3: a0, a1, a2 = w.g, wpos.g, wneg.g (conv_back_zbox).
+ * One tap's products for row r of the tile: mode 0: a0 = w.g (conv_back); 1: a0 = u.hp, a1 = v.hp (conv_back_signed
+ * without hn); 2: a0 = u.hp then v.hn, a1 = v.hp then u.hn; 3: a0, a1, a2 = w.g, wpos.g, wneg.g (conv_back_zbox).
+ * wa, wb, wc: the tap's weights (w, u, v or w, wpos, wneg), p and n the upper gradients (g or hp, and hn); lanes
+ * not in `valid` keep their chains unless `full`.
+ */
+LRP_INLINE void conv_px_tap(const int mode, const float16 wa, const float16 wb, const float16 wc, const float16 p,
+                            const float16 n, float16* a0, float16* a1, float16* a2, const int r, const int full,
+                            const int16 valid)
+{
+    if (mode == 0) {
+        a0[r] = full ? fma(wa, p, a0[r]) : select(a0[r], fma(wa, p, a0[r]), valid);
+    } else if (mode == 1 || mode == 2) {
+        float16 c1 = fma(wa, p, a0[r]);
+        float16 c2 = fma(wb, p, a1[r]);
+        if (mode == 2) {
+            c1 = fma(wb, n, c1);
+            c2 = fma(wa, n, c2);
+        }
+        a0[r] = full ? c1 : select(a0[r], c1, valid);
+        a1[r] = full ? c2 : select(a1[r], c2, valid);
+    } else {
+        const float16 c0 = fma(wa, p, a0[r]);
+        const float16 cp = fma(wb, p, a1[r]);
+        const float16 cm = fma(wc, p, a2[r]);
+        a0[r] = full ? c0 : select(a0[r], c0, valid);
+        a1[r] = full ? cp : select(a1[r], cp, valid);
+        a2[r] = full ? cm : select(a2[r], cm, valid);
+    }
+}
+
+/*
+ * The chains of a patch convolution's tile (kernel = stride, no padding or dilation: a ViT's patch embedding): each
+ * input meets one tap per output channel, kw = iw % SW at output column iw / SW (kh, oh likewise by rows), so a
+ * chain runs over the output channels alone, as PatchConv's on the CPU path. Lanes in columns no patch covers keep
+ * +0. With 16-column patches a tile's 16 lanes are one patch row: the weights one load, the gradient one value;
+ * otherwise both are read lane by lane.
+ */
+LRP_INLINE void conv_px_patch(const int mode, const __global float* restrict g1, const __global float* restrict g2,
+                              const __global float* restrict w0, const __global float* restrict w1,
+                              const __global float* restrict w2, float16* a0, float16* a1, float16* a2,
+                              const int ih0, const int iw0, const int cl, const int cin, const int cout, const int KH,
+                              const int KW, const int SH, const int SW, const int OH, const int OW)
+{
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const int16 owv = ((int16)(iw0) + lane) / (int16)(SW);
+    const int16 kwv = (int16)(iw0) + lane - owv * (int16)(SW);
+    const int16 valid = owv < (int16)(OW);
+    const int16 owc = select((int16)(OW - 1), owv, valid); /* clamped: what a lane outside reads is never used */
+    const int one = SW == 16 && iw0 / 16 < OW; /* the tile is one whole patch row */
+    for (int ocl = 0; ocl < cout; ocl++) {
+        const int go = ocl * (OH * OW);
+        const int wo = (ocl * cin + cl) * (KH * KW);
+        #pragma unroll
+        for (int r = 0; r < CONV_VEC_PIX; r++) {
+            const int oh = (ih0 + r) / SH;
+            if (oh >= OH) {
+                continue;
+            }
+            const int wk = wo + (ih0 + r - oh * SH) * KW;
+            const int gk = go + oh * OW;
+            float16 wa;
+            float16 wb;
+            float16 wc;
+            float16 p;
+            float16 n;
+            if (one) {
+                wa = vload16(0, w0 + wk);
+                wb = mode != 0 ? vload16(0, w1 + wk) : wa;
+                wc = mode == 3 ? vload16(0, w2 + wk) : wa;
+                p = (float16)(g1[gk + iw0 / 16]);
+                n = mode == 2 ? (float16)(g2[gk + iw0 / 16]) : p;
+            } else {
+                float t[5][16];
+                for (int l = 0; l < 16; l++) {
+                    t[0][l] = w0[wk + kwv[l]];
+                    t[1][l] = mode != 0 ? w1[wk + kwv[l]] : 0.0f;
+                    t[2][l] = mode == 3 ? w2[wk + kwv[l]] : 0.0f;
+                    t[3][l] = g1[gk + owc[l]];
+                    t[4][l] = mode == 2 ? g2[gk + owc[l]] : 0.0f;
+                }
+                wa = vload16(0, t[0]);
+                wb = mode != 0 ? vload16(0, t[1]) : wa;
+                wc = mode == 3 ? vload16(0, t[2]) : wa;
+                p = vload16(0, t[3]);
+                n = mode == 2 ? vload16(0, t[4]) : p;
+            }
+            conv_px_tap(mode, wa, wb, wc, p, n, a0, a1, a2, r, one, valid);
+        }
+    }
+}
+
+/*
+ * The chains of one work-item, in conv_px_tap's modes: the walk over (output channel, kh, kw) of unit column stride,
+ * or a patch convolution's (conv_px_patch; SW > 1).
  */
 LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1, const __global float* restrict g2,
                                const __global float* restrict w0, const __global float* restrict w1,
                                const __global float* restrict w2, float16* a0, float16* a1, float16* a2,
                                const int ih0, const int tw0, const int cl, const int cin, const int cout,
-                               const int KH, const int KW, const int SH, const int PH, const int DH, const int DW,
-                               const int OH, const int OW, const int gbase, const int total)
+                               const int KH, const int KW, const int SH, const int SW, const int PH, const int DH,
+                               const int DW, const int OH, const int OW, const int gbase, const int total)
 {
+    if (SW > 1) {
+        conv_px_patch(mode, g1, g2, w0, w1, w2, a0, a1, a2, ih0, tw0, cl, cin, cout, KH, KW, SH, SW, OH, OW);
+        return;
+    }
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (int ocl = 0; ocl < cout; ocl++) {
         const int go = ocl * (OH * OW);
@@ -78,26 +175,8 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
                     }
                     const int at = go + oh * OW;
                     const float16 p = conv_row16(g1 + at, owb, OW, full, gbase + at + owb, total);
-                    if (mode == 0) {
-                        a0[r] = full ? fma(wa, p, a0[r]) : select(a0[r], fma(wa, p, a0[r]), valid);
-                    } else if (mode == 1 || mode == 2) {
-                        float16 c1 = fma(wa, p, a0[r]);
-                        float16 c2 = fma(wb, p, a1[r]);
-                        if (mode == 2) {
-                            const float16 n = conv_row16(g2 + at, owb, OW, full, gbase + at + owb, total);
-                            c1 = fma(wb, n, c1);
-                            c2 = fma(wa, n, c2);
-                        }
-                        a0[r] = full ? c1 : select(a0[r], c1, valid);
-                        a1[r] = full ? c2 : select(a1[r], c2, valid);
-                    } else {
-                        const float16 c0 = fma(wa, p, a0[r]);
-                        const float16 cp = fma(wb, p, a1[r]);
-                        const float16 cm = fma(wc, p, a2[r]);
-                        a0[r] = full ? c0 : select(a0[r], c0, valid);
-                        a1[r] = full ? cp : select(a1[r], cp, valid);
-                        a2[r] = full ? cm : select(a2[r], cm, valid);
-                    }
+                    const float16 n = mode == 2 ? conv_row16(g2 + at, owb, OW, full, gbase + at + owb, total) : p;
+                    conv_px_tap(mode, wa, wb, wc, p, n, a0, a1, a2, r, full, valid);
                 }
             }
         }
@@ -156,8 +235,8 @@ __kernel void conv_back_px(__global const float* restrict g, __global const floa
                            const int rows, CONV_GEOMETRY)
 {
     CONV_PX_TILE;
-    conv_px_chains(0, g + gg, g, w + wg, w, w, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH, PH, DH, DW, OH,
-                   OW, gg, rows * OC * OHW);
+    conv_px_chains(0, g + gg, g, w + wg, w, w, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH, SW, PH, DH, DW,
+                   OH, OW, gg, rows * OC * OHW);
     CONV_PX_STORE(r[o] = has_x ? x[o] * t0[l] : t0[l];)
 }
 
@@ -169,10 +248,10 @@ __kernel void conv_back_signed_px(__global const float* restrict hp, __global co
     CONV_PX_TILE;
     if (has_n) {
         conv_px_chains(2, hp + gg, hn + gg, u + wg, v + wg, u, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH,
-                       PH, DH, DW, OH, OW, gg, rows * OC * OHW);
+                       SW, PH, DH, DW, OH, OW, gg, rows * OC * OHW);
     } else {
-        conv_px_chains(1, hp + gg, hp, u + wg, v + wg, u, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH, PH,
-                       DH, DW, OH, OW, gg, rows * OC * OHW);
+        conv_px_chains(1, hp + gg, hp, u + wg, v + wg, u, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH, SW,
+                       PH, DH, DW, OH, OW, gg, rows * OC * OHW);
     }
     CONV_PX_STORE(r[o] = x[o] * (x[o] > 0.0f ? t0[l] : t1[l]);)
 }
@@ -185,6 +264,6 @@ __kernel void conv_back_zbox_px(__global const float* restrict g, __global const
 {
     CONV_PX_TILE;
     conv_px_chains(3, g + gg, g, w + wg, wpos + wg, wneg + wg, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH,
-                   PH, DH, DW, OH, OW, gg, rows * OC * OHW);
+                   SW, PH, DH, DW, OH, OW, gg, rows * OC * OHW);
     CONV_PX_STORE(r[o] = (x[o] * t0[l] - low[e] * t1[l]) - high[e] * t2[l];)
 }

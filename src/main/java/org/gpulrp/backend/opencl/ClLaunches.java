@@ -347,9 +347,10 @@ final class ClLaunches {
     }
 
     /**
-     * The kernel conv op {@code op} runs for {@code g}: its VECTOR kernel where it has enough channels per group for
-     * lanes, else (its {@link Op#general()} form's) TILED kernel where built, the pixel-lane kernel of a
-     * backprojection with unit column stride in the VECTOR variant, or the simple one.
+     * The kernel conv op {@code op} runs for {@code g}: its products where they apply ({@link #products}), its VECTOR
+     * kernel where it has enough channels per group for lanes, else (its {@link Op#general()} form's) TILED kernel
+     * where built, the pixel-lane kernel of a backprojection with unit column stride or of a patch convolution in the
+     * VECTOR variant, or the simple one.
      */
     private Launch choose(Op op, ConvGeometry g) {
         Launch l = convProducts.get(op);
@@ -365,10 +366,16 @@ final class ClLaunches {
         if (l != null && l.shape() == Shape.CONV_TILED) {
             return l;
         }
-        if (l != null && g.strideW() == 1 && convPixelLaunches.containsKey(k)) {
+        if (l != null && (g.strideW() == 1 || patch(g)) && convPixelLaunches.containsKey(k)) {
             return convPixelLaunches.get(k);
         }
         return launches.get(k);
+    }
+
+    /** Whether g is a patch convolution: kernel = stride (more than 1), no padding or dilation (a ViT's patches). */
+    private static boolean patch(ConvGeometry g) {
+        return g.kernelH() == g.strideH() && g.kernelW() == g.strideW() && g.strideW() > 1 && g.padH() == 0
+                && g.padW() == 0 && g.dilationH() == 1 && g.dilationW() == 1;
     }
 
     /** The channels per group a conv kernel's lanes (VECTOR) or register tile (TILED) run over. */

@@ -83,7 +83,9 @@ class OpenClConvBitIdentityTest {
         }
 
         private static String pixelLanes(Op op, ConvGeometry g) {
-            return op.direction() == Op.Direction.BACKPROJECTION && g.strideW() == 1 ? op.kernel() + "_px"
+            boolean patch = g.kernelH() == g.strideH() && g.kernelW() == g.strideW() && g.strideW() > 1
+                    && g.padH() == 0 && g.padW() == 0 && g.dilationH() == 1 && g.dilationW() == 1;
+            return op.direction() == Op.Direction.BACKPROJECTION && (g.strideW() == 1 || patch) ? op.kernel() + "_px"
                     : op.general().kernel();
         }
     }
