@@ -161,6 +161,9 @@ class OpenClConvBitIdentityTest {
             // forward map has 32 rows, products even with 9 taps a chain.
             assertEquals("conv_back_px", cl.convKernel(Op.CONV_BACKPROJECT, narrow));
             assertEquals("conv_fwd_mm", cl.convKernel(Op.CONV, narrow));
+            // A ViT's patch embedding onto its 3 colour channels: pixel lanes, one tap per output channel.
+            assertEquals("conv_back_px", cl.convKernel(Op.CONV_BACKPROJECT, new ConvGeometry(3, 32, 32, 16, 16, 16, 16,
+                    16, 0, 0, 1, 1, 1)));
             // Fewer rows than a products tile is worth (8 output channels): channel lanes.
             assertEquals("conv_fwd_vec", cl.convKernel(Op.CONV, new ConvGeometry(16, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1,
                     1, 1)));
