@@ -10,10 +10,10 @@
  * where the plane keeps its size and the stride is 1, a tap is a constant offset d within the plane, so a tap's 16
  * pixels are one vector load. A lane whose tap falls outside the plane keeps its chain as it is (a lane select on the
  * accumulator, so the tap is skipped, as the contract asks, never multiplied by zero): each lane carries a word with
- * one bit per tap that is inside (kernels of at most 32 taps; the host's table per geometry). Tiles whose every pixel has every tap inside run
- * without the selects. Loads that would leave the source buffer (the first and last rows of the batch) read their
- * lanes one by one, clamped into it; what a masked lane loads is never used.
- * Tuning parameters (#ifndef defaults below, overridden by the host's #defines): CONV_MM_ROWS 5, CONV_MM_VECS 4.
+ * one bit per tap that is inside (kernels of at most 32 taps; the host's table per geometry). Tiles whose every
+ * pixel has every tap inside run without the selects. Loads that would leave the source buffer (the first and last
+ * rows of the batch) read their lanes one by one, clamped into it; what a masked lane loads is never used.
+ * Tuning parameters (#ifndef defaults below, overridden by the host's #defines): CONV_MM_ROWS 12, CONV_MM_VECS 2.
  */
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -21,10 +21,10 @@
 #include "conv_walk.h"
 
 #ifndef CONV_MM_ROWS
-#define CONV_MM_ROWS 5
+#define CONV_MM_ROWS 12
 #endif
 #ifndef CONV_MM_VECS
-#define CONV_MM_VECS 4
+#define CONV_MM_VECS 2
 #endif
 #define CONV_MM_PIX (16 * CONV_MM_VECS)
 

@@ -144,9 +144,10 @@ __kernel void max_pool_route_windows(__global const float* restrict r, __global 
 /*
  * max_pool_2x2, max_pool_route_2x2: max_pool and max_pool_route_windows for 2x2 windows at stride 2 without padding
  * that tile the input exactly (H = 2 OH, W = 2 OW; the usual pooling), on CPU devices (where the convolutions take
- * the vector variant), with 16 outputs of a row in float16 lanes per work-item (global (ceil(OW / 16), OH, B * C)): the same comparisons and selects per output as the scalar kernels,
- * in the same order, so the same bits. Loads past a row's end read the next elements where they lie in the buffer
- * (those lanes are never stored); stores write exactly the tile's elements, in pieces of 16, 8, 4, 2 and 1.
+ * the vector variant), with 16 outputs of a row in float16 lanes per work-item (global (ceil(OW / 16), OH, B * C)):
+ * the same comparisons and selects per output as the scalar kernels, in the same order, so the same bits. Loads past
+ * a row's end read the next elements where they lie in the buffer (those lanes are never stored); stores write
+ * exactly the tile's elements, in pieces of 16, 8, 4, 2 and 1.
  */
 #define POOL_2X2_ITEM \
     POOL_ITEM(xg, oh, (OW + 15) / 16, OH); \

@@ -221,8 +221,9 @@ final class ClLaunches {
      * work-item, which its memory accesses coalesce).
      */
     private boolean tiles2x2(PoolGeometry p) {
-        return tuning.convVariant() == Variant.VECTOR && p.kernelH() == 2 && p.kernelW() == 2 && p.strideH() == 2 && p.strideW() == 2 && p.padH() == 0
-                && p.padW() == 0 && p.inH() == 2 * p.outH() && p.inW() == 2 * p.outW();
+        return tuning.convVariant() == Variant.VECTOR && p.kernelH() == 2 && p.kernelW() == 2 && p.strideH() == 2
+                && p.strideW() == 2 && p.padH() == 0 && p.padW() == 0 && p.inH() == 2 * p.outH()
+                && p.inW() == 2 * p.outW();
     }
 
     /**
@@ -489,7 +490,8 @@ final class ClLaunches {
     private int panelSize(boolean back, ConvGeometry g) {
         int rows = back ? g.inPerGroup() : g.outPerGroup();
         int inner = back ? g.outPerGroup() : g.inPerGroup();
-        return g.groups() * ceilDivInt(rows, tuning.convMmRows()) * tuning.convMmRows() * inner * g.kernelH() * g.kernelW();
+        return g.groups() * ceilDivInt(rows, tuning.convMmRows()) * tuning.convMmRows() * inner * g.kernelH()
+                * g.kernelW();
     }
 
     /**

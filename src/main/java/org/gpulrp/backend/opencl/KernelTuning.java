@@ -157,8 +157,8 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
                     + tileK;
             default -> "simple " + simpleLocalX + "x" + simpleLocalY + " work-groups";
         } + "; conv " + switch (convVariant) {
-            case VECTOR -> "vector " + 16 * convVecOcv + " channels x " + convVecPix + " pixels per work-item, products "
-                    + convMmRows + " rows x " + 16 * convMmVecs + " pixels";
+            case VECTOR -> "vector " + 16 * convVecOcv + " channels x " + convVecPix
+                    + " pixels per work-item, products " + convMmRows + " rows x " + 16 * convMmVecs + " pixels";
             case TILED -> "tiled " + convTileC + " channels x " + convTileP + " pixels per work-group, k " + convTileK;
             default -> "simple";
         } + " (" + source + ")";
