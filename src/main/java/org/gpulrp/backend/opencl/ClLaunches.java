@@ -193,26 +193,47 @@ final class ClLaunches {
         cl.enqueue(l.k(), args, new long[] {roundUp(perSample, lx), rows}, new long[] {lx, 1});
     }
 
-    /**
-     * Launches {@code max_pool} for geometry {@code p} over its outputs ({@code args} without the geometry);
-     * {@code max_pool_2x2} (16 outputs in lanes) where 2x2 windows at stride 2 tile the input, on CPU devices.
-     */
+    /** Launches maxPool for geometry {@code p} over its outputs ({@code args} without the geometry). */
     void maxPool(PoolGeometry p, int rows, Object[] args) {
-        if (tiles2x2(p)) {
-            pool(pool2x2, ceilDivInt(p.outW(), 16), p.outH(), p.channels(), rows, concat(args, geometry(p)));
+        Launch l = poolLaunch(p);
+        pool(l, l == pool2x2 ? ceilDivInt(p.outW(), 16) : p.outW(), p.outH(), p.channels(), rows,
+                concat(args, geometry(p)));
+    }
+
+    /** Launches maxPoolRoute for geometry {@code p} ({@code args} without the geometry), over what its kernel owns. */
+    void maxPoolRoute(PoolGeometry p, int rows, Object[] args) {
+        Launch l = routeLaunch(p);
+        Object[] all = concat(args, geometry(p));
+        if (l == route2x2) {
+            pool(l, ceilDivInt(p.outW(), 16), p.outH(), p.channels(), rows, all);
+        } else if (l == routeWindows) {
+            pool(l, p.outW(), p.outH(), p.channels(), rows, all);
         } else {
-            pool(launches.get(Op.MAX_POOL), p.outW(), p.outH(), p.channels(), rows, concat(args, geometry(p)));
+            pool(l, p.inW(), p.inH(), p.channels(), rows, all);
         }
     }
 
     /** The kernels maxPool and maxPoolRoute run for p, as "POOL ROUTE": for tests and reports. */
     String poolKernels(PoolGeometry p) {
+        return poolLaunch(p).name() + " " + routeLaunch(p).name();
+    }
+
+    /** maxPool's kernel for p: {@code max_pool_2x2} (16 outputs in lanes) where {@link #tiles2x2}, else max_pool. */
+    private Launch poolLaunch(PoolGeometry p) {
+        return tiles2x2(p) ? pool2x2 : launches.get(Op.MAX_POOL);
+    }
+
+    /**
+     * maxPoolRoute's kernel for p (kernels/pool.cl): {@code max_pool_route_2x2} (16 outputs' windows in lanes) where
+     * {@link #tiles2x2}; else where windows do not overlap, {@code max_pool_route_windows} over the outputs' windows
+     * (each work-item writes its own window's inputs, no scan); else {@code max_pool_route} over the inputs.
+     */
+    private Launch routeLaunch(PoolGeometry p) {
         if (tiles2x2(p)) {
-            return pool2x2.name() + " " + route2x2.name();
+            return route2x2;
         }
-        boolean apart = p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW();
-        return launches.get(Op.MAX_POOL).name() + " "
-                + (apart ? routeWindows : launches.get(Op.MAX_POOL_ROUTE)).name();
+        return p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW() ? routeWindows
+                : launches.get(Op.MAX_POOL_ROUTE);
     }
 
     /**
@@ -224,24 +245,6 @@ final class ClLaunches {
         return tuning.convVariant() == Variant.VECTOR && p.kernelH() == 2 && p.kernelW() == 2 && p.strideH() == 2
                 && p.strideW() == 2 && p.padH() == 0 && p.padW() == 0 && p.inH() == 2 * p.outH()
                 && p.inW() == 2 * p.outW();
-    }
-
-    /**
-     * Launches the max-pooling relevance route for geometry {@code p} ({@code args} without the geometry): for 2x2
-     * windows at stride 2 that tile the input on CPU devices, {@code max_pool_route_2x2} (16 outputs' windows in
-     * lanes); else where
-     * windows do not overlap, {@code max_pool_route_windows} over the outputs' windows (each work-item writes its own
-     * window's inputs, no scan); else {@code max_pool_route} over the inputs (kernels/pool.cl).
-     */
-    void maxPoolRoute(PoolGeometry p, int rows, Object[] args) {
-        Object[] all = concat(args, geometry(p));
-        if (tiles2x2(p)) {
-            pool(route2x2, ceilDivInt(p.outW(), 16), p.outH(), p.channels(), rows, all);
-        } else if (p.strideH() >= p.kernelH() && p.strideW() >= p.kernelW()) {
-            pool(routeWindows, p.outW(), p.outH(), p.channels(), rows, all);
-        } else {
-            pool(launches.get(Op.MAX_POOL_ROUTE), p.inW(), p.inH(), p.channels(), rows, all);
-        }
     }
 
     /**
