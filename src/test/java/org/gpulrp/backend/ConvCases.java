@@ -80,6 +80,18 @@ public final class ConvCases {
         {3, 35, 37, 16, 8, 8, 8, 8, 0, 0, 1, 1, 1, 1},
         {4, 8, 36, 6, 4, 4, 4, 4, 0, 0, 1, 1, 2, 2},
         {3, 224, 224, 16, 16, 16, 16, 16, 0, 0, 1, 1, 1, 1},
+        // Strided backprojections onto few channels (the CPU's StridedConv: a phase's columns in lanes): a ResNet's
+        // 7x7 stride-2 first layer on a 224-column row (112-column phases, four-vector blocks and an overlapping
+        // last block) and on 70 columns, stride 3 with phases of different interiors, stride only along the rows,
+        // dilated and grouped, a stride larger than the kernel (a phase no tap reaches), and a phase interior of
+        // one vector and a bit.
+        {3, 6, 224, 8, 7, 7, 2, 2, 3, 3, 1, 1, 1, 1},
+        {3, 9, 70, 16, 7, 7, 2, 2, 3, 3, 1, 1, 1, 2},
+        {1, 9, 100, 5, 5, 5, 3, 3, 2, 2, 1, 1, 1, 2},
+        {3, 9, 60, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 2},
+        {4, 6, 80, 6, 3, 3, 2, 2, 1, 1, 2, 2, 2, 1},
+        {1, 6, 96, 2, 2, 2, 3, 3, 0, 0, 1, 1, 1, 2},
+        {2, 5, 38, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
     };
 
     /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */

@@ -524,6 +524,10 @@ final class VectorConv implements ConvKernels {
             PatchConv.backward(gr, null, w, null, x, r, r0, r1, g);
             return;
         }
+        if (StridedConv.applies(g)) {
+            StridedConv.backward(gr, null, w, null, x, r, r0, r1, g);
+            return;
+        }
         int[] sp = new int[2];
         backSpan(g, sp);
         int wi = g.inW();
@@ -565,6 +569,10 @@ final class VectorConv implements ConvKernels {
         }
         if (PatchConv.applies(g)) {
             PatchConv.backward(hp, hn, u, v, x, r, r0, r1, g);
+            return;
+        }
+        if (StridedConv.applies(g)) {
+            StridedConv.backward(hp, hn, u, v, x, r, r0, r1, g);
             return;
         }
         int[] sp = new int[2];
@@ -642,6 +650,10 @@ final class VectorConv implements ConvKernels {
                                     float[] high, float[] r, int r0, int r1, ConvGeometry g) {
         if (SpatialConv.applies(g)) {
             SpatialConv.backwardZBox(gr, w, wpos, wneg, x, low, high, r, r0, r1, g);
+            return;
+        }
+        if (StridedConv.applies(g)) {
+            StridedConv.backwardZBox(gr, w, wpos, wneg, x, low, high, r, r0, r1, g);
             return;
         }
         int[] sp = new int[2];
