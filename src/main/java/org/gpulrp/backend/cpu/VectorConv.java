@@ -12,13 +12,17 @@ import org.gpulrp.model.ConvGeometry;
  * (backward) of one row; each lane keeps its own output's chain in the contract's order, so the bits equal
  * {@link ScalarConv}'s. Vectors cover only the interior columns where every kernel column's tap is inside the
  * input (forward) or lands on an output (backward), and only where the horizontal stride is 1 (consecutive lanes
- * then read consecutive values); the border columns and strided convolutions run {@link ScalarConv}'s per-output
- * code, except the backprojections of patch convolutions (kernel equal to stride), which {@link PatchConv} runs.
- * A kernel row outside the input is skipped for the whole vector, as it is for each lane.
+ * then read consecutive values); the border columns and strided forward maps run {@link ScalarConv}'s per-output
+ * code. The backprojections go to the kernel for their shape: {@link ConvGemm}, {@link ChannelConv} (whole vectors
+ * of input channels), {@link SpatialConv} (stride 1, rows of a vector), {@link PatchConv} (kernel equal to stride),
+ * {@link StridedConv} (other strides: a column phase in lanes), else {@link ScalarConv}. A kernel row outside the
+ * input is skipped for the whole vector, as it is for each lane.
  */
 final class VectorConv implements ConvKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** The per-output chains, for the shapes no vector kernel takes (rows narrower than a vector). */
+    private static final ScalarConv SCALAR = new ScalarConv();
 
     /**
      * Whether the channel-lane kernels run their four-vector tiles in one pass (32 vector registers) or as two-vector
@@ -53,13 +57,6 @@ final class VectorConv implements ConvKernels {
     private static void fwdSpan(ConvGeometry g, int[] span) {
         int hi = g.strideW() != 1 ? 0 : Math.min(g.outW(), g.inW() + g.padW() - (g.kernelW() - 1) * g.dilationW());
         span(g.padW(), hi, g.outW(), span);
-    }
-
-    /** Backward interior: input columns whose every kernel column lands on an output; none unless stride 1. */
-    private static void backSpan(ConvGeometry g, int[] span) {
-        int lo = Math.max(0, (g.kernelW() - 1) * g.dilationW() - g.padW());
-        int hi = g.strideW() != 1 ? 0 : Math.min(g.inW(), g.outW() - g.padW());
-        span(lo, hi, g.inW(), span);
     }
 
     // ------------------------------------------------------------------------------------------------ forward
@@ -474,83 +471,21 @@ final class VectorConv implements ConvKernels {
 
     // ------------------------------------------------------------------------------------------------ backward
 
-    /** The backward chains (w against gr) of inputs {@code (ci, ih, q0 .. q0+L)}, all inside the interior. */
-    private static FloatVector backVec(float[] gr, int gb, float[] w, ConvGeometry g, int ci, int ih, int q0) {
-        int cin = g.inPerGroup();
-        int cout = g.outPerGroup();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int oh = g.outH();
-        int ow = g.outW();
-        int dw = g.dilationW();
-        int grp = ci / cin;
-        int cl = ci - grp * cin;
-        FloatVector c = FloatVector.zero(S);
-        for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
-            int go = gb + oc * oh * ow + q0 + g.padW();
-            int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int th = ih + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int gro = go + th / g.strideH() * ow;
-                int wr = wc + i * kw;
-                for (int j = 0; j < kw; j++) {
-                    c = FloatVector.broadcast(S, w[wr + j]).fma(FloatVector.fromArray(S, gr, gro - j * dw), c);
-                }
-            }
-        }
-        return c;
-    }
-
     @Override
     public void convBackproject(float[] gr, ConvWeights wts, float[] x, float[] r, int r0, int r1, ConvGeometry g) {
         if (ConvGemm.usable(g, wts, true)) {
             int plane = g.inH() * g.inW();
             ConvGemm.backward(gemmVectors, gr, wts, x, r, r0 * plane, r1 * plane, g);
-            return;
-        }
-        if (ChannelConv.backward(g)) {
+        } else if (ChannelConv.backward(g)) {
             ChannelConv.backward(wide, gr, null, wts, null, x, r, r0, r1, g);
-            return;
-        }
-        float[] w = wts.data;
-        if (SpatialConv.applies(g)) {
-            SpatialConv.backward(gr, null, w, null, x, r, r0, r1, g);
-            return;
-        }
-        if (PatchConv.applies(g)) {
-            PatchConv.backward(gr, null, w, null, x, r, r0, r1, g);
-            return;
-        }
-        if (StridedConv.applies(g)) {
-            StridedConv.backward(gr, null, w, null, x, r, r0, r1, g);
-            return;
-        }
-        int[] sp = new int[2];
-        backSpan(g, sp);
-        int wi = g.inW();
-        for (int b = r0; b < r1; b++) {
-            int gb = b * g.outSize();
-            for (int ci = 0; ci < g.inChannels(); ci++) {
-                for (int y = 0; y < g.inH(); y++) {
-                    int o = b * g.inSize() + (ci * g.inH() + y) * wi;
-                    for (int q = 0; q < wi; q++) {
-                        if (q == sp[0]) {
-                            for (; q < sp[1]; q += L) {
-                                FloatVector c = backVec(gr, gb, w, g, ci, y, q);
-                                (x == null ? c : FloatVector.fromArray(S, x, o + q).mul(c)).intoArray(r, o + q);
-                            }
-                            if (q == wi) {
-                                break;
-                            }
-                        }
-                        float c = ScalarConv.back(gr, gb, w, g, ci, y, q);
-                        r[o + q] = x == null ? c : x[o + q] * c;
-                    }
-                }
-            }
+        } else if (SpatialConv.applies(g)) {
+            SpatialConv.backward(gr, null, wts.data, null, x, r, r0, r1, g);
+        } else if (PatchConv.applies(g)) {
+            PatchConv.backward(gr, null, wts.data, null, x, r, r0, r1, g);
+        } else if (StridedConv.applies(g)) {
+            StridedConv.backward(gr, null, wts.data, null, x, r, r0, r1, g);
+        } else {
+            SCALAR.convBackproject(gr, wts, x, r, r0, r1, g);
         }
     }
 
@@ -559,90 +494,15 @@ final class VectorConv implements ConvKernels {
                                       int r0, int r1, ConvGeometry g) {
         if (ChannelConv.backward(g)) {
             ChannelConv.backward(wide, hp, hn, uw, vw, x, r, r0, r1, g);
-            return;
+        } else if (SpatialConv.applies(g)) {
+            SpatialConv.backward(hp, hn, uw.data, vw.data, x, r, r0, r1, g);
+        } else if (PatchConv.applies(g)) {
+            PatchConv.backward(hp, hn, uw.data, vw.data, x, r, r0, r1, g);
+        } else if (StridedConv.applies(g)) {
+            StridedConv.backward(hp, hn, uw.data, vw.data, x, r, r0, r1, g);
+        } else {
+            SCALAR.convBackprojectSigned(hp, hn, uw, vw, x, r, r0, r1, g);
         }
-        float[] u = uw.data;
-        float[] v = vw.data;
-        if (SpatialConv.applies(g)) {
-            SpatialConv.backward(hp, hn, u, v, x, r, r0, r1, g);
-            return;
-        }
-        if (PatchConv.applies(g)) {
-            PatchConv.backward(hp, hn, u, v, x, r, r0, r1, g);
-            return;
-        }
-        if (StridedConv.applies(g)) {
-            StridedConv.backward(hp, hn, u, v, x, r, r0, r1, g);
-            return;
-        }
-        int[] sp = new int[2];
-        backSpan(g, sp);
-        int wi = g.inW();
-        float[] c12 = new float[2];
-        FloatVector[] cv = new FloatVector[2];
-        for (int b = r0; b < r1; b++) {
-            int gb = b * g.outSize();
-            for (int ci = 0; ci < g.inChannels(); ci++) {
-                for (int y = 0; y < g.inH(); y++) {
-                    int o = b * g.inSize() + (ci * g.inH() + y) * wi;
-                    for (int q = 0; q < wi; q++) {
-                        if (q == sp[0]) {
-                            for (; q < sp[1]; q += L) {
-                                backSignedVec(hp, hn, gb, u, v, g, ci, y, q, cv);
-                                FloatVector xv = FloatVector.fromArray(S, x, o + q);
-                                xv.mul(cv[1].blend(cv[0], xv.compare(VectorOperators.GT, 0f))).intoArray(r, o + q);
-                            }
-                            if (q == wi) {
-                                break;
-                            }
-                        }
-                        ScalarConv.backSigned(hp, hn, gb, u, v, g, ci, y, q, c12);
-                        r[o + q] = ScalarConv.signedR(x[o + q], c12[0], c12[1]);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void backSignedVec(float[] hp, float[] hn, int gb, float[] u, float[] v, ConvGeometry g, int ci,
-                                      int ih, int q0, FloatVector[] c12) {
-        int cin = g.inPerGroup();
-        int cout = g.outPerGroup();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int oh = g.outH();
-        int ow = g.outW();
-        int dw = g.dilationW();
-        int grp = ci / cin;
-        int cl = ci - grp * cin;
-        FloatVector c1 = FloatVector.zero(S);
-        FloatVector c2 = c1;
-        for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
-            int go = gb + oc * oh * ow + q0 + g.padW();
-            int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int th = ih + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int gro = go + th / g.strideH() * ow;
-                int wr = wc + i * kw;
-                for (int j = 0; j < kw; j++) {
-                    FloatVector uv = FloatVector.broadcast(S, u[wr + j]);
-                    FloatVector vv = FloatVector.broadcast(S, v[wr + j]);
-                    FloatVector gp = FloatVector.fromArray(S, hp, gro - j * dw);
-                    c1 = uv.fma(gp, c1);
-                    c2 = vv.fma(gp, c2);
-                    if (hn != null) {
-                        FloatVector gn = FloatVector.fromArray(S, hn, gro - j * dw);
-                        c1 = vv.fma(gn, c1);
-                        c2 = uv.fma(gn, c2);
-                    }
-                }
-            }
-        }
-        c12[0] = c1;
-        c12[1] = c2;
     }
 
     @Override
@@ -650,78 +510,10 @@ final class VectorConv implements ConvKernels {
                                     float[] high, float[] r, int r0, int r1, ConvGeometry g) {
         if (SpatialConv.applies(g)) {
             SpatialConv.backwardZBox(gr, w, wpos, wneg, x, low, high, r, r0, r1, g);
-            return;
-        }
-        if (StridedConv.applies(g)) {
+        } else if (StridedConv.applies(g)) {
             StridedConv.backwardZBox(gr, w, wpos, wneg, x, low, high, r, r0, r1, g);
-            return;
+        } else {
+            SCALAR.convBackprojectZBox(gr, w, wpos, wneg, x, low, high, r, r0, r1, g);
         }
-        int[] sp = new int[2];
-        backSpan(g, sp);
-        int wi = g.inW();
-        float[] c3 = new float[3];
-        FloatVector[] cv = new FloatVector[3];
-        for (int b = r0; b < r1; b++) {
-            int gb = b * g.outSize();
-            for (int ci = 0; ci < g.inChannels(); ci++) {
-                for (int y = 0; y < g.inH(); y++) {
-                    int e0 = (ci * g.inH() + y) * wi;
-                    int o = b * g.inSize() + e0;
-                    for (int q = 0; q < wi; q++) {
-                        if (q == sp[0]) {
-                            for (; q < sp[1]; q += L) {
-                                backZBoxVec(gr, gb, w, wpos, wneg, g, ci, y, q, cv);
-                                FloatVector xv = FloatVector.fromArray(S, x, o + q);
-                                FloatVector lo = FloatVector.fromArray(S, low, e0 + q);
-                                FloatVector hi = FloatVector.fromArray(S, high, e0 + q);
-                                xv.mul(cv[0]).sub(lo.mul(cv[1])).sub(hi.mul(cv[2])).intoArray(r, o + q);
-                            }
-                            if (q == wi) {
-                                break;
-                            }
-                        }
-                        ScalarConv.backZBox(gr, gb, w, wpos, wneg, g, ci, y, q, c3);
-                        r[o + q] = ScalarConv.zboxR(x[o + q], low[e0 + q], high[e0 + q], c3[0], c3[1], c3[2]);
-                    }
-                }
-            }
-        }
-    }
-
-    private static void backZBoxVec(float[] gr, int gb, float[] w, float[] wpos, float[] wneg, ConvGeometry g,
-                                    int ci, int ih, int q0, FloatVector[] c3) {
-        int cin = g.inPerGroup();
-        int cout = g.outPerGroup();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int oh = g.outH();
-        int ow = g.outW();
-        int dw = g.dilationW();
-        int grp = ci / cin;
-        int cl = ci - grp * cin;
-        FloatVector c0 = FloatVector.zero(S);
-        FloatVector cp = c0;
-        FloatVector cm = c0;
-        for (int oc = grp * cout; oc < (grp + 1) * cout; oc++) {
-            int go = gb + oc * oh * ow + q0 + g.padW();
-            int wc = (oc * cin + cl) * kh * kw;
-            for (int i = 0; i < kh; i++) {
-                int th = ih + g.padH() - i * g.dilationH();
-                if (th < 0 || th % g.strideH() != 0 || th / g.strideH() >= oh) {
-                    continue;
-                }
-                int gro = go + th / g.strideH() * ow;
-                int wr = wc + i * kw;
-                for (int j = 0; j < kw; j++) {
-                    FloatVector gj = FloatVector.fromArray(S, gr, gro - j * dw);
-                    c0 = FloatVector.broadcast(S, w[wr + j]).fma(gj, c0);
-                    cp = FloatVector.broadcast(S, wpos[wr + j]).fma(gj, cp);
-                    cm = FloatVector.broadcast(S, wneg[wr + j]).fma(gj, cm);
-                }
-            }
-        }
-        c3[0] = c0;
-        c3[1] = cp;
-        c3[2] = cm;
     }
 }
