@@ -1,10 +1,11 @@
 /*
  * conv_pixels.cl: the pixel-lane backprojections for CPU devices (PoCL, conv.variant=vector), the same bits as the
  * reference kernels of conv_simple.cl, whose header states the math; geometry and walks: conv_walk.h.
- *   *_px     backprojections onto fewer input channels (the first layer) with unit column stride or of patch
- *            convolutions (kernel = stride: a ViT's patch embedding onto its 3 colour channels): 16 consecutive input
- *            columns in float16 lanes x CONV_VEC_PIX rows per work-item (the channel-lane kernels of conv_vector.cl
- *            would fill few lanes there).
+ *   *_px     backprojections onto fewer input channels (the first layer): 16 input columns of one column phase
+ *            (every SW-th column; with unit column stride, consecutive columns) in float16 lanes x CONV_VEC_PIX rows
+ *            per work-item, and those of patch convolutions (kernel = stride: a ViT's patch embedding onto its 3
+ *            colour channels) in 16 consecutive columns (the channel-lane kernels of conv_vector.cl would fill few
+ *            lanes there).
  * Tuning parameter (#ifndef default below, overridden by the host's #define): CONV_VEC_PIX 8.
  */
 #pragma OPENCL FP_CONTRACT OFF
@@ -19,11 +20,16 @@
 /* ================================================================ vector, pixel lanes: few input channels
  *
  * The backprojection onto few input channels per group (the first layer: 1 or 3) fills few channel lanes, so these
- * kernels put 16 consecutive input columns in the lanes instead, for unit column stride (ow = iw + PW - kw*DW
- * walks the upper gradient's row contiguously): a work-item computes input channel ci, rows ih0 .. ih0 +
- * CONV_VEC_PIX - 1, columns iw0 .. iw0 + 15. A lane whose tap falls outside the output row keeps its chain as it
- * is (a lane blend, never an fma with 0); lanes past W are never stored.
- * Global (ceil(H / CONV_VEC_PIX) * ceil(W / 16) rounded up to the local size, C, B).
+ * kernels put input columns in the lanes instead: a work-item computes input channel ci, rows ih0 .. ih0 +
+ * CONV_VEC_PIX - 1, and 16 columns of one phase, iw0 + SW * l for lanes l (iw0 = SW * j0 + p, the phase p < SW).
+ * Kernel column kw reaches the phase's columns only where p + PW - kw * DW is a multiple of SW, and then reaches
+ * output column j + (p + PW - kw * DW) / SW from phase column j: consecutive lanes read consecutive outputs, as
+ * with unit stride (SW = 1: one phase, consecutive columns), and a tap that reaches none of the phase is skipped for
+ * the whole tile, as each lane's chain skips it. A lane whose tap falls outside the output row keeps its chain as it
+ * is (a lane blend, never an fma with 0); lanes past W are never stored. Patch convolutions (kernel = stride, no
+ * padding or dilation) put 16 consecutive columns in the lanes instead (conv_px_patch).
+ * Global (ceil(H / CONV_VEC_PIX) * column tiles rounded up to the local size, C, B): column tiles ceil(W / 16) for
+ * unit stride and patches, else SW * ceil(ceil(W / SW) / 16) (ClLaunches.pixelTiles).
  */
 
 /*
@@ -137,17 +143,18 @@ LRP_INLINE void conv_px_patch(const int mode, const __global float* restrict g1,
 }
 
 /*
- * The chains of one work-item, in conv_px_tap's modes: the walk over (output channel, kh, kw) of unit column stride,
- * or a patch convolution's (conv_px_patch; SW > 1).
+ * The chains of one work-item, in conv_px_tap's modes: the walk over (output channel, kh, kw) of a column phase
+ * (tw0 = iw0 + PW), or a patch convolution's (conv_px_patch).
  */
 LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1, const __global float* restrict g2,
                                const __global float* restrict w0, const __global float* restrict w1,
                                const __global float* restrict w2, float16* a0, float16* a1, float16* a2,
                                const int ih0, const int tw0, const int cl, const int cin, const int cout,
                                const int KH, const int KW, const int SH, const int SW, const int PH, const int DH,
-                               const int DW, const int OH, const int OW, const int gbase, const int total)
+                               const int DW, const int OH, const int OW, const int gbase, const int total,
+                               const int patch)
 {
-    if (SW > 1) {
+    if (patch) {
         conv_px_patch(mode, g1, g2, w0, w1, w2, a0, a1, a2, ih0, tw0, cl, cin, cout, KH, KW, SH, SW, OH, OW);
         return;
     }
@@ -157,11 +164,15 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
         const int wo = (ocl * cin + cl) * (KH * KW);
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
+                const int tj = tw0 - j * DW;
+                if (SW != 1 && tj % SW != 0) {
+                    continue; /* this kernel column reaches no column of the phase */
+                }
                 const int wk = wo + i * KW + j;
                 const float16 wa = (float16)(w0[wk]);
                 const float16 wb = mode != 0 ? (float16)(w1[wk]) : wa;
                 const float16 wc = mode == 3 ? (float16)(w2[wk]) : wa;
-                const int owb = tw0 - j * DW;
+                const int owb = SW == 1 ? tj : tj / SW;
                 const int full = owb >= 0 && owb + 16 <= OW;
                 const int16 owv = (int16)(owb) + lane;
                 const int16 valid = (owv >= 0) & (owv < (int16)(OW));
@@ -187,7 +198,10 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
     CONV_OUT_DIMS; \
     const int OHW = OH * OW; \
     const int HW = H * W; \
-    const int ncb = (W + 15) / 16; \
+    const int patch = KH == SH && KW == SW && SW > 1 && PH == 0 && PW == 0 && DH == 1 && DW == 1; \
+    const int sw = patch ? 1 : SW; /* input columns between lanes */ \
+    const int nb = ((W + sw - 1) / sw + 15) / 16; /* tiles per phase */ \
+    const int ncb = sw * nb; \
     const int t = get_global_id(0); \
     const int ci = get_global_id(1); \
     const int b = get_global_id(2); \
@@ -195,7 +209,7 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
         return; \
     } \
     const int ih0 = t / ncb * CONV_VEC_PIX; \
-    const int iw0 = t % ncb * 16; \
+    const int iw0 = t % ncb % nb * 16 * sw + t % ncb / nb; \
     const int cin = C / G; \
     const int cout = OC / G; \
     const int grp = ci / cin; \
@@ -203,7 +217,7 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
     const int gg = b * (OC * OHW) + grp * cout * OHW; \
     const int wg = grp * cout * cin * (KH * KW); \
     const int nr = min(CONV_VEC_PIX, H - ih0); \
-    const int nc = min(16, W - iw0); \
+    const int nc = min(16, (W - iw0 + sw - 1) / sw); /* at most 0 where the phase has no column here */ \
     float16 a0[CONV_VEC_PIX]; \
     float16 a1[CONV_VEC_PIX]; \
     float16 a2[CONV_VEC_PIX]; \
@@ -224,7 +238,7 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
         vstore16(a1[q], 0, t1); \
         vstore16(a2[q], 0, t2); \
         for (int l = 0; l < nc; l++) { \
-            const int e = ci * HW + (ih0 + q) * W + iw0 + l; \
+            const int e = ci * HW + (ih0 + q) * W + iw0 + l * sw; \
             const int o = b * (C * HW) + e; \
             STORE \
         } \
@@ -236,7 +250,7 @@ __kernel void conv_back_px(__global const float* restrict g, __global const floa
 {
     CONV_PX_TILE;
     conv_px_chains(0, g + gg, g, w + wg, w, w, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH, SW, PH, DH, DW,
-                   OH, OW, gg, rows * OC * OHW);
+                   OH, OW, gg, rows * OC * OHW, patch);
     CONV_PX_STORE(r[o] = has_x ? x[o] * t0[l] : t0[l];)
 }
 
@@ -248,10 +262,10 @@ __kernel void conv_back_signed_px(__global const float* restrict hp, __global co
     CONV_PX_TILE;
     if (has_n) {
         conv_px_chains(2, hp + gg, hn + gg, u + wg, v + wg, u, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH,
-                       SW, PH, DH, DW, OH, OW, gg, rows * OC * OHW);
+                       SW, PH, DH, DW, OH, OW, gg, rows * OC * OHW, patch);
     } else {
         conv_px_chains(1, hp + gg, hp, u + wg, v + wg, u, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH, SW,
-                       PH, DH, DW, OH, OW, gg, rows * OC * OHW);
+                       PH, DH, DW, OH, OW, gg, rows * OC * OHW, patch);
     }
     CONV_PX_STORE(r[o] = x[o] * (x[o] > 0.0f ? t0[l] : t1[l]);)
 }
@@ -264,6 +278,6 @@ __kernel void conv_back_zbox_px(__global const float* restrict g, __global const
 {
     CONV_PX_TILE;
     conv_px_chains(3, g + gg, g, w + wg, wpos + wg, wneg + wg, a0, a1, a2, ih0, iw0 + PW, cl, cin, cout, KH, KW, SH,
-                   SW, PH, DH, DW, OH, OW, gg, rows * OC * OHW);
+                   SW, PH, DH, DW, OH, OW, gg, rows * OC * OHW, patch);
     CONV_PX_STORE(r[o] = (x[o] * t0[l] - low[e] * t1[l]) - high[e] * t2[l];)
 }

@@ -353,8 +353,8 @@ final class ClLaunches {
     /**
      * The kernel conv op {@code op} runs for {@code g}: its products where they apply ({@link #products}), its VECTOR
      * kernel where it has enough channels per group for lanes, else (its {@link Op#general()} form's) TILED kernel
-     * where built, the pixel-lane kernel of a backprojection with unit column stride or of a patch convolution in the
-     * VECTOR variant, or the simple one.
+     * where built, the pixel-lane kernel of a backprojection (columns of one stride phase, or a patch convolution's) in
+     * the VECTOR variant, or the simple one.
      */
     private Launch choose(Op op, ConvGeometry g) {
         Launch l = convProducts.get(op);
@@ -370,10 +370,19 @@ final class ClLaunches {
         if (l != null && l.shape() == Shape.CONV_TILED) {
             return l;
         }
-        if (l != null && (g.strideW() == 1 || patch(g)) && convPixelLaunches.containsKey(k)) {
+        if (l != null && convPixelLaunches.containsKey(k)) {
             return convPixelLaunches.get(k);
         }
         return launches.get(k);
+    }
+
+    /**
+     * The column tiles of a pixel-lane backprojection (kernels/conv_pixels.cl): 16 consecutive columns each for unit
+     * column stride and patch convolutions, else 16 columns of one phase (every {@code strideW}-th column) each.
+     */
+    static long pixelTiles(ConvGeometry g) {
+        int sw = patch(g) ? 1 : g.strideW();
+        return (long) sw * ceilDiv(ceilDiv(g.inW(), sw), 16);
     }
 
     /** Whether g is a patch convolution: kernel = stride (more than 1), no padding or dilation (a ViT's patches). */
@@ -558,7 +567,7 @@ final class ClLaunches {
         switch (l.shape()) {
             case CONV_PIXELS -> {
                 long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
-                long tiles = ceilDiv(g.inH(), tuning.convVecPix()) * ceilDiv(g.inW(), 16);
+                long tiles = ceilDiv(g.inH(), tuning.convVecPix()) * pixelTiles(g);
                 cl.enqueue(l.k(), args, new long[] {roundUp(tiles, lx), g.inChannels(), rows}, new long[] {lx, 1, 1});
             }
             case CONV_VECTOR -> {

@@ -82,11 +82,9 @@ class OpenClConvBitIdentityTest {
             return fits && op == Op.CONV_BACKPROJECT ? "conv_back_mm" : op.kernel() + "_vec";
         }
 
+        /** Every backprojection in pixel lanes (columns of one stride phase, or of a patch), forward maps simple. */
         private static String pixelLanes(Op op, ConvGeometry g) {
-            boolean patch = g.kernelH() == g.strideH() && g.kernelW() == g.strideW() && g.strideW() > 1
-                    && g.padH() == 0 && g.padW() == 0 && g.dilationH() == 1 && g.dilationW() == 1;
-            return op.direction() == Op.Direction.BACKPROJECTION && (g.strideW() == 1 || patch) ? op.kernel() + "_px"
-                    : op.general().kernel();
+            return op.direction() == Op.Direction.BACKPROJECTION ? op.kernel() + "_px" : op.general().kernel();
         }
     }
 
@@ -161,6 +159,9 @@ class OpenClConvBitIdentityTest {
             // forward map has 32 rows, products even with 9 taps a chain.
             assertEquals("conv_back_px", cl.convKernel(Op.CONV_BACKPROJECT, narrow));
             assertEquals("conv_fwd_mm", cl.convKernel(Op.CONV, narrow));
+            // A ResNet's 7x7 stride-2 first layer onto RGB: pixel lanes, the columns of one stride phase.
+            assertEquals("conv_back_zbox_px", cl.convKernel(Op.CONV_BACKPROJECT_ZBOX, new ConvGeometry(3, 224, 224, 64,
+                    7, 7, 2, 2, 3, 3, 1, 1, 1)));
             // A ViT's patch embedding onto its 3 colour channels: pixel lanes, one tap per output channel.
             assertEquals("conv_back_px", cl.convKernel(Op.CONV_BACKPROJECT, new ConvGeometry(3, 32, 32, 16, 16, 16, 16,
                     16, 0, 0, 1, 1, 1)));
