@@ -5,9 +5,10 @@ import jdk.incubator.vector.VectorSpecies;
 import org.gpulrp.model.ConvGeometry;
 
 /**
- * Backprojections of strided convolutions onto input channels that do not fill whole vectors (a ResNet's 7x7
- * stride-2 first layer onto RGB), which the channel-lane kernels cannot take and which ran {@link ScalarConv}'s
- * per-pixel chains before (DESIGN.md 3: 2.6 GFLOP/s, 36x the forward map's time).
+ * Strided convolutions in column phases: the backprojections onto input channels that do not fill whole vectors (a
+ * ResNet's 7x7 stride-2 first layer onto RGB), which the channel-lane kernels cannot take, and the ZBox forward
+ * ({@link #forwardZBox}), which has no channel-lane kernel. Both ran {@link ScalarConv}'s per-pixel chains before
+ * (that backprojection at 2.6 GFLOP/s, 36x the forward map's time).
  *
  * <p>An input row's columns split into {@code strideW} phases: column {@code q = strideW * j + p} meets kernel
  * column {@code kx} only where {@code p + padW - kx * dilationW} is a multiple of the stride, independently of
@@ -69,6 +70,117 @@ final class StridedConv {
             out[p] = new Phase(width, java.util.Arrays.copyOf(cols, n), java.util.Arrays.copyOf(shifts, n), lo, hi);
         }
         return out;
+    }
+
+    /**
+     * The output columns {@code [lo, hi)} of a strided forward map whose every kernel column's tap lies inside the
+     * input row, into {@code span}.
+     */
+    private static void forwardInterior(ConvGeometry g, int[] span) {
+        int lo = 0;
+        while (lo < g.outW() && lo * g.strideW() - g.padW() < 0) {
+            lo++;
+        }
+        int hi = lo;
+        while (hi < g.outW() && hi * g.strideW() - g.padW() + (g.kernelW() - 1) * g.dilationW() < g.inW()) {
+            hi++;
+        }
+        span[0] = lo;
+        span[1] = hi;
+    }
+
+    /** Whether {@link #forwardZBox} applies: column stride above 1 and an output interior of a vector. */
+    static boolean forwardZBoxApplies(ConvGeometry g) {
+        int[] span = new int[2];
+        forwardInterior(g, span);
+        return g.strideW() > 1 && span[1] - span[0] >= L;
+    }
+
+    /**
+     * The ZBox forward {@link ScalarConv#fwdZBox} of samples {@code r0 .. r1 - 1} with lanes over output columns:
+     * each sample's {@code x - low} and {@code x - high} are first written in column phases (input column {@code
+     * strideW * j + p} at phase p, column j), where output column {@code ow} reads kernel column kx's input at phase
+     * {@code floorMod(kx * dilationW - padW, strideW)}, column {@code ow + floorDiv(..)}: consecutive outputs read
+     * consecutive values, and a tap's weight picks which of the two copies its lanes read, as the scalar chain picks
+     * by the weight's sign. Interior columns run four vectors at a time (the last block starts earlier instead of
+     * running past), the border columns the scalar chain.
+     */
+    static void forwardZBox(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
+                            ConvGeometry g) {
+        int s = g.strideW();
+        int h = g.inH();
+        int wi = g.inW();
+        int span = (wi + s - 1) / s;
+        int cin = g.inPerGroup();
+        int kk = g.kernelH() * g.kernelW();
+        int oh = g.outH();
+        int ow = g.outW();
+        int half = g.inChannels() * h * s * span;
+        float[] ph = new float[2 * half];
+        Table tb = new Table(cin * kk);
+        int[] in = new int[2];
+        forwardInterior(g, in);
+        int lo = in[0];
+        int hi = in[1];
+        for (int b = r0; b < r1; b++) {
+            int xb = b * g.inSize();
+            for (int c = 0; c < g.inChannels(); c++) {
+                for (int y = 0; y < h; y++) {
+                    int e = (c * h + y) * wi;
+                    int row = (c * h + y) * s * span;
+                    for (int q = 0; q < wi; q++) {
+                        int at = row + q % s * span + q / s;
+                        ph[at] = x[xb + e + q] - low[e + q];
+                        ph[half + at] = x[xb + e + q] - high[e + q];
+                    }
+                }
+            }
+            for (int y = 0; y < oh; y++) {
+                tb.fillForward(g, y, span);
+                for (int oc = 0; oc < g.outChannels(); oc++) {
+                    int g0 = oc / g.outPerGroup() * cin * h * s * span;
+                    int w0 = oc * cin * kk;
+                    int o = b * g.outSize() + (oc * oh + y) * ow;
+                    for (int q = 0; q < lo; q++) {
+                        d[o + q] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, q);
+                    }
+                    for (int j0 = lo; j0 < hi; j0 += 4 * L) {
+                        int base = Math.min(j0, hi - L);
+                        int last = hi - L - base;
+                        zboxForward(ph, g0 + base, half, w, w0, tb, Math.min(L, last), Math.min(2 * L, last),
+                                Math.min(3 * L, last), d, o + base);
+                    }
+                    for (int q = hi; q < ow; q++) {
+                        d[o + q] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, q);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Four vectors of ZBox forward chains: lanes at {@code 0, o1, o2, o3} past the block's first output column. */
+    private static void zboxForward(float[] ph, int g0, int half, float[] w, int w0, Table tb, int o1, int o2, int o3,
+                                    float[] d, int at) {
+        int[] go = tb.g;
+        int[] wo = tb.w;
+        int n = tb.n;
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        for (int i = 0; i < n; i++) {
+            float ww = w[w0 + wo[i]];
+            FloatVector wv = FloatVector.broadcast(S, ww);
+            int k = g0 + go[i] + (ww > 0 ? 0 : half);
+            c0 = FloatVector.fromArray(S, ph, k).fma(wv, c0);
+            c1 = FloatVector.fromArray(S, ph, k + o1).fma(wv, c1);
+            c2 = FloatVector.fromArray(S, ph, k + o2).fma(wv, c2);
+            c3 = FloatVector.fromArray(S, ph, k + o3).fma(wv, c3);
+        }
+        c0.intoArray(d, at);
+        c1.intoArray(d, at + o1);
+        c2.intoArray(d, at + o2);
+        c3.intoArray(d, at + o3);
     }
 
     /**
@@ -135,11 +247,13 @@ final class StridedConv {
     }
 
     /**
-     * One input row's taps in one phase, in chain order (output channel of the group, kernel row, kernel column):
-     * entry t reads the relevance at {@code g[t]} past the lane's first output of channel 0 of the group and the
-     * weight at {@code w[t]} past channel 0's weights for the input channel. One flat loop over such a table is
-     * what C2 compiles without boxing the accumulators; nested loops over channels and taps boxed them on every
-     * step (Java 17: 25x slower).
+     * A row's taps in chain order, entry t reading its value at {@code g[t]} past the lane's first one and its weight
+     * at {@code w[t]} past the chain's first: backward, one input row's taps in one phase (output channel of the
+     * group, kernel row, kernel column), the values the relevance from channel 0 of the group, the weights from
+     * channel 0's for the input channel; forward, one output row's taps (input channel of the group, kernel row,
+     * kernel column), the values the phase-split copies from channel 0 of the group, the weights the output
+     * channel's. One flat loop over such a table is what C2 compiles without boxing the accumulators; nested loops
+     * over channels and taps boxed them on every step (Java 17: 10-25x slower).
      */
     private static final class Table {
         final int[] g;
@@ -160,6 +274,26 @@ final class StridedConv {
                     for (int e = 0; e < ph.cols.length; e++) {
                         g[n] = oc * plane + rt[2 * a + 1] * geo.outW() + ph.shifts[e];
                         w[n] = oc * geo.inPerGroup() * kk + rt[2 * a] * geo.kernelW() + ph.cols[e];
+                        n++;
+                    }
+                }
+            }
+        }
+
+        /** Output row {@code oh}'s taps into phase-split copies of {@code span} columns a phase. */
+        void fillForward(ConvGeometry geo, int oh, int span) {
+            int s = geo.strideW();
+            n = 0;
+            for (int cl = 0; cl < geo.inPerGroup(); cl++) {
+                for (int ky = 0; ky < geo.kernelH(); ky++) {
+                    int ih = oh * geo.strideH() - geo.padH() + ky * geo.dilationH();
+                    if (ih < 0 || ih >= geo.inH()) {
+                        continue;
+                    }
+                    for (int kx = 0; kx < geo.kernelW(); kx++) {
+                        int t = kx * geo.dilationW() - geo.padW();
+                        g[n] = ((cl * geo.inH() + ih) * s + Math.floorMod(t, s)) * span + Math.floorDiv(t, s);
+                        w[n] = (cl * geo.kernelH() + ky) * geo.kernelW() + kx;
                         n++;
                     }
                 }
