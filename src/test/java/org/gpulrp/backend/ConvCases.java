@@ -92,6 +92,12 @@ public final class ConvCases {
         {4, 6, 80, 6, 3, 3, 2, 2, 1, 1, 2, 2, 2, 1},
         {1, 6, 96, 2, 2, 2, 3, 3, 0, 0, 1, 1, 1, 2},
         {2, 5, 38, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
+        // Strided backprojections onto whole channel vectors with long tap tables (the K-blocked channel lanes, four
+        // same-phase columns a tile): a 3x3 stride-2 layer (ResNet's downsampling 3x3), a 1x1 stride-2 layer with two
+        // tap blocks (its downsampling shortcut), stride 3 dilated.
+        {64, 9, 20, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
+        {64, 6, 28, 528, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1},
+        {64, 7, 25, 64, 3, 3, 3, 3, 1, 1, 2, 2, 1, 1},
     };
 
     /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */

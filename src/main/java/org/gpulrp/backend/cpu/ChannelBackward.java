@@ -70,7 +70,8 @@ final class ChannelBackward {
         tt = RowTables.of(g, hi, wi, tile, false);
         c1 = new float[16 * L];
         c2 = new float[4 * L];
-        cols = Cols.of(wi, xq -> ChannelTaps.interiorBackward(xq, g));
+        cols = g.strideW() == 1 ? Cols.of(wi, xq -> ChannelTaps.interiorBackward(xq, g))
+                : Cols.phases(wi, g.strideW(), xq -> ChannelTaps.phaseInteriorBackward(xq, g));
         acc = tt.size > KC ? new float[ChannelConv.blockRows(wi) * cols.rowFloats()] : null;
         ub4 = acc != null && vb == null ? ChannelLayouts.backwardLayout4(u, g) : null;
     }
@@ -164,7 +165,7 @@ final class ChannelBackward {
     private void writeTile(int o, int width) {
         if (vb == null) {
             for (int h = 0; h < width / L; h++) {
-                product4(c1, 4 * h * L, x, r, o + h * L * plane, plane);
+                product4(c1, 4 * h * L, x, r, o + h * L * plane, plane, 1);
             }
         } else {
             for (int q = 0; q < 4; q++) {
@@ -213,17 +214,32 @@ final class ChannelBackward {
         }
     }
 
-    /** Taps {@code [t0, t0+KC)} of every tile of rows {@code [y0, y1)}. */
+    /**
+     * Taps {@code [t0, t0+KC)} of every tile of rows {@code [y0, y1)}: with stride 1 through the row's shared table;
+     * strided, four same-phase columns through their first column's own table (each of the others reads one output
+     * column further: {@link ChannelTaps#phaseInteriorBackward}).
+     */
     private void blockedTiles(int go, int grp, int y0, int y1, int t0, int wb) {
         int rf = cols.rowFloats();
         int[] tiles = cols.tiles();
         for (int y = y0; y < y1; y++) {
             int k = grp * hi + y;
-            int t1 = Math.min(tt.n[k], t0 + KC);
             int ao = (y - y0) * rf;
-            for (int j = 0; j < tiles.length && t0 < t1; j++) {
-                block4(wide, hp, ub4, go + tiles[j] + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
-                        wb, acc, ao + j * 16 * L, 4 * L, L);
+            for (int j = 0; j < tiles.length; j++) {
+                int xq = tiles[j];
+                if (cols.step() == 1) {
+                    int t1 = Math.min(tt.n[k], t0 + KC);
+                    if (t0 < t1) {
+                        block4(wide, hp, ub4, go + xq + g.padW() + tt.shift[k], 1, tt.off[k], tt.w4[k], t0, t1,
+                                wb, acc, ao + j * 16 * L, 4 * L, L);
+                    }
+                    continue;
+                }
+                int t1 = Math.min(tt.sn[k][xq], t0 + KC);
+                if (t0 < t1) {
+                    block4(wide, hp, ub4, go + tt.sshift[k][xq], 1, tt.soff[k][xq], tt.sw4[k][xq], t0, t1, wb, acc,
+                            ao + j * 16 * L, 4 * L, L);
+                }
             }
         }
     }
@@ -271,7 +287,8 @@ final class ChannelBackward {
             int ao = (y - y0) * rf;
             for (int j = 0; j < tiles.length; j++) {
                 for (int h = 0; h < 4; h++) {
-                    product4(acc, ao + j * 16 * L + 4 * h * L, x, r, base + tiles[j] + h * L * plane, plane);
+                    product4(acc, ao + j * 16 * L + 4 * h * L, x, r, base + tiles[j] + h * L * plane, plane,
+                            cols.step());
                 }
             }
             int so = ao + tiles.length * 16 * L;
@@ -293,15 +310,16 @@ final class ChannelBackward {
 
     /**
      * {@code r = x == null ? c : x * c} for four pixels' tiles of one channel vector ({@code c[from + p*L + l]},
-     * pixel p, lane l) at {@code o + p + l * plane}: the four pixels of a channel are adjacent, so each channel plane
-     * is touched once per tile instead of four times.
+     * pixel p, lane l) at {@code o + p * step + l * plane}: the four pixels of a channel are near each other, so each
+     * channel plane is touched once per tile instead of four times.
      */
-    private static void product4(float[] c, int from, float[] x, float[] r, int o, int plane) {
+    private static void product4(float[] c, int from, float[] x, float[] r, int o, int plane, int step) {
         for (int l = 0; l < L; l++) {
             int ol = o + l * plane;
             for (int p = 0; p < 4; p++) {
                 float v = c[from + p * L + l];
-                r[ol + p] = x == null ? v : x[ol + p] * v;
+                int e = ol + p * step;
+                r[e] = x == null ? v : x[e] * v;
             }
         }
     }

@@ -28,6 +28,22 @@ final class ChannelTaps {
     }
 
     /**
+     * Every kernel column that reaches input column {@code xq} (its phase: {@code xq + padW - kw * dilationW} a
+     * multiple of the stride) reaches an output column. Same-phase columns that are all such have the same taps, each
+     * one output column further than the column {@code strideW} before it.
+     */
+    static boolean phaseInteriorBackward(int xq, ConvGeometry g) {
+        int s = g.strideW();
+        for (int j = 0; j < g.kernelW(); j++) {
+            int t = xq + g.padW() - j * g.dilationW();
+            if (Math.floorMod(t, s) == 0 && (t < 0 || t / s >= g.outW())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Which pixels of a row start a four-pixel tile (all four interior), scanning left to right; the pixels in no
      * tile run one at a time.
      */
@@ -45,9 +61,35 @@ final class ChannelTaps {
     /**
      * Where the K-blocked kernels run four-pixel tiles in a row: starts every four pixels over the interior run, the
      * last one moved left to end at the run's end (it may overlap the one before; an overlapped pixel is computed
-     * twice with the same chain, so both writes agree). The pixels outside the run go one at a time.
+     * twice with the same chain, so both writes agree). The pixels outside the run go one at a time. A tile's pixels
+     * are {@code step} columns apart: 1, or, for a strided backprojection ({@link #phases}), the stride.
      */
-    record Cols(int[] tiles, int[] singles) {
+    record Cols(int[] tiles, int[] singles, int step) {
+        /**
+         * A strided backprojection's columns: in each column phase (every {@code step}-th column), tiles of four
+         * same-phase columns over the phase's run of interior columns, as {@link #of} does for one phase.
+         */
+        static Cols phases(int width, int step, java.util.function.IntPredicate interior) {
+            int[] tiles = new int[0];
+            int[] singles = new int[0];
+            for (int p = 0; p < step && p < width; p++) {
+                int n = (width - p + step - 1) / step;
+                int phase = p;
+                Cols c = of(n, j -> interior.test(phase + step * j));
+                tiles = concat(tiles, c.tiles, p, step);
+                singles = concat(singles, c.singles, p, step);
+            }
+            return new Cols(tiles, singles, step);
+        }
+
+        private static int[] concat(int[] a, int[] js, int p, int step) {
+            int[] r = java.util.Arrays.copyOf(a, a.length + js.length);
+            for (int i = 0; i < js.length; i++) {
+                r[a.length + i] = p + step * js[i];
+            }
+            return r;
+        }
+
         static Cols of(int width, java.util.function.IntPredicate interior) {
             int lo = 0;
             while (lo < width && !interior.test(lo)) {
@@ -70,7 +112,7 @@ final class ChannelTaps {
                     singles[m++] = q;
                 }
             }
-            return new Cols(tiles, singles);
+            return new Cols(tiles, singles, 1);
         }
 
         /** Accumulator floats per row: 16 vectors per tile, 4 per single pixel. */
