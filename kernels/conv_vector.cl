@@ -381,18 +381,25 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     CONV_OUT_DIMS; \
     const int OHW = OH * OW; \
     const int HW = H * W; \
-    const int p0 = get_global_id(0) * (NP); \
+    const int unit = SH == 1 && SW == 1; \
+    const int patch = KH == SH && KW == SW && PH == 0 && PW == 0 && DH == 1 && DW == 1; \
+    const int phased = !unit && !patch; /* a tile: NP columns of one row and stride phase (mode 4) */ \
+    const int nbk = ((W + SW - 1) / SW + (NP) - 1) / (NP); /* phased: tiles per phase of a row */ \
+    const int tile = get_global_id(0); \
     const int cb = get_global_id(1); \
     const int b = get_global_id(2); \
-    if (p0 >= HW || b >= rows) { \
+    /* phased: the tile's first column (a phase's last tile of a row may start past W: no pixel) */ \
+    const int iw0 = phased ? tile % nbk * (NP) * SW + tile % (SW * nbk) / nbk : 0; \
+    /* pixel 0 of the tile (flattened), and the pixels' step */ \
+    const int p0 = phased ? tile / (SW * nbk) * W + iw0 : tile * (NP); \
+    const int pstep = phased ? SW : 1; \
+    if ((phased ? tile >= H * SW * nbk || iw0 >= W : p0 >= HW) || b >= rows) { \
         return; \
     } \
     CONV_CHANNEL_BLOCK(cin, 16 * (NB)); \
     const int lanes = conv_lanes(cin); \
-    const int np = min((NP), HW - p0); \
+    const int np = phased ? min((NP), (W - iw0 + SW - 1) / SW) : min((NP), HW - p0); \
     const int ci0 = grp * cin + l0; \
-    const int unit = SH == 1 && SW == 1; \
-    const int patch = KH == SH && KW == SW && PH == 0 && PW == 0 && DH == 1 && DW == 1; \
     int th0[NP]; \
     int tw0[NP]; \
     int interior = unit; \
@@ -400,7 +407,10 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     int iwk = p0 - ihk * W; \
     _Pragma("unroll") \
     for (int k = 0; k < (NP); k++) { \
-        if (k == 0 || p0 + k < HW) { \
+        if (phased) { /* one row; columns past W are computed, never stored */ \
+            th0[k] = ihk + PH; \
+            tw0[k] = iwk + k * SW + PW; \
+        } else if (k == 0 || p0 + k < HW) { \
             th0[k] = ihk + PH; \
             tw0[k] = iwk + PW; \
         } else { /* past the last pixel: repeat it */ \
@@ -408,10 +418,12 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
             tw0[k] = tw0[k - 1]; \
         } \
         interior &= th0[k] - (KH - 1) * DH >= 0 && th0[k] < OH && tw0[k] - (KW - 1) * DW >= 0 && tw0[k] < OW; \
-        iwk++; \
-        if (iwk == W) { \
-            iwk = 0; \
-            ihk++; \
+        if (!phased) { \
+            iwk++; \
+            if (iwk == W) { \
+                iwk = 0; \
+                ihk++; \
+            } \
         } \
     } \
     const int gg = b * (OC * OHW) + grp * cout * OHW; \
@@ -419,7 +431,8 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
 
 /*
  * Whether pixel k's tap (i, j) meets an output, and at which flattened output pixel: mode 0 interior (unit
- * stride, always), 1 unit stride with bounds, 2 any stride.
+ * stride, always), 1 unit stride with bounds, 2 any stride (one pixel at a time; mode 4 is its form for a tile of one
+ * row and stride phase, CONV_PHASE_TAP).
  */
 LRP_INLINE int conv_back_tap(const int mode, const int th, const int tw, const int SH, const int SW, const int OH,
                              const int OW, int* at)
@@ -439,8 +452,28 @@ LRP_INLINE int conv_back_tap(const int mode, const int th, const int tw, const i
     return 1;
 }
 
-/* The mode for conv_back_tap. */
-#define CONV_BACK_MODE (interior ? 0 : unit ? 1 : patch ? 3 : 2)
+/* The mode for conv_back_tap: 0, 1, 3 (a patch convolution, conv_patch_tap) or 4 (any other stride). */
+#define CONV_BACK_MODE (interior ? 0 : unit ? 1 : patch ? 3 : 4)
+
+/*
+ * Mode 4, the first statement of a tap's iteration: the tile's pixels share a row and a column phase (pixel k at
+ * column tw0[0] - PW + k * SW), so whether tap (i, j) meets an output row, and whether its column lands on the
+ * output grid, hold for every pixel of the tile alike: a tap that does not is skipped for the whole tile (before its
+ * weights are read), as each pixel's chain skips it. Where it does, pixel k meets output column ow4 + k (at4 + k
+ * flattened), if that is inside [0, OW) (CONV_BACK_AT). Divisions per tap instead of per pixel and tap.
+ */
+#define CONV_PHASE_TAP \
+    int at4 = 0; \
+    int ow4 = 0; \
+    if (mode == 4) { \
+        const int th = th0[0] - i * DH; \
+        const int tj = tw0[0] - j * DW; \
+        if (th < 0 || th % SH != 0 || th / SH >= OH || tj % SW != 0) { \
+            continue; \
+        } \
+        ow4 = tj / SW; \
+        at4 = th / SH * OW + ow4; \
+    }
 
 /*
  * Declares at0[k] = th0[k] * OW + tw0[k] for pixels [0, NPIX): with unit strides (modes 0 and 1) a tap's output is
@@ -457,6 +490,7 @@ LRP_INLINE int conv_back_tap(const int mode, const int th, const int tw, const i
 #define CONV_BACK_AT(k) \
     (mode == 0 ? (at = at0[k] - toff, 1) \
      : mode == 1 ? (at = at0[k] - toff, (uint)(th0[k] - i * DH) < (uint)OH && (uint)(tw0[k] - j * DW) < (uint)OW) \
+     : mode == 4 ? (at = at4 + (k), (uint)(ow4 + (k)) < (uint)OW) \
      : conv_back_tap(mode, th0[k] - i * DH, tw0[k] - j * DW, SH, SW, OH, OW, &at))
 
 /*
@@ -505,6 +539,7 @@ LRP_INLINE void conv_back_chains(const __global float* restrict gs, const __glob
         const __global float* wo = ws + ocl * (KH * KW) * lanes;
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
+                CONV_PHASE_TAP;
                 float16 wv[CONV_VEC_OCV];
                 #pragma unroll
                 for (int v = 0; v < CONV_VEC_OCV; v++) {
@@ -545,7 +580,7 @@ __kernel void conv_back_vec(__global const float* restrict g, __global const flo
     } else if (mode == 3) {
         conv_back_chains(g + gg, wt + wg, acc, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW, lanes, 3);
     } else {
-        conv_back_chains(g + gg, wt + wg, acc, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW, lanes, 2);
+        conv_back_chains(g + gg, wt + wg, acc, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW, lanes, 4);
     }
     const int base = b * (C * HW) + ci0 * HW + p0;
     for (int k = 0; k < np; k++) {
@@ -553,7 +588,7 @@ __kernel void conv_back_vec(__global const float* restrict g, __global const flo
             float t[16];
             vstore16(acc[k * CONV_VEC_OCV + vb], 0, t);
             for (int l = 0; l < min(16, nl - 16 * vb); l++) {
-                const int e = base + (16 * vb + l) * HW + k;
+                const int e = base + (16 * vb + l) * HW + k * pstep;
                 r[e] = has_x ? x[e] * t[l] : t[l];
             }
         }
@@ -601,6 +636,7 @@ LRP_INLINE void conv_back_signed_chains(const __global float* restrict hps, cons
         const int wo = ocl * (KH * KW) * lanes;
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
+                CONV_PHASE_TAP;
                 float16 uv[CONV_VEC_OCV];
                 float16 vv[CONV_VEC_OCV];
                 #pragma unroll
@@ -661,7 +697,7 @@ __kernel void conv_back_signed_vec(__global const float* restrict hp, __global c
                                     lanes, 3, 1);
         } else {
             conv_back_signed_chains(hp + gg, hn + gg, us, vs, c1, c2, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW,
-                                    lanes, 2, 1);
+                                    lanes, 4, 1);
         }
     } else {
         if (mode == 0) {
@@ -675,7 +711,7 @@ __kernel void conv_back_signed_vec(__global const float* restrict hp, __global c
                                     lanes, 3, 0);
         } else {
             conv_back_signed_chains(hp + gg, hp, us, vs, c1, c2, th0, tw0, cout, KH, KW, SH, SW, DH, DW, OH, OW,
-                                    lanes, 2, 0);
+                                    lanes, 4, 0);
         }
     }
     const int base = b * (C * HW) + ci0 * HW + p0;
@@ -686,7 +722,7 @@ __kernel void conv_back_signed_vec(__global const float* restrict hp, __global c
             vstore16(c1[k * CONV_VEC_OCV + vb], 0, t1);
             vstore16(c2[k * CONV_VEC_OCV + vb], 0, t2);
             for (int l = 0; l < min(16, nl - 16 * vb); l++) {
-                const int e = base + (16 * vb + l) * HW + k;
+                const int e = base + (16 * vb + l) * HW + k * pstep;
                 const float xi = x[e];
                 r[e] = xi * (xi > 0.0f ? t1[l] : t2[l]);
             }
@@ -707,6 +743,7 @@ LRP_INLINE void conv_back_zbox_chains(const __global float* restrict gs, const _
         const int wo = ocl * (KH * KW) * lanes;
         for (int i = 0; i < KH; i++) {
             for (int j = 0; j < KW; j++) {
+                CONV_PHASE_TAP;
                 const int wk = wo + (i * KW + j) * lanes;
                 const float16 wv = vload16(0, ws + wk);
                 const float16 pv = vload16(0, ps + wk);
@@ -751,7 +788,10 @@ __kernel void conv_back_zbox_vec(__global const float* restrict g, __global cons
     } else if (mode == 1) {
         conv_back_zbox_chains(g + gg, ws, ws + arr, ws + 2 * arr, c0, cp, cm, th0, tw0, cout, KH, KW, SH, SW, DH, DW,
                               OH, OW, lanes, 1);
-    } else {
+    } else if (mode == 4) {
+        conv_back_zbox_chains(g + gg, ws, ws + arr, ws + 2 * arr, c0, cp, cm, th0, tw0, cout, KH, KW, SH, SW, DH, DW,
+                              OH, OW, lanes, 4);
+    } else { /* a patch convolution (mode 3): its taps one by one */
         conv_back_zbox_chains(g + gg, ws, ws + arr, ws + 2 * arr, c0, cp, cm, th0, tw0, cout, KH, KW, SH, SW, DH, DW,
                               OH, OW, lanes, 2);
     }
@@ -765,8 +805,8 @@ __kernel void conv_back_zbox_vec(__global const float* restrict g, __global cons
         vstore16(cp[k], 0, tp);
         vstore16(cm[k], 0, tm);
         for (int l = 0; l < nl; l++) {
-            const int e = e0 + l * HW + k;
-            const int o = base + l * HW + k;
+            const int e = e0 + l * HW + k * pstep;
+            const int o = base + l * HW + k * pstep;
             r[o] = (x[o] * t0[l] - low[e] * tp[l]) - high[e] * tm[l];
         }
     }

@@ -552,6 +552,25 @@ final class ClLaunches {
                 : tuning.convVecPix();
     }
 
+    /**
+     * The VECTOR kernels' pixel tiles: {@link #vectorPixels} consecutive pixels each, but for the backprojections of
+     * strided layers other than patch convolutions, that many columns of one row and stride phase (every
+     * {@code strideW}-th column: kernels/conv_vector.cl, CONV_BACK_TILE).
+     */
+    private long vectorTiles(Op op, ConvGeometry g, boolean back) {
+        int np = vectorPixels(op);
+        if (!back) {
+            return ceilDiv(g.outSize() / g.outChannels(), np);
+        }
+        boolean unit = g.strideH() == 1 && g.strideW() == 1;
+        boolean patch = g.kernelH() == g.strideH() && g.kernelW() == g.strideW() && g.padH() == 0 && g.padW() == 0
+                && g.dilationH() == 1 && g.dilationW() == 1; // as the kernel's test (without patch()'s stride > 1)
+        if (unit || patch) {
+            return ceilDiv((long) g.inH() * g.inW(), np);
+        }
+        return (long) g.inH() * g.strideW() * ceilDiv(ceilDiv(g.inW(), g.strideW()), np);
+    }
+
     private static boolean twoChainBackprojection(Op op) {
         return op.chains() == 2 && op.direction() == Direction.BACKPROJECTION;
     }
@@ -573,7 +592,7 @@ final class ClLaunches {
             case CONV_VECTOR -> {
                 long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
                 int block = 16 * vectorBlocks(op);
-                cl.enqueue(l.k(), args, new long[] {roundUp(ceilDiv(pixels, vectorPixels(op)), lx),
+                cl.enqueue(l.k(), args, new long[] {roundUp(vectorTiles(op, g, back), lx),
                     (long) g.groups() * ceilDiv(ch, block), rows}, new long[] {lx, 1, 1});
             }
             case CONV_PRODUCTS -> {
