@@ -20,16 +20,17 @@
 /* ================================================================ vector, pixel lanes: few input channels
  *
  * The backprojection onto few input channels per group (the first layer: 1 or 3) fills few channel lanes, so these
- * kernels put input columns in the lanes instead: a work-item computes input channel ci, rows ih0 .. ih0 +
- * CONV_VEC_PIX - 1, and 16 columns of one phase, iw0 + SW * l for lanes l (iw0 = SW * j0 + p, the phase p < SW).
+ * kernels put input columns in the lanes instead: a work-item computes input channel ci, CONV_VEC_PIX rows of one
+ * row phase, ih0 + SH * r, and 16 columns of one phase, iw0 + SW * l for lanes l (iw0 = SW * j0 + p, the phase
+ * p < SW); a kernel row reaches all the tile's rows or none, row r meeting one output row further than row r - 1.
  * Kernel column kw reaches the phase's columns only where p + PW - kw * DW is a multiple of SW, and then reaches
  * output column j + (p + PW - kw * DW) / SW from phase column j: consecutive lanes read consecutive outputs, as
  * with unit stride (SW = 1: one phase, consecutive columns), and a tap that reaches none of the phase is skipped for
  * the whole tile, as each lane's chain skips it. A lane whose tap falls outside the output row keeps its chain as it
  * is (a lane blend, never an fma with 0); lanes past W are never stored. Patch convolutions (kernel = stride, no
  * padding or dilation) put 16 consecutive columns in the lanes instead (conv_px_patch).
- * Global (ceil(H / CONV_VEC_PIX) * column tiles rounded up to the local size, C, B): column tiles ceil(W / 16) for
- * unit stride and patches, else SW * ceil(ceil(W / SW) / 16) (ClLaunches.pixelTiles).
+ * Global (row tiles * column tiles rounded up to the local size, C, B): row tiles SH * ceil(ceil(H / SH) /
+ * CONV_VEC_PIX), column tiles SW * ceil(ceil(W / SW) / 16), both with stride 1 for patches (ClLaunches.pixelTiles).
  */
 
 /*
@@ -163,6 +164,13 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
         const int go = ocl * (OH * OW);
         const int wo = (ocl * cin + cl) * (KH * KW);
         for (int i = 0; i < KH; i++) {
+            /* the tile's rows are one row phase (ih0 + r * SH): kernel row i reaches all of them or none, row r
+               meeting output row ob + r */
+            const int tb = ih0 + PH - i * DH;
+            if (SH != 1 && tb % SH != 0) {
+                continue;
+            }
+            const int ob = SH == 1 ? tb : tb / SH;
             for (int j = 0; j < KW; j++) {
                 const int tj = tw0 - j * DW;
                 if (SW != 1 && tj % SW != 0) {
@@ -178,10 +186,8 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
                 const int16 valid = (owv >= 0) & (owv < (int16)(OW));
                 #pragma unroll
                 for (int r = 0; r < CONV_VEC_PIX; r++) {
-                    const int th = ih0 + r + PH - i * DH;
-                    /* the output row th / SH, without dividing where the stride is 1 (most layers) */
-                    const int oh = SH == 1 ? th : th / SH;
-                    if (th < 0 || (SH != 1 && th % SH != 0) || oh >= OH) {
+                    const int oh = ob + r;
+                    if (oh < 0 || oh >= OH) {
                         continue;
                     }
                     const int at = go + oh * OW;
@@ -200,15 +206,17 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
     const int HW = H * W; \
     const int patch = KH == SH && KW == SW && SW > 1 && PH == 0 && PW == 0 && DH == 1 && DW == 1; \
     const int sw = patch ? 1 : SW; /* input columns between lanes */ \
-    const int nb = ((W + sw - 1) / sw + 15) / 16; /* tiles per phase */ \
+    const int sh = patch ? 1 : SH; /* input rows between a tile's rows */ \
+    const int nb = ((W + sw - 1) / sw + 15) / 16; /* column tiles per phase */ \
     const int ncb = sw * nb; \
+    const int nrb = ((H + sh - 1) / sh + CONV_VEC_PIX - 1) / CONV_VEC_PIX; /* row tiles per row phase */ \
     const int t = get_global_id(0); \
     const int ci = get_global_id(1); \
     const int b = get_global_id(2); \
-    if (t >= (H + CONV_VEC_PIX - 1) / CONV_VEC_PIX * ncb || b >= rows) { \
+    if (t >= sh * nrb * ncb || b >= rows) { \
         return; \
     } \
-    const int ih0 = t / ncb * CONV_VEC_PIX; \
+    const int ih0 = t / ncb % nrb * CONV_VEC_PIX * sh + t / ncb / nrb; \
     const int iw0 = t % ncb % nb * 16 * sw + t % ncb / nb; \
     const int cin = C / G; \
     const int cout = OC / G; \
@@ -216,7 +224,7 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
     const int cl = ci - grp * cin; \
     const int gg = b * (OC * OHW) + grp * cout * OHW; \
     const int wg = grp * cout * cin * (KH * KW); \
-    const int nr = min(CONV_VEC_PIX, H - ih0); \
+    const int nr = min(CONV_VEC_PIX, (H - ih0 + sh - 1) / sh); /* at most 0 past the last row */ \
     const int nc = min(16, (W - iw0 + sw - 1) / sw); /* at most 0 where the phase has no column here */ \
     float16 a0[CONV_VEC_PIX]; \
     float16 a1[CONV_VEC_PIX]; \
@@ -238,7 +246,7 @@ LRP_INLINE void conv_px_chains(const int mode, const __global float* restrict g1
         vstore16(a1[q], 0, t1); \
         vstore16(a2[q], 0, t2); \
         for (int l = 0; l < nc; l++) { \
-            const int e = ci * HW + (ih0 + q) * W + iw0 + l * sw; \
+            const int e = ci * HW + (ih0 + q * sh) * W + iw0 + l * sw; \
             const int o = b * (C * HW) + e; \
             STORE \
         } \

@@ -377,12 +377,13 @@ final class ClLaunches {
     }
 
     /**
-     * The column tiles of a pixel-lane backprojection (kernels/conv_pixels.cl): 16 consecutive columns each for unit
-     * column stride and patch convolutions, else 16 columns of one phase (every {@code strideW}-th column) each.
+     * The tiles of a pixel-lane backprojection (kernels/conv_pixels.cl): {@code rows} rows of one row phase (every
+     * {@code strideH}-th row) by 16 columns of one column phase each, both phases of stride 1 for patch convolutions.
      */
-    static long pixelTiles(ConvGeometry g) {
+    static long pixelTiles(ConvGeometry g, int rows) {
         int sw = patch(g) ? 1 : g.strideW();
-        return (long) sw * ceilDiv(ceilDiv(g.inW(), sw), 16);
+        int sh = patch(g) ? 1 : g.strideH();
+        return sh * ceilDiv(ceilDiv(g.inH(), sh), rows) * sw * ceilDiv(ceilDiv(g.inW(), sw), 16);
     }
 
     /** Whether g is a patch convolution: kernel = stride (more than 1), no padding or dilation (a ViT's patches). */
@@ -586,7 +587,7 @@ final class ClLaunches {
         switch (l.shape()) {
             case CONV_PIXELS -> {
                 long lx = Math.max(1, Math.min(tuning.convVecLocal(), l.maxWorkGroup()));
-                long tiles = ceilDiv(g.inH(), tuning.convVecPix()) * pixelTiles(g);
+                long tiles = pixelTiles(g, tuning.convVecPix());
                 cl.enqueue(l.k(), args, new long[] {roundUp(tiles, lx), g.inChannels(), rows}, new long[] {lx, 1, 1});
             }
             case CONV_VECTOR -> {
