@@ -30,7 +30,7 @@ final class StridedConv {
     private StridedConv() {
     }
 
-    /** One column phase: its kernel columns (ascending) and their output-column shifts, its interior {@code [lo, hi)}. */
+    /** A column phase: its kernel columns (ascending), their output-column shifts, its interior {@code [lo, hi)}. */
     private record Phase(int width, int[] cols, int[] shifts, int lo, int hi) {
     }
 
