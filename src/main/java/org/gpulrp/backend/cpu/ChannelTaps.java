@@ -228,15 +228,20 @@ final class ChannelTaps {
             long held = 0;
             int[] to = new int[size];
             int[] tw = new int[size];
+            // Which earlier row a row's tables may be shifted copies of: the one before, but backward, where input
+            // rows of one stride phase meet the same kernel rows, the one a stride before (a stride-2 layer's
+            // alternate rows never match; without this its tables took megabytes a layer, more than the cache
+            // holds for a ResNet-50, and were rebuilt on every call).
+            int d = fwd ? 1 : g.strideH();
             for (int grp = 0; grp < g.groups(); grp++) {
                 for (int y = 0; y < rows; y++) {
                     int k = grp * rows + y;
                     int nt = fwd ? forwardTaps(g, grp, y, -1, to, tw) : backwardTaps(g, grp, y, -1, to, tw);
                     n[k] = nt;
-                    if (y > 0 && sameShifted(off[k - 1], w[k - 1], n[k - 1], to, tw, nt)) {
-                        off[k] = off[k - 1];
-                        w[k] = w[k - 1];
-                        shift[k] = nt == 0 ? 0 : to[0] - off[k - 1][0];
+                    if (y >= d && sameShifted(off[k - d], w[k - d], n[k - d], to, tw, nt)) {
+                        off[k] = off[k - d];
+                        w[k] = w[k - d];
+                        shift[k] = nt == 0 ? 0 : to[0] - off[k - d][0];
                     } else {
                         off[k] = java.util.Arrays.copyOf(to, nt);
                         w[k] = java.util.Arrays.copyOf(tw, nt);
@@ -249,10 +254,10 @@ final class ChannelTaps {
                         }
                         int sn1 = fwd ? forwardTaps(g, grp, y, q, to, tw) : backwardTaps(g, grp, y, q, to, tw);
                         sn[k][q] = sn1;
-                        if (y > 0 && sameShifted(soff[k - 1][q], sw[k - 1][q], sn[k - 1][q], to, tw, sn1)) {
-                            soff[k][q] = soff[k - 1][q];
-                            sw[k][q] = sw[k - 1][q];
-                            sshift[k][q] = sn1 == 0 ? 0 : to[0] - soff[k - 1][q][0];
+                        if (y >= d && sameShifted(soff[k - d][q], sw[k - d][q], sn[k - d][q], to, tw, sn1)) {
+                            soff[k][q] = soff[k - d][q];
+                            sw[k][q] = sw[k - d][q];
+                            sshift[k][q] = sn1 == 0 ? 0 : to[0] - soff[k - d][q][0];
                         } else {
                             soff[k][q] = java.util.Arrays.copyOf(to, sn1);
                             sw[k][q] = java.util.Arrays.copyOf(tw, sn1);
