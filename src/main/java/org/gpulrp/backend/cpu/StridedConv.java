@@ -103,14 +103,20 @@ final class StridedConv {
      * {@code floorMod(kx * dilationW - padW, strideW)}, column {@code ow + floorDiv(..)}: consecutive outputs read
      * consecutive values, and a tap's weight picks which of the two copies its lanes read, as the scalar chain picks
      * by the weight's sign. Interior columns run four vectors at a time (the last block starts earlier instead of
-     * running past), the border columns the scalar chain.
+     * running past), the border columns the scalar chain, unless the weights are finite: each phase row then has
+     * {@code margin} columns of padding on both sides, -0 in the {@code x - low} copy (read for weights above 0) and
+     * +0 in the {@code x - high} one (the others), so a tap outside the input adds {@code -0 * w} or {@code +0 * w},
+     * both -0 but for a weight of exactly +0, which leaves every chain as it is (-0 included), as the skipped tap
+     * does; then every output column runs in vectors, and where some weight is +0, the outputs that end as +0 are
+     * computed again by the scalar chain ({@link ZBoxPadding}).
      */
     static void forwardZBox(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
                             ConvGeometry g) {
         int s = g.strideW();
         int h = g.inH();
         int wi = g.inW();
-        int span = (wi + s - 1) / s;
+        int margin = (g.padW() + (g.kernelW() - 1) * g.dilationW()) / s + 2;
+        int span = (wi + s - 1) / s + 2 * margin;
         int cin = g.inPerGroup();
         int kk = g.kernelH() * g.kernelW();
         int oh = g.outH();
@@ -120,8 +126,13 @@ final class StridedConv {
         Table tb = new Table(cin * kk);
         int[] in = new int[2];
         forwardInterior(g, in);
-        int lo = in[0];
-        int hi = in[1];
+        boolean padded = ow >= L && ZBoxPadding.finite(w);
+        boolean repair = padded && ZBoxPadding.plusZero(w);
+        int lo = padded ? 0 : in[0];
+        int hi = padded ? ow : in[1];
+        if (padded) {
+            java.util.Arrays.fill(ph, 0, half, -0f);
+        }
         for (int b = r0; b < r1; b++) {
             int xb = b * g.inSize();
             for (int c = 0; c < g.inChannels(); c++) {
@@ -129,14 +140,14 @@ final class StridedConv {
                     int e = (c * h + y) * wi;
                     int row = (c * h + y) * s * span;
                     for (int q = 0; q < wi; q++) {
-                        int at = row + q % s * span + q / s;
+                        int at = row + q % s * span + margin + q / s;
                         ph[at] = x[xb + e + q] - low[e + q];
                         ph[half + at] = x[xb + e + q] - high[e + q];
                     }
                 }
             }
             for (int y = 0; y < oh; y++) {
-                tb.fillForward(g, y, span);
+                tb.fillForward(g, y, span, margin);
                 for (int oc = 0; oc < g.outChannels(); oc++) {
                     int g0 = oc / g.outPerGroup() * cin * h * s * span;
                     int w0 = oc * cin * kk;
@@ -152,6 +163,9 @@ final class StridedConv {
                     }
                     for (int q = hi; q < ow; q++) {
                         d[o + q] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, q);
+                    }
+                    if (repair) {
+                        ZBoxPadding.repair(x, w, low, high, d, o, b, oc, y, g);
                     }
                 }
             }
@@ -280,8 +294,8 @@ final class StridedConv {
             }
         }
 
-        /** Output row {@code oh}'s taps into phase-split copies of {@code span} columns a phase. */
-        void fillForward(ConvGeometry geo, int oh, int span) {
+        /** Output row {@code oh}'s taps into phase-split copies of {@code span} columns a phase, from {@code margin}. */
+        void fillForward(ConvGeometry geo, int oh, int span, int margin) {
             int s = geo.strideW();
             n = 0;
             for (int cl = 0; cl < geo.inPerGroup(); cl++) {
@@ -292,7 +306,8 @@ final class StridedConv {
                     }
                     for (int kx = 0; kx < geo.kernelW(); kx++) {
                         int t = kx * geo.dilationW() - geo.padW();
-                        g[n] = ((cl * geo.inH() + ih) * s + Math.floorMod(t, s)) * span + Math.floorDiv(t, s);
+                        g[n] = ((cl * geo.inH() + ih) * s + Math.floorMod(t, s)) * span + margin
+                                + Math.floorDiv(t, s);
                         w[n] = (cl * geo.kernelH() + ky) * geo.kernelW() + kx;
                         n++;
                     }

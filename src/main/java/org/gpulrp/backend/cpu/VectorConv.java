@@ -235,7 +235,7 @@ final class VectorConv implements ConvKernels {
                          ConvGeometry g) {
         int oh = g.outH();
         int ow = g.outW();
-        if (g.strideW() == 1 && ow >= L) {
+        if (g.strideW() == 1 && ow >= L && ZBoxPadding.finite(w)) {
             zboxRows(x, w, low, high, d, r0, r1, g);
             return;
         }
@@ -261,10 +261,11 @@ final class VectorConv implements ConvKernels {
      * The ZBox forward for stride-1 rows at least a vector wide: each sample's input and bounds are first copied into
      * planes padded with {@code padW} columns on each side, so every vector of output columns, the border ones
      * included, runs one unmasked kernel ({@link #zboxPadded}). A padding tap adds -0 to a chain (the padding values
-     * below; the weights are finite), which leaves it as it is, so the bits are those of skipping the tap, as the
-     * scalar form does. (Zero padding added +0 for positive weights, which turned a chain whose products had
-     * underflowed to -0 into +0.) Left: a weight of exactly +0 still adds +0 there. It replaced per-lane masks and a
-     * scalar fallback at the borders.
+     * below; the weights are finite, else the scalar form runs), which leaves it as it is, so the bits are those of
+     * skipping the tap, as the scalar form does. (Zero padding added +0 for positive weights, which turned a chain
+     * whose products had underflowed to -0 into +0.) A weight of exactly +0 still adds +0 there, so in a layer with
+     * such weights every output that ends as +0 is computed again by the scalar chain ({@link ZBoxPadding}). It
+     * replaced per-lane masks and a scalar fallback at the borders.
      */
     private static void zboxRows(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
                                  ConvGeometry g) {
@@ -292,6 +293,7 @@ final class VectorConv implements ConvKernels {
         int[][] off = new int[oh][];
         int[][] tap = new int[oh][];
         paddedTaps(g, rowW, off, tap);
+        boolean repair = ZBoxPadding.plusZero(w);
         for (int b = r0; b < r1; b++) {
             pad(x, b * g.inSize(), px, 0, channels, h, wi, pw);
             for (int oc = 0; oc < g.outChannels(); oc++) {
@@ -302,6 +304,9 @@ final class VectorConv implements ConvKernels {
                     for (int q = 0; q < ow; q += L) {
                         int q0 = Math.min(q, ow - L);
                         zboxPadded(px, lohi, bounds, w, wb, off[y], tap[y], c0 + q0, d, o + q0);
+                    }
+                    if (repair) {
+                        ZBoxPadding.repair(x, w, low, high, d, o, b, oc, y, g);
                     }
                 }
             }
