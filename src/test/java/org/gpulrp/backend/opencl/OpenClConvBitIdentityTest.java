@@ -217,6 +217,31 @@ class OpenClConvBitIdentityTest {
         assertSameBits("backprojection", b, run(products, new float[][] {gr, w}, new int[] {2 * g.inSize()}, back));
     }
 
+    /**
+     * ZBox chains that underflow to -0 (every product about -1e-50), some with weights of exactly +0 (products -0):
+     * the device's kernels and the CPU path's keep the scalar chain's -0 on every case, borders included.
+     */
+    @Test
+    void zboxChainsAtNegativeZeroKeepTheirSign() {
+        for (org.gpulrp.backend.ConvCases.Conv c : org.gpulrp.backend.ConvCases.conv()) {
+            ConvGeometry g = c.g();
+            int rows = c.rows();
+            for (float sign : new float[] {1f, -1f, 0f}) {
+                float[] x = new float[rows * g.inSize()];
+                java.util.Arrays.fill(x, -(sign == 0f ? 1f : sign) * 1e-20f);
+                float[] w = new float[g.weightSize()];
+                java.util.Arrays.fill(w, (sign == 0f ? 1f : sign) * 1e-30f);
+                for (int k = 0; sign == 0f && k < w.length; k += 5) {
+                    w[k] = 0f; // products -0: the chains stay -0, unless a tap outside the input were to add +0 * +0
+                }
+                float[] bounds = new float[g.inSize()];
+                ClTestData.Call call = (be, i, o) -> be.convZBox(i[0], i[1], i[2], i[2], o[0], rows, g);
+                check("ZBox at -0, sign " + sign + ", " + c, new float[][] {x, w, bounds},
+                        new int[] {rows * g.outSize()}, call);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("convOps")
     void convolution(Op op) {
