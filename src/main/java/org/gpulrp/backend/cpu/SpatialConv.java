@@ -63,7 +63,7 @@ final class SpatialConv {
      */
     static void backward(float[] hp, float[] hn, float[] u, float[] v, float[] x, float[] r, int r0, int r1,
                          ConvGeometry g) {
-        if (v == null && mostlyBorders(g)) {
+        if (v == null && mostlyBorders(g) && Padding.finite(u)) {
             backwardPadded(hp, u, x, r, r0, r1, g);
             return;
         }
@@ -434,7 +434,7 @@ final class SpatialConv {
      */
     static void backwardZBox(float[] gr, float[] w, float[] wpos, float[] wneg, float[] x, float[] low,
                              float[] high, float[] r, int r0, int r1, ConvGeometry g) {
-        if (mostlyBorders(g)) {
+        if (mostlyBorders(g) && Padding.finite(w) && Padding.finite(wpos) && Padding.finite(wneg)) {
             backwardZBoxPadded(gr, w, wpos, wneg, x, low, high, r, r0, r1, g);
             return;
         }

@@ -108,7 +108,7 @@ final class StridedConv {
      * +0 in the {@code x - high} one (the others), so a tap outside the input adds {@code -0 * w} or {@code +0 * w},
      * both -0 but for a weight of exactly +0, which leaves every chain as it is (-0 included), as the skipped tap
      * does; then every output column runs in vectors, and where some weight is +0, the outputs that end as +0 are
-     * computed again by the scalar chain ({@link ZBoxPadding}).
+     * computed again by the scalar chain ({@link Padding}).
      */
     static void forwardZBox(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
                             ConvGeometry g) {
@@ -126,8 +126,8 @@ final class StridedConv {
         Table tb = new Table(cin * kk);
         int[] in = new int[2];
         forwardInterior(g, in);
-        boolean padded = ow >= L && ZBoxPadding.finite(w);
-        boolean repair = padded && ZBoxPadding.plusZero(w);
+        boolean padded = ow >= L && Padding.finite(w);
+        boolean repair = padded && Padding.plusZero(w);
         int lo = padded ? 0 : in[0];
         int hi = padded ? ow : in[1];
         if (padded) {
@@ -165,7 +165,7 @@ final class StridedConv {
                         d[o + q] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, q);
                     }
                     if (repair) {
-                        ZBoxPadding.repair(x, w, low, high, d, o, b, oc, y, g);
+                        Padding.repair(x, w, low, high, d, o, b, oc, y, g);
                     }
                 }
             }

@@ -109,16 +109,18 @@ final class VectorConv implements ConvKernels {
             ConvGemm.forward(gemmVectors, x, wts, bias, z, r0 * plane, r1 * plane, g);
             return;
         }
-        if (plainChannelLanes(g)) {
+        float[] w = wts.data;
+        boolean rows = g.strideW() == 1 && g.outW() >= L;
+        boolean finite = !rows || Padding.finite(w); // convRows reads padded copies
+        if (plainChannelLanes(g) || (!finite && ChannelConv.forward(g))) {
             ChannelConv.forward(wide, x, wts, null, bias, null, z, null, r0, r1, g);
             return;
         }
-        float[] w = wts.data;
-        if (g.strideW() == 1 && g.outW() >= L) {
+        if (rows && finite) {
             convRows(x, w, bias, z, r0, r1, g);
             return;
         }
-        // strided rows and rows narrower than a vector: the scalar form (no vector lies wholly inside such a row)
+        // strided rows, rows narrower than a vector, infinite weights: the scalar form
         int oh = g.outH();
         int ow = g.outW();
         for (int b = r0; b < r1; b++) {
@@ -235,7 +237,7 @@ final class VectorConv implements ConvKernels {
                          ConvGeometry g) {
         int oh = g.outH();
         int ow = g.outW();
-        if (g.strideW() == 1 && ow >= L && ZBoxPadding.finite(w)) {
+        if (g.strideW() == 1 && ow >= L && Padding.finite(w)) {
             zboxRows(x, w, low, high, d, r0, r1, g);
             return;
         }
@@ -264,7 +266,7 @@ final class VectorConv implements ConvKernels {
      * below; the weights are finite, else the scalar form runs), which leaves it as it is, so the bits are those of
      * skipping the tap, as the scalar form does. (Zero padding added +0 for positive weights, which turned a chain
      * whose products had underflowed to -0 into +0.) A weight of exactly +0 still adds +0 there, so in a layer with
-     * such weights every output that ends as +0 is computed again by the scalar chain ({@link ZBoxPadding}). It
+     * such weights every output that ends as +0 is computed again by the scalar chain ({@link Padding}). It
      * replaced per-lane masks and a scalar fallback at the borders.
      */
     private static void zboxRows(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
@@ -293,7 +295,7 @@ final class VectorConv implements ConvKernels {
         int[][] off = new int[oh][];
         int[][] tap = new int[oh][];
         paddedTaps(g, rowW, off, tap);
-        boolean repair = ZBoxPadding.plusZero(w);
+        boolean repair = Padding.plusZero(w);
         for (int b = r0; b < r1; b++) {
             pad(x, b * g.inSize(), px, 0, channels, h, wi, pw);
             for (int oc = 0; oc < g.outChannels(); oc++) {
@@ -306,7 +308,7 @@ final class VectorConv implements ConvKernels {
                         zboxPadded(px, lohi, bounds, w, wb, off[y], tap[y], c0 + q0, d, o + q0);
                     }
                     if (repair) {
-                        ZBoxPadding.repair(x, w, low, high, d, o, b, oc, y, g);
+                        Padding.repair(x, w, low, high, d, o, b, oc, y, g);
                     }
                 }
             }

@@ -202,6 +202,50 @@ class VectorConvTest {
     }
 
     /**
+     * Infinite weights in every kernel's first row, on every case and every primitive: a tap in the padding (or between
+     * strides) is skipped, never multiplied, so the chains that skip those taps stay finite, as the scalar oracle's.
+     */
+    @ParameterizedTest(name = "{0}, {1} registers")
+    @MethodSource("cases")
+    void infiniteWeightsAtSkippedTapsStaySkipped(ConvCases.Conv c, int registers) {
+        ConvKernels vector = vector(registers);
+        ConvGeometry g = c.g();
+        int rows = c.rows();
+        SplittableRandom r = new SplittableRandom(g.hashCode() + 1);
+        float[] x = data(r, rows * g.inSize());
+        float[] gr = data(r, rows * g.outSize());
+        float[] lo = data(r, g.inSize());
+        float[] hi = data(r, g.inSize());
+        float[] w = data(r, g.weightSize());
+        int taps = g.kernelH() * g.kernelW();
+        for (int k = 0; k < w.length; k += taps) {
+            for (int j = 0; j < g.kernelW(); j++) {
+                w[k + j] = k / taps % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+            }
+        }
+        float[] v = w.clone();
+        int n = rows * g.outSize();
+        int m = rows * g.inSize();
+        float[][] eo = {new float[n], new float[n], new float[n], new float[m], new float[m], new float[m]};
+        float[][] ao = {new float[n], new float[n], new float[n], new float[m], new float[m], new float[m]};
+        for (int k = 0; k < 2; k++) {
+            ConvKernels kk = k == 0 ? SCALAR : vector;
+            float[][] o = k == 0 ? eo : ao;
+            kk.conv(x, w, null, o[0], 0, rows, g);
+            kk.convSigned(x, w, v, null, null, o[1], null, 0, rows, g);
+            kk.convZBox(x, w, lo, hi, o[2], 0, rows, g);
+            kk.convBackproject(gr, w, x, o[3], 0, rows, g);
+            kk.convBackprojectSigned(gr, null, w, v, x, o[4], 0, rows, g);
+            kk.convBackprojectZBox(gr, w, w, v, x, lo, hi, o[5], 0, rows, g);
+        }
+        String[] names = {"conv", "convSigned", "convZBox", "convBackproject", "convBackprojectSigned",
+            "convBackprojectZBox"};
+        for (int k = 0; k < names.length; k++) {
+            assertBits(eo[k], ao[k], names[k] + ", infinite weights in the first kernel row");
+        }
+    }
+
+    /**
      * As {@link #zboxChainsAtNegativeZeroKeepTheirSign} for the ZBox backprojection's three chains: the bounds are
      * chosen so the result is -0 only where each chain kept its sign.
      */

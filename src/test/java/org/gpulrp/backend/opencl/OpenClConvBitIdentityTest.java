@@ -242,6 +242,41 @@ class OpenClConvBitIdentityTest {
         }
     }
 
+    /**
+     * Infinite weights in every kernel's first row, on every case and every conv primitive: a tap in the padding (or
+     * between strides) is skipped, never multiplied, on the device as on the CPU path.
+     */
+    @Test
+    void infiniteWeightsAtSkippedTapsStaySkipped() {
+        java.util.Random rnd = new java.util.Random(17);
+        for (org.gpulrp.backend.ConvCases.Conv c : org.gpulrp.backend.ConvCases.conv()) {
+            ConvGeometry g = c.g();
+            int rows = c.rows();
+            float[] w = ClTestData.data(rnd, g.weightSize());
+            int taps = g.kernelH() * g.kernelW();
+            for (int k = 0; k < w.length; k += taps) {
+                for (int j = 0; j < g.kernelW(); j++) {
+                    w[k + j] = k / taps % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+                }
+            }
+            float[][] in = {ClTestData.data(rnd, rows * g.inSize()), ClTestData.data(rnd, rows * g.outSize()), w,
+                ClTestData.data(rnd, g.inSize()), ClTestData.data(rnd, g.inSize())};
+            int n = rows * g.outSize();
+            int m = rows * g.inSize();
+            String s = "infinite weights, " + c + ", ";
+            check(s + "conv", in, new int[] {n}, (be, i, o) -> be.conv(i[0], i[2], null, o[0], rows, g));
+            check(s + "convSigned", in, new int[] {n, -1},
+                    (be, i, o) -> be.convSigned(i[0], i[2], i[2], null, null, o[0], null, rows, g));
+            check(s + "convZBox", in, new int[] {n}, (be, i, o) -> be.convZBox(i[0], i[2], i[3], i[4], o[0], rows, g));
+            check(s + "convBackproject", in, new int[] {m},
+                    (be, i, o) -> be.convBackproject(i[1], i[2], i[0], o[0], rows, g));
+            check(s + "convBackprojectSigned", in, new int[] {m},
+                    (be, i, o) -> be.convBackprojectSigned(i[1], null, i[2], i[2], i[0], o[0], rows, g));
+            check(s + "convBackprojectZBox", in, new int[] {m},
+                    (be, i, o) -> be.convBackprojectZBox(i[1], i[2], i[2], i[2], i[0], i[3], i[4], o[0], rows, g));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("convOps")
     void convolution(Op op) {

@@ -3,8 +3,11 @@ package org.gpulrp.backend.cpu;
 import org.gpulrp.model.ConvGeometry;
 
 /**
- * The ZBox forward kernels that read padded copies instead of skipping the taps outside the input
- * ({@link VectorConv}'s stride-1 rows, {@link StridedConv#forwardZBox}): the padding makes such a tap's product -0,
+ * The kernels that read padded copies instead of skipping the taps outside the input ({@link VectorConv}'s plain
+ * and ZBox forwards of stride-1 rows, {@link SpatialConv}'s backprojections of rows that are mostly borders,
+ * {@link StridedConv#forwardZBox}) need finite weights ({@link #finite}: a
+ * padding value times an infinity is NaN, where the skipped tap adds nothing). The ZBox forwards' padding makes such
+ * a tap's product -0,
  * which leaves any chain as it is, for every finite weight but one of exactly +0, whose product there is +0. Adding
  * +0 turns a chain that is -0 (its products underflowed) into +0; the chains then differ only in the sign of a zero,
  * and either agree again at the next product whose exact value is not zero or end as +0 where the contract's chain
@@ -12,8 +15,8 @@ import org.gpulrp.model.ConvGeometry;
  * with such weights, the outputs that end as +0 are computed again by the scalar chain ({@link #repair}), which gives
  * the contract's bits; infinite or NaN weights (whose product with the padding is NaN) leave those kernels out.
  */
-final class ZBoxPadding {
-    private ZBoxPadding() {
+final class Padding {
+    private Padding() {
     }
 
     /** Whether every weight is finite (the padded kernels apply). */
