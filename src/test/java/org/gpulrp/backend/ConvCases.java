@@ -149,6 +149,36 @@ public final class ConvCases {
         }
     }
 
+    /**
+     * A ZBox forward whose chains underflow to -0: inputs {@code -s 1e-20} and weights {@code s 1e-30} for the sign
+     * {@code s}, products about -1e-50; sign 0 gives positive weights with every fifth exactly +0 (products -0, so the
+     * chains stay -0, unless a tap outside the input were to add +0 * +0). Returns {x, w}.
+     */
+    public static float[][] underflowZBox(ConvGeometry g, int rows, float sign) {
+        float s = sign == 0f ? 1f : sign;
+        float[] x = new float[rows * g.inSize()];
+        java.util.Arrays.fill(x, -s * 1e-20f);
+        float[] w = new float[g.weightSize()];
+        java.util.Arrays.fill(w, s * 1e-30f);
+        for (int k = 0; sign == 0f && k < w.length; k += 5) {
+            w[k] = 0f;
+        }
+        return new float[][] {x, w};
+    }
+
+    /**
+     * Sets every kernel's first row of {@code w} to +inf and -inf, kernel by kernel: taps that some outputs skip (in
+     * the padding, between strides), which must stay skipped.
+     */
+    public static void infiniteFirstRows(float[] w, ConvGeometry g) {
+        int taps = g.kernelH() * g.kernelW();
+        for (int k = 0; k < w.length; k += taps) {
+            for (int j = 0; j < g.kernelW(); j++) {
+                w[k + j] = k / taps % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
     public static List<Conv> conv() {
         List<Conv> out = new ArrayList<>();
         for (int[] c : CONV) {

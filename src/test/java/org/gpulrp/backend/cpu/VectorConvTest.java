@@ -101,16 +101,10 @@ class VectorConvTest {
         ConvGeometry g = c.g();
         int rows = c.rows();
         int n = rows * g.outSize();
-        // sign 0: positive weights, every fifth exactly +0 (its products with the inputs are -0, so the chains stay
-        // -0; a padding tap adding +0 * +0 would make them +0)
         for (float sign : new float[] {1f, -1f, 0f}) {
-            float[] x = new float[rows * g.inSize()];
-            java.util.Arrays.fill(x, -(sign == 0f ? 1f : sign) * 1e-20f);
-            float[] w = new float[g.weightSize()];
-            java.util.Arrays.fill(w, (sign == 0f ? 1f : sign) * 1e-30f);
-            for (int k = 0; sign == 0f && k < w.length; k += 5) {
-                w[k] = 0f;
-            }
+            float[][] xw = ConvCases.underflowZBox(g, rows, sign);
+            float[] x = xw[0];
+            float[] w = xw[1];
             float[] bounds = new float[g.inSize()];
             float[] e = new float[n];
             float[] a = new float[n];
@@ -119,36 +113,6 @@ class VectorConvTest {
             assertTrue(sign == 0f || Float.floatToRawIntBits(e[0]) == Float.floatToRawIntBits(-0f),
                     "the case underflows to -0");
             assertBits(e, a, "convZBox, weights of sign " + sign);
-        }
-    }
-
-    /**
-     * Infinite weights at the taps a border output's chain skips (its kernel's top row, in the padding for the first
-     * output row): the ZBox forwards that read padded copies would make those chains NaN, so they leave such layers
-     * to the scalar chains (stride 1 and strided rows).
-     */
-    @ParameterizedTest(name = "{0} registers")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {16, 32})
-    void zboxForwardSkipsInfiniteWeightsOutsideTheInput(int registers) {
-        for (ConvGeometry g : new ConvGeometry[] {new ConvGeometry(3, 6, 40, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),
-            new ConvGeometry(3, 9, 70, 16, 7, 7, 2, 2, 3, 3, 1, 1, 1)}) {
-            SplittableRandom r = new SplittableRandom(7);
-            float[] x = data(r, 2 * g.inSize());
-            float[] w = data(r, g.weightSize());
-            float[] lo = data(r, g.inSize());
-            float[] hi = data(r, g.inSize());
-            int taps = g.kernelH() * g.kernelW();
-            for (int k = 0; k < w.length; k += taps) {
-                for (int j = 0; j < g.kernelW(); j++) {
-                    w[k + j] = k / taps % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
-                }
-            }
-            float[] e = new float[2 * g.outSize()];
-            float[] a = new float[2 * g.outSize()];
-            SCALAR.convZBox(x, w, lo, hi, e, 0, 2, g);
-            vector(registers).convZBox(x, w, lo, hi, a, 0, 2, g);
-            assertTrue(Float.isFinite(e[0]), "the first output skips the infinite weights");
-            assertBits(e, a, "convZBox, infinite weights, " + g);
         }
     }
 
@@ -217,12 +181,7 @@ class VectorConvTest {
         float[] lo = data(r, g.inSize());
         float[] hi = data(r, g.inSize());
         float[] w = data(r, g.weightSize());
-        int taps = g.kernelH() * g.kernelW();
-        for (int k = 0; k < w.length; k += taps) {
-            for (int j = 0; j < g.kernelW(); j++) {
-                w[k + j] = k / taps % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
-            }
-        }
+        ConvCases.infiniteFirstRows(w, g);
         float[] v = w.clone();
         int n = rows * g.outSize();
         int m = rows * g.inSize();

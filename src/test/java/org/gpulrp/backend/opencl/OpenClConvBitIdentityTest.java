@@ -227,16 +227,10 @@ class OpenClConvBitIdentityTest {
             ConvGeometry g = c.g();
             int rows = c.rows();
             for (float sign : new float[] {1f, -1f, 0f}) {
-                float[] x = new float[rows * g.inSize()];
-                java.util.Arrays.fill(x, -(sign == 0f ? 1f : sign) * 1e-20f);
-                float[] w = new float[g.weightSize()];
-                java.util.Arrays.fill(w, (sign == 0f ? 1f : sign) * 1e-30f);
-                for (int k = 0; sign == 0f && k < w.length; k += 5) {
-                    w[k] = 0f; // products -0: the chains stay -0, unless a tap outside the input were to add +0 * +0
-                }
+                float[][] xw = org.gpulrp.backend.ConvCases.underflowZBox(g, rows, sign);
                 float[] bounds = new float[g.inSize()];
                 ClTestData.Call call = (be, i, o) -> be.convZBox(i[0], i[1], i[2], i[2], o[0], rows, g);
-                check("ZBox at -0, sign " + sign + ", " + c, new float[][] {x, w, bounds},
+                check("ZBox at -0, sign " + sign + ", " + c, new float[][] {xw[0], xw[1], bounds},
                         new int[] {rows * g.outSize()}, call);
             }
         }
@@ -253,12 +247,7 @@ class OpenClConvBitIdentityTest {
             ConvGeometry g = c.g();
             int rows = c.rows();
             float[] w = ClTestData.data(rnd, g.weightSize());
-            int taps = g.kernelH() * g.kernelW();
-            for (int k = 0; k < w.length; k += taps) {
-                for (int j = 0; j < g.kernelW(); j++) {
-                    w[k + j] = k / taps % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
-                }
-            }
+            org.gpulrp.backend.ConvCases.infiniteFirstRows(w, g);
             float[][] in = {ClTestData.data(rnd, rows * g.inSize()), ClTestData.data(rnd, rows * g.outSize()), w,
                 ClTestData.data(rnd, g.inSize()), ClTestData.data(rnd, g.inSize())};
             int n = rows * g.outSize();
