@@ -382,7 +382,7 @@ __kernel void conv_zbox_vec(__global const float* restrict x, __global const flo
     const int OHW = OH * OW; \
     const int HW = H * W; \
     const int unit = SH == 1 && SW == 1; \
-    const int patch = KH == SH && KW == SW && PH == 0 && PW == 0 && DH == 1 && DW == 1; \
+    const int patch = KH == SH && KW == SW && SW > 1 && PH == 0 && PW == 0 && DH == 1 && DW == 1; \
     const int phased = !unit && !patch; /* a tile: NP columns of one row and stride phase (mode 4) */ \
     const int nbk = ((W + SW - 1) / SW + (NP) - 1) / (NP); /* phased: tiles per phase of a row */ \
     const int tile = get_global_id(0); \

@@ -92,6 +92,8 @@ public final class ConvCases {
         {4, 6, 80, 6, 3, 3, 2, 2, 1, 1, 2, 2, 2, 1},
         {1, 6, 96, 2, 2, 2, 3, 3, 0, 0, 1, 1, 1, 2},
         {2, 5, 38, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
+        // ... and kernel = stride along the rows only (a patch in rows, stride 1 along the columns: not a patch).
+        {3, 8, 40, 4, 2, 1, 2, 1, 0, 0, 1, 1, 1, 2},
         // Strided backprojections onto whole channel vectors with long tap tables (the K-blocked channel lanes, four
         // same-phase columns a tile): a 3x3 stride-2 layer (ResNet's downsampling 3x3), a 1x1 stride-2 layer with two
         // tap blocks (its downsampling shortcut), stride 3 dilated.

@@ -73,27 +73,11 @@ final class StridedConv {
     }
 
     /**
-     * The output columns {@code [lo, hi)} of a strided forward map whose every kernel column's tap lies inside the
-     * input row, into {@code span}.
+     * Whether {@link #forwardZBox} applies to g with weights w: column stride above 1, rows of a vector, and finite
+     * weights (the padding stands for the skipped taps: {@link Padding}).
      */
-    private static void forwardInterior(ConvGeometry g, int[] span) {
-        int lo = 0;
-        while (lo < g.outW() && lo * g.strideW() - g.padW() < 0) {
-            lo++;
-        }
-        int hi = lo;
-        while (hi < g.outW() && hi * g.strideW() - g.padW() + (g.kernelW() - 1) * g.dilationW() < g.inW()) {
-            hi++;
-        }
-        span[0] = lo;
-        span[1] = hi;
-    }
-
-    /** Whether {@link #forwardZBox} applies: column stride above 1 and an output interior of a vector. */
-    static boolean forwardZBoxApplies(ConvGeometry g) {
-        int[] span = new int[2];
-        forwardInterior(g, span);
-        return g.strideW() > 1 && span[1] - span[0] >= L;
+    static boolean forwardZBoxApplies(ConvGeometry g, float[] w) {
+        return g.strideW() > 1 && g.outW() >= L && Padding.finite(w);
     }
 
     /**
@@ -102,13 +86,12 @@ final class StridedConv {
      * strideW * j + p} at phase p, column j), where output column {@code ow} reads kernel column kx's input at phase
      * {@code floorMod(kx * dilationW - padW, strideW)}, column {@code ow + floorDiv(..)}: consecutive outputs read
      * consecutive values, and a tap's weight picks which of the two copies its lanes read, as the scalar chain picks
-     * by the weight's sign. Interior columns run four vectors at a time (the last block starts earlier instead of
-     * running past), the border columns the scalar chain, unless the weights are finite: each phase row then has
-     * {@code margin} columns of padding on both sides, -0 in the {@code x - low} copy (read for weights above 0) and
-     * +0 in the {@code x - high} one (the others), so a tap outside the input adds {@code -0 * w} or {@code +0 * w},
-     * both -0 but for a weight of exactly +0, which leaves every chain as it is (-0 included), as the skipped tap
-     * does; then every output column runs in vectors, and where some weight is +0, the outputs that end as +0 are
-     * computed again by the scalar chain ({@link Padding}).
+     * by the weight's sign. Each phase row has {@code margin} columns of padding on both sides, -0 in the {@code x -
+     * low} copy (read for weights above 0) and +0 in the {@code x - high} one (the others), so a tap outside the input
+     * adds {@code -0 * w} or {@code +0 * w}, both -0 for finite weights but one of exactly +0, which leaves every chain
+     * as it is (-0 included), as the skipped tap does; so every output column runs in vectors, four at a time (the
+     * last block starts earlier instead of running past), and where some weight is +0, the outputs that end as +0 are
+     * computed again by the scalar chain ({@link Padding}). The taps of every output row are tabled once per call.
      */
     static void forwardZBox(float[] x, float[] w, float[] low, float[] high, float[] d, int r0, int r1,
                             ConvGeometry g) {
@@ -123,15 +106,12 @@ final class StridedConv {
         int ow = g.outW();
         int half = g.inChannels() * h * s * span;
         float[] ph = new float[2 * half];
-        Table tb = new Table(cin * kk);
-        int[] in = new int[2];
-        forwardInterior(g, in);
-        boolean padded = ow >= L && Padding.finite(w);
-        boolean repair = padded && Padding.plusZero(w);
-        int lo = padded ? 0 : in[0];
-        int hi = padded ? ow : in[1];
-        if (padded) {
-            java.util.Arrays.fill(ph, 0, half, -0f);
+        java.util.Arrays.fill(ph, 0, half, -0f);
+        boolean repair = Padding.plusZero(w);
+        Table[] tables = new Table[oh];
+        for (int y = 0; y < oh; y++) {
+            tables[y] = new Table(cin * kk);
+            tables[y].fillForward(g, y, span, margin);
         }
         for (int b = r0; b < r1; b++) {
             int xb = b * g.inSize();
@@ -147,22 +127,15 @@ final class StridedConv {
                 }
             }
             for (int y = 0; y < oh; y++) {
-                tb.fillForward(g, y, span, margin);
                 for (int oc = 0; oc < g.outChannels(); oc++) {
                     int g0 = oc / g.outPerGroup() * cin * h * s * span;
                     int w0 = oc * cin * kk;
                     int o = b * g.outSize() + (oc * oh + y) * ow;
-                    for (int q = 0; q < lo; q++) {
-                        d[o + q] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, q);
-                    }
-                    for (int j0 = lo; j0 < hi; j0 += 4 * L) {
-                        int base = Math.min(j0, hi - L);
-                        int last = hi - L - base;
-                        zboxForward(ph, g0 + base, half, w, w0, tb, Math.min(L, last), Math.min(2 * L, last),
+                    for (int j0 = 0; j0 < ow; j0 += 4 * L) {
+                        int base = Math.min(j0, ow - L);
+                        int last = ow - L - base;
+                        zboxForward(ph, g0 + base, half, w, w0, tables[y], Math.min(L, last), Math.min(2 * L, last),
                                 Math.min(3 * L, last), d, o + base);
-                    }
-                    for (int q = hi; q < ow; q++) {
-                        d[o + q] = ScalarConv.fwdZBox(x, xb, w, low, high, g, oc, y, q);
                     }
                     if (repair) {
                         Padding.repair(x, w, low, high, d, o, b, oc, y, g);

@@ -241,11 +241,11 @@ final class VectorConv implements ConvKernels {
             zboxRows(x, w, low, high, d, r0, r1, g);
             return;
         }
-        if (StridedConv.forwardZBoxApplies(g)) {
+        if (StridedConv.forwardZBoxApplies(g, w)) {
             StridedConv.forwardZBox(x, w, low, high, d, r0, r1, g);
             return;
         }
-        // rows narrower than a vector: the scalar form (no vector lies wholly inside such a row)
+        // rows narrower than a vector, or infinite weights: the scalar form
         for (int b = r0; b < r1; b++) {
             int xb = b * g.inSize();
             for (int oc = 0; oc < g.outChannels(); oc++) {

@@ -386,7 +386,10 @@ final class ClLaunches {
         return sh * ceilDiv(ceilDiv(g.inH(), sh), rows) * sw * ceilDiv(ceilDiv(g.inW(), sw), 16);
     }
 
-    /** Whether g is a patch convolution: kernel = stride (more than 1), no padding or dilation (a ViT's patches). */
+    /**
+     * Whether g is a patch convolution: kernel = stride (more than 1 along the columns), no padding or dilation (a
+     * ViT's patches); the kernels of conv_pixels.cl and conv_vector.cl test the same.
+     */
     private static boolean patch(ConvGeometry g) {
         return g.kernelH() == g.strideH() && g.kernelW() == g.strideW() && g.strideW() > 1 && g.padH() == 0
                 && g.padW() == 0 && g.dilationH() == 1 && g.dilationW() == 1;
@@ -563,10 +566,7 @@ final class ClLaunches {
         if (!back) {
             return ceilDiv(g.outSize() / g.outChannels(), np);
         }
-        boolean unit = g.strideH() == 1 && g.strideW() == 1;
-        boolean patch = g.kernelH() == g.strideH() && g.kernelW() == g.strideW() && g.padH() == 0 && g.padW() == 0
-                && g.dilationH() == 1 && g.dilationW() == 1; // as the kernel's test (without patch()'s stride > 1)
-        if (unit || patch) {
+        if ((g.strideH() == 1 && g.strideW() == 1) || patch(g)) {
             return ceilDiv((long) g.inH() * g.inW(), np);
         }
         return (long) g.inH() * g.strideW() * ceilDiv(ceilDiv(g.inW(), g.strideW()), np);
