@@ -417,6 +417,15 @@ public final class CpuBackend implements Backend {
         ConvWeights cw = cw(w, g);
         float[] ba = opt(bias, "bias", g.outChannels()), za = need(z, "z", (long) rows * g.outSize());
         writes(z);
+        ConvGeometry grid = Subsampled.grid(g);
+        int gridStrip = grid == null ? 0 : conv.pixelStrip(grid, cw, false);
+        if (gridStrip > 0) {
+            float[] xs = new float[rows * grid.inSize()];
+            parallelRows(rows, grid.inSize(), (r0, r1) -> Subsampled.gather(xa, xs, r0, r1, g));
+            parallelPixels(rows * grid.outH() * grid.outW(), gridStrip, (long) grid.outChannels() * grid.taps(),
+                    (q0, q1) -> conv.convPixels(xs, cw, ba, za, q0, q1, grid));
+            return;
+        }
         int strip = conv.pixelStrip(g, cw, false);
         if (strip > 0) {
             parallelPixels(rows * g.outH() * g.outW(), strip, (long) g.outChannels() * g.taps(),
@@ -458,6 +467,15 @@ public final class CpuBackend implements Backend {
         ConvWeights cw = cw(w, g);
         float[] xa = opt(x, "x", in), ra = need(r, "r", in);
         writes(r);
+        ConvGeometry grid = Subsampled.grid(g);
+        int gridStrip = grid == null ? 0 : conv.pixelStrip(grid, cw, true);
+        if (gridStrip > 0) {
+            float[] cs = new float[rows * grid.inSize()];
+            parallelPixels(rows * grid.inH() * grid.inW(), gridStrip, (long) grid.outChannels() * grid.taps(),
+                    (q0, q1) -> conv.convBackprojectPixels(ga, cw, null, cs, q0, q1, grid));
+            parallelRows(rows, g.inSize(), (r0, r1) -> Subsampled.scatter(cs, xa, ra, r0, r1, g));
+            return;
+        }
         int strip = conv.pixelStrip(g, cw, true);
         if (strip > 0) {
             parallelPixels(rows * g.inH() * g.inW(), strip, (long) g.outSize() * g.taps() / (g.inH() * g.inW()),

@@ -61,19 +61,27 @@ final class VectorConv implements ConvKernels {
 
     // ------------------------------------------------------------------------------------------------ forward
 
-    /** The packed layouts {@link ChannelConv} reads for {@code op} where it applies; the other kernels read none. */
+    /**
+     * The packed layouts the products ({@link ConvGemm}, on the stride grid of a strided 1x1 layer: {@link Subsampled})
+     * or {@link ChannelConv} read for {@code op} where they apply; the other kernels read none.
+     */
     @Override
     public void prepare(Op op, ConvGeometry g, ConvWeights[] ws) {
+        ConvGeometry grid = Subsampled.grid(g);
         switch (op) {
             case CONV, CONV_SIGNED, CONV_SIGNED_P -> {
-                if (op == Op.CONV && ConvGemm.applies(g, false)) {
+                if (op == Op.CONV && grid != null && ConvGemm.applies(grid, false)) {
+                    ConvGemm.prepare(ws[0], grid, false);
+                } else if (op == Op.CONV && ConvGemm.applies(g, false)) {
                     ConvGemm.prepare(ws[0], g, false);
                 } else if (op == Op.CONV ? plainChannelLanes(g) : ChannelConv.forward(g)) {
                     ChannelForward.prepare(ws[0], ws.length > 1 ? ws[1] : null, g);
                 }
             }
             case CONV_BACKPROJECT, CONV_BACKPROJECT_SIGNED -> {
-                if (op == Op.CONV_BACKPROJECT && ConvGemm.applies(g, true)) {
+                if (op == Op.CONV_BACKPROJECT && grid != null && ConvGemm.applies(grid, true)) {
+                    ConvGemm.prepare(ws[0], grid, true);
+                } else if (op == Op.CONV_BACKPROJECT && ConvGemm.applies(g, true)) {
                     ConvGemm.prepare(ws[0], g, true);
                 } else if (ChannelConv.backward(g)) {
                     ChannelBackward.prepare(ws[0], ws.length > 1 ? ws[1] : null, g);
