@@ -8,8 +8,8 @@ import org.gpulrp.model.ConvGeometry;
  * chains are that layer's chains over the gathered grid, and its backprojection's are that layer's backprojection's
  * on the grid, while every input off the grid has no tap (its chain is +0, so {@code r = x * +0}, as the scalar
  * kernels give it; docs/DESIGN.md section 3, rule 1). The stride-1 layer runs on the dense tile ({@link ConvGemm}),
- * where the strided one had only the channel-lane kernels (ResNet-50's 256 -> 512 shortcut, 8 images: 2x faster
- * forward, 3x backward). Same chains, same order, so the same bits.
+ * where the strided one had only the channel-lane kernels (ResNet-50's 256 -> 512 shortcut, 8 images: 1.2-1.4x faster
+ * forward, 3.3x backward). Same chains, same order, so the same bits.
  */
 final class Subsampled {
     private Subsampled() {
