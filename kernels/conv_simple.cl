@@ -145,3 +145,44 @@ __kernel void conv_back_zbox(__global const float* restrict g, __global const fl
     const int k = b * (C * H * W) + e;
     r[k] = (x[k] * c0 - low[e] * cp) - high[e] * cm;
 }
+
+/*
+ * ------------------------------------------------------- the stride grid of a 1x1 layer (backend/StrideGrid.java)
+ * A 1x1 layer with a stride above 1 and no padding runs as the stride-1 layer of its grid's pixels:
+ *   conv_grid_gather:  xs[b, c, oy, ox] = x[b, c, oy SH, ox SW]        (xs: the grid's input, [B, C*OH*OW])
+ *   conv_grid_scatter: r[b, c, iy, ix] = has_x ? x * v : v, v = cs[b, c, iy / SH, ix / SW] on the grid, +0.0f off
+ *                      it (an input no tap reaches: its chain is empty)  (cs: the grid's chains)
+ * Work: one work-item per element written, global (columns, rows, B * C) rounded up to the host's local size
+ * (ClLaunches.pool's shape), so a work-item finds its column and row without dividing.
+ */
+__kernel void conv_grid_gather(__global const float* restrict x, __global float* restrict xs, const int rows,
+                               const int C, const int H, const int W, const int SH, const int SW, const int OH,
+                               const int OW)
+{
+    const int ox = get_global_id(0);
+    const int oy = get_global_id(1);
+    const int b = get_global_id(2) / C;
+    const int c = get_global_id(2) % C;
+    if (ox >= OW || oy >= OH || b >= rows) {
+        return;
+    }
+    xs[((b * C + c) * OH + oy) * OW + ox] = x[((b * C + c) * H + oy * SH) * W + ox * SW];
+}
+
+__kernel void conv_grid_scatter(__global const float* restrict cs, __global const float* restrict x,
+                                const int has_x, __global float* restrict r, const int rows, const int C, const int H,
+                                const int W, const int SH, const int SW, const int OH, const int OW)
+{
+    const int ix = get_global_id(0);
+    const int iy = get_global_id(1);
+    const int b = get_global_id(2) / C;
+    const int c = get_global_id(2) % C;
+    if (ix >= W || iy >= H || b >= rows) {
+        return;
+    }
+    const int oy = iy / SH;
+    const int ox = ix / SW;
+    const float v = oy * SH == iy && ox * SW == ix ? cs[((b * C + c) * OH + oy) * OW + ox] : 0.0f;
+    const int k = ((b * C + c) * H + iy) * W + ix;
+    r[k] = has_x ? x[k] * v : v;
+}

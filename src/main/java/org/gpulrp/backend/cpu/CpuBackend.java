@@ -16,6 +16,7 @@ import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
 import org.gpulrp.backend.Op;
+import org.gpulrp.backend.StrideGrid;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.PoolGeometry;
 
@@ -417,7 +418,7 @@ public final class CpuBackend implements Backend {
         ConvWeights cw = cw(w, g);
         float[] ba = opt(bias, "bias", g.outChannels()), za = need(z, "z", (long) rows * g.outSize());
         writes(z);
-        ConvGeometry grid = Subsampled.grid(g);
+        ConvGeometry grid = StrideGrid.of(g);
         int gridStrip = grid == null ? 0 : conv.pixelStrip(grid, cw, false);
         if (gridStrip > 0) {
             float[] xs = new float[rows * grid.inSize()];
@@ -467,7 +468,7 @@ public final class CpuBackend implements Backend {
         ConvWeights cw = cw(w, g);
         float[] xa = opt(x, "x", in), ra = need(r, "r", in);
         writes(r);
-        ConvGeometry grid = Subsampled.grid(g);
+        ConvGeometry grid = StrideGrid.of(g);
         int gridStrip = grid == null ? 0 : conv.pixelStrip(grid, cw, true);
         if (gridStrip > 0) {
             float[] cs = new float[rows * grid.inSize()];

@@ -1,13 +1,14 @@
 package org.gpulrp.backend.cpu;
 
+import org.gpulrp.backend.StrideGrid;
 import org.gpulrp.model.ConvGeometry;
 
 /**
- * A 1x1 convolution with a stride above 1 and no padding (a ResNet's downsampling shortcuts) reads only the input
- * pixels on its stride grid, one per input channel, so it is the stride-1 1x1 convolution of those pixels: its forward
- * chains are that layer's chains over the gathered grid, and its backprojection's are that layer's backprojection's
- * on the grid, while every input off the grid has no tap (its chain is +0, so {@code r = x * +0}, as the scalar
- * kernels give it; docs/DESIGN.md section 3, rule 1). The stride-1 layer runs on the dense tile ({@link ConvGemm}),
+ * The CPU path's side of {@link StrideGrid}: a 1x1 convolution with a stride above 1 and no padding (a ResNet's
+ * downsampling shortcuts) reads only the input pixels on its stride grid, so its forward chains are the stride-1
+ * layer's over the gathered grid, and its backprojection's are that layer's backprojection's on the grid, while every
+ * input off the grid has no tap (its chain is +0, so {@code r = x * +0}, as the scalar kernels give it;
+ * docs/DESIGN.md section 3, rule 1). The stride-1 layer runs on the dense tile ({@link ConvGemm}),
  * where the strided one had only the channel-lane kernels (ResNet-50's 256 -> 512 shortcut, 8 images: 1.2-1.4x faster
  * forward, 3.3x backward). Same chains, same order, so the same bits.
  */
@@ -15,17 +16,7 @@ final class Subsampled {
     private Subsampled() {
     }
 
-    /** The stride-1 geometry on g's grid, or null where g is not a 1x1 layer with a stride above 1 and no padding. */
-    static ConvGeometry grid(ConvGeometry g) {
-        if (g.kernelH() != 1 || g.kernelW() != 1 || g.padH() != 0 || g.padW() != 0
-                || g.strideH() == 1 && g.strideW() == 1) {
-            return null;
-        }
-        return new ConvGeometry(g.inChannels(), g.outH(), g.outW(), g.outChannels(), 1, 1, 1, 1, 0, 0, 1, 1,
-                g.groups());
-    }
-
-    /** Samples {@code [r0, r1)}: the grid's pixels of x ({@code g}'s input) into {@code xs} ({@link #grid}'s). */
+    /** Samples {@code [r0, r1)}: the grid's pixels of x ({@code g}'s input) into {@code xs} (the grid's input). */
     static void gather(float[] x, float[] xs, int r0, int r1, ConvGeometry g) {
         int oh = g.outH();
         int ow = g.outW();

@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.gpulrp.backend.Op;
+import org.gpulrp.backend.StrideGrid;
 import org.gpulrp.model.ConvGeometry;
 
 /**
@@ -67,7 +68,7 @@ final class VectorConv implements ConvKernels {
      */
     @Override
     public void prepare(Op op, ConvGeometry g, ConvWeights[] ws) {
-        ConvGeometry grid = Subsampled.grid(g);
+        ConvGeometry grid = StrideGrid.of(g);
         switch (op) {
             case CONV, CONV_SIGNED, CONV_SIGNED_P -> {
                 if (op == Op.CONV && grid != null && ConvGemm.applies(grid, false)) {

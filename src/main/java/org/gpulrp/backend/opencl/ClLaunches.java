@@ -11,6 +11,7 @@ import org.gpulrp.InvalidArgumentException;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.PoolGeometry;
 import org.gpulrp.backend.Op;
+import org.gpulrp.backend.StrideGrid;
 import org.gpulrp.backend.Op.Direction;
 import org.gpulrp.backend.Op.Family;
 import org.gpulrp.backend.opencl.OpenClBackend.Variant;
@@ -66,6 +67,9 @@ final class ClLaunches {
     /** Max pooling and its route for 2x2 windows at stride 2 that tile the input, 16 outputs in lanes. */
     private Launch pool2x2;
     private Launch route2x2;
+    /** A strided 1x1 layer's grid: its input gathered, its backprojection's chains scattered (conv_simple.cl). */
+    private Launch gridGather;
+    private Launch gridScatter;
     /** The ops whose tiled kernel did not fit a full work-group here (they run their simple kernel). */
     private final List<String> fellBack = new ArrayList<>();
 
@@ -89,6 +93,8 @@ final class ClLaunches {
             routeWindows = launch("max_pool_route_windows", Shape.PER_SAMPLE, null);
             pool2x2 = launch("max_pool_2x2", Shape.PER_SAMPLE, null);
             route2x2 = launch("max_pool_route_2x2", Shape.PER_SAMPLE, null);
+            gridGather = launch("conv_grid_gather", Shape.PER_SAMPLE, null);
+            gridScatter = launch("conv_grid_scatter", Shape.PER_SAMPLE, null);
         } catch (RuntimeException | Error e) {
             release();
             throw e;
@@ -417,6 +423,32 @@ final class ClLaunches {
      * (kernels/conv_products.cl): stride 1, planes that keep their size, at most 32 taps a kernel (one bit each in a
      * lane's word), and at least the tuning's {@code conv.mm.rows.min} rows and {@code conv.mm.taps.min} taps a chain.
      */
+    /**
+     * The stride-1 geometry a plain conv or backprojection of g runs on ({@link StrideGrid}), where g is a strided 1x1
+     * layer whose grid the products take; else null (g runs as it is).
+     */
+    ConvGeometry grid(Op op, ConvGeometry g) {
+        if (op != Op.CONV && op != Op.CONV_BACKPROJECT) {
+            return null;
+        }
+        ConvGeometry grid = StrideGrid.of(g);
+        return grid != null && convProducts.get(op) != null && products(op, grid) ? grid : null;
+    }
+
+    /** Gathers g's stride grid of {@code args = {x, xs, rows}} (g: the strided layer). */
+    void gridGather(ConvGeometry g, int rows, Object[] args) {
+        pool(gridGather, g.outW(), g.outH(), g.inChannels(), rows, concat(args, gridGeometry(g)));
+    }
+
+    /** Scatters the grid's chains of {@code args = {cs, x, has_x, r, rows}} to g's inputs. */
+    void gridScatter(ConvGeometry g, int rows, Object[] args) {
+        pool(gridScatter, g.inW(), g.inH(), g.inChannels(), rows, concat(args, gridGeometry(g)));
+    }
+
+    private static Object[] gridGeometry(ConvGeometry g) {
+        return new Object[] {g.inChannels(), g.inH(), g.inW(), g.strideH(), g.strideW(), g.outH(), g.outW()};
+    }
+
     private boolean products(Op op, ConvGeometry g) {
         if (g.strideH() != 1 || g.strideW() != 1 || g.outH() != g.inH() || g.outW() != g.inW()
                 || g.kernelH() * g.kernelW() > 32) {
@@ -675,7 +707,7 @@ final class ClLaunches {
             ClContext.releaseKernel(arrange.k().kernel());
             arrange = null;
         }
-        for (Launch l : new Launch[] {strips, routeWindows, pool2x2, route2x2, panels}) {
+        for (Launch l : new Launch[] {strips, routeWindows, pool2x2, route2x2, panels, gridGather, gridScatter}) {
             if (l != null) {
                 ClContext.releaseKernel(l.k().kernel());
             }
@@ -685,5 +717,7 @@ final class ClLaunches {
         pool2x2 = null;
         route2x2 = null;
         panels = null;
+        gridGather = null;
+        gridScatter = null;
     }
 }

@@ -532,9 +532,24 @@ public final class OpenClBackend implements Backend {
         checkOpen();
         count(rows, "rows");
         geometryOk(g, "g");
-        Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
-            opt(bias, "bias", g.outChannels()), flag(bias), out(z, "z", (long) rows * g.outSize()), rows};
-        launches.conv(Op.CONV, g, rows, args, 1, 1, arranged(Op.CONV, g, w));
+        Object xb = buf(x, "x", (long) rows * g.inSize());
+        Object[] args = {xb, buf(w, "w", g.weightSize()), opt(bias, "bias", g.outChannels()), flag(bias),
+            out(z, "z", (long) rows * g.outSize()), rows};
+        ConvGeometry grid = launches.grid(Op.CONV, g);
+        if (grid == null || rows == 0) {
+            launches.conv(Op.CONV, g, rows, args, 1, 1, arranged(Op.CONV, g, w));
+            return;
+        }
+        // A strided 1x1 layer: its grid's pixels gathered, then the stride-1 layer's products (StrideGrid).
+        cl_mem xs = cl.createBuffer(4L * rows * grid.inSize(), null, "clCreateBuffer(stride grid, "
+                + (long) rows * grid.inSize() + " floats)");
+        try {
+            launches.gridGather(g, rows, new Object[] {xb, xs, rows});
+            args[0] = xs;
+            launches.conv(Op.CONV, grid, rows, args, 1, 1, arranged(Op.CONV, grid, w));
+        } finally {
+            ClContext.releaseMem(xs); // OpenCL keeps it until the kernels that read it ran
+        }
     }
 
     @Override
@@ -571,9 +586,27 @@ public final class OpenClBackend implements Backend {
         count(rows, "rows");
         geometryOk(g, "g");
         long in = (long) rows * g.inSize();
-        Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), opt(x, "x", in),
-            flag(x), out(r, "r", in), rows};
-        launches.conv(Op.CONV_BACKPROJECT, g, rows, args, 1, 1, arranged(Op.CONV_BACKPROJECT, g, w));
+        Object xb = opt(x, "x", in);
+        Object rb = out(r, "r", in);
+        Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), xb, flag(x), rb,
+            rows};
+        ConvGeometry grid = launches.grid(Op.CONV_BACKPROJECT, g);
+        if (grid == null || rows == 0) {
+            launches.conv(Op.CONV_BACKPROJECT, g, rows, args, 1, 1, arranged(Op.CONV_BACKPROJECT, g, w));
+            return;
+        }
+        // A strided 1x1 layer: the stride-1 layer's chains on its grid, scattered to the inputs (x * +0 off the grid).
+        cl_mem cs = cl.createBuffer(4L * rows * grid.inSize(), null, "clCreateBuffer(stride grid, "
+                + (long) rows * grid.inSize() + " floats)");
+        try {
+            args[2] = dummy; // the grid's bare chains: no x
+            args[3] = 0;
+            args[4] = cs;
+            launches.conv(Op.CONV_BACKPROJECT, grid, rows, args, 1, 1, arranged(Op.CONV_BACKPROJECT, grid, w));
+            launches.gridScatter(g, rows, new Object[] {cs, xb, flag(x), rb, rows});
+        } finally {
+            ClContext.releaseMem(cs);
+        }
     }
 
     @Override
@@ -619,6 +652,10 @@ public final class OpenClBackend implements Backend {
             mems[k] = buf(weights[k], "weights", g.weightSize());
             ws[k] = (ClBuffer) weights[k];
         }
+        ConvGeometry grid = launches.grid(op, g);
+        if (grid != null) {
+            g = grid; // a strided 1x1 layer runs on its stride grid: its panels are the grid's
+        }
         if (launches.arranges(op, g) && arranged(op, g, weights) == null) {
             ClBuffer.Arranged a = new ClBuffer.Arranged(op.direction() == Op.Direction.BACKPROJECTION,
                     launches.panels(op, g), g, ws, launches.arrange(op, g, mems));
@@ -631,6 +668,11 @@ public final class OpenClBackend implements Backend {
         for (ClBuffer w : ws) {
             w.sealed = true;
         }
+    }
+
+    /** The kernels' launches (the tests ask them which kernel a call runs). */
+    ClLaunches launches() {
+        return launches;
     }
 
     /** The arranged copy prepared for exactly these weights as op's kernel for g reads them, or null. */

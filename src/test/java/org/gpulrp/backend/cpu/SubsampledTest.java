@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.gpulrp.backend.Buffer;
 import org.gpulrp.backend.Op;
+import org.gpulrp.backend.StrideGrid;
 import org.gpulrp.model.ConvGeometry;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,13 +24,13 @@ class SubsampledTest {
     @Test
     void onlyUnpaddedStrided1x1LayersRunOnTheGrid() {
         ConvGeometry g = new ConvGeometry(64, 56, 56, 128, 1, 1, 2, 2, 0, 0, 1, 1, 1);
-        ConvGeometry grid = Subsampled.grid(g);
+        ConvGeometry grid = StrideGrid.of(g);
         assertNotNull(grid);
         assertEquals(new ConvGeometry(64, 28, 28, 128, 1, 1, 1, 1, 0, 0, 1, 1, 1), grid);
         assertTrue(ConvGemm.applies(grid, false) && ConvGemm.applies(grid, true), "the grid runs the products");
-        assertNull(Subsampled.grid(new ConvGeometry(64, 56, 56, 128, 1, 1, 1, 1, 0, 0, 1, 1, 1)), "stride 1");
-        assertNull(Subsampled.grid(new ConvGeometry(64, 56, 56, 128, 1, 1, 2, 2, 1, 1, 1, 1, 1)), "padded");
-        assertNull(Subsampled.grid(new ConvGeometry(64, 56, 56, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "3x3");
+        assertNull(StrideGrid.of(new ConvGeometry(64, 56, 56, 128, 1, 1, 1, 1, 0, 0, 1, 1, 1)), "stride 1");
+        assertNull(StrideGrid.of(new ConvGeometry(64, 56, 56, 128, 1, 1, 2, 2, 1, 1, 1, 1, 1)), "padded");
+        assertNull(StrideGrid.of(new ConvGeometry(64, 56, 56, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "3x3");
     }
 
     @ParameterizedTest(name = "C={0} H={1} W={2} OC={3} s={4}x{5} groups={6} rows={7} threads={8} prepared={9}")
@@ -44,7 +45,7 @@ class SubsampledTest {
     void sameBitsAsTheScalarKernels(int c, int h, int w, int oc, int sh, int sw, int groups, int rows, int threads,
                                     boolean prepared) {
         ConvGeometry g = new ConvGeometry(c, h, w, oc, 1, 1, sh, sw, 0, 0, 1, 1, groups);
-        assertNotNull(Subsampled.grid(g));
+        assertNotNull(StrideGrid.of(g));
         SplittableRandom r = new SplittableRandom(c * 131L + h * 7L + w);
         float[] x = VectorKernelsTest.data(r, rows * g.inSize());
         for (int i = 0; i < x.length; i += 7) {
