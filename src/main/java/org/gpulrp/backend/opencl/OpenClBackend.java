@@ -541,8 +541,7 @@ public final class OpenClBackend implements Backend {
             return;
         }
         // A strided 1x1 layer: its grid's pixels gathered, then the stride-1 layer's products (StrideGrid).
-        cl_mem xs = cl.createBuffer(4L * rows * grid.inSize(), null, "clCreateBuffer(stride grid, "
-                + (long) rows * grid.inSize() + " floats)");
+        cl_mem xs = gridScratch(rows, grid);
         try {
             launches.gridGather(g, rows, new Object[] {xb, xs, rows});
             args[0] = xs;
@@ -550,6 +549,12 @@ public final class OpenClBackend implements Backend {
         } finally {
             ClContext.releaseMem(xs); // OpenCL keeps it until the kernels that read it ran
         }
+    }
+
+    /** A per-call buffer of the grid's inputs for {@code rows} samples (released once its kernels are enqueued). */
+    private cl_mem gridScratch(int rows, ConvGeometry grid) {
+        long n = (long) rows * grid.inSize();
+        return cl.createBuffer(4 * n, null, "clCreateBuffer(stride grid, " + n + " floats)");
     }
 
     @Override
@@ -596,8 +601,7 @@ public final class OpenClBackend implements Backend {
             return;
         }
         // A strided 1x1 layer: the stride-1 layer's chains on its grid, scattered to the inputs (x * +0 off the grid).
-        cl_mem cs = cl.createBuffer(4L * rows * grid.inSize(), null, "clCreateBuffer(stride grid, "
-                + (long) rows * grid.inSize() + " floats)");
+        cl_mem cs = gridScratch(rows, grid);
         try {
             args[2] = dummy; // the grid's bare chains: no x
             args[3] = 0;
