@@ -419,11 +419,6 @@ final class ClLaunches {
     }
 
     /**
-     * Whether op (the plain forward map or the plain backprojection) can run as products for g
-     * (kernels/conv_products.cl): stride 1, planes that keep their size, at most 32 taps a kernel (one bit each in a
-     * lane's word), and at least the tuning's {@code conv.mm.rows.min} rows and {@code conv.mm.taps.min} taps a chain.
-     */
-    /**
      * The stride-1 geometry a plain conv or backprojection of g runs on ({@link StrideGrid}), where g is a strided 1x1
      * layer whose grid the products take; else null (g runs as it is).
      */
@@ -449,6 +444,11 @@ final class ClLaunches {
         return new Object[] {g.inChannels(), g.inH(), g.inW(), g.strideH(), g.strideW(), g.outH(), g.outW()};
     }
 
+    /**
+     * Whether op (the plain forward map or the plain backprojection) can run as products for g
+     * (kernels/conv_products.cl): stride 1, planes that keep their size, at most 32 taps a kernel (one bit each in a
+     * lane's word), and at least the tuning's {@code conv.mm.rows.min} rows and {@code conv.mm.taps.min} taps a chain.
+     */
     private boolean products(Op op, ConvGeometry g) {
         if (g.strideH() != 1 || g.strideW() != 1 || g.outH() != g.inH() || g.outW() != g.inW()
                 || g.kernelH() * g.kernelW() > 32) {
