@@ -2,6 +2,7 @@ package org.gpulrp.backend;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.model.PoolGeometry;
 
@@ -102,6 +103,19 @@ public final class ConvCases {
         {64, 7, 25, 64, 3, 3, 3, 3, 1, 1, 2, 2, 1, 1},
     };
 
+    /**
+     * Strided 1x1 layers without padding, which both backends run on their stride grid ({@link StrideGrid}): strides
+     * 2x2, 3x2 and 1x2, odd planes, two groups, a 4x4 grid. {C, H, W, OC, SH, SW, G, rows}.
+     */
+    private static final int[][] STRIDE_GRID = {
+        {64, 56, 56, 128, 2, 2, 1, 2},
+        {64, 13, 29, 80, 2, 2, 1, 3},
+        {96, 15, 22, 64, 3, 2, 1, 2},
+        {64, 9, 40, 64, 1, 2, 1, 1},
+        {128, 14, 14, 96, 2, 2, 2, 2},
+        {64, 8, 8, 32, 2, 2, 1, 5},
+    };
+
     /** {C, H, W, KH, KW, SH, SW, PH, PW, rows}. */
     private static final int[][] POOL = {
         {1, 4, 4, 2, 2, 2, 2, 0, 0, 1},
@@ -177,6 +191,79 @@ public final class ConvCases {
         for (int k = 0; k < w.length; k += taps) {
             for (int j = 0; j < g.kernelW(); j++) {
                 w[k + j] = k / taps % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /** The stride-grid cases ({@link #STRIDE_GRID}). */
+    public static List<Conv> strideGrid() {
+        List<Conv> out = new ArrayList<>();
+        for (int[] c : STRIDE_GRID) {
+            out.add(new Conv(new ConvGeometry(c[0], c[1], c[2], c[3], 1, 1, c[4], c[5], 0, 0, 1, 1, c[6]), c[7]));
+        }
+        return out;
+    }
+
+    /**
+     * A stride-grid case's data, {x, w, bias, g}: values in [-1, 1), every seventh input negative or -0, so that inputs
+     * off the grid get -0 or +0 from {@code x * +0}.
+     */
+    public static float[][] strideGridData(Conv c) {
+        ConvGeometry g = c.g();
+        SplittableRandom r = new SplittableRandom(g.inChannels() * 131L + g.inH() * 7L + g.inW());
+        float[] x = uniform(r, c.rows() * g.inSize());
+        for (int i = 0; i < x.length; i += 7) {
+            x[i] = i % 2 == 0 ? -0f : -Math.abs(x[i]);
+        }
+        return new float[][] {x, uniform(r, g.weightSize()), uniform(r, g.outChannels()),
+            uniform(r, c.rows() * g.outSize())};
+    }
+
+    private static float[] uniform(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        return a;
+    }
+
+    /**
+     * conv, convBackproject with x and convBackproject without x of case c on {@code be} with {@code data} as
+     * {@link #strideGridData} makes it, the weights prepared for both maps or not; returns the three outputs.
+     */
+    public static float[][] plainMaps(Backend be, Conv c, float[][] data, boolean prepared) {
+        ConvGeometry g = c.g();
+        int rows = c.rows();
+        Buffer wb = be.upload(data[1]);
+        if (prepared) {
+            be.prepareConv(Op.CONV, g, wb);
+            be.prepareConv(Op.CONV_BACKPROJECT, g, wb);
+        }
+        float[][] out = {new float[rows * g.outSize()], new float[rows * g.inSize()], new float[rows * g.inSize()]};
+        try (Buffer xb = be.upload(data[0]); Buffer bb = be.upload(data[2]); Buffer gb = be.upload(data[3]);
+             Buffer zb = be.allocate(out[0].length); Buffer rb = be.allocate(out[1].length);
+             Buffer cb = be.allocate(out[2].length)) {
+            be.conv(xb, wb, bb, zb, rows, g);
+            be.convBackproject(gb, wb, xb, rb, rows, g);
+            be.convBackproject(gb, wb, null, cb, rows, g);
+            be.read(zb, out[0], 0, out[0].length);
+            be.read(rb, out[1], 0, out[1].length);
+            be.read(cb, out[2], 0, out[2].length);
+        } finally {
+            wb.close();
+        }
+        return out;
+    }
+
+    /** Fails at the first of {@link #plainMaps}' outputs whose bits differ, naming the map, the case and the index. */
+    public static void assertSamePlainMaps(float[][] expect, float[][] actual, String what) {
+        String[] maps = {"conv", "convBackproject with x", "convBackproject without x"};
+        for (int k = 0; k < maps.length; k++) {
+            for (int i = 0; i < expect[k].length; i++) {
+                if (Float.floatToRawIntBits(expect[k][i]) != Float.floatToRawIntBits(actual[k][i])) {
+                    throw new AssertionError(maps[k] + " " + what + " at " + i + ": " + actual[k][i] + " instead of "
+                            + expect[k][i]);
+                }
             }
         }
     }
