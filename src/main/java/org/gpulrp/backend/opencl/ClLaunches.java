@@ -430,14 +430,36 @@ final class ClLaunches {
         return grid != null && convProducts.get(op) != null && products(op, grid) ? grid : null;
     }
 
-    /** Gathers g's stride grid of {@code args = {x, xs, rows}} (g: the strided layer). */
-    void gridGather(ConvGeometry g, int rows, Object[] args) {
-        pool(gridGather, g.outW(), g.outH(), g.inChannels(), rows, concat(args, gridGeometry(g)));
-    }
-
-    /** Scatters the grid's chains of {@code args = {cs, x, has_x, r, rows}} to g's inputs. */
-    void gridScatter(ConvGeometry g, int rows, Object[] args) {
-        pool(gridScatter, g.inW(), g.inH(), g.inChannels(), rows, concat(args, gridGeometry(g)));
+    /**
+     * Runs the plain conv or backprojection {@code op} of the strided 1x1 layer g on its stride grid ({@link #grid}):
+     * {@code args} as {@link #conv}'s for g ({x, w, bias, has_bias, z, rows} or {g, w, x, has_x, r, rows});
+     * {@code prepared} the weights arranged for the grid, or null. Forward, the grid's inputs are gathered into a
+     * per-call buffer and run; backward, the grid's bare chains ({@code dummy} for their absent x) go to that buffer
+     * and are scattered to g's inputs, {@code x * +0} off the grid.
+     */
+    void convOnGrid(Op op, ConvGeometry g, ConvGeometry grid, int rows, Object[] args, cl_mem prepared,
+                    cl_mem dummy) {
+        long n = (long) rows * grid.inSize();
+        cl_mem s = cl.createBuffer(4 * n, null, "clCreateBuffer(stride grid, " + n + " floats)");
+        try {
+            Object[] a = args.clone();
+            Object[] dims = gridGeometry(g);
+            if (op == Op.CONV) {
+                pool(gridGather, g.outW(), g.outH(), g.inChannels(), rows, concat(new Object[] {args[0], s, rows},
+                        dims));
+                a[0] = s;
+                conv(op, grid, rows, a, 1, 1, prepared);
+            } else {
+                a[2] = dummy;
+                a[3] = 0;
+                a[4] = s;
+                conv(op, grid, rows, a, 1, 1, prepared);
+                pool(gridScatter, g.inW(), g.inH(), g.inChannels(), rows, concat(new Object[] {s, args[2], args[3],
+                    args[4], rows}, dims));
+            }
+        } finally {
+            ClContext.releaseMem(s); // OpenCL keeps it until the kernels that use it ran
+        }
     }
 
     private static Object[] gridGeometry(ConvGeometry g) {

@@ -532,29 +532,14 @@ public final class OpenClBackend implements Backend {
         checkOpen();
         count(rows, "rows");
         geometryOk(g, "g");
-        Object xb = buf(x, "x", (long) rows * g.inSize());
-        Object[] args = {xb, buf(w, "w", g.weightSize()), opt(bias, "bias", g.outChannels()), flag(bias),
-            out(z, "z", (long) rows * g.outSize()), rows};
+        Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
+            opt(bias, "bias", g.outChannels()), flag(bias), out(z, "z", (long) rows * g.outSize()), rows};
         ConvGeometry grid = launches.grid(Op.CONV, g);
-        if (grid == null || rows == 0) {
+        if (grid != null && rows > 0) {
+            launches.convOnGrid(Op.CONV, g, grid, rows, args, arranged(Op.CONV, grid, w), dummy);
+        } else {
             launches.conv(Op.CONV, g, rows, args, 1, 1, arranged(Op.CONV, g, w));
-            return;
         }
-        // A strided 1x1 layer: its grid's pixels gathered, then the stride-1 layer's products (StrideGrid).
-        cl_mem xs = gridScratch(rows, grid);
-        try {
-            launches.gridGather(g, rows, new Object[] {xb, xs, rows});
-            args[0] = xs;
-            launches.conv(Op.CONV, grid, rows, args, 1, 1, arranged(Op.CONV, grid, w));
-        } finally {
-            ClContext.releaseMem(xs); // OpenCL keeps it until the kernels that read it ran
-        }
-    }
-
-    /** A per-call buffer of the grid's inputs for {@code rows} samples (released once its kernels are enqueued). */
-    private cl_mem gridScratch(int rows, ConvGeometry grid) {
-        long n = (long) rows * grid.inSize();
-        return cl.createBuffer(4 * n, null, "clCreateBuffer(stride grid, " + n + " floats)");
     }
 
     @Override
@@ -591,25 +576,14 @@ public final class OpenClBackend implements Backend {
         count(rows, "rows");
         geometryOk(g, "g");
         long in = (long) rows * g.inSize();
-        Object xb = opt(x, "x", in);
-        Object rb = out(r, "r", in);
-        Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), xb, flag(x), rb,
-            rows};
+        Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), opt(x, "x", in),
+            flag(x), out(r, "r", in), rows};
         ConvGeometry grid = launches.grid(Op.CONV_BACKPROJECT, g);
-        if (grid == null || rows == 0) {
+        if (grid != null && rows > 0) {
+            launches.convOnGrid(Op.CONV_BACKPROJECT, g, grid, rows, args, arranged(Op.CONV_BACKPROJECT, grid, w),
+                    dummy);
+        } else {
             launches.conv(Op.CONV_BACKPROJECT, g, rows, args, 1, 1, arranged(Op.CONV_BACKPROJECT, g, w));
-            return;
-        }
-        // A strided 1x1 layer: the stride-1 layer's chains on its grid, scattered to the inputs (x * +0 off the grid).
-        cl_mem cs = gridScratch(rows, grid);
-        try {
-            args[2] = dummy; // the grid's bare chains: no x
-            args[3] = 0;
-            args[4] = cs;
-            launches.conv(Op.CONV_BACKPROJECT, grid, rows, args, 1, 1, arranged(Op.CONV_BACKPROJECT, grid, w));
-            launches.gridScatter(g, rows, new Object[] {cs, xb, flag(x), rb, rows});
-        } finally {
-            ClContext.releaseMem(cs);
         }
     }
 
