@@ -16,7 +16,10 @@ Each model runs in a child process of its own with a time limit (`--timeout`), a
 (`--step-timeout`); a failure or a timeout is a row of the table, never the end of the run. Per model:
   1. builds it as a user would, `torchvision.models.<name>(weights=None)` (its default initialization; nothing else
      is passed), and, seeded, gives every BatchNorm random statistics and affine parameters, as
-     compare_zennit_fullsize.py does, so that the folded biases are not zero; eval mode;
+     compare_zennit_fullsize.py does, so that the folded biases are not zero, vit_b_16's classifier head, which
+     torchvision initializes to zeros (every logit 0), random weights, and convnext_tiny's layer scales, which it
+     initializes to 1e-6 (every block's branch then adds almost nothing to the residual stream), seeded uniform
+     values in [0.5, 1]; eval mode;
   2. exports it with torch.onnx.export (opset 17, input `input`, output `logits`, dynamic batch; the exporter folds
      BatchNorm into the convolutions) from a seeded random input of the model's size (299 px for inception_v3,
      224 otherwise);
@@ -46,12 +49,27 @@ bias-free convolution gets a registered zero bias, so that Zennit's rules modify
 `--conv-bias rule` does. These are make_zennit_cnn_golden.py's canonizers (written there for narrow versions of the
 same blocks), plus FullSizeCanonizer for what the full-size models add.
 
+LXT: Zennit has no rule for LayerNorm or attention (it differentiates through them), so on the three transformers
+(convnext_tiny, vit_b_16, swin_t) the Zennit columns show a different method, by construction. Where LXT ("LRP
+eXplains Transformers", AttnLRP's reference code, commit f043441 in ../shared/oracles/lxt, Clear BSD; used as a
+library through scripts/transformer_lrp_reference.py, nothing copied) patches the architecture, vit_b_16, each of
+gpulrp's transformer composites is compared with it on the same photographs and targets, LXT in float64 and float32:
+`cp-lrp` against LXT's own vit_torch patches on torchvision's classes, `attnlrp` against LXT's rules placed as its
+model patches place them on a functional copy of the ViT, `attnlrp-vit` against Zennit's Gamma(0.25) run through
+LXT's Zennit patch (transformer_lrp_reference.py's docstring). LXT's linear layers are plain Gradient*Input (epsilon
+0) and its identity rule divides by x + 1e-10, where gpulrp's stabilizer is 1e-6, so for vit_b_16 the table also
+compares with transformer_lrp_reference.py's explicit rules at 1e-6 (which equal LXT to float64 rounding at 1e-30),
+in float64, and gives their own float32 gap. LXT patches no ConvNeXt or Swin; for those two `cp-lrp` is compared with
+LXT's vit_torch patches placed on their classes the same way (GELU's identity rule, LayerNorm's normalizer stopped,
+ConvNeXt's LayerNorm2d with its channels moved last, Swin's attention weights detached: CP-LRP).
+
 Prints a Markdown table (also written to `--out`) with the date, machine, JDK, torch and the command; progress goes
 to stderr.
 """
 import argparse
 import copy
 import datetime
+import importlib
 import json
 import os
 import platform
@@ -71,7 +89,7 @@ import zennit
 import zennit.composites as zc
 from PIL import Image
 from sklearn.datasets import load_sample_images
-from torchvision.models import inception, mnasnet, mobilenetv2, shufflenetv2
+from torchvision.models import convnext, inception, mnasnet, mobilenetv2, shufflenetv2, swin_transformer
 from torchvision.ops.misc import SqueezeExcitation
 from zennit.attribution import Gradient
 from zennit.canonizers import AttributeCanonizer, SequentialMergeBatchNorm
@@ -90,6 +108,11 @@ SIZE = {"inception_v3": 299}
 COMPOSITES = ["epsilon-plus", "epsilon-alpha2-beta1", "epsilon-plus-flat", "epsilon-alpha2-beta1-flat"]
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
+
+# Where LXT (AttnLRP's reference code) has a patch for the architecture: the composites compared with it (module
+# docstring, "LXT"); the other transformers (convnext_tiny, swin_t) have no LRP reference to compare with.
+LXT_COMPOSITES = {"vit_b_16": ["cp-lrp", "attnlrp", "attnlrp-vit"], "convnext_tiny": ["cp-lrp"], "swin_t": ["cp-lrp"]}
+LAYER_NORMS = {"convnext_tiny", "vit_b_16", "swin_t"}
 
 GAPS = {
     "densenet121": "the forward ends in F.relu and F.adaptive_avg_pool2d, not modules: Zennit applies their gradient "
@@ -121,11 +144,19 @@ def log(msg):
 
 
 def build(name):
-    """torchvision's model with its default initialization, seeded random BatchNorm statistics, eval mode."""
+    """torchvision's model with its default initialization, seeded random BatchNorm statistics, eval mode; a
+    classifier head that torchvision initializes to zeros (vit_b_16's: every logit 0, nothing to explain) gets seeded
+    normal weights, standard deviation 1/sqrt(inputs), and a zero bias."""
     torch.manual_seed(20261206)
     m = getattr(torchvision.models, name)(weights=None)
     g = torch.Generator().manual_seed(7)
     with torch.no_grad():
+        head = getattr(getattr(m, "heads", None), "head", None)
+        if isinstance(head, torch.nn.Linear) and not head.weight.any():
+            head.weight.copy_(torch.randn(head.weight.shape, generator=g) / head.in_features ** 0.5)
+        for mod in m.modules():
+            if isinstance(mod, convnext.CNBlock):
+                mod.layer_scale.copy_(torch.rand(mod.layer_scale.shape, generator=g) * 0.5 + 0.5)
         for mod in m.modules():
             if isinstance(mod, torch.nn.BatchNorm2d):
                 c = mod.num_features
@@ -287,6 +318,105 @@ def compare(g, z):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# LXT: AttnLRP's reference code, on the transformers it patches
+
+
+def lxt_relevance(m, x, targets, composite, dtype):
+    """LXT's Gradient*Input at the pixels of a copy of m in dtype, through transformer_lrp_reference.py (beside this
+    script; it loads LXT from ../shared/oracles): `cp-lrp` with LXT's own vit_torch patches on torchvision's classes
+    (GELU's identity rule, LayerNorm's normalizer stopped, q and k of MultiheadAttention stopped), `attnlrp` with its
+    LxtOps (q and k divided by 4, v by 2) on its functional copy of the ViT (q, k, v as three Linear modules),
+    `attnlrp-vit` with Zennit's Gamma(0.25) on the patch convolution and every Linear through LXT's Zennit patch."""
+    import transformer_lrp_reference as ref
+    torch.set_num_threads(2)  # the module sets one thread for its own fixtures
+    rules = ref.load_lxt()
+    model = copy.deepcopy(m).to(dtype)
+    xt, t = torch.from_numpy(x).to(dtype), torch.from_numpy(targets)
+    if not isinstance(m, torchvision.models.VisionTransformer):
+        r = lxt_patched_cnn(model, xt, t)
+    elif composite == "cp-lrp":
+        r = ref.lxt_vit_patched(model, xt, rules, t)
+    elif composite == "attnlrp":
+        r = ref.lxt_pixels(ref.FunctionalVit(model), xt, composite, rules, t)
+    else:
+        r = ref.lxt_zennit_gamma(ref.FunctionalVit(model), xt, rules, t)
+        if r is None:
+            raise RuntimeError("Zennit is not importable")
+    return r.numpy().astype(np.float64)
+
+
+def lxt_patched_cnn(model, x, targets):
+    """CP-LRP as LXT's vit_torch patches place it, on ConvNeXt's and Swin's classes: GELU's identity rule
+    (non_linear_forward), LayerNorm with its normalizer stopped (layer_norm_forward; ConvNeXt's LayerNorm2d over its
+    channels moved last), and Swin's attention weights constants (its module's softmax detached); Gradient*Input at the
+    pixels. Restored afterwards."""
+    import transformer_lrp_reference as ref
+    patches = importlib.import_module("lxt.efficient.patches")
+
+    class Routed:  # swin_transformer's F, with a softmax whose result is a constant
+        def __getattr__(self, fn):
+            return getattr(torch.nn.functional, fn)
+
+        @staticmethod
+        def softmax(*args, **kwargs):
+            return torch.nn.functional.softmax(*args, **kwargs).detach()
+
+    saved = {c: c.__dict__.get("forward") for c in (torch.nn.GELU, torch.nn.LayerNorm, convnext.LayerNorm2d)}
+    try:
+        torch.nn.GELU.original_forward = torch.nn.GELU.forward
+        torch.nn.GELU.forward = patches.non_linear_forward
+        torch.nn.LayerNorm.forward = patches.layer_norm_forward
+        convnext.LayerNorm2d.forward = \
+            lambda self, v: patches.layer_norm_forward(self, v.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        swin_transformer.F = Routed()
+        x = x.clone().requires_grad_()
+        ref.select(model(x), targets, None).backward()
+    finally:
+        swin_transformer.F = torch.nn.functional
+        for c, f in saved.items():
+            c.forward = f
+        del torch.nn.GELU.original_forward
+    return (x * x.grad).detach()
+
+
+def explicit_relevance(m, x, targets, composite, dtype):
+    """transformer_lrp_reference.py's explicit rules (checked there against LXT to float64 rounding at a stabilizer of
+    1e-30) with gpulrp's stabilizer, 1e-6, at every step, on m's parameters in dtype."""
+    import transformer_lrp_reference as ref
+    torch.set_num_threads(2)
+    p = {k: v.to(dtype) for k, v in ref.params64(m).items()}
+    layers = m.encoder.layers
+    ex = ref.explain("vit", p, (torch.from_numpy(x).to(dtype),), composite, eps=ref.EPS,
+                     targets=torch.from_numpy(targets), layers=len(layers), heads=layers[0].self_attention.num_heads,
+                     patch=m.patch_size)
+    return ex["pixels"].double().numpy()
+
+
+def against_lxt(m, onnx, x, xfile, tfile, targets, composite, work, opts):
+    """gpulrp explain with the composite against LXT in float64, and LXT's own float32 gap; then against the
+    explicit rules with gpulrp's stabilizer in float64, and their float32 gap."""
+    rfile = os.path.join(work, "r_lxt.npy")
+    ok, s, _, line = cli(["explain", "--model", onnx, "--input", xfile, "--target", tfile, "--out", rfile,
+                          "--backend", "cpu", "--composite", composite], opts.step_timeout)
+    if not ok:
+        raise RuntimeError("gpulrp explain: " + line)
+    g = np.load(rfile).astype(np.float64)
+    os.remove(rfile)
+    t = time.monotonic()
+    l32 = lxt_relevance(m, x, targets, composite, torch.float32)
+    s32 = time.monotonic() - t
+    l64 = lxt_relevance(m, x, targets, composite, torch.float64)
+    own = compare(l32, l64)
+    res = dict(gpulrp_s=s, lxt_s=s32, gap32=own["max_diff"], corr32=own["corr"], **compare(g, l64))
+    if isinstance(m, torchvision.models.VisionTransformer):
+        e64 = explicit_relevance(m, x, targets, composite, torch.float64)
+        rules, rules32 = compare(g, e64), compare(explicit_relevance(m, x, targets, composite, torch.float32), e64)
+        res.update(rules_max=rules["max_diff"], rules_corr=rules["corr"], rules_gap32=rules32["max_diff"],
+                   rules_corr32=rules32["corr"])
+    return res
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # One model, in a child process
 
 
@@ -362,6 +492,9 @@ def worker(name, work, opts):
     ok = explain(plain_bias)
     if ok and opts.zennit_canonical and plain_bias != "rule":
         explain("rule")
+    if ok:
+        for c in LXT_COMPOSITES.get(name, []):
+            step("lxt_" + c, lambda: against_lxt(m, onnx, x, xfile, tfile, targets, c, work, opts))
     os.remove(onnx)
     if not ok:
         return
@@ -480,9 +613,44 @@ def remarks(res, opts):
             out.append(("gates", "with `--products constant-gate` gpulrp gives the gated activation all of the "
                         "relevance of the %d squeeze-and-excitation products; plain Zennit applies the product's "
                         "gradient" % res["gates"]))
+        if res["model"] in LAYER_NORMS:
+            out.append(("layer norms", "Zennit has no rule for LayerNorm and differentiates through it, normalizer "
+                        "included, where gpulrp applies the LayerNorm rule (docs/DESIGN.md 2.9: the normalizer a "
+                        "constant, as in LXT); %s" % ("the table against LXT below compares the transformer rules"
+                                                      if res["model"] in LXT_COMPOSITES else
+                                                      "no LRP reference patches this architecture (LXT has ViT, not "
+                                                      "ConvNeXt or Swin), so this row shows that it loads and "
+                                                      "explains, not that it agrees")))
     if res.get("failure"):
         out.append(("stopped", res["failure"]))
     return out
+
+
+def lxt_table(results):
+    """The Markdown rows of the comparisons with LXT (none where no model had one)."""
+    rows = []
+    for res in results:
+        for c in LXT_COMPOSITES.get(res["model"], []):
+            v = res.get("lxt_" + c)
+            if v is None:
+                cols = ["-"] * 6
+            elif not v["ok"]:
+                cols = ["failed: `%s`" % cell(v["line"])] + ["-"] * 5
+            else:
+                cols = ["%.1f" % v["gpulrp_s"], "%.1f" % v["lxt_s"], "%.2e / %.4f" % (v["max_diff"], v["corr"]),
+                        "%.2e / %.4f" % (v["gap32"], v["corr32"])]
+                cols += ["%.2e / %.4f" % (v["rules_max"], v["rules_corr"]),
+                         "%.2e / %.4f" % (v["rules_gap32"], v["rules_corr32"])] if "rules_max" in v else ["-", "-"]
+            rows.append("| %s | `%s` | %s |" % (res["model"], c, " | ".join(cols)))
+    if not rows:
+        return []
+    return ["", "Against LXT (AttnLRP's reference code, ../shared/oracles/lxt, through "
+            "scripts/transformer_lrp_reference.py), float64, on the same photographs and targets; LXT has no "
+            "stabilizer on its linear layers, so the last two columns compare with the same rules at gpulrp's "
+            "stabilizer, 1e-6 (the script's explicit form, which equals LXT to float64 rounding at 1e-30), and give "
+            "that form's own float32 gap:", "",
+            "| model | `--composite` | gpulrp s | LXT f32 s | vs LXT | LXT f32 vs f64 | vs the rules at 1e-6 | "
+            "their f32 vs f64 |", "|---|---|---|---|---|---|---|---|"] + rows
 
 
 def environment(argv):
@@ -519,6 +687,7 @@ def table(results, opts, env, seconds):
     head += ["notes"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += [row(r, opts) for r in results]
+    lines += lxt_table(results)
     notes = [(r["model"], remarks(r, opts)) for r in results]
     if any(said for _, said in notes):
         lines += ["", "Notes (where plain Zennit computes something else, by construction):"]

@@ -451,14 +451,15 @@ def last_positions(attention_mask):
     return attention_mask.sum(1) - 1
 
 
-def explain(name, p, inputs, composite, eps=EPS, targets=None):
+def explain(name, p, inputs, composite, eps=EPS, targets=None, **dims):
     """The explicit reference. `p`: float64 parameters by name; `inputs`: the model's inputs (int64 tensors, or the
     float64 images for vit); `targets`: None (the arg-max) or the class per sample (bert, vit) or the token per sample
-    (the LMs, explained at the last real position). Returns a dict: logits (all outputs), targets, positions (LMs),
+    (the LMs, explained at the last real position); `dims`: the forward's sizes where they are not the fixtures'
+    (e.g. layers=12, heads=12, patch=16 for torchvision's vit_b_16). Returns a dict: logits (all outputs), targets, positions (LMs),
     scores (the explained logits), the relevance at the sources ("words", "types" [b, s, hidden]; "pixels"),
     "tokens" and "token_types" (summed over hidden), and the CP-LRP A V sums."""
     t = Tape(composite, eps)
-    out, sources = FORWARD[name](t, p, *inputs)
+    out, sources = FORWARD[name](t, p, *inputs, **dims)
     logits = out.v
     b = logits.shape[0]
     rows = torch.arange(b)

@@ -27,8 +27,9 @@ import org.gpulrp.model.Network;
  * fma of every chain, so the sign-split and ZBox forms count their extra chains). Prints the last of {@code calls}
  * calls (the first ones warm the JIT up).
  * Usage: {@code java -cp benchmarks.jar org.gpulrp.bench.PrimitiveTimes [model=vgg16] [composite=epsilon]
- * [calls=3] [chunk=ROWS] [backend=opencl]}; chunk cuts the batch into passes of that many rows (default: one pass,
- * which a BERT-base batch does not fit in 6 GiB); backend=opencl times the first OpenCL device instead, waiting for
+ * [calls=3] [chunk=ROWS] [threads=N] [backend=opencl]}; chunk cuts the batch into passes of that many rows (default:
+ * one pass, which a BERT-base batch does not fit in 6 GiB); threads sets the CPU backend's (default: every core; 1 with
+ * the chunk a CPU lane takes shows one lane's view, e.g. the sample model's {@code threads=1 chunk=1213}); backend=opencl times the first OpenCL device instead, waiting for
  * each primitive's kernels to finish.
  */
 public final class PrimitiveTimes {
@@ -41,6 +42,7 @@ public final class PrimitiveTimes {
         int calls = 3;
         int chunk = 0;
         boolean opencl = false;
+        int threads = Runtime.getRuntime().availableProcessors();
         for (String a : args) {
             if (a.startsWith("model=")) {
                 model = a.substring(6);
@@ -50,6 +52,8 @@ public final class PrimitiveTimes {
                 calls = Integer.parseInt(a.substring(6));
             } else if (a.startsWith("chunk=")) {
                 chunk = Integer.parseInt(a.substring(6));
+            } else if (a.startsWith("threads=")) {
+                threads = Integer.parseInt(a.substring(8));
             } else if (a.equals("backend=opencl")) {
                 opencl = true;
             }
@@ -58,7 +62,8 @@ public final class PrimitiveTimes {
         int batch = Models.batch(model);
         Tensor in = new Tensor(Models.inputs(model, batch), batch, net.inputSize());
         Map<String, double[]> times = new TreeMap<>();
-        try (Backend be = opencl ? OpenClBackend.open(null) : new CpuBackend()) {
+        try (Backend be = opencl ? OpenClBackend.open(null)
+                : new CpuBackend(CpuBackend.Kernels.AUTO, threads)) {
             Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
                     new Class<?>[] {Backend.class}, (p, m, a) -> {
                         long t0 = System.nanoTime();
