@@ -69,7 +69,6 @@ to stderr.
 import argparse
 import copy
 import datetime
-import importlib
 import json
 import os
 import platform
@@ -333,7 +332,7 @@ def lxt_relevance(m, x, targets, composite, dtype):
     model = copy.deepcopy(m).to(dtype)
     xt, t = torch.from_numpy(x).to(dtype), torch.from_numpy(targets)
     if not isinstance(m, torchvision.models.VisionTransformer):
-        r = lxt_patched_cnn(model, xt, t)
+        r = ref.lxt_torchvision_patched(model, xt, t)
     elif composite == "cp-lrp":
         r = ref.lxt_vit_patched(model, xt, rules, t)
     elif composite == "attnlrp":
@@ -343,40 +342,6 @@ def lxt_relevance(m, x, targets, composite, dtype):
         if r is None:
             raise RuntimeError("Zennit is not importable")
     return r.numpy().astype(np.float64)
-
-
-def lxt_patched_cnn(model, x, targets):
-    """CP-LRP as LXT's vit_torch patches place it, on ConvNeXt's and Swin's classes: GELU's identity rule
-    (non_linear_forward), LayerNorm with its normalizer stopped (layer_norm_forward; ConvNeXt's LayerNorm2d over its
-    channels moved last), and Swin's attention weights constants (its module's softmax detached); Gradient*Input at the
-    pixels. Restored afterwards."""
-    import transformer_lrp_reference as ref
-    patches = importlib.import_module("lxt.efficient.patches")
-
-    class Routed:  # swin_transformer's F, with a softmax whose result is a constant
-        def __getattr__(self, fn):
-            return getattr(torch.nn.functional, fn)
-
-        @staticmethod
-        def softmax(*args, **kwargs):
-            return torch.nn.functional.softmax(*args, **kwargs).detach()
-
-    saved = {c: c.__dict__.get("forward") for c in (torch.nn.GELU, torch.nn.LayerNorm, convnext.LayerNorm2d)}
-    try:
-        torch.nn.GELU.original_forward = torch.nn.GELU.forward
-        torch.nn.GELU.forward = patches.non_linear_forward
-        torch.nn.LayerNorm.forward = patches.layer_norm_forward
-        convnext.LayerNorm2d.forward = \
-            lambda self, v: patches.layer_norm_forward(self, v.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-        swin_transformer.F = Routed()
-        x = x.clone().requires_grad_()
-        ref.select(model(x), targets, None).backward()
-    finally:
-        swin_transformer.F = torch.nn.functional
-        for c, f in saved.items():
-            c.forward = f
-        del torch.nn.GELU.original_forward
-    return (x * x.grad).detach()
 
 
 def explicit_relevance(m, x, targets, composite, dtype):

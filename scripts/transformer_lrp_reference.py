@@ -654,6 +654,40 @@ def lxt_vit_patched(vit64, images, rules, targets):
     return (x * x.grad).detach()
 
 
+def lxt_torchvision_patched(model, images, targets):
+    """CP-LRP as LXT's vit_torch patches place it, on torchvision's ConvNeXt and Swin classes (LXT patches neither):
+    GELU's identity rule (non_linear_forward), LayerNorm with its normalizer stopped (layer_norm_forward; ConvNeXt's
+    LayerNorm2d with its channels moved last), Swin's attention weights constants (its module's softmax detached);
+    Gradient*Input at the pixels. Needs load_lxt() first; restored afterwards."""
+    from torchvision.models import convnext, swin_transformer
+    patches = importlib.import_module("lxt.efficient.patches")
+
+    class Routed:  # swin_transformer's F, with a softmax whose result is a constant
+        def __getattr__(self, fn):
+            return getattr(F, fn)
+
+        @staticmethod
+        def softmax(*args, **kwargs):
+            return F.softmax(*args, **kwargs).detach()
+
+    saved = {c: c.__dict__.get("forward") for c in (nn.GELU, nn.LayerNorm, convnext.LayerNorm2d)}
+    try:
+        nn.GELU.original_forward = nn.GELU.forward
+        nn.GELU.forward = patches.non_linear_forward
+        nn.LayerNorm.forward = patches.layer_norm_forward
+        convnext.LayerNorm2d.forward = \
+            lambda self, v: patches.layer_norm_forward(self, v.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        swin_transformer.F = Routed()
+        x = images.clone().requires_grad_()
+        select(model(x), targets, None).backward()
+    finally:
+        swin_transformer.F = F
+        for c, f in saved.items():
+            c.forward = f
+        del nn.GELU.original_forward
+    return (x * x.grad).detach()
+
+
 def lxt_zennit_gamma(fvit, images, rules, targets, exact=False):
     """Zennit's Gamma(0.25) on the patch Conv2d and every Linear, through LXT's Gradient*Input patch of Zennit's
     BasicHook, CP-LRP Ops elsewhere. None when Zennit is not importable."""

@@ -61,6 +61,12 @@ final class RuleOptions {
                     + "so the softmax passes nothing and all relevance goes to the values.")
     private Attention attention;
 
+    @Option(names = "--stabilizer", paramLabel = "EPS", description = "The stabilizer of the steps without a rule "
+            + "of their own: residual additions, products of activations, layer norms, attention's matrix "
+            + "products, constant scales and shifts, average pooling (default 1e-6). With --rule epsilon:1e-30, "
+            + "--stabilizer 1e-30 computes what LXT's Gradient*Input does.")
+    private Float stabilizer;
+
     /** {@code --composite NAME[:params]} or {@code --rule NAME[:params]}. */
     static final class Choice {
         @Option(names = "--composite", paramLabel = "NAME[:P,..]", converter = Converters.CompositeSpec.class,
@@ -81,7 +87,8 @@ final class RuleOptions {
     }
 
     /**
-     * The chosen composite with {@code --first-rule} and {@code --conv-bias} applied; a ZBox written without bounds
+     * The chosen composite with {@code --first-rule}, {@code --conv-bias}, {@code --products}, {@code --attention} and
+     * {@code --stabilizer} applied; a ZBox written without bounds
      * gets {@link #derivedBox(Preprocess)}.
      *
      * @param preprocessOrNull the input preprocessing, or null when none is known (a .npy or .csv input without
@@ -112,6 +119,13 @@ final class RuleOptions {
         c = c.withConvBias(convBias);
         if (products != null) {
             c = c.withProducts(products);
+        }
+        if (stabilizer != null) {
+            if (!Float.isFinite(stabilizer) || stabilizer < 0) {
+                throw new ParameterException(mixee.commandLine(), "--stabilizer " + stabilizer
+                        + ": must be a finite number >= 0");
+            }
+            c = c.withStabilizer(stabilizer);
         }
         return attention == null ? c : c.withAttention(attention);
     }

@@ -31,21 +31,24 @@ public final class Composite {
     private final ConvBias convBias;
     private final Products products;
     private final Attention attention;
+    private final float stabilizer;
 
     private Composite(String name, List<Entry> entries, Rule fallback, ConvBias convBias, Products products,
-                      Attention attention) {
+                      Attention attention, float stabilizer) {
         this.name = name;
         this.entries = List.copyOf(entries);
         this.fallback = fallback;
         this.convBias = convBias;
         this.products = products;
         this.attention = attention;
+        this.stabilizer = stabilizer;
     }
 
     /** An empty composite: every linear layer gets {@code fallback}. */
     public static Composite of(String name, Rule fallback) {
         InvalidArgumentException.check(fallback != null, "fallback", "must not be null");
-        return new Composite(name, List.of(), fallback, ConvBias.RULE, Products.GRADIENT, Attention.ATTNLRP);
+        return new Composite(name, List.of(), fallback, ConvBias.RULE, Products.GRADIENT, Attention.ATTNLRP,
+                Rule.DEFAULT_EPSILON);
     }
 
     /** The same rule on every linear layer. */
@@ -70,14 +73,14 @@ public final class Composite {
         List<Entry> e = new ArrayList<>();
         e.add(new Entry(matcher, rule));
         e.addAll(entries);
-        return new Composite(name, e, fallback, convBias, products, attention);
+        return new Composite(name, e, fallback, convBias, products, attention, stabilizer);
     }
 
     /** Appends an entry after the existing ones (lower precedence); for building presets. */
     public Composite thenWith(LayerMatcher matcher, Rule rule) {
         List<Entry> e = new ArrayList<>(entries);
         e.add(new Entry(matcher, rule));
-        return new Composite(name, e, fallback, convBias, products, attention);
+        return new Composite(name, e, fallback, convBias, products, attention, stabilizer);
     }
 
     public Composite withName(String layerName, Rule rule) {
@@ -98,7 +101,7 @@ public final class Composite {
     }
 
     public Composite named(String newName) {
-        return new Composite(newName, entries, fallback, convBias, products, attention);
+        return new Composite(newName, entries, fallback, convBias, products, attention, stabilizer);
     }
 
     /** How the rules of this composite treat the biases of convolutions (see {@link ConvBias}). */
@@ -109,7 +112,7 @@ public final class Composite {
     /** The same composite with the given treatment of convolution biases. */
     public Composite withConvBias(ConvBias mode) {
         InvalidArgumentException.check(mode != null, "convBias", "must not be null");
-        return new Composite(name, entries, fallback, mode, products, attention);
+        return new Composite(name, entries, fallback, mode, products, attention, stabilizer);
     }
 
     /** How relevance crosses products of two activations (see {@link Products}). */
@@ -120,7 +123,7 @@ public final class Composite {
     /** The same composite with the given treatment of products of two activations. */
     public Composite withProducts(Products mode) {
         InvalidArgumentException.check(mode != null, "products", "must not be null");
-        return new Composite(name, entries, fallback, convBias, mode, attention);
+        return new Composite(name, entries, fallback, convBias, mode, attention, stabilizer);
     }
 
     /** How relevance crosses attention, its softmax and its matrix products (see {@link Attention}). */
@@ -131,7 +134,27 @@ public final class Composite {
     /** The same composite with the given treatment of attention (default {@link Attention#ATTNLRP}). */
     public Composite withAttention(Attention mode) {
         InvalidArgumentException.check(mode != null, "attention", "must not be null");
-        return new Composite(name, entries, fallback, convBias, products, mode);
+        return new Composite(name, entries, fallback, convBias, products, mode, stabilizer);
+    }
+
+    /**
+     * The stabilizer of the steps that have no rule of their own (docs/DESIGN.md section 2.1): residual additions,
+     * products of two activations, constant scales and shifts, layer norms, matrix products of activations, average
+     * pooling and BatchNorms left standing; {@link Rule#DEFAULT_EPSILON} unless set. The linear layers take their
+     * rules' own.
+     */
+    public float stabilizer() {
+        return stabilizer;
+    }
+
+    /**
+     * The same composite with the given stabilizer for the steps without a rule ({@link #stabilizer()}): e.g. 1e-30,
+     * with {@code epsilon:1e-30} on the linear layers, to compare with LXT's Gradient*Input, which has none.
+     */
+    public Composite withStabilizer(float eps) {
+        InvalidArgumentException.check(Float.isFinite(eps) && eps >= 0, "stabilizer",
+                "must be finite and >= 0, got " + eps);
+        return new Composite(name, entries, fallback, convBias, products, attention, eps);
     }
 
     /** The rule of every node of {@code network}, in node (forward) order: the one place rules are assigned. */
@@ -168,7 +191,10 @@ public final class Composite {
         return sb.append("]").toString();
     }
 
-    /** The products and attention modes where they are not the defaults, e.g. {@code "products uniform"}. */
+    /**
+     * The products and attention modes and the stabilizer where they are not the defaults, e.g.
+     * {@code "products uniform"}.
+     */
     public java.util.List<String> modeNotes() {
         java.util.List<String> m = new java.util.ArrayList<>();
         if (products != Products.GRADIENT) {
@@ -176,6 +202,9 @@ public final class Composite {
         }
         if (attention != Attention.ATTNLRP) {
             m.add("attention " + attention.spelling());
+        }
+        if (stabilizer != Rule.DEFAULT_EPSILON) {
+            m.add("stabilizer " + stabilizer);
         }
         return m;
     }

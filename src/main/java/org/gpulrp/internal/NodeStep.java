@@ -67,25 +67,26 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
         } else if (layer instanceof Conv2d c) {
             return new Linear(new ConvStep(be, name, c, rule, composite.convBias() == ConvBias.ZENNIT));
         } else if (layer instanceof AvgPool2d ap) {
-            return new Linear(averagePool(be, name, ap.geometry()));
+            return new Linear(averagePool(be, name, ap.geometry(), composite.stabilizer()));
         } else if (layer instanceof BatchNorm bn) {
-            return new Norm(batchNorm(be, name, bn));
+            return new Norm(batchNorm(be, name, bn, composite.stabilizer()));
         } else if (layer instanceof MaxPool2d mp) {
             return new MaxPool(mp.geometry());
         } else if (layer instanceof Add) {
-            return new Sum();
+            return new Sum(composite.stabilizer());
         } else if (layer instanceof Concat) {
             return new Join();
         } else if (layer instanceof Multiply m) {
-            return new Product(m.spatial(), composite.products());
+            return new Product(m.spatial(), composite.products(), composite.stabilizer());
         } else if (layer instanceof Scale sc) {
-            return new Scaled(sc.perFeature(node.outputSize()));
+            return new Scaled(sc.perFeature(node.outputSize()), composite.stabilizer());
         } else if (layer instanceof LayerNorm ln) {
-            return new TransformerSteps.Normalize(ln);
+            return new TransformerSteps.Normalize(ln, composite.stabilizer());
         } else if (layer instanceof MatMul mm) {
-            return new TransformerSteps.MatrixProduct(mm, composite.attention(), attentionInputs);
+            return new TransformerSteps.MatrixProduct(mm, composite.attention(), attentionInputs,
+                    composite.stabilizer());
         } else if (layer instanceof Offset o) {
-            return new TransformerSteps.Shift(o.perFeature(node.outputSize()));
+            return new TransformerSteps.Shift(o.perFeature(node.outputSize()), composite.stabilizer());
         }
         if (!(rule instanceof Pass)) {
             throw new InvalidArgumentException("composite", "layer '" + name + "' (" + node.kind()
@@ -111,22 +112,22 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
     }
 
     /** Average pooling as a depthwise convolution with weights 1 / (kH kW), explained with the epsilon formula. */
-    private static LinearStep averagePool(Backend be, String name, PoolGeometry p) {
+    private static LinearStep averagePool(Backend be, String name, PoolGeometry p, float eps) {
         ConvGeometry g = new ConvGeometry(p.channels(), p.inH(), p.inW(), p.channels(), p.kernelH(), p.kernelW(),
                 p.strideH(), p.strideW(), p.padH(), p.padW(), 1, 1, p.channels());
         float[] w = new float[g.weightSize()];
         java.util.Arrays.fill(w, 1f / (p.kernelH() * p.kernelW()));
-        return new ConvStep(be, name, g, w, new float[p.channels()], new Epsilon());
+        return new ConvStep(be, name, g, w, new float[p.channels()], new Epsilon(eps));
     }
 
     /**
      * A standalone batch norm (one not folded into a linear layer) as a depthwise 1x1 convolution with weight
      * {@code s = gamma / sqrt(var + eps)} and bias {@code beta - mean * s}, for the forward pass only.
      */
-    private static LinearStep batchNorm(Backend be, String name, BatchNorm bn) {
+    private static LinearStep batchNorm(Backend be, String name, BatchNorm bn, float eps) {
         ConvGeometry g = new ConvGeometry(bn.channels(), bn.height(), bn.width(), bn.channels(), 1, 1, 1, 1, 0, 0,
                 1, 1, bn.channels());
-        return new ConvStep(be, name, g, bn.foldedWeight(), bn.foldedBias(), new Epsilon());
+        return new ConvStep(be, name, g, bn.foldedWeight(), bn.foldedBias(), new Epsilon(eps));
     }
 
     /** Node k's forward pass over {@code rows} rows. */
@@ -333,6 +334,12 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
      * proportion to each input's contribution, the stabilized epsilon rule on the sum's own map.
      */
     final class Sum implements NodeStep {
+        private final float eps;
+
+        Sum(float eps) {
+            this.eps = eps;
+        }
+
         @Override
         public void forward(Flow f, int k, int rows) {
             int count = rows * f.plan.width(k + 1);
@@ -346,10 +353,9 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
         public void backward(Flow f, int k, int rows) {
             int w = f.plan.width(k + 1);
             Buffer g = f.scratch.signal;
-            f.be.normalize(f.outputRelevance(k), f.output(k), w, Rule.DEFAULT_EPSILON, g, rows, w);
+            f.be.normalize(f.outputRelevance(k), f.output(k), w, eps, g, rows, w);
             if (f.health() != null) {
-                Health.addStabilizer(f.be, g, f.output(k), w, rows, w, Rule.DEFAULT_EPSILON,
-                        f.health().stabilizer[k], f.row0());
+                Health.addStabilizer(f.be, g, f.output(k), w, rows, w, eps, f.health().stabilizer[k], f.row0());
             }
             for (int i = 0; i < f.inputs(k); i++) {
                 f.be.mul(f.input(k, i), g, f.sendTo(k, i), rows * w);
@@ -395,10 +401,12 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
     final class Product implements NodeStep {
         private final int spatial;
         private final Products mode;
+        private final float eps;
 
-        Product(int spatial, Products mode) {
+        Product(int spatial, Products mode, float eps) {
             this.spatial = spatial;
             this.mode = mode;
+            this.eps = eps;
         }
 
         @Override
@@ -453,7 +461,7 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
 
         /** The uniform rule: {@code R_a = h} into {@code a}, {@code R_g = sum h} into {@code rg}; its stabilizer. */
         private void uniform(Flow f, int k, int rows, int w, float[] rel, float[] a, float[] g, float[] rg) {
-            double eps = Rule.DEFAULT_EPSILON;
+            double eps = this.eps;
             double[] share = new double[rows];
             for (int q = 0; q < rows * (w / spatial); q++) {
                 double sum = 0;
@@ -480,9 +488,11 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
      */
     final class Scaled implements NodeStep {
         private final float[] factors;
+        private final float eps;
 
-        Scaled(float[] factors) {
+        Scaled(float[] factors, float eps) {
             this.factors = factors;
+            this.eps = eps;
         }
 
         @Override
@@ -500,7 +510,6 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
         @Override
         public void backward(Flow f, int k, int rows) {
             int w = factors.length;
-            float eps = Rule.DEFAULT_EPSILON;
             float[] rel = f.read(f.outputRelevance(k), rows * w);
             float[] x = f.read(f.input(k, 0), rows * w);
             HostParallel.forEach(rows, 4L * w, b -> {

@@ -9,7 +9,6 @@ import org.gpulrp.model.LayerNorm;
 import org.gpulrp.model.MatMul;
 import org.gpulrp.model.Softmax;
 import org.gpulrp.model.Layer;
-import org.gpulrp.rules.Rule;
 
 /**
  * The {@link NodeStep}s of the transformer layers (docs/DESIGN.md section 2.9): layer and RMS normalization, row
@@ -26,9 +25,11 @@ final class TransformerSteps {
      */
     static final class Normalize implements NodeStep {
         private final HostLayerNorm norm;
+        private final float eps;
 
-        Normalize(LayerNorm layer) {
+        Normalize(LayerNorm layer, float eps) {
             this.norm = new HostLayerNorm(layer);
+            this.eps = eps;
         }
 
         @Override
@@ -44,7 +45,7 @@ final class TransformerSteps {
             float[] x = f.read(f.input(k, 0), count);
             float[] r = f.read(f.outputRelevance(k), count);
             double[] share = f.health() == null ? null : new double[rows];
-            norm.relevance(x, r, r, rows, Rule.DEFAULT_EPSILON, share);
+            norm.relevance(x, r, r, rows, eps, share);
             if (share != null) {
                 Health.add(f.health().stabilizer[k], share, f.row0());
             }
@@ -126,9 +127,11 @@ final class TransformerSteps {
         private final MatMul shape;
         private final double wa;
         private final double wb;
+        private final float eps;
 
-        MatrixProduct(MatMul shape, Attention mode, boolean[] attentionInputs) {
+        MatrixProduct(MatMul shape, Attention mode, boolean[] attentionInputs, float eps) {
             this.shape = shape;
+            this.eps = eps;
             boolean constantA = mode == Attention.CP_LRP && attentionInputs[0] && !attentionInputs[1];
             boolean constantB = mode == Attention.CP_LRP && attentionInputs[1] && !attentionInputs[0];
             this.wa = constantA ? 0.0 : constantB ? 1.0 : 0.5;
@@ -168,7 +171,7 @@ final class TransformerSteps {
             int units = rows * shape.batch();
             double[] share = f.health() == null ? null : new double[units];
             HostMatMul.relevance(a, b, z, r, ra, rb, units, shape.m(), shape.k(), shape.n(), (float) wa,
-                    (float) wb, Rule.DEFAULT_EPSILON, share);
+                    (float) wb, eps, share);
             if (share != null) {
                 double[] perSample = new double[rows];
                 for (int u = 0; u < units; u++) {
@@ -333,9 +336,11 @@ final class TransformerSteps {
      */
     static final class Shift implements NodeStep {
         private final float[] values;
+        private final float eps;
 
-        Shift(float[] values) {
+        Shift(float[] values, float eps) {
             this.values = values;
+            this.eps = eps;
         }
 
         @Override
@@ -352,10 +357,9 @@ final class TransformerSteps {
         public void backward(Flow f, int k, int rows) {
             int w = values.length;
             Buffer g = f.scratch.signal;
-            f.be.normalize(f.outputRelevance(k), f.output(k), w, Rule.DEFAULT_EPSILON, g, rows, w);
+            f.be.normalize(f.outputRelevance(k), f.output(k), w, eps, g, rows, w);
             if (f.health() != null) {
-                Health.addStabilizer(f.be, g, f.output(k), w, rows, w, Rule.DEFAULT_EPSILON,
-                        f.health().stabilizer[k], f.row0());
+                Health.addStabilizer(f.be, g, f.output(k), w, rows, w, eps, f.health().stabilizer[k], f.row0());
             }
             f.be.mul(f.input(k, 0), g, f.sendTo(k, 0), rows * w);
             f.sent(k, 0, rows);

@@ -68,6 +68,21 @@ class ZBoxBoundsCliTest {
     }
 
     @Test
+    void theStabilizerOfTheStepsWithoutARuleIsShownAndChecked() {
+        CliRun r = CliRun.of("info", "--model", VGG, "--composite", "cp-lrp", "--stabilizer", "1e-30");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("composite: cp-lrp (products constant-gate; attention cp-lrp; stabilizer 1.0E-30)"
+                + "\n"), r.out());
+        r = CliRun.of("info", "--model", VGG, "--stabilizer", "1e-6");
+        assertTrue(r.out().contains("composite: epsilon\n"), "the default is not a mode: " + r.out());
+        for (String bad : new String[] {"-1e-6", "NaN", "Infinity"}) {
+            r = CliRun.of("info", "--model", VGG, "--stabilizer", bad);
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("--stabilizer") && r.err().contains("finite number >= 0"), r.err());
+        }
+    }
+
+    @Test
     void withoutPreprocessingTheBoundsCannotBeDerived() {
         CliRun r = CliRun.of("info", "--model", VGG, "--composite", "epsilon-gamma-box");
         assertEquals(2, r.code(), r.toString());

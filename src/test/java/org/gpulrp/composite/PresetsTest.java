@@ -10,6 +10,7 @@ import org.gpulrp.model.Network;
 import org.gpulrp.rules.Epsilon;
 import org.gpulrp.rules.Gamma;
 import org.gpulrp.rules.Pass;
+import org.gpulrp.rules.Rule;
 import org.gpulrp.rules.ZBox;
 import org.junit.jupiter.api.Test;
 
@@ -83,6 +84,21 @@ class PresetsTest {
             assertTrue(e.getMessage().contains(Presets.COMPOSITES), e.getMessage());
         }
         assertTrue(Presets.COMPOSITES.contains("attnlrp, cp-lrp, attnlrp-vit[:GAMMA]"), Presets.COMPOSITES);
+    }
+
+    @Test
+    void theStabilizerIsKeptByEveryModeAndChecked() {
+        assertEquals(Rule.DEFAULT_EPSILON, Composites.cpLrp().stabilizer());
+        Composite c = Composites.cpLrp().withStabilizer(0f).withProducts(Products.UNIFORM)
+                .withAttention(Attention.ATTNLRP).withConvBias(ConvBias.ZENNIT).withFirst(new Gamma(0.5f))
+                .named("x");
+        assertEquals(0f, c.stabilizer(), "every with... keeps it");
+        assertTrue(c.toString().contains("stabilizer 0.0"), c.toString());
+        for (float bad : new float[] {-1e-6f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                    () -> Composites.cpLrp().withStabilizer(bad), "" + bad);
+            assertTrue(e.getMessage().contains("stabilizer"), e.getMessage());
+        }
     }
 
     @Test

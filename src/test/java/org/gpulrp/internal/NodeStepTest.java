@@ -98,9 +98,9 @@ class NodeStepTest {
         double[][] cp = {{0.5, 0.5}, {0, 1}, {1, 0}, {0.5, 0.5}};
         for (int i = 0; i < inputs.length; i++) {
             assertArrayEquals(new double[] {0.5, 0.5}, new TransformerSteps.MatrixProduct(mm, Attention.ATTNLRP,
-                    inputs[i]).weights(), "attnlrp " + i);
-            assertArrayEquals(cp[i], new TransformerSteps.MatrixProduct(mm, Attention.CP_LRP, inputs[i]).weights(),
-                    "cp-lrp " + i);
+                    inputs[i], 1e-6f).weights(), "attnlrp " + i);
+            assertArrayEquals(cp[i], new TransformerSteps.MatrixProduct(mm, Attention.CP_LRP, inputs[i], 1e-6f)
+                    .weights(), "cp-lrp " + i);
         }
     }
 
