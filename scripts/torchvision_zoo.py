@@ -59,8 +59,10 @@ model patches place them on a functional copy of the ViT, `attnlrp-vit` against 
 LXT's Zennit patch (transformer_lrp_reference.py's docstring). LXT's linear layers are plain Gradient*Input (epsilon
 0) and its identity rule divides by x + 1e-10, where gpulrp's stabilizer is 1e-6, so for vit_b_16 the table also
 compares with transformer_lrp_reference.py's explicit rules at 1e-6 (which equal LXT to float64 rounding at 1e-30),
-in float64, and gives their own float32 gap. LXT patches no ConvNeXt or Swin; for those two `cp-lrp` is compared with
-LXT's vit_torch patches placed on their classes the same way (GELU's identity rule, LayerNorm's normalizer stopped,
+in float64, and gives their own float32 gap; and `cp-lrp` and `attnlrp` run a second time with every stabilizer at
+1e-30 (`--rule epsilon:1e-30 --stabilizer 1e-30` and the composite's `--attention` and `--products`), LXT's rules
+exactly, so that what is left is float32 rounding. LXT patches no ConvNeXt or Swin; for those two `cp-lrp` is
+compared with LXT's vit_torch patches placed on their classes the same way (GELU's identity rule, LayerNorm's normalizer stopped,
 ConvNeXt's LayerNorm2d with its channels moved last, Swin's attention weights detached: CP-LRP).
 
 Prints a Markdown table (also written to `--out`) with the date, machine, JDK, torch and the command; progress goes
@@ -357,22 +359,40 @@ def explicit_relevance(m, x, targets, composite, dtype):
     return ex["pixels"].double().numpy()
 
 
+# The composite's rules with every stabilizer negligible (LXT has none): the linear layers' Epsilon and the steps
+# without a rule (--stabilizer) at 1e-30.
+TINY_STABILIZERS = {
+    "cp-lrp": ["--rule", "epsilon:1e-30", "--attention", "cp-lrp", "--products", "constant-gate"],
+    "attnlrp": ["--rule", "epsilon:1e-30", "--attention", "attnlrp", "--products", "uniform"],
+}
+
+
 def against_lxt(m, onnx, x, xfile, tfile, targets, composite, work, opts):
     """gpulrp explain with the composite against LXT in float64, and LXT's own float32 gap; then against the
     explicit rules with gpulrp's stabilizer in float64, and their float32 gap."""
     rfile = os.path.join(work, "r_lxt.npy")
-    ok, s, _, line = cli(["explain", "--model", onnx, "--input", xfile, "--target", tfile, "--out", rfile,
-                          "--backend", "cpu", "--composite", composite], opts.step_timeout)
-    if not ok:
-        raise RuntimeError("gpulrp explain: " + line)
-    g = np.load(rfile).astype(np.float64)
-    os.remove(rfile)
+
+    def explain(how):
+        ok, s, _, line = cli(["explain", "--model", onnx, "--input", xfile, "--target", tfile, "--out", rfile,
+                              "--backend", "cpu"] + how, opts.step_timeout)
+        if not ok:
+            raise RuntimeError("gpulrp explain: " + line)
+        r = np.load(rfile).astype(np.float64)
+        os.remove(rfile)
+        return r, s
+
+    g, s = explain(["--composite", composite])
+    tiny = explain(TINY_STABILIZERS[composite] + ["--stabilizer", "1e-30"])[0] \
+        if composite in TINY_STABILIZERS else None
     t = time.monotonic()
     l32 = lxt_relevance(m, x, targets, composite, torch.float32)
     s32 = time.monotonic() - t
     l64 = lxt_relevance(m, x, targets, composite, torch.float64)
     own = compare(l32, l64)
     res = dict(gpulrp_s=s, lxt_s=s32, gap32=own["max_diff"], corr32=own["corr"], **compare(g, l64))
+    if tiny is not None:
+        t = compare(tiny, l64)
+        res.update(tiny_max=t["max_diff"], tiny_corr=t["corr"])
     if isinstance(m, torchvision.models.VisionTransformer):
         e64 = explicit_relevance(m, x, targets, composite, torch.float64)
         rules, rules32 = compare(g, e64), compare(explicit_relevance(m, x, targets, composite, torch.float32), e64)
@@ -598,24 +618,27 @@ def lxt_table(results):
         for c in LXT_COMPOSITES.get(res["model"], []):
             v = res.get("lxt_" + c)
             if v is None:
-                cols = ["-"] * 6
+                cols = ["-"] * 7
             elif not v["ok"]:
-                cols = ["failed: `%s`" % cell(v["line"])] + ["-"] * 5
+                cols = ["failed: `%s`" % cell(v["line"])] + ["-"] * 6
             else:
                 cols = ["%.1f" % v["gpulrp_s"], "%.1f" % v["lxt_s"], "%.2e / %.4f" % (v["max_diff"], v["corr"]),
                         "%.2e / %.4f" % (v["gap32"], v["corr32"])]
+                cols.append("%.2e / %.4f" % (v["tiny_max"], v["tiny_corr"]) if "tiny_max" in v else "-")
                 cols += ["%.2e / %.4f" % (v["rules_max"], v["rules_corr"]),
                          "%.2e / %.4f" % (v["rules_gap32"], v["rules_corr32"])] if "rules_max" in v else ["-", "-"]
             rows.append("| %s | `%s` | %s |" % (res["model"], c, " | ".join(cols)))
     if not rows:
         return []
     return ["", "Against LXT (AttnLRP's reference code, ../shared/oracles/lxt, through "
-            "scripts/transformer_lrp_reference.py), float64, on the same photographs and targets; LXT has no "
-            "stabilizer on its linear layers, so the last two columns compare with the same rules at gpulrp's "
-            "stabilizer, 1e-6 (the script's explicit form, which equals LXT to float64 rounding at 1e-30), and give "
-            "that form's own float32 gap:", "",
-            "| model | `--composite` | gpulrp s | LXT f32 s | vs LXT | LXT f32 vs f64 | vs the rules at 1e-6 | "
-            "their f32 vs f64 |", "|---|---|---|---|---|---|---|---|"] + rows
+            "scripts/transformer_lrp_reference.py), float64, on the same photographs and targets. LXT has no "
+            "stabilizer: `at 1e-30` is gpulrp with the composite's rules and every stabilizer at 1e-30 (`--rule "
+            "epsilon:1e-30 --stabilizer 1e-30` with the composite's `--attention` and `--products`); the last two "
+            "columns compare with the same rules at gpulrp's stabilizer, 1e-6 (the explicit form of "
+            "transformer_lrp_reference.py, which equals LXT to float64 rounding at 1e-30), and give that form's own "
+            "float32 gap:", "",
+            "| model | `--composite` | gpulrp s | LXT f32 s | vs LXT | LXT f32 vs f64 | vs LXT, gpulrp at 1e-30 | "
+            "vs the rules at 1e-6 | their f32 vs f64 |", "|---|---|---|---|---|---|---|---|---|"] + rows
 
 
 def environment(argv):
