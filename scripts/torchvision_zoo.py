@@ -62,8 +62,8 @@ compares with transformer_lrp_reference.py's explicit rules at 1e-6 (which equal
 in float64, and gives their own float32 gap; and `cp-lrp` and `attnlrp` run a second time with every stabilizer at
 1e-30 (`--rule epsilon:1e-30 --stabilizer 1e-30` and the composite's `--attention` and `--products`), LXT's rules
 exactly, so that what is left is float32 rounding. LXT patches no ConvNeXt or Swin; for those two `cp-lrp` is
-compared with LXT's vit_torch patches placed on their classes the same way (GELU's identity rule, LayerNorm's normalizer stopped,
-ConvNeXt's LayerNorm2d with its channels moved last, Swin's attention weights detached: CP-LRP).
+compared with LXT's vit_torch patches placed on their classes the same way (GELU's identity rule, LayerNorm's
+normalizer stopped, ConvNeXt's LayerNorm2d with its channels moved last, Swin's attention weights detached: CP-LRP).
 
 Prints a Markdown table (also written to `--out`) with the date, machine, JDK, torch and the command; progress goes
 to stderr.
