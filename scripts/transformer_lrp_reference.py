@@ -456,8 +456,8 @@ def explain(name, p, inputs, composite, eps=EPS, targets=None, **dims):
     float64 images for vit); `targets`: None (the arg-max) or the class per sample (bert, vit) or the token per sample
     (the LMs, explained at the last real position); `dims`: the forward's sizes where they are not the fixtures'
     (e.g. layers=12, heads=12, patch=16 for torchvision's vit_b_16). Returns a dict: logits (all outputs), targets,
-    positions (LMs), scores (the explained logits), the relevance at the sources ("words", "types" [b, s, hidden]; "pixels"),
-    "tokens" and "token_types" (summed over hidden), and the CP-LRP A V sums."""
+    positions (LMs), scores (the explained logits), the relevance at the sources ("words", "types" [b, s, hidden];
+    "pixels"), "tokens" and "token_types" (summed over hidden), and the CP-LRP A V sums."""
     t = Tape(composite, eps)
     out, sources = FORWARD[name](t, p, *inputs, **dims)
     logits = out.v
