@@ -12,9 +12,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.gpulrp.Explainer;
 import org.gpulrp.Explanation;
 import org.gpulrp.GpuLrp;
 import org.gpulrp.Target;
+import org.gpulrp.backend.Backend;
+import org.gpulrp.backend.cpu.CpuBackend;
+import org.gpulrp.backend.opencl.OpenClBackend;
 import org.gpulrp.composite.Attention;
 import org.gpulrp.composite.Composite;
 import org.gpulrp.composite.Composites;
@@ -24,6 +28,9 @@ import org.gpulrp.io.onnx.ImportOptions;
 import org.gpulrp.io.onnx.OnnxImporter;
 import org.gpulrp.model.Network;
 import org.gpulrp.rules.Epsilon;
+import org.gpulrp.testing.OpenClTestSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -69,6 +76,18 @@ class TorchvisionLxtGoldenTest {
                 .withAttention(Attention.CP_LRP).withStabilizer(1e-30f);
     }
 
+    private static CpuBackend cpu;
+
+    @BeforeAll
+    static void open() {
+        cpu = new CpuBackend();
+    }
+
+    @AfterAll
+    static void close() {
+        cpu.close();
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void matchesLxt(Case c) {
@@ -96,8 +115,38 @@ class TorchvisionLxtGoldenTest {
                 + excess + " of it): the comparison cannot tell the stabilizer apart");
     }
 
-    /** Explains the case's three images for the golden targets; checks the scores, returns max |R - R_lxt|. */
+    /** The default OpenCL device gives the CPU path's bits with either stabilizer (skipped loudly without one). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void openClGivesTheCpuBits(Case c) {
+        try (OpenClBackend device = OpenClTestSupport.openOrSkip()) {
+            for (Composite composite : new Composite[] {lxtCpLrp(), Composites.cpLrp()}) {
+                String what = c + " " + composite.name() + ": relevance, CPU vs OpenCL";
+                GoldenRuns.assertSameBits(what, explain(c, composite, cpu).relevance().toArray(),
+                        explain(c, composite, device).relevance().toArray());
+            }
+        }
+    }
+
+    /** The case explained on the CPU path: checks the scores against the golden logits, returns max |R - R_lxt|. */
     private static double worstDifference(Case c, Composite composite) {
+        Explanation e = explain(c, composite, cpu);
+        float[] logits = golden(c.model() + "-logits.npy").data();
+        for (int b = 0; b < logits.length; b++) {
+            assertEquals(logits[b], e.scores()[b], 1e-5 * Math.abs(logits[b]) + 1e-6, c + ": logit of sample " + b);
+        }
+        float[] expected = golden(c.model() + "-pixels.npy").data();
+        float[] got = e.relevance().toArray();
+        assertEquals(expected.length, got.length, c + ": relevance size");
+        double worst = 0;
+        for (int i = 0; i < got.length; i++) {
+            worst = Math.max(worst, Math.abs((double) got[i] - expected[i]));
+        }
+        return worst;
+    }
+
+    /** The case's three images explained for the golden targets on {@code backend}. */
+    private static Explanation explain(Case c, Composite composite, Backend backend) {
         Network network = OnnxImporter.load(resource(DIR + c.model() + "-o17.onnx"), ImportOptions.defaults());
         Npy.Array input = golden(c.model() + "-input.npy");
         int n = input.shape()[0];
@@ -111,19 +160,9 @@ class TorchvisionLxtGoldenTest {
         for (int b = 0; b < n; b++) {
             targets[b] = (int) targetsF[b];
         }
-        Explanation e = GpuLrp.explain(network, rows, Target.perSample(targets), composite);
-        float[] logits = golden(c.model() + "-logits.npy").data();
-        for (int b = 0; b < n; b++) {
-            assertEquals(logits[b], e.scores()[b], 1e-5 * Math.abs(logits[b]) + 1e-6, c + ": logit of sample " + b);
+        try (Explainer ex = GpuLrp.explainer(network).composite(composite).backend(backend).build()) {
+            return ex.explain(rows, Target.perSample(targets));
         }
-        float[] expected = golden(c.model() + "-pixels.npy").data();
-        float[] got = e.relevance().toArray();
-        assertEquals(expected.length, got.length, c + ": relevance size");
-        double worst = 0;
-        for (int i = 0; i < got.length; i++) {
-            worst = Math.max(worst, Math.abs((double) got[i] - expected[i]));
-        }
-        return worst;
     }
 
     private static Npy.Array golden(String file) {
