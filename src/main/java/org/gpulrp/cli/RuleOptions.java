@@ -88,8 +88,7 @@ final class RuleOptions {
 
     /**
      * The chosen composite with {@code --first-rule}, {@code --conv-bias}, {@code --products}, {@code --attention} and
-     * {@code --stabilizer} applied; a ZBox written without bounds
-     * gets {@link #derivedBox(Preprocess)}.
+     * {@code --stabilizer} applied; a ZBox written without bounds gets {@link #derivedBox(Preprocess)}.
      *
      * @param preprocessOrNull the input preprocessing, or null when none is known (a .npy or .csv input without
      *                         {@code --preprocess}, {@code --mean} or {@code --std})
@@ -121,11 +120,12 @@ final class RuleOptions {
             c = c.withProducts(products);
         }
         if (stabilizer != null) {
-            if (!Float.isFinite(stabilizer) || stabilizer < 0) {
-                throw new ParameterException(mixee.commandLine(), "--stabilizer " + stabilizer
-                        + ": must be a finite number >= 0");
+            try {
+                c = c.withStabilizer(stabilizer);
+            } catch (org.gpulrp.InvalidArgumentException e) {
+                throw new ParameterException(mixee.commandLine(), "--stabilizer " + stabilizer + ": must be a finite "
+                        + "number >= 0");
             }
-            c = c.withStabilizer(stabilizer);
         }
         return attention == null ? c : c.withAttention(attention);
     }
