@@ -205,6 +205,11 @@ final class TransformerSteps {
         /** For each input feature j, the outputs reading it: {@code readers[first[j] .. first[j + 1])}, ascending. */
         private final int[] first;
         private final int[] readers;
+        /**
+         * Whether every input feature is read by some output: then a relevance pass writes every input's value and
+         * its host array needs no zeros first (a head split or merge, a transpose; not a class token's slice).
+         */
+        private final boolean readsAll;
 
         Gather(Index layer) {
             this(layer, MAX_RUNS);
@@ -225,9 +230,12 @@ final class TransformerSteps {
                     injective &= first[v + 1] == 1;
                 }
             }
+            boolean all = true;
             for (int j = 0; j < inputSize; j++) {
+                all &= first[j + 1] > 0;
                 first[j + 1] += first[j];
             }
+            this.readsAll = all;
             this.readers = new int[first[inputSize]];
             int[] fill = first.clone();
             for (int i = 0; i < index.length; i++) {
@@ -279,7 +287,7 @@ final class TransformerSteps {
                 return;
             }
             float[] x = f.read(f.input(k, 0), rows * inputSize);
-            float[] z = f.host(rows * w);
+            float[] z = f.hostUnset(rows * w);  // every output written, a gap's as 0
             HostParallel.forEach(rows, w, b -> {
                 int xo = b * inputSize;
                 int zo = b * w;
@@ -295,7 +303,9 @@ final class TransformerSteps {
             int w = index.length;
             Buffer to = f.sendTo(k, 0);
             if (runs != null) {
-                f.be.write(to, f.host(rows * inputSize), 0, rows * inputSize);
+                if (!readsAll) {
+                    f.be.write(to, f.host(rows * inputSize), 0, rows * inputSize);
+                }
                 for (int[] run : runs) {
                     f.be.copyRows(f.outputRelevance(k), w, run[0], to, inputSize, run[1], run[2], rows);
                 }
@@ -303,7 +313,7 @@ final class TransformerSteps {
                 return;
             }
             float[] r = f.read(f.outputRelevance(k), rows * w);
-            float[] rx = f.host(rows * inputSize);
+            float[] rx = readsAll ? f.hostUnset(rows * inputSize) : f.host(rows * inputSize);
             HostParallel.forEach(rows, w, b -> {
                 int ro = b * w;
                 int xo = b * inputSize;
