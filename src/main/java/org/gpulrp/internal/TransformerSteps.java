@@ -399,7 +399,7 @@ final class TransformerSteps {
         @Override
         public void forward(Flow f, int k, int rows) {
             float[] ids = f.read(f.input(k, 0), rows * positions);
-            float[] z = f.host(rows * positions * hidden);
+            float[] z = f.hostUnset(rows * positions * hidden);  // every row copied from the table
             for (int p = 0; p < ids.length; p++) {
                 float v = ids[p];
                 if (!(v >= 0 && v < vocab && v == (int) v)) {
@@ -416,7 +416,7 @@ final class TransformerSteps {
         @Override
         public void backward(Flow f, int k, int rows) {
             float[] r = f.read(f.outputRelevance(k), rows * positions * hidden);
-            float[] rid = f.host(rows * positions);
+            float[] rid = f.hostUnset(rows * positions);
             for (int p = 0; p < rid.length; p++) {
                 double sum = 0;
                 for (int h = 0; h < hidden; h++) {
