@@ -25,6 +25,7 @@ That is gpulrp's `cp-lrp` with every stabilizer negligible: Epsilon(1e-30) on th
 gap (manifest): max over 8 runs with every parameter and pixel perturbed by 1e-7 relative of max |R_run - R| (the
 oracle's own sensitivity, as the other goldens); max_abs: max |R|.
 """
+import copy
 import os
 import sys
 
@@ -62,13 +63,8 @@ def swin():
 MODELS = {"convnext": convnext, "swin": swin}
 
 
-def oracle(model, images, targets):
-    """LXT's Gradient*Input at the pixels, float64."""
-    return ref.lxt_torchvision_patched(model, images, targets)
-
-
 def perturbed(model, images, g):
-    m = ref.copy.deepcopy(model)
+    m = copy.deepcopy(model)
     with torch.no_grad():
         for p in m.parameters():
             p.mul_(1 + 1e-7 * torch.randn(p.shape, generator=g, dtype=p.dtype))
@@ -92,16 +88,16 @@ def main():
         path = os.path.join(OUT, name + "-o17.onnx")
         torch.onnx.export(model, images[:1], path, opset_version=17, input_names=["input"],
                           output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
-        m64, x64 = ref.copy.deepcopy(model).double(), images.double()
+        m64, x64 = copy.deepcopy(model).double(), images.double()
         with torch.no_grad():
             logits = m64(x64)
         targets = logits.argmax(1)
-        rel = oracle(m64, x64, targets)
+        rel = ref.lxt_torchvision_patched(m64, x64, targets)  # LXT's Gradient*Input, float64
         g = torch.Generator().manual_seed(5)
         gap = 0.0
         for _ in range(RUNS):
             mp, xp = perturbed(m64, x64, g)
-            gap = max(gap, float((oracle(mp, xp, targets) - rel).abs().max()))
+            gap = max(gap, float((ref.lxt_torchvision_patched(mp, xp, targets) - rel).abs().max()))
         scores = logits[torch.arange(SAMPLES), targets]
         sums = rel.sum((1, 2, 3))
         print(f"{name}: logits {scores.tolist()}, relevance sums {sums.tolist()}, gap {gap:.3e}, "

@@ -130,6 +130,19 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
         return new ConvStep(be, name, g, bn.foldedWeight(), bn.foldedBias(), new Epsilon(eps));
     }
 
+    /**
+     * The epsilon rule's signal {@code g = R / stab(z)} of node k's output (width w), in the flow's scratch, its
+     * stabilizer's share counted where the health report is on: the sums and shifts send {@code x g} to each input.
+     */
+    static Buffer signal(Flow f, int k, int rows, int w, float eps) {
+        Buffer g = f.scratch.signal;
+        f.be.normalize(f.outputRelevance(k), f.output(k), w, eps, g, rows, w);
+        if (f.health() != null) {
+            Health.addStabilizer(f.be, g, f.output(k), w, rows, w, eps, f.health().stabilizer[k], f.row0());
+        }
+        return g;
+    }
+
     /** Node k's forward pass over {@code rows} rows. */
     void forward(Flow f, int k, int rows);
 
@@ -352,11 +365,7 @@ sealed interface NodeStep permits NodeStep.Weighted, NodeStep.Elementwise, NodeS
         @Override
         public void backward(Flow f, int k, int rows) {
             int w = f.plan.width(k + 1);
-            Buffer g = f.scratch.signal;
-            f.be.normalize(f.outputRelevance(k), f.output(k), w, eps, g, rows, w);
-            if (f.health() != null) {
-                Health.addStabilizer(f.be, g, f.output(k), w, rows, w, eps, f.health().stabilizer[k], f.row0());
-            }
+            Buffer g = signal(f, k, rows, w, eps);
             for (int i = 0; i < f.inputs(k); i++) {
                 f.be.mul(f.input(k, i), g, f.sendTo(k, i), rows * w);
                 f.sent(k, i, rows);

@@ -366,12 +366,7 @@ final class TransformerSteps {
         @Override
         public void backward(Flow f, int k, int rows) {
             int w = values.length;
-            Buffer g = f.scratch.signal;
-            f.be.normalize(f.outputRelevance(k), f.output(k), w, eps, g, rows, w);
-            if (f.health() != null) {
-                Health.addStabilizer(f.be, g, f.output(k), w, rows, w, eps, f.health().stabilizer[k], f.row0());
-            }
-            f.be.mul(f.input(k, 0), g, f.sendTo(k, 0), rows * w);
+            f.be.mul(f.input(k, 0), NodeStep.signal(f, k, rows, w, eps), f.sendTo(k, 0), rows * w);
             f.sent(k, 0, rows);
         }
     }

@@ -534,11 +534,19 @@ public final class OpenClBackend implements Backend {
         geometryOk(g, "g");
         Object[] args = {buf(x, "x", (long) rows * g.inSize()), buf(w, "w", g.weightSize()),
             opt(bias, "bias", g.outChannels()), flag(bias), out(z, "z", (long) rows * g.outSize()), rows};
-        ConvGeometry grid = launches.grid(Op.CONV, g);
+        plain(Op.CONV, g, rows, args, w);
+    }
+
+    /**
+     * The plain conv or backprojection {@code op} of g: on its stride grid where g is a strided 1x1 layer whose grid
+     * the products take ({@link ClLaunches#grid}), else as it is; {@code args} as {@link ClLaunches#conv}'s.
+     */
+    private void plain(Op op, ConvGeometry g, int rows, Object[] args, Buffer w) {
+        ConvGeometry grid = launches.grid(op, g);
         if (grid != null && rows > 0) {
-            launches.convOnGrid(Op.CONV, g, grid, rows, args, arranged(Op.CONV, grid, w), dummy);
+            launches.convOnGrid(op, g, grid, rows, args, arranged(op, grid, w), dummy);
         } else {
-            launches.conv(Op.CONV, g, rows, args, 1, 1, arranged(Op.CONV, g, w));
+            launches.conv(op, g, rows, args, 1, 1, arranged(op, g, w));
         }
     }
 
@@ -578,13 +586,7 @@ public final class OpenClBackend implements Backend {
         long in = (long) rows * g.inSize();
         Object[] args = {buf(gr, "g", (long) rows * g.outSize()), buf(w, "w", g.weightSize()), opt(x, "x", in),
             flag(x), out(r, "r", in), rows};
-        ConvGeometry grid = launches.grid(Op.CONV_BACKPROJECT, g);
-        if (grid != null && rows > 0) {
-            launches.convOnGrid(Op.CONV_BACKPROJECT, g, grid, rows, args, arranged(Op.CONV_BACKPROJECT, grid, w),
-                    dummy);
-        } else {
-            launches.conv(Op.CONV_BACKPROJECT, g, rows, args, 1, 1, arranged(Op.CONV_BACKPROJECT, g, w));
-        }
+        plain(Op.CONV_BACKPROJECT, g, rows, args, w);
     }
 
     @Override
