@@ -228,6 +228,16 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * The whole forward and relevance pass of a narrow chain of dense layers ({@link DenseChain}: its layers, input
+     * to top, within {@link DenseChain#fits}) as one kernel each, or null where this backend runs such a chain as
+     * its primitives (the default; the CPU path, whose cache-sized passes keep the layers' values in cache anyway).
+     * The engine takes it only for calls that report nothing per layer.
+     */
+    default DenseChain denseChain(java.util.List<DenseChain.Layer> layers) {
+        return null;
+    }
+
     // ------------------------------------------------------------------------------------------------ pooling
 
     /**

@@ -32,6 +32,8 @@ public final class Engine implements AutoCloseable {
     private final int capacity;
     /** Nodes whose relevance is zero by construction ({@link #silentOutputs}). */
     private boolean[] silent;
+    /** The fused forward and relevance passes of nodes 0 .. top where the backend offers them ({@link FusedChain}). */
+    private FusedChain chain;
     private Flow flow;
     private boolean closed;
     /** Whether {@link #run} refuses NaN and infinite inputs (the default) or lets them through. */
@@ -63,6 +65,7 @@ public final class Engine implements AutoCloseable {
             plusShortcuts(true);
             this.silent = silentOutputs(plan, steps);
             flow = new Flow(be, plan, steps, this.capacity);
+            chain = FusedChain.of(be, plan, rules);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -122,6 +125,19 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Runs nodes 0 .. top as their own steps even where the backend fuses them (for tests: the same bits). */
+    void unfuse() {
+        if (chain != null) {
+            chain.close();
+            chain = null;
+        }
+    }
+
+    /** Whether nodes 0 .. top run as one fused chain where nothing per layer is reported (for tests). */
+    boolean fused() {
+        return chain != null;
+    }
+
     /** Whether node k's relevance pass takes the non-negative-input shortcut of {@link LinearStep} (for tests). */
     boolean plusShortcut(int k) {
         return steps[k].linear() != null && steps[k].linear().plusShortcut();
@@ -162,7 +178,8 @@ public final class Engine implements AutoCloseable {
      * @param targetOf maps this chunk's network outputs ({@code [rows, outputs]}) to one class per row
      */
     public void run(float[] x, int row0, int rows, TargetResolver targetOf, Batch out) {
-        forwardPass(x, row0, rows);
+        boolean fuse = chain != null && out.layers == null && out.health == null;
+        forwardPass(x, row0, rows, fuse);
         Network network = plan.network;
         int in = network.inputSize();
         int outSize = network.outputSize();
@@ -185,7 +202,12 @@ public final class Engine implements AutoCloseable {
             out.scores[row0 + b] = r0[b * width + t];
         }
         be.write(flow.outputRelevance(top), r0, 0, r0.length);
-        backward(rows, row0, out);
+        if (fuse) {
+            backward(rows, row0, out, chain.end + 1);
+            chain.chain.backward(flow.values(0), flow.outputRelevance(chain.end), flow.relevance(0), rows);
+        } else {
+            backward(rows, row0, out, 0);
+        }
         flow.dropHost();
         be.read(flow.relevance(0), out.relevance, row0 * in, rows * in);
         if (out.health != null) {
@@ -205,7 +227,7 @@ public final class Engine implements AutoCloseable {
      * @param targets one flat output index per row of the whole batch
      */
     public void score(float[] x, int row0, int rows, int[] targets, float[] scores) {
-        forwardPass(x, row0, rows);
+        forwardPass(x, row0, rows, chain != null);
         flow.dropHost();
         int width = plan.width(plan.top + 1);
         float[] top = new float[rows * width];
@@ -220,8 +242,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Checks the rows, uploads them and runs every node's forward step. */
-    private void forwardPass(float[] x, int row0, int rows) {
+    /**
+     * Checks the rows, uploads them and runs every node's forward step, those of nodes 0 .. top as the fused chain
+     * where {@code fuse} says so.
+     */
+    private void forwardPass(float[] x, int row0, int rows, boolean fuse) {
         if (closed) {
             throw new org.gpulrp.ClosedException("prepared model");
         }
@@ -232,7 +257,12 @@ public final class Engine implements AutoCloseable {
         }
         be.write(flow.values(0), x, row0 * in, rows * in);
         flow.beginForward(row0);
-        for (int k = 0; k < steps.length; k++) {
+        int first = 0;
+        if (fuse) {
+            chain.chain.forward(flow.values(0), flow.output(chain.end), rows);
+            first = chain.end + 1;
+        }
+        for (int k = first; k < steps.length; k++) {
             steps[k].forward(flow, k, rows);
             flow.endStep();
         }
@@ -268,11 +298,12 @@ public final class Engine implements AutoCloseable {
     /**
      * The relevance pass, nodes from the top down. A node's output relevance is complete when it is reached (all its
      * consumers come later in the node order); the flow adds contributions to an output with several consumers in
-     * the order the consumers are processed (descending node index), the same order on every backend.
+     * the order the consumers are processed (descending node index), the same order on every backend. Stops after
+     * node {@code lowest} (0, or the node after a fused chain).
      */
-    private void backward(int rows, int row0, Batch out) {
+    private void backward(int rows, int row0, Batch out, int lowest) {
         flow.beginBackward(out, row0);
-        for (int k = plan.top; k >= 0; k--) {
+        for (int k = plan.top; k >= lowest; k--) {
             if (!plan.reached[k + 1]) {
                 continue;
             }
@@ -394,6 +425,7 @@ public final class Engine implements AutoCloseable {
             return;
         }
         closed = true;
+        unfuse();
         for (NodeStep s : steps) {
             if (s != null) {
                 s.close();

@@ -70,6 +70,9 @@ final class ClLaunches {
     /** A strided 1x1 layer's grid: its input gathered, its backprojection's chains scattered (conv_simple.cl). */
     private Launch gridGather;
     private Launch gridScatter;
+    /** A narrow dense chain's two passes (kernels/dense_chain.cl), CHAIN_LANES rows a work-item. */
+    private Launch chainForward;
+    private Launch chainBackward;
     /** The ops whose tiled kernel did not fit a full work-group here (they run their simple kernel). */
     private final List<String> fellBack = new ArrayList<>();
 
@@ -95,6 +98,8 @@ final class ClLaunches {
             route2x2 = launch("max_pool_route_2x2", Shape.PER_SAMPLE, null);
             gridGather = launch("conv_grid_gather", Shape.PER_SAMPLE, null);
             gridScatter = launch("conv_grid_scatter", Shape.PER_SAMPLE, null);
+            chainForward = launch("chain_forward", Shape.PER_SAMPLE, null);
+            chainBackward = launch("chain_backward", Shape.PER_SAMPLE, null);
         } catch (RuntimeException | Error e) {
             release();
             throw e;
@@ -184,6 +189,22 @@ final class ClLaunches {
         }
         long lx = Math.max(1, Math.min(tuning.elementLocal(), l.maxWorkGroup()));
         cl.enqueue(l.k(), args, new long[] {roundUp(n, lx)}, new long[] {lx});
+    }
+
+    /**
+     * Launches a dense chain's forward or relevance pass over {@code rows} rows: a row per float16 lane on the dense
+     * VECTOR variant (work-groups of {@code vec.local.rows} work-items, a fixed size: PoCL compiles a kernel again for
+     * each new one), else a row per work-item (work-groups of {@code sample.local}).
+     */
+    void chain(boolean backward, int rows, Object[] args) {
+        Launch l = backward ? chainBackward : chainForward;
+        if (rows == 0) {
+            return;
+        }
+        boolean lanes = tuning.variant() == Variant.VECTOR;
+        long items = lanes ? ceilDiv(rows, 16) : rows;
+        long lx = Math.max(1, Math.min(lanes ? tuning.vecLocalRows() : tuning.sampleLocal(), l.maxWorkGroup()));
+        cl.enqueue(l.k(), args, new long[] {roundUp(items, lx)}, new long[] {lx});
     }
 
     /** Launches a per-sample kernel over {@code perSample} elements of each of {@code rows} rows. */
@@ -729,7 +750,8 @@ final class ClLaunches {
             ClContext.releaseKernel(arrange.k().kernel());
             arrange = null;
         }
-        for (Launch l : new Launch[] {strips, routeWindows, pool2x2, route2x2, panels, gridGather, gridScatter}) {
+        for (Launch l : new Launch[] {strips, routeWindows, pool2x2, route2x2, panels, gridGather, gridScatter,
+            chainForward, chainBackward}) {
             if (l != null) {
                 ClContext.releaseKernel(l.k().kernel());
             }
@@ -741,5 +763,7 @@ final class ClLaunches {
         panels = null;
         gridGather = null;
         gridScatter = null;
+        chainForward = null;
+        chainBackward = null;
     }
 }

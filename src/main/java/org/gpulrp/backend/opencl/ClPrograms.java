@@ -40,7 +40,7 @@ final class ClPrograms {
      */
     static final List<String> PROGRAMS = List.of("clamp.cl", "normalize.cl", "matmul.cl", "backproject.cl",
             "conv_simple.cl", "conv_vector.cl", "conv_products.cl", "conv_pixels.cl", "conv_tiled.cl", "pool.cl",
-            "elementwise.cl");
+            "elementwise.cl", "dense_chain.cl");
     /** The headers the programs include. */
     static final List<String> HEADERS = List.of("lrp_common.h", "dense_vec.h", "gemm_tiled.h", "conv_walk.h");
     private static final Pattern INCLUDE = Pattern.compile("^\\s*#\\s*include\\s+\"([^\"]+)\"\\s*$");

@@ -17,6 +17,7 @@ import org.gpulrp.ShapeMismatchException;
 import org.gpulrp.backend.Backend;
 import org.gpulrp.backend.BackendInfo;
 import org.gpulrp.backend.Buffer;
+import org.gpulrp.backend.DenseChain;
 import org.gpulrp.model.ConvGeometry;
 import org.gpulrp.backend.Op;
 import org.gpulrp.model.PoolGeometry;
@@ -465,6 +466,30 @@ public final class OpenClBackend implements Backend {
         launches.dense(Op.BACKPROJECT_ZBOX, rows, in, new Object[] {buf(g, "g", (long) rows * out), buf(w, "w", wl),
             buf(wpos, "wpos", wl), buf(wneg, "wneg", wl), buf(x, "x", (long) rows * in), buf(low, "low", in),
             buf(high, "high", in), out(r, "r", (long) rows * in), rows, out, in});
+    }
+
+    // ------------------------------------------------------------------------------------------------ dense chains
+
+    @Override
+    public synchronized DenseChain denseChain(List<DenseChain.Layer> layers) {
+        checkOpen();
+        return layers != null && DenseChain.fits(layers) ? new ClDenseChain(this, layers) : null;
+    }
+
+    /** {@link ClDenseChain#forward}: kernels/dense_chain.cl's chain_forward. */
+    synchronized void chainForward(ClDenseChain c, Buffer params, Buffer x, Buffer zTop, int rows) {
+        checkOpen();
+        count(rows, "rows");
+        launches.chain(false, rows, new Object[] {buf(x, "x", (long) rows * c.in), buf(params, "params", 0),
+            c.layers, out(zTop, "zTop", (long) rows * c.out), rows});
+    }
+
+    /** {@link ClDenseChain#backward}: kernels/dense_chain.cl's chain_backward. */
+    synchronized void chainBackward(ClDenseChain c, Buffer params, Buffer x, Buffer rTop, Buffer rIn, int rows) {
+        checkOpen();
+        count(rows, "rows");
+        launches.chain(true, rows, new Object[] {buf(x, "x", (long) rows * c.in), buf(params, "params", 0),
+            c.layers, buf(rTop, "rTop", (long) rows * c.out), out(rIn, "rIn", (long) rows * c.in), rows});
     }
 
     // ------------------------------------------------------------------------------------------------ elementwise
