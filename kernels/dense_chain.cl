@@ -2,7 +2,7 @@
  * dense_chain.cl: a narrow chain of dense layers (ReLUs between them), explained with the epsilon rule, one kernel for
  * the forward pass and one for the relevance pass (chain_forward, chain_backward). Each row's values stay in
  * registers and private memory from the input to the top, so a pass reads the input and writes one array, where the
- * per-layer primitives send every layer's values and signals through memory (docs/DESIGN.md section 4.3).
+ * per-layer primitives send every layer's values and signals through memory (docs/DESIGN.md section 4.4).
  *
  * Math: exactly the per-layer primitives' chains, so the same bits (lrp_common.h). Layer l (0 <= l < L) has in_l
  * inputs, out_l outputs, weights w_l[out_l, in_l] (PyTorch's layout), bias b_l[out_l], stabilizer eps_l and a ReLU

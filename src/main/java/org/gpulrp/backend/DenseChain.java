@@ -9,7 +9,7 @@ import org.gpulrp.InvalidArgumentException;
  * input to the top and back, where the per-layer primitives send every layer's values through memory. Its results
  * are the per-layer primitives' bits: forward, layer by layer, {@link Backend#linear} and then {@link Backend#relu}
  * where one follows; relevance pass, from the top down, {@link Backend#normalize} against the layer's own output and
- * {@link Backend#backproject} onto its input (a ReLU passes relevance unchanged). docs/DESIGN.md section 4.3.
+ * {@link Backend#backproject} onto its input (a ReLU passes relevance unchanged). docs/DESIGN.md section 4.4.
  * Closing releases what the backend made for it; idempotent.
  */
 public interface DenseChain extends AutoCloseable {

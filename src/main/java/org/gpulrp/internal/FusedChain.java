@@ -16,7 +16,7 @@ import org.gpulrp.rules.Rule;
  * rule, ReLUs and identities between them (the article's sample model, small tabular MLPs): where the backend offers
  * a {@link DenseChain} for it, the engine runs the chain's forward pass and its relevance pass as one kernel each
  * instead of its nodes' primitives, for calls that report nothing per layer. The same bits (docs/DESIGN.md section
- * 4.3); the nodes after the top (an output sigmoid) run their own steps.
+ * 4.4); the nodes after the top (an output sigmoid) run their own steps.
  */
 final class FusedChain implements AutoCloseable {
     final DenseChain chain;

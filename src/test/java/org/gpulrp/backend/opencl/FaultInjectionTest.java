@@ -33,7 +33,8 @@ class FaultInjectionTest {
     @BeforeAll
     static void setUp() {
         OpenClTestSupport.assumeOpenCl();
-        net = RandomNets.mlp(5, 24, 40, 33, 7);
+        // 80 features: wider than a fused dense chain takes, so every layer runs its own kernels.
+        net = RandomNets.mlp(5, 24, 80, 33, 7);
         batch = Tensor.ofRows(RandomNets.inputs(6, 300, 24));
         try (Explainer cpu = explainer(BackendChoice.CPU)) {
             reference = bits(cpu.explain(batch, Target.argmax()).relevance().toArray());
@@ -41,8 +42,12 @@ class FaultInjectionTest {
     }
 
     private static Explainer explainer(BackendChoice choice) {
+        return explainer(net, choice);
+    }
+
+    private static Explainer explainer(Network n, BackendChoice choice) {
         // Small passes: one batch makes many launches, uploads and downloads.
-        return GpuLrp.explainer(net).composite(Composites.epsilonPlus()).backend(choice).chunkRows(64).build();
+        return GpuLrp.explainer(n).composite(Composites.epsilonPlus()).backend(choice).chunkRows(64).build();
     }
 
     private static int[] bits(float[] a) {
@@ -115,6 +120,28 @@ class FaultInjectionTest {
             }
             assertTrue(a.failures() >= 3);
             cl.close(); // releasing is never injected and never throws
+        }
+        assertEquals(before, OpenClBackend.liveMemObjects(), "leaked memory objects");
+    }
+
+    @Test
+    void lostDeviceInAFusedChainFailsFastAndClosesCleanly() {
+        // Narrow enough to run as one fused dense chain: two launches a pass, five passes.
+        Network narrow = RandomNets.mlp(5, 24, 40, 33, 7);
+        int before = OpenClBackend.liveMemObjects();
+        int[] want;
+        try (Explainer cpu = explainer(narrow, BackendChoice.CPU)) {
+            want = bits(cpu.explain(batch, Target.argmax()).relevance().toArray());
+        }
+        Explainer cl = explainer(narrow, BackendChoice.OPENCL);
+        assertArrayEquals(want, bits(cl.explain(batch, Target.argmax()).relevance().toArray()));
+        try (FaultInjection.Armed a = FaultInjection.loseDeviceAt(FaultInjection.Point.LAUNCH, 5)) {
+            for (int k = 0; k < 3; k++) {
+                DeviceException e = assertThrows(DeviceException.class, () -> cl.explain(batch, Target.argmax()));
+                assertEquals(FaultInjection.DEVICE_LOST, e.status());
+            }
+            assertTrue(a.failures() >= 3);
+            cl.close();
         }
         assertEquals(before, OpenClBackend.liveMemObjects(), "leaked memory objects");
     }
