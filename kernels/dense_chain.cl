@@ -168,6 +168,23 @@ LRP_INLINE void chain_run_forward(const lanes_t* a0, lanes_t* act, lanes_t* z, _
     }
 }
 
+/* Columns 0 .. width - 1 of a work-item's rows of m, one vector a column. */
+LRP_INLINE void chain_load_rows(lanes_t* a, __global const float* restrict m, const int r0, const int rows,
+                                const int width) {
+    for (int col = 0; col < width; col++) {
+        a[col] = chain_gather(m, r0, rows, width, col);
+    }
+}
+
+/* Where the top layer's outputs start in z. */
+LRP_INLINE int chain_top(__global const float* restrict params, const int layers) {
+    int top = 0;
+    for (int l = 0; l + 1 < layers; l++) {
+        top += CHAIN_DESC(l, 1);
+    }
+    return top;
+}
+
 __kernel void chain_forward(__global const float* restrict x, __global const float* restrict params,
                             const int layers, __global float* restrict z_top, const int rows)
 {
@@ -178,15 +195,9 @@ __kernel void chain_forward(__global const float* restrict x, __global const flo
     lanes_t a0[CHAIN_MAX_W];
     lanes_t act[CHAIN_MAX_W];
     lanes_t z[CHAIN_MAX_Z];
-    const int in0 = CHAIN_DESC(0, 0);
-    for (int i = 0; i < in0; i++) {
-        a0[i] = chain_gather(x, r0, rows, in0, i);
-    }
+    chain_load_rows(a0, x, r0, rows, CHAIN_DESC(0, 0));
     chain_run_forward(a0, act, z, params, layers);
-    int top = 0;
-    for (int l = 0; l + 1 < layers; l++) {
-        top += CHAIN_DESC(l, 1);
-    }
+    const int top = chain_top(params, layers);
     const int outTop = CHAIN_DESC(layers - 1, 1);
     for (int j = 0; j < outTop; j++) {
         chain_scatter(z[top + j], z_top, r0, rows, outTop, j);
@@ -207,18 +218,10 @@ __kernel void chain_backward(__global const float* restrict x, __global const fl
     lanes_t r[CHAIN_MAX_W];
     lanes_t g[CHAIN_MAX_W];
     const int in0 = CHAIN_DESC(0, 0);
-    for (int i = 0; i < in0; i++) {
-        a0[i] = chain_gather(x, r0, rows, in0, i);
-    }
+    chain_load_rows(a0, x, r0, rows, in0);
     chain_run_forward(a0, act, z, params, layers);
-    int zoff = 0;
-    for (int l = 0; l + 1 < layers; l++) {
-        zoff += CHAIN_DESC(l, 1);
-    }
-    const int outTop = CHAIN_DESC(layers - 1, 1);
-    for (int j = 0; j < outTop; j++) {
-        r[j] = chain_gather(r_top, r0, rows, outTop, j);
-    }
+    int zoff = chain_top(params, layers);
+    chain_load_rows(r, r_top, r0, rows, CHAIN_DESC(layers - 1, 1));
     for (int l = layers - 1; l >= 0; l--) {
         const int in = CHAIN_DESC(l, 0);
         const int out = CHAIN_DESC(l, 1);
