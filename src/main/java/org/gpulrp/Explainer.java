@@ -57,7 +57,7 @@ public final class Explainer implements AutoCloseable {
             } else {
                 Backends.Opened o = b.allDevices ? Backends.allExactDevices()
                         : Backends.open(b.choice, b.device, b.cpuThreads, ChunkSizing.oneCpuLane(network,
-                        b.cpuThreads, Runtime.getRuntime().maxMemory()));
+                        b.cpuThreads, Runtime.getRuntime().maxMemory(), b.memoryBytes));
                 laneBackends.addAll(o.backends());
                 opened.addAll(o.backends());
                 primary = o.info();

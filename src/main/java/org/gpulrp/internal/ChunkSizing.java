@@ -90,18 +90,30 @@ public final class ChunkSizing {
     }
 
     /**
-     * Whether the CPU path should run one lane with {@code threads} threads rather than one lane per thread: each
-     * lane keeps its own dense weights in three layouts (w, its transpose, the prepared strips), and one lane per
-     * thread would take more than a quarter of the heap for them. Speed and memory only: the bits are the same.
+     * Whether the CPU path should run one lane with {@code threads} threads rather than one lane per thread. Speed and
+     * memory only: the bits are the same. One lane where
+     * <ul>
+     *   <li>each lane's own dense weights in three layouts (w, its transpose, the prepared strips) would, once per
+     *   thread, take more than a quarter of the heap; or</li>
+     *   <li>the memory budget ({@code budgetBytes}, shared by the lanes) would give a lane per thread passes of fewer
+     *   than {@link #MIN_CACHE_ROWS} rows: a large-image network's batch is then cut into a few small, uneven passes
+     *   (VGG-16 at batch 8: passes of 3, 3 and 2 images, one thread taking five), where one lane takes passes twice
+     *   as large and splits each layer's pixels over its threads (VGG-16 Epsilon 2,510-2,568 ms against
+     *   2,188-2,211, benchmarks/RESULTS.md 2026-12-08; BERT-base and ViT-B/16 the same either way).</li>
+     * </ul>
      */
-    public static boolean oneCpuLane(Network network, int threads, long maxHeapBytes) {
+    public static boolean oneCpuLane(Network network, int threads, long maxHeapBytes, long budgetBytes) {
+        if (threads <= 1) {
+            return false;
+        }
         long dense = 0;
         for (Node n : network.nodes()) {
             if (n.layer() instanceof org.gpulrp.model.Dense d) {
                 dense += (long) d.in() * d.out();
             }
         }
-        return threads > 1 && 3 * dense * Float.BYTES * threads > maxHeapBytes / 4;
+        long rowsPerLane = budgetBytes / Float.BYTES / threads / Engine.floatsPerRow(network);
+        return 3 * dense * Float.BYTES * threads > maxHeapBytes / 4 || rowsPerLane < MIN_CACHE_ROWS;
     }
 
     /** Floats of weights, counted four times (a rule keeps up to three variants beside the original). */

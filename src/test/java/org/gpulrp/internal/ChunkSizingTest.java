@@ -180,10 +180,32 @@ class ChunkSizingTest {
         // One BERT-base block: 7.08 M dense weights, three layouts of 4 bytes per lane: 85 MB per lane.
         Network block = bertBaseBlock();
         long perLane = 3L * 4 * (4L * 768 * 768 + 2L * 768 * 3072);
-        assertTrue(ChunkSizing.oneCpuLane(block, 2, 4 * (2 * perLane) - 4));
-        assertFalse(ChunkSizing.oneCpuLane(block, 2, 4 * (2 * perLane)));
-        assertFalse(ChunkSizing.oneCpuLane(block, 1, 1), "one thread is one lane anyway");
-        assertFalse(ChunkSizing.oneCpuLane(NET, 16, 64L << 20), "a small model keeps a lane per thread");
+        long budget = 1L << 40;
+        assertTrue(ChunkSizing.oneCpuLane(block, 2, 4 * (2 * perLane) - 4, budget));
+        assertFalse(ChunkSizing.oneCpuLane(block, 2, 4 * (2 * perLane), budget));
+        assertFalse(ChunkSizing.oneCpuLane(block, 1, 1, 1), "one thread is one lane anyway");
+        assertFalse(ChunkSizing.oneCpuLane(NET, 16, 64L << 20, 64L << 20), "a small model keeps a lane per thread");
+    }
+
+    @Test
+    void aBudgetThatCutsPassesBelowTheMinimumRunsOneCpuLane() {
+        // Large rows, as a large-image network has: 3 x 96 x 96 in, 8 channels of 96 x 96 after the convolution.
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        Network.Builder nb = Network.builder("image", 3, 96, 96);
+        nb.conv2d("conv", 8, 3, 1, 1, PlusShortcutTest.randn(r, 8 * 3 * 9, 0.3), new float[8]).relu("relu");
+        nb.flatten("flat");
+        Network image = nb.dense("fc", 2, PlusShortcutTest.randn(r, 2 * 8 * 96 * 96, 0.01), new float[2]).build();
+        long enough = 2L * ChunkSizing.MIN_CACHE_ROWS * Float.BYTES * Engine.floatsPerRow(image);
+        long heap = 1L << 40;
+        assertFalse(ChunkSizing.oneCpuLane(image, 2, heap, enough), "16 rows a lane: a lane per thread");
+        assertTrue(ChunkSizing.oneCpuLane(image, 2, heap, enough - 1), "fewer: one lane with both threads");
+        assertFalse(ChunkSizing.oneCpuLane(image, 1, heap, 1), "one thread is one lane anyway");
+        for (long budget : new long[] {enough - 1, enough}) {
+            try (org.gpulrp.Explainer e = org.gpulrp.GpuLrp.explainer(image).backend(org.gpulrp.BackendChoice.CPU)
+                    .cpuThreads(2).memoryBudget(budget).build()) {
+                assertEquals(budget < enough ? 1 : 2, e.laneCount(), "budget " + budget);
+            }
+        }
     }
 
     @Test
