@@ -96,10 +96,11 @@ public final class ChunkSizing {
      *   <li>each lane's own dense weights in three layouts (w, its transpose, the prepared strips) would, once per
      *   thread, take more than a quarter of the heap; or</li>
      *   <li>the memory budget ({@code budgetBytes}, shared by the lanes) would give a lane per thread passes of fewer
-     *   than {@link #MIN_CACHE_ROWS} rows: a large-image network's batch is then cut into a few small, uneven passes
-     *   (VGG-16 at batch 8: passes of 3, 3 and 2 images, one thread taking five), where one lane takes passes twice
-     *   as large and splits each layer's pixels over its threads (VGG-16 Epsilon 2,510-2,568 ms against
-     *   2,188-2,211, benchmarks/RESULTS.md 2026-12-08; BERT-base and ViT-B/16 the same either way).</li>
+     *   than {@link #MIN_CACHE_ROWS} rows: a large-image network's batch then runs as passes of a few images per
+     *   thread, each lane reading its own copy of the weights, where one lane takes passes twice as large, reads one
+     *   copy, and splits each layer's pixels over its threads (VGG-16 at batch 8: two lanes of 2 + 2 images against
+     *   one lane of 6 + 2; Epsilon 2,510-2,568 ms against 2,188-2,211, benchmarks/RESULTS.md 2026-12-08; BERT-base
+     *   and ViT-B/16 the same either way, ResNet-50 2.5 % slower).</li>
      * </ul>
      */
     public static boolean oneCpuLane(Network network, int threads, long maxHeapBytes, long budgetBytes) {
