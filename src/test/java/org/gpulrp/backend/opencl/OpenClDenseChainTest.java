@@ -95,8 +95,9 @@ class OpenClDenseChainTest {
         for (int l = 0; l + 1 < c.widths().length; l++) {
             int in = c.widths()[l];
             int out = c.widths()[l + 1];
-            ls.add(new DenseChain.Layer(in, out, values(r, in * out, 1 / Math.sqrt(in), false), zeroSome(values(r, out, 0.1, false), r), c.eps(),
-                    (c.relu() >> l & 1) != 0));
+            float[] w = values(r, in * out, 1 / Math.sqrt(in), false);
+            float[] b = zeroSome(values(r, out, 0.1, false), r);
+            ls.add(new DenseChain.Layer(in, out, w, b, c.eps(), (c.relu() >> l & 1) != 0));
         }
         return ls;
     }
