@@ -42,6 +42,11 @@ public interface DenseChain extends AutoCloseable {
             InvalidArgumentException.check(bias != null && bias.length == out, "bias", "must hold " + out + " values");
             InvalidArgumentException.check(eps >= 0 && Float.isFinite(eps), "eps", "must be finite and >= 0");
         }
+
+        /** This layer with a ReLU after it or not. */
+        public Layer withRelu(boolean relu) {
+            return new Layer(in, out, weight, bias, eps, relu);
+        }
     }
 
     /** Whether {@code layers} (input to top, each one's in the previous one's out) fit the fused kernels. */

@@ -32,7 +32,7 @@ public final class Engine implements AutoCloseable {
     private final int capacity;
     /** Nodes whose relevance is zero by construction ({@link #silentOutputs}). */
     private boolean[] silent;
-    /** The fused forward and relevance passes of nodes 0 .. top where the backend offers them ({@link FusedChain}). */
+    /** The leading dense chain's fused passes, where the backend offers them ({@link FusedChain}); else null. */
     private FusedChain chain;
     private Flow flow;
     private boolean closed;
@@ -125,7 +125,7 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Runs nodes 0 .. top as their own steps even where the backend fuses them (for tests: the same bits). */
+    /** Runs the leading dense chain's nodes as their own steps even where the backend fuses them (tests: same bits). */
     void unfuse() {
         if (chain != null) {
             chain.close();
@@ -133,7 +133,7 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Whether nodes 0 .. top run as one fused chain where nothing per layer is reported (for tests). */
+    /** Whether the leading dense chain runs fused where nothing per layer is reported (for tests). */
     boolean fused() {
         return chain != null;
     }
@@ -243,8 +243,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Checks the rows, uploads them and runs every node's forward step, those of nodes 0 .. top as the fused chain
-     * where {@code fuse} says so.
+     * Checks the rows, uploads them and runs every node's forward step, those of the leading dense chain as its fused
+     * kernel where {@code fuse} says so.
      */
     private void forwardPass(float[] x, int row0, int rows, boolean fuse) {
         if (closed) {

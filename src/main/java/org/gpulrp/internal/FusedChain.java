@@ -52,8 +52,7 @@ final class FusedChain implements AutoCloseable {
                 ends = layers.size();
             } else if (layer instanceof Activation a && a.function() == Activation.Function.RELU
                     && !layers.isEmpty()) {
-                DenseChain.Layer y = layers.remove(layers.size() - 1);
-                layers.add(new DenseChain.Layer(y.in(), y.out(), y.weight(), y.bias(), y.eps(), true));
+                layers.set(layers.size() - 1, layers.get(layers.size() - 1).withRelu(true));
             } else if (!(layer instanceof Identity)) {
                 break;
             }
@@ -70,8 +69,7 @@ final class FusedChain implements AutoCloseable {
         }
         // A ReLU after the last dense layer is not the chain's: its output is the dense layer's z.
         List<DenseChain.Layer> chain = new ArrayList<>(layers.subList(0, ends));
-        DenseChain.Layer last = chain.remove(ends - 1);
-        chain.add(new DenseChain.Layer(last.in(), last.out(), last.weight(), last.bias(), last.eps(), false));
+        chain.set(ends - 1, chain.get(ends - 1).withRelu(false));
         if (!DenseChain.fits(chain)) {
             return null;
         }

@@ -10,7 +10,8 @@ import org.gpulrp.backend.DenseChain;
  */
 final class ClDenseChain implements DenseChain {
     private final OpenClBackend backend;
-    private final Buffer params;
+    /** The description, stabilizers, weights and biases ({@link #params(List)}). */
+    final Buffer params;
     final int layers;
     final int in;
     final int out;
@@ -59,12 +60,12 @@ final class ClDenseChain implements DenseChain {
 
     @Override
     public void forward(Buffer x, Buffer zTop, int rows) {
-        backend.chainForward(this, params, x, zTop, rows);
+        backend.chainForward(this, x, zTop, rows);
     }
 
     @Override
     public void backward(Buffer x, Buffer rTop, Buffer rIn, int rows) {
-        backend.chainBackward(this, params, x, rTop, rIn, rows);
+        backend.chainBackward(this, x, rTop, rIn, rows);
     }
 
     @Override

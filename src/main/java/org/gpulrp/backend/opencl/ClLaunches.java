@@ -192,18 +192,18 @@ final class ClLaunches {
     }
 
     /**
-     * Launches a dense chain's forward or relevance pass over {@code rows} rows: a row per float16 lane on the dense
-     * VECTOR variant (work-groups of {@code vec.local.rows} work-items, a fixed size: PoCL compiles a kernel again for
-     * each new one), else a row per work-item (work-groups of {@code sample.local}).
+     * Launches a dense chain's forward or relevance pass over {@code rows} rows, {@link KernelTuning#chainLanes} a
+     * work-item: with lanes, work-groups of {@code vec.local.rows} work-items (a fixed size: PoCL compiles a kernel
+     * again for each new one), else of {@code sample.local}.
      */
     void chain(boolean backward, int rows, Object[] args) {
         Launch l = backward ? chainBackward : chainForward;
         if (rows == 0) {
             return;
         }
-        boolean lanes = tuning.variant() == Variant.VECTOR;
-        long items = lanes ? ceilDiv(rows, 16) : rows;
-        long lx = Math.max(1, Math.min(lanes ? tuning.vecLocalRows() : tuning.sampleLocal(), l.maxWorkGroup()));
+        int lanes = tuning.chainLanes();
+        long lx = Math.max(1, Math.min(lanes > 1 ? tuning.vecLocalRows() : tuning.sampleLocal(), l.maxWorkGroup()));
+        long items = ceilDiv(rows, lanes);
         cl.enqueue(l.k(), args, new long[] {roundUp(items, lx)}, new long[] {lx});
     }
 

@@ -131,10 +131,16 @@ public record KernelTuning(OpenClBackend.Variant variant, int vecRows, int vecCo
         d.put("CONV_TILE_K", convTileK);
         d.put("CONV_MM_ROWS", convMmRows);
         d.put("CONV_MM_VECS", convMmVecs);
-        // kernels/dense_chain.cl: a row per float16 lane on CPU devices (the dense VECTOR variant), one row a
-        // work-item elsewhere.
-        d.put("CHAIN_LANES", variant == OpenClBackend.Variant.VECTOR ? 16 : 1);
+        d.put("CHAIN_LANES", chainLanes());
         return d;
+    }
+
+    /**
+     * Rows one work-item of kernels/dense_chain.cl takes (its CHAIN_LANES): a row per float16 lane on CPU devices
+     * (the dense VECTOR variant), one row a work-item elsewhere.
+     */
+    int chainLanes() {
+        return variant == OpenClBackend.Variant.VECTOR ? 16 : 1;
     }
 
     /** The same values with another variant (e.g. after a TILED fallback). */

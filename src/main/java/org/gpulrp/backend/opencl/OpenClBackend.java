@@ -477,18 +477,18 @@ public final class OpenClBackend implements Backend {
     }
 
     /** {@link ClDenseChain#forward}: kernels/dense_chain.cl's chain_forward. */
-    synchronized void chainForward(ClDenseChain c, Buffer params, Buffer x, Buffer zTop, int rows) {
+    synchronized void chainForward(ClDenseChain c, Buffer x, Buffer zTop, int rows) {
         checkOpen();
         count(rows, "rows");
-        launches.chain(false, rows, new Object[] {buf(x, "x", (long) rows * c.in), buf(params, "params", 0),
+        launches.chain(false, rows, new Object[] {buf(x, "x", (long) rows * c.in), buf(c.params, "params", 0),
             c.layers, out(zTop, "zTop", (long) rows * c.out), rows});
     }
 
     /** {@link ClDenseChain#backward}: kernels/dense_chain.cl's chain_backward. */
-    synchronized void chainBackward(ClDenseChain c, Buffer params, Buffer x, Buffer rTop, Buffer rIn, int rows) {
+    synchronized void chainBackward(ClDenseChain c, Buffer x, Buffer rTop, Buffer rIn, int rows) {
         checkOpen();
         count(rows, "rows");
-        launches.chain(true, rows, new Object[] {buf(x, "x", (long) rows * c.in), buf(params, "params", 0),
+        launches.chain(true, rows, new Object[] {buf(x, "x", (long) rows * c.in), buf(c.params, "params", 0),
             c.layers, buf(rTop, "rTop", (long) rows * c.out), out(rIn, "rIn", (long) rows * c.in), rows});
     }
 
